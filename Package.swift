@@ -1,0 +1,67 @@
+// swift-tools-version: 6.0
+// overcommit — a hypervisor memory-overcommit simulator.
+import PackageDescription
+
+let package = Package(
+    name: "overcommit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "overcommit", targets: ["overcommit"]),
+        .library(name: "OvercommitModel", targets: [
+            "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor",
+            "Workloads", "Simulation", "Scenarios", "Reports",
+        ]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // C libraries from Debian (libxxhash-dev, liblz4-dev), through shim headers.
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+
+        // Bottom layer: deterministic RNG, units, parameter tables, statistics.
+        .target(name: "OvercommitSupport"),
+        // Page contents: descriptors, generators, hashing and codecs on real 4 KiB bytes.
+        .target(name: "PageContents", dependencies: ["OvercommitSupport", "CXXHash", "CLZ4"]),
+        // The guest kernel: sees only guest-physical frames.
+        .target(name: "GuestKernel", dependencies: ["OvercommitSupport", "PageContents"]),
+        // The hypervisor: backs guest-physical memory with machine frames.
+        .target(name: "Hypervisor", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"]),
+        // Workload generators and trace replay, driving a guest kernel.
+        .target(name: "Workloads", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"]),
+        // The simulation engine: time, costs, metrics, invariants.
+        .target(name: "Simulation", dependencies: [
+            "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor", "Workloads",
+            .product(name: "Collections", package: "swift-collections"),
+        ]),
+        // Scenario files: YAML/JSON parsing, validation, resolution.
+        .target(name: "Scenarios", dependencies: [
+            "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor", "Workloads", "Simulation",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Output files: stats.txt, summary.json, timeseries.csv, events.jsonl.
+        .target(name: "Reports", dependencies: ["OvercommitSupport", "Simulation", "Scenarios"]),
+        // The thin command-line front end.
+        .executableTarget(name: "overcommit", dependencies: [
+            "OvercommitSupport", "PageContents", "GuestKernel", "Simulation", "Scenarios", "Reports",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "OvercommitSupportTests", dependencies: ["OvercommitSupport"]),
+        .testTarget(name: "PageContentsTests", dependencies: ["PageContents"]),
+        .testTarget(name: "GuestKernelTests", dependencies: [
+            "GuestKernel", "PageContents", "OvercommitSupport",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "GuestKernel"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Simulation"]),
+        .testTarget(name: "SimulationTests", dependencies: [
+            "Simulation", "Scenarios", "Reports",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+    ]
+)

@@ -1,0 +1,88 @@
+/// Time costs of memory events, after the effective-access-time model of the course notes
+/// (EAT = (1 - p) * ma + p * fault_time) and the latencies of real devices.
+///
+/// Every cost is configurable in the scenario's `costs:` table; defaults are documented
+/// in `docs/cost-model.md`.
+public struct CostModel: ParameterTable, Equatable {
+    /// Time of one memory access that hits (ma).
+    public var memory_access: SimDuration = .ns(100)
+    /// Minor fault: mapping a page already in memory (zero page, page cache, swap cache, COW
+    /// of the zero page excluded), no I/O.
+    public var minor_fault: SimDuration = .ns(1_000)
+    /// Zero-filling a fresh frame (a 4 KiB page write), on top of the minor fault.
+    public var zero_fill: SimDuration = .ns(1_000)
+    /// Copying a 4 KiB page (guest copy-on-write after fork).
+    public var page_copy: SimDuration = .ns(1_000)
+    /// Reading a file page from the guest's disk (page-cache miss).
+    public var file_read: SimDuration = .us(100)
+    /// Host: copying a shared page on a write (TPS copy-on-write break).
+    public var cow_break: SimDuration = .ns(2_000)
+    /// Host: hashing one 4 KiB page during a sharing scan.
+    public var page_hash: SimDuration = .ns(300)
+    /// Host: comparing two 4 KiB pages byte for byte.
+    public var page_compare: SimDuration = .ns(400)
+    /// Host: compressing one page.
+    public var compress: SimDuration = .us(5)
+    /// Host: decompressing one page on access.
+    public var decompress: SimDuration = .us(2)
+    /// Host: handling a second-level (EPT) fault before any I/O.
+    public var host_fault: SimDuration = .us(2)
+
+    public init() {}
+
+    public static let tableName = "costs"
+    public static let tableSummary = "Time cost of memory events (EAT model of the course notes; device latencies are in swap device presets)."
+    public static let parameters: [ParameterInfo] = [
+        .init("memory_access", .duration, default: "100ns", "time of one memory access that hits (ma in EAT = (1-p)*ma + p*fault)"),
+        .init("minor_fault", .duration, default: "1us", "a fault served without I/O: map the zero page, a page-cache or swap-cache page"),
+        .init("zero_fill", .duration, default: "1us", "zeroing a fresh frame on the first write (added to the minor fault)"),
+        .init("page_copy", .duration, default: "1us", "copying a page for a guest copy-on-write fault"),
+        .init("file_read", .duration, default: "100us", "reading one file page from the guest's disk on a page-cache miss"),
+        .init("cow_break", .duration, default: "2us", "host: private copy of a shared page on a guest write"),
+        .init("page_hash", .duration, default: "300ns", "host: hashing one page (xxHash) in a sharing scan"),
+        .init("page_compare", .duration, default: "400ns", "host: full 4096-byte comparison of two pages"),
+        .init("compress", .duration, default: "5us", "host: compressing one page"),
+        .init("decompress", .duration, default: "2us", "host: decompressing one page on access"),
+        .init("host_fault", .duration, default: "2us", "host: a second-level (EPT/NPT) fault before any I/O"),
+    ]
+}
+
+/// A block device preset: latency of one 4 KiB page read or write.
+///
+/// HDD ~5 ms (seek + rotation, the course notes' figure), SATA SSD ~100 us, NVMe ~20 us.
+public enum DevicePreset: String, CaseIterable, Codable, Sendable {
+    case hdd, ssd, nvme, ramdisk
+    public var readLatency: SimDuration {
+        switch self { case .hdd: .ms(5); case .ssd: .us(100); case .nvme: .us(20); case .ramdisk: .us(2) }
+    }
+    public var writeLatency: SimDuration {
+        switch self { case .hdd: .ms(5); case .ssd: .us(60); case .nvme: .us(15); case .ramdisk: .us(2) }
+    }
+}
+
+/// A swap device: a preset and optional latency overrides.
+public struct SwapDeviceConfig: ParameterTable, Equatable {
+    /// Size of the swap area (0 = no swap).
+    public var size: ByteCount = .gib(1)
+    /// Device preset.
+    public var device: DevicePreset = .ssd
+    /// Read latency of one page; defaults to the preset's.
+    public var read_latency: SimDuration? = nil
+    /// Write latency of one page; defaults to the preset's.
+    public var write_latency: SimDuration? = nil
+
+    public init() {}
+    public init(size: ByteCount, device: DevicePreset) { self.size = size; self.device = device }
+
+    public var effectiveReadLatency: SimDuration { read_latency ?? device.readLatency }
+    public var effectiveWriteLatency: SimDuration { write_latency ?? device.writeLatency }
+
+    public static let tableName = "swap"
+    public static let tableSummary = "A swap area on a block device (Linux swap partition or an ESX per-VM swap file)."
+    public static let parameters: [ParameterInfo] = [
+        .init("size", .bytes, default: "1GiB", "size of the swap area; 0 disables swap"),
+        .init("device", .choice(DevicePreset.allCases.map(\.rawValue)), default: "ssd", "latency preset: hdd 5ms, ssd 100us read/60us write, nvme 20us/15us, ramdisk 2us"),
+        .init("read_latency", .duration, default: "(preset)", "override the preset's latency of one page read"),
+        .init("write_latency", .duration, default: "(preset)", "override the preset's latency of one page write"),
+    ]
+}
