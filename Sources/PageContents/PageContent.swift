@@ -9,7 +9,7 @@ public let pageShift = 12
 ///
 /// Styles follow what memory-image studies find in real guests: zero pages dominate,
 /// then code and text, pointer-rich heaps, sparse structures and incompressible data.
-public enum ContentStyle: UInt8, CaseIterable, Sendable, Codable, CustomStringConvertible {
+public enum ContentStyle: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     /// All zero bytes (the zero page).
     case zero = 0
     /// Machine code: x86-like instruction bytes (OS image, shared libraries, binaries).
@@ -32,6 +32,27 @@ public enum ContentStyle: UInt8, CaseIterable, Sendable, Codable, CustomStringCo
         case .zero: "zero"; case .code: "code"; case .text: "text"; case .random: "random"
         case .sparse: "sparse"; case .pointers: "pointers"; case .pattern: "pattern"; case .stored: "stored"
         }
+    }
+}
+
+extension ContentStyle: Codable {
+    /// Looks a style up by its name (`code`, `text`, ...).
+    public init?(name: String) {
+        guard let s = ContentStyle.allCases.first(where: { $0.description == name }) else { return nil }
+        self = s
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let n = try c.decode(String.self)
+        guard let s = ContentStyle(name: n) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription:
+                "unknown content style '\(n)'; allowed: " + ContentStyle.allCases.map(\.description).joined(separator: ", "))
+        }
+        self = s
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
     }
 }
 
