@@ -1,0 +1,97 @@
+import PageContents
+
+/// A virtual memory area (Linux's `vm_area_struct`): a contiguous range with one protection
+/// and one backing.
+public struct Region: Sendable, Equatable {
+    public var start: VPN
+    public var end: VPN
+    public var protection: Protection
+    public var backing: MappingBacking
+    /// MAP_SHARED (writes visible to every mapper, no copy-on-write).
+    public var shared: Bool
+    /// mlocked: resident pages are never reclaimed.
+    public var locked: Bool
+    /// The brk heap.
+    public var isHeap: Bool
+    /// Anonymous shared memory (backed by a shmem object).
+    public var isShmem: Bool = false
+
+    public var pages: Int { Int(end - start) }
+    public func contains(_ vpn: VPN) -> Bool { vpn >= start && vpn < end }
+
+    /// Private writable mappings are what Linux charges to Committed_AS (VM_ACCOUNT).
+    public var isAccounted: Bool {
+        if shared { return isShmem }
+        return protection.contains(.write)
+    }
+    /// Page index in the backing file for `vpn` (file mappings only).
+    public func fileIndex(_ vpn: VPN) -> Int {
+        if case .file(_, let off) = backing { return off + Int(vpn - start) }
+        return 0
+    }
+    public var fileID: FileID? {
+        if case .file(let f, _) = backing { return f }
+        return nil
+    }
+}
+
+/// A guest process: its address space (regions and page-table directory) and OOM settings.
+public final class GuestProcess {
+    public let pid: PID
+    public var name: String
+    /// The anon_vma family: processes related by fork share anonymous pages' reverse map.
+    public let family: UInt32
+    /// Regions sorted by start, non-overlapping.
+    public var regions: [Region] = []
+    /// Page-table directory: for each 2 MiB slot of the address space, a leaf index or -1.
+    public var directory: [Int32] = []
+    public var oomScoreAdj: Int = 0
+    /// Resident pages mapped (RSS: anon + file), swap entries and locked pages, kept exactly.
+    public var rssAnon = 0
+    public var rssFile = 0
+    public var swapEntries = 0
+    public var pageTablePages = 0
+    /// Pages charged to Committed_AS for this process.
+    public var committed = 0
+    /// Next free virtual page for mmap (grows upward, as a simple bottom-up allocator).
+    public var mmapCursor: VPN
+    /// The heap region's start; the heap is the region with `isHeap`.
+    public let heapStart: VPN
+    /// Styles of pages this process writes, 256 precomputed picks (the compressibility mix).
+    public var writeStyles: [ContentStyle]
+    /// Index of the last region found (one-entry cache for region lookup).
+    var lastRegion = 0
+
+    init(pid: PID, name: String, family: UInt32, writeStyles: [ContentStyle]) {
+        self.pid = pid
+        self.name = name
+        self.family = family
+        self.writeStyles = writeStyles
+        // Layout: heap from 4 GiB up, mmap area from 64 GiB up (pages).
+        self.heapStart = 0x10_0000
+        self.mmapCursor = 0x100_0000
+    }
+
+    /// The index of the region containing `vpn`, if any (binary search with a cache).
+    @inline(__always)
+    func regionIndex(_ vpn: VPN) -> Int? {
+        if lastRegion < regions.count, regions[lastRegion].contains(vpn) { return lastRegion }
+        var lo = 0, hi = regions.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if regions[mid].end <= vpn { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < regions.count, regions[lo].contains(vpn) { lastRegion = lo; return lo }
+        return nil
+    }
+
+    /// Inserts a region keeping the list sorted.
+    func insert(_ r: Region) {
+        var i = 0
+        while i < regions.count && regions[i].start < r.start { i += 1 }
+        regions.insert(r, at: i)
+    }
+
+    public var virtualPages: Int { regions.reduce(0) { $0 + $1.pages } }
+    public var lockedPages: Int { regions.filter(\.locked).reduce(0) { $0 + $1.pages } }
+}

@@ -1,0 +1,241 @@
+import OvercommitSupport
+
+/// Linux's binary buddy allocator (mm/page_alloc.c) over the frames of a `FrameTable`.
+///
+/// Free memory is kept as blocks of 2^order frames, order 0...`maxOrder` (Linux's
+/// MAX_ORDER = 11 free lists, order 10 = 4 MiB blocks), each aligned to its size in PFN
+/// space. `allocate` takes a block from the smallest non-empty list at or above the wanted
+/// order and splits it, putting the upper halves back (`__rmqueue_smallest` and `expand`);
+/// `free` merges a block with its buddy `pfn ^ (1 << order)` for as long as the buddy is a
+/// free block of the same order (`__free_one_page`).
+///
+/// State lives in the frame table, as in `struct page`: a free block's head frame has use
+/// `.free` and its order in `FrameFlag.orderMask`; its other (tail) frames have use `.free`
+/// and order bits 0xF. The free lists are `FrameList`s threaded through the table's
+/// `next`/`prev` arrays (`page->buddy_list`), which the LRU lists use while frames are in
+/// use. Frames outside the managed range (the kernel's reserved memory) are never read or
+/// written. Allocation and free do O(order) work besides marking the block's own frames;
+/// no memory is allocated per call.
+///
+/// Not modelled: per-CPU page lists, migrate types, zones and watermarks (callers check
+/// `freePages` against their own watermarks).
+public struct BuddyAllocator {
+    /// The highest order: blocks of 2^10 frames (4 MiB), Linux's MAX_ORDER - 1 (MAX_PAGE_ORDER).
+    public static let maxOrder = 10
+    /// Order bits of a free block's tail frame.
+    static let tailMarker: UInt16 = 0xF
+
+    /// The frames this allocator threads its lists through.
+    public let frames: FrameTable
+    /// The frames it manages; frames outside are never touched.
+    public let managed: Range<Int>
+    /// One free list per order (Linux's `zone->free_area[order]`).
+    var freeLists: [FrameList]
+    /// Free frames in all free blocks (`NR_FREE_PAGES`).
+    public private(set) var freePages: Int = 0
+
+    /// Puts every frame of `range` on the free lists as maximal aligned blocks.
+    ///
+    /// Like `memblock_free_all` -> `__free_pages_core`, blocks are added at the tail of
+    /// their list (FPI_TO_TAIL, Linux 5.10+), so early allocations come from low addresses.
+    /// Every frame of the range is overwritten (flags, links); others are left alone.
+    public init(frames: FrameTable, managed range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= frames.count,
+                     "managed range \(range) is outside the frame table of \(frames.count) frames")
+        precondition(range.upperBound < Int(nilFrame), "frame numbers must fit in a PFN")
+        self.frames = frames
+        self.managed = range
+        freeLists = Array(repeating: FrameList(), count: BuddyAllocator.maxOrder + 1)
+        var pfn = range.lowerBound
+        while pfn < range.upperBound {
+            var order = BuddyAllocator.maxOrder
+            while order > 0 && (pfn & ((1 << order) - 1) != 0 || pfn + (1 << order) > range.upperBound) {
+                order -= 1
+            }
+            markFree(pfn, order: order)
+            freeLists[order].pushTail(PFN(pfn), in: frames)
+            freePages += 1 << order
+            pfn += 1 << order
+        }
+    }
+
+    /// Number of managed frames (Linux's `managed_pages`).
+    public var managedPages: Int { managed.count }
+
+    /// Allocates a block of 2^order frames and returns its first frame, or nil when no free
+    /// block of that order or larger exists (or `order > maxOrder`, as Linux refuses).
+    ///
+    /// Every frame of the block gets use `.isolated` and no other flags; the caller puts it
+    /// on a list or changes its use.
+    public mutating func allocate(order: Int) -> PFN? {
+        precondition(order >= 0, "negative order \(order)")
+        guard order <= BuddyAllocator.maxOrder else { return nil }
+        var current = order
+        while current <= BuddyAllocator.maxOrder && freeLists[current].count == 0 { current += 1 }
+        guard current <= BuddyAllocator.maxOrder, let head = freeLists[current].popHead(in: frames) else { return nil }
+        // expand(): halve the block until it has the wanted order; upper halves go back.
+        while current > order {
+            current -= 1
+            let upper = head + PFN(1 << current)
+            frames.flags[Int(upper)] = FrameUse.free.rawValue | UInt16(current) << FrameFlag.orderShift
+            freeLists[current].pushHead(upper, in: frames)
+        }
+        let start = Int(head)
+        for i in start..<(start + (1 << order)) { frames.flags[i] = FrameUse.isolated.rawValue }
+        freePages -= 1 << order
+        return head
+    }
+
+    /// Frees the block of 2^order frames starting at `pfn`, merging it with free buddies.
+    ///
+    /// The block's frames lose every flag (Linux's free_pages_prepare checks and clears
+    /// `page->flags`); their other per-frame fields are the caller's business. The merged
+    /// block goes to the head of its list (cache-hot, as `__free_one_page` by default).
+    ///
+    /// - Precondition: the block is aligned, inside the managed range and not free
+    ///   (double frees are caught).
+    public mutating func free(_ pfn: PFN, order: Int) {
+        precondition(order >= 0 && order <= BuddyAllocator.maxOrder, "order \(order) out of 0...\(BuddyAllocator.maxOrder)")
+        let start = Int(pfn), size = 1 << order
+        precondition(start & (size - 1) == 0, "pfn \(pfn) is not aligned to order \(order)")
+        precondition(start >= managed.lowerBound && start + size <= managed.upperBound,
+                     "block \(start)..<\(start + size) is outside the managed range \(managed)")
+        let tail = FrameUse.free.rawValue | BuddyAllocator.tailMarker << FrameFlag.orderShift
+        for i in start..<(start + size) {
+            precondition(frames.flags[i] & FrameFlag.useMask != FrameUse.free.rawValue, "double free of frame \(i)")
+            frames.flags[i] = tail
+        }
+        var head = start, current = order
+        while current < BuddyAllocator.maxOrder {
+            let buddy = head ^ (1 << current)
+            guard isFreeHead(buddy, order: current) else { break }
+            freeLists[current].remove(PFN(buddy), in: frames)
+            // The higher of the two heads becomes a tail of the merged block.
+            frames.flags[max(head, buddy)] = tail
+            head = min(head, buddy)
+            current += 1
+        }
+        frames.flags[head] = FrameUse.free.rawValue | UInt16(current) << FrameFlag.orderShift
+        freeLists[current].pushHead(PFN(head), in: frames)
+        freePages += size
+    }
+
+    /// True iff `pfn` heads a free block of exactly `order` lying inside the managed range
+    /// (Linux's `page_is_buddy`).
+    @inline(__always)
+    func isFreeHead(_ pfn: Int, order: Int) -> Bool {
+        guard pfn >= managed.lowerBound && pfn + (1 << order) <= managed.upperBound else { return false }
+        let f = frames.flags[pfn]
+        return f & FrameFlag.useMask == FrameUse.free.rawValue
+            && (f & FrameFlag.orderMask) >> FrameFlag.orderShift == UInt16(order)
+    }
+
+    /// Sets the flags of a block's frames to "free": head with its order, tails 0xF.
+    private func markFree(_ start: Int, order: Int) {
+        frames.flags[start] = FrameUse.free.rawValue | UInt16(order) << FrameFlag.orderShift
+        let tail = FrameUse.free.rawValue | BuddyAllocator.tailMarker << FrameFlag.orderShift
+        for i in (start + 1)..<(start + (1 << order)) {
+            frames.flags[i] = tail
+            frames.next[i] = nilFrame
+            frames.prev[i] = nilFrame
+        }
+    }
+
+    // MARK: - Statistics
+
+    /// Number of free blocks of `order` (`free_area[order].nr_free`).
+    public func freeBlocks(order: Int) -> Int { freeLists[order].count }
+
+    /// Free blocks per order 0...10, as a zone's line of /proc/buddyinfo.
+    public var buddyinfo: [Int] { freeLists.map(\.count) }
+
+    /// The highest order with a free block, or nil when nothing is free.
+    public var largestFreeOrder: Int? {
+        (0...BuddyAllocator.maxOrder).last { freeLists[$0].count > 0 }
+    }
+
+    /// Linux's external fragmentation index for `order` (`__fragmentation_index` in
+    /// mm/vmstat.c), in the kernel's integer thousandths.
+    ///
+    /// -1000 when a block of that order (or larger) is free: the allocation would succeed.
+    /// 0 when nothing is free. Otherwise `1000 - (1000 + free_pages * 1000 / 2^order) /
+    /// free_blocks_total` with integer division, i.e. 1000 x (1 - (1 + free_pages /
+    /// requested) / blocks_total): towards 0 the failure is due to lack of memory, towards
+    /// 1000 due to fragmentation. /sys/kernel/debug/extfrag/extfrag_index prints this
+    /// value divided by 1000 with three decimals (`-1.000`, `0.953`); the compaction
+    /// threshold `vm.extfrag_threshold` (default 500) compares against the same scale.
+    public func fragmentationIndex(order: Int) -> Double {
+        precondition(order >= 0 && order <= BuddyAllocator.maxOrder, "order \(order) out of 0...\(BuddyAllocator.maxOrder)")
+        var blocksTotal = 0, freeTotal = 0, suitable = 0
+        for o in 0...BuddyAllocator.maxOrder {
+            let n = freeLists[o].count
+            blocksTotal += n
+            freeTotal += n << o
+            if o >= order { suitable += n << (o - order) }
+        }
+        if blocksTotal == 0 { return 0 }
+        if suitable > 0 { return -1000 }
+        let requested = 1 << order
+        return Double(1000 - (1000 + freeTotal * 1000 / requested) / blocksTotal)
+    }
+
+    // MARK: - Checks
+
+    /// Checks the allocator's structure; returns human-readable problems (empty if consistent).
+    ///
+    /// Every list entry is a free head of that list's order, aligned and inside the managed
+    /// range, with free tail frames; lists are well linked and their counts right; blocks do
+    /// not overlap; no two free buddies of the same order are left unmerged; every managed
+    /// frame marked free is in some block; `freePages` equals the sum of the blocks. O(n).
+    public func checkInvariants() -> [String] {
+        var problems: [String] = []
+        func fail(_ s: String) { if problems.count < 50 { problems.append(s) } }
+        let lower = managed.lowerBound
+        var covered = [Bool](repeating: false, count: managed.count)
+        var sum = 0
+        for order in 0...BuddyAllocator.maxOrder {
+            let list = freeLists[order]
+            let size = 1 << order
+            var p = list.head, previous = nilFrame, seen = 0
+            while p != nilFrame {
+                seen += 1
+                if seen > list.count { fail("order \(order): list is longer than its count \(list.count) (cycle?)"); break }
+                let i = Int(p)
+                if frames.prev[i] != previous { fail("order \(order): frame \(i) has prev \(frames.prev[i]), expected \(previous)") }
+                if i < lower || i + size > managed.upperBound {
+                    fail("order \(order): block \(i)..<\(i + size) is outside the managed range \(managed)")
+                } else {
+                    if i & (size - 1) != 0 { fail("order \(order): block at \(i) is not aligned") }
+                    let f = frames.flags[i]
+                    if f & FrameFlag.useMask != FrameUse.free.rawValue { fail("order \(order): head \(i) has use \(frames.use(p))") }
+                    let bits = (f & FrameFlag.orderMask) >> FrameFlag.orderShift
+                    if bits != UInt16(order) { fail("order \(order): head \(i) has order bits \(bits)") }
+                    if order < BuddyAllocator.maxOrder && isFreeHead(i ^ size, order: order) {
+                        if i < i ^ size { fail("order \(order): free buddies \(i) and \(i ^ size) were not merged") }
+                    }
+                    for j in i..<(i + size) {
+                        if covered[j - lower] { fail("frame \(j) is in two free blocks") }
+                        covered[j - lower] = true
+                        if j > i {
+                            let t = frames.flags[j]
+                            if t & FrameFlag.useMask != FrameUse.free.rawValue
+                                || (t & FrameFlag.orderMask) >> FrameFlag.orderShift != BuddyAllocator.tailMarker {
+                                fail("order \(order): tail frame \(j) of block \(i) has flags 0x\(String(t, radix: 16))")
+                            }
+                        }
+                    }
+                    sum += size
+                }
+                previous = p
+                p = frames.next[i]
+            }
+            if seen < list.count { fail("order \(order): list has \(seen) entries but counts \(list.count)") }
+            if list.tail != previous && seen <= list.count { fail("order \(order): tail is \(list.tail), last entry \(previous)") }
+        }
+        if sum != freePages { fail("freePages is \(freePages) but free blocks hold \(sum) frames") }
+        for j in managed where !covered[j - lower] && frames.flags[j] & FrameFlag.useMask == FrameUse.free.rawValue {
+            fail("frame \(j) is marked free but is in no free block")
+        }
+        return problems
+    }
+}

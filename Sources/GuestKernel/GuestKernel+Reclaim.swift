@@ -1,0 +1,237 @@
+import OvercommitSupport
+import PageContents
+
+/// Why reclaim runs: kswapd in the background, or an allocation that found memory below min.
+public enum ReclaimContext: Sendable { case kswapd, direct }
+
+extension GuestKernel {
+    /// Linux's SWAP_CLUSTER_MAX: pages reclaimed per batch.
+    static let reclaimBatch = 32
+
+    /// Allocates one frame (alloc_pages order 0): the fast path above the min watermark,
+    /// then direct reclaim, then the OOM killer. Wakes kswapd below the low watermark.
+    func allocFrame(cost: inout Int64) -> PFN? {
+        if buddy.freePages <= watermarks.low { kswapdWoken = true }
+        if buddy.freePages > watermarks.min, let f = buddy.allocate(order: 0) { return f }
+        if panicked { return nil }
+        // Slow path: direct reclaim, retried while it makes progress, then the OOM killer.
+        for _ in 0..<16 {
+            vmstat.allocstall += 1
+            let freed = reclaim(target: GuestKernel.reclaimBatch, context: .direct, cost: &cost)
+            if buddy.freePages > watermarks.min, let f = buddy.allocate(order: 0) { return f }
+            if freed > 0 { continue }
+            guard oomKill(trigger: "page allocation") else { break }
+            if buddy.freePages > watermarks.min, let f = buddy.allocate(order: 0) { return f }
+        }
+        return nil
+    }
+
+    /// Returns a frame to the buddy allocator, clearing its per-frame state.
+    func freeFrame(_ f: PFN) {
+        let i = Int(f)
+        frames.flags[i] = frames.flags[i] & FrameFlag.useMask
+        frames.mapCount[i] = 0
+        frames.rmapOwner[i] = 0
+        frames.rmapIndex[i] = 0
+        // Linux does not zero freed pages: the stale contents stay in the frame.
+        buddy.free(f, order: 0)
+    }
+
+    /// How many of `n` pages to take from anonymous memory, after get_scan_count():
+    /// none without free swap, otherwise in proportion swappiness * anon : (200 - swappiness) * file.
+    func anonShare(of n: Int) -> Int {
+        let anon = policy.count(.activeAnon) + policy.count(.inactiveAnon)
+        let file = policy.count(.activeFile) + policy.count(.inactiveFile)
+        let canSwap = swap.freeSlots > 0 || swapCachePages > 0
+        if !canSwap || anon == 0 { return 0 }
+        if file == 0 { return n }
+        let sw = Double(config.swappiness)
+        let a = sw * Double(anon)
+        let fw = (200 - sw) * Double(file)
+        if a + fw == 0 { return 0 }
+        return Int((Double(n) * a / (a + fw)).rounded())
+    }
+
+    /// Reclaims up to `target` frames from the LRU lists (shrink_node). Returns pages freed.
+    @discardableResult
+    public func reclaim(target: Int, context: ReclaimContext, cost: inout Int64) -> Int {
+        var freed = 0
+        var idleRounds = 0
+        var wroteSwap = false
+        while freed < target && idleRounds < 3 {
+            let n = min(GuestKernel.reclaimBatch, target - freed)
+            var nAnon = anonShare(of: n)
+            // swappiness 0 still swaps when the page cache is (nearly) gone, as Linux does.
+            if nAnon == 0 && policy.count(.activeFile) + policy.count(.inactiveFile) < n && (swap.freeSlots > 0 || swapCachePages > 0) { nAnon = n }
+            victimBuffer.removeAll(keepingCapacity: true)
+            policy.isolateVictims(anon: nAnon, file: n - nAnon, into: &victimBuffer, stats: &vmstat)
+            if context == .kswapd { vmstat.pgscan_kswapd += victimBuffer.count } else { vmstat.pgscan_direct += victimBuffer.count }
+            if victimBuffer.isEmpty { idleRounds += 1; if nAnon == 0 && (swap.freeSlots > 0) { continue } else { break } }
+            var freedNow = 0
+            for v in victimBuffer {
+                switch evict(v, wroteSwap: &wroteSwap) {
+                case .reclaimed: freedNow += 1
+                case .keep(let activate): policy.putBack(v, anon: frames.has(v, FrameFlag.anon)); _ = activate
+                }
+            }
+            freed += freedNow
+            if freedNow == 0 { idleRounds += 1 }
+        }
+        if context == .kswapd { vmstat.pgsteal_kswapd += freed } else {
+            vmstat.pgsteal_direct += freed
+            // Direct reclaim waits for the batch it submitted to be written (one device latency).
+            if wroteSwap { cost += swapConfig.effectiveWriteLatency.nanoseconds }
+        }
+        return freed
+    }
+
+    /// What `evict` did with a page (after Linux's `pageout()`/`shrink_page_list` outcomes).
+    enum EvictOutcome { case reclaimed, keep(activate: Bool) }
+
+    /// Tries to free one isolated frame: unmap every PTE (to swap entries for anonymous pages),
+    /// write it back if dirty, and free it.
+    func evict(_ f: PFN, wroteSwap: inout Bool) -> EvictOutcome {
+        let i = Int(f)
+        let fl = frames.flags[i]
+        if fl & FrameFlag.anon != 0 {
+            var slot: UInt32
+            if fl & FrameFlag.swapCache != 0, let s = frameSlot[f] {
+                slot = s
+                vmstat.swapWritesAvoided += 1
+            } else {
+                guard let s = swap.allocate() else { return .keep(activate: true) }
+                slot = s
+                swap.slotFrame[Int(s)] = f
+                frameSlot[f] = s
+                frames.set(f, FrameFlag.swapCache)
+                swapCachePages += 1
+                // pageout: the device reads the frame (a DMA read the host sees) and writes the slot.
+                _ = touch(f, write: false)
+                swap.slotContent[Int(s)] = frames.content[i]
+                vmstat.pswpout += 1
+                vmstat.pgpgout += 1
+                wroteSwap = true
+            }
+            // try_to_unmap: every PTE mapping the frame becomes the swap entry.
+            var mappings: [(PID, VPN)] = []
+            forEachMapping(of: f) { mappings.append(($0, $1)) }
+            for (pid, vpn) in mappings {
+                let p = processes[Int(pid)]!
+                setPTE(p, vpn, PTE.swap(slot).raw)
+                swap.swapMap[Int(slot)] += 1
+                frames.mapCount[i] -= 1
+                p.rssAnon -= 1
+                p.swapEntries += 1
+            }
+            precondition(frames.mapCount[i] == 0, "rmap walk missed \(frames.mapCount[i]) mappings of frame \(f)")
+            swap.slotShadow[Int(slot)] = evictionClock
+            swap.slotFrame[Int(slot)] = nilFrame
+            frameSlot[f] = nil
+            swapCachePages -= 1
+            swap.releaseIfUnused(slot)
+            anonPages -= 1
+            evictionClock &+= 1
+            freeFrame(f)
+            return .reclaimed
+        }
+        // Page cache.
+        let fid = Int(frames.rmapOwner[i]), idx = Int(frames.rmapIndex[i])
+        var mappings: [(PID, VPN)] = []
+        forEachMapping(of: f) { mappings.append(($0, $1)) }
+        for (pid, vpn) in mappings {
+            let p = processes[Int(pid)]!
+            setPTE(p, vpn, 0)
+            frames.mapCount[i] -= 1
+            p.rssFile -= 1
+        }
+        if files[fid].isShmem {
+            guard let s = swap.allocate() else {
+                // Could not swap: leave it cached (PTEs refault as minor faults).
+                return .keep(activate: true)
+            }
+            _ = touch(f, write: false)
+            swap.slotContent[Int(s)] = frames.content[i]
+            swap.swapMap[Int(s)] = 1
+            swap.slotShadow[Int(s)] = evictionClock
+            files[fid].setEntry(idx, GuestFile.swappedTag | s)
+            vmstat.pswpout += 1
+            wroteSwap = true
+            shmemPages -= 1
+            if fl & FrameFlag.dirty != 0 { dirtyFilePages -= 1 }
+        } else {
+            if fl & FrameFlag.dirty != 0 {
+                dirtyFilePages -= 1
+                _ = touch(f, write: false)
+                files[fid].written[idx] = frames.content[i]
+                vmstat.writebacks += 1
+                vmstat.pgpgout += 1
+            }
+            files[fid].setEntry(idx, GuestFile.shadowTag | (evictionClock & GuestFile.valueMask))
+        }
+        filePages -= 1
+        evictionClock &+= 1
+        freeFrame(f)
+        return .reclaimed
+    }
+
+    /// kswapd: when woken (free below low) reclaims until free reaches high, up to `kswapd_batch`
+    /// pages per run (balance_pgdat). Returns the pages freed. Its time is its own, not the workloads'.
+    @discardableResult
+    public func runKswapd() -> Int {
+        guard !panicked else { return 0 }
+        if buddy.freePages <= watermarks.low { kswapdWoken = true }
+        guard kswapdWoken else { return 0 }
+        vmstat.kswapd_wakeups += 1
+        var cost: Int64 = 0
+        var freed = 0
+        while buddy.freePages < watermarks.high && freed < config.kswapd_batch {
+            let got = reclaim(target: min(GuestKernel.reclaimBatch * 4, watermarks.high - buddy.freePages), context: .kswapd, cost: &cost)
+            if got == 0 { break }
+            freed += got
+        }
+        if buddy.freePages >= watermarks.high { kswapdWoken = false }
+        return freed
+    }
+
+    /// Periodic LRU aging and background writeback of dirty page-cache pages (the flusher).
+    public func runPeriodicAging(dirtyExpired: Bool) {
+        guard !panicked else { return }
+        policy.age(stats: &vmstat)
+        let dirtyLimit = (buddy.freePages + filePages) * config.dirty_background_ratio / 100
+        if dirtyFilePages > 0 && (dirtyExpired || dirtyFilePages > dirtyLimit) { writebackDirty() }
+    }
+
+    /// Writes every dirty page-cache page back to its file (clean afterwards).
+    func writebackDirty() {
+        for i in 0..<totalPages where frames.flags[i] & (FrameFlag.dirty | FrameFlag.anon) == FrameFlag.dirty {
+            let u = frames.use(PFN(i))
+            guard u.isLRU || u == .unevictable else { continue }
+            let fid = Int(frames.rmapOwner[i])
+            if files[fid].isShmem {
+                // shmem has no file to write to: it is "written" only when swapped out.
+                frames.flags[i] &= ~FrameFlag.dirty
+                dirtyFilePages -= 1
+                continue
+            }
+            _ = touch(PFN(i), write: false)
+            files[fid].written[Int(frames.rmapIndex[i])] = frames.content[i]
+            frames.flags[i] &= ~FrameFlag.dirty
+            dirtyFilePages -= 1
+            vmstat.writebacks += 1
+            vmstat.pgpgout += 1
+        }
+    }
+
+    /// Reports thrashing transitions from the refault rate over the elapsed interval.
+    public func checkThrashing(elapsedNs: Int64) {
+        guard elapsedNs > 0 else { return }
+        let refaults = vmstat.workingset_refault - lastRefaults
+        lastRefaults = vmstat.workingset_refault
+        let rate = Double(refaults) / (Double(elapsedNs) / 1e9)
+        let now = rate > config.thrashing_refaults_per_second
+        if now != thrashing {
+            thrashing = now
+            events.append(.thrashing(now, refaultsPerSecond: rate))
+        }
+    }
+}

@@ -1,0 +1,326 @@
+import OvercommitSupport
+import PageContents
+
+/// The hypervisor side of guest-physical memory, as the guest's hardware sees it.
+///
+/// A guest access to a frame whose second-level translation (EPT/NPT entry) is missing or
+/// read-only traps to the host. The kernel keeps the per-frame EPT permission bits it was
+/// given (`GuestKernel.ept`) so that accesses with a valid translation never leave the guest.
+public protocol GuestPhysicalBacking: AnyObject {
+    /// An EPT violation on `pfn`; the host maps it (allocating, copying a shared page,
+    /// decompressing or swapping in) and returns the simulated nanoseconds that took.
+    func eptViolation(pfn: PFN, write: Bool) -> Int64
+}
+
+/// Tells the OPT policy when each page will be referenced next (trace replay).
+public protocol FutureReferenceOracle: AnyObject {
+    /// Index of the next reference to (pid, vpn) after the current trace position, `Int.max` if none.
+    func nextUse(pid: PID, vpn: VPN) -> Int
+}
+
+/// The memory manager of one Linux-like guest: processes, page tables, the buddy allocator,
+/// the page cache, LRU lists, kswapd, swap with a swap cache, overcommit accounting and the
+/// OOM killer. It sees only guest-physical frames; the host behind them is `backing`.
+public final class GuestKernel {
+    public let name: String
+    public let config: GuestKernelConfig
+    public let costs: CostModel
+    public let swapConfig: SwapDeviceConfig
+    /// Per-frame state.
+    public let frames: FrameTable
+    public internal(set) var buddy: BuddyAllocator
+    public internal(set) var policy: any ReplacementPolicy
+    public internal(set) var swap: SwapArea
+    public internal(set) var pageTables = PageTablePool()
+    /// Processes indexed by pid (nil once gone). pid 0 is unused.
+    public internal(set) var processes: [GuestProcess?] = [nil]
+    /// Members of each anon_vma family, in pid order.
+    var families: [[PID]] = []
+    public internal(set) var files: [GuestFile] = []
+    var filesByPath: [String: FileID] = [:]
+    public var vmstat = VMStat()
+    /// Events since the engine last drained them.
+    public var events: [KernelEvent] = []
+    /// Simulated time in nanoseconds, set by the engine.
+    public var now: Int64 = 0
+    public internal(set) var panicked = false
+    /// The host behind guest-physical memory (nil: always mapped, for unit tests).
+    public weak var backing: GuestPhysicalBacking?
+    /// Per frame, the EPT permissions the host granted: bit 0 read, bit 1 write.
+    public var ept: [UInt8]
+
+    /// Frames the guest was configured with.
+    public let totalPages: Int
+    /// Frames the kernel keeps at boot (not in MemTotal).
+    public let reservedPages: Int
+    /// MemTotal in pages.
+    public var managedPages: Int { totalPages - reservedPages }
+    public let watermarks: Watermarks
+    /// The single zero page mapped by reads of untouched anonymous memory.
+    public let zeroPFN: PFN
+    /// Committed_AS in pages.
+    public internal(set) var committedAS = 0
+
+    // Counters behind /proc/meminfo.
+    public internal(set) var anonPages = 0
+    public internal(set) var filePages = 0
+    public internal(set) var shmemPages = 0
+    public internal(set) var swapCachePages = 0
+    public internal(set) var mlockedPages = 0
+    public internal(set) var pageTableFrames = 0
+    public internal(set) var balloonPages = 0
+    public internal(set) var kernelFrames = 0
+    /// Dirty page-cache pages (/proc/meminfo Dirty).
+    public internal(set) var dirtyFilePages = 0
+
+    let contentSeed: UInt64
+    var writeCounter: UInt64 = 0
+    var kswapdWoken = false
+    /// The process on whose behalf the kernel runs (for oom_kill_allocating_task).
+    var current: PID = 0
+    /// Counts evictions: the clock of Linux's workingset shadow entries.
+    var evictionClock: UInt32 = 0
+    /// Swap cache: frame -> slot.
+    var frameSlot: [PFN: UInt32] = [:]
+    var oracle: FutureReferenceOracle?
+    let policyWantsAccessHook: Bool
+    var victimBuffer: [PFN] = []
+    /// Refaults at the last thrashing check, and the state then.
+    var lastRefaults = 0
+    public internal(set) var thrashing = false
+    /// Independent record of what every page should contain (enabled by `--check` and tests).
+    public internal(set) var shadow: ContentShadow?
+    let defaultWriteStyles: [ContentStyle]
+
+    /// Boots a guest with `memoryPages` frames of guest-physical memory.
+    ///
+    /// - Parameters:
+    ///   - kernelImageSeed, kernelImagePages: the OS image's kernel text loaded at boot
+    ///     (identical in every guest booted from the same image).
+    public init(name: String, memoryPages: Int, config: GuestKernelConfig, swap swapConfig: SwapDeviceConfig,
+                costs: CostModel, seed: UInt64, kernelImageSeed: UInt64 = 0, kernelImagePages: Int = 0) {
+        precondition(memoryPages >= 4096, "a guest needs at least 16 MiB")
+        self.name = name
+        self.config = config
+        self.costs = costs
+        self.swapConfig = swapConfig
+        self.totalPages = memoryPages
+        self.contentSeed = StableHash.mix(seed, StableHash.fnv1a64("guest-content:" + name))
+        let derivedReserved = memoryPages * 15 / 1000 + 4096
+        self.reservedPages = min(max(config.kernel_reserved?.pages ?? derivedReserved, 16), memoryPages / 2)
+        frames = FrameTable(count: memoryPages)
+        ept = Array(repeating: 0, count: memoryPages)
+        zeroPFN = PFN(reservedPages - 1)
+        // Kernel memory: image text first, then kernel data (half zero, half sparse structures).
+        for i in 0..<reservedPages {
+            frames.setUse(PFN(i), .kernel)
+            let c: PageContent
+            if i == reservedPages - 1 { c = .zero }
+            else if i < kernelImagePages { c = PageContent(style: .code, seed: StableHash.mix(kernelImageSeed, UInt64(i))) }
+            else if i % 2 == 0 { c = .zero }
+            else { c = PageContent(style: .sparse, seed: StableHash.mix(contentSeed, UInt64(i) | (1 << 50))) }
+            frames.content[i] = c
+        }
+        kernelFrames = reservedPages
+        buddy = BuddyAllocator(frames: frames, managed: reservedPages..<memoryPages)
+        watermarks = Watermarks(managedPages: memoryPages - reservedPages, config: config)
+        swap = SwapArea(slots: swapConfig.size.pages)
+        policy = LinuxTwoListPolicy(frames: frames)
+        policyWantsAccessHook = config.replacement_policy == .lru
+        defaultWriteStyles = GuestKernel.styleTable([(.pointers, 0.4), (.text, 0.2), (.sparse, 0.2), (.random, 0.1), (.zero, 0.1)])
+        policy = config.replacement_policy.make(frames: frames, nextUse: { [unowned self] pfn in self.nextUse(of: pfn) })
+    }
+
+    /// Touches every kernel frame once (boot writes them), so the host backs them.
+    public func boot() -> Int64 {
+        var cost: Int64 = 0
+        for i in 0..<reservedPages { cost += touch(PFN(i), write: true) }
+        return cost
+    }
+
+    /// 256 style picks in proportion to a mix (deterministic, no RNG).
+    public static func styleTable(_ mix: [(ContentStyle, Double)]) -> [ContentStyle] {
+        let total = mix.reduce(0) { $0 + max(0, $1.1) }
+        guard total > 0 else { return Array(repeating: .random, count: 256) }
+        var out: [ContentStyle] = []
+        var acc = 0.0
+        for (s, w) in mix {
+            acc += max(0, w) / total
+            let upto = Int((acc * 256).rounded())
+            while out.count < min(upto, 256) { out.append(s) }
+        }
+        while out.count < 256 { out.append(mix.last!.0) }
+        return out
+    }
+
+    // MARK: - Host interface
+
+    /// Makes sure the host maps `pfn` for the access; returns the host's time.
+    @inline(__always)
+    func touch(_ pfn: PFN, write: Bool) -> Int64 {
+        let need: UInt8 = write ? 2 : 1
+        if ept[Int(pfn)] & need != 0 { return 0 }
+        return touchSlow(pfn, write: write)
+    }
+
+    @inline(never)
+    func touchSlow(_ pfn: PFN, write: Bool) -> Int64 {
+        guard let b = backing else { ept[Int(pfn)] = 3; return 0 }
+        return b.eptViolation(pfn: pfn, write: write)
+    }
+
+    /// The host changes the EPT permissions of a frame (0 none, 1 read, 3 read/write).
+    @inline(__always)
+    public func setEPT(_ pfn: PFN, _ bits: UInt8) { ept[Int(pfn)] = bits }
+
+    /// The descriptor of what guest-physical frame `pfn` holds (for the host to produce bytes).
+    @inline(__always)
+    public func content(of pfn: PFN) -> PageContent { frames.content[Int(pfn)] }
+
+    // MARK: - Files
+
+    /// Adds a file to the guest's file system. Equal `contentSeed`s give equal bytes across guests.
+    public func registerFile(path: String, pages: Int, style: ContentStyle, contentSeed: UInt64, storedImage: Int? = nil) -> FileID {
+        if let f = filesByPath[path] { return f }
+        let id = FileID(files.count)
+        files.append(GuestFile(path: path, pages: max(1, pages), style: style, contentSeed: contentSeed, storedImage: storedImage))
+        filesByPath[path] = id
+        return id
+    }
+    public func fileID(path: String) -> FileID? { filesByPath[path] }
+    public func filePages(_ f: FileID) -> Int { Int(f) < files.count ? files[Int(f)].pages : 0 }
+
+    // MARK: - Processes
+
+    /// Creates a new process with an empty address space (fork + execve of a new program).
+    public func spawn(name: String, oomScoreAdj: Int = 0) -> PID {
+        let pid = PID(processes.count)
+        let fam = UInt32(families.count)
+        families.append([pid])
+        let p = GuestProcess(pid: pid, name: name, family: fam, writeStyles: defaultWriteStyles)
+        p.oomScoreAdj = max(-1000, min(1000, oomScoreAdj))
+        processes.append(p)
+        return pid
+    }
+
+    @inline(__always)
+    public func process(_ pid: PID) -> GuestProcess? {
+        let i = Int(pid)
+        return i > 0 && i < processes.count ? processes[i] : nil
+    }
+    public func isAlive(_ pid: PID) -> Bool { process(pid) != nil }
+
+    public func setOOMScoreAdj(_ pid: PID, _ adj: Int) { process(pid)?.oomScoreAdj = max(-1000, min(1000, adj)) }
+
+    /// Styles of the pages this process writes (its compressibility mix).
+    public func setAnonContentMix(_ pid: PID, _ mix: [(ContentStyle, Double)]) {
+        process(pid)?.writeStyles = GuestKernel.styleTable(mix)
+    }
+
+    public func installOracle(_ o: FutureReferenceOracle) { oracle = o }
+
+    /// Pids of live processes in pid order.
+    public var livePIDs: [PID] { processes.compactMap { $0?.pid } }
+
+    // MARK: - Content
+
+    @inline(__always)
+    func writtenContent(_ p: GuestProcess, _ pfn: Int) -> PageContent {
+        writeCounter &+= 1
+        let s = StableHash.mix(contentSeed, writeCounter)
+        if frames.flags[pfn] & FrameFlag.anon != 0 {
+            return PageContent(style: p.writeStyles[Int(s & 255)], seed: s >> 8)
+        }
+        return PageContent(style: files[Int(frames.rmapOwner[pfn])].style, seed: s >> 8)
+    }
+
+    func nextUse(of pfn: PFN) -> Int {
+        guard let o = oracle else { return Int.max }
+        var best = Int.max
+        forEachMapping(of: pfn) { pid, vpn in best = min(best, o.nextUse(pid: pid, vpn: vpn)) }
+        return best
+    }
+
+    /// Calls `body` for every (pid, vpn) whose PTE maps `pfn` (the reverse map walk).
+    func forEachMapping(of pfn: PFN, _ body: (PID, VPN) -> Void) {
+        let i = Int(pfn)
+        guard frames.mapCount[i] > 0 else { return }
+        if frames.flags[i] & FrameFlag.anon != 0 {
+            let vpn = VPN(frames.rmapIndex[i])
+            for pid in families[Int(frames.rmapOwner[i])] {
+                guard let p = process(pid) else { continue }
+                let e = pteValue(p, vpn)
+                if e & PTE.presentBit != 0 && e & PTE.pfnMask == pfn { body(pid, vpn) }
+            }
+        } else {
+            let f = Int(frames.rmapOwner[i]), idx = Int(frames.rmapIndex[i])
+            for m in files[f].mappers where idx >= m.offset && idx < m.offset + m.pages {
+                guard let p = process(m.pid) else { continue }
+                let vpn = m.start + VPN(idx - m.offset)
+                let e = pteValue(p, vpn)
+                if e & PTE.presentBit != 0 && e & PTE.pfnMask == pfn { body(m.pid, vpn) }
+            }
+        }
+    }
+
+    // MARK: - Page tables
+
+    @inline(__always)
+    func pteValue(_ p: GuestProcess, _ vpn: VPN) -> UInt32 {
+        let d = Int(truncatingIfNeeded: vpn >> 9)
+        guard d < p.directory.count else { return 0 }
+        let leaf = p.directory[d]
+        return leaf < 0 ? 0 : pageTables.entries[Int(leaf) << 9 | Int(vpn & 511)]
+    }
+
+    @inline(__always)
+    func setPTE(_ p: GuestProcess, _ vpn: VPN, _ v: UInt32) {
+        let leaf = p.directory[Int(truncatingIfNeeded: vpn >> 9)]
+        pageTables.entries[Int(leaf) << 9 | Int(vpn & 511)] = v
+    }
+
+    /// The page-table leaf for `vpn`, allocating it (a guest frame) if needed.
+    func ensureLeaf(_ p: GuestProcess, _ vpn: VPN, cost: inout Int64) -> Bool {
+        let d = Int(truncatingIfNeeded: vpn >> 9)
+        if d >= p.directory.count {
+            p.directory.append(contentsOf: repeatElement(-1, count: d + 1 - p.directory.count))
+        }
+        if p.directory[d] >= 0 { return true }
+        guard let f = allocFrame(cost: &cost) else { return false }
+        guard processes[Int(p.pid)] != nil else { freeFrame(f); return false }
+        frames.setUse(f, .pageTable)
+        frames.content[Int(f)] = .zero
+        cost += touch(f, write: true)
+        pageTableFrames += 1
+        p.pageTablePages += 1
+        p.directory[d] = pageTables.allocateLeaf(frame: f)
+        return true
+    }
+}
+
+/// The zone watermarks, derived as Linux derives them (mm/page_alloc.c).
+public struct Watermarks: Sendable, Equatable {
+    public var min: Int
+    public var low: Int
+    public var high: Int
+    public var minFreeKbytes: Int
+
+    /// min_free_kbytes = sqrt(lowmem_kB * 16) clamped to 128..65536 unless set; min = that in
+    /// pages; gap = max(min / 4, managed * watermark_scale_factor / 10000); low = min + gap;
+    /// high = min + 2 * gap.
+    public init(managedPages: Int, config: GuestKernelConfig) {
+        let lowmemKB = managedPages * 4
+        var mfk: Int
+        if let v = config.min_free_kbytes { mfk = Int(v) } else {
+            var r = 0
+            let target = lowmemKB * 16
+            while (r + 1) * (r + 1) <= target { r += 1 }
+            mfk = Swift.max(128, Swift.min(65536, r))
+        }
+        minFreeKbytes = mfk
+        min = Swift.max(1, mfk / 4)
+        let gap = Swift.max(min / 4, managedPages * config.watermark_scale_factor / 10000)
+        low = min + gap
+        high = min + 2 * gap
+    }
+}

@@ -1,0 +1,155 @@
+/// Linux's LRU approximation: active and inactive lists for anonymous and file pages.
+///
+/// Follows mm/vmscan.c and mm/swap.c: new pages enter the inactive list; reclaim scans
+/// the inactive tail and checks references (`page_check_references`): a page seen
+/// accessed for the first time gets PG_referenced and rotates to the inactive head, one seen
+/// accessed again is promoted to the active list, an unreferenced one is reclaimed. When the
+/// inactive list is too small against the active one (`inactive_is_low`, ratio
+/// sqrt(10 * GiB)), the active tail is aged: pages accessed since the last scan get another
+/// round, the others are deactivated. This is the page state machine of the course notes
+/// (free -> active -> inactive dirty/clean -> free).
+public final class LinuxTwoListPolicy: ReplacementPolicy {
+    public let kind = ReplacementPolicyKind.linux
+    public let wantsAccessHook = false
+    unowned let frames: FrameTable
+    var lists = [FrameList](repeating: FrameList(), count: 5)
+    let inactiveRatio: Int
+
+    init(frames: FrameTable) {
+        self.frames = frames
+        let gib = frames.count >> 18
+        var r = 1
+        if gib > 0 { while (r + 1) * (r + 1) <= 10 * gib { r += 1 } }
+        inactiveRatio = r
+    }
+
+    public func add(_ pfn: PFN, anon: Bool, activate: Bool) {
+        let use: FrameUse = anon ? (activate ? .activeAnon : .inactiveAnon) : (activate ? .activeFile : .inactiveFile)
+        frames.setUse(pfn, use)
+        lists[Int(use.rawValue)].pushHead(pfn, in: frames)
+    }
+
+    public func remove(_ pfn: PFN) {
+        let u = frames.use(pfn)
+        precondition(u.isLRU, "frame \(pfn) is not on an LRU list (\(u))")
+        lists[Int(u.rawValue)].remove(pfn, in: frames)
+        frames.setUse(pfn, .isolated)
+    }
+
+    public func accessed(_ pfn: PFN) {}
+
+    public func markAccessed(_ pfn: PFN) {
+        let u = frames.use(pfn)
+        if u == .inactiveAnon || u == .inactiveFile {
+            if frames.has(pfn, FrameFlag.referenced) {
+                lists[Int(u.rawValue)].remove(pfn, in: frames)
+                frames.clear(pfn, FrameFlag.referenced)
+                let a: FrameUse = u == .inactiveAnon ? .activeAnon : .activeFile
+                frames.setUse(pfn, a)
+                lists[Int(a.rawValue)].pushHead(pfn, in: frames)
+            } else {
+                frames.set(pfn, FrameFlag.referenced)
+            }
+        } else if u.isLRU {
+            frames.set(pfn, FrameFlag.referenced)
+        }
+    }
+
+    func inactiveIsLow(anon: Bool) -> Bool {
+        let a = lists[Int((anon ? FrameUse.activeAnon : .activeFile).rawValue)].count
+        let i = lists[Int((anon ? FrameUse.inactiveAnon : .inactiveFile).rawValue)].count
+        return i * inactiveRatio < a
+    }
+
+    /// shrink_active_list: age up to `n` pages from the active tail.
+    func shrinkActive(anon: Bool, n: Int, stats: inout VMStat) {
+        let au = anon ? FrameUse.activeAnon : .activeFile
+        let iu = anon ? FrameUse.inactiveAnon : .inactiveFile
+        var scanned = 0
+        let limit = min(n, lists[Int(au.rawValue)].count)
+        while scanned < limit, let p = lists[Int(au.rawValue)].popTail(in: frames) {
+            scanned += 1
+            if frames.has(p, FrameFlag.accessed) {
+                frames.clear(p, FrameFlag.accessed)
+                lists[Int(au.rawValue)].pushHead(p, in: frames)
+            } else {
+                frames.clear(p, FrameFlag.referenced)
+                frames.setUse(p, iu)
+                lists[Int(iu.rawValue)].pushHead(p, in: frames)
+                stats.pgdeactivate += 1
+            }
+        }
+    }
+
+    /// shrink_inactive_list with page_check_references.
+    func shrinkInactive(anon: Bool, want: Int, into victims: inout [PFN], stats: inout VMStat) {
+        guard want > 0 else { return }
+        let iu = anon ? FrameUse.inactiveAnon : .inactiveFile
+        let au = anon ? FrameUse.activeAnon : .activeFile
+        if inactiveIsLow(anon: anon) { shrinkActive(anon: anon, n: max(32, want * 2), stats: &stats) }
+        var found = 0
+        var scanned = 0
+        let limit = lists[Int(iu.rawValue)].count * 2 + 32
+        while found < want && scanned < limit {
+            guard let p = lists[Int(iu.rawValue)].popTail(in: frames) else {
+                // Refill from the active list and keep going.
+                if lists[Int(au.rawValue)].count == 0 { break }
+                shrinkActive(anon: anon, n: max(32, want), stats: &stats)
+                scanned += 1
+                continue
+            }
+            scanned += 1
+            stats.pgscan_kswapd += 0
+            if frames.has(p, FrameFlag.accessed) {
+                frames.clear(p, FrameFlag.accessed)
+                if frames.has(p, FrameFlag.referenced) {
+                    frames.clear(p, FrameFlag.referenced)
+                    frames.setUse(p, au)
+                    lists[Int(au.rawValue)].pushHead(p, in: frames)
+                    stats.pgactivate += 1
+                } else {
+                    frames.set(p, FrameFlag.referenced)
+                    lists[Int(iu.rawValue)].pushHead(p, in: frames)
+                    stats.pgrotated += 1
+                }
+                continue
+            }
+            frames.setUse(p, .isolated)
+            victims.append(p)
+            found += 1
+        }
+    }
+
+    public func isolateVictims(anon anonCount: Int, file fileCount: Int, into victims: inout [PFN], stats: inout VMStat) {
+        let before = victims.count
+        shrinkInactive(anon: false, want: fileCount, into: &victims, stats: &stats)
+        let shortFile = fileCount - (victims.count - before)
+        shrinkInactive(anon: true, want: anonCount, into: &victims, stats: &stats)
+        // If file pages ran out, anon may make up the difference only if anon scanning was allowed.
+        if shortFile > 0 && anonCount > 0 {
+            shrinkInactive(anon: true, want: shortFile, into: &victims, stats: &stats)
+        }
+    }
+
+    public func putBack(_ pfn: PFN, anon: Bool) {
+        add(pfn, anon: anon, activate: true)
+    }
+
+    public func age(stats: inout VMStat) {
+        for anon in [true, false] where inactiveIsLow(anon: anon) {
+            shrinkActive(anon: anon, n: 1024, stats: &stats)
+        }
+    }
+
+    public func count(_ use: FrameUse) -> Int { use.isLRU ? lists[Int(use.rawValue)].count : 0 }
+
+    public func checkInvariants() -> [String] {
+        var p: [String] = []
+        for u in [FrameUse.activeAnon, .inactiveAnon, .activeFile, .inactiveFile] {
+            let fs = lists[Int(u.rawValue)].frames(in: frames)
+            if fs.count != lists[Int(u.rawValue)].count { p.append("lru \(u): count \(lists[Int(u.rawValue)].count) but \(fs.count) linked") }
+            for f in fs where frames.use(f) != u { p.append("lru \(u): frame \(f) has use \(frames.use(f))"); break }
+        }
+        return p
+    }
+}

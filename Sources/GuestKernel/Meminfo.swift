@@ -1,0 +1,91 @@
+/// A snapshot of a guest's memory in the fields of Linux's /proc/meminfo (values in kB).
+public struct Meminfo: Sendable, Equatable {
+    public var MemTotal = 0
+    public var MemFree = 0
+    public var MemAvailable = 0
+    public var Buffers = 0
+    public var Cached = 0
+    public var SwapCached = 0
+    public var Active = 0
+    public var Inactive = 0
+    public var ActiveAnon = 0
+    public var InactiveAnon = 0
+    public var ActiveFile = 0
+    public var InactiveFile = 0
+    public var Unevictable = 0
+    public var Mlocked = 0
+    public var SwapTotal = 0
+    public var SwapFree = 0
+    public var Dirty = 0
+    public var AnonPages = 0
+    public var Mapped = 0
+    public var Shmem = 0
+    public var PageTables = 0
+    public var CommitLimit = 0
+    public var Committed_AS = 0
+    public var Balloon = 0
+    public var KernelReserved = 0
+
+    /// Field names and values in /proc/meminfo order (names as Linux prints them).
+    public var fields: [(String, Int)] {
+        [("MemTotal", MemTotal), ("MemFree", MemFree), ("MemAvailable", MemAvailable), ("Buffers", Buffers),
+         ("Cached", Cached), ("SwapCached", SwapCached), ("Active", Active), ("Inactive", Inactive),
+         ("Active(anon)", ActiveAnon), ("Inactive(anon)", InactiveAnon), ("Active(file)", ActiveFile),
+         ("Inactive(file)", InactiveFile), ("Unevictable", Unevictable), ("Mlocked", Mlocked),
+         ("SwapTotal", SwapTotal), ("SwapFree", SwapFree), ("Dirty", Dirty), ("AnonPages", AnonPages),
+         ("Mapped", Mapped), ("Shmem", Shmem), ("PageTables", PageTables), ("CommitLimit", CommitLimit),
+         ("Committed_AS", Committed_AS), ("Balloon", Balloon), ("KernelReserved", KernelReserved)]
+    }
+
+    /// The text /proc/meminfo would show.
+    public var text: String {
+        fields.map { name, kb in
+            let label = name + ":"
+            let num = String(kb)
+            return label + String(repeating: " ", count: max(1, 16 - label.count + 8 - num.count)) + num + " kB"
+        }.joined(separator: "\n")
+    }
+}
+
+extension GuestKernel {
+    /// The current /proc/meminfo.
+    public var meminfo: Meminfo {
+        var m = Meminfo()
+        let kb = 4
+        m.MemTotal = managedPages * kb
+        m.MemFree = buddy.freePages * kb
+        let aa = policy.count(.activeAnon), ia = policy.count(.inactiveAnon)
+        let af = policy.count(.activeFile), inf = policy.count(.inactiveFile)
+        m.ActiveAnon = aa * kb; m.InactiveAnon = ia * kb; m.ActiveFile = af * kb; m.InactiveFile = inf * kb
+        m.Active = (aa + af) * kb; m.Inactive = (ia + inf) * kb
+        m.Unevictable = mlockedPages * kb
+        m.Mlocked = mlockedPages * kb
+        m.SwapCached = swapCachePages * kb
+        m.Cached = filePages * kb     // page cache incl. shmem, excl. swap cache, as Linux prints it
+        m.SwapTotal = swap.slotCount * kb
+        m.SwapFree = swap.freeSlots * kb
+        m.Dirty = dirtyFilePages * kb
+        m.AnonPages = (anonPages - swapCacheUnmapped) * kb
+        m.Shmem = shmemPages * kb
+        m.PageTables = pageTableFrames * kb
+        m.CommitLimit = commitLimit * kb
+        m.Committed_AS = committedAS * kb
+        m.Balloon = balloonPages * kb
+        m.KernelReserved = reservedPages * kb
+        var mapped = 0
+        for case let p? in processes { mapped += p.rssFile }
+        m.Mapped = mapped * kb
+        // si_mem_available(): free above the low watermark + reclaimable page cache (half kept).
+        let pagecache = af + inf
+        let avail = buddy.freePages - watermarks.low + pagecache - min(pagecache / 2, watermarks.low)
+        m.MemAvailable = max(0, avail) * kb
+        return m
+    }
+
+    /// Swap-cache pages no PTE maps (readahead or left behind): counted in SwapCached, not AnonPages.
+    var swapCacheUnmapped: Int {
+        var n = 0
+        for (f, _) in frameSlot where frames.mapCount[Int(f)] == 0 { n += 1 }
+        return n
+    }
+}

@@ -1,0 +1,70 @@
+/// A page-table entry, packed in 32 bits as x86-64 packs its PTEs in 64.
+///
+/// Layout: bit 31 present; bit 30 writable; when present bits 0-27 hold the PFN. When not
+/// present and bit 29 is set, bits 0-28 hold a swap slot (a swap entry, Linux's `swp_entry_t`).
+/// Zero means no entry (never touched, or unmapped).
+public struct PTE: Equatable, Sendable {
+    public var raw: UInt32
+    @inlinable public init(raw: UInt32) { self.raw = raw }
+
+    public static let none = PTE(raw: 0)
+    public static let presentBit: UInt32 = 1 << 31
+    public static let writableBit: UInt32 = 1 << 30
+    public static let swapBit: UInt32 = 1 << 29
+    public static let pfnMask: UInt32 = (1 << 28) - 1
+    public static let slotMask: UInt32 = (1 << 29) - 1
+
+    @inlinable public static func present(_ pfn: PFN, writable: Bool) -> PTE {
+        PTE(raw: presentBit | (writable ? writableBit : 0) | (pfn & pfnMask))
+    }
+    @inlinable public static func swap(_ slot: UInt32) -> PTE { PTE(raw: swapBit | (slot & slotMask)) }
+
+    @inlinable public var isNone: Bool { raw == 0 }
+    @inlinable public var isPresent: Bool { raw & PTE.presentBit != 0 }
+    @inlinable public var isWritable: Bool { raw & PTE.writableBit != 0 }
+    @inlinable public var isSwap: Bool { raw & (PTE.presentBit | PTE.swapBit) == PTE.swapBit }
+    @inlinable public var pfn: PFN { raw & PTE.pfnMask }
+    @inlinable public var slot: UInt32 { raw & PTE.slotMask }
+}
+
+/// Pool of 512-entry page-table leaves shared by every process of one guest.
+///
+/// Each process keeps a directory (`[Int32]`, one entry per 2 MiB of its address space)
+/// pointing at leaves in this pool; every leaf is backed by one guest frame
+/// (`FrameUse.pageTable`), so page tables cost guest memory and count in the OOM badness,
+/// as they do in Linux.
+public struct PageTablePool {
+    public static let entriesPerLeaf = 512
+    public static let leafShift: VPN = 9
+    /// All leaves, back to back.
+    public var entries: [UInt32] = []
+    /// The guest frame backing each leaf.
+    public var leafFrame: [PFN] = []
+    /// Leaves returned by exiting processes, reused first (lowest index last-in-first-out).
+    public var freeLeaves: [Int32] = []
+
+    public init() {}
+
+    /// Number of leaves in use.
+    public var leavesInUse: Int { leafFrame.count - freeLeaves.count }
+
+    public mutating func allocateLeaf(frame: PFN) -> Int32 {
+        if let l = freeLeaves.popLast() {
+            leafFrame[Int(l)] = frame
+            return l
+        }
+        let l = Int32(leafFrame.count)
+        leafFrame.append(frame)
+        entries.append(contentsOf: repeatElement(0, count: PageTablePool.entriesPerLeaf))
+        return l
+    }
+
+    public mutating func freeLeaf(_ l: Int32) -> PFN {
+        let base = Int(l) << 9
+        for i in base..<(base + PageTablePool.entriesPerLeaf) { entries[i] = 0 }
+        let f = leafFrame[Int(l)]
+        leafFrame[Int(l)] = nilFrame
+        freeLeaves.append(l)
+        return f
+    }
+}

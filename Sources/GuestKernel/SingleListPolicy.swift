@@ -1,0 +1,82 @@
+/// Textbook replacement policies over one list of resident pages: exact LRU, FIFO, CLOCK.
+///
+/// Pages keep `FrameUse.activeAnon`/`.activeFile` for /proc/meminfo; the list order is the
+/// policy's own. LRU moves a page to the head on every access; FIFO never reorders; CLOCK
+/// sweeps from the tail giving pages whose accessed bit is set a second chance (the bit is
+/// cleared and the page goes to the head, which is the hand moving past it).
+public final class SingleListPolicy: ReplacementPolicy {
+    public enum Mode { case lru, fifo, clock }
+    public let mode: Mode
+    public var kind: ReplacementPolicyKind { switch mode { case .lru: .lru; case .fifo: .fifo; case .clock: .clock } }
+    public var wantsAccessHook: Bool { mode == .lru }
+    unowned let frames: FrameTable
+    var list = FrameList()
+    var anonCount = 0
+
+    init(frames: FrameTable, mode: Mode) { self.frames = frames; self.mode = mode }
+
+    public func add(_ pfn: PFN, anon: Bool, activate: Bool) {
+        frames.setUse(pfn, anon ? .activeAnon : .activeFile)
+        if anon { anonCount += 1 }
+        list.pushHead(pfn, in: frames)
+    }
+
+    public func remove(_ pfn: PFN) {
+        if frames.use(pfn) == .activeAnon { anonCount -= 1 }
+        list.remove(pfn, in: frames)
+        frames.setUse(pfn, .isolated)
+    }
+
+    public func accessed(_ pfn: PFN) {
+        guard mode == .lru, list.head != pfn else { return }
+        list.remove(pfn, in: frames)
+        list.pushHead(pfn, in: frames)
+    }
+
+    public func markAccessed(_ pfn: PFN) {
+        if mode == .lru { accessed(pfn) } else { frames.set(pfn, FrameFlag.accessed) }
+    }
+
+    /// Textbook policies do not tell anonymous from file pages: they take victims in list
+    /// order; anonymous pages are skipped only when anonymous reclaim is not allowed (no swap).
+    public func isolateVictims(anon anonCount: Int, file fileCount: Int, into victims: inout [PFN], stats: inout VMStat) {
+        var want = anonCount + fileCount
+        let anonAllowed = anonCount > 0
+        var scanned = 0
+        let limit = list.count * 2 + 1
+        var p = list.tail
+        while want > 0 && p != nilFrame && scanned < limit {
+            scanned += 1
+            let prev = frames.prev[Int(p)]
+            if mode == .clock && frames.has(p, FrameFlag.accessed) {
+                frames.clear(p, FrameFlag.accessed)
+                list.remove(p, in: frames)
+                list.pushHead(p, in: frames)
+                stats.pgrotated += 1
+                p = prev == nilFrame ? list.tail : prev
+                continue
+            }
+            if frames.use(p) == .activeAnon && !anonAllowed { p = prev; continue }
+            frames.clear(p, FrameFlag.accessed)
+            remove(p)
+            victims.append(p)
+            want -= 1
+            p = prev
+        }
+    }
+
+    public func putBack(_ pfn: PFN, anon: Bool) { add(pfn, anon: anon, activate: true) }
+    public func age(stats: inout VMStat) {}
+    public func count(_ use: FrameUse) -> Int {
+        switch use { case .activeAnon: anonCount; case .activeFile: list.count - anonCount; default: 0 }
+    }
+    public func checkInvariants() -> [String] {
+        let fs = list.frames(in: frames)
+        var p: [String] = []
+        if fs.count != list.count { p.append("\(kind): count \(list.count) but \(fs.count) linked") }
+        let a = fs.filter { frames.use($0) == .activeAnon }.count
+        if a != anonCount { p.append("\(kind): anonCount \(anonCount) but \(a) anon frames") }
+        for f in fs where !(frames.use(f) == .activeAnon || frames.use(f) == .activeFile) { p.append("\(kind): frame \(f) has use \(frames.use(f))"); break }
+        return p
+    }
+}

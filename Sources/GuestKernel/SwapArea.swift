@@ -1,0 +1,66 @@
+import PageContents
+
+/// A swap area: an array of page slots with per-slot reference counts (Linux's `swap_map`)
+/// and the swap cache.
+///
+/// `swapMap[slot]` counts the page-table entries (and shmem page-cache entries) that hold
+/// the slot. A slot is free when that count is zero and no frame is in the swap cache for
+/// it. The swap cache keeps a swapped-in page attached to its slot until the page is written,
+/// so a page that was only read can be evicted again without another write (seed 003).
+public struct SwapArea {
+    public let slotCount: Int
+    /// References to each slot from PTEs / shmem entries.
+    public var swapMap: [UInt16]
+    /// What was written to each slot.
+    public var slotContent: [PageContent]
+    /// The swap-cache frame of each slot, or `nilFrame`.
+    public var slotFrame: [PFN]
+    /// Eviction stamp of the page written to the slot (for refault distance), Linux's shadow entry.
+    public var slotShadow: [UInt32]
+    public private(set) var usedSlots = 0
+    private var cursor = 0
+
+    public init(slots: Int) {
+        slotCount = slots
+        swapMap = Array(repeating: 0, count: slots)
+        slotContent = Array(repeating: .zero, count: slots)
+        slotFrame = Array(repeating: nilFrame, count: slots)
+        slotShadow = Array(repeating: 0, count: slots)
+    }
+
+    public var freeSlots: Int { slotCount - usedSlots }
+
+    @inline(__always) public func isFree(_ s: Int) -> Bool { swapMap[s] == 0 && slotFrame[s] == nilFrame }
+
+    /// Takes a free slot (next-fit from a rotating cursor, like the kernel's cluster scan).
+    public mutating func allocate() -> UInt32? {
+        guard usedSlots < slotCount else { return nil }
+        var i = cursor
+        for _ in 0..<slotCount {
+            if isFree(i) {
+                cursor = i + 1 == slotCount ? 0 : i + 1
+                usedSlots += 1
+                return UInt32(i)
+            }
+            i += 1
+            if i == slotCount { i = 0 }
+        }
+        return nil
+    }
+
+    /// Marks a slot free again if nothing refers to it. Call after dropping a reference.
+    public mutating func releaseIfUnused(_ s: UInt32) {
+        let i = Int(s)
+        if swapMap[i] == 0 && slotFrame[i] == nilFrame {
+            usedSlots -= 1
+            slotContent[i] = .zero
+        }
+    }
+
+    /// Problems with the area's own bookkeeping (counts only; references are checked by the kernel).
+    public func checkInvariants() -> [String] {
+        var used = 0
+        for i in 0..<slotCount where !isFree(i) { used += 1 }
+        return used == usedSlots ? [] : ["swap: usedSlots \(usedSlots) but \(used) slots are referenced"]
+    }
+}

@@ -1,0 +1,279 @@
+import GuestKernel
+import Hypervisor
+import OvercommitSupport
+import PageContents
+import Workloads
+
+/// Options of one run that are not part of the scenario.
+public struct SimulationOptions: Sendable {
+    /// Check every invariant after each tick (and verify page contents at each sample).
+    public var check: Bool = false
+    /// Files the scenario refers to, already read by the caller (traces), by the path written in the scenario.
+    public var textResources: [String: String] = [:]
+    /// Raw memory images the scenario refers to, by the path written in the scenario.
+    public var memoryImages: [String: [UInt8]] = [:]
+    public init() {}
+}
+
+/// Why a scenario cannot be set up (a problem found only when building it).
+public struct SimulationSetupError: Error, CustomStringConvertible {
+    public var keyPath: String
+    public var message: String
+    public var description: String { "\(keyPath): \(message)" }
+}
+
+/// The simulation engine: one host, its guests and their workloads, advanced in integer
+/// nanoseconds by a deterministic event queue.
+///
+/// Each guest runs its workloads for `tick` of vCPU time per vCPU at each tick; kswapd,
+/// LRU aging and the sampler are periodic services. Events at the same instant run in
+/// priority order (power-on, workloads, kswapd, aging, sampling), then in scheduling order.
+public final class Simulation {
+    public let config: ScenarioConfig
+    public let options: SimulationOptions
+    public let host: HostMemory
+    public let generator: PageGenerator
+    var guests: [GuestInstance] = []
+    var queue = EventQueue<Service>()
+    var now: Int64 = 0
+    var samples: [GuestSample] = []
+    var hostSamples: [HostSample] = []
+    var events: [SimulationEvent] = []
+    var checkProblems: [String] = []
+    var checksRun = 0
+    var endedEarly: String?
+
+    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample }
+    static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioSample = 9
+
+    /// A guest and what runs in it.
+    final class GuestInstance {
+        let index: Int
+        let config: GuestConfig
+        let kernel: GuestKernel
+        let vm: VirtualMachine
+        var workloads: [(any Workload, WorkloadContext)] = []
+        var lastWriteback: Int64 = 0
+        var last = VMStat()
+        var peakConsumed = 0
+        init(index: Int, config: GuestConfig, kernel: GuestKernel, vm: VirtualMachine) {
+            self.index = index; self.config = config; self.kernel = kernel; self.vm = vm
+        }
+    }
+
+    /// Builds the host and guests of a validated scenario.
+    public init(config: ScenarioConfig, options: SimulationOptions = SimulationOptions()) throws {
+        self.config = config
+        self.options = options
+        host = HostMemory(config: config.host, costs: config.costs)
+        let images = config.resolvedImages
+        var memoryImages: [MemoryImage] = []
+        var imageIndex: [String: Int] = [:]
+        for img in images {
+            guard let path = img.memory_image else { continue }
+            guard let bytes = options.memoryImages[path] else {
+                throw SimulationSetupError(keyPath: "images[\(img.name)].memory_image", message: "memory image '\(path)' was not loaded")
+            }
+            imageIndex[img.name] = memoryImages.count
+            memoryImages.append(MemoryImage(name: path, bytes: bytes))
+        }
+        generator = PageGenerator(images: memoryImages)
+
+        for (gi, g) in config.expandedGuests.enumerated() {
+            let img = images.first { $0.name == g.image }!
+            let imageSeed = StableHash.fnv1a64("image:" + img.name)
+            let guestSeed = StableHash.mix(config.seed, StableHash.fnv1a64("guest:" + g.name))
+            let kernel = GuestKernel(name: g.name, memoryPages: g.memory.pages, config: g.kernel, swap: g.swap,
+                                     costs: config.costs, seed: guestSeed, kernelImageSeed: imageSeed,
+                                     kernelImagePages: img.kernel_size.pages)
+            if options.check { kernel.enableContentShadow() }
+            var bootFiles: [String] = []
+            for f in img.files {
+                let seed = f.per_guest ? StableHash.mix(guestSeed, StableHash.fnv1a64(f.path)) : StableHash.mix(imageSeed, StableHash.fnv1a64(f.path))
+                _ = kernel.registerFile(path: f.path, pages: max(1, (Int(f.size.bytes) + 4095) / 4096), style: f.style, contentSeed: seed)
+                if f.style == .code { bootFiles.append(f.path) }
+            }
+            if let idx = imageIndex[img.name] {
+                let path = "/dev/mem-image"
+                _ = kernel.registerFile(path: path, pages: memoryImages[idx].pageCount, style: .stored, contentSeed: 0, storedImage: idx)
+                bootFiles.append(path)
+            }
+            let vm = host.addVM(name: g.name, kernel: kernel)
+            let inst = GuestInstance(index: gi, config: g, kernel: kernel, vm: vm)
+            var rng = Xoshiro256(seed: config.seed, component: "workload:" + g.name)
+            let boot = BootWorkload(files: bootFiles)
+            inst.workloads.append((boot, WorkloadContext(rng: Xoshiro256(seed: rng.next()), costs: config.costs)))
+            for (wi, spec) in g.workloads.enumerated() {
+                var wrng = Xoshiro256(seed: rng.next())
+                do {
+                    let w = try spec.make(kernel: kernel, rng: &wrng, resources: options.textResources)
+                    inst.workloads.append((w, WorkloadContext(rng: wrng, costs: config.costs)))
+                } catch {
+                    throw SimulationSetupError(keyPath: "guests[\(g.name)].workloads[\(wi)]", message: "\(error)")
+                }
+            }
+            guests.append(inst)
+            queue.schedule(at: g.start_at.nanoseconds, priority: Simulation.prioPowerOn, .powerOn(gi))
+        }
+        queue.schedule(at: 0, priority: Simulation.prioSample, .sample)
+    }
+
+    /// Runs to the scenario's duration (or until the host runs out of memory).
+    /// `progress` is called with the fraction of simulated time done, about every 1 %.
+    public func run(progress: ((Double) -> Void)? = nil) -> SimulationResult {
+        let end = config.duration.nanoseconds
+        var lastProgress = -1
+        while let (t, s) = queue.pop() {
+            if t > end { break }
+            now = t
+            handle(s)
+            if let p = progress {
+                let pct = Int(Double(t) * 100 / Double(max(1, end)))
+                if pct != lastProgress { lastProgress = pct; p(Double(t) / Double(max(1, end))) }
+            }
+            if host.outOfMemory && endedEarly == nil {
+                endedEarly = "host out of memory at \(formatFixed(Double(now) / 1e9, 3)) s"
+                drainEvents()
+                takeSample()
+                break
+            }
+        }
+        if endedEarly == nil { now = end }
+        drainEvents()
+        if options.check { runChecks(contents: true) }
+        return makeResult()
+    }
+
+    func handle(_ s: Service) {
+        switch s {
+        case .powerOn(let gi):
+            let g = guests[gi]
+            if host.powerOn(g.vm) {
+                _ = g.kernel.boot()
+                queue.schedule(at: now, priority: Simulation.prioTick, .tick(gi))
+                queue.schedule(at: now + g.config.kernel.kswapd_interval.nanoseconds, priority: Simulation.prioKswapd, .kswapd(gi))
+                queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(gi))
+                g.lastWriteback = now
+            }
+            drainEvents()
+        case .tick(let gi):
+            let g = guests[gi]
+            runTick(g)
+            drainEvents()
+            if options.check { runChecks(contents: false) }
+            queue.schedule(at: now + config.tick.nanoseconds, priority: Simulation.prioTick, .tick(gi))
+        case .kswapd(let gi):
+            let g = guests[gi]
+            g.kernel.now = now
+            g.kernel.runKswapd()
+            drainEvents()
+            queue.schedule(at: now + g.config.kernel.kswapd_interval.nanoseconds, priority: Simulation.prioKswapd, .kswapd(gi))
+        case .aging(let gi):
+            let g = guests[gi]
+            g.kernel.now = now
+            let expire = Int64(g.config.kernel.dirty_expire_centisecs) * 10_000_000
+            let expired = now - g.lastWriteback >= expire
+            if expired { g.lastWriteback = now }
+            g.kernel.runPeriodicAging(dirtyExpired: expired)
+            queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(gi))
+        case .sample:
+            takeSample()
+            queue.schedule(at: now + config.sample_interval.nanoseconds, priority: Simulation.prioSample, .sample)
+        }
+    }
+
+    /// One tick of a guest: each workload gets an equal share of the vCPU time.
+    func runTick(_ g: GuestInstance) {
+        let k = g.kernel
+        k.now = now
+        guard !k.panicked else { return }
+        let active = g.workloads.indices.filter { !g.workloads[$0].0.isFinished }
+        guard !active.isEmpty else { return }
+        let share = config.tick.nanoseconds * Int64(g.config.vcpus) / Int64(active.count)
+        for i in active {
+            var ctx = g.workloads[i].1
+            ctx.now = now
+            ctx.budget = min(ctx.budget, 0) + share   // carry overshoot debt into this slice
+            g.workloads[i].0.run(on: k, context: &ctx)
+            g.workloads[i].1 = ctx
+            if host.outOfMemory { break }
+        }
+    }
+
+    /// Moves kernel and host events into the run's log, stamped with the current time.
+    func drainEvents() {
+        for (vmIndex, e) in host.events {
+            _ = vmIndex
+            events.append(SimulationEvent(time: now, host: e))
+        }
+        host.events.removeAll()
+        for g in guests where !g.kernel.events.isEmpty {
+            for e in g.kernel.events { events.append(SimulationEvent(time: now, guest: g.config.name, kernel: e)) }
+            g.kernel.events.removeAll()
+        }
+    }
+
+    func takeSample() {
+        let elapsed = config.sample_interval.nanoseconds
+        let ma = Double(config.costs.memory_access.nanoseconds)
+        for g in guests {
+            let k = g.kernel
+            if now > 0 { k.checkThrashing(elapsedNs: elapsed) }
+            let v = k.vmstat, l = g.last
+            let acc = v.accesses - l.accesses
+            let t = Double(v.accessTimeNs - l.accessTimeNs)
+            let eat = acc > 0 ? t / Double(acc) : ma
+            g.peakConsumed = max(g.peakConsumed, g.vm.consumedPages)
+            samples.append(GuestSample(
+                timeNs: now, guest: g.config.name, meminfo: k.meminfo, hostConsumedPages: g.vm.consumedPages,
+                accesses: acc, faults: v.pgfault - l.pgfault, majorFaults: v.pgmajfault - l.pgmajfault,
+                swapIns: v.pswpin - l.pswpin, swapOuts: v.pswpout - l.pswpout, refaults: v.workingset_refault - l.workingset_refault,
+                oomKills: v.oom_kill - l.oom_kill, refusedAllocations: v.refusedAllocations - l.refusedAllocations,
+                eatNs: eat, slowdown: eat / ma, processes: k.livePIDs.count, thrashing: k.thrashing))
+            g.last = v
+        }
+        drainEvents()
+        hostSamples.append(HostSample(timeNs: now, freePages: host.freeFrames, consumedPages: host.consumedFrames, overheadPages: host.overheadFrames))
+        if options.check { runChecks(contents: true) }
+    }
+
+    /// Structural invariants of every guest and the host; with `contents`, also verifies that
+    /// every recorded page reads back what was last written (hashing produced bytes).
+    func runChecks(contents: Bool) {
+        checksRun += 1
+        guard checkProblems.count < 100 else { return }
+        for g in guests {
+            for p in g.kernel.checkInvariants() { checkProblems.append("t=\(now)ns \(p)") }
+        }
+        for p in host.checkInvariants() { checkProblems.append("t=\(now)ns \(p)") }
+        guard contents else { return }
+        let gen = generator
+        func hash(_ c: PageContent) -> UInt64 { gen.withBytes(c) { PageHash.xxh3($0) } }
+        for g in guests {
+            guard let shadow = g.kernel.shadow else { continue }
+            let k = g.kernel
+            let problems = shadow.verify(k, frameHash: { hash(k.content(of: $0)) }, contentHash: hash)
+            for p in problems { checkProblems.append("t=\(now)ns \(g.config.name): \(p)") }
+        }
+    }
+
+    func makeResult() -> SimulationResult {
+        let ma = Double(config.costs.memory_access.nanoseconds)
+        let gs: [GuestSummary] = guests.map { g in
+            let k = g.kernel
+            let v = k.vmstat
+            let eat = v.accesses > 0 ? Double(v.accessTimeNs) / Double(v.accesses) : ma
+            return GuestSummary(
+                name: g.config.name, configuredPages: k.totalPages, vcpus: g.config.vcpus, poweredOn: g.vm.poweredOn,
+                panicked: k.panicked, meminfo: k.meminfo, vmstat: v, hostConsumedPages: g.vm.consumedPages,
+                peakHostConsumedPages: max(g.peakConsumed, g.vm.consumedPages), eatNs: eat, slowdown: eat / ma,
+                processes: k.processTable(), workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) },
+                buddyinfo: k.buddy.buddyinfo)
+        }
+        return SimulationResult(
+            config: config, simulatedNs: now, endedEarly: endedEarly, guests: gs, samples: samples, hostSamples: hostSamples,
+            events: events, hostTotalPages: host.totalFrames, hostFreePages: host.freeFrames, hostConsumedPages: host.consumedFrames,
+            hostOverheadPages: host.overheadFrames, hostHypervisorPages: host.hypervisorFrames, hostOutOfMemory: host.outOfMemory,
+            checkProblems: checkProblems, checksRun: checksRun)
+    }
+}
