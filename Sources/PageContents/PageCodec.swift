@@ -31,7 +31,7 @@ extension PageCodec {
 /// The page codecs a scenario can choose (`compression.codec:`). Add a case and its
 /// `make()` to register another codec; zstd is absent because `zstd.h` is not installed.
 public enum CodecKind: String, CaseIterable, Codable, Sendable {
-    /// LZ4 (default of ESX's memory compression era tools and of zswap's `lzo`-class speed).
+    /// LZ4 through liblz4, as zswap's and zram's `lz4` compressor.
     case lz4
 
     /// A new codec of this kind.

@@ -1,0 +1,146 @@
+import Testing
+@testable import PageContents
+
+/// Styles whose bytes come from the seed alone (every style but `stored`).
+let generatedStyles = ContentStyle.allCases.filter { $0 != .stored }
+
+func words(_ bytes: [UInt8]) -> [UInt64] {
+    bytes.withUnsafeBytes { b in (0..<(pageSize / 8)).map { b.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) } }
+}
+
+@Suite struct PageGeneratorTests {
+    let g = PageGenerator()
+
+    @Test(arguments: generatedStyles)
+    func sameDescriptorSameBytes(_ style: ContentStyle) {
+        for seed: UInt64 in [0, 1, 0xdead_beef, PageContent.seedMask] {
+            let c = PageContent(style: style, seed: seed)
+            let a = g.bytes(c)
+            #expect(a.count == pageSize)
+            #expect(a == g.bytes(c))
+            #expect(a == PageGenerator().bytes(c), "a second generator gives the same bytes")
+            // fill into an unaligned destination and withBytes agree with bytes.
+            var buf = [UInt8](repeating: 0xAA, count: pageSize + 3)
+            buf.withUnsafeMutableBytes { g.fill(c, into: $0.baseAddress! + 3) }
+            #expect(buf[0..<3] == [0xAA, 0xAA, 0xAA], "nothing written before the page")
+            #expect(Array(buf[3...]) == a)
+            #expect(g.withBytes(c) { PageHash.xxh3($0) } == a.withUnsafeBytes { PageHash.xxh3($0.baseAddress!) })
+        }
+    }
+
+    @Test(arguments: generatedStyles.filter { $0 != .zero })
+    func differentSeedsGiveDifferentBytes(_ style: ContentStyle) {
+        var hashes: [UInt64] = []
+        for seed in 0..<200 as Range<UInt64> {
+            hashes.append(g.withBytes(PageContent(style: style, seed: seed)) { PageHash.xxh3($0) })
+        }
+        hashes.sort()
+        var distinct = 1
+        for i in 1..<hashes.count where hashes[i] != hashes[i - 1] { distinct += 1 }
+        #expect(distinct == 200)
+        #expect(!g.bytes(PageContent(style: style, seed: 7)).allSatisfy { $0 == 0 })
+    }
+
+    @Test func stylesDifferForTheSameSeed() {
+        let hashes = generatedStyles.map { g.withBytes(PageContent(style: $0, seed: 12345)) { PageHash.xxh3($0) } }
+        #expect(Set(hashes).count == generatedStyles.count)
+    }
+
+    @Test func zeroIsAllZeroForAnySeed() {
+        for seed: UInt64 in [0, 1, 99] {
+            #expect(g.bytes(PageContent(style: .zero, seed: seed)).allSatisfy { $0 == 0 })
+        }
+        #expect(g.bytes(.zero) == [UInt8](repeating: 0, count: pageSize))
+    }
+
+    @Test func patternRepeatsOneWord() {
+        let w = words(g.bytes(PageContent(style: .pattern, seed: 3)))
+        #expect(Set(w).count == 1)
+        #expect(w[0] != 0)
+        #expect(w[0] != words(g.bytes(PageContent(style: .pattern, seed: 4)))[0])
+    }
+
+    @Test func sparseHasAHandfulOfNonZeroWords() {
+        var counts: [Int] = []
+        for seed in 0..<300 as Range<UInt64> {
+            counts.append(words(g.bytes(PageContent(style: .sparse, seed: seed))).filter { $0 != 0 }.count)
+        }
+        #expect(counts.allSatisfy { (8...40).contains($0) })
+        #expect(counts.min()! <= 10 && counts.max()! >= 38, "the count spreads over the whole band")
+    }
+
+    @Test func textIsPrintableLinesOfWords() {
+        for seed in 0..<50 as Range<UInt64> {
+            let b = g.bytes(PageContent(style: .text, seed: seed))
+            #expect(b.allSatisfy { $0 == 0x0a || (0x20...0x7e).contains($0) })
+            let letters = b.filter { (0x61...0x7a).contains($0) || (0x41...0x5a).contains($0) }.count
+            let spaces = b.filter { $0 == 0x20 }.count
+            let lines = b.filter { $0 == 0x0a }.count
+            #expect(letters > 2800, "mostly letters: \(letters)")
+            #expect(spaces > 400 && lines > 30, "spaces \(spaces), lines \(lines)")
+        }
+    }
+
+    @Test func codeLooksLikeX86() {
+        let b = g.bytes(PageContent(style: .code, seed: 11))
+        var histogram = [Int](repeating: 0, count: 256)
+        for x in b { histogram[Int(x)] += 1 }
+        // REX.W prefixes and ModRM/opcode bytes of mov dominate compiled x86-64 code.
+        #expect(histogram[0x48] > 200)
+        #expect(histogram[0x8b] + histogram[0x89] > 100)
+        #expect(histogram[0xe8] > 10, "calls")
+        // Not text: plenty of bytes outside printable ASCII.
+        #expect(b.filter { $0 < 0x20 || $0 > 0x7e }.count > 1000)
+    }
+
+    @Test func pointersLookLikeHeapPointersAndSmallIntegers() {
+        var smallTotal = 0
+        for seed in 0..<50 as Range<UInt64> {
+            let w = words(g.bytes(PageContent(style: .pointers, seed: seed)))
+            let heap = w.filter { $0 >> 40 == 0x7f }
+            let types = w.filter { $0 >> 40 == 0x55 }
+            let small = w.filter { $0 < 0x1000 }
+            #expect(heap.count + types.count + small.count == 512, "every word is a pointer or a small integer")
+            #expect(heap.count >= 512 / 8, "at least one heap pointer per record: \(heap.count)")
+            #expect(types.count >= 512 / 8, "a type pointer heads every record: \(types.count)")
+            #expect(Set(types).count <= 2)
+            smallTotal += small.count
+            #expect(heap.allSatisfy { $0 & 0xf == 0 }, "16-byte aligned")
+            #expect(heap.max()! - heap.min()! < 1 << 20, "within one 1 MiB window")
+            #expect(w.allSatisfy { $0 >> 48 == 0 }, "48-bit user-space addresses")
+        }
+        #expect(smallTotal > 50 * 512 / 5, "small integers and NULLs are common: \(smallTotal)")
+    }
+
+    @Test func randomLooksUniform() {
+        let b = g.bytes(PageContent(style: .random, seed: 5))
+        var histogram = [Int](repeating: 0, count: 256)
+        for x in b { histogram[Int(x)] += 1 }
+        // 16 expected per value; a missing value or a pile of 60 means it is not uniform.
+        #expect(histogram.allSatisfy { $0 > 0 && $0 < 60 })
+    }
+
+    @Test func storedPagesCopyTheImage() {
+        var raw = [UInt8](repeating: 0, count: 2 * pageSize + 100)
+        for i in raw.indices { raw[i] = UInt8(truncatingIfNeeded: i * 7 + 1) }
+        let other = MemoryImage(name: "other", bytes: [UInt8](repeating: 9, count: pageSize))
+        let gen = PageGenerator(images: [other, MemoryImage(name: "dump", bytes: raw)])
+        #expect(gen.bytes(.stored(image: 1, page: 0)) == Array(raw[0..<pageSize]))
+        #expect(gen.bytes(.stored(image: 1, page: 1)) == Array(raw[pageSize..<(2 * pageSize)]))
+        let last = gen.bytes(.stored(image: 1, page: 2))
+        #expect(Array(last[0..<100]) == Array(raw[(2 * pageSize)...]))
+        #expect(last[100...].allSatisfy { $0 == 0 }, "the partial last page is zero-padded")
+        #expect(gen.bytes(.stored(image: 0, page: 0)) == [UInt8](repeating: 9, count: pageSize))
+    }
+
+    @Test func storedPagePastTheEndIsAPreconditionFailure() async {
+        await #expect(processExitsWith: .failure) {
+            let gen = PageGenerator(images: [MemoryImage(name: "one", bytes: [1, 2, 3])])
+            _ = gen.bytes(.stored(image: 0, page: 1))
+        }
+        await #expect(processExitsWith: .failure) {
+            let gen = PageGenerator(images: [MemoryImage(name: "one", bytes: [1, 2, 3])])
+            _ = gen.bytes(.stored(image: 1, page: 0))
+        }
+    }
+}
