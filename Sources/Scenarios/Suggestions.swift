@@ -1,0 +1,56 @@
+/// "Did you mean" suggestions by edit distance.
+
+enum Suggestions {
+    /// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions),
+    /// case-insensitive.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let x = Array(a.lowercased()), y = Array(b.lowercased())
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in 0...x.count { d[i][0] = i }
+        for j in 0...y.count { d[0][j] = j }
+        for i in 1...x.count {
+            for j in 1...y.count {
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                var v = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { v = min(v, d[i - 2][j - 2] + 1) }
+                d[i][j] = v
+            }
+        }
+        return d[x.count][y.count]
+    }
+
+    /// The closest candidate to `word`, if close enough to be a likely typo. A candidate
+    /// with a dotted prefix (`vm.swappiness`) also matches on its last part, so
+    /// `swapiness` suggests `vm.swappiness`. Ties go to the earlier candidate. Failing a
+    /// close spelling, a candidate that starts with the word (or the word with it) is taken.
+    static func closest(to word: String, in candidates: [String]) -> String? {
+        guard !word.isEmpty else { return nil }
+        let limit = max(1, min(3, word.count / 3))
+        var best: (name: String, d: Int)? = nil
+        for c in candidates where c != word {
+            var d = distance(word, c)
+            if let dot = c.lastIndex(of: ".") {
+                let tail = String(c[c.index(after: dot)...])
+                if !tail.isEmpty { d = min(d, distance(word, tail)) }
+            }
+            if d <= limit, best == nil || d < best!.d { best = (c, d) }
+        }
+        if let best { return best.name }
+        // A shortened or lengthened name: `zipf` for `zipf_exponent`, `memory_size` for `memory`.
+        let w = word.lowercased()
+        guard w.count >= 3 else { return nil }
+        for c in candidates {
+            let full = c.lowercased()
+            let tail = full.lastIndex(of: ".").map { String(full[full.index(after: $0)...]) } ?? full
+            if full.hasPrefix(w) || tail.hasPrefix(w) || (tail.count >= 3 && w.hasPrefix(tail)) { return c }
+        }
+        return nil
+    }
+
+    /// `; did you mean 'x'?` or the empty string.
+    static func didYouMean(_ word: String, _ candidates: [String]) -> String {
+        closest(to: word, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
+    }
+}
