@@ -2,6 +2,12 @@
 // overcommit — a hypervisor memory-overcommit simulator.
 import PackageDescription
 
+/// The model libraries run per-page work in tight loops over flat arrays held by classes;
+/// Swift's dynamic exclusivity checks on those class properties cost ~40 % of the access path
+/// (measured with perf). The model code is single-threaded and does not overlap accesses, so
+/// the checks are turned off for these targets (static checks stay on).
+let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+
 let package = Package(
     name: "overcommit",
     platforms: [.macOS(.v14)],
@@ -16,7 +22,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // C libraries from Debian (libxxhash-dev, liblz4-dev), through shim headers.
@@ -26,18 +31,18 @@ let package = Package(
         // Bottom layer: deterministic RNG, units, parameter tables, statistics.
         .target(name: "OvercommitSupport"),
         // Page contents: descriptors, generators, hashing and codecs on real 4 KiB bytes.
-        .target(name: "PageContents", dependencies: ["OvercommitSupport", "CXXHash", "CLZ4"]),
+        .target(name: "PageContents", dependencies: ["OvercommitSupport", "CXXHash", "CLZ4"], swiftSettings: hotPathSettings),
         // The guest kernel: sees only guest-physical frames.
-        .target(name: "GuestKernel", dependencies: ["OvercommitSupport", "PageContents"]),
+        .target(name: "GuestKernel", dependencies: ["OvercommitSupport", "PageContents"], swiftSettings: hotPathSettings),
         // The hypervisor: backs guest-physical memory with machine frames.
-        .target(name: "Hypervisor", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"]),
+        .target(name: "Hypervisor", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"], swiftSettings: hotPathSettings),
         // Workload generators and trace replay, driving a guest kernel.
-        .target(name: "Workloads", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"]),
+        .target(name: "Workloads", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"], swiftSettings: hotPathSettings),
         // The simulation engine: time, costs, metrics, invariants.
         .target(name: "Simulation", dependencies: [
             "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor", "Workloads",
             .product(name: "Collections", package: "swift-collections"),
-        ]),
+        ], swiftSettings: hotPathSettings),
         // Scenario files: YAML/JSON parsing, validation, resolution.
         .target(name: "Scenarios", dependencies: [
             "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor", "Workloads", "Simulation",
@@ -55,13 +60,11 @@ let package = Package(
         .testTarget(name: "PageContentsTests", dependencies: ["PageContents"]),
         .testTarget(name: "GuestKernelTests", dependencies: [
             "GuestKernel", "PageContents", "OvercommitSupport",
-            .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "GuestKernel"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Simulation"]),
         .testTarget(name: "SimulationTests", dependencies: [
-            "Simulation", "Scenarios", "Reports",
-            .product(name: "PropertyBased", package: "swift-property-based"),
+            "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport",
         ]),
     ]
 )

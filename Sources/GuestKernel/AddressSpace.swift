@@ -55,6 +55,8 @@ public final class GuestProcess {
     public var committed = 0
     /// Next free virtual page for mmap (grows upward, as a simple bottom-up allocator).
     public var mmapCursor: VPN
+    /// Where the mmap area starts (the heap ends below it).
+    public static let mmapBase: VPN = 0x10_0000
     /// The heap region's start; the heap is the region with `isHeap`.
     public let heapStart: VPN
     /// Styles of pages this process writes, 256 precomputed picks (the compressibility mix).
@@ -67,9 +69,10 @@ public final class GuestProcess {
         self.name = name
         self.family = family
         self.writeStyles = writeStyles
-        // Layout: heap from 4 GiB up, mmap area from 64 GiB up (pages).
-        self.heapStart = 0x10_0000
-        self.mmapCursor = 0x100_0000
+        // Layout (virtual page numbers): heap from 16 MiB, mmap area from 4 GiB upward. Kept
+        // compact so the page-table directory (one entry per 2 MiB) stays small.
+        self.heapStart = 0x1000
+        self.mmapCursor = GuestProcess.mmapBase
     }
 
     /// The index of the region containing `vpn`, if any (binary search with a cache).

@@ -80,7 +80,8 @@ extension GuestKernel {
             return .success(newEnd)
         }
         let newEnd = end + VPN(deltaPages)
-        guard newEnd < p.mmapCursor - 1 || newEnd < 0x100_0000 else { return .failure(.ENOMEM) }
+        // The heap may grow until it meets the mmap area.
+        guard newEnd < GuestProcess.mmapBase else { return .failure(.ENOMEM) }
         guard mayCommit(p, deltaPages) else { return .failure(.ENOMEM) }
         charge(p, deltaPages)
         if let i = idx { p.regions[i].end = newEnd } else {
@@ -162,6 +163,8 @@ extension GuestKernel {
                     if let mi = files[Int(f)].mappers.firstIndex(where: { $0.pid == p.pid && $0.start == r.start }) {
                         files[Int(f)].mappers.remove(at: mi)
                     }
+                    // The last mapping of anonymous shared memory gone: the object goes too.
+                    if files[Int(f)].isShmem && files[Int(f)].mappers.isEmpty { dropShmem(f) }
                 }
                 p.regions.remove(at: ri)
                 p.lastRegion = 0
@@ -269,8 +272,9 @@ extension GuestKernel {
     @discardableResult
     func exitProcess(_ p: GuestProcess, killed: Bool, quiet: Bool) -> Int {
         let freeBefore = buddy.freePages
+        // Unmap everything first: several regions may share one shmem object (after a split).
+        for r in p.regions { clearPTEs(p, r) }
         for r in p.regions {
-            clearPTEs(p, r)
             if case .file(let f, _) = r.backing {
                 files[Int(f)].mappers.removeAll { $0.pid == p.pid }
                 if files[Int(f)].isShmem && files[Int(f)].mappers.isEmpty { dropShmem(f) }

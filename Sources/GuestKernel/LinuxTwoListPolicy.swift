@@ -11,7 +11,7 @@
 public final class LinuxTwoListPolicy: ReplacementPolicy {
     public let kind = ReplacementPolicyKind.linux
     public let wantsAccessHook = false
-    unowned let frames: FrameTable
+    unowned(unsafe) let frames: FrameTable
     var lists = [FrameList](repeating: FrameList(), count: 5)
     let inactiveRatio: Int
 

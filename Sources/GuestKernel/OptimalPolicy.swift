@@ -6,7 +6,7 @@
 public final class OptimalPolicy: ReplacementPolicy {
     public let kind = ReplacementPolicyKind.opt
     public let wantsAccessHook = false
-    unowned let frames: FrameTable
+    unowned(unsafe) let frames: FrameTable
     let nextUse: (PFN) -> Int
     var list = FrameList()
     var anonCount = 0

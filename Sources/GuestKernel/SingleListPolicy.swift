@@ -9,7 +9,7 @@ public final class SingleListPolicy: ReplacementPolicy {
     public let mode: Mode
     public var kind: ReplacementPolicyKind { switch mode { case .lru: .lru; case .fifo: .fifo; case .clock: .clock } }
     public var wantsAccessHook: Bool { mode == .lru }
-    unowned let frames: FrameTable
+    unowned(unsafe) let frames: FrameTable
     var list = FrameList()
     var anonCount = 0
 
@@ -28,7 +28,8 @@ public final class SingleListPolicy: ReplacementPolicy {
     }
 
     public func accessed(_ pfn: PFN) {
-        guard mode == .lru, list.head != pfn else { return }
+        // Only pages on the list move (not the zero page, kernel or mlocked pages).
+        guard mode == .lru, list.head != pfn, frames.use(pfn).isLRU else { return }
         list.remove(pfn, in: frames)
         list.pushHead(pfn, in: frames)
     }

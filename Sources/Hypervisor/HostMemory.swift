@@ -107,10 +107,10 @@ public final class HostMemory {
 
 /// One VM's guest-physical memory as the host backs it (the p2m / EPT mapping).
 public final class VirtualMachine: GuestPhysicalBacking {
-    public unowned let host: HostMemory
+    public unowned(unsafe) let host: HostMemory
     public let index: Int
     public let name: String
-    public unowned let kernel: GuestKernel
+    public unowned(unsafe) let kernel: GuestKernel
     /// Guest-physical frame -> machine frame (`unbacked` when not backed).
     public private(set) var p2m: [UInt32]
     public static let unbacked: UInt32 = .max

@@ -5,14 +5,18 @@ import PageContents
 
 /// A tiny oracle over a fixed reference string (for OPT).
 final class StringOracle: FutureReferenceOracle {
-    var refs: [VPN]
+    var positions: [VPN: [Int]] = [:]
     var position = 0
     let pid: PID
-    init(pid: PID, refs: [VPN]) { self.pid = pid; self.refs = refs }
+    init(pid: PID, refs: [VPN]) {
+        self.pid = pid
+        for (i, r) in refs.enumerated() { positions[r, default: []].append(i) }
+    }
     func nextUse(pid: PID, vpn: VPN) -> Int {
-        var i = position + 1
-        while i < refs.count { if refs[i] == vpn { return i }; i += 1 }
-        return Int.max
+        guard let ps = positions[vpn] else { return Int.max }
+        var lo = 0, hi = ps.count
+        while lo < hi { let m = (lo + hi) / 2; if ps[m] <= position { lo = m + 1 } else { hi = m } }
+        return lo < ps.count ? ps[lo] : Int.max
     }
 }
 
@@ -20,7 +24,7 @@ final class StringOracle: FutureReferenceOracle {
     /// Runs a reference string over a guest whose memory holds about `frames` user pages and
     /// counts major faults (libCacheSim-style miss counts).
     func majorFaults(_ policy: ReplacementPolicyKind, refs: [Int]) -> Int {
-        let k = makeKernel(mib: 16, swapMiB: 16) { $0.replacement_policy = policy; $0.kernel_reserved = .mib(12) }
+        let k = makeKernel(mib: 16, swapMiB: 32) { $0.replacement_policy = policy; $0.kernel_reserved = .mib(8) }
         let pid = k.spawn(name: "t")
         let pages = (refs.max() ?? 0) + 1
         let base = k.mmap(pid, pages: pages).value!
@@ -39,7 +43,7 @@ final class StringOracle: FutureReferenceOracle {
         var refs: [Int] = []
         var r = Xoshiro256(seed: 3)
         for round in 0..<3 {
-            for i in 0..<1200 { refs.append(i); if i % 4 == 0 { refs.append(1200 + r.int(below: 50)) } }
+            for i in 0..<2500 { refs.append(i); if i % 4 == 0 { refs.append(2500 + r.int(below: 50)) } }
             _ = round
         }
         var faults: [ReplacementPolicyKind: Int] = [:]

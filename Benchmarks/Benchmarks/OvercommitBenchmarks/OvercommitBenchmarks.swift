@@ -1,0 +1,90 @@
+import Benchmark
+import GuestKernel
+import OvercommitSupport
+import PageContents
+import Workloads
+
+/// Speed targets of the project, measured against a baseline in the same run (this machine is
+/// shared and noisy: compare ratios, not absolute numbers between runs).
+///
+/// - `guest.access.churn-4GiB`: simulated page accesses per second through the guest kernel,
+///   a 4 GiB guest whose database workload churns a 3 GiB buffer pool with a hot set, writes and
+///   page-cache I/O, with the workload generator in the loop. Target: >= 10 M/s on one core.
+/// - `baseline.random-frame-touch`: the floor: one random read-modify-write per access on an
+///   array the size of the guest's frame table (what any per-page simulator must pay).
+/// - `guest.bytes-per-page`: simulator memory per guest page after the churn (custom metric).
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .peakMemoryResident],
+        scalingFactor: .mega,
+        maxDuration: .seconds(20),
+        maxIterations: 10)
+
+    Benchmark("baseline.random-frame-touch") { benchmark in
+        let n = 1 << 20   // 4 GiB of 4 KiB pages
+        var flags = [UInt16](repeating: 0, count: n)
+        var content = [UInt64](repeating: 0, count: n)
+        var rng = Xoshiro256(seed: 1)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let i = Int(rng.next() & UInt64(n - 1))
+            flags[i] |= 1
+            content[i] &+= 1
+        }
+        benchmark.stopMeasurement()
+        blackHole(flags[7] &+ UInt16(truncatingIfNeeded: content[9]))
+    }
+
+    Benchmark("guest.access.churn-4GiB") { benchmark in
+        let (kernel, workload, ctxStart) = ChurnGuest.make()
+        var ctx = ctxStart
+        let before = kernel.vmstat.accesses
+        let target = benchmark.scaledIterations.count
+        benchmark.startMeasurement()
+        // Run the workload slice by slice until it has issued the target number of accesses.
+        while kernel.vmstat.accesses - before < target {
+            ctx.budget = 10_000_000
+            workload.run(on: kernel, context: &ctx)
+        }
+        benchmark.stopMeasurement()
+        blackHole(kernel.vmstat.accesses)
+    }
+
+    Benchmark("guest.bytes-per-page",
+              configuration: .init(metrics: [.custom("bytes_per_guest_page", polarity: .prefersSmaller, useScalingFactor: false)],
+                                   maxIterations: 1)) { benchmark in
+        let (kernel, _, _) = ChurnGuest.make()
+        let f = kernel.footprint
+        benchmark.measurement(.custom("bytes_per_guest_page", polarity: .prefersSmaller, useScalingFactor: false), Int(f.bytesPerGuestPage.rounded(.up)))
+    }
+}
+
+/// A 4 GiB guest warmed up with a database workload (buffer pool faulted in), built once.
+enum ChurnGuest {
+    nonisolated(unsafe) static var cached: (GuestKernel, any Workload, WorkloadContext)?
+
+    static func make() -> (GuestKernel, any Workload, WorkloadContext) {
+        if let c = cached { return c }
+        var cfg = GuestKernelConfig()
+        cfg.kernel_reserved = .mib(80)
+        let k = GuestKernel(name: "bench", memoryPages: 1 << 20, config: cfg, swap: SwapDeviceConfig(size: .gib(1), device: .nvme),
+                            costs: CostModel(), seed: 1)
+        _ = k.registerFile(path: "/usr/sbin/postgres", pages: 2560, style: .code, contentSeed: 1)
+        _ = k.registerFile(path: "/var/lib/db/data", pages: 1 << 19, style: .pointers, contentSeed: 2)
+        _ = k.registerFile(path: "/var/log/app.log", pages: 16384, style: .text, contentSeed: 3)
+        var p = DatabaseWorkloadParameters()
+        p.buffer_pool = .gib(3)
+        p.io_fraction = Percentage(percent: 1)
+        p.access_rate = 1_000_000
+        var rng = Xoshiro256(seed: 2)
+        let w = try! WorkloadSpec.database(p).make(kernel: k, rng: &rng)
+        var ctx = WorkloadContext(rng: Xoshiro256(seed: 3), costs: CostModel())
+        // Warm up: fault the pool in.
+        while k.vmstat.accesses < 3_000_000 {
+            ctx.budget = 10_000_000
+            w.run(on: k, context: &ctx)
+        }
+        cached = (k, w, ctx)
+        return cached!
+    }
+}

@@ -1,0 +1,226 @@
+import GuestKernel
+import OvercommitSupport
+import PageContents
+
+/// A batch job (a compiler, a data-processing step, a scientific code): it grows its heap with
+/// brk in steps up to `peak`, writing each new step as malloc'd memory is filled, sweeps the
+/// whole heap `sweeps` times, then frees it and exits.
+///
+/// Imitates the allocation profile that makes overcommit interesting: memory demand rises
+/// steadily to a peak and then vanishes at once. When brk is refused (ENOMEM under strict
+/// overcommit) the job retries every `retry_interval` — as a program with a retrying allocator
+/// would — and gives up (exits, counted in `failed_operations`) after `max_retries`. With
+/// `repeat: true` a new job process is spawned `repeat_delay` after each one ends, like a
+/// cron job or a CI runner.
+///
+/// One unit of work (`stats.operations`) is one job completed.
+public struct BatchWorkloadParameters: WorkloadParameters {
+    /// Heap size the job grows to.
+    public var peak: ByteCount = .mib(512)
+    /// brk increment per allocation.
+    public var step: ByteCount = .mib(16)
+    /// Full passes over the heap after reaching the peak.
+    public var sweeps: Int = 2
+    /// Fraction of sweep references that are writes.
+    public var write_fraction: Percentage = Percentage(percent: 50)
+    /// Start a new job after each one ends.
+    public var `repeat`: Bool = false
+    /// Pause between the end of a job and the start of the next.
+    public var repeat_delay: SimDuration = .seconds(5)
+    /// Wait before retrying a refused brk.
+    public var retry_interval: SimDuration = .ms(100)
+    /// Refused brk calls in a row before the job gives up.
+    public var max_retries: Int = 20
+
+    public var access_rate: Double = 200_000
+    public var start_at: SimDuration = .ns(0)
+    public var stop_at: SimDuration? = nil
+    public var content_mix = ContentMix([(.pointers, 35), (.sparse, 25), (.random, 20), (.text, 10), (.zero, 10)])
+    public var oom_score_adj: Int = 0
+
+    public init() {}
+    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
+
+    public static let tableName = "workload.batch"
+    public static let tableSummary = "A batch job: brk-grows its heap in steps to a peak, sweeps it, frees it and exits; optionally repeats."
+    public static let ownParameters: [ParameterInfo] = [
+        .init("peak", .bytes, default: "512MiB", "heap size the job grows to"),
+        .init("step", .bytes, default: "16MiB", "brk increment per allocation (each step is written as it is allocated)"),
+        .init("sweeps", .int, default: "2", "full passes over the heap once it reached the peak"),
+        .init("write_fraction", .percent, default: "50%", "fraction of sweep references that are writes"),
+        .init("repeat", .bool, default: "false", "spawn a new job process after each one ends (cron job, CI runner)"),
+        .init("repeat_delay", .duration, default: "5s", "pause between the end of a job and the start of the next"),
+        .init("retry_interval", .duration, default: "100ms", "wait before retrying a brk refused with ENOMEM"),
+        .init("max_retries", .int, default: "20", "refused brk calls in a row before the job gives up and exits"),
+    ]
+
+    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
+        try d.get("peak", &peak); try d.get("step", &step); try d.get("sweeps", &sweeps)
+        try d.get("write_fraction", &write_fraction); try d.get("repeat", &`repeat`)
+        try d.get("repeat_delay", &repeat_delay); try d.get("retry_interval", &retry_interval)
+        try d.get("max_retries", &max_retries)
+    }
+    public func encodeOwn(_ e: inout ParameterEncoder) throws {
+        try e.set("peak", peak); try e.set("step", step); try e.set("sweeps", sweeps)
+        try e.set("write_fraction", write_fraction); try e.set("repeat", `repeat`)
+        try e.set("repeat_delay", repeat_delay); try e.set("retry_interval", retry_interval)
+        try e.set("max_retries", max_retries)
+    }
+    public func ownProblems() -> [(key: String, message: String)] {
+        var p: [(key: String, message: String)] = []
+        positive("peak", peak, &p)
+        positive("step", step, &p)
+        inRange("sweeps", sweeps, 0...1_000_000, &p)
+        fraction("write_fraction", write_fraction, &p)
+        if retry_interval.nanoseconds <= 0 { p.append(("retry_interval", "must be positive")) }
+        inRange("max_retries", max_retries, 0...1_000_000, &p)
+        return p
+    }
+}
+
+/// The `batch` generator (see `BatchWorkloadParameters`).
+public final class BatchWorkload: Workload {
+    public var kind: WorkloadKind { .batch }
+    public private(set) var isFinished = false
+
+    let params: BatchWorkloadParameters
+    let mix: StyleMix
+    var life: Lifetime
+    let peakPages: Int
+    let stepPages: Int
+    let writeP: Double
+
+    enum Phase { case waiting, growing, sweeping }
+    var phase = Phase.waiting
+    var wakeAt: Int64 = 0
+    var pid: PID = 0
+    var jobs = 0
+    var heapStart: VPN = 0
+    /// Pages of heap the job has allocated.
+    public private(set) var heapPages = 0
+    /// The largest heap any job reached.
+    public private(set) var largestHeap = 0
+    var cursor = 0
+    var sweepsDone = 0
+    var retries = 0
+
+    public init(_ params: BatchWorkloadParameters) {
+        self.params = params
+        mix = params.content_mix.fractions
+        life = Lifetime(params)
+        peakPages = max(1, params.peak.pages)
+        stepPages = max(1, params.step.pages)
+        writeP = params.write_fraction.fraction
+    }
+
+    /// The current job's process (0 before the first job).
+    public var process: PID { pid }
+
+    public func run(on kernel: GuestKernel, context c: inout WorkloadContext) {
+        guard !isFinished else { return }
+        if kernel.panicked { isFinished = true; return }
+        c.setRate(params.access_rate)
+        guard life.ready(&c) else { return }
+        let stop = life.stopTime
+        while c.budget > 0 && !isFinished {
+            if c.now >= stop { shutdown(kernel, &c); return }
+            switch phase {
+            case .waiting:
+                if c.now < wakeAt { c.idle(until: min(wakeAt, stop)); continue }
+                if pid == 0 || !kernel.isAlive(pid) { startJob(kernel, &c) } else { phase = .growing }
+            case .growing:
+                if cursor < heapPages {
+                    // Fill the newly allocated step, as the program initialises its data.
+                    if c.access(kernel, pid, heapStart + VPN(cursor), write: true) == .noProcess { jobKilled(&c); continue }
+                    cursor += 1
+                } else if heapPages < peakPages {
+                    grow(kernel, &c)
+                } else {
+                    phase = .sweeping
+                    cursor = 0
+                    sweepsDone = 0
+                    if params.sweeps == 0 { endJob(kernel, &c) }
+                }
+            case .sweeping:
+                if c.access(kernel, pid, heapStart + VPN(cursor), write: c.rng.chance(writeP)) == .noProcess { jobKilled(&c); continue }
+                cursor += 1
+                if cursor == heapPages {
+                    cursor = 0
+                    sweepsDone += 1
+                    if sweepsDone == params.sweeps { endJob(kernel, &c) }
+                }
+            }
+        }
+    }
+
+    func startJob(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
+        jobs += 1
+        pid = kernel.spawnProcess("batch-job-\(jobs)", adj: params.oom_score_adj, mix: mix, context: &c)
+        heapStart = kernel.heapRange(pid).lowerBound
+        heapPages = 0
+        cursor = 0
+        retries = 0
+        phase = .growing
+    }
+
+    func grow(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
+        let delta = min(stepPages, peakPages - heapPages)
+        c.chargeSyscall()
+        switch kernel.brk(pid, deltaPages: delta) {
+        case .success:
+            let range = kernel.heapRange(pid)
+            heapStart = range.lowerBound
+            heapPages = Int(range.upperBound - range.lowerBound)
+            largestHeap = max(largestHeap, heapPages)
+            c.stats.allocations += 1
+            c.stats.allocatedPages += delta
+            retries = 0
+        case .failure(let e):
+            if e == .ESRCH || !kernel.isAlive(pid) { jobKilled(&c); return }
+            c.stats.refusedAllocations += 1
+            retries += 1
+            if retries > params.max_retries {
+                // malloc returned NULL once too often: the job aborts.
+                c.stats.failedOperations += 1
+                kernel.exitProcess(pid, context: &c)
+                next(&c)
+            } else {
+                phase = .waiting
+                wakeAt = c.now + params.retry_interval.nanoseconds
+            }
+        }
+    }
+
+    func endJob(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
+        c.chargeSyscall()
+        if case .success = kernel.brk(pid, deltaPages: -heapPages) { c.stats.freedPages += heapPages }
+        kernel.exitProcess(pid, context: &c)
+        c.stats.operations += 1
+        next(&c)
+    }
+
+    func jobKilled(_ c: inout WorkloadContext) {
+        c.stats.killed += 1
+        c.stats.failedOperations += 1
+        next(&c)
+    }
+
+    /// After a job: the next one later, or the end.
+    func next(_ c: inout WorkloadContext) {
+        heapPages = 0
+        cursor = 0
+        pid = 0
+        if params.repeat {
+            phase = .waiting
+            wakeAt = c.now + params.repeat_delay.nanoseconds
+        } else {
+            isFinished = true
+        }
+    }
+
+    func shutdown(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
+        if pid != 0 { kernel.exitProcess(pid, context: &c) }
+        isFinished = true
+    }
+}

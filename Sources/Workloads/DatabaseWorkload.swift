@@ -1,0 +1,267 @@
+import GuestKernel
+import OvercommitSupport
+import PageContents
+
+/// A database server with a large buffer pool (InnoDB's `innodb_buffer_pool_size`,
+/// PostgreSQL's `shared_buffers`), one multi-threaded process.
+///
+/// Imitates an OLTP database: the buffer pool is anonymous memory caching pages of the data
+/// file; a pool page is read from `data_file` the first time it is needed (warm-up), then
+/// referenced with a skewed hot set — by default 20 % of the pages get 80 % of the references,
+/// the classic 80/20 rule of OLTP access — scattered over the pool as real hot rows are.
+/// Some references go to private memory (sort and join buffers, connection state) and a few
+/// go straight to the data file (reads of data outside the pool, checkpoint writes). With
+/// `mlock: true` the pool is pinned, as with `innodb_buffer_pool_in_core_file`/huge pages or
+/// PostgreSQL's `shared_buffers` on a locked segment. If the process is OOM-killed it is
+/// restarted after `restart_delay` (systemd `Restart=on-failure`) with a cold pool.
+///
+/// One unit of work (`stats.operations`) is one transaction of `refs_per_transaction`
+/// references.
+public struct DatabaseWorkloadParameters: WorkloadParameters {
+    /// Size of the buffer pool (anonymous memory).
+    public var buffer_pool: ByteCount = .gib(1)
+    /// Fraction of the pool that is hot.
+    public var hot_fraction: Percentage = Percentage(percent: 20)
+    /// Fraction of pool references that go to the hot set.
+    public var hot_probability: Percentage = Percentage(percent: 80)
+    /// Fraction of references (pool, private memory, data file) that are writes.
+    public var write_fraction: Percentage = Percentage(percent: 30)
+    /// Fraction of references that go to private memory.
+    public var private_fraction: Percentage = Percentage(percent: 10)
+    /// Private memory: sort and join buffers, connection state.
+    public var private_memory: ByteCount = .mib(64)
+    /// Fraction of references that are one-page read(2)/write(2) of the data file.
+    public var io_fraction: Percentage = Percentage(percent: 1)
+    /// The data file the pool caches; "" for an in-memory database (no file I/O).
+    public var data_file: String = "/var/lib/db/data"
+    /// Server binary mapped into the process; one code reference per transaction.
+    public var binary: String = "/usr/sbin/postgres"
+    /// Pin the pool with mlock (it is still faulted in lazily).
+    public var mlock: Bool = false
+    /// References per transaction.
+    public var refs_per_transaction: Int = 100
+    /// Delay before restarting after the process was killed or its pool was refused.
+    public var restart_delay: SimDuration = .seconds(5)
+
+    public var access_rate: Double = 200_000
+    public var start_at: SimDuration = .ns(0)
+    public var stop_at: SimDuration? = nil
+    public var content_mix = ContentMix([(.pointers, 50), (.text, 20), (.sparse, 15), (.random, 10), (.zero, 5)])
+    public var oom_score_adj: Int = 0
+
+    public init() {}
+    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
+
+    public static let tableName = "workload.database"
+    public static let tableSummary = "An OLTP database: a large buffer pool warmed from its data file, skewed hot set (80/20), optional mlock."
+    public static let ownParameters: [ParameterInfo] = [
+        .init("buffer_pool", .bytes, default: "1GiB", "buffer pool size (anonymous memory caching data-file pages)"),
+        .init("hot_fraction", .percent, default: "20%", "fraction of the pool's pages that are hot"),
+        .init("hot_probability", .percent, default: "80%", "fraction of pool references that go to the hot pages"),
+        .init("write_fraction", .percent, default: "30%", "fraction of references that are writes"),
+        .init("private_fraction", .percent, default: "10%", "fraction of references to private memory (sort/join buffers)"),
+        .init("private_memory", .bytes, default: "64MiB", "private memory: sort and join buffers, connection state"),
+        .init("io_fraction", .percent, default: "1%", "fraction of references that read or write the data file directly (outside the pool)"),
+        .init("data_file", .string, default: "/var/lib/db/data", "data file the pool caches (read on a pool miss); \"\" for an in-memory database"),
+        .init("binary", .string, default: "/usr/sbin/postgres", "server binary mapped into the process (skipped if the image lacks it or empty)"),
+        .init("mlock", .bool, default: "false", "pin the buffer pool with mlock (pages still fault in lazily)"),
+        .init("refs_per_transaction", .int, default: "100", "references per transaction (the unit counted in operations)"),
+        .init("restart_delay", .duration, default: "5s", "delay before restarting after an OOM kill or a refused pool allocation"),
+    ]
+
+    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
+        try d.get("buffer_pool", &buffer_pool); try d.get("hot_fraction", &hot_fraction)
+        try d.get("hot_probability", &hot_probability); try d.get("write_fraction", &write_fraction)
+        try d.get("private_fraction", &private_fraction); try d.get("private_memory", &private_memory)
+        try d.get("io_fraction", &io_fraction); try d.get("data_file", &data_file); try d.get("binary", &binary)
+        try d.get("mlock", &mlock); try d.get("refs_per_transaction", &refs_per_transaction)
+        try d.get("restart_delay", &restart_delay)
+    }
+    public func encodeOwn(_ e: inout ParameterEncoder) throws {
+        try e.set("buffer_pool", buffer_pool); try e.set("hot_fraction", hot_fraction)
+        try e.set("hot_probability", hot_probability); try e.set("write_fraction", write_fraction)
+        try e.set("private_fraction", private_fraction); try e.set("private_memory", private_memory)
+        try e.set("io_fraction", io_fraction); try e.set("data_file", data_file); try e.set("binary", binary)
+        try e.set("mlock", mlock); try e.set("refs_per_transaction", refs_per_transaction)
+        try e.set("restart_delay", restart_delay)
+    }
+    public func ownProblems() -> [(key: String, message: String)] {
+        var p: [(key: String, message: String)] = []
+        positive("buffer_pool", buffer_pool, &p)
+        fraction("hot_fraction", hot_fraction, &p)
+        fraction("hot_probability", hot_probability, &p)
+        fraction("write_fraction", write_fraction, &p)
+        fraction("private_fraction", private_fraction, &p)
+        positive("private_memory", private_memory, &p)
+        fraction("io_fraction", io_fraction, &p)
+        if private_fraction.fraction + io_fraction.fraction > 1 {
+            p.append(("io_fraction", "private_fraction + io_fraction must not exceed 100%; got \(private_fraction) + \(io_fraction)"))
+        }
+        inRange("refs_per_transaction", refs_per_transaction, 1...1_000_000_000, &p)
+        if restart_delay.nanoseconds <= 0 { p.append(("restart_delay", "must be positive")) }
+        return p
+    }
+}
+
+/// The `database` generator (see `DatabaseWorkloadParameters`).
+public final class DatabaseWorkload: Workload {
+    public var kind: WorkloadKind { .database }
+    public private(set) var isFinished = false
+
+    let params: DatabaseWorkloadParameters
+    let mix: StyleMix
+    var life: Lifetime
+    let poolPages: Int
+    let hotPages: Int
+    let privatePages: Int
+    let scatter: Scatter
+    let dataFile: FileID?
+    let dataPages: Int
+    let binary: FileID?
+    let binaryPages: Int
+    let hotP: Double
+    let writeP: Double
+    /// Thresholds on one uniform draw: below `privateCut` private memory, below `ioCut` file I/O.
+    let privateCut: Double
+    let ioCut: Double
+    let restartDelay: Int64
+    let processName: String
+
+    var running = false
+    var wakeAt: Int64 = 0
+    var pid: PID = 0
+    var poolBase: VPN = 0
+    var privateBase: VPN = 0
+    var codeBase: VPN? = nil
+    /// Pool pages already read from the data file since the last (re)start.
+    var loaded: BitSet
+    var txnRefs = 0
+
+    init(_ params: DatabaseWorkloadParameters, kernel: GuestKernel, rng: inout Xoshiro256) throws {
+        self.params = params
+        mix = params.content_mix.fractions
+        life = Lifetime(params)
+        poolPages = max(1, params.buffer_pool.pages)
+        hotPages = min(poolPages, max(1, Int((Double(poolPages) * params.hot_fraction.fraction).rounded())))
+        privatePages = max(1, params.private_memory.pages)
+        scatter = Scatter(count: poolPages, rng: &rng)
+        if params.data_file.isEmpty {
+            dataFile = nil; dataPages = 0
+        } else {
+            guard let f = kernel.fileID(path: params.data_file), kernel.filePages(f) > 0 else {
+                throw WorkloadError.missingFile(kind: "database", key: "data_file", path: params.data_file)
+            }
+            dataFile = f; dataPages = kernel.filePages(f)
+        }
+        if let b = params.binary.isEmpty ? nil : kernel.fileID(path: params.binary), kernel.filePages(b) > 0 {
+            binary = b; binaryPages = kernel.filePages(b)
+        } else { binary = nil; binaryPages = 0 }
+        hotP = params.hot_probability.fraction
+        writeP = params.write_fraction.fraction
+        privateCut = params.private_fraction.fraction
+        ioCut = dataFile == nil ? privateCut : privateCut + params.io_fraction.fraction
+        restartDelay = max(1, params.restart_delay.nanoseconds)
+        processName = params.binary.split(separator: "/").last.map(String.init) ?? "database"
+        loaded = BitSet(count: poolPages)
+    }
+
+    /// True when pool page `index` (0-based, in the pool) belongs to the hot set.
+    public func isHot(poolPage index: Int) -> Bool {
+        // The hot set is the image of ranks 0..<hotPages under the scatter permutation.
+        scatter.rank(of: index) < hotPages
+    }
+
+    /// The pool's first page in the current process (valid while it runs).
+    public var bufferPoolStart: VPN { poolBase }
+    /// The database process (0 before the first start).
+    public var process: PID { pid }
+
+    public func run(on kernel: GuestKernel, context c: inout WorkloadContext) {
+        guard !isFinished else { return }
+        if kernel.panicked { isFinished = true; return }
+        c.setRate(params.access_rate)
+        guard life.ready(&c) else { return }
+        let stop = life.stopTime
+        while c.budget > 0 {
+            if c.now >= stop { shutdown(kernel, &c); return }
+            if !running {
+                if c.now < wakeAt { c.idle(until: min(wakeAt, stop)); continue }
+                start(kernel, &c)
+                continue
+            }
+            let r: AccessResult
+            if txnRefs == 0, let code = codeBase {
+                r = c.access(kernel, pid, code + VPN(c.rng.int(below: binaryPages)), write: false)
+            } else {
+                let u = c.rng.unit()
+                let write = c.rng.chance(writeP)
+                if u < privateCut {
+                    r = c.access(kernel, pid, privateBase + VPN(c.rng.int(below: privatePages)), write: write)
+                } else if u < ioCut, let f = dataFile {
+                    let page = c.rng.int(below: dataPages)
+                    r = write ? c.fileWrite(kernel, pid, f, page: page) : c.fileRead(kernel, pid, f, page: page)
+                } else {
+                    let rank: Int
+                    if hotPages == poolPages || c.rng.chance(hotP) {
+                        rank = c.rng.int(below: hotPages)
+                        c.stats.hotReferences &+= 1
+                    } else {
+                        rank = hotPages + c.rng.int(below: poolPages - hotPages)
+                    }
+                    let index = scatter.map(rank)
+                    if loaded.contains(index) {
+                        r = c.access(kernel, pid, poolBase + VPN(index), write: write)
+                    } else {
+                        // Pool miss: read the page from the data file and copy it into the pool.
+                        if let f = dataFile, c.fileRead(kernel, pid, f, page: index % dataPages) == .noProcess {
+                            lost(&c); continue
+                        }
+                        r = c.accessBurst(kernel, pid, poolBase + VPN(index), write: true)
+                        if r != .noProcess && r != .outOfMemory { loaded.insert(index) }
+                    }
+                }
+            }
+            if r == .noProcess { lost(&c); continue }
+            txnRefs += 1
+            if txnRefs == params.refs_per_transaction { txnRefs = 0; c.stats.operations += 1 }
+        }
+    }
+
+    func start(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
+        pid = kernel.spawnProcess(processName, adj: params.oom_score_adj, mix: mix, context: &c)
+        codeBase = binary.flatMap { kernel.mapFile(pid, file: $0, context: &c) }
+        guard let pool = kernel.mapAnonymous(pid, pages: poolPages, context: &c),
+              let priv = kernel.mapAnonymous(pid, pages: privatePages, context: &c) else {
+            // The server fails to start ("Cannot allocate memory for the buffer pool").
+            kernel.exitProcess(pid, context: &c)
+            wakeAt = c.now + restartDelay
+            return
+        }
+        poolBase = pool
+        privateBase = priv
+        if params.mlock {
+            c.chargeSyscall()
+            if case .failure = kernel.mlock(pid, start: pool, pages: poolPages) { c.stats.mlockFailures += 1 }
+        }
+        loaded.removeAll()
+        txnRefs = 0
+        running = true
+    }
+
+    /// The server was OOM-killed: systemd restarts it later with a cold pool.
+    func lost(_ c: inout WorkloadContext) {
+        c.stats.killed += 1
+        if txnRefs > 0 { c.stats.failedOperations += 1 }
+        running = false
+        c.stats.restarts += 1
+        wakeAt = c.now + restartDelay
+    }
+
+    func shutdown(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
+        if running { kernel.exitProcess(pid, context: &c) }
+        running = false
+        isFinished = true
+    }
+}
+

@@ -1,0 +1,233 @@
+import GuestKernel
+import OvercommitSupport
+import PageContents
+
+/// Process churn: a long-lived parent forks short-lived children at random times.
+///
+/// Imitates a pre-forking server, a shell running scripts, or a CI runner: the parent holds
+/// `parent_memory` written at start-up; children arrive as a Poisson process at `fork_rate`
+/// per second and live an exponentially distributed time of mean `lifetime`. A child shares
+/// the parent's pages copy-on-write (a write to one copies it), allocates `child_memory` of its
+/// own, and exits. Under strict overcommit a fork of a large parent is refused (ENOMEM): the
+/// refusal is recorded and the next arrival tries again. Killed children are counted; if the
+/// parent is killed no new child is forked and the workload ends with its last child.
+///
+/// One unit of work (`stats.operations`) is one child that ran to its exit.
+public struct SpawnerWorkloadParameters: WorkloadParameters {
+    /// Children forked per simulated second (Poisson arrivals).
+    public var fork_rate: Double = 5
+    /// Mean lifetime of a child (exponentially distributed).
+    public var lifetime: SimDuration = .seconds(2)
+    /// Memory the parent writes at start-up (inherited by children copy-on-write).
+    public var parent_memory: ByteCount = .mib(64)
+    /// Anonymous memory each child allocates.
+    public var child_memory: ByteCount = .mib(8)
+    /// Fraction of a child's references that go to inherited (parent) memory.
+    public var inherited_fraction: Percentage = Percentage(percent: 50)
+    /// Fraction of references to inherited memory that are writes (each first write copies).
+    public var inherited_write_fraction: Percentage = Percentage(percent: 5)
+    /// Fraction of references to a child's own memory that are writes.
+    public var write_fraction: Percentage = Percentage(percent: 30)
+    /// Most children alive at once; arrivals beyond it are dropped.
+    public var max_children: Int = 32
+
+    public var access_rate: Double = 200_000
+    public var start_at: SimDuration = .ns(0)
+    public var stop_at: SimDuration? = nil
+    public var content_mix = ContentMix([(.pointers, 40), (.text, 25), (.sparse, 25), (.zero, 10)])
+    public var oom_score_adj: Int = 0
+
+    public init() {}
+    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
+
+    public static let tableName = "workload.spawner"
+    public static let tableSummary = "Process churn: a parent forks short-lived children (Poisson arrivals, exponential lifetimes) sharing its memory copy-on-write."
+    public static let ownParameters: [ParameterInfo] = [
+        .init("fork_rate", .double, default: "5", "children forked per simulated second (Poisson arrivals)"),
+        .init("lifetime", .duration, default: "2s", "mean lifetime of a child (exponential)"),
+        .init("parent_memory", .bytes, default: "64MiB", "memory the parent writes at start-up, inherited copy-on-write"),
+        .init("child_memory", .bytes, default: "8MiB", "anonymous memory each child allocates"),
+        .init("inherited_fraction", .percent, default: "50%", "fraction of a child's references to inherited parent memory"),
+        .init("inherited_write_fraction", .percent, default: "5%", "fraction of references to inherited memory that are writes (copy-on-write)"),
+        .init("write_fraction", .percent, default: "30%", "fraction of references to a child's own memory that are writes"),
+        .init("max_children", .int, default: "32", "most children alive at once; arrivals beyond it are dropped"),
+    ]
+
+    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
+        try d.get("fork_rate", &fork_rate); try d.get("lifetime", &lifetime)
+        try d.get("parent_memory", &parent_memory); try d.get("child_memory", &child_memory)
+        try d.get("inherited_fraction", &inherited_fraction); try d.get("inherited_write_fraction", &inherited_write_fraction)
+        try d.get("write_fraction", &write_fraction); try d.get("max_children", &max_children)
+    }
+    public func encodeOwn(_ e: inout ParameterEncoder) throws {
+        try e.set("fork_rate", fork_rate); try e.set("lifetime", lifetime)
+        try e.set("parent_memory", parent_memory); try e.set("child_memory", child_memory)
+        try e.set("inherited_fraction", inherited_fraction); try e.set("inherited_write_fraction", inherited_write_fraction)
+        try e.set("write_fraction", write_fraction); try e.set("max_children", max_children)
+    }
+    public func ownProblems() -> [(key: String, message: String)] {
+        var p: [(key: String, message: String)] = []
+        if !(fork_rate > 0 && fork_rate <= 1e6) { p.append(("fork_rate", "must be between 0 and 1e6 per second (exclusive of 0); got \(formatShortest(fork_rate))")) }
+        if lifetime.nanoseconds <= 0 { p.append(("lifetime", "must be positive")) }
+        positive("parent_memory", parent_memory, &p)
+        positive("child_memory", child_memory, &p)
+        fraction("inherited_fraction", inherited_fraction, &p)
+        fraction("inherited_write_fraction", inherited_write_fraction, &p)
+        fraction("write_fraction", write_fraction, &p)
+        inRange("max_children", max_children, 1...100_000, &p)
+        return p
+    }
+}
+
+/// The `spawner` generator (see `SpawnerWorkloadParameters`).
+public final class SpawnerWorkload: Workload {
+    public var kind: WorkloadKind { .spawner }
+    public private(set) var isFinished = false
+
+    let params: SpawnerWorkloadParameters
+    let mix: StyleMix
+    var life: Lifetime
+    let parentPages: Int
+    let childPages: Int
+    let meanGap: Double
+    let meanLife: Double
+    let inheritedP: Double
+    let inheritedWriteP: Double
+    let writeP: Double
+
+    var parent: PID = 0
+    var parentAlive = false
+    var parentBase: VPN = 0
+    var populated = 0
+    var nextForkAt: Int64 = 0
+    var childPid: [PID] = []
+    var childBase: [VPN] = []
+    var childExitAt: [Int64] = []
+    /// Earliest `childExitAt` (Int64.max with no child).
+    var nextExitAt: Int64 = .max
+
+    public init(_ params: SpawnerWorkloadParameters) {
+        self.params = params
+        mix = params.content_mix.fractions
+        life = Lifetime(params)
+        parentPages = max(1, params.parent_memory.pages)
+        childPages = max(1, params.child_memory.pages)
+        meanGap = 1e9 / max(params.fork_rate, 1e-9)
+        meanLife = Double(max(1, params.lifetime.nanoseconds))
+        inheritedP = params.inherited_fraction.fraction
+        inheritedWriteP = params.inherited_write_fraction.fraction
+        writeP = params.write_fraction.fraction
+    }
+
+    /// Children alive now.
+    public var children: Int { childPid.count }
+
+    public func run(on kernel: GuestKernel, context c: inout WorkloadContext) {
+        guard !isFinished else { return }
+        if kernel.panicked { isFinished = true; return }
+        c.setRate(params.access_rate)
+        guard life.ready(&c) else { return }
+        let stop = life.stopTime
+        if parent == 0 { startParent(kernel, &c) }
+        while c.budget > 0 {
+            if c.now >= stop { shutdown(kernel, &c); return }
+            if c.now >= nextExitAt { reapChildren(kernel, &c); continue }
+            if parentAlive && populated < parentPages {
+                if c.accessBurst(kernel, parent, parentBase + VPN(populated), write: true) == .noProcess { parentLost(&c) }
+                populated += 1
+                continue
+            }
+            if parentAlive && c.now >= nextForkAt { forkChild(kernel, &c); continue }
+            if childPid.isEmpty {
+                if !parentAlive { isFinished = true; return }
+                // Between children the parent does its own light work.
+                if c.access(kernel, parent, parentBase + VPN(c.rng.int(below: parentPages)), write: false) == .noProcess { parentLost(&c) }
+                continue
+            }
+            let i = c.rng.int(below: childPid.count)
+            let r: AccessResult
+            if c.rng.chance(inheritedP) {
+                r = c.access(kernel, childPid[i], parentBase + VPN(c.rng.int(below: parentPages)), write: c.rng.chance(inheritedWriteP))
+            } else {
+                r = c.access(kernel, childPid[i], childBase[i] + VPN(c.rng.int(below: childPages)), write: c.rng.chance(writeP))
+            }
+            if r == .noProcess {
+                c.stats.killed += 1
+                c.stats.failedOperations += 1
+                removeChild(i)
+            }
+        }
+    }
+
+    func startParent(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
+        parent = kernel.spawnProcess("supervisor", adj: params.oom_score_adj, mix: mix, context: &c)
+        parentAlive = true
+        if let base = kernel.mapAnonymous(parent, pages: parentPages, context: &c) {
+            parentBase = base
+        } else {
+            // Without its memory the parent cannot run: it exits.
+            kernel.exitProcess(parent, context: &c)
+            parentAlive = false
+        }
+        nextForkAt = c.now + Int64(c.rng.exponential(mean: meanGap))
+    }
+
+    func forkChild(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
+        nextForkAt = c.now + max(1, Int64(c.rng.exponential(mean: meanGap)))
+        guard childPid.count < params.max_children else { return }
+        if !kernel.isAlive(parent) { parentLost(&c); return }
+        guard let child = kernel.forkProcess(parent, mix: mix, context: &c) else { return }
+        guard let base = kernel.mapAnonymous(child, pages: childPages, context: &c) else {
+            kernel.exitProcess(child, context: &c)
+            c.stats.failedOperations += 1
+            return
+        }
+        let exitAt = c.now + max(1, Int64(c.rng.exponential(mean: meanLife)))
+        childPid.append(child)
+        childBase.append(base)
+        childExitAt.append(exitAt)
+        nextExitAt = min(nextExitAt, exitAt)
+    }
+
+    /// Children whose lifetime is over exit.
+    func reapChildren(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
+        var i = 0
+        while i < childPid.count {
+            if childExitAt[i] <= c.now {
+                if kernel.isAlive(childPid[i]) {
+                    kernel.exitProcess(childPid[i], context: &c)
+                    c.stats.operations += 1
+                } else {
+                    c.stats.killed += 1
+                    c.stats.failedOperations += 1
+                }
+                removeChild(i)
+            } else {
+                i += 1
+            }
+        }
+        if childPid.isEmpty { nextExitAt = .max }
+    }
+
+    func removeChild(_ i: Int) {
+        childPid.remove(at: i)
+        childBase.remove(at: i)
+        childExitAt.remove(at: i)
+        nextExitAt = childExitAt.min() ?? .max
+    }
+
+    func parentLost(_ c: inout WorkloadContext) {
+        if parentAlive { c.stats.killed += 1 }
+        parentAlive = false
+        populated = parentPages
+    }
+
+    func shutdown(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
+        for p in childPid { kernel.exitProcess(p, context: &c) }
+        childPid.removeAll(); childBase.removeAll(); childExitAt.removeAll()
+        if parentAlive { kernel.exitProcess(parent, context: &c) }
+        parentAlive = false
+        isFinished = true
+    }
+}

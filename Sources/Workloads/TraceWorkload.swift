@@ -1,0 +1,285 @@
+import GuestKernel
+import OvercommitSupport
+import PageContents
+
+/// Replay of a recorded memory-reference trace (see `CompiledTrace` for the formats and how
+/// trace addresses become guest pages).
+///
+/// Each reference is issued at `access_rate` like any workload's (traces carry no timing).
+/// At the end of the trace every process the trace still has running exits; with
+/// `loop: true` the trace then starts again from its first line with fresh processes (the
+/// program is run again), otherwise the workload is finished.
+///
+/// With `oracle: true` (the default) the replayer installs itself as the guest kernel's
+/// `FutureReferenceOracle` at its first slice, so `replacement_policy: opt` (Belady) can see
+/// the future: the next use of a page is the index of its next reference in the current pass
+/// (`Int.max` when it is not referenced again in this pass). Only one oracle is active per
+/// guest: with several trace workloads in one guest the last one started wins.
+///
+/// One unit of work (`stats.operations`) is one complete pass over the trace.
+public struct TraceWorkloadParameters: WorkloadParameters {
+    /// Path of the trace file (the caller loads it; see `WorkloadResources`).
+    public var file: String = ""
+    /// Trace format.
+    public var format: TraceFormat = .auto
+    /// Replay again from the start when the trace ends.
+    public var loop: Bool = false
+    /// Install the trace as the kernel's future-reference oracle (for the OPT policy).
+    public var oracle: Bool = true
+
+    public var access_rate: Double = 200_000
+    public var start_at: SimDuration = .ns(0)
+    public var stop_at: SimDuration? = nil
+    public var content_mix = ContentMix([(.pointers, 40), (.sparse, 30), (.text, 20), (.zero, 10)])
+    public var oom_score_adj: Int = 0
+
+    public init() {}
+    public init(file: String) { self.file = file }
+    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
+
+    public static let tableName = "workload.trace"
+    public static let tableSummary = "Replay of a recorded reference trace (own text format or valgrind lackey output); feeds Belady's OPT."
+    public static let ownParameters: [ParameterInfo] = [
+        .init("file", .string, default: "(required)", "path of the trace file, relative to the scenario file"),
+        .init("format", .choice(TraceFormat.allCases.map(\.rawValue)), default: "auto",
+              "text (R/W/M/F/X records), lackey (valgrind --tool=lackey --trace-mem=yes output), or auto-detect"),
+        .init("loop", .bool, default: "false", "when the trace ends, run it again with fresh processes"),
+        .init("oracle", .bool, default: "true", "install the trace's future references as the kernel's oracle (needed by replacement_policy: opt)"),
+    ]
+
+    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
+        try d.get("file", &file); try d.get("format", &format); try d.get("loop", &loop); try d.get("oracle", &oracle)
+    }
+    public func encodeOwn(_ e: inout ParameterEncoder) throws {
+        try e.set("file", file); try e.set("format", format); try e.set("loop", loop); try e.set("oracle", oracle)
+    }
+    public func ownProblems() -> [(key: String, message: String)] {
+        file.isEmpty ? [("file", "a trace workload needs the path of its trace file")] : []
+    }
+}
+
+/// Texts of files workloads need (trace files), loaded by the caller, and the traces parsed
+/// from them, each parsed once however many guests replay it.
+public final class WorkloadResources {
+    /// File texts by path, as written in the workload spec.
+    public private(set) var texts: [String: String]
+    private var parsed: [String: CompiledTrace] = [:]
+
+    public init(_ texts: [String: String] = [:]) { self.texts = texts }
+
+    /// Adds or replaces a file's text.
+    public func add(path: String, text: String) {
+        texts[path] = text
+        parsed = parsed.filter { !$0.key.hasSuffix("|" + path) }
+    }
+
+    /// The parsed trace at `path`; throws `WorkloadError.missingResource` or `TraceParseError`.
+    public func trace(path: String, format: TraceFormat) throws -> CompiledTrace {
+        let key = format.rawValue + "|" + path
+        if let t = parsed[key] { return t }
+        guard let text = texts[path] else { throw WorkloadError.missingResource(path: path) }
+        let t = try CompiledTrace(parsing: text, format: format, path: path)
+        parsed[key] = t
+        return t
+    }
+}
+
+/// One reference as the replayer issued it to the kernel (recorded when
+/// `TraceWorkload.recordIssued` is on; for tests and debugging).
+public struct IssuedReference: Sendable, Equatable {
+    public var pid: PID
+    public var vpn: VPN
+    public var write: Bool
+    public init(pid: PID, vpn: VPN, write: Bool) { self.pid = pid; self.vpn = vpn; self.write = write }
+}
+
+/// The `trace` replayer (see `TraceWorkloadParameters`).
+public final class TraceWorkload: Workload, FutureReferenceOracle {
+    public var kind: WorkloadKind { .trace }
+    public private(set) var isFinished = false
+
+    let params: TraceWorkloadParameters
+    public let trace: CompiledTrace
+    let mix: StyleMix
+    var life: Lifetime
+    static let unmapped = VPN.max
+
+    /// Next op to replay.
+    public private(set) var position = 0
+    /// Completed passes.
+    public private(set) var passes = 0
+    /// Per trace process: its guest pid (0 not started, -1 gone).
+    var processPid: [PID]
+    /// Per slot: the guest VPN of its first page, or `unmapped`.
+    var slotBase: [VPN]
+    /// Oracle state: per dense page, the op index of its next reference after `position`.
+    var nextUseOfPage: [UInt32]
+    var oracleInstalled = false
+    /// Oracle lookup: guest pid → trace process; per process its mapped slots sorted by base.
+    var processOf: [PID: Int] = [:]
+    var regions: [[(base: VPN, slot: UInt32)]]
+
+    /// Record every issued reference in `issued` (off by default: it costs memory per reference).
+    public var recordIssued = false
+    public private(set) var issued: [IssuedReference] = []
+
+    public init(_ params: TraceWorkloadParameters, trace: CompiledTrace) {
+        self.params = params
+        self.trace = trace
+        mix = params.content_mix.fractions
+        life = Lifetime(params)
+        processPid = Array(repeating: 0, count: trace.processPid.count)
+        slotBase = Array(repeating: TraceWorkload.unmapped, count: trace.slotProcess.count)
+        nextUseOfPage = trace.firstUse
+        regions = Array(repeating: [], count: trace.processPid.count)
+    }
+
+    public func run(on kernel: GuestKernel, context c: inout WorkloadContext) {
+        guard !isFinished else { return }
+        if kernel.panicked { isFinished = true; return }
+        c.setRate(params.access_rate)
+        guard life.ready(&c) else { return }
+        if params.oracle && !oracleInstalled {
+            kernel.installOracle(self)
+            oracleInstalled = true
+        }
+        let stop = life.stopTime
+        let ops = trace.ops
+        let slotProcess = trace.slotProcess
+        let nextUse = trace.nextUse
+        let oracle = params.oracle
+        while c.budget > 0 {
+            if c.now >= stop { endPass(kernel, &c, completed: false); isFinished = true; return }
+            if position == ops.count {
+                endPass(kernel, &c, completed: true)
+                if !params.loop { isFinished = true; return }
+                continue
+            }
+            let op = ops[position]
+            switch op.code {
+            case CompiledTrace.Code.read.rawValue, CompiledTrace.Code.write.rawValue:
+                let page = Int(op.arg)
+                let slot = page >> 9
+                let proc = Int(slotProcess[slot])
+                let pid = processPid[proc]
+                var base = slotBase[slot]
+                if pid > 0 && base == TraceWorkload.unmapped { base = mapSlot(kernel, slot, proc, &c) }
+                if pid <= 0 || base == TraceWorkload.unmapped {
+                    c.chargeSkipped()
+                } else {
+                    if oracle { nextUseOfPage[page] = nextUse[position] }
+                    let write = op.code == CompiledTrace.Code.write.rawValue
+                    let vpn = base + VPN(page & 511)
+                    if recordIssued { issued.append(IssuedReference(pid: pid, vpn: vpn, write: write)) }
+                    if c.access(kernel, pid, vpn, write: write) == .noProcess { lose(proc, &c) }
+                }
+            case CompiledTrace.Code.map.rawValue:
+                let slot = Int(op.arg)
+                let proc = Int(slotProcess[slot])
+                if processPid[proc] > 0 && slotBase[slot] == TraceWorkload.unmapped {
+                    _ = mapSlot(kernel, slot, proc, &c)
+                } else {
+                    c.chargeSyscall()
+                }
+            case CompiledTrace.Code.spawn.rawValue:
+                spawn(kernel, Int(op.arg), &c)
+            case CompiledTrace.Code.fork.rawValue:
+                fork(kernel, trace.forks[Int(op.arg)], &c)
+            default:
+                let proc = Int(op.arg)
+                if processPid[proc] > 0 {
+                    kernel.exitProcess(processPid[proc], context: &c)
+                    forget(proc)
+                    processPid[proc] = -1
+                } else {
+                    c.chargeSyscall()
+                }
+            }
+            position += 1
+        }
+    }
+
+    func spawn(_ kernel: GuestKernel, _ proc: Int, _ c: inout WorkloadContext) {
+        let name = trace.format == .lackey ? "lackey-trace" : "trace-\(trace.processPid[proc])"
+        let pid = kernel.spawnProcess(name, adj: params.oom_score_adj, mix: mix, context: &c)
+        processPid[proc] = pid
+        processOf[pid] = proc
+    }
+
+    func fork(_ kernel: GuestKernel, _ f: CompiledTrace.Fork, _ c: inout WorkloadContext) {
+        let parent = processPid[Int(f.parent)]
+        let child = Int(f.child)
+        guard parent > 0, let pid = kernel.forkProcess(parent, mix: mix, context: &c) else {
+            // The parent is gone or the fork was refused: the child runs as a fresh program.
+            spawn(kernel, child, &c)
+            return
+        }
+        processPid[child] = pid
+        processOf[pid] = child
+        for (ps, cs) in f.inherits where slotBase[Int(ps)] != TraceWorkload.unmapped {
+            slotBase[Int(cs)] = slotBase[Int(ps)]
+            insertRegion(child, base: slotBase[Int(cs)], slot: cs)
+        }
+    }
+
+    /// mmaps the 2 MiB range of `slot`; returns its base or `unmapped` when refused.
+    func mapSlot(_ kernel: GuestKernel, _ slot: Int, _ proc: Int, _ c: inout WorkloadContext) -> VPN {
+        guard let base = kernel.mapAnonymous(processPid[proc], pages: 512, context: &c) else { return TraceWorkload.unmapped }
+        slotBase[slot] = base
+        insertRegion(proc, base: base, slot: UInt32(slot))
+        return base
+    }
+
+    func insertRegion(_ proc: Int, base: VPN, slot: UInt32) {
+        var i = regions[proc].count
+        while i > 0 && regions[proc][i - 1].base > base { i -= 1 }
+        regions[proc].insert((base, slot), at: i)
+    }
+
+    /// The process was found killed: its remaining references are skipped.
+    func lose(_ proc: Int, _ c: inout WorkloadContext) {
+        c.stats.killed += 1
+        forget(proc)
+        processPid[proc] = -1
+    }
+
+    func forget(_ proc: Int) {
+        processOf[processPid[proc]] = nil
+        regions[proc].removeAll()
+        for s in trace.processSlots[proc] { slotBase[Int(s)] = TraceWorkload.unmapped }
+    }
+
+    /// End of a pass (or stop): every process still running exits; state is reset.
+    func endPass(_ kernel: GuestKernel, _ c: inout WorkloadContext, completed: Bool) {
+        for proc in processPid.indices where processPid[proc] > 0 { kernel.exitProcess(processPid[proc], context: &c) }
+        for i in processPid.indices { processPid[i] = 0 }
+        for i in slotBase.indices { slotBase[i] = TraceWorkload.unmapped }
+        for i in regions.indices { regions[i].removeAll() }
+        processOf.removeAll()
+        nextUseOfPage = trace.firstUse
+        position = 0
+        if completed {
+            passes += 1
+            c.stats.operations += 1
+        }
+    }
+
+    // MARK: FutureReferenceOracle
+
+    /// Index (in the current pass) of the next reference to the guest page (pid, vpn);
+    /// `Int.max` if the trace does not reference it again in this pass.
+    public func nextUse(pid: PID, vpn: VPN) -> Int {
+        guard let proc = processOf[pid] else { return .max }
+        let r = regions[proc]
+        var lo = 0, hi = r.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if r[mid].base <= vpn { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0, vpn - r[lo - 1].base < 512 else { return .max }
+        let page = Int(r[lo - 1].slot) << 9 | Int(vpn - r[lo - 1].base)
+        let v = nextUseOfPage[page]
+        return v == .max ? .max : Int(v)
+    }
+}
