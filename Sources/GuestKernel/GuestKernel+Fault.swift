@@ -321,7 +321,35 @@ extension GuestKernel {
         if files[fi].isShmem { shmemPages += 1 }
         cost += touch(f, write: true)
         putOnLRU(f, anon: false, locked: locked, activate: activate)
+        if major && !files[fi].isShmem && idx > 0 && files[fi].cachedFrame(idx - 1) != nil { readAhead(fid, after: idx) }
         return f
+    }
+
+    /// On-demand read-ahead (mm/readahead.c): a miss right after a cached page is a sequential
+    /// read, so the following `read_ahead_kb` of the file come in with the same I/O, as long as
+    /// memory is above the low watermark. The pages go to the inactive list unreferenced.
+    func readAhead(_ fid: FileID, after idx: Int) {
+        let fi = Int(fid)
+        let window = config.read_ahead_kb / 4
+        guard window > 1 else { return }
+        for j in (idx + 1)..<min(files[fi].pages, idx + window) {
+            guard buddy.freePages > watermarks.low else { return }
+            let e = files[fi].entry(j)
+            if e & GuestFile.tagMask == GuestFile.cachedTag { continue }
+            guard let f = buddy.allocate(order: 0) else { return }
+            let i = Int(f)
+            frames.flags[i] = frames.flags[i] & FrameFlag.useMask
+            frames.rmapOwner[i] = fid
+            frames.rmapIndex[i] = UInt32(j)
+            frames.mapCount[i] = 0
+            frames.content[i] = files[fi].diskContent(j)
+            files[fi].setEntry(j, GuestFile.cachedTag | f)
+            filePages += 1
+            vmstat.pgpgin += 1
+            vmstat.readahead += 1
+            _ = touch(f, write: true)
+            policy.add(f, anon: false, activate: false)
+        }
     }
 
     /// Refault detection with the workingset shadow (mm/workingset.c): a page evicted fewer

@@ -25,6 +25,9 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
     public var dirty_expire_centisecs: Int = 3000
     /// vm.page-cluster: swap readahead reads 2^n pages around a faulting slot.
     public var page_cluster: Int = 3
+    /// Read-ahead window of the guest's disk (/sys/block/*/queue/read_ahead_kb): a page-cache
+    /// miss that continues a sequential read brings this much in with one I/O.
+    public var read_ahead_kb: Int = 128
     /// Guest page replacement policy.
     public var replacement_policy: ReplacementPolicyKind = .linux
     /// Memory the kernel keeps for itself at boot (text, data, struct page, slab).
@@ -54,7 +57,7 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         case dirty_background_ratio = "vm.dirty_background_ratio"
         case dirty_expire_centisecs = "vm.dirty_expire_centisecs"
         case page_cluster = "vm.page-cluster"
-        case replacement_policy, kernel_reserved, kswapd_interval, lru_scan_interval, kswapd_batch
+        case read_ahead_kb, replacement_policy, kernel_reserved, kswapd_interval, lru_scan_interval, kswapd_batch
         case thrashing_refaults_per_second
     }
 
@@ -73,6 +76,7 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         try get(.dirty_background_ratio, &d.dirty_background_ratio)
         try get(.dirty_expire_centisecs, &d.dirty_expire_centisecs)
         try get(.page_cluster, &d.page_cluster)
+        try get(.read_ahead_kb, &d.read_ahead_kb)
         try get(.replacement_policy, &d.replacement_policy)
         d.kernel_reserved = try c.decodeIfPresent(ByteCount.self, forKey: .kernel_reserved)
         try get(.kswapd_interval, &d.kswapd_interval)
@@ -94,6 +98,7 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         if !(0...100).contains(dirty_background_ratio) { p.append(("vm.dirty_background_ratio", "must be between 0 and 100; got \(dirty_background_ratio)")) }
         if dirty_expire_centisecs < 0 { p.append(("vm.dirty_expire_centisecs", "must not be negative")) }
         if !(0...10).contains(page_cluster) { p.append(("vm.page-cluster", "must be between 0 and 10; got \(page_cluster)")) }
+        if !(0...16384).contains(read_ahead_kb) { p.append(("read_ahead_kb", "must be between 0 and 16384; got \(read_ahead_kb)")) }
         if kswapd_interval.nanoseconds <= 0 { p.append(("kswapd_interval", "must be positive")) }
         if lru_scan_interval.nanoseconds <= 0 { p.append(("lru_scan_interval", "must be positive")) }
         if kswapd_batch < 1 { p.append(("kswapd_batch", "must be at least 1")) }
@@ -115,6 +120,7 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         .init("vm.dirty_background_ratio", .int, default: "10", "percent of available memory dirty before background writeback starts"),
         .init("vm.dirty_expire_centisecs", .int, default: "3000", "dirty page-cache data older than this is written back"),
         .init("vm.page-cluster", .int, default: "3", "swap readahead reads 2^n slots around a faulting one"),
+        .init("read_ahead_kb", .int, default: "128", "read-ahead of a sequential page-cache miss, as /sys/block/*/queue/read_ahead_kb"),
         .init("replacement_policy", .choice(ReplacementPolicyKind.allCases.map(\.rawValue)), default: "linux", "guest page replacement policy"),
         .init("kernel_reserved", .bytes, default: "1.5% + 16MiB", "memory the guest kernel keeps for itself at boot"),
         .init("kswapd_interval", .duration, default: "10ms", "period of kswapd's watermark check (it also wakes on allocation below low)"),

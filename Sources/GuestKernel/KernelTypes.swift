@@ -129,6 +129,8 @@ public struct VMStat: Sendable, Equatable {
     public var swapCacheHits = 0
     public var swapWritesAvoided = 0
     public var fileReads = 0
+    /// Pages brought in by read-ahead (no extra I/O latency).
+    public var readahead = 0
     public var writebacks = 0
     public var oom_kill = 0
     public var refusedAllocations = 0

@@ -118,6 +118,7 @@ public enum RunReport {
             ("pgpgin", v.pgpgin, "page-cache pages read from disk"),
             ("pgpgout", v.pgpgout, "pages written to disk or swap"),
             ("file_read", v.fileReads, "file pages read on page-cache misses"),
+            ("readahead", v.readahead, "file pages brought in by read-ahead with the miss before them"),
             ("writeback", v.writebacks, "dirty page-cache pages written back"),
             ("pgscan_kswapd", v.pgscan_kswapd, "pages isolated for reclaim by kswapd"),
             ("pgscan_direct", v.pgscan_direct, "pages isolated for reclaim by direct reclaim"),
