@@ -65,6 +65,6 @@ let package = Package(
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Simulation"]),
         .testTarget(name: "SimulationTests", dependencies: [
             "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport",
-        ]),
+        ], exclude: ["Golden"]),
     ]
 )

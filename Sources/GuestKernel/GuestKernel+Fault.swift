@@ -11,7 +11,13 @@ extension GuestKernel {
     @inline(__always)
     public func access(_ pid: PID, _ vpn: VPN, write: Bool) -> AccessOutcome {
         let ipid = Int(pid)
-        guard ipid > 0 && ipid < processes.count, let p = processes[ipid] else { return AccessOutcome(.noProcess, cost: 0) }
+        guard ipid > 0 && ipid < fastProcesses.count, let u = fastProcesses[ipid] else { return AccessOutcome(.noProcess, cost: 0) }
+        // Borrow the process without retaining it: the table keeps it alive.
+        return u._withUnsafeGuaranteedRef { p in accessMapped(p, vpn, write: write) }
+    }
+
+    @inline(__always)
+    func accessMapped(_ p: GuestProcess, _ vpn: VPN, write: Bool) -> AccessOutcome {
         vmstat.accesses += 1
         let d = Int(truncatingIfNeeded: vpn >> 9)
         if d < p.directory.count {
@@ -42,7 +48,13 @@ extension GuestKernel {
     }
 
     @inline(never)
-    func faultingAccess(_ p: GuestProcess, _ vpn: VPN, write: Bool) -> AccessOutcome {
+    func faultingAccess(_ borrowed: GuestProcess, _ vpn: VPN, write: Bool) -> AccessOutcome {
+        // The fault path may OOM-kill this very process: hold a strong reference throughout.
+        let p = processes[Int(borrowed.pid)]!
+        return withExtendedLifetime(p) { faultingAccessRetained(p, vpn, write: write) }
+    }
+
+    func faultingAccessRetained(_ p: GuestProcess, _ vpn: VPN, write: Bool) -> AccessOutcome {
         current = p.pid
         var cost = costs.memory_access.nanoseconds
         let r = handleFault(p, vpn, write: write, cost: &cost)

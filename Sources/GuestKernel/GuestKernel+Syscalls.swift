@@ -212,7 +212,7 @@ extension GuestKernel {
         child.oomScoreAdj = parent.oomScoreAdj
         child.regions = parent.regions.map { var r = $0; r.locked = false; return r }   // mlock is not inherited
         child.mmapCursor = parent.mmapCursor
-        processes.append(child)
+        register(child)
         families[Int(parent.family)].append(cpid)
         charge(child, parent.committed)
         for r in child.regions {
@@ -291,7 +291,7 @@ extension GuestKernel {
             pageTableFrames -= 1
         }
         p.pageTablePages = 0
-        processes[Int(p.pid)] = nil
+        unregister(p.pid)
         families[Int(p.family)].removeAll { $0 == p.pid }
         shadow?.recordExit(p.pid)
         if !killed && !quiet { events.append(.exited(pid: p.pid, name: p.name)) }

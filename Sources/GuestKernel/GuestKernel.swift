@@ -34,6 +34,8 @@ public final class GuestKernel {
     public internal(set) var pageTables = PageTablePool()
     /// Processes indexed by pid (nil once gone). pid 0 is unused.
     public internal(set) var processes: [GuestProcess?] = [nil]
+    /// The same table as unretained references, for the access path (no retain/release per access).
+    var fastProcesses: [Unmanaged<GuestProcess>?] = [nil]
     /// Members of each anon_vma family, in pid order.
     var families: [[PID]] = []
     public internal(set) var files: [GuestFile] = []
@@ -138,6 +140,19 @@ public final class GuestKernel {
         return cost
     }
 
+    /// Adds a process to both tables.
+    func register(_ p: GuestProcess) {
+        precondition(Int(p.pid) == processes.count)
+        processes.append(p)
+        fastProcesses.append(Unmanaged.passUnretained(p))
+    }
+
+    /// Removes a process from both tables.
+    func unregister(_ pid: PID) {
+        fastProcesses[Int(pid)] = nil
+        processes[Int(pid)] = nil
+    }
+
     /// 256 style picks in proportion to a mix (deterministic, no RNG).
     public static func styleTable(_ mix: [(ContentStyle, Double)]) -> [ContentStyle] {
         let total = mix.reduce(0) { $0 + max(0, $1.1) }
@@ -199,7 +214,7 @@ public final class GuestKernel {
         families.append([pid])
         let p = GuestProcess(pid: pid, name: name, family: fam, writeStyles: defaultWriteStyles)
         p.oomScoreAdj = max(-1000, min(1000, oomScoreAdj))
-        processes.append(p)
+        register(p)
         return pid
     }
 

@@ -99,7 +99,6 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
                 continue
             }
             scanned += 1
-            stats.pgscan_kswapd += 0
             if frames.has(p, FrameFlag.accessed) {
                 frames.clear(p, FrameFlag.accessed)
                 if frames.has(p, FrameFlag.referenced) {

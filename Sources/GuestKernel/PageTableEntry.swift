@@ -55,6 +55,11 @@ public struct PageTablePool {
         }
         let l = Int32(leafFrame.count)
         leafFrame.append(frame)
+        // Grow by 64 leaves at a time, not by doubling: the pool is the largest per-page
+        // structure after the frame table, and doubling would leave up to half of it unused.
+        if entries.capacity < entries.count + PageTablePool.entriesPerLeaf {
+            entries.reserveCapacity(entries.count + 64 * PageTablePool.entriesPerLeaf)
+        }
         entries.append(contentsOf: repeatElement(0, count: PageTablePool.entriesPerLeaf))
         return l
     }

@@ -16,6 +16,7 @@ public enum RunReport {
             ("scenario.resolved.yaml", ScenarioRenderer.yaml(r.config)),
             ("summary.json", summaryJSON(r).rendered(indent: 2) + "\n"),
             ("timeseries.csv", timeseriesCSV(r)),
+            ("host_timeseries.csv", hostTimeseriesCSV(r)),
             ("events.jsonl", eventsJSONL(r)),
             ("stats.txt", statsText(r)),
         ]
@@ -140,6 +141,15 @@ public enum RunReport {
     public static func timeseriesCSV(_ r: SimulationResult) -> String {
         var s = GuestSample.csvHeader.joined(separator: ",") + "\n"
         for x in r.samples { s += x.csvFields.map(csvQuote).joined(separator: ",") + "\n" }
+        return s
+    }
+
+    /// The host at each sample: free, consumed (backing guest pages) and overhead memory.
+    public static func hostTimeseriesCSV(_ r: SimulationResult) -> String {
+        var s = "time_s,free_kb,consumed_kb,overhead_kb\n"
+        for h in r.hostSamples {
+            s += "\(formatFixed(Double(h.timeNs) / 1e9, 3)),\(h.freePages * 4),\(h.consumedPages * 4),\(h.overheadPages * 4)\n"
+        }
         return s
     }
 

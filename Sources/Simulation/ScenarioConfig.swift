@@ -174,6 +174,9 @@ public struct GuestConfig: ParameterTable, Equatable {
         if swap.size.bytes > 1 << 40 { p.append(("swap.size", "must be at most 1TiB")) }
         if workloads.isEmpty { p.append(("workloads", "list at least one workload (kind: idle for none)")) }
         for (i, w) in workloads.enumerated() { for (k, m) in w.validationProblems() { p.append(("workloads[\(i)].\(k)", m)) } }
+        if kernel.replacement_policy == .opt && !workloads.contains(where: { $0.kindName == "trace" }) {
+            p.append(("kernel.replacement_policy", "opt needs the future, so it works only with a trace workload (kind: trace)"))
+        }
         return p
     }
 }

@@ -78,6 +78,8 @@ public final class Simulation {
             memoryImages.append(MemoryImage(name: path, bytes: bytes))
         }
         generator = PageGenerator(images: memoryImages)
+        // One parsed copy of each trace for every guest that replays it.
+        let resources = WorkloadResources(options.textResources)
 
         for (gi, g) in config.expandedGuests.enumerated() {
             let img = images.first { $0.name == g.image }!
@@ -106,10 +108,10 @@ public final class Simulation {
             for (wi, spec) in g.workloads.enumerated() {
                 var wrng = Xoshiro256(seed: rng.next())
                 do {
-                    let w = try spec.make(kernel: kernel, rng: &wrng, resources: options.textResources)
+                    let w = try spec.make(kernel: kernel, rng: &wrng, resources: resources, imageFiles: img.files.map(\.path))
                     inst.workloads.append((w, WorkloadContext(rng: wrng, costs: config.costs)))
                 } catch {
-                    throw SimulationSetupError(keyPath: "guests[\(g.name)].workloads[\(wi)]", message: "\(error)")
+                    throw SimulationSetupError(keyPath: "guest '\(g.name)' workloads[\(wi)]", message: "\(error)")
                 }
             }
             guests.append(inst)

@@ -173,7 +173,7 @@ struct Run: ParsableCommand {
 }
 
 struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check scenario files without running them; exit 2 on the first invalid one.")
+    static let configuration = CommandConfiguration(abstract: "Check scenario files without running them: every problem of every file, exit 2 if any is invalid.")
 
     @Argument(help: "Scenario files.")
     var files: [String]

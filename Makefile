@@ -1,0 +1,89 @@
+# overcommit: build, run, test and document the simulator.
+#
+#   make run                      release build, then run the built-in default scenario
+#   make run SCENARIO=Configs/thrashing.yaml ARGS="--out runs/thrash --force"
+#   make test                     debug build + the whole test suite (what CI runs)
+#   make docs / check-docs        regenerate / verify docs/config-reference.md
+#   make validate                 validate every scenario under Configs/
+#   make bench                    the benchmark package in Benchmarks/ (slow first build)
+#
+# SCRATCH picks SwiftPM's build directory (default .build), so several checkouts or people
+# can build side by side: `make test SCRATCH=.build-mine`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+SCRATCH ?= .build
+SWIFTPM := --scratch-path $(SCRATCH)
+RELEASE_BIN := $(SCRATCH)/release/overcommit
+DEBUG_BIN := $(SCRATCH)/debug/overcommit
+
+# `make run` arguments: a scenario file (empty = the built-in default) and extra flags.
+SCENARIO ?=
+ARGS ?=
+
+CONFIG_REFERENCE := docs/config-reference.md
+
+.PHONY: help setup build run test docs check-docs validate bench clean debug-bin
+
+help:
+	@echo "make run       build (release) and run the built-in default scenario"
+	@echo "               make run SCENARIO=Configs/leak-oom.yaml ARGS='--out runs/leak --force'"
+	@echo "make test      run the test suite (debug build)"
+	@echo "make build     release build only"
+	@echo "make validate  validate every Configs/**/*.yaml"
+	@echo "make docs      regenerate $(CONFIG_REFERENCE); make check-docs verifies it"
+	@echo "make bench     run the benchmarks in Benchmarks/"
+	@echo "make setup     install the system packages (libxxhash-dev, liblz4-dev, pkg-config)"
+	@echo "make clean     remove $(SCRATCH) and Benchmarks/.build"
+
+## System packages: the C libraries behind the CXXHash and CLZ4 targets.
+setup:
+	@scripts/setup-deps.sh
+
+## Release build of everything (the binary is $(RELEASE_BIN)).
+build: setup
+	$(SWIFT) build -c release $(SWIFTPM)
+
+## Runs a scenario with the release binary: the built-in default unless SCENARIO is set.
+run: build
+	$(RELEASE_BIN) run $(SCENARIO) $(ARGS)
+
+## The test suite in a debug build (the README's test command; CI runs exactly this).
+test: setup
+	$(SWIFT) test $(SWIFTPM)
+
+## The debug binary, for the documentation and validation targets (cheap after `make test`).
+debug-bin: setup
+	$(SWIFT) build $(SWIFTPM) --product overcommit
+
+## Regenerates the configuration reference from the parameter tables in the source.
+docs: debug-bin
+	$(DEBUG_BIN) config-reference > $(CONFIG_REFERENCE).tmp
+	mv $(CONFIG_REFERENCE).tmp $(CONFIG_REFERENCE)
+	@echo "wrote $(CONFIG_REFERENCE)"
+
+## Fails when docs/config-reference.md differs from what the source generates.
+check-docs: debug-bin
+	@$(DEBUG_BIN) config-reference > $(SCRATCH)/config-reference.md
+	@if ! diff -u $(CONFIG_REFERENCE) $(SCRATCH)/config-reference.md > $(SCRATCH)/config-reference.diff; then \
+	  head -40 $(SCRATCH)/config-reference.diff; \
+	  echo "check-docs: $(CONFIG_REFERENCE) is stale; run 'make docs' and commit it" >&2; \
+	  exit 1; \
+	fi
+	@echo "check-docs: $(CONFIG_REFERENCE) is up to date"
+
+## Validates every scenario under Configs/ (recursively).
+validate: debug-bin
+	@files=$$(find Configs -name '*.yaml' | LC_ALL=C sort); \
+	$(DEBUG_BIN) validate $$files
+
+## Benchmarks (ordo-one/benchmark in a separate package; its first build takes minutes).
+bench: setup
+	@test -f Benchmarks/Package.swift || { echo "bench: Benchmarks/Package.swift does not exist" >&2; exit 1; }
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+clean:
+	rm -rf $(SCRATCH) Benchmarks/.build
