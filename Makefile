@@ -83,7 +83,7 @@ validate: debug-bin
 ## Benchmarks (ordo-one/benchmark in a separate package; its first build takes minutes).
 bench: setup
 	@test -f Benchmarks/Package.swift || { echo "bench: Benchmarks/Package.swift does not exist" >&2; exit 1; }
-	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
 
 clean:
 	rm -rf $(SCRATCH) Benchmarks/.build
