@@ -23,20 +23,28 @@ extension GuestKernel {
         if d < p.directory.count {
             let leaf = p.directory[d]
             if leaf >= 0 {
-                let e = pageTables.entries[Int(leaf) << 9 | Int(vpn & 511)]
-                if e & PTE.presentBit != 0 && (!write || e & PTE.writableBit != 0) {
+                let idx = Int(leaf) << 9 | Int(vpn & 511)
+                let e = pageTables.entries[idx]
+                let perm = write ? PTE.presentBit | PTE.writableBit : PTE.presentBit
+                if e & perm == perm {
                     let pfn = Int(e & PTE.pfnMask)
                     var cost = costs.memory_access.nanoseconds
-                    if ept[pfn] & (write ? 2 : 1) == 0 { cost += touchSlow(PFN(pfn), write: write) }
+                    if e & PTE.hostBit == 0 {
+                        // The host part of the translation is not cached: consult the EPT.
+                        if ept[pfn] & (write ? 2 : 1) == 0 { cost += touchSlow(PFN(pfn), write: write) }
+                        var ne = e | PTE.youngBit
+                        if ept[pfn] == 3 && PFN(pfn) != zeroPFN { ne |= PTE.hostBit }
+                        pageTables.entries[idx] = ne
+                    } else if e & PTE.youngBit == 0 {
+                        pageTables.entries[idx] = e | PTE.youngBit
+                    }
                     if write {
                         let fl = frames.flags[pfn]
                         if fl & (FrameFlag.dirty | FrameFlag.anon) == 0 { dirtyFilePages += 1 }
-                        frames.flags[pfn] = fl | FrameFlag.accessed | FrameFlag.dirty
+                        frames.flags[pfn] = fl | FrameFlag.dirty
                         let c = writtenContent(p, pfn)
                         frames.content[pfn] = c
                         if let s = shadow { s.recordWrite(self, p, vpn, c) }
-                    } else {
-                        frames.flags[pfn] |= FrameFlag.accessed
                     }
                     if policyWantsAccessHook { policy.accessed(PFN(pfn)) }
                     vmstat.accessTimeNs += cost

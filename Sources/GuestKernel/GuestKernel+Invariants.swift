@@ -65,6 +65,9 @@ extension GuestKernel {
                     }
                     let f = Int(e.pfn)
                     if f >= totalPages { fail("pid \(p.pid): PTE to frame \(f) out of range"); continue }
+                    if e.raw & PTE.hostBit != 0 && (ept[f] != 3 || e.pfn == zeroPFN) {
+                        fail("pid \(p.pid): PTE at \(vpn) caches a host translation the EPT no longer grants")
+                    }
                     if e.pfn == zeroPFN {
                         if e.isWritable { fail("pid \(p.pid): zero page mapped writable at \(vpn)") }
                         continue

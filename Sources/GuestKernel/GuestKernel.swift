@@ -102,6 +102,7 @@ public final class GuestKernel {
     public init(name: String, memoryPages: Int, config: GuestKernelConfig, swap swapConfig: SwapDeviceConfig,
                 costs: CostModel, seed: UInt64, kernelImageSeed: UInt64 = 0, kernelImagePages: Int = 0) {
         precondition(memoryPages >= 4096, "a guest needs at least 16 MiB")
+        precondition(memoryPages <= PTE.maxFrames, "a guest has at most 512 GiB")
         self.name = name
         self.config = config
         self.costs = costs
@@ -127,10 +128,11 @@ public final class GuestKernel {
         buddy = BuddyAllocator(frames: frames, managed: reservedPages..<memoryPages)
         watermarks = Watermarks(managedPages: memoryPages - reservedPages, config: config)
         swap = SwapArea(slots: swapConfig.size.pages)
-        policy = LinuxTwoListPolicy(frames: frames)
+        policy = LinuxTwoListPolicy(frames: frames, referenced: { _ in false })
         policyWantsAccessHook = config.replacement_policy == .lru
         defaultWriteStyles = GuestKernel.styleTable([(.pointers, 0.4), (.text, 0.2), (.sparse, 0.2), (.random, 0.1), (.zero, 0.1)])
-        policy = config.replacement_policy.make(frames: frames, nextUse: { [unowned self] pfn in self.nextUse(of: pfn) })
+        policy = config.replacement_policy.make(frames: frames, nextUse: { [unowned self] pfn in self.nextUse(of: pfn) },
+                                                referenced: { [unowned self] pfn in self.testAndClearReferenced(pfn) })
     }
 
     /// Touches every kernel frame once (boot writes them), so the host backs them.
@@ -185,8 +187,39 @@ public final class GuestKernel {
     }
 
     /// The host changes the EPT permissions of a frame (0 none, 1 read, 3 read/write).
+    /// Taking a permission away invalidates the cached combined translations of every PTE
+    /// mapping the frame (INVEPT, reached through the reverse map).
     @inline(__always)
-    public func setEPT(_ pfn: PFN, _ bits: UInt8) { ept[Int(pfn)] = bits }
+    public func setEPT(_ pfn: PFN, _ bits: UInt8) {
+        ept[Int(pfn)] = bits
+        if bits != 3 { forEachPTE(of: pfn) { idx in pageTables.entries[idx] &= ~PTE.hostBit } }
+    }
+
+    /// Linux's page_referenced() + PG_referenced test: was the page accessed since the last
+    /// check? Reads and clears the accessed bit of every PTE mapping it (through the rmap)
+    /// and the frame's own accessed flag (set by read(2)/write(2) and fault paths).
+    public func testAndClearReferenced(_ pfn: PFN) -> Bool {
+        let i = Int(pfn)
+        var referenced = frames.flags[i] & FrameFlag.accessed != 0
+        frames.flags[i] &= ~FrameFlag.accessed
+        forEachPTE(of: pfn) { idx in
+            let e = pageTables.entries[idx]
+            if e & PTE.youngBit != 0 {
+                referenced = true
+                pageTables.entries[idx] = e & ~PTE.youngBit
+            }
+        }
+        return referenced
+    }
+
+    /// Calls `body` with the page-table pool index of every PTE mapping `pfn`.
+    func forEachPTE(of pfn: PFN, _ body: (Int) -> Void) {
+        forEachMapping(of: pfn) { pid, vpn in
+            let p = processes[Int(pid)]!
+            let leaf = p.directory[Int(truncatingIfNeeded: vpn >> 9)]
+            body(Int(leaf) << 9 | Int(vpn & 511))
+        }
+    }
 
     /// The descriptor of what guest-physical frame `pfn` holds (for the host to produce bytes).
     @inline(__always)

@@ -12,11 +12,14 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
     public let kind = ReplacementPolicyKind.linux
     public let wantsAccessHook = false
     unowned(unsafe) let frames: FrameTable
+    /// page_referenced(): tests and clears the page's accessed bits.
+    let referenced: (PFN) -> Bool
     var lists = [FrameList](repeating: FrameList(), count: 5)
     let inactiveRatio: Int
 
-    init(frames: FrameTable) {
+    init(frames: FrameTable, referenced: @escaping (PFN) -> Bool) {
         self.frames = frames
+        self.referenced = referenced
         let gib = frames.count >> 18
         var r = 1
         if gib > 0 { while (r + 1) * (r + 1) <= 10 * gib { r += 1 } }
@@ -69,8 +72,7 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
         let limit = min(n, lists[Int(au.rawValue)].count)
         while scanned < limit, let p = lists[Int(au.rawValue)].popTail(in: frames) {
             scanned += 1
-            if frames.has(p, FrameFlag.accessed) {
-                frames.clear(p, FrameFlag.accessed)
+            if referenced(p) {
                 lists[Int(au.rawValue)].pushHead(p, in: frames)
             } else {
                 frames.clear(p, FrameFlag.referenced)
@@ -99,8 +101,7 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
                 continue
             }
             scanned += 1
-            if frames.has(p, FrameFlag.accessed) {
-                frames.clear(p, FrameFlag.accessed)
+            if referenced(p) {
                 if frames.has(p, FrameFlag.referenced) {
                     frames.clear(p, FrameFlag.referenced)
                     frames.setUse(p, au)

@@ -1,8 +1,10 @@
 /// A page-table entry, packed in 32 bits as x86-64 packs its PTEs in 64.
 ///
-/// Layout: bit 31 present; bit 30 writable; when present bits 0-27 hold the PFN. When not
-/// present and bit 29 is set, bits 0-28 hold a swap slot (a swap entry, Linux's `swp_entry_t`).
-/// Zero means no entry (never touched, or unmapped).
+/// Layout: bit 31 present; bit 30 writable; when present, bit 28 is the hardware accessed
+/// ("young") bit, bit 27 says the host side of the translation is cached as read/write (as a
+/// TLB caches the combined guest-virtual to host-physical translation), and bits 0-26 hold
+/// the PFN. When not present and bit 29 is set, bits 0-28 hold a swap slot (a swap entry,
+/// Linux's `swp_entry_t`). Zero means no entry (never touched, or unmapped).
 public struct PTE: Equatable, Sendable {
     public var raw: UInt32
     @inlinable public init(raw: UInt32) { self.raw = raw }
@@ -11,7 +13,13 @@ public struct PTE: Equatable, Sendable {
     public static let presentBit: UInt32 = 1 << 31
     public static let writableBit: UInt32 = 1 << 30
     public static let swapBit: UInt32 = 1 << 29
-    public static let pfnMask: UInt32 = (1 << 28) - 1
+    /// The accessed bit the MMU sets on every access (harvested by reclaim through the rmap).
+    public static let youngBit: UInt32 = 1 << 28
+    /// The host's EPT entry for the frame grants read/write: no need to consult it.
+    public static let hostBit: UInt32 = 1 << 27
+    public static let pfnMask: UInt32 = (1 << 27) - 1
+    /// Largest number of guest-physical frames a PTE can name (512 GiB).
+    public static let maxFrames = 1 << 27
     public static let slotMask: UInt32 = (1 << 29) - 1
 
     @inlinable public static func present(_ pfn: PFN, writable: Bool) -> PTE {
@@ -25,6 +33,7 @@ public struct PTE: Equatable, Sendable {
     @inlinable public var isSwap: Bool { raw & (PTE.presentBit | PTE.swapBit) == PTE.swapBit }
     @inlinable public var pfn: PFN { raw & PTE.pfnMask }
     @inlinable public var slot: UInt32 { raw & PTE.slotMask }
+    @inlinable public var isYoung: Bool { raw & PTE.youngBit != 0 }
 }
 
 /// Pool of 512-entry page-table leaves shared by every process of one guest.

@@ -10,10 +10,14 @@ public final class SingleListPolicy: ReplacementPolicy {
     public var kind: ReplacementPolicyKind { switch mode { case .lru: .lru; case .fifo: .fifo; case .clock: .clock } }
     public var wantsAccessHook: Bool { mode == .lru }
     unowned(unsafe) let frames: FrameTable
+    /// page_referenced(): tests and clears the page's accessed bits.
+    let referenced: (PFN) -> Bool
     var list = FrameList()
     var anonCount = 0
 
-    init(frames: FrameTable, mode: Mode) { self.frames = frames; self.mode = mode }
+    init(frames: FrameTable, mode: Mode, referenced: @escaping (PFN) -> Bool) {
+        self.frames = frames; self.mode = mode; self.referenced = referenced
+    }
 
     public func add(_ pfn: PFN, anon: Bool, activate: Bool) {
         frames.setUse(pfn, anon ? .activeAnon : .activeFile)
@@ -49,8 +53,7 @@ public final class SingleListPolicy: ReplacementPolicy {
         while want > 0 && p != nilFrame && scanned < limit {
             scanned += 1
             let prev = frames.prev[Int(p)]
-            if mode == .clock && frames.has(p, FrameFlag.accessed) {
-                frames.clear(p, FrameFlag.accessed)
+            if mode == .clock && referenced(p) {
                 list.remove(p, in: frames)
                 list.pushHead(p, in: frames)
                 stats.pgrotated += 1
@@ -58,7 +61,6 @@ public final class SingleListPolicy: ReplacementPolicy {
                 continue
             }
             if frames.use(p) == .activeAnon && !anonAllowed { p = prev; continue }
-            frames.clear(p, FrameFlag.accessed)
             remove(p)
             victims.append(p)
             want -= 1

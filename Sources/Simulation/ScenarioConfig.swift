@@ -167,7 +167,7 @@ public struct GuestConfig: ParameterTable, Equatable {
         if name.isEmpty { p.append(("name", "must not be empty")) }
         if !(1...4096).contains(count) { p.append(("count", "must be between 1 and 4096; got \(count)")) }
         if memory.bytes < 64 << 20 { p.append(("memory", "must be at least 64MiB; got \(memory)")) }
-        if memory.bytes > 1 << 40 { p.append(("memory", "must be at most 1TiB; got \(memory)")) }
+        if memory.bytes > 1 << 39 { p.append(("memory", "must be at most 512GiB; got \(memory)")) }
         if memory.bytes % 4096 != 0 { p.append(("memory", "must be a whole number of 4KiB pages; got \(memory.bytes) bytes")) }
         if !(1...256).contains(vcpus) { p.append(("vcpus", "must be between 1 and 256; got \(vcpus)")) }
         for (k, m) in kernel.validationProblems() { p.append(("kernel.\(k)", m)) }

@@ -72,7 +72,7 @@ final class StringOracle: FutureReferenceOracle {
         let pid = k.spawn(name: "t")
         let base = k.mmap(pid, pages: 4).value!
         for i in 0..<4 { _ = k.access(pid, base + VPN(i), write: true) }
-        for i in 0..<4 { k.frames.clear(PTE(raw: k.pteValue(k.process(pid)!, base + VPN(i))).pfn, FrameFlag.accessed) }
+        for i in 0..<4 { _ = k.testAndClearReferenced(PTE(raw: k.pteValue(k.process(pid)!, base + VPN(i))).pfn) }
         _ = k.access(pid, base, write: false)   // oldest page referenced again
         var victims: [PFN] = []
         var st = VMStat()
