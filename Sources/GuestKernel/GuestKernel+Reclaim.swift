@@ -71,7 +71,7 @@ extension GuestKernel {
             for v in victimBuffer {
                 switch evict(v, wroteSwap: &wroteSwap) {
                 case .reclaimed: freedNow += 1
-                case .keep(let activate): policy.putBack(v, anon: frames.has(v, FrameFlag.anon)); _ = activate
+                case .keep: policy.putBack(v, anon: frames.has(v, FrameFlag.anon))
                 }
             }
             freed += freedNow
@@ -86,7 +86,7 @@ extension GuestKernel {
     }
 
     /// What `evict` did with a page (after Linux's `pageout()`/`shrink_page_list` outcomes).
-    enum EvictOutcome { case reclaimed, keep(activate: Bool) }
+    enum EvictOutcome { case reclaimed, keep }
 
     /// Tries to free one isolated frame: unmap every PTE (to swap entries for anonymous pages),
     /// write it back if dirty, and free it.
@@ -99,7 +99,7 @@ extension GuestKernel {
                 slot = s
                 vmstat.swapWritesAvoided += 1
             } else {
-                guard let s = swap.allocate() else { return .keep(activate: true) }
+                guard let s = swap.allocate() else { return .keep }
                 slot = s
                 swap.slotFrame[Int(s)] = f
                 frameSlot[f] = s
@@ -147,7 +147,7 @@ extension GuestKernel {
         if files[fid].isShmem {
             guard let s = swap.allocate() else {
                 // Could not swap: leave it cached (PTEs refault as minor faults).
-                return .keep(activate: true)
+                return .keep
             }
             _ = touch(f, write: false)
             swap.slotContent[Int(s)] = frames.content[i]
