@@ -231,12 +231,7 @@ extension GuestKernel {
     func newAnonFrame(_ p: GuestProcess, _ vpn: VPN, locked: Bool, cost: inout Int64) -> PFN? {
         guard let f = allocFrame(cost: &cost) else { return nil }
         guard alive(p) else { freeFrame(f); return nil }
-        let i = Int(f)
-        frames.flags[i] = (frames.flags[i] & FrameFlag.useMask) | FrameFlag.anon
-        frames.content[i] = .zero
-        frames.rmapOwner[i] = p.family
-        frames.rmapIndex[i] = UInt32(truncatingIfNeeded: vpn)
-        frames.mapCount[i] = 1
+        initFrame(f, flags: FrameFlag.anon, owner: p.family, index: UInt32(truncatingIfNeeded: vpn), mapCount: 1, content: .zero)
         p.rssAnon += 1
         anonPages += 1
         cost += touch(f, write: true)
@@ -309,10 +304,7 @@ extension GuestKernel {
         if e & GuestFile.tagMask == GuestFile.cachedTag { return e & GuestFile.valueMask }
         guard let f = allocFrame(cost: &cost) else { return nil }
         let i = Int(f)
-        frames.flags[i] = frames.flags[i] & FrameFlag.useMask
-        frames.rmapOwner[i] = fid
-        frames.rmapIndex[i] = UInt32(idx)
-        frames.mapCount[i] = 0
+        initFrame(f, flags: 0, owner: fid, index: UInt32(idx), mapCount: 0, content: .zero)
         var activate = false
         if e & GuestFile.tagMask == GuestFile.swappedTag {
             // shmem page living in swap.
@@ -357,12 +349,7 @@ extension GuestKernel {
             let e = files[fi].entry(j)
             if e & GuestFile.tagMask == GuestFile.cachedTag { continue }
             guard let f = buddy.allocate(order: 0) else { return }
-            let i = Int(f)
-            frames.flags[i] = frames.flags[i] & FrameFlag.useMask
-            frames.rmapOwner[i] = fid
-            frames.rmapIndex[i] = UInt32(j)
-            frames.mapCount[i] = 0
-            frames.content[i] = files[fi].diskContent(j)
+            initFrame(f, flags: 0, owner: fid, index: UInt32(j), mapCount: 0, content: files[fi].diskContent(j))
             files[fi].setEntry(j, GuestFile.cachedTag | f)
             filePages += 1
             vmstat.pgpgin += 1
@@ -460,14 +447,22 @@ extension GuestKernel {
         return f
     }
 
+    /// Sets up a frame fresh from the buddy allocator: its flags (keeping its use), reverse
+    /// map, map count and contents.
+    @inline(__always)
+    func initFrame(_ f: PFN, flags: UInt16, owner: UInt32, index: UInt32, mapCount: UInt16, content: PageContent) {
+        let i = Int(f)
+        frames.flags[i] = (frames.flags[i] & FrameFlag.useMask) | flags
+        frames.rmapOwner[i] = owner
+        frames.rmapIndex[i] = index
+        frames.mapCount[i] = mapCount
+        frames.content[i] = content
+    }
+
     /// Fills a new frame from a slot and adds it to the swap cache.
     func readSwapSlot(_ slot: UInt32, into f: PFN) {
-        let i = Int(f)
-        frames.flags[i] = (frames.flags[i] & FrameFlag.useMask) | FrameFlag.anon | FrameFlag.swapCache
-        frames.content[i] = swap.slotContent[Int(slot)]
-        frames.mapCount[i] = 0
-        frames.rmapOwner[i] = 0
-        frames.rmapIndex[i] = 0
+        // Unmapped until a fault maps it; the reverse map is set then.
+        initFrame(f, flags: FrameFlag.anon | FrameFlag.swapCache, owner: 0, index: 0, mapCount: 0, content: swap.slotContent[Int(slot)])
         swap.slotFrame[Int(slot)] = f
         frameSlot[f] = slot
         swapCachePages += 1

@@ -112,10 +112,9 @@ extension GuestKernel {
                 vmstat.pgpgout += 1
                 wroteSwap = true
             }
-            // try_to_unmap: every PTE mapping the frame becomes the swap entry.
-            var mappings: [(PID, VPN)] = []
-            forEachMapping(of: f) { mappings.append(($0, $1)) }
-            for (pid, vpn) in mappings {
+            // try_to_unmap: every PTE mapping the frame becomes the swap entry. (The walk
+            // visits each mapping once, so rewriting the PTE it just found is safe.)
+            forEachMapping(of: f) { pid, vpn in
                 let p = processes[Int(pid)]!
                 setPTE(p, vpn, PTE.swap(slot).raw)
                 swap.swapMap[Int(slot)] += 1
@@ -136,9 +135,7 @@ extension GuestKernel {
         }
         // Page cache.
         let fid = Int(frames.rmapOwner[i]), idx = Int(frames.rmapIndex[i])
-        var mappings: [(PID, VPN)] = []
-        forEachMapping(of: f) { mappings.append(($0, $1)) }
-        for (pid, vpn) in mappings {
+        forEachMapping(of: f) { pid, vpn in
             let p = processes[Int(pid)]!
             setPTE(p, vpn, 0)
             frames.mapCount[i] -= 1

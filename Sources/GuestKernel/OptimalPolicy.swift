@@ -8,21 +8,12 @@ public final class OptimalPolicy: ReplacementPolicy {
     public let wantsAccessHook = false
     unowned(unsafe) let frames: FrameTable
     let nextUse: (PFN) -> Int
-    var list = FrameList()
-    var anonCount = 0
+    var resident = ResidentList()
 
     init(frames: FrameTable, nextUse: @escaping (PFN) -> Int) { self.frames = frames; self.nextUse = nextUse }
 
-    public func add(_ pfn: PFN, anon: Bool, activate: Bool) {
-        frames.setUse(pfn, anon ? .activeAnon : .activeFile)
-        if anon { anonCount += 1 }
-        list.pushHead(pfn, in: frames)
-    }
-    public func remove(_ pfn: PFN) {
-        if frames.use(pfn) == .activeAnon { anonCount -= 1 }
-        list.remove(pfn, in: frames)
-        frames.setUse(pfn, .isolated)
-    }
+    public func add(_ pfn: PFN, anon: Bool, activate: Bool) { resident.add(pfn, anon: anon, in: frames) }
+    public func remove(_ pfn: PFN) { resident.remove(pfn, in: frames) }
     public func accessed(_ pfn: PFN) {}
     public func markAccessed(_ pfn: PFN) {}
 
@@ -31,8 +22,8 @@ public final class OptimalPolicy: ReplacementPolicy {
         guard want > 0 else { return }
         // Score every page once, then take the `want` furthest (ties: lower PFN first, deterministic).
         var scored: [(next: Int, pfn: PFN)] = []
-        scored.reserveCapacity(list.count)
-        var p = list.head
+        scored.reserveCapacity(resident.list.count)
+        var p = resident.list.head
         while p != nilFrame {
             let isAnon = frames.use(p) == .activeAnon
             if !isAnon || anonCount > 0 { scored.append((nextUse(p), p)) }
@@ -43,11 +34,6 @@ public final class OptimalPolicy: ReplacementPolicy {
     }
     public func putBack(_ pfn: PFN, anon: Bool) { add(pfn, anon: anon, activate: true) }
     public func age(stats: inout VMStat) {}
-    public func count(_ use: FrameUse) -> Int {
-        switch use { case .activeAnon: anonCount; case .activeFile: list.count - anonCount; default: 0 }
-    }
-    public func checkInvariants() -> [String] {
-        let fs = list.frames(in: frames)
-        return fs.count == list.count ? [] : ["opt: count \(list.count) but \(fs.count) linked"]
-    }
+    public func count(_ use: FrameUse) -> Int { resident.count(use) }
+    public func checkInvariants() -> [String] { resident.checkInvariants("opt", in: frames) }
 }

@@ -12,30 +12,20 @@ public final class SingleListPolicy: ReplacementPolicy {
     unowned(unsafe) let frames: FrameTable
     /// page_referenced(): tests and clears the page's accessed bits.
     let referenced: (PFN) -> Bool
-    var list = FrameList()
-    var anonCount = 0
+    var resident = ResidentList()
 
     init(frames: FrameTable, mode: Mode, referenced: @escaping (PFN) -> Bool) {
         self.frames = frames; self.mode = mode; self.referenced = referenced
     }
 
-    public func add(_ pfn: PFN, anon: Bool, activate: Bool) {
-        frames.setUse(pfn, anon ? .activeAnon : .activeFile)
-        if anon { anonCount += 1 }
-        list.pushHead(pfn, in: frames)
-    }
-
-    public func remove(_ pfn: PFN) {
-        if frames.use(pfn) == .activeAnon { anonCount -= 1 }
-        list.remove(pfn, in: frames)
-        frames.setUse(pfn, .isolated)
-    }
+    public func add(_ pfn: PFN, anon: Bool, activate: Bool) { resident.add(pfn, anon: anon, in: frames) }
+    public func remove(_ pfn: PFN) { resident.remove(pfn, in: frames) }
 
     public func accessed(_ pfn: PFN) {
         // Only pages on the list move (not the zero page, kernel or mlocked pages).
-        guard mode == .lru, list.head != pfn, frames.use(pfn).isLRU else { return }
-        list.remove(pfn, in: frames)
-        list.pushHead(pfn, in: frames)
+        guard mode == .lru, resident.list.head != pfn, frames.use(pfn).isLRU else { return }
+        resident.list.remove(pfn, in: frames)
+        resident.list.pushHead(pfn, in: frames)
     }
 
     public func markAccessed(_ pfn: PFN) {
@@ -48,16 +38,16 @@ public final class SingleListPolicy: ReplacementPolicy {
         var want = anonCount + fileCount
         let anonAllowed = anonCount > 0
         var scanned = 0
-        let limit = list.count * 2 + 1
-        var p = list.tail
+        let limit = resident.list.count * 2 + 1
+        var p = resident.list.tail
         while want > 0 && p != nilFrame && scanned < limit {
             scanned += 1
             let prev = frames.prev[Int(p)]
             if mode == .clock && referenced(p) {
-                list.remove(p, in: frames)
-                list.pushHead(p, in: frames)
+                resident.list.remove(p, in: frames)
+                resident.list.pushHead(p, in: frames)
                 stats.pgrotated += 1
-                p = prev == nilFrame ? list.tail : prev
+                p = prev == nilFrame ? resident.list.tail : prev
                 continue
             }
             if frames.use(p) == .activeAnon && !anonAllowed { p = prev; continue }
@@ -70,16 +60,6 @@ public final class SingleListPolicy: ReplacementPolicy {
 
     public func putBack(_ pfn: PFN, anon: Bool) { add(pfn, anon: anon, activate: true) }
     public func age(stats: inout VMStat) {}
-    public func count(_ use: FrameUse) -> Int {
-        switch use { case .activeAnon: anonCount; case .activeFile: list.count - anonCount; default: 0 }
-    }
-    public func checkInvariants() -> [String] {
-        let fs = list.frames(in: frames)
-        var p: [String] = []
-        if fs.count != list.count { p.append("\(kind): count \(list.count) but \(fs.count) linked") }
-        let a = fs.filter { frames.use($0) == .activeAnon }.count
-        if a != anonCount { p.append("\(kind): anonCount \(anonCount) but \(a) anon frames") }
-        for f in fs where !(frames.use(f) == .activeAnon || frames.use(f) == .activeFile) { p.append("\(kind): frame \(f) has use \(frames.use(f))"); break }
-        return p
-    }
+    public func count(_ use: FrameUse) -> Int { resident.count(use) }
+    public func checkInvariants() -> [String] { resident.checkInvariants("\(kind)", in: frames) }
 }

@@ -204,10 +204,7 @@ public final class Simulation {
 
     /// Moves kernel and host events into the run's log, stamped with the current time.
     func drainEvents() {
-        for (vmIndex, e) in host.events {
-            _ = vmIndex
-            events.append(SimulationEvent(time: now, host: e))
-        }
+        for (_, e) in host.events { events.append(SimulationEvent(time: now, host: e)) }
         host.events.removeAll()
         for g in guests where !g.kernel.events.isEmpty {
             for e in g.kernel.events { events.append(SimulationEvent(time: now, guest: g.config.name, kernel: e)) }
