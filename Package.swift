@@ -14,7 +14,7 @@ let package = Package(
     products: [
         .executable(name: "overcommit", targets: ["overcommit"]),
         .library(name: "OvercommitModel", targets: [
-            "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor",
+            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor",
             "Workloads", "Simulation", "Scenarios", "Reports",
         ]),
     ],
@@ -34,13 +34,17 @@ let package = Package(
         .target(name: "PageContents", dependencies: ["OvercommitSupport", "CXXHash", "CLZ4"], swiftSettings: hotPathSettings),
         // The guest kernel: sees only guest-physical frames.
         .target(name: "GuestKernel", dependencies: ["OvercommitSupport", "PageContents"], swiftSettings: hotPathSettings),
-        // The hypervisor: backs guest-physical memory with machine frames.
-        .target(name: "Hypervisor", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"], swiftSettings: hotPathSettings),
+        // Host policy arithmetic: free-memory states, share-based allocation with the idle
+        // memory tax, active-memory estimation, balloon policies (pure functions, no state of the host).
+        .target(name: "HostPolicies", dependencies: ["OvercommitSupport"]),
+        // The hypervisor: backs guest-physical memory with machine frames; shares, balloons,
+        // compresses and swaps it under the reclaim scheduler.
+        .target(name: "Hypervisor", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies"], swiftSettings: hotPathSettings),
         // Workload generators and trace replay, driving a guest kernel.
         .target(name: "Workloads", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"], swiftSettings: hotPathSettings),
         // The simulation engine: time, costs, metrics, invariants.
         .target(name: "Simulation", dependencies: [
-            "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor", "Workloads",
+            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Workloads",
             .product(name: "Collections", package: "swift-collections"),
         ], swiftSettings: hotPathSettings),
         // Scenario files: YAML/JSON parsing, validation, resolution.
@@ -61,6 +65,7 @@ let package = Package(
         .testTarget(name: "GuestKernelTests", dependencies: [
             "GuestKernel", "PageContents", "OvercommitSupport",
         ]),
+        .testTarget(name: "HostPoliciesTests", dependencies: ["HostPolicies", "OvercommitSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "GuestKernel"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Simulation"]),
         .testTarget(name: "SimulationTests", dependencies: [

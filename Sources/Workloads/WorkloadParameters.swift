@@ -175,37 +175,6 @@ public struct ContentMix: ParameterTable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A coding key made from any string.
-public struct AnyCodingKey: CodingKey, Sendable {
-    public var stringValue: String
-    public var intValue: Int? { nil }
-    public init(_ s: String) { stringValue = s }
-    public init?(stringValue: String) { self.stringValue = stringValue }
-    public init?(intValue: Int) { nil }
-}
-
-/// Reads keys of a parameter mapping, leaving defaults in place for absent keys.
-public struct ParameterDecoder {
-    let c: KeyedDecodingContainer<AnyCodingKey>
-    init(_ decoder: Decoder) throws { c = try decoder.container(keyedBy: AnyCodingKey.self) }
-    func get<T: Decodable>(_ key: String, _ v: inout T) throws {
-        if let x = try c.decodeIfPresent(T.self, forKey: AnyCodingKey(key)) { v = x }
-    }
-    func getOptional<T: Decodable>(_ key: String, _ v: inout T?) throws {
-        if let x = try c.decodeIfPresent(T.self, forKey: AnyCodingKey(key)) { v = x }
-    }
-}
-
-/// Writes keys of a parameter mapping in the order they are set.
-public struct ParameterEncoder {
-    var c: KeyedEncodingContainer<AnyCodingKey>
-    init(_ encoder: Encoder) { c = encoder.container(keyedBy: AnyCodingKey.self) }
-    mutating func set<T: Encodable>(_ key: String, _ v: T) throws { try c.encode(v, forKey: AnyCodingKey(key)) }
-    mutating func setIfPresent<T: Encodable>(_ key: String, _ v: T?) throws {
-        if let v { try c.encode(v, forKey: AnyCodingKey(key)) }
-    }
-}
-
 // MARK: - Validation helpers shared by the kinds
 
 func positive(_ key: String, _ v: ByteCount, _ p: inout [(key: String, message: String)], atLeastPages: Int = 1) {
