@@ -53,7 +53,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         // Output files: stats.txt, summary.json, timeseries.csv, events.jsonl.
-        .target(name: "Reports", dependencies: ["OvercommitSupport", "Simulation", "Scenarios"]),
+        .target(name: "Reports", dependencies: ["OvercommitSupport", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios"]),
         // The thin command-line front end.
         .executableTarget(name: "overcommit", dependencies: [
             "OvercommitSupport", "PageContents", "GuestKernel", "Simulation", "Scenarios", "Reports",

@@ -30,10 +30,12 @@ extension GuestKernel {
                     let pfn = Int(e & PTE.pfnMask)
                     var cost = costs.memory_access.nanoseconds
                     if e & PTE.hostBit == 0 {
-                        // The host part of the translation is not cached: consult the EPT.
+                        // The host part of the translation is not cached: walk the EPT (which
+                        // sets its accessed bit).
                         if ept[pfn] & (write ? 2 : 1) == 0 { cost += touchSlow(PFN(pfn), write: write) }
+                        ept[pfn] |= GuestKernel.eptAccessed
                         var ne = e | PTE.youngBit
-                        if ept[pfn] == 3 && PFN(pfn) != zeroPFN { ne |= PTE.hostBit }
+                        if ept[pfn] & 3 == 3 && PFN(pfn) != zeroPFN { ne |= PTE.hostBit }
                         pageTables.entries[idx] = ne
                     } else if e & PTE.youngBit == 0 {
                         pageTables.entries[idx] = e | PTE.youngBit
@@ -181,13 +183,17 @@ extension GuestKernel {
             return result
         }
         // Copy-on-write: copy into a new private anonymous frame.
+        cost += touch(pfn, write: false)
         let oldContent = frames.content[i]
         guard let f = newAnonFrame(p, vpn, locked: region.locked, cost: &cost) else { return alive(p) ? .outOfMemory : .noProcess }
         guard alive(p) else { return .noProcess }
         // The old frame may have moved (reclaimed) during allocation: re-read the PTE.
         let now = PTE(raw: pteValue(p, vpn))
-        let source = now.isPresent ? frames.content[Int(now.pfn)] : oldContent
-        cost += touch(pfn, write: false)
+        var source = oldContent
+        if now.isPresent {
+            cost += touch(now.pfn, write: false)
+            source = frames.content[Int(now.pfn)]
+        }
         frames.content[Int(f)] = source
         cost += costs.page_copy.nanoseconds
         vmstat.cowCopies += 1
@@ -231,10 +237,10 @@ extension GuestKernel {
     func newAnonFrame(_ p: GuestProcess, _ vpn: VPN, locked: Bool, cost: inout Int64) -> PFN? {
         guard let f = allocFrame(cost: &cost) else { return nil }
         guard alive(p) else { freeFrame(f); return nil }
+        cost += touch(f, write: true)
         initFrame(f, flags: FrameFlag.anon, owner: p.family, index: UInt32(truncatingIfNeeded: vpn), mapCount: 1, content: .zero)
         p.rssAnon += 1
         anonPages += 1
-        cost += touch(f, write: true)
         putOnLRU(f, anon: true, locked: locked, activate: false)
         return f
     }
@@ -304,6 +310,8 @@ extension GuestKernel {
         if e & GuestFile.tagMask == GuestFile.cachedTag { return e & GuestFile.valueMask }
         guard let f = allocFrame(cost: &cost) else { return nil }
         let i = Int(f)
+        // The read (or the zeroing) writes the frame: the host backs it first.
+        cost += touch(f, write: true)
         initFrame(f, flags: 0, owner: fid, index: UInt32(idx), mapCount: 0, content: .zero)
         var activate = false
         if e & GuestFile.tagMask == GuestFile.swappedTag {
@@ -331,7 +339,6 @@ extension GuestKernel {
         files[fi].setEntry(idx, GuestFile.cachedTag | f)
         filePages += 1
         if files[fi].isShmem { shmemPages += 1 }
-        cost += touch(f, write: true)
         putOnLRU(f, anon: false, locked: locked, activate: activate)
         if major && !files[fi].isShmem && idx > 0 && files[fi].cachedFrame(idx - 1) != nil { readAhead(fid, after: idx) }
         return f
@@ -349,12 +356,12 @@ extension GuestKernel {
             let e = files[fi].entry(j)
             if e & GuestFile.tagMask == GuestFile.cachedTag { continue }
             guard let f = buddy.allocate(order: 0) else { return }
+            _ = touch(f, write: true)
             initFrame(f, flags: 0, owner: fid, index: UInt32(j), mapCount: 0, content: files[fi].diskContent(j))
             files[fi].setEntry(j, GuestFile.cachedTag | f)
             filePages += 1
             vmstat.pgpgin += 1
             vmstat.readahead += 1
-            _ = touch(f, write: true)
             policy.add(f, anon: false, activate: false)
         }
     }
@@ -429,13 +436,13 @@ extension GuestKernel {
             // The slot may have been dropped meanwhile (the OOM killer freed its owner): re-check.
             if PTE(raw: pteValue(p, vpn)).raw != PTE.swap(slot).raw { freeFrame(nf); return nil }
             f = nf
+            cost += touch(f, write: true)
             readSwapSlot(slot, into: f)
             major = true
             vmstat.pswpin += 1
             cost += swapConfig.effectiveReadLatency.nanoseconds
             let activate = refault(shadow: swap.slotShadow[s], anon: true)
             putOnLRU(f, anon: true, locked: locked, activate: activate)
-            cost += touch(f, write: true)
             swapReadahead(around: slot)
         }
         let i = Int(f)
@@ -479,9 +486,9 @@ extension GuestKernel {
             guard buddy.freePages > watermarks.low else { return }
             guard swap.swapMap[s] > 0, swap.slotFrame[s] == nilFrame else { continue }
             guard let f = buddy.allocate(order: 0) else { return }
+            _ = touch(f, write: true)
             readSwapSlot(UInt32(s), into: f)
             vmstat.pswpin += 1
-            _ = touch(f, write: true)
             policy.add(f, anon: true, activate: false)
         }
     }

@@ -65,7 +65,7 @@ extension GuestKernel {
                     }
                     let f = Int(e.pfn)
                     if f >= totalPages { fail("pid \(p.pid): PTE to frame \(f) out of range"); continue }
-                    if e.raw & PTE.hostBit != 0 && (ept[f] != 3 || e.pfn == zeroPFN) {
+                    if e.raw & PTE.hostBit != 0 && (ept[f] & 3 != 3 || e.pfn == zeroPFN) {
                         fail("pid \(p.pid): PTE at \(vpn) caches a host translation the EPT no longer grants")
                     }
                     if e.pfn == zeroPFN {

@@ -24,6 +24,14 @@ extension GuestKernel {
     @discardableResult
     public func oomKill(trigger: String) -> Bool {
         guard !panicked else { return false }
+        // The OOM notifier chain runs first: a balloon with DEFLATE_ON_OOM gives back 1 MiB
+        // and the allocation retries (drivers/virtio/virtio_balloon.c virtio_balloon_oom_notify).
+        if balloonDeflateOnOOM && balloonPages > 0 {
+            let n = balloonDeflate(pages: GuestKernel.oomDeflatePages)
+            vmstat.balloon_oom_deflates += 1
+            events.append(.balloonDeflateOnOOM(pages: n))
+            return true
+        }
         if config.panic_on_oom != 0 {
             panic("Out of memory: system-wide panic_on_oom is enabled (\(trigger))")
             return false

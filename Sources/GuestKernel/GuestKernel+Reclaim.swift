@@ -106,7 +106,7 @@ extension GuestKernel {
                 frames.set(f, FrameFlag.swapCache)
                 swapCachePages += 1
                 // pageout: the device reads the frame (a DMA read the host sees) and writes the slot.
-                _ = touch(f, write: false)
+                _ = touch(f, write: false, reason: .guestSwapOut)
                 swap.slotContent[Int(s)] = frames.content[i]
                 vmstat.pswpout += 1
                 vmstat.pgpgout += 1
@@ -146,7 +146,7 @@ extension GuestKernel {
                 // Could not swap: leave it cached (PTEs refault as minor faults).
                 return .keep
             }
-            _ = touch(f, write: false)
+            _ = touch(f, write: false, reason: .guestSwapOut)
             swap.slotContent[Int(s)] = frames.content[i]
             swap.swapMap[Int(s)] = 1
             swap.slotShadow[Int(s)] = evictionClock
@@ -158,7 +158,7 @@ extension GuestKernel {
         } else {
             if fl & FrameFlag.dirty != 0 {
                 dirtyFilePages -= 1
-                _ = touch(f, write: false)
+                _ = touch(f, write: false, reason: .writeback)
                 files[fid].written[idx] = frames.content[i]
                 vmstat.writebacks += 1
                 vmstat.pgpgout += 1
@@ -210,7 +210,7 @@ extension GuestKernel {
                 dirtyFilePages -= 1
                 continue
             }
-            _ = touch(PFN(i), write: false)
+            _ = touch(PFN(i), write: false, reason: .writeback)
             files[fid].written[Int(frames.rmapIndex[i])] = frames.content[i]
             frames.flags[i] &= ~FrameFlag.dirty
             dirtyFilePages -= 1

@@ -9,7 +9,25 @@ import PageContents
 public protocol GuestPhysicalBacking: AnyObject {
     /// An EPT violation on `pfn`; the host maps it (allocating, copying a shared page,
     /// decompressing or swapping in) and returns the simulated nanoseconds that took.
-    func eptViolation(pfn: PFN, write: Bool) -> Int64
+    /// `reason` says what the guest was doing (the host uses it only to count double paging).
+    func eptViolation(pfn: PFN, write: Bool, reason: GuestAccessReason) -> Int64
+    /// The balloon driver pinned `pfn` and told the host (VMware's "lock page", virtio-balloon's
+    /// inflate queue): the host may drop whatever backs it.
+    func balloonInflated(pfn: PFN)
+    /// The balloon driver gave `pfn` back to the guest (deflate); the host backs it again on the
+    /// next touch.
+    func balloonDeflated(pfn: PFN)
+}
+
+/// Why the guest touched a guest-physical page (what a real host cannot see, kept for counters).
+public enum GuestAccessReason: Sendable {
+    /// A load or store of a process or of the kernel.
+    case access
+    /// The guest's pageout reads the page to write it to the guest's swap device (double
+    /// paging when the host had swapped the page out).
+    case guestSwapOut
+    /// The guest writes a dirty page-cache page back to its file.
+    case writeback
 }
 
 /// Tells the OPT policy when each page will be referenced next (trace replay).
@@ -48,8 +66,16 @@ public final class GuestKernel {
     public internal(set) var panicked = false
     /// The host behind guest-physical memory (nil: always mapped, for unit tests).
     public weak var backing: GuestPhysicalBacking?
-    /// Per frame, the EPT permissions the host granted: bit 0 read, bit 1 write.
+    /// Per frame, the EPT entry: bit 0 read, bit 1 write (the permissions the host granted),
+    /// bit 2 accessed (set by the hardware walk when the translation is used; the host clears it
+    /// to sample which pages are active).
     public var ept: [UInt8]
+    /// The EPT accessed bit.
+    public static let eptAccessed: UInt8 = 4
+    /// Balloon driver settings (set by the host before boot).
+    public var balloonDeflateOnOOM = false
+    /// Frames the balloon driver holds, in inflate order.
+    public internal(set) var balloonFrames: [PFN] = []
 
     /// Frames the guest was configured with.
     public let totalPages: Int
@@ -76,6 +102,8 @@ public final class GuestKernel {
     public internal(set) var dirtyFilePages = 0
 
     let contentSeed: UInt64
+    let kernelImageSeed: UInt64
+    let kernelImagePages: Int
     var writeCounter: UInt64 = 0
     var kswapdWoken = false
     /// The process on whose behalf the kernel runs (for oom_kill_allocating_task).
@@ -114,15 +142,13 @@ public final class GuestKernel {
         frames = FrameTable(count: memoryPages)
         ept = Array(repeating: 0, count: memoryPages)
         zeroPFN = PFN(reservedPages - 1)
+        self.kernelImageSeed = kernelImageSeed
+        self.kernelImagePages = kernelImagePages
         // Kernel memory: image text first, then kernel data (half zero, half sparse structures).
         for i in 0..<reservedPages {
             frames.setUse(PFN(i), .kernel)
-            let c: PageContent
-            if i == reservedPages - 1 { c = .zero }
-            else if i < kernelImagePages { c = PageContent(style: .code, seed: StableHash.mix(kernelImageSeed, UInt64(i))) }
-            else if i % 2 == 0 { c = .zero }
-            else { c = PageContent(style: .sparse, seed: StableHash.mix(contentSeed, UInt64(i) | (1 << 50))) }
-            frames.content[i] = c
+            frames.content[i] = GuestKernel.kernelFrameContent(i, reserved: reservedPages, imagePages: kernelImagePages,
+                                                               imageSeed: kernelImageSeed, contentSeed: contentSeed)
         }
         kernelFrames = reservedPages
         buddy = BuddyAllocator(frames: frames, managed: reservedPages..<memoryPages)
@@ -135,11 +161,24 @@ public final class GuestKernel {
                                                 referenced: { [unowned self] pfn in self.testAndClearReferenced(pfn) })
     }
 
-    /// Touches every kernel frame once (boot writes them), so the host backs them.
+    /// Boot writes every kernel frame (loading the image, initialising data), so the host backs them.
     public func boot() -> Int64 {
         var cost: Int64 = 0
-        for i in 0..<reservedPages { cost += touch(PFN(i), write: true) }
+        for i in 0..<reservedPages {
+            cost += touch(PFN(i), write: true)
+            frames.content[i] = GuestKernel.kernelFrameContent(i, reserved: reservedPages, imagePages: kernelImagePages,
+                                                               imageSeed: kernelImageSeed, contentSeed: contentSeed)
+        }
         return cost
+    }
+
+    /// What kernel frame `i` holds after boot: image text, then data (half zero, half sparse);
+    /// the last reserved frame is the zero page.
+    static func kernelFrameContent(_ i: Int, reserved: Int, imagePages: Int, imageSeed: UInt64, contentSeed: UInt64) -> PageContent {
+        if i == reserved - 1 { return .zero }
+        if i < imagePages { return PageContent(style: .code, seed: StableHash.mix(imageSeed, UInt64(i))) }
+        if i % 2 == 0 { return .zero }
+        return PageContent(style: .sparse, seed: StableHash.mix(contentSeed, UInt64(i) | (1 << 50)))
     }
 
     /// Adds a process to both tables.
@@ -174,16 +213,19 @@ public final class GuestKernel {
 
     /// Makes sure the host maps `pfn` for the access; returns the host's time.
     @inline(__always)
-    func touch(_ pfn: PFN, write: Bool) -> Int64 {
+    func touch(_ pfn: PFN, write: Bool, reason: GuestAccessReason = .access) -> Int64 {
         let need: UInt8 = write ? 2 : 1
-        if ept[Int(pfn)] & need != 0 { return 0 }
-        return touchSlow(pfn, write: write)
+        let e = ept[Int(pfn)]
+        if e & need != 0 { ept[Int(pfn)] = e | GuestKernel.eptAccessed; return 0 }
+        return touchSlow(pfn, write: write, reason: reason)
     }
 
     @inline(never)
-    func touchSlow(_ pfn: PFN, write: Bool) -> Int64 {
-        guard let b = backing else { ept[Int(pfn)] = 3; return 0 }
-        return b.eptViolation(pfn: pfn, write: write)
+    func touchSlow(_ pfn: PFN, write: Bool, reason: GuestAccessReason = .access) -> Int64 {
+        guard let b = backing else { ept[Int(pfn)] = 3 | GuestKernel.eptAccessed; return 0 }
+        let cost = b.eptViolation(pfn: pfn, write: write, reason: reason)
+        ept[Int(pfn)] |= GuestKernel.eptAccessed
+        return cost
     }
 
     /// The host changes the EPT permissions of a frame (0 none, 1 read, 3 read/write).
@@ -191,8 +233,19 @@ public final class GuestKernel {
     /// mapping the frame (INVEPT, reached through the reverse map).
     @inline(__always)
     public func setEPT(_ pfn: PFN, _ bits: UInt8) {
-        ept[Int(pfn)] = bits
-        if bits != 3 { forEachPTE(of: pfn) { idx in pageTables.entries[idx] &= ~PTE.hostBit } }
+        let old = ept[Int(pfn)]
+        ept[Int(pfn)] = bits | (old & GuestKernel.eptAccessed)
+        if bits & 3 != 3 { forEachPTE(of: pfn) { idx in pageTables.entries[idx] &= ~PTE.hostBit } }
+    }
+
+    /// The host reads and clears the EPT accessed bit of `pfn` (as ESX samples active memory);
+    /// cached translations are invalidated so the next access sets the bit again.
+    public func testAndClearEPTAccessed(_ pfn: PFN) -> Bool {
+        let e = ept[Int(pfn)]
+        guard e & GuestKernel.eptAccessed != 0 else { return false }
+        ept[Int(pfn)] = e & ~GuestKernel.eptAccessed
+        forEachPTE(of: pfn) { idx in pageTables.entries[idx] &= ~PTE.hostBit }
+        return true
     }
 
     /// Linux's page_referenced() + PG_referenced test: was the page accessed since the last
@@ -224,6 +277,19 @@ public final class GuestKernel {
     /// The descriptor of what guest-physical frame `pfn` holds (for the host to produce bytes).
     @inline(__always)
     public func content(of pfn: PFN) -> PageContent { frames.content[Int(pfn)] }
+
+    /// The host takes a page's contents out of guest-physical memory (swap-out or compression):
+    /// it returns them and leaves a marker behind, so that any read of the frame before the host
+    /// puts them back is detected by content verification.
+    public func hostTakeContent(_ pfn: PFN) -> PageContent {
+        let c = frames.content[Int(pfn)]
+        frames.content[Int(pfn)] = .hostHeld
+        return c
+    }
+
+    /// The host puts a page's contents back (swap-in, decompression) or fills a fresh frame
+    /// (`.zero`: a host frame given to a VM for the first time is zero-filled).
+    public func hostPutContent(_ pfn: PFN, _ c: PageContent) { frames.content[Int(pfn)] = c }
 
     // MARK: - Files
 
@@ -337,8 +403,8 @@ public final class GuestKernel {
         guard let f = allocFrame(cost: &cost) else { return false }
         guard processes[Int(p.pid)] != nil else { freeFrame(f); return false }
         frames.setUse(f, .pageTable)
-        frames.content[Int(f)] = .zero
         cost += touch(f, write: true)
+        frames.content[Int(f)] = .zero
         pageTableFrames += 1
         p.pageTablePages += 1
         p.directory[d] = pageTables.allocateLeaf(frame: f)

@@ -88,6 +88,8 @@ public enum KernelEvent: Sendable, Equatable {
     case thrashing(Bool, refaultsPerSecond: Double)
     /// A process exited (by itself).
     case exited(pid: PID, name: String)
+    /// The OOM notifier deflated the balloon instead of killing (virtio-balloon DEFLATE_ON_OOM).
+    case balloonDeflateOnOOM(pages: Int)
 }
 
 /// A row of the per-process table (pid, name, rss, swap, oom_score, oom_score_adj).
@@ -135,6 +137,14 @@ public struct VMStat: Sendable, Equatable {
     public var oom_kill = 0
     public var refusedAllocations = 0
     public var segfaults = 0
+    /// Pages the balloon driver inflated (allocated, pinned and handed to the host) and deflated.
+    public var balloon_inflate = 0
+    public var balloon_deflate = 0
+    /// Balloon inflations cut short because the allocation failed (no free memory even after
+    /// one round of direct reclaim: __GFP_NORETRY).
+    public var balloon_inflate_failed = 0
+    /// OOM notifications answered by deflating the balloon (virtio-balloon DEFLATE_ON_OOM).
+    public var balloon_oom_deflates = 0
     /// Simulated nanoseconds spent by accesses (hits and faults), for EAT.
     public var accessTimeNs: Int64 = 0
     /// Simulated nanoseconds spent in faults and reclaim beyond the plain access time.

@@ -70,6 +70,10 @@ public struct PageContent: Hashable, Sendable, CustomStringConvertible {
     /// The all-zero page.
     public static let zero = PageContent(raw: 0)
 
+    /// The marker left in guest-physical memory while the host holds a page's contents
+    /// elsewhere (compression cache, host swap): reading it is a bug that verification catches.
+    public static let hostHeld = PageContent(style: .pattern, seed: 0x00DE_AD0F_F11E_D0FF)
+
     public static let seedMask: UInt64 = (1 << 56) - 1
 
     @inlinable

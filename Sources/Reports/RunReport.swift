@@ -1,4 +1,6 @@
 import GuestKernel
+import HostPolicies
+import Hypervisor
 import OvercommitSupport
 import Scenarios
 import Simulation
@@ -37,11 +39,23 @@ public enum RunReport {
                 + "accesses=\(v.accesses) faults=\(v.pgfault) major=\(v.pgmajfault) swap_in=\(v.pswpin) swap_out=\(v.pswpout) "
                 + "oom_kills=\(v.oom_kill) refused=\(v.refusedAllocations) eat=\(formatFixed(g.eatNs, 1))ns "
                 + "slowdown=\(formatFixed(g.slowdown, 3))" + (g.panicked ? " panicked=yes" : "") + (g.poweredOn ? "" : " powered_on=no"))
+            let h = g.host
+            lines.append("vm \(g.name) consumed=\(mib(h.consumed)) private=\(mib(h.privateFrames)) shared=\(mib(h.shared)) "
+                + "ballooned=\(mib(h.ballooned)) compressed=\(mib(h.compressed)) (\(mib(h.cacheFrames)) cache) "
+                + "host_swapped=\(mib(h.hostSwapped)) guest_swapped=\(kbToMiB(m.SwapTotal - m.SwapFree)) "
+                + "active_est=\(mib(h.activeEstimated)) active_true=\(mib(h.activeTrue)) large_pages=\(h.largePages) "
+                + "cow_breaks=\(h.stats.cowBreaks) host_swap_ins=\(h.stats.swapIns) double_paging=\(h.stats.doublePaging)")
         }
+        let h = r.host
         lines.append("host \(r.config.host.name) ram=\(mib(r.hostTotalPages)) free=\(mib(r.hostFreePages)) "
             + "consumed=\(mib(r.hostConsumedPages)) overhead=\(mib(r.hostOverheadPages + r.hostHypervisorPages)) "
             + "guests=\(r.guests.count) simulated=\(formatFixed(Double(r.simulatedNs) / 1e9, 3))s "
             + "out_of_memory=\(r.hostOutOfMemory ? "yes" : "no")")
+        lines.append("host \(r.config.host.name) state=\(h.state.rawValue) min_free=\(mib(h.minFree)) "
+            + "pages_shared=\(h.pagesShared) pages_sharing=\(h.pagesSharing) zero_pages_sharing=\(h.zeroPagesSharing) "
+            + "saved_by_sharing=\(mib(h.pagesSharing + h.zeroPagesSharing)) ballooned=\(mib(h.ballooned)) "
+            + "compressed=\(mib(h.compressed)) host_swapped=\(mib(h.hostSwapped)) large_pages=\(h.largePages) "
+            + "scan_cpu=\(formatFixed(Double(h.scanCPUNs) / 1e9, 3))s compress_cpu=\(formatFixed(Double(h.compressorCPUNs) / 1e9, 3))s")
         return lines
     }
 
@@ -62,6 +76,7 @@ public enum RunReport {
                 ("host_consumed_peak_kb", .int(g.peakHostConsumedPages * 4)),
                 ("eat_ns", .double(g.eatNs)),
                 ("slowdown", .double(g.slowdown)),
+                ("host_view", .object(vmHostFields(g.host).map { ($0.name, .int($0.value)) })),
                 ("meminfo", meminfoJSON(g.meminfo)),
                 ("vmstat", .object(vmstatFields(v).map { ($0.name, .int($0.value)) })),
                 ("buddyinfo", .array(g.buddyinfo.map { .int($0) })),
@@ -88,7 +103,8 @@ public enum RunReport {
                 ("overhead_kb", .int(r.hostOverheadPages * 4)),
                 ("hypervisor_kb", .int(r.hostHypervisorPages * 4)),
                 ("out_of_memory", .bool(r.hostOutOfMemory)),
-            ])),
+                ("state", .string(r.host.state.rawValue)),
+            ] + hostFields(r.host).map { ($0.name, .int($0.value)) })),
             ("guests", .array(guests)),
             ("events", .object(eventCounts(r).map { ($0.0, .int($0.1)) })),
             ("checks", .object([("run", .int(r.checksRun)), ("problems", .array(r.checkProblems.map { .string($0) }))])),
@@ -144,13 +160,90 @@ public enum RunReport {
         return s
     }
 
-    /// The host at each sample: free, consumed (backing guest pages) and overhead memory.
+    /// The host at each sample: free, consumed (backing guest pages) and overhead memory, the
+    /// free-memory state and what each technique holds.
     public static func hostTimeseriesCSV(_ r: SimulationResult) -> String {
-        var s = "time_s,free_kb,consumed_kb,overhead_kb\n"
+        let names = hostFields(HostSnapshot()).map(\.name)
+        var s = "time_s,free_kb,consumed_kb,overhead_kb,state," + names.joined(separator: ",") + "\n"
         for h in r.hostSamples {
-            s += "\(formatFixed(Double(h.timeNs) / 1e9, 3)),\(h.freePages * 4),\(h.consumedPages * 4),\(h.overheadPages * 4)\n"
+            s += "\(formatFixed(Double(h.timeNs) / 1e9, 3)),\(h.freePages * 4),\(h.consumedPages * 4),\(h.overheadPages * 4),\(h.host.state.rawValue),"
+            s += hostFields(h.host).map { "\($0.value)" }.joined(separator: ",") + "\n"
         }
         return s
+    }
+
+    /// Host-wide counters (name, value, unit, description); KSM names for sharing.
+    static func hostFields(_ h: HostSnapshot) -> [(name: String, value: Int, unit: String, summary: String)] {
+        [
+            ("min_free_kb", h.minFree * 4, "kB", "ESXi minFree (sliding scale of host memory)"),
+            ("private_kb", h.privateFrames * 4, "kB", "machine memory backing guest pages privately"),
+            ("shared_frames_kb", h.sharedFrames * 4, "kB", "machine memory holding shared pages"),
+            ("pages_shared", h.pagesShared, "pages", "KSM pages_shared: shared frames in use"),
+            ("pages_sharing", h.pagesSharing, "pages", "KSM pages_sharing: extra mappings of shared frames (frames saved)"),
+            ("pages_unshared", h.pagesUnshared, "pages", "KSM pages_unshared: candidates in the unstable table"),
+            ("pages_volatile", h.pagesVolatile, "pages", "KSM pages_volatile: pages that changed between scans (last full scan)"),
+            ("zero_pages_sharing", h.zeroPagesSharing, "pages", "pages mapped to the host zero frame (KSM use_zero_pages)"),
+            ("full_scans", h.fullScans, "count", "KSM full_scans: complete passes over all VMs"),
+            ("pages_scanned", h.pagesScanned, "pages", "pages hashed by the sharing scanner"),
+            ("false_matches", h.falseMatches, "count", "hash matches whose 4096 bytes differed (never shared)"),
+            ("stale_candidates", h.staleCandidates, "count", "unstable candidates that changed after being hashed"),
+            ("large_subpages_hashed", h.largeSubpagesHashed, "pages", "subpages of large pages hashed ahead of a break"),
+            ("cow_breaks", h.cowBreaks, "count", "copy-on-write breaks of shared pages"),
+            ("ballooned_kb", h.ballooned * 4, "kB", "memory held by balloon drivers"),
+            ("compressed_kb", h.compressed * 4, "kB", "guest memory held compressed"),
+            ("compressed_bytes", h.compressedBytes, "bytes", "compressed bytes in the caches"),
+            ("cache_kb", h.cacheFrames * 4, "kB", "machine memory of the compression caches"),
+            ("host_swapped_kb", h.hostSwapped * 4, "kB", "guest memory in host swap files"),
+            ("large_pages", h.largePages, "count", "intact 2 MiB large pages"),
+            ("large_pages_broken", h.largePagesBroken, "count", "large pages broken into 4 KiB pages"),
+            ("shared_before_swap", h.sharedBeforeSwap, "pages", "subpages shared the moment their large page broke"),
+            ("blocked_allocations", h.blockedAllocations, "count", "allocations that waited for synchronous reclamation"),
+            ("double_paging", h.doublePaging, "count", "guest swap-outs of pages the host had already swapped or compressed"),
+            ("host_swap_ins", h.hostSwapIns, "count", "host-level major faults (swap file reads)"),
+            ("host_swap_outs", h.hostSwapOuts, "count", "pages written to host swap files"),
+            ("compressions", h.compressions, "count", "pages stored in compression caches"),
+            ("compression_rejects", h.compressionRejects, "count", "pages that did not compress below the threshold"),
+            ("decompressions", h.decompressions, "count", "pages decompressed on access"),
+            ("scan_cpu_us", Int(h.scanCPUNs / 1000), "us", "sharing scanner CPU time (cost model)"),
+            ("compress_cpu_us", Int(h.compressorCPUNs / 1000), "us", "compression and decompression CPU time (cost model)"),
+        ] + HostMemoryState.allCases.map { s in
+            ("time_in_\(s.rawValue)_ms", Int(h.timeInStateNs[s.level] / 1_000_000), "ms", "simulated time in the \(s.rawValue) state")
+        }
+    }
+
+    /// One VM's host-side figures.
+    static func vmHostFields(_ h: VMHostSnapshot) -> [(name: String, value: Int, unit: String, summary: String)] {
+        [
+            ("consumed_kb", h.consumed * 4, "kB", "machine memory consumed: private frames and compression cache"),
+            ("private_kb", h.privateFrames * 4, "kB", "machine memory backing the guest privately"),
+            ("shared_kb", h.shared * 4, "kB", "guest memory mapped to shared frames"),
+            ("zero_shared_kb", h.zeroShared * 4, "kB", "guest memory mapped to the host zero frame"),
+            ("ballooned_kb", h.ballooned * 4, "kB", "memory held by the balloon driver"),
+            ("balloon_target_kb", h.balloonTarget * 4, "kB", "the balloon policy's target"),
+            ("compressed_kb", h.compressed * 4, "kB", "guest memory held compressed"),
+            ("compressed_bytes", h.compressedBytes, "bytes", "compressed bytes in the cache"),
+            ("cache_kb", h.cacheFrames * 4, "kB", "machine memory of the compression cache"),
+            ("host_swapped_kb", h.hostSwapped * 4, "kB", "guest memory in the host swap file"),
+            ("large_pages", h.largePages, "count", "intact 2 MiB large pages"),
+            ("large_page_untouched_kb", h.largePageUntouched * 4, "kB", "large-page memory the guest never touched (waste)"),
+            ("active_estimated_kb", h.activeEstimated * 4, "kB", "active memory estimated by sampling"),
+            ("active_true_kb", h.activeTrue * 4, "kB", "pages truly touched in the last sampling period"),
+            ("ept_faults", h.stats.eptFaults, "count", "second-level (EPT) faults"),
+            ("host_fault_time_us", Int(h.stats.hostTimeNs / 1000), "us", "simulated time of host faults"),
+            ("cow_breaks", h.stats.cowBreaks, "count", "copy-on-write breaks of shared pages"),
+            ("merges", h.stats.merges, "count", "pages merged into shared frames"),
+            ("compressions", h.stats.compressions, "count", "pages compressed into the cache"),
+            ("compression_rejects", h.stats.compressionRejects, "count", "pages that did not compress below the threshold"),
+            ("decompressions", h.stats.decompressions, "count", "pages decompressed on access"),
+            ("cache_evictions", h.stats.cacheEvictions, "count", "compressed pages moved to swap when the cache was full"),
+            ("host_swap_outs", h.stats.swapOuts, "count", "pages written to the host swap file"),
+            ("host_swap_ins", h.stats.swapIns, "count", "host-level major faults"),
+            ("double_paging", h.stats.doublePaging, "count", "guest swap-outs of pages the host had swapped or compressed"),
+            ("large_pages_backed", h.stats.largePagesBacked, "count", "2 MiB pages that backed a region"),
+            ("large_pages_broken", h.stats.largePagesBroken, "count", "large pages broken into 4 KiB pages"),
+            ("balloon_reclaimed", h.stats.balloonReclaimed, "pages", "backed pages freed through the balloon"),
+            ("blocked_us", Int(h.stats.blockedNs / 1000), "us", "time waiting for synchronous host reclamation"),
+        ]
     }
 
     static func csvQuote(_ f: String) -> String {
@@ -179,6 +272,8 @@ public enum RunReport {
         b.add("host.overhead", r.hostOverheadPages * 4, unit: "kB", "per-VM overhead memory")
         b.add("host.hypervisor", r.hostHypervisorPages * 4, unit: "kB", "memory the hypervisor keeps")
         b.add("host.out_of_memory", r.hostOutOfMemory ? 1 : 0, unit: "bool", "1 if a guest touched a page with no machine frame left")
+        b.add("host.state", r.host.state.level, unit: "level", "free-memory state at the end: 0 high, 1 clear, 2 soft, 3 hard, 4 low")
+        for f in hostFields(r.host) { b.add("host." + f.name, f.value, unit: f.unit, f.summary) }
         for (k, n) in eventCounts(r) { b.add("events.\(k)", n, unit: "count", "events of kind \(k)") }
         for g in r.guests {
             let p = "guest.\(g.name)."
@@ -187,6 +282,7 @@ public enum RunReport {
             b.add(p + "host_consumed_peak", g.peakHostConsumedPages * 4, unit: "kB", "peak machine memory backing the guest")
             b.add(p + "eat", g.eatNs, unit: "ns", "effective access time (1-p)*ma + p*fault_time over the run")
             b.add(p + "slowdown", g.slowdown, unit: "ratio", "EAT against a run with no faults (EAT / memory_access)")
+            for f in vmHostFields(g.host) { b.add(p + "host." + f.name, f.value, unit: f.unit, f.summary) }
             for (name, kb) in g.meminfo.fields { b.add(p + "meminfo." + name, kb, unit: "kB", "/proc/meminfo \(name) at the end") }
             for f in vmstatFields(g.vmstat) { b.add(p + "vmstat." + f.name, f.value, unit: "count", f.summary) }
             for (o, n) in g.buddyinfo.enumerated() { b.add(p + "buddyinfo.order\(o)", n, unit: "blocks", "free blocks of order \(o) (/proc/buddyinfo)") }

@@ -1,4 +1,5 @@
 import GuestKernel
+import HostPolicies
 import Hypervisor
 import OvercommitSupport
 import PageContents
@@ -133,6 +134,16 @@ public struct GuestConfig: ParameterTable, Equatable {
     public var workloads: [WorkloadSpec] = [.idle(IdleWorkloadParameters())]
     /// Delay before the guest powers on.
     public var start_at: SimDuration = .ns(0)
+    /// Machine memory guaranteed to the guest (ESX sched.mem.min): admission control needs it free.
+    public var reservation: ByteCount = ByteCount(0)
+    /// Most machine memory the guest may consume (ESX sched.mem.max); nil = unlimited.
+    public var limit: ByteCount? = nil
+    /// Proportional-share weight (ESX sched.mem.shares): low, normal, high or a number.
+    public var shares: SharesSetting = .normal
+    /// Page-sharing salt (ESX sched.mem.pshare.salt): guests with equal salts may share pages.
+    public var pshare_salt: String? = nil
+    /// The balloon driver and the per-VM settings of the balloon policies.
+    public var balloon: BalloonVMSettings = BalloonVMSettings()
 
     public init() {}
 
@@ -148,9 +159,14 @@ public struct GuestConfig: ParameterTable, Equatable {
         .init("swap", .table(SwapDeviceConfig.self), default: "", "the guest's own swap device"),
         .init("workloads", .list(WorkloadListEntry.self), default: "[{kind: idle}]", "what runs inside the guest"),
         .init("start_at", .duration, default: "0s", "delay before the guest powers on"),
+        .init("reservation", .bytes, default: "0B", "ESX sched.mem.min: machine memory guaranteed (admission control reserves it; never reclaimed below)"),
+        .init("limit", .bytes, default: "(unlimited)", "ESX sched.mem.max: most machine memory the guest may consume; below configured memory it forces reclamation"),
+        .init("shares", .string, default: "normal", "ESX sched.mem.shares: low, normal, high (5/10/20 per MiB of memory) or a number"),
+        .init("pshare_salt", .string, default: "(none)", "ESX sched.mem.pshare.salt: guests with the same salt share pages under salting 1 and 2"),
+        .init("balloon", .table(BalloonVMSettings.self), default: "", "balloon driver and per-VM balloon policy settings"),
     ] }
 
-    enum CodingKeys: String, CodingKey { case name, count, memory, vcpus, image, kernel, swap, workloads, start_at }
+    enum CodingKeys: String, CodingKey { case name, count, memory, vcpus, image, kernel, swap, workloads, start_at, reservation, limit, shares, pshare_salt, balloon }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -159,7 +175,23 @@ public struct GuestConfig: ParameterTable, Equatable {
         try get(.name, &d.name); try get(.count, &d.count); try get(.memory, &d.memory); try get(.vcpus, &d.vcpus)
         try get(.image, &d.image); try get(.kernel, &d.kernel); try get(.swap, &d.swap)
         try get(.workloads, &d.workloads); try get(.start_at, &d.start_at)
+        try get(.reservation, &d.reservation); d.limit = try c.decodeIfPresent(ByteCount.self, forKey: .limit)
+        try get(.shares, &d.shares); d.pshare_salt = try c.decodeIfPresent(String.self, forKey: .pshare_salt)
+        try get(.balloon, &d.balloon)
         self = d
+    }
+
+    /// What the host enforces for this guest, in pages.
+    public var resourceSettings: VMResourceSettings {
+        var s = VMResourceSettings()
+        s.reservationPages = reservation.pages
+        s.limitPages = limit?.pages ?? Int.max
+        s.shares = shares.shares(configuredMiB: Int(memory.bytes >> 20))
+        s.pshareSalt = pshare_salt
+        s.balloonDriver = balloon.driver
+        s.balloonMaxPages = balloon.maxBalloonPages(configuredPages: memory.pages)
+        s.balloonDeflateOnOOM = balloon.deflate_on_oom
+        return s
     }
 
     public func validationProblems() -> [(key: String, message: String)] {
@@ -174,6 +206,13 @@ public struct GuestConfig: ParameterTable, Equatable {
         if swap.size.bytes > 1 << 40 { p.append(("swap.size", "must be at most 1TiB")) }
         if workloads.isEmpty { p.append(("workloads", "list at least one workload (kind: idle for none)")) }
         for (i, w) in workloads.enumerated() { for (k, m) in w.validationProblems() { p.append(("workloads[\(i)].\(k)", m)) } }
+        if reservation > memory { p.append(("reservation", "must not exceed the guest's memory (\(memory)); got \(reservation)")) }
+        if let l = limit {
+            if l.pages < 4096 { p.append(("limit", "must be at least 16MiB; got \(l)")) }
+            if l < reservation { p.append(("limit", "must not be below the reservation (\(reservation)); got \(l)")) }
+        }
+        if case .custom(let n) = shares, !(1...1_000_000_000).contains(n) { p.append(("shares", "must be low, normal, high or a number of shares from 1 to 1e9; got \(n)")) }
+        for (k, m) in balloon.validationProblems(configured: memory) { p.append(("balloon.\(k)", m)) }
         if kernel.replacement_policy == .opt && !workloads.contains(where: { $0.kindName == "trace" }) {
             p.append(("kernel.replacement_policy", "opt needs the future, so it works only with a trace workload (kind: trace)"))
         }

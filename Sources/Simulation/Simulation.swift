@@ -43,8 +43,8 @@ public final class Simulation {
     var checksRun = 0
     var endedEarly: String?
 
-    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample }
-    static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioSample = 9
+    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), activeSampling }
+    static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioHost = 4, prioSample = 9
 
     /// A guest and what runs in it.
     final class GuestInstance {
@@ -55,6 +55,7 @@ public final class Simulation {
         var workloads: [(any Workload, WorkloadContext)] = []
         var lastWriteback: Int64 = 0
         var last = VMStat()
+        var lastHost = VMHostStats()
         var peakConsumed = 0
         init(index: Int, config: GuestConfig, kernel: GuestKernel, vm: VirtualMachine) {
             self.index = index; self.config = config; self.kernel = kernel; self.vm = vm
@@ -65,7 +66,6 @@ public final class Simulation {
     public init(config: ScenarioConfig, options: SimulationOptions = SimulationOptions()) throws {
         self.config = config
         self.options = options
-        host = HostMemory(config: config.host, costs: config.costs)
         let images = config.resolvedImages
         var memoryImages: [MemoryImage] = []
         var imageIndex: [String: Int] = [:]
@@ -78,6 +78,8 @@ public final class Simulation {
             memoryImages.append(MemoryImage(name: path, bytes: bytes))
         }
         generator = PageGenerator(images: memoryImages)
+        host = HostMemory(config: config.host, costs: config.costs, generator: generator, seed: config.seed)
+        host.verifyDecompressedBytes = options.check
         // One parsed copy of each trace for every guest that replays it.
         let resources = WorkloadResources(options.textResources)
 
@@ -100,7 +102,7 @@ public final class Simulation {
                 _ = kernel.registerFile(path: path, pages: memoryImages[idx].pageCount, style: .stored, contentSeed: 0, storedImage: idx)
                 bootFiles.append(path)
             }
-            let vm = host.addVM(name: g.name, kernel: kernel)
+            let vm = host.addVM(name: g.name, kernel: kernel, settings: g.resourceSettings, balloon: g.balloon)
             let inst = GuestInstance(index: gi, config: g, kernel: kernel, vm: vm)
             var rng = Xoshiro256(seed: config.seed, component: "workload:" + g.name)
             let boot = BootWorkload(files: bootFiles)
@@ -118,6 +120,10 @@ public final class Simulation {
             queue.schedule(at: g.start_at.nanoseconds, priority: Simulation.prioPowerOn, .powerOn(gi))
         }
         queue.schedule(at: 0, priority: Simulation.prioSample, .sample)
+        queue.schedule(at: 0, priority: Simulation.prioHost, .scheduler)
+        if config.host.sharing.enabled { queue.schedule(at: 0, priority: Simulation.prioHost, .sharingScan) }
+        queue.schedule(at: 0, priority: Simulation.prioHost, .balloonPolicy)
+        queue.schedule(at: config.host.active_sampling.period.nanoseconds, priority: Simulation.prioHost, .activeSampling)
     }
 
     /// Runs to the scenario's duration (or until the host runs out of memory).
@@ -141,6 +147,7 @@ public final class Simulation {
             }
         }
         if endedEarly == nil { now = end }
+        host.finish(now: now)
         drainEvents()
         if options.check { runChecks(contents: true) }
         return makeResult()
@@ -155,6 +162,9 @@ public final class Simulation {
                 queue.schedule(at: now, priority: Simulation.prioTick, .tick(gi))
                 queue.schedule(at: now + g.config.kernel.kswapd_interval.nanoseconds, priority: Simulation.prioKswapd, .kswapd(gi))
                 queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(gi))
+                if g.config.balloon.driver {
+                    queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
+                }
                 g.lastWriteback = now
             }
             drainEvents()
@@ -181,6 +191,25 @@ public final class Simulation {
         case .sample:
             takeSample()
             queue.schedule(at: now + config.sample_interval.nanoseconds, priority: Simulation.prioSample, .sample)
+        case .scheduler:
+            host.runScheduler(now: now)
+            drainEvents()
+            queue.schedule(at: now + config.host.scheduler.interval.nanoseconds, priority: Simulation.prioHost, .scheduler)
+        case .sharingScan:
+            let next = host.runSharingScanner()
+            queue.schedule(at: now + next, priority: Simulation.prioHost, .sharingScan)
+        case .balloonPolicy:
+            host.runBalloonPolicy(now: now)
+            queue.schedule(at: now + host.balloonPolicyInterval, priority: Simulation.prioHost, .balloonPolicy)
+        case .balloonDriver(let gi):
+            let g = guests[gi]
+            g.kernel.now = now
+            host.runBalloonDriver(g.vm)
+            drainEvents()
+            queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
+        case .activeSampling:
+            host.sampleActiveMemory()
+            queue.schedule(at: now + config.host.active_sampling.period.nanoseconds, priority: Simulation.prioHost, .activeSampling)
         }
     }
 
@@ -228,11 +257,14 @@ public final class Simulation {
                 accesses: acc, faults: v.pgfault - l.pgfault, majorFaults: v.pgmajfault - l.pgmajfault,
                 swapIns: v.pswpin - l.pswpin, swapOuts: v.pswpout - l.pswpout, refaults: v.workingset_refault - l.workingset_refault,
                 oomKills: v.oom_kill - l.oom_kill, refusedAllocations: v.refusedAllocations - l.refusedAllocations,
-                eatNs: eat, slowdown: eat / ma, processes: k.livePIDs.count, thrashing: k.thrashing))
+                eatNs: eat, slowdown: eat / ma, processes: k.livePIDs.count, thrashing: k.thrashing,
+                host: g.vm.snapshot(), hostSwapIns: g.vm.stats.swapIns - g.lastHost.swapIns))
+            g.lastHost = g.vm.stats
             g.last = v
         }
         drainEvents()
-        hostSamples.append(HostSample(timeNs: now, freePages: host.freeFrames, consumedPages: host.consumedFrames, overheadPages: host.overheadFrames))
+        hostSamples.append(HostSample(timeNs: now, freePages: host.freeFrames, consumedPages: host.consumedFrames,
+                                      overheadPages: host.overheadFrames, host: host.snapshot()))
         if options.check { runChecks(contents: true) }
     }
 
@@ -244,14 +276,15 @@ public final class Simulation {
         for g in guests {
             for p in g.kernel.checkInvariants() { checkProblems.append("t=\(now)ns \(p)") }
         }
-        for p in host.checkInvariants() { checkProblems.append("t=\(now)ns \(p)") }
+        for p in host.checkInvariants(full: contents) { checkProblems.append("t=\(now)ns \(p)") }
         guard contents else { return }
         let gen = generator
         func hash(_ c: PageContent) -> UInt64 { gen.withBytes(c) { PageHash.xxh3($0) } }
         for g in guests {
             guard let shadow = g.kernel.shadow else { continue }
             let k = g.kernel
-            let problems = shadow.verify(k, frameHash: { hash(k.content(of: $0)) }, contentHash: hash)
+            let h = host, vm = g.vm
+            let problems = shadow.verify(k, frameHash: { h.hashOfGuestPage(vm, $0) }, contentHash: hash)
             for p in problems { checkProblems.append("t=\(now)ns \(g.config.name): \(p)") }
         }
     }
@@ -265,7 +298,7 @@ public final class Simulation {
             return GuestSummary(
                 name: g.config.name, configuredPages: k.totalPages, vcpus: g.config.vcpus, poweredOn: g.vm.poweredOn,
                 panicked: k.panicked, meminfo: k.meminfo, vmstat: v, hostConsumedPages: g.vm.consumedPages,
-                peakHostConsumedPages: max(g.peakConsumed, g.vm.consumedPages), eatNs: eat, slowdown: eat / ma,
+                peakHostConsumedPages: max(g.peakConsumed, g.vm.consumedPages), host: g.vm.snapshot(), eatNs: eat, slowdown: eat / ma,
                 processes: k.processTable(), workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) },
                 buddyinfo: k.buddy.buddyinfo)
         }
@@ -273,6 +306,7 @@ public final class Simulation {
             config: config, simulatedNs: now, endedEarly: endedEarly, guests: gs, samples: samples, hostSamples: hostSamples,
             events: events, hostTotalPages: host.totalFrames, hostFreePages: host.freeFrames, hostConsumedPages: host.consumedFrames,
             hostOverheadPages: host.overheadFrames, hostHypervisorPages: host.hypervisorFrames, hostOutOfMemory: host.outOfMemory,
+            host: host.snapshot(),
             checkProblems: checkProblems, checksRun: checksRun)
     }
 }

@@ -38,6 +38,9 @@ public struct SimulationEvent: Sendable, Equatable {
         case .exited(let pid, let name):
             kind = "process_exit"
             fields = [("pid", "\(pid)"), ("process", name)]
+        case .balloonDeflateOnOOM(let pages):
+            kind = "balloon_deflate_on_oom"
+            fields = [("pages", "\(pages)")]
         }
     }
 
@@ -50,6 +53,8 @@ public struct SimulationEvent: Sendable, Equatable {
             guest = vm; kind = "admission_refused"; fields = [("needed_pages", "\(need)"), ("available_pages", "\(avail)")]
         case .hostOutOfMemory(let vm, let pfn):
             guest = nil; kind = "host_out_of_memory"; fields = [("vm", vm), ("guest_pfn", "\(pfn)")]
+        case .stateChanged(let from, let to, let free):
+            guest = nil; kind = "host_state"; fields = [("from", from.rawValue), ("to", to.rawValue), ("free_pages", "\(free)")]
         }
     }
 

@@ -1,4 +1,5 @@
 import GuestKernel
+import Hypervisor
 import OvercommitSupport
 
 /// One row of `timeseries.csv`: a guest's state at a sampling instant and its activity
@@ -22,6 +23,10 @@ public struct GuestSample: Sendable, Equatable {
     public var slowdown: Double
     public var processes: Int
     public var thrashing: Bool
+    /// What backs the guest's memory on the host.
+    public var host: VMHostSnapshot
+    /// Host swap-ins (host-level major faults) during the interval.
+    public var hostSwapIns: Int
 
     /// Column names of `timeseries.csv`, in order.
     public static let csvHeader = [
@@ -29,6 +34,8 @@ public struct GuestSample: Sendable, Equatable {
         "swap_cached_kb", "committed_as_kb", "commit_limit_kb", "page_tables_kb", "mlocked_kb", "host_consumed_kb",
         "accesses", "faults", "major_faults", "swap_ins", "swap_outs", "refaults", "oom_kills", "refused_allocations",
         "eat_ns", "slowdown", "processes", "thrashing",
+        "private_kb", "shared_kb", "zero_shared_kb", "ballooned_kb", "balloon_target_kb", "compressed_kb", "compressed_bytes",
+        "host_swapped_kb", "large_page_untouched_kb", "active_estimated_kb", "active_true_kb", "host_swap_ins", "cow_breaks",
     ]
 
     public var csvFields: [String] {
@@ -39,6 +46,10 @@ public struct GuestSample: Sendable, Equatable {
             "\(m.PageTables)", "\(m.Mlocked)", "\(hostConsumedPages * 4)", "\(accesses)", "\(faults)", "\(majorFaults)",
             "\(swapIns)", "\(swapOuts)", "\(refaults)", "\(oomKills)", "\(refusedAllocations)", formatFixed(eatNs, 1),
             formatFixed(slowdown, 4), "\(processes)", thrashing ? "1" : "0",
+            "\(host.privateFrames * 4)", "\(host.shared * 4)", "\(host.zeroShared * 4)", "\(host.ballooned * 4)",
+            "\(host.balloonTarget * 4)", "\(host.compressed * 4)", "\(host.compressedBytes)", "\(host.hostSwapped * 4)",
+            "\(host.largePageUntouched * 4)", "\(host.activeEstimated * 4)", "\(host.activeTrue * 4)", "\(hostSwapIns)",
+            "\(host.stats.cowBreaks)",
         ]
     }
 }
@@ -49,6 +60,7 @@ public struct HostSample: Sendable, Equatable {
     public var freePages: Int
     public var consumedPages: Int
     public var overheadPages: Int
+    public var host: HostSnapshot
 }
 
 /// End-of-run figures for one guest.
@@ -62,6 +74,7 @@ public struct GuestSummary: Sendable {
     public var vmstat: VMStat
     public var hostConsumedPages: Int
     public var peakHostConsumedPages: Int
+    public var host: VMHostSnapshot
     /// EAT over the whole run (ns) and slowdown against a run with no faults (EAT / ma).
     public var eatNs: Double
     public var slowdown: Double
@@ -86,6 +99,7 @@ public struct SimulationResult: Sendable {
     public var hostOverheadPages: Int
     public var hostHypervisorPages: Int
     public var hostOutOfMemory: Bool
+    public var host: HostSnapshot
     /// Invariant and content-check problems found in `--check` mode (empty when clean).
     public var checkProblems: [String]
     /// Number of invariant checks run.

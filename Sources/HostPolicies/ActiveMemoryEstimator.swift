@@ -1,0 +1,89 @@
+import OvercommitSupport
+
+/// How the host samples a VM's active memory, after ESX (Waldspurger, OSDI 2002, section 5.3).
+public struct ActiveMemoryEstimatorConfig: ParameterTable, Equatable {
+    /// Random pages of the VM sampled (invalidated, then checked for a touch) per period.
+    public var sample_pages: Int = 100
+    /// Length of one sampling period: 60 s in today's ESXi (30 s in the paper).
+    public var period: SimDuration = .seconds(60)
+    /// Gain of the fast moving average. ESX does not publish its gains; 0.5 weighs the newest
+    /// period as much as all history, so an increase shows at once.
+    public var fast_weight: Double = 0.5
+    /// Gain of the slow moving average: 1/8 (half-life about five periods, the gain TCP uses
+    /// for its round-trip estimate), so an estimate falls over minutes, not one period.
+    public var slow_weight: Double = 0.125
+
+    public init() {}
+
+    public static let tableName = "host.active_sampling"
+    public static let tableSummary = "Statistical active-memory sampling per VM (ESX: random pages invalidated each period, smoothed with fast and slow moving averages)."
+    public static let parameters: [ParameterInfo] = [
+        .init("sample_pages", .int, default: "100", "random pages of each VM sampled per period"),
+        .init("period", .duration, default: "60s", "length of one sampling period (60s in ESXi, 30s in the 2002 paper)"),
+        .init("fast_weight", .double, default: "0.5", "gain of the fast moving average of the touched fraction (0 < w <= 1)"),
+        .init("slow_weight", .double, default: "0.125", "gain of the slow moving average of the touched fraction (0 < w <= fast_weight)"),
+    ]
+
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let d = try ParameterDecoder(decoder)
+        try d.get("sample_pages", &sample_pages); try d.get("period", &period)
+        try d.get("fast_weight", &fast_weight); try d.get("slow_weight", &slow_weight)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var e = ParameterEncoder(encoder)
+        try e.set("sample_pages", sample_pages); try e.set("period", period)
+        try e.set("fast_weight", fast_weight); try e.set("slow_weight", slow_weight)
+    }
+
+    public func validationProblems() -> [ParameterProblem] {
+        var p: [ParameterProblem] = []
+        if sample_pages < 1 { p.append(("sample_pages", "must be at least 1 page; got \(sample_pages)")) }
+        checkPositive("period", period, &p)
+        if !(fast_weight > 0 && fast_weight <= 1) { p.append(("fast_weight", "must be above 0 and at most 1; got \(formatShortest(fast_weight))")) }
+        if !(slow_weight > 0 && slow_weight <= 1) {
+            p.append(("slow_weight", "must be above 0 and at most 1; got \(formatShortest(slow_weight))"))
+        } else if slow_weight > fast_weight {
+            p.append(("slow_weight", "must not exceed fast_weight (\(formatShortest(fast_weight))); got \(formatShortest(slow_weight))"))
+        }
+        return p
+    }
+}
+
+/// A VM's active fraction estimated from sampled pages, as ESX does.
+///
+/// Each period the host samples `sample_pages` random pages and counts those touched. The
+/// estimate is the largest of a slow and a fast exponentially weighted moving average of
+/// touched/sampled and the last period's own fraction (Waldspurger 2002, 5.3): it rises as
+/// soon as a VM becomes active and decays slowly when it goes idle, so the idle memory tax
+/// does not take memory from a VM that paused briefly. Before any period is known the VM is
+/// assumed fully active (no tax on an unmeasured VM); the first period seeds both averages.
+public struct ActiveMemoryEstimator: Sendable {
+    public let config: ActiveMemoryEstimatorConfig
+    public private(set) var fast: Double = 1
+    public private(set) var slow: Double = 1
+    /// Fraction touched in the last period with samples (nil before the first).
+    public private(set) var lastPeriod: Double? = nil
+    public private(set) var periods = 0
+
+    public init(config: ActiveMemoryEstimatorConfig = ActiveMemoryEstimatorConfig()) { self.config = config }
+
+    /// Adds one finished period: `touched` of `sampled` pages were accessed. A period without
+    /// samples (a VM with no mapped page) changes nothing.
+    public mutating func addPeriod(touched: Int, sampled: Int) {
+        guard sampled > 0 else { return }
+        let x = Double(min(max(touched, 0), sampled)) / Double(sampled)
+        if periods == 0 {
+            fast = x; slow = x
+        } else {
+            fast += config.fast_weight * (x - fast)
+            slow += config.slow_weight * (x - slow)
+        }
+        lastPeriod = x
+        periods += 1
+    }
+
+    /// Estimated active fraction, 0...1: max(fast average, slow average, last period).
+    public var estimate: Double { max(fast, slow, lastPeriod ?? 1) }
+}

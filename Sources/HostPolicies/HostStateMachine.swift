@@ -1,0 +1,197 @@
+import OvercommitSupport
+
+/// The free-memory state thresholds and the techniques each state enables, after ESXi 6.x's
+/// memory scheduler.
+///
+/// How the five thresholds (percentages of `minFree`) are read — VMware documents each one as
+/// the free-memory level *below which* that state's techniques start ("clear: < 100 % of
+/// minFree, soft: < 64 %, hard: < 32 %, low: < 16 %"):
+///
+/// | free memory (× minFree)  | state |
+/// |--------------------------|-------|
+/// | ≥ clear (100 %)          | high  |
+/// | [soft, clear) 64–100 %   | clear |
+/// | [hard, soft) 32–64 %     | soft  |
+/// | [low, hard) 16–32 %      | hard  |
+/// | < low (16 %)             | low   |
+///
+/// Falling into a worse state is immediate. Rising needs free memory to clear the lower edge
+/// of the better state by `hysteresis`: a host in low returns to hard at ≥ low + hysteresis,
+/// to soft at ≥ hard + hysteresis, to clear at ≥ soft + hysteresis. The `high` threshold
+/// (400 %) is where the host returns to high: it falls out of high below 100 % of minFree but
+/// gets back only at ≥ 400 % (or clear + hysteresis if larger), so it stays in clear — large
+/// pages broken, TPS running — while free memory is between the two, as VMware's table has
+/// large pages broken below the high threshold.
+public struct HostStateConfig: ParameterTable, Equatable {
+    /// Free memory a host in a worse state must reach to return to high.
+    public var high = Percentage(percent: 400)
+    /// Below this the host leaves high for clear (break large pages, share).
+    public var clear = Percentage(percent: 100)
+    /// Below this the host enters soft (ballooning starts).
+    public var soft = Percentage(percent: 64)
+    /// Below this the host enters hard (compression and host swap; ballooning stops).
+    public var hard = Percentage(percent: 32)
+    /// Below this the host enters low (VMs that allocate are blocked).
+    public var low = Percentage(percent: 16)
+    /// Margin (of minFree) above a state's lower edge needed to rise into it. 8 %: half the
+    /// narrowest band (hard, 16–32 %), so a recovering host lands mid-band and cannot flap on
+    /// one edge; ESXi has hysteresis but does not publish its width.
+    public var hysteresis = Percentage(percent: 8)
+    /// TPS keeps scanning at its normal rate in every state (large pages stay whole, so little
+    /// is shared until clear breaks them).
+    public var high_techniques: [ReclaimTechnique] = [.share]
+    public var clear_techniques: [ReclaimTechnique] = [.break_large_pages, .share]
+    public var soft_techniques: [ReclaimTechnique] = [.break_large_pages, .share, .balloon]
+    public var hard_techniques: [ReclaimTechnique] = [.break_large_pages, .share, .compress, .swap]
+    /// VMware's table omits TPS in low; it is kept because stopping the scanner frees nothing
+    /// and the pages it still shares are the cheapest to reclaim.
+    public var low_techniques: [ReclaimTechnique] = [.break_large_pages, .share, .compress, .swap, .block]
+
+    public init() {}
+
+    /// The configured threshold of a state.
+    public func threshold(_ s: HostMemoryState) -> Percentage {
+        switch s {
+        case .high: high
+        case .clear: clear
+        case .soft: soft
+        case .hard: hard
+        case .low: low
+        }
+    }
+
+    /// The techniques a state enables, as configured.
+    public func techniques(_ s: HostMemoryState) -> [ReclaimTechnique] {
+        switch s {
+        case .high: high_techniques
+        case .clear: clear_techniques
+        case .soft: soft_techniques
+        case .hard: hard_techniques
+        case .low: low_techniques
+        }
+    }
+
+    public static let tableName = "host.states"
+    public static let tableSummary = "Free-memory states of the host (ESXi 6.x memory scheduler): thresholds in percent of minFree and the reclaim techniques each state enables."
+    static let techniqueList = ParameterKind.listOfScalars("technique: " + ReclaimTechnique.allCases.map(\.rawValue).joined(separator: ", "))
+    public static let parameters: [ParameterInfo] = [
+        .init("high", .percent, default: "400%", "free memory (of minFree) a host must reach to return to the high state"),
+        .init("clear", .percent, default: "100%", "below this free memory (of minFree) the host leaves high for clear"),
+        .init("soft", .percent, default: "64%", "below this free memory (of minFree) the host enters soft"),
+        .init("hard", .percent, default: "32%", "below this free memory (of minFree) the host enters hard"),
+        .init("low", .percent, default: "16%", "below this free memory (of minFree) the host enters low"),
+        .init("hysteresis", .percent, default: "8%", "margin (of minFree) above a state's lower edge needed to rise back into it"),
+        .init("high_techniques", techniqueList, default: "[share]", "reclaim techniques enabled in the high state"),
+        .init("clear_techniques", techniqueList, default: "[break_large_pages, share]", "reclaim techniques enabled in the clear state"),
+        .init("soft_techniques", techniqueList, default: "[break_large_pages, share, balloon]", "reclaim techniques enabled in the soft state"),
+        .init("hard_techniques", techniqueList, default: "[break_large_pages, share, compress, swap]", "reclaim techniques enabled in the hard state"),
+        .init("low_techniques", techniqueList, default: "[break_large_pages, share, compress, swap, block]", "reclaim techniques enabled in the low state"),
+    ]
+
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let d = try ParameterDecoder(decoder)
+        try d.get("high", &high); try d.get("clear", &clear); try d.get("soft", &soft)
+        try d.get("hard", &hard); try d.get("low", &low); try d.get("hysteresis", &hysteresis)
+        try decodeTechniques(d, "high_techniques", &high_techniques)
+        try decodeTechniques(d, "clear_techniques", &clear_techniques)
+        try decodeTechniques(d, "soft_techniques", &soft_techniques)
+        try decodeTechniques(d, "hard_techniques", &hard_techniques)
+        try decodeTechniques(d, "low_techniques", &low_techniques)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var e = ParameterEncoder(encoder)
+        try e.set("high", high); try e.set("clear", clear); try e.set("soft", soft)
+        try e.set("hard", hard); try e.set("low", low); try e.set("hysteresis", hysteresis)
+        for s in HostMemoryState.allCases { try e.set("\(s.rawValue)_techniques", techniques(s)) }
+    }
+
+    /// Thresholds positive and strictly decreasing from high to low; hysteresis below the
+    /// narrowest band; no technique listed twice.
+    public func validationProblems() -> [ParameterProblem] {
+        var p: [ParameterProblem] = []
+        let states = HostMemoryState.allCases
+        for s in states where !(threshold(s).fraction > 0 && threshold(s).fraction.isFinite) {
+            p.append((s.rawValue, "must be a positive percentage of minFree; got \(threshold(s))"))
+        }
+        for (a, b) in zip(states, states.dropFirst()) where !(threshold(a) > threshold(b)) {
+            p.append((b.rawValue, "must be below \(a.rawValue) (\(threshold(a))): thresholds decrease from high to low; got \(threshold(b))"))
+        }
+        let narrowest = min(clear.fraction - soft.fraction, soft.fraction - hard.fraction, hard.fraction - low.fraction, low.fraction)
+        if !(hysteresis.fraction >= 0) {
+            p.append(("hysteresis", "must be 0% or more; got \(hysteresis)"))
+        } else if narrowest > 0 && hysteresis.fraction >= narrowest {
+            p.append(("hysteresis", "must be below the narrowest band between thresholds (\(Percentage(fraction: narrowest))); got \(hysteresis)"))
+        }
+        for s in states {
+            let list = techniques(s)
+            for (i, t) in list.enumerated() where list[..<i].contains(t) {
+                p.append(("\(s.rawValue)_techniques", "lists '\(t.rawValue)' twice"))
+            }
+        }
+        return p
+    }
+}
+
+/// The host's free-memory state with hysteresis, as ESXi's memory scheduler tracks it
+/// (see `HostStateConfig` for how the thresholds are read).
+public struct HostStateMachine: Sendable {
+    public let config: HostStateConfig
+    public let minFreePages: Int
+    /// The current state; a new machine starts in high.
+    public private(set) var state: HostMemoryState = .high
+
+    public init(config: HostStateConfig = HostStateConfig(), minFreePages: Int) {
+        self.config = config
+        self.minFreePages = max(0, minFreePages)
+    }
+
+    /// A state's configured threshold in pages (`threshold × minFree`, rounded): the host
+    /// enters clear, soft, hard or low when free memory falls below theirs, and returns to
+    /// high when it reaches high's.
+    public func thresholdPages(_ s: HostMemoryState) -> Int {
+        pagesOf(config.threshold(s))
+    }
+
+    /// Free pages below which the host leaves `s` for a worse state (0 for low).
+    public func lowerEdgePages(_ s: HostMemoryState) -> Int {
+        s == .low ? 0 : thresholdPages(HostMemoryState(level: s.level + 1))
+    }
+
+    /// Free pages needed to rise into `s` from a worse state.
+    public func risePages(_ s: HostMemoryState) -> Int {
+        let edge = lowerEdgePages(s) + pagesOf(config.hysteresis)
+        return s == .high ? max(thresholdPages(.high), edge) : edge
+    }
+
+    /// The state for `freePages` without history: the best state whose lower edge it reaches.
+    public func stateWithoutHysteresis(freePages: Int) -> HostMemoryState {
+        HostMemoryState.allCases.first { freePages >= lowerEdgePages($0) } ?? .low
+    }
+
+    /// Moves to the state for `freePages`: falls at once, rises only past the hysteresis.
+    @discardableResult
+    public mutating func update(freePages: Int) -> HostMemoryState {
+        let plain = stateWithoutHysteresis(freePages: freePages)
+        if plain > state {
+            state = plain
+        } else if let better = HostMemoryState.allCases.first(where: { $0 < state && freePages >= risePages($0) }) {
+            state = better
+        }
+        return state
+    }
+
+    /// The techniques enabled in `s`, without repeats, in `ReclaimTechnique` order.
+    public func techniques(in s: HostMemoryState) -> [ReclaimTechnique] {
+        let list = config.techniques(s)
+        return ReclaimTechnique.allCases.filter { list.contains($0) }
+    }
+
+    /// Whether `t` is enabled in `s` (the current state when omitted).
+    public func isEnabled(_ t: ReclaimTechnique, in s: HostMemoryState? = nil) -> Bool {
+        config.techniques(s ?? state).contains(t)
+    }
+
+    func pagesOf(_ p: Percentage) -> Int { Int((Double(minFreePages) * p.fraction).rounded()) }
+}
