@@ -66,6 +66,7 @@ let package = Package(
             "GuestKernel", "PageContents", "OvercommitSupport",
         ]),
         .testTarget(name: "HostPoliciesTests", dependencies: ["HostPolicies", "OvercommitSupport"]),
+        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "HostPolicies", "GuestKernel", "PageContents", "OvercommitSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "GuestKernel"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Simulation"]),
         .testTarget(name: "SimulationTests", dependencies: [

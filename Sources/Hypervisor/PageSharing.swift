@@ -140,9 +140,10 @@ public final class PageSharing {
             }
             let me = vm.pageRefBase + UInt32(i)
             var slot = home(c)
+            var alreadyIn = false
             while table[slot] != PageSharing.empty {
                 let ref = table[slot]
-                if ref != me {
+                if ref == me { alreadyIn = true } else {
                     let (other, j) = host.page(ref)
                     if other.checksum[j] == c && other.salt == vm.salt && other.p2m[j] & P2M.tagMask == P2M.privateTag
                         && other.p2m[j] != P2M.unbacked && other.p2m[j] != P2M.overdraft && other.largeRegion[j >> 9] == 0 {
@@ -159,7 +160,7 @@ public final class PageSharing {
                 }
                 slot = (slot + 1) & (table.count - 1)
             }
-            if insert { tableInsert(me, checksum: c) }
+            if insert && !alreadyIn { tableInsert(me, checksum: c) }
         }
     }
 
@@ -171,11 +172,12 @@ public final class PageSharing {
     }
 
     /// Share-before-swap: a subpage of a just-broken large page whose hash was computed while
-    /// it was large is matched at once (without waiting for the scanner to come back).
+    /// it was large is matched at once (without waiting for the scanner to come back), and
+    /// enters the unstable table if nothing matches.
     func shareBeforeSwap(_ vm: VirtualMachine, _ i: Int) -> Bool {
         guard vm.checksum[i] != 0 else { return false }
         let before = vm.privatePages
-        scanPage(vm, i, insert: false)
+        scanPage(vm, i, insert: true)
         return vm.privatePages < before
     }
 

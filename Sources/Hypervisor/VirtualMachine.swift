@@ -286,6 +286,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
             host.sharing.dropMapping(self, i, node: val)
         case P2M.compressedTag:
             cache.remove(Int(val))
+            host.adjustCacheFrames(self)
         default:
             freeSlot(val)
         }

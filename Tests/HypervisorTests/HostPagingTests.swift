@@ -1,0 +1,211 @@
+import Testing
+@testable import GuestKernel
+@testable import Hypervisor
+import HostPolicies
+import OvercommitSupport
+import PageContents
+
+@Suite struct HostPagingTests {
+    /// A process that wrote `pages` anonymous pages of one content style.
+    func writer(_ k: GuestKernel, pages: Int, style: ContentStyle) -> (PID, VPN) {
+        let pid = k.spawn(name: "w-\(style)")
+        k.setAnonContentMix(pid, [(style, 1)])
+        let v = k.mmap(pid, pages: pages).value!
+        for i in 0..<pages { _ = k.access(pid, v + VPN(i), write: true) }
+        return (pid, v)
+    }
+
+    @Test func compressiblePagesGoToTheCacheOthersToSwapAndAllComeBackExact() {
+        let host = makeHost { $0.sharing.enabled = false }
+        let (k, vm) = addGuest(host, "a")
+        let (ps, vs) = writer(k, pages: 400, style: .sparse)
+        let (pr, vr) = writer(k, pages: 400, style: .random)
+        let consumed = vm.consumedPages
+        let n = vm.reclaimByPaging(3000, compress: true, swap: true)
+        #expect(n > 800)
+        #expect(vm.stats.compressions >= 400, "sparse pages compress far below half a page")
+        #expect(vm.stats.compressionRejects >= 400, "random pages do not compress")
+        #expect(vm.swappedPages >= 400)
+        #expect(vm.compressedBytes < vm.compressedPages * 2048, "every cached page is under half a page")
+        #expect(vm.consumedPages < consumed - 700)
+        expectHostConsistent(host, "paged out")
+        // Touch everything again: decompression and host swap-in give back the exact bytes.
+        for i in 0..<400 { _ = k.access(ps, vs + VPN(i), write: false); _ = k.access(pr, vr + VPN(i), write: false) }
+        #expect(vm.stats.decompressions >= 400)
+        #expect(vm.stats.swapIns >= 400)
+        #expect(host.verificationProblems.isEmpty)
+        expectHostConsistent(host, "paged back in")
+    }
+
+    @Test func aThresholdOfOneHundredPercentKeepsTextPagesThatFiftyRejects() {
+        func compressed(_ threshold: Double) -> Int {
+            let host = makeHost { $0.sharing.enabled = false; $0.compression.threshold = Percentage(percent: threshold); $0.compression.cache_size = Percentage(percent: 100) }
+            let (k, vm) = addGuest(host, "a")
+            _ = writer(k, pages: 300, style: .code)
+            _ = vm.reclaimByPaging(300, compress: true, swap: true)
+            expectHostConsistent(host, "threshold \(threshold)")
+            return vm.stats.compressions
+        }
+        let strict = compressed(50), lax = compressed(100)
+        #expect(lax > strict, "code pages compress to 53-69 %: kept at 100 % (\(lax)), mostly rejected at 50 % (\(strict))")
+    }
+
+    @Test func theCacheLimitMovesOldestEntriesToSwap() {
+        let host = makeHost { $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 0.1) }
+        let (k, vm) = addGuest(host, "a")
+        _ = writer(k, pages: 600, style: .sparse)
+        _ = vm.reclaimByPaging(600, compress: true, swap: true)
+        #expect(vm.compressedBytes <= vm.cache.limitBytes)
+        #expect(vm.stats.cacheEvictions > 0)
+        expectHostConsistent(host)
+    }
+
+    @Test func theGuestSwappingAPageTheHostSwappedIsDoublePaging() {
+        let host = makeHost { $0.sharing.enabled = false; $0.compression.enabled = false }
+        let (k, vm) = addGuest(host, "a", mib: 32, swapMiB: 64)
+        _ = writer(k, pages: 4000, style: .pointers)
+        _ = vm.reclaimByPaging(100_000, compress: false, swap: true)
+        #expect(vm.swappedPages > 3000)
+        // New demand makes the guest reclaim: its pageout reads pages the host swapped out.
+        _ = writer(k, pages: 4000, style: .pointers)
+        #expect(k.vmstat.pswpout > 0)
+        #expect(vm.stats.doublePaging > 0, "double paging \(vm.stats.doublePaging)")
+        expectHostConsistent(host)
+    }
+
+    @Test func theSwapFileIsSizedConfiguredMinusReservation() {
+        let host = makeHost { $0.sharing.enabled = false }
+        let (_, vm) = addGuest(host, "a", mib: 32) { $0.reservationPages = 2048 }
+        #expect(vm.swapCapacity == 32 * 256 - 2048)
+    }
+}
+
+@Suite struct BalloonTests {
+    @Test func inflatingFreesHostFramesAndDeflatingGivesPagesBack() {
+        let host = makeHost { $0.sharing.enabled = false }
+        let (k, vm) = addGuest(host, "a", mib: 64)
+        let pid = k.spawn(name: "app")
+        let v = k.mmap(pid, pages: 8000).value!
+        for i in 0..<8000 { _ = k.access(pid, v + VPN(i), write: true) }
+        _ = k.munmap(pid, start: v, pages: 8000)   // freed in the guest, still backed on the host
+        let backed = vm.privatePages
+        let got = k.balloonInflate(pages: 6000)
+        #expect(got == 6000)
+        #expect(k.balloonPages == 6000 && k.meminfo.Balloon == 6000 * 4)
+        #expect(vm.privatePages <= backed - 5000, "the host freed the frames behind the balloon")
+        #expect(vm.stats.balloonReclaimed >= 5000)
+        expectHostConsistent(host, "inflated")
+        #expect(k.balloonDeflate(pages: 6000) == 6000)
+        #expect(k.balloonPages == 0 && k.buddy.freePages > 6000)
+        expectHostConsistent(host, "deflated")
+    }
+
+    @Test func aBalloonPushesTheGuestToReclaimByItsOwnRules() {
+        let host = makeHost { $0.sharing.enabled = false }
+        let (k, _) = addGuest(host, "a", mib: 32, swapMiB: 64)
+        let pid = k.spawn(name: "app")
+        let v = k.mmap(pid, pages: 5000).value!
+        for i in 0..<5000 { _ = k.access(pid, v + VPN(i), write: true) }
+        var got = 0
+        for _ in 0..<200 where got < 5000 { got += k.balloonInflate(pages: 100); _ = k.runKswapd() }
+        #expect(got > 3000)
+        #expect(k.vmstat.pswpout > 0, "the guest swapped to make room for the balloon")
+        #expect(k.vmstat.oom_kill == 0, "a balloon allocation never OOM-kills (__GFP_NORETRY)")
+        expectHostConsistent(host)
+    }
+
+    @Test func deflateOnOOMReleasesOneMiBInsteadOfKilling() {
+        let host = makeHost { $0.sharing.enabled = false }
+        let (k, _) = addGuest(host, "a", mib: 32, swapMiB: 0) { $0.balloonDeflateOnOOM = true }
+        k.balloonDeflateOnOOM = true
+        var got = 0
+        for _ in 0..<100 { got += k.balloonInflate(pages: 100) }
+        #expect(got > 3000)
+        let pid = k.spawn(name: "hog")
+        let v = k.mmap(pid, pages: 4000).value!
+        for i in 0..<4000 { _ = k.access(pid, v + VPN(i), write: true) }
+        #expect(k.vmstat.balloon_oom_deflates > 0)
+        #expect(k.events.contains { if case .balloonDeflateOnOOM(256) = $0 { return true }; return false })
+        expectHostConsistent(host)
+    }
+}
+
+@Suite struct ReclaimSchedulerTests {
+    @Test func minFreeAndTheStatesFollowESXi() {
+        let host = makeHost(mib: 28 * 1024)
+        #expect(host.scheduler.minFreePages == MinFree.pages(hostPages: 28 * 1024 * 256))
+        #expect(host.scheduler.state == .high)
+    }
+
+    @Test func fallingFreeMemoryWalksDownTheStatesAndEachEnablesItsTechniques() {
+        // 160 MiB host: minFree = 6 % = 9.6 MiB; three 64 MiB guests writing 55 MiB each overfill it.
+        let host = makeHost(mib: 160) { $0.sharing.enabled = false; $0.scheduler.reclaim_rate = .mib(4096) }
+        var seen: Set<HostMemoryState> = [host.scheduler.state]
+        var guests: [(GuestKernel, VirtualMachine, PID, VPN)] = []
+        for n in 0..<3 {
+            let (k, vm) = addGuest(host, "g\(n)", mib: 64, swapMiB: 32)
+            let pid = k.spawn(name: "app")
+            k.setAnonContentMix(pid, [(.sparse, 0.5), (.random, 0.5)])
+            guests.append((k, vm, pid, k.mmap(pid, pages: 14000).value!))
+        }
+        var t: Int64 = 0
+        for i in 0..<14000 {
+            for (k, _, pid, v) in guests { _ = k.access(pid, v + VPN(i), write: true) }
+            if i % 100 == 0 {
+                t += 100_000_000
+                host.runScheduler(now: t)
+                seen.insert(host.scheduler.state)
+                if i % 2000 == 0 { expectHostConsistent(host, "step \(i)") }
+            }
+        }
+        #expect(seen.contains(.hard) || seen.contains(.low), "states seen: \(seen)")
+        let vms = host.vms
+        #expect(vms.reduce(0) { $0 + $1.stats.compressions } > 0, "hard state compresses")
+        #expect(vms.reduce(0) { $0 + $1.stats.swapOuts } > 0, "hard state swaps")
+        #expect(host.events.contains { if case .stateChanged = $0.event { return true }; return false })
+        #expect(!host.outOfMemory)
+    }
+
+    @Test func aLimitBelowConfiguredMemoryReclaimsEvenWithFreeHostMemory() {
+        let host = makeHost(mib: 512) { $0.sharing.enabled = false }
+        let (k, vm) = addGuest(host, "a", mib: 64) { $0.limitPages = 32 * 256; $0.balloonDriver = false }
+        let pid = k.spawn(name: "app")
+        let v = k.mmap(pid, pages: 12000).value!
+        for i in 0..<12000 { _ = k.access(pid, v + VPN(i), write: true) }
+        #expect(vm.consumedPages > 32 * 256)
+        for s in 0..<50 { host.runScheduler(now: Int64(s) * 100_000_000) }
+        #expect(host.scheduler.state == .high)
+        #expect(vm.consumedPages <= 32 * 256, "consumed \(vm.consumedPages) pages over a limit of \(32 * 256)")
+        expectHostConsistent(host)
+    }
+
+    @Test func activeSamplingEstimatesTheTouchedShare() {
+        let host = makeHost { $0.sharing.enabled = false; $0.active_sampling.sample_pages = 2000 }
+        let (k, vm) = addGuest(host, "a", mib: 64)
+        let pid = k.spawn(name: "app")
+        let v = k.mmap(pid, pages: 8000).value!
+        for i in 0..<8000 { _ = k.access(pid, v + VPN(i), write: true) }
+        host.sampleActiveMemory()
+        // Next period: touch a quarter of the guest (4096 of 16384 pages).
+        for round in 0..<3 {
+            for i in 0..<4096 { _ = k.access(pid, v + VPN(i), write: round % 2 == 0) }
+            host.sampleActiveMemory()
+        }
+        let truth = Double(vm.trueActivePages) / Double(vm.configuredPages)
+        #expect(abs(truth - 0.25) < 0.03, "true active share \(truth)")
+        let sampled = Double(vm.sampledTouched) / 2000
+        #expect(abs(sampled - truth) < 0.06, "sampled \(sampled) vs true \(truth)")
+    }
+
+    @Test func admissionControlCountsReservations() {
+        let host = makeHost(mib: 128)
+        let (_, vm1) = addGuest(host, "a", mib: 32) { $0.reservationPages = 64 * 256 }
+        #expect(vm1.poweredOn)
+        var c = GuestKernelConfig(); c.kernel_reserved = .mib(4)
+        let k2 = GuestKernel(name: "b", memoryPages: 32 * 256, config: c, swap: SwapDeviceConfig(), costs: CostModel(), seed: 1)
+        var s = VMResourceSettings(); s.reservationPages = 64 * 256
+        let vm2 = host.addVM(name: "b", kernel: k2, settings: s)
+        #expect(!host.powerOn(vm2), "64 + 64 MiB reserved + overheads exceed 112 MiB usable")
+        #expect(host.events.contains { if case .admissionRefused = $0.event { return true }; return false })
+    }
+}
