@@ -77,37 +77,32 @@ public final class ReclaimScheduler {
         reclaimTargets = ShareAllocation.reclaimTargets(allocs, pagesToReclaim: need, tau: host.config.scheduler.idle_memory_tax.fraction)
 
         if machine.isEnabled(.break_large_pages) {
-            for vm in vms where vm.poweredOn && vm.largePages > 0 { breakLargePages(vm, count: host.config.scheduler.break_batch) }
+            let breaking = LargePageBreaking()
+            for vm in vms where vm.poweredOn && vm.largePages > 0 { _ = breaking.reclaim(host.config.scheduler.break_batch * 512, from: vm) }
         }
-        // Host paging: in states that enable it, each VM's target; in any state, what a VM
-        // holds above its limit that its balloon cannot take.
-        let compress = machine.isEnabled(.compress) && host.config.compression.enabled
-        let swap = machine.isEnabled(.swap) && host.config.swap.enabled
+        // Host paging: in states that enable it, each VM's target through the state's paging
+        // mechanism; in any state, what a VM holds above its limit that its balloon cannot take
+        // (ESX enforces limits with the balloon first, then compression and swap).
+        let paging: (any ReclaimMechanism)? = machine.isEnabled(.swap) ? HostSwapping() : machine.isEnabled(.compress) ? Compression() : nil
         var budget = max(1, Int(Double(host.config.scheduler.reclaim_rate.pages) * Double(host.config.scheduler.interval.nanoseconds) / 1e9))
         for (i, vm) in vms.enumerated() where vm.poweredOn && budget > 0 {
-            var want = 0
-            if compress || swap { want = reclaimTargets[i] }
+            if let m = paging, reclaimTargets[i] > 0 {
+                if case .reclaimed(let n) = m.reclaim(min(reclaimTargets[i], budget), from: vm) { pagedOutByScheduler += n; budget -= n }
+            }
             let excess = vm.consumedPages - vm.settings.limitPages
             let balloonCanTake = vm.settings.balloonDriver && vm.kernel.balloonPages < vm.settings.balloonMaxPages
-            if excess > 0 && !balloonCanTake { want = max(want, excess) }
-            guard want > 0 else { continue }
-            let n = min(want, budget)
-            let done = vm.reclaimByPaging(n, compress: host.config.compression.enabled && (compress || excess > 0),
-                                          swap: host.config.swap.enabled && (swap || excess > 0))
-            pagedOutByScheduler += done
-            budget -= done
+            if excess > 0 && !balloonCanTake && budget > 0 {
+                let n = vm.reclaimByPaging(min(excess, budget), compress: host.config.compression.enabled, swap: host.config.swap.enabled)
+                pagedOutByScheduler += n
+                budget -= n
+            }
         }
     }
 
-    /// Breaks up to `count` of `vm`'s large pages, most-touched regions last (ESX breaks the
-    /// pages that free the most first); subpages are offered for sharing at once.
-    func breakLargePages(_ vm: VirtualMachine, count: Int) {
-        var broken = 0
-        for r in 0..<vm.largeRegion.count where vm.largeRegion[r] != 0 && broken < count {
-            sharedBeforeSwap += vm.breakLargePage(r, shareFirst: machine.isEnabled(.share) && host.config.sharing.enabled)
-            broken += 1
-            largePagesBroken += 1
-        }
+    /// Counts large pages broken and the frames sharing freed at once.
+    func noteLargePagesBroken(_ broken: Int, sharedAtOnce: Int) {
+        largePagesBroken += broken
+        sharedBeforeSwap += sharedAtOnce
     }
 
     /// Synchronous reclamation for a VM that needs a frame now (the low state blocks such VMs;
@@ -119,7 +114,7 @@ public final class ReclaimScheduler {
         // Break a large page first (cheap), then page out: the requester's own pages last.
         let order = host.vms.filter { $0.poweredOn && $0 !== requester } + [requester]
         for vm in order where vm.largePages > 0 && host.config.large_pages {
-            breakLargePages(vm, count: 1)
+            _ = LargePageBreaking().reclaim(512, from: vm)
             if host.freeFrames >= batch { return wait }
         }
         let compress = host.config.compression.enabled
