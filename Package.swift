@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["OvercommitSupport", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios"]),
         // The thin command-line front end.
         .executableTarget(name: "overcommit", dependencies: [
-            "OvercommitSupport", "PageContents", "GuestKernel", "Simulation", "Scenarios", "Reports",
+            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

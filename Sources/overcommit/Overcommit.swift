@@ -1,5 +1,7 @@
 import ArgumentParser
 import GuestKernel
+import HostPolicies
+import Hypervisor
 import OvercommitSupport
 import PageContents
 import Reports
@@ -20,6 +22,8 @@ struct Overcommit: ParsableCommand {
         discussion: """
         Replacement policies: \(ReplacementPolicyKind.allCases.map(\.rawValue).joined(separator: ", ")).
         Workload kinds: \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ", ")).
+        Balloon policies: \(BalloonPolicyKind.allCases.map(\.rawValue).joined(separator: ", ")).
+        Host reclaim mechanisms: \(ReclaimTechnique.allCases.map(\.rawValue).joined(separator: ", ")).
         See `overcommit policies` for every parameter and docs/config-reference.md for every scenario key.
         """,
         subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self],
@@ -209,6 +213,15 @@ struct Policies: ParsableCommand {
         print("")
         print("Workload kinds (guests[].workloads[].kind):")
         for k in WorkloadKind.allCases { print("  \(k.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(k.summary)") }
+        print("")
+        print("Balloon policies (host.balloon_policy.kind):")
+        for k in BalloonPolicyKind.allCases { print("  \(k.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(k.summary)") }
+        print("")
+        print("Host reclaim mechanisms (techniques in host.states.*_techniques, cheapest first):")
+        for t in ReclaimTechnique.allCases { print("  \(t.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(t.summary)") }
+        print("")
+        print("Page codecs (host.compression.codec):")
+        for c in CodecKind.allCases { print("  \(c.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(c.summary)") }
         print("")
         print(ConfigReference.plainText(tables: ConfigReference.reachableTables()))
     }

@@ -46,3 +46,59 @@ import Scenarios
         }
     }
 }
+
+/// Golden runs of the host techniques, one per balloon policy: three guests on a host small
+/// enough that the scheduler walks down the free-memory states (sharing, large pages,
+/// balloons, compression and host swap all take part). Regenerate as `GoldenTests`.
+@Suite struct HostGoldenTests {
+    static let policies = ["esx", "mom", "proxmox", "xenserver", "static", "none"]
+
+    static func scenario(policy: String) -> String {
+        """
+        name: golden-host-\(policy)
+        seed: 13
+        duration: 12s
+        sample_interval: 1s
+        host:
+          memory: 400MiB
+          hypervisor_reserved: 32MiB
+          vm_overhead: 8MiB
+          sharing: {pages_to_scan: 2000, sleep_millisecs: 10, salting: 0}
+          balloon_policy: {kind: \(policy), interval: 1s}
+          active_sampling: {period: 1s}
+        images:
+          - name: app
+            kernel_size: 8MiB
+            files:
+              - {path: /usr/lib/libapp.so, size: 8MiB, style: code}
+        guests:
+          - name: vm
+            count: 3
+            memory: 192MiB
+            image: app
+            swap: {size: 128MiB, device: ssd}
+            kernel: {kernel_reserved: 16MiB}
+            balloon: {minimum: 96MiB, static_target: 32MiB}
+            workloads:
+              - {kind: batch, peak: 150MiB, step: 8MiB, sweeps: 2, access_rate: 40000, repeat: true}
+        """
+    }
+
+    @Test(arguments: policies)
+    func hostStatsMatchTheGoldenFile(policy: String) throws {
+        let c = try ScenarioLoader.load(text: Self.scenario(policy: policy), file: "golden-host-\(policy).yaml")
+        let r = try Simulation(config: c).run()
+        let stats = RunReport.statsText(r)
+        let path = repoRoot + "/Tests/SimulationTests/Golden/host-\(policy).stats.txt"
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try stats.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
+        let golden = try String(contentsOfFile: path, encoding: .utf8)
+        if stats != golden {
+            let a = stats.split(separator: "\n"), b = golden.split(separator: "\n")
+            let diff = zip(a, b).filter { $0 != $1 }.prefix(5).map { "got  \($0.0)\nwant \($0.1)" }.joined(separator: "\n")
+            Issue.record("stats.txt for balloon policy \(policy) differs from \(path):\n\(diff)")
+        }
+    }
+}
