@@ -333,7 +333,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
     /// Takes private page `i` out of memory: into the compression cache if it compresses below
     /// the threshold (and compression is on), else into the swap file. Returns false if it
     /// could not (no slot).
-    func pageOut(_ i: Int, compress: Bool, swap: Bool) -> Bool {
+    func pageOutOne(_ i: Int, compress: Bool, swap: Bool) -> Bool {
         let v = p2m[i]
         precondition(v & P2M.tagMask == P2M.privateTag && v != P2M.unbacked && v != P2M.overdraft)
         if largeRegion[i >> 9] != 0 { breakLargePage(i >> 9, shareFirst: false) }
@@ -460,7 +460,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
                 continue
             }
             if useAccessed && kernel.testAndClearEPTAccessed(PFN(i)) { continue }
-            if pageOut(i, compress: compress, swap: swap) { done += 1 } else if !compress || !swap { if swappedPages >= swapCapacity { break } }
+            if pageOutOne(i, compress: compress, swap: swap) { done += 1 } else if !compress || !swap { if swappedPages >= swapCapacity { break } }
         }
         return done
     }
