@@ -24,6 +24,8 @@ public struct VMHostSnapshot: Sendable, Equatable {
     /// Estimated active pages (sampling) and pages truly touched in the last period.
     public var activeEstimated = 0
     public var activeTrue = 0
+    /// Sampling periods completed (0: the active figures are not measured yet).
+    public var activePeriods = 0
     public var stats = VMHostStats()
     public init() {}
 }
@@ -89,6 +91,7 @@ extension VirtualMachine {
         s.largePageUntouched = untouchedLargePagePages
         s.activeEstimated = Int((activeEstimate * Double(configuredPages)).rounded())
         s.activeTrue = trueActivePages
+        s.activePeriods = activePeriods
         s.stats = stats
         return s
     }

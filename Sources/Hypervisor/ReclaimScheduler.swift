@@ -197,6 +197,7 @@ public final class ReclaimScheduler {
             vm.activeEstimate = estimators[vi].estimate
             vm.sampledTouched = touched
             vm.trueActivePages = all
+            vm.activePeriods += 1
         }
     }
 

@@ -135,6 +135,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
     public internal(set) var activeEstimate = 1.0
     public internal(set) var trueActivePages = 0
     public internal(set) var sampledTouched = 0
+    public internal(set) var activePeriods = 0
 
     init(host: HostMemory, index: Int, name: String, kernel: GuestKernel, settings: VMResourceSettings,
          balloon: BalloonVMSettings, pageRefBase: UInt32, salt: UInt64, rng: inout Xoshiro256) {

@@ -43,7 +43,8 @@ public enum RunReport {
             lines.append("vm \(g.name) consumed=\(mib(h.consumed)) private=\(mib(h.privateFrames)) shared=\(mib(h.shared)) "
                 + "ballooned=\(mib(h.ballooned)) compressed=\(mib(h.compressed)) (\(mib(h.cacheFrames)) cache) "
                 + "host_swapped=\(mib(h.hostSwapped)) guest_swapped=\(kbToMiB(m.SwapTotal - m.SwapFree)) "
-                + "active_est=\(mib(h.activeEstimated)) active_true=\(mib(h.activeTrue)) large_pages=\(h.largePages) "
+                + (h.activePeriods > 0 ? "active_est=\(mib(h.activeEstimated)) active_true=\(mib(h.activeTrue)) " : "active=unsampled ")
+                + "large_pages=\(h.largePages) "
                 + "cow_breaks=\(h.stats.cowBreaks) host_swap_ins=\(h.stats.swapIns) double_paging=\(h.stats.doublePaging)")
         }
         let h = r.host
