@@ -36,7 +36,7 @@ help:
 	@echo "make validate  validate every Configs/**/*.yaml"
 	@echo "make docs      regenerate $(CONFIG_REFERENCE); make check-docs verifies it"
 	@echo "make bench     run the benchmarks in Benchmarks/"
-	@echo "make setup     install the system packages (libxxhash-dev, liblz4-dev, pkg-config)"
+	@echo "make setup     install the system packages (libxxhash-dev, liblz4-dev, libzstd-dev, pkg-config)"
 	@echo "make clean     remove $(SCRATCH) and Benchmarks/.build"
 
 ## System packages: the C libraries behind the CXXHash and CLZ4 targets.

@@ -24,14 +24,15 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        // C libraries from Debian (libxxhash-dev, liblz4-dev), through shim headers.
+        // C libraries from Debian (libxxhash-dev, liblz4-dev, libzstd-dev), through shim headers.
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // Bottom layer: deterministic RNG, units, parameter tables, statistics.
         .target(name: "OvercommitSupport"),
         // Page contents: descriptors, generators, hashing and codecs on real 4 KiB bytes.
-        .target(name: "PageContents", dependencies: ["OvercommitSupport", "CXXHash", "CLZ4"], swiftSettings: hotPathSettings),
+        .target(name: "PageContents", dependencies: ["OvercommitSupport", "CXXHash", "CLZ4", "CZstd"], swiftSettings: hotPathSettings),
         // The guest kernel: sees only guest-physical frames.
         .target(name: "GuestKernel", dependencies: ["OvercommitSupport", "PageContents"], swiftSettings: hotPathSettings),
         // Host policy arithmetic: free-memory states, share-based allocation with the idle

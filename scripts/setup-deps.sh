@@ -4,22 +4,22 @@
 #   scripts/setup-deps.sh [EXTRA_PACKAGE...]
 #
 # The Swift package links two C libraries through pkg-config (Package.swift's CXXHash and
-# CLZ4 system-library targets): their headers come from Debian's libxxhash-dev and
-# liblz4-dev, found with pkg-config. A new Debian machine has the runtime .so files but
+# CLZ4 and CZstd system-library targets): their headers come from Debian's libxxhash-dev,
+# liblz4-dev and libzstd-dev, found with pkg-config. A new Debian machine has the runtime .so files but
 # not the headers. Extra package names given as arguments (CI passes `make`) are ensured
 # too. Runs `apt-get update` at most once, then `apt-get install -y`; uses sudo only when
 # not root. Idempotent and quiet when everything is present.
 set -euo pipefail
 
-packages=(libxxhash-dev liblz4-dev pkg-config "$@")
+packages=(libxxhash-dev liblz4-dev libzstd-dev pkg-config "$@")
 
 if ! command -v dpkg >/dev/null 2>&1; then
     # Not Debian/Ubuntu (macOS with Homebrew, Fedora...): check with pkg-config only.
-    if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libxxhash liblz4; then
+    if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libxxhash liblz4 libzstd; then
         exit 0
     fi
-    echo "setup: libxxhash and liblz4 (with headers and pkg-config files) are missing." >&2
-    echo "setup: install them with your package manager, e.g. 'brew install xxhash lz4 pkg-config'." >&2
+    echo "setup: libxxhash, liblz4 and libzstd (with headers and pkg-config files) are missing." >&2
+    echo "setup: install them with your package manager, e.g. 'brew install xxhash lz4 zstd pkg-config'." >&2
     exit 1
 fi
 
@@ -47,7 +47,7 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
-if ! pkg-config --exists libxxhash liblz4; then
-    echo "setup: pkg-config still does not find libxxhash and liblz4" >&2
+if ! pkg-config --exists libxxhash liblz4 libzstd; then
+    echo "setup: pkg-config still does not find libxxhash, liblz4 and libzstd" >&2
     exit 1
 fi

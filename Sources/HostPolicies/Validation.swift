@@ -20,8 +20,7 @@ func decodeTechniques(_ decoder: ParameterDecoder, _ key: String, _ v: inout [Re
     guard let names else { return }
     v = try names.map { name in
         guard let t = ReclaimTechnique(rawValue: name) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: [AnyCodingKey(key)], debugDescription:
-                "unknown reclaim technique '\(name)'; allowed: " + ReclaimTechnique.allCases.map(\.rawValue).joined(separator: ", ")))
+            throw decoder.error(key, "unknown reclaim technique '\(name)'; allowed: " + ReclaimTechnique.allCases.map(\.rawValue).joined(separator: ", "))
         }
         return t
     }

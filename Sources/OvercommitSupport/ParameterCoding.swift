@@ -20,6 +20,10 @@ public struct ParameterDecoder {
     public func getOptional<T: Decodable>(_ key: String, _ v: inout T?) throws {
         if let x = try c.decodeIfPresent(T.self, forKey: AnyCodingKey(key)) { v = x }
     }
+    /// A decoding error about `key` carrying the full key path (so the loader can point at it).
+    public func error(_ key: String, _ message: String) -> DecodingError {
+        DecodingError.dataCorruptedError(forKey: AnyCodingKey(key), in: c, debugDescription: message)
+    }
 }
 
 /// Writes keys of a parameter mapping in the order they are set.

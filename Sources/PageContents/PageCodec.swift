@@ -29,15 +29,18 @@ extension PageCodec {
 }
 
 /// The page codecs a scenario can choose (`compression.codec:`). Add a case and its
-/// `make()` to register another codec; zstd is absent because `zstd.h` is not installed.
+/// `make()` to register another codec.
 public enum CodecKind: String, CaseIterable, Codable, Sendable {
     /// LZ4 through liblz4, as zswap's and zram's `lz4` compressor.
     case lz4
+    /// Zstandard level 1 through libzstd, as zswap's and zram's `zstd` compressor.
+    case zstd
 
     /// A new codec of this kind.
     public func make() -> any PageCodec {
         switch self {
         case .lz4: LZ4Codec()
+        case .zstd: ZstdCodec()
         }
     }
 
@@ -45,6 +48,7 @@ public enum CodecKind: String, CaseIterable, Codable, Sendable {
     public var summary: String {
         switch self {
         case .lz4: "LZ4 (liblz4, LZ4_compress_default): fast byte-oriented LZ77, ~58 % of real pages fit in 2 KiB"
+        case .zstd: "Zstandard level 1 (libzstd): ~2.7x slower than LZ4, ~69 % of real pages fit in 2 KiB"
         }
     }
 }

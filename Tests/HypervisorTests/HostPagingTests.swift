@@ -209,3 +209,23 @@ import PageContents
         #expect(host.events.contains { if case .admissionRefused = $0.event { return true }; return false })
     }
 }
+
+@Suite struct CodecChoiceTests {
+    @Test func zstdKeepsMorePagesUnderHalfAPageThanLZ4() {
+        func kept(_ codec: String) -> Int {
+            let host = makeHost { $0.sharing.enabled = false; $0.compression.codec = codec; $0.compression.cache_size = Percentage(percent: 100) }
+            let (k, vm) = addGuest(host, "a")
+            let pid = k.spawn(name: "w")
+            k.setAnonContentMix(pid, [(.text, 0.5), (.pointers, 0.5)])
+            let v = k.mmap(pid, pages: 600).value!
+            for i in 0..<600 { _ = k.access(pid, v + VPN(i), write: true) }
+            vm.pageOut(600, compress: true, swap: true)
+            for i in 0..<600 { _ = k.access(pid, v + VPN(i), write: false) }
+            #expect(host.verificationProblems.isEmpty)
+            expectHostConsistent(host, codec)
+            return vm.stats.compressions
+        }
+        let lz4 = kept("lz4"), zstd = kept("zstd")
+        #expect(zstd > lz4, "pages kept under 2 KiB: zstd \(zstd), lz4 \(lz4)")
+    }
+}
