@@ -86,6 +86,7 @@ public struct HostConfig: ParameterTable, Equatable {
         if hypervisor_reserved.pages < 1 { p.append(("hypervisor_reserved", "must be at least one page (it holds the host zero frame); got \(hypervisor_reserved)")) }
         for (k, m) in sharing.validationProblems() { p.append(("sharing.\(k)", m)) }
         for (k, m) in compression.validationProblems() { p.append(("compression.\(k)", m)) }
+        for (k, m) in swap.validationProblems() { p.append(("swap.\(k)", m)) }
         for (k, m) in states.validationProblems() { p.append(("states.\(k)", m)) }
         for (k, m) in scheduler.validationProblems() { p.append(("scheduler.\(k)", m)) }
         for (k, m) in active_sampling.validationProblems() { p.append(("active_sampling.\(k)", m)) }

@@ -84,7 +84,11 @@ public final class ReclaimScheduler {
         // mechanism; in any state, what a VM holds above its limit that its balloon cannot take
         // (ESX enforces limits with the balloon first, then compression and swap).
         let paging: (any ReclaimMechanism)? = machine.isEnabled(.swap) ? HostSwapping() : machine.isEnabled(.compress) ? Compression() : nil
-        var budget = max(1, Int(Double(host.config.scheduler.reclaim_rate.pages) * Double(host.config.scheduler.interval.nanoseconds) / 1e9))
+        // What the host can page out this period: the scheduler's rate, and when swapping, the
+        // swap device's write bandwidth.
+        var rate = Double(host.config.scheduler.reclaim_rate.pages)
+        if machine.isEnabled(.swap) && host.config.swap.enabled { rate = min(rate, host.config.swap.pagesPerSecond) }
+        var budget = max(1, Int(rate * Double(host.config.scheduler.interval.nanoseconds) / 1e9))
         for (i, vm) in vms.enumerated() where vm.poweredOn && budget > 0 {
             if let m = paging, reclaimTargets[i] > 0 {
                 if case .reclaimed(let n) = m.reclaim(min(reclaimTargets[i], budget), from: vm) { pagedOutByScheduler += n; budget -= n }

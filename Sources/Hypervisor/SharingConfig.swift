@@ -178,6 +178,8 @@ public struct HostSwapConfig: ParameterTable, Equatable {
     public var read_latency: SimDuration? = nil
     /// Write latency of one page; defaults to the preset's.
     public var write_latency: SimDuration? = nil
+    /// Bytes per second the device transfers; defaults to the preset's.
+    public var bandwidth: ByteCount? = nil
     /// How victims are chosen: random (ESX: the host cannot know which pages the guest
     /// values) or accessed (skip pages whose EPT accessed bit is set, clearing it: a CLOCK).
     public var victim_selection: VictimSelection = .random
@@ -186,8 +188,19 @@ public struct HostSwapConfig: ParameterTable, Equatable {
 
     public init() {}
 
-    public var readLatency: SimDuration { read_latency ?? device.readLatency }
-    public var writeLatency: SimDuration { write_latency ?? device.writeLatency }
+    public func validationProblems() -> [(key: String, message: String)] {
+        if let b = bandwidth, b.bytes < 4096 { return [("bandwidth", "must be at least one page (4KiB) per second; got \(b)")] }
+        return []
+    }
+
+    /// Time to transfer one page at the device's bandwidth.
+    public var pageTransfer: SimDuration { .ns(Int64(4096.0 / Double(max(1, (bandwidth ?? device.bandwidth).bytes)) * 1e9)) }
+    /// One page read (swap-in): latency plus transfer.
+    public var readLatency: SimDuration { .ns((read_latency ?? device.readLatency).nanoseconds + pageTransfer.nanoseconds) }
+    /// One page write (swap-out): latency plus transfer.
+    public var writeLatency: SimDuration { .ns((write_latency ?? device.writeLatency).nanoseconds + pageTransfer.nanoseconds) }
+    /// Pages per second the device can write (bounds the host's swap-out rate).
+    public var pagesPerSecond: Double { Double((bandwidth ?? device.bandwidth).bytes) / 4096 }
 
     public static let tableName = "host.swap"
     public static let tableSummary = "Host swap files, one per VM sized configured - reservation (ESX .vswp)."
@@ -196,15 +209,17 @@ public struct HostSwapConfig: ParameterTable, Equatable {
         .init("device", .choice(DevicePreset.allCases.map(\.rawValue)), default: "ssd", "device of the swap files: hdd, ssd, nvme, ramdisk (latency and bandwidth presets)"),
         .init("read_latency", .duration, default: "(preset)", "override the latency of one page read (swap-in)"),
         .init("write_latency", .duration, default: "(preset)", "override the latency of one page write (swap-out)"),
+        .init("bandwidth", .bytes, default: "(preset)", "bytes per second (presets: hdd 150MiB, ssd 500MiB, nvme 2000MiB, ramdisk 8000MiB); adds 4 KiB / bandwidth per page and caps the swap-out rate"),
         .init("victim_selection", .choice(VictimSelection.allCases.map(\.rawValue)), default: "random", "random pages (ESX) or pages whose EPT accessed bit is clear (CLOCK)"),
     ]
 
-    enum CodingKeys: String, CodingKey { case enabled, device, read_latency, write_latency, victim_selection }
+    enum CodingKeys: String, CodingKey { case enabled, device, read_latency, write_latency, bandwidth, victim_selection }
     public init(from decoder: Decoder) throws {
         let d = try ParameterDecoder(decoder)
         var s = HostSwapConfig()
         try d.get("enabled", &s.enabled); try d.get("device", &s.device)
         try d.getOptional("read_latency", &s.read_latency); try d.getOptional("write_latency", &s.write_latency)
+        try d.getOptional("bandwidth", &s.bandwidth)
         try d.get("victim_selection", &s.victim_selection)
         self = s
     }
@@ -212,6 +227,7 @@ public struct HostSwapConfig: ParameterTable, Equatable {
         var e = ParameterEncoder(encoder)
         try e.set("enabled", enabled); try e.set("device", device)
         try e.setIfPresent("read_latency", read_latency); try e.setIfPresent("write_latency", write_latency)
+        try e.setIfPresent("bandwidth", bandwidth)
         try e.set("victim_selection", victim_selection)
     }
 }

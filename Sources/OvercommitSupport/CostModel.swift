@@ -58,6 +58,11 @@ public enum DevicePreset: String, CaseIterable, Codable, Sendable {
     public var writeLatency: SimDuration {
         switch self { case .hdd: .ms(5); case .ssd: .us(60); case .nvme: .us(15); case .ramdisk: .us(2) }
     }
+    /// Sequential bandwidth: a 7200 rpm disk ~150 MB/s, a SATA SSD ~500 MB/s, an NVMe drive
+    /// ~2 GB/s, memory-backed ~8 GB/s.
+    public var bandwidth: ByteCount {
+        switch self { case .hdd: .mib(150); case .ssd: .mib(500); case .nvme: .mib(2000); case .ramdisk: .mib(8000) }
+    }
 }
 
 /// A swap device: a preset and optional latency overrides.

@@ -229,3 +229,20 @@ import PageContents
         #expect(zstd > lz4, "pages kept under 2 KiB: zstd \(zstd), lz4 \(lz4)")
     }
 }
+
+@Suite struct HostSwapDeviceTests {
+    @Test func aPageCostsLatencyPlusTransferAndBandwidthCapsTheRate() {
+        var s = HostSwapConfig()
+        s.device = .ssd
+        // 100 us latency + 4096 B / 500 MiB/s = 7.8 us.
+        #expect(s.readLatency.nanoseconds == 100_000 + 7_812)
+        #expect(abs(s.pagesPerSecond - 128_000) < 1)
+        s.device = .hdd
+        #expect(s.writeLatency.nanoseconds == 5_000_000 + 26_041)
+        s.bandwidth = .mib(4)
+        #expect(s.pagesPerSecond == 1024)
+        #expect(s.validationProblems().isEmpty)
+        s.bandwidth = ByteCount(100)
+        #expect(s.validationProblems().first?.key == "bandwidth")
+    }
+}
