@@ -64,8 +64,10 @@ public final class GuestKernel {
     /// Simulated time in nanoseconds, set by the engine.
     public var now: Int64 = 0
     public internal(set) var panicked = false
-    /// The host behind guest-physical memory (nil: always mapped, for unit tests).
-    public weak var backing: GuestPhysicalBacking?
+    /// The host behind guest-physical memory (nil: always mapped, for unit tests). The host
+    /// owns its VMs and outlives the guest kernels it backs, so the reference is unowned
+    /// (a weak reference made every call through it take the slow reference-count path).
+    public unowned(unsafe) var backing: GuestPhysicalBacking?
     /// Per frame, the EPT entry: bit 0 read, bit 1 write (the permissions the host granted),
     /// bit 2 accessed (set by the hardware walk when the translation is used; the host clears it
     /// to sample which pages are active).

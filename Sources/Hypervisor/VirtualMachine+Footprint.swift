@@ -16,6 +16,19 @@ public struct HostFootprint: Sendable, Equatable {
     public var bytesPerGuestPage: Double = 0
 }
 
+extension HostMemory {
+    /// Host-wide simulator memory not attributable to one VM: shared-frame nodes, the stable
+    /// index, the free machine-frame stack and the page-reference map (bytes, capacities).
+    public var sharedFootprintBytes: Int {
+        let s = sharing!
+        let nodes = s.nodeFrame.capacity * 4 + s.nodeRefs.capacity * 8 + s.nodeContent.capacity * 8
+            + s.nodeHash.capacity * 8 + s.nodeSalt.capacity * 8 + s.freeNodes.capacity * 4
+        // A Dictionary<UInt64, UInt32> entry: key, value and about a byte of metadata per bucket.
+        let index = s.stableIndex.capacity * 13
+        return nodes + index + returned.capacity * 4 + vmOfChunk.capacity * 4
+    }
+}
+
 extension VirtualMachine {
     /// Simulator memory the host holds for this VM (array capacities).
     public var footprint: HostFootprint {

@@ -99,6 +99,8 @@ public final class VirtualMachine: GuestPhysicalBacking {
     let pageRefBase: UInt32
     /// Seed of this VM's page hashes (ESX salting).
     let salt: UInt64
+    /// The salted hash of the zero page (the zero-page test's first step).
+    let zeroPageHash: UInt64
 
     public internal(set) var poweredOn = false
     public internal(set) var overheadPages = 0
@@ -147,6 +149,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
         self.settings = settings
         self.pageRefBase = pageRefBase
         self.salt = salt
+        zeroPageHash = host.generator.withBytes(.zero) { PageHash.xxh3($0, salt: salt) }
         let n = kernel.totalPages
         p2m = Array(repeating: P2M.unbacked, count: n)
         checksum = Array(repeating: 0, count: n)

@@ -91,7 +91,7 @@ public struct PageContent: Hashable, Sendable, CustomStringConvertible {
     @inlinable public var isZero: Bool { raw == 0 }
 
     /// For `.stored` pages: which image and which page of it.
-    public var storedLocation: (image: Int, page: Int) {
+    @inlinable public var storedLocation: (image: Int, page: Int) {
         (Int(seed >> 40), Int(seed & ((1 << 40) - 1)))
     }
 

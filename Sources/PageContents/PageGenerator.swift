@@ -74,9 +74,16 @@ public struct PageGenerator: Sendable {
         }
     }
 
-    /// Calls `body` with the bytes of `c` in a stack buffer (no heap allocation).
+    /// Calls `body` with the bytes of `c`: for a stored page a pointer into its image (no copy),
+    /// otherwise a stack buffer the bytes are generated into (no heap allocation).
+    @inlinable
     public func withBytes<R>(_ c: PageContent, _ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
-        try withUnsafeTemporaryAllocation(byteCount: pageSize, alignment: 16) { buf in
+        if c.style == .stored {
+            let (image, page) = c.storedLocation
+            precondition(image < images.count, "stored page names image \(image) but only \(images.count) images are loaded")
+            return try images[image].withPage(page, body)
+        }
+        return try withUnsafeTemporaryAllocation(byteCount: pageSize, alignment: 16) { buf in
             fill(c, into: buf.baseAddress!)
             return try body(UnsafeRawPointer(buf.baseAddress!))
         }

@@ -57,18 +57,29 @@ let benchmarks: @Sendable () -> Void = {
         let f = kernel.footprint
         benchmark.measurement(.custom("bytes_per_guest_page", polarity: .prefersSmaller, useScalingFactor: false), Int(f.bytesPerGuestPage.rounded(.up)))
     }
+
+    // Page sharing, compression and host memory per page (HostBenchmarks.swift).
+    hostBenchmarks()
 }
 
-/// A 4 GiB guest warmed up with a database workload (buffer pool faulted in), built once.
+/// A 4 GiB guest warmed up with a database workload (buffer pool faulted in), built once by `make()`.
 enum ChurnGuest {
     nonisolated(unsafe) static var cached: (GuestKernel, any Workload, WorkloadContext)?
 
     static func make() -> (GuestKernel, any Workload, WorkloadContext) {
         if let c = cached { return c }
+        cached = build()
+        return cached!
+    }
+
+    /// Builds and warms up a new guest (not cached). `attach` runs right after the kernel is
+    /// created, before anything touches memory: e.g. to put the guest on a host and boot it.
+    static func build(attach: (GuestKernel) -> Void = { _ in }) -> (GuestKernel, any Workload, WorkloadContext) {
         var cfg = GuestKernelConfig()
         cfg.kernel_reserved = .mib(80)
         let k = GuestKernel(name: "bench", memoryPages: 1 << 20, config: cfg, swap: SwapDeviceConfig(size: .gib(1), device: .nvme),
                             costs: CostModel(), seed: 1)
+        attach(k)
         _ = k.registerFile(path: "/usr/sbin/postgres", pages: 2560, style: .code, contentSeed: 1)
         _ = k.registerFile(path: "/var/lib/db/data", pages: 1 << 19, style: .pointers, contentSeed: 2)
         _ = k.registerFile(path: "/var/log/app.log", pages: 16384, style: .text, contentSeed: 3)
@@ -84,7 +95,6 @@ enum ChurnGuest {
             ctx.budget = 10_000_000
             w.run(on: k, context: &ctx)
         }
-        cached = (k, w, ctx)
-        return cached!
+        return (k, w, ctx)
     }
 }
