@@ -33,7 +33,13 @@ import Scenarios
     func statsMatchTheGoldenFile(policy: String) throws {
         let c = try ScenarioLoader.load(text: Self.scenario(policy: policy), file: "golden-\(policy).yaml")
         let stats = RunReport.statsText(try Simulation(config: c).run())
-        let path = repoRoot + "/Tests/SimulationTests/Golden/\(policy).stats.txt"
+        try Self.compare(stats, golden: "\(policy).stats.txt", what: "policy \(policy)")
+    }
+
+    /// Compares `stats` with the golden file (or rewrites it under UPDATE_GOLDEN=1), recording
+    /// the first differing lines.
+    static func compare(_ stats: String, golden name: String, what: String) throws {
+        let path = repoRoot + "/Tests/SimulationTests/Golden/" + name
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
             try stats.write(toFile: path, atomically: true, encoding: .utf8)
             return
@@ -42,7 +48,7 @@ import Scenarios
         if stats != golden {
             let a = stats.split(separator: "\n"), b = golden.split(separator: "\n")
             let diff = zip(a, b).filter { $0 != $1 }.prefix(5).map { "got  \($0.0)\nwant \($0.1)" }.joined(separator: "\n")
-            Issue.record("stats.txt for policy \(policy) differs from \(path):\n\(diff)")
+            Issue.record("stats.txt for \(what) differs from \(path):\n\(diff)")
         }
     }
 }
@@ -88,17 +94,6 @@ import Scenarios
     func hostStatsMatchTheGoldenFile(policy: String) throws {
         let c = try ScenarioLoader.load(text: Self.scenario(policy: policy), file: "golden-host-\(policy).yaml")
         let r = try Simulation(config: c).run()
-        let stats = RunReport.statsText(r)
-        let path = repoRoot + "/Tests/SimulationTests/Golden/host-\(policy).stats.txt"
-        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
-            try stats.write(toFile: path, atomically: true, encoding: .utf8)
-            return
-        }
-        let golden = try String(contentsOfFile: path, encoding: .utf8)
-        if stats != golden {
-            let a = stats.split(separator: "\n"), b = golden.split(separator: "\n")
-            let diff = zip(a, b).filter { $0 != $1 }.prefix(5).map { "got  \($0.0)\nwant \($0.1)" }.joined(separator: "\n")
-            Issue.record("stats.txt for balloon policy \(policy) differs from \(path):\n\(diff)")
-        }
+        try GoldenTests.compare(RunReport.statsText(r), golden: "host-\(policy).stats.txt", what: "balloon policy \(policy)")
     }
 }
