@@ -200,11 +200,12 @@ public final class VirtualMachine: GuestPhysicalBacking {
     public func eptViolation(pfn: PFN, write: Bool, reason: GuestAccessReason) -> Int64 {
         let i = Int(pfn)
         let v = p2m[i]
-        let costs = host.costs
-        var cost: Int64 = costs.host_fault.nanoseconds
+        var cost: Int64 = host.costs.host_fault.nanoseconds
         var bits: UInt8 = 3
-        if v == P2M.unbacked || v == P2M.overdraft {
-            if v == P2M.unbacked { cost += backFresh(i) } else { overdraftRetry(i) }
+        if v == P2M.unbacked {
+            cost += backFresh(i)
+        } else if v == P2M.overdraft {
+            // Touched after a host out-of-memory: the page stays in overdraft (the run is ending).
         } else {
             switch v & P2M.tagMask {
             case P2M.privateTag:
@@ -268,10 +269,6 @@ public final class VirtualMachine: GuestPhysicalBacking {
         kernel.hostPutContent(PFN(i), .zero)
         cost += host.costs.zero_fill.nanoseconds
         return cost
-    }
-
-    func overdraftRetry(_ i: Int) {
-        // Still no memory after a host out-of-memory: the page stays in overdraft.
     }
 
     /// Drops whatever backs page `i` (balloon inflation): frees a private frame, a share, a
