@@ -15,7 +15,7 @@ let package = Package(
         .executable(name: "overcommit", targets: ["overcommit"]),
         .library(name: "OvercommitModel", targets: [
             "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor",
-            "Workloads", "Simulation", "Scenarios", "Reports",
+            "Workloads", "Simulation", "Scenarios", "Reports", "Experiments",
         ]),
     ],
     dependencies: [
@@ -55,9 +55,16 @@ let package = Package(
         ]),
         // Output files: stats.txt, summary.json, timeseries.csv, events.jsonl.
         .target(name: "Reports", dependencies: ["OvercommitSupport", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios"]),
+        // What users run the simulator for: sweeps, consolidation searches, memory-image
+        // analysis, narrated demos (no I/O: the CLI reads files and prints).
+        .target(name: "Experiments", dependencies: [
+            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Workloads",
+            "Simulation", "Scenarios", "Reports",
+        ]),
         // The thin command-line front end.
         .executableTarget(name: "overcommit", dependencies: [
             "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios", "Reports",
+            "Experiments",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -73,5 +80,8 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: [
             "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport",
         ], exclude: ["Golden"]),
+        .testTarget(name: "ExperimentsTests", dependencies: [
+            "Experiments", "Simulation", "Scenarios", "Reports", "Hypervisor", "PageContents", "OvercommitSupport",
+        ]),
     ]
 )
