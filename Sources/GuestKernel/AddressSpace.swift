@@ -40,7 +40,7 @@ public final class GuestProcess {
     public let pid: PID
     public var name: String
     /// The anon_vma family: processes related by fork share anonymous pages' reverse map.
-    public let family: UInt32
+    public let family: RmapOwner
     /// Regions sorted by start, non-overlapping.
     public var regions: [Region] = []
     /// Page-table directory: for each 2 MiB slot of the address space, a leaf index or -1.
@@ -64,7 +64,7 @@ public final class GuestProcess {
     /// Index of the last region found (one-entry cache for region lookup).
     var lastRegion = 0
 
-    init(pid: PID, name: String, family: UInt32, writeStyles: [ContentStyle]) {
+    init(pid: PID, name: String, family: RmapOwner, writeStyles: [ContentStyle]) {
         self.pid = pid
         self.name = name
         self.family = family

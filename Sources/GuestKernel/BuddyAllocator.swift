@@ -10,8 +10,9 @@ import OvercommitSupport
 /// free block of the same order (`__free_one_page`).
 ///
 /// State lives in the frame table, as in `struct page`: a free block's head frame has use
-/// `.free` and its order in `FrameFlag.orderMask`; its other (tail) frames have use `.free`
-/// and order bits 0xF. The free lists are `FrameList`s threaded through the table's
+/// `.free` and its order in `rmapIndex` (Linux keeps it in `page->private`); its other
+/// (tail) frames have use `.free` and order `tailMarker`. The host's EPT bits in the flags
+/// word are never touched. The free lists are `FrameList`s threaded through the table's
 /// `next`/`prev` arrays (`page->buddy_list`), which the LRU lists use while frames are in
 /// use. Frames outside the managed range (the kernel's reserved memory) are never read or
 /// written. Allocation and free do O(order) work besides marking the block's own frames;
@@ -22,8 +23,8 @@ import OvercommitSupport
 public struct BuddyAllocator {
     /// The highest order: blocks of 2^10 frames (4 MiB), Linux's MAX_ORDER - 1 (MAX_PAGE_ORDER).
     public static let maxOrder = 10
-    /// Order bits of a free block's tail frame.
-    static let tailMarker: UInt16 = 0xF
+    /// The order recorded on a free block's tail frames.
+    static let tailMarker: UInt32 = 0xF
 
     /// The frames this allocator threads its lists through.
     public let frames: FrameTable
@@ -77,11 +78,14 @@ public struct BuddyAllocator {
         while current > order {
             current -= 1
             let upper = head + PFN(1 << current)
-            frames.flags[Int(upper)] = FrameUse.free.rawValue | UInt16(current) << FrameFlag.orderShift
+            setFree(Int(upper), order: UInt32(current))
             freeLists[current].pushHead(upper, in: frames)
         }
         let start = Int(head)
-        for i in start..<(start + (1 << order)) { frames.flags[i] = FrameUse.isolated.rawValue }
+        for i in start..<(start + (1 << order)) {
+            frames.resetFlags(PFN(i), FrameUse.isolated.rawValue)
+            frames.rmapIndex[i] = 0
+        }
         freePages -= 1 << order
         return head
     }
@@ -100,10 +104,9 @@ public struct BuddyAllocator {
         precondition(start & (size - 1) == 0, "pfn \(pfn) is not aligned to order \(order)")
         precondition(start >= managed.lowerBound && start + size <= managed.upperBound,
                      "block \(start)..<\(start + size) is outside the managed range \(managed)")
-        let tail = FrameUse.free.rawValue | BuddyAllocator.tailMarker << FrameFlag.orderShift
         for i in start..<(start + size) {
             precondition(frames.flags[i] & FrameFlag.useMask != FrameUse.free.rawValue, "double free of frame \(i)")
-            frames.flags[i] = tail
+            setFree(i, order: BuddyAllocator.tailMarker)
         }
         var head = start, current = order
         while current < BuddyAllocator.maxOrder {
@@ -111,11 +114,11 @@ public struct BuddyAllocator {
             guard isFreeHead(buddy, order: current) else { break }
             freeLists[current].remove(PFN(buddy), in: frames)
             // The higher of the two heads becomes a tail of the merged block.
-            frames.flags[max(head, buddy)] = tail
+            frames.rmapIndex[max(head, buddy)] = BuddyAllocator.tailMarker
             head = min(head, buddy)
             current += 1
         }
-        frames.flags[head] = FrameUse.free.rawValue | UInt16(current) << FrameFlag.orderShift
+        frames.rmapIndex[head] = UInt32(current)
         freeLists[current].pushHead(PFN(head), in: frames)
         freePages += size
     }
@@ -125,17 +128,22 @@ public struct BuddyAllocator {
     @inline(__always)
     func isFreeHead(_ pfn: Int, order: Int) -> Bool {
         guard pfn >= managed.lowerBound && pfn + (1 << order) <= managed.upperBound else { return false }
-        let f = frames.flags[pfn]
-        return f & FrameFlag.useMask == FrameUse.free.rawValue
-            && (f & FrameFlag.orderMask) >> FrameFlag.orderShift == UInt16(order)
+        return frames.flags[pfn] & FrameFlag.useMask == FrameUse.free.rawValue
+            && frames.rmapIndex[pfn] == UInt32(order)
     }
 
-    /// Sets the flags of a block's frames to "free": head with its order, tails 0xF.
+    /// Marks one frame free with the given order (`set_buddy_order()`); keeps its EPT bits.
+    @inline(__always)
+    private func setFree(_ i: Int, order: UInt32) {
+        frames.resetFlags(PFN(i), FrameUse.free.rawValue)
+        frames.rmapIndex[i] = order
+    }
+
+    /// Marks a block's frames free: the head with its order, the tails with `tailMarker`.
     private func markFree(_ start: Int, order: Int) {
-        frames.flags[start] = FrameUse.free.rawValue | UInt16(order) << FrameFlag.orderShift
-        let tail = FrameUse.free.rawValue | BuddyAllocator.tailMarker << FrameFlag.orderShift
+        setFree(start, order: UInt32(order))
         for i in (start + 1)..<(start + (1 << order)) {
-            frames.flags[i] = tail
+            setFree(i, order: BuddyAllocator.tailMarker)
             frames.next[i] = nilFrame
             frames.prev[i] = nilFrame
         }
@@ -208,8 +216,8 @@ public struct BuddyAllocator {
                     if i & (size - 1) != 0 { fail("order \(order): block at \(i) is not aligned") }
                     let f = frames.flags[i]
                     if f & FrameFlag.useMask != FrameUse.free.rawValue { fail("order \(order): head \(i) has use \(frames.use(p))") }
-                    let bits = (f & FrameFlag.orderMask) >> FrameFlag.orderShift
-                    if bits != UInt16(order) { fail("order \(order): head \(i) has order bits \(bits)") }
+                    let bits = frames.rmapIndex[i]
+                    if bits != UInt32(order) { fail("order \(order): head \(i) has order \(bits)") }
                     if order < BuddyAllocator.maxOrder && isFreeHead(i ^ size, order: order) {
                         if i < i ^ size { fail("order \(order): free buddies \(i) and \(i ^ size) were not merged") }
                     }
@@ -218,9 +226,8 @@ public struct BuddyAllocator {
                         covered[j - lower] = true
                         if j > i {
                             let t = frames.flags[j]
-                            if t & FrameFlag.useMask != FrameUse.free.rawValue
-                                || (t & FrameFlag.orderMask) >> FrameFlag.orderShift != BuddyAllocator.tailMarker {
-                                fail("order \(order): tail frame \(j) of block \(i) has flags 0x\(String(t, radix: 16))")
+                            if t & FrameFlag.useMask != FrameUse.free.rawValue || frames.rmapIndex[j] != BuddyAllocator.tailMarker {
+                                fail("order \(order): tail frame \(j) of block \(i) has flags 0x\(String(t, radix: 16)), order \(frames.rmapIndex[j])")
                             }
                         }
                     }

@@ -9,6 +9,10 @@ public typealias VPN = UInt64
 /// "No frame" / end of a list.
 public let nilFrame: PFN = .max
 
+/// The reverse-map owner of a frame: an anon_vma family id or a file id (16 bits, so at most
+/// 65536 of each live at once; ids are recycled).
+public typealias RmapOwner = UInt16
+
 /// What a guest-physical frame is used for. Values are stored in the low 4 bits of
 /// `FrameTable.flags`; they follow the lists of Linux's `struct lruvec` plus the buddy.
 public enum FrameUse: UInt16, CaseIterable, Sendable, CustomStringConvertible {
@@ -44,9 +48,12 @@ public enum FrameUse: UInt16, CaseIterable, Sendable, CustomStringConvertible {
 public enum FrameFlag {
     /// Low 4 bits: `FrameUse`.
     public static let useMask: UInt16 = 0x000F
-    /// Bits 4-7: buddy order of a free block head (0-10); 0xF marks a free tail frame.
-    public static let orderShift: UInt16 = 4
-    public static let orderMask: UInt16 = 0x00F0
+    /// Bits 4-6: the frame's EPT entry, which belongs to the host, not to the guest: read and
+    /// write permission granted by the hypervisor, and the hardware accessed bit (see
+    /// `GuestKernel.ept`). Kept in the same word to save a byte per frame; every guest-side
+    /// update of the flags preserves these bits. Bit 7 is unused.
+    public static let eptShift: UInt16 = 4
+    public static let eptMask: UInt16 = 0x0070
     /// PG_referenced: seen accessed once by the LRU scan; a second sighting promotes.
     public static let referenced: UInt16 = 1 << 8
     /// The hardware accessed (young) bit, aggregated over all mappings of the frame.
@@ -67,9 +74,11 @@ public enum FrameFlag {
 
 /// Compact per-frame state of one guest's physical memory, one flat array per field.
 ///
-/// Linux keeps a 64-byte `struct page` per frame; this keeps 28 bytes in seven parallel
-/// arrays indexed by PFN. The `next`/`prev` links serve the buddy free lists while a frame
-/// is free and the LRU lists while it is in use, exactly as `page->lru` does in Linux.
+/// Linux keeps a 64-byte `struct page` per frame; this keeps 26 bytes in seven parallel
+/// arrays indexed by PFN. As in Linux, fields are reused by state: the `next`/`prev` links
+/// serve the buddy free lists while a frame is free and the LRU lists while it is in use
+/// (`page->lru`), and `rmapIndex` holds the buddy order of a free block's head while the
+/// frame is free (`page->private`, `set_buddy_order()`).
 public final class FrameTable {
     /// Number of guest-physical frames.
     public let count: Int
@@ -85,9 +94,10 @@ public final class FrameTable {
     public let mapCount: UnsafeMutablePointer<UInt16>
     /// Reverse map: for anonymous frames the anon_vma (process family) id; for page-cache
     /// frames the file id.
-    public let rmapOwner: UnsafeMutablePointer<UInt32>
+    public let rmapOwner: UnsafeMutablePointer<RmapOwner>
     /// Reverse map: for anonymous frames the virtual page number inside the family's
-    /// address spaces; for page-cache frames the page index in the file.
+    /// address spaces; for page-cache frames the page index in the file. For free frames,
+    /// the buddy order of a block head (`BuddyAllocator.tailMarker` on its tail frames).
     public let rmapIndex: UnsafeMutablePointer<UInt32>
     /// What the frame holds (bytes are produced from it on demand).
     public let content: UnsafeMutablePointer<PageContent>
@@ -114,11 +124,17 @@ public final class FrameTable {
     }
 
     /// Bytes of simulator memory per frame held by this table.
-    public static let bytesPerFrame = 4 + 4 + 2 + 2 + 4 + 4 + 8
+    public static let bytesPerFrame = 4 + 4 + 2 + 2 + 2 + 4 + 8
 
     @inlinable @inline(__always)
     public func use(_ pfn: PFN) -> FrameUse {
         FrameUse(rawValue: flags[Int(pfn)] & FrameFlag.useMask) ?? .isolated
+    }
+    /// Replaces every guest-owned flag (use included) and keeps the host's EPT bits.
+    @inlinable @inline(__always)
+    public func resetFlags(_ pfn: PFN, _ value: UInt16) {
+        let i = Int(pfn)
+        flags[i] = (flags[i] & FrameFlag.eptMask) | value
     }
     @inlinable @inline(__always)
     public func setUse(_ pfn: PFN, _ use: FrameUse) {
@@ -201,5 +217,24 @@ public struct FrameList: Sendable {
         var p = head
         while p != nilFrame { out.append(p); p = t.next[Int(p)] }
         return out
+    }
+}
+
+/// The EPT entries of a guest's frames, as 3-bit values (bit 0 read, bit 1 write, bit 2
+/// accessed) read from and written to `FrameFlag.eptMask` of the frame table's flags.
+///
+/// The EPT (Intel's extended page tables; AMD's nested page tables) is the hypervisor's
+/// guest-physical to machine translation: the hardware walks it on a TLB miss and sets the
+/// accessed bit; the host grants and revokes permissions. The guest kernel never reads it.
+public struct EPTEntries {
+    @usableFromInline let flags: UnsafeMutablePointer<UInt16>
+    @inlinable init(flags: UnsafeMutablePointer<UInt16>) { self.flags = flags }
+
+    @inlinable
+    public subscript(pfn: Int) -> UInt8 {
+        @inline(__always) get { UInt8(truncatingIfNeeded: (flags[pfn] & FrameFlag.eptMask) >> FrameFlag.eptShift) }
+        @inline(__always) nonmutating set {
+            flags[pfn] = (flags[pfn] & ~FrameFlag.eptMask) | (UInt16(newValue & 7) << FrameFlag.eptShift)
+        }
     }
 }

@@ -457,9 +457,9 @@ extension GuestKernel {
     /// Sets up a frame fresh from the buddy allocator: its flags (keeping its use), reverse
     /// map, map count and contents.
     @inline(__always)
-    func initFrame(_ f: PFN, flags: UInt16, owner: UInt32, index: UInt32, mapCount: UInt16, content: PageContent) {
+    func initFrame(_ f: PFN, flags: UInt16, owner: RmapOwner, index: UInt32, mapCount: UInt16, content: PageContent) {
         let i = Int(f)
-        frames.flags[i] = (frames.flags[i] & FrameFlag.useMask) | flags
+        frames.flags[i] = (frames.flags[i] & (FrameFlag.useMask | FrameFlag.eptMask)) | flags
         frames.rmapOwner[i] = owner
         frames.rmapIndex[i] = index
         frames.mapCount[i] = mapCount

@@ -1,7 +1,7 @@
 /// How much simulator memory a guest takes, by structure (for the memory-per-page target).
 public struct SimulatorFootprint: Sendable, Equatable {
-    /// Per-frame arrays (`FrameTable`): next, prev, flags, map count, reverse map, contents;
-    /// plus the per-frame EPT bits.
+    /// Per-frame arrays (`FrameTable`): next, prev, flags (with the host's EPT bits), map
+    /// count, reverse map, contents.
     public var frameTable = 0
     /// Page-table leaves (4 bytes per entry) and per-process directories.
     public var pageTables = 0
@@ -17,7 +17,7 @@ extension GuestKernel {
     /// Bytes of simulator memory held by this guest's structures (array capacities).
     public var footprint: SimulatorFootprint {
         var f = SimulatorFootprint()
-        f.frameTable = totalPages * FrameTable.bytesPerFrame + ept.capacity
+        f.frameTable = totalPages * FrameTable.bytesPerFrame
         f.pageTables = pageTables.entries.capacity * 4 + pageTables.leafFrame.capacity * 4
         for case let p? in processes { f.pageTables += p.directory.capacity * 4 }
         for file in files { f.pageCache += file.index.capacity * 4 + file.written.capacity * 24 }

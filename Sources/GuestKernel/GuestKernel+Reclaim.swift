@@ -29,7 +29,7 @@ extension GuestKernel {
     /// Returns a frame to the buddy allocator, clearing its per-frame state.
     func freeFrame(_ f: PFN) {
         let i = Int(f)
-        frames.flags[i] = frames.flags[i] & FrameFlag.useMask
+        frames.flags[i] = frames.flags[i] & (FrameFlag.useMask | FrameFlag.eptMask)
         frames.mapCount[i] = 0
         frames.rmapOwner[i] = 0
         frames.rmapIndex[i] = 0

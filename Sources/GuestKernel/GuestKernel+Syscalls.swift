@@ -46,6 +46,7 @@ extension GuestKernel {
         let accounted = region.isAccounted ? pages : 0
         guard mayCommit(p, accounted) else { return .failure(.ENOMEM) }
         if shared, case .anonymous = backing {
+            guard files.count < GuestKernel.maxFiles else { return .failure(.ENFILE) }
             let id = FileID(files.count)
             var f = GuestFile(path: "/dev/zero (deleted) #\(id)", pages: pages, style: .pointers, contentSeed: 0)
             f.isShmem = true
@@ -293,6 +294,7 @@ extension GuestKernel {
         p.pageTablePages = 0
         unregister(p.pid)
         families[Int(p.family)].removeAll { $0 == p.pid }
+        if families[Int(p.family)].isEmpty { freeFamilies.append(p.family) }
         shadow?.recordExit(p.pid)
         if !killed && !quiet { events.append(.exited(pid: p.pid, name: p.name)) }
         return buddy.freePages - freeBefore

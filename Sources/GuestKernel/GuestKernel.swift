@@ -56,6 +56,11 @@ public final class GuestKernel {
     var fastProcesses: [Unmanaged<GuestProcess>?] = [nil]
     /// Members of each anon_vma family, in pid order.
     var families: [[PID]] = []
+    /// Family ids whose processes have all exited, reused last-freed first (deterministic).
+    var freeFamilies: [RmapOwner] = []
+    /// Most files a guest can have (registered files plus shmem objects): file ids are
+    /// stored in the frames' 16-bit reverse map.
+    public static let maxFiles = Int(RmapOwner.max) + 1
     public internal(set) var files: [GuestFile] = []
     var filesByPath: [String: FileID] = [:]
     public var vmstat = VMStat()
@@ -70,8 +75,8 @@ public final class GuestKernel {
     public unowned(unsafe) var backing: GuestPhysicalBacking?
     /// Per frame, the EPT entry: bit 0 read, bit 1 write (the permissions the host granted),
     /// bit 2 accessed (set by the hardware walk when the translation is used; the host clears it
-    /// to sample which pages are active).
-    public var ept: [UInt8]
+    /// to sample which pages are active). Stored in the frame table's flags word (`FrameFlag.eptMask`).
+    public var ept: EPTEntries { EPTEntries(flags: frames.flags) }
     /// The EPT accessed bit.
     public static let eptAccessed: UInt8 = 4
     /// Balloon driver settings (set by the host before boot).
@@ -142,7 +147,6 @@ public final class GuestKernel {
         let derivedReserved = memoryPages * 15 / 1000 + 4096
         self.reservedPages = min(max(config.kernel_reserved?.pages ?? derivedReserved, 16), memoryPages / 2)
         frames = FrameTable(count: memoryPages)
-        ept = Array(repeating: 0, count: memoryPages)
         zeroPFN = PFN(reservedPages - 1)
         self.kernelImageSeed = kernelImageSeed
         self.kernelImagePages = kernelImagePages
@@ -298,6 +302,7 @@ public final class GuestKernel {
     /// Adds a file to the guest's file system. Equal `contentSeed`s give equal bytes across guests.
     public func registerFile(path: String, pages: Int, style: ContentStyle, contentSeed: UInt64, storedImage: Int? = nil) -> FileID {
         if let f = filesByPath[path] { return f }
+        precondition(files.count < GuestKernel.maxFiles, "\(name): more than \(GuestKernel.maxFiles) files")
         let id = FileID(files.count)
         files.append(GuestFile(path: path, pages: max(1, pages), style: style, contentSeed: contentSeed, storedImage: storedImage))
         filesByPath[path] = id
@@ -311,8 +316,19 @@ public final class GuestKernel {
     /// Creates a new process with an empty address space (fork + execve of a new program).
     public func spawn(name: String, oomScoreAdj: Int = 0) -> PID {
         let pid = PID(processes.count)
-        let fam = UInt32(families.count)
-        families.append([pid])
+        let fam: RmapOwner
+        if let f = freeFamilies.popLast() {
+            fam = f
+            families[Int(f)] = [pid]
+        } else if families.count < Int(RmapOwner.max) + 1 {
+            fam = RmapOwner(families.count)
+            families.append([pid])
+        } else {
+            // Every id is live: join an existing family. A coarser anon_vma stays correct (the
+            // rmap walk checks each member's PTE), only slower, as Linux's anon_vma reuse.
+            fam = RmapOwner(truncatingIfNeeded: pid)
+            families[Int(fam)].append(pid)
+        }
         let p = GuestProcess(pid: pid, name: name, family: fam, writeStyles: defaultWriteStyles)
         p.oomScoreAdj = max(-1000, min(1000, oomScoreAdj))
         register(p)

@@ -4,7 +4,7 @@ import PageContents
 /// A guest process id.
 public typealias PID = Int32
 /// A file in the guest's file system (an index into the kernel's file table).
-public typealias FileID = UInt32
+public typealias FileID = UInt16
 
 /// Error numbers a system call returns, as Linux's errno values.
 public enum Errno: String, Error, Sendable, CustomStringConvertible {
@@ -16,6 +16,8 @@ public enum Errno: String, Error, Sendable, CustomStringConvertible {
     case ESRCH
     /// Locking more than allowed.
     case EAGAIN
+    /// Too many files (the guest's file table of `GuestKernel.maxFiles` is full).
+    case ENFILE
     public var description: String { rawValue }
 }
 

@@ -288,7 +288,7 @@ public struct ImageConfig: ParameterTable, Equatable {
     public static let parameters: [ParameterInfo] = [
         .init("name", .string, default: "linux", "image name that guests refer to"),
         .init("kernel_size", .bytes, default: "24MiB", "kernel text and data loaded at boot"),
-        .init("files", .list(FileConfig.self), default: "[]", "files in the image's file system"),
+        .init("files", .list(FileConfig.self), default: "[]", "files in the image's file system (at most 4096)"),
         .init("memory_image", .string, default: "(none)", "path of a raw memory image (4 KiB pages) loaded into guest memory at boot"),
     ]
 
@@ -306,10 +306,15 @@ public struct ImageConfig: ParameterTable, Equatable {
     public func validationProblems() -> [(key: String, message: String)] {
         var p: [(String, String)] = []
         if name.isEmpty { p.append(("name", "must not be empty")) }
-        var paths: [String] = []
+        // A guest's file table holds GuestKernel.maxFiles entries (16-bit ids in the reverse
+        // map); leave room for the memory image and for shmem objects the workloads create.
+        let maxImageFiles = 4096
+        if files.count > maxImageFiles {
+            p.append(("files", "\(files.count) files; an image can have at most \(maxImageFiles)"))
+        }
+        var paths = Set<String>()
         for (i, f) in files.enumerated() {
-            if paths.contains(f.path) { p.append(("files[\(i)].path", "duplicate path '\(f.path)'")) }
-            paths.append(f.path)
+            if !paths.insert(f.path).inserted { p.append(("files[\(i)].path", "duplicate path '\(f.path)'")) }
             if f.size.bytes == 0 { p.append(("files[\(i)].size", "must be positive")) }
             if f.style == .stored { p.append(("files[\(i)].style", "'stored' is for memory images; use code, text, random, sparse, pointers, pattern or zero")) }
         }

@@ -2,8 +2,8 @@ import Testing
 import OvercommitSupport
 @testable import GuestKernel
 
-/// Order bits of a frame's flags.
-func orderBits(_ t: FrameTable, _ pfn: Int) -> UInt16 { (t.flags[pfn] & FrameFlag.orderMask) >> FrameFlag.orderShift }
+/// The buddy order recorded on a frame (in `rmapIndex`, Linux's `page->private`).
+func orderBits(_ t: FrameTable, _ pfn: Int) -> UInt32 { t.rmapIndex[pfn] }
 
 func expectConsistent(_ b: BuddyAllocator, _ step: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
     let problems = b.checkInvariants()
@@ -200,8 +200,26 @@ func expectConsistent(_ b: BuddyAllocator, _ step: String = "", sourceLocation: 
         let problems = b.checkInvariants()
         #expect(problems.contains { $0.contains("tail frame 10") })
         t.setUse(10, .free)
-        t.flags[0] = FrameUse.free.rawValue | 3 << FrameFlag.orderShift // wrong order on the head
+        t.rmapIndex[0] = 3 // wrong order on the head
         #expect(!b.checkInvariants().isEmpty)
+    }
+
+    /// The host's EPT bits share the flags word; allocating, splitting, freeing and merging
+    /// must leave them exactly as the host set them.
+    @Test func eptBitsSurviveAllocationAndFree() {
+        let t = FrameTable(count: 64)
+        var b = BuddyAllocator(frames: t, managed: 0..<64)
+        let ept = EPTEntries(flags: t.flags)
+        for i in 0..<64 { ept[i] = UInt8(i % 8) }
+        let a = b.allocate(order: 0)!, c = b.allocate(order: 2)!, d = b.allocate(order: 5)!
+        t.setUse(a, .activeAnon); t.set(a, FrameFlag.dirty | FrameFlag.anon | FrameFlag.referenced)
+        t.resetFlags(c, FrameUse.kernel.rawValue)
+        #expect(t.use(a) == .activeAnon && t.has(a, FrameFlag.dirty) && t.use(c) == .kernel)
+        b.free(a, order: 0); b.free(c, order: 2); b.free(d, order: 5)
+        expectConsistent(b, "after free")
+        #expect(b.freePages == 64 && b.freeBlocks(order: 6) == 1)
+        for i in 0..<64 { #expect(ept[i] == UInt8(i % 8), "frame \(i)") }
+        #expect(!t.has(a, FrameFlag.dirty), "free clears the guest's flags")
     }
 
     @Test func doubleFreeIsAPreconditionFailure() async {

@@ -79,6 +79,43 @@ import PageContents
         expectConsistent(k)
     }
 
+    /// anon_vma family ids live in the frames' 16-bit reverse map, so they are recycled when
+    /// a family's last process exits: a long run of short-lived processes (with swap-cache
+    /// frames of dead families left behind) must keep a valid reverse map.
+    @Test func familyIdsAreRecycledAfterExit() {
+        let k = makeKernel(mib: 16, swapMiB: 16)
+        let keeper = k.spawn(name: "keeper")
+        let kb = k.mmap(keeper, pages: 64).value!
+        for i in 0..<64 { _ = k.access(keeper, kb + VPN(i), write: true) }
+        var families = Set<RmapOwner>()
+        for round in 0..<120 {
+            let p = k.spawn(name: "short")
+            families.insert(k.process(p)!.family)
+            let base = k.mmap(p, pages: 4000).value!
+            for i in 0..<4000 { _ = k.access(p, base + VPN(i), write: true) }
+            if round % 3 == 0, case .success(let c) = k.fork(p) { _ = k.access(c, base, write: true); k.exit(c) }
+            k.exit(p)
+            if round % 50 == 0 { expectConsistent(k, "round \(round)") }
+        }
+        #expect(k.vmstat.pswpout > 0, "the runs pushed pages through swap")
+        #expect(families.count <= 3, "ids of exited families are reused: \(families.sorted())")
+        #expect(k.families.count <= 4)
+        for i in 0..<64 { #expect(k.access(keeper, kb + VPN(i), write: false).result != .segv) }
+        expectConsistent(k, "end")
+    }
+
+    @Test func sharedAnonymousMappingsStopAtTheFileTableLimit() {
+        let k = makeKernel()
+        let pid = k.spawn(name: "a")
+        while k.files.count < GuestKernel.maxFiles - 1 {
+            _ = k.registerFile(path: "/f\(k.files.count)", pages: 1, style: .text, contentSeed: 1)
+        }
+        #expect(k.mmap(pid, pages: 1, shared: true).value != nil, "the last free file id")
+        #expect(k.files.count == GuestKernel.maxFiles)
+        let last = k.mmap(pid, pages: 1, shared: true)
+        if case .failure(let e) = last { #expect(e == .ENFILE) } else { Issue.record("expected ENFILE, got \(last)") }
+    }
+
     @Test func brkGrowsAndShrinksTheHeap() {
         let k = makeKernel()
         let pid = k.spawn(name: "a")
