@@ -86,7 +86,7 @@ func sampleSet() -> [MemoryImage] {
 
     @Test func maxPageSharingSplitsLargeGroupsAsTheScannerDoes() {
         for (n, limit, shared, sharing) in [(1, 256, 0, 0), (2, 256, 1, 1), (256, 256, 1, 255), (257, 256, 1, 255),
-                                            (258, 256, 2, 256), (10, 3, 3, 7), (9, 3, 3, 6)] {
+                                            (258, 256, 2, 256), (10, 3, 3, 6), (9, 3, 3, 6), (11, 3, 4, 7)] {
             var t = TPSEstimate()
             t.addGroup(of: n, limit: limit)
             #expect(t.pagesShared == shared && t.pagesSharing == sharing, "n \(n) limit \(limit): \(t)")
