@@ -102,7 +102,7 @@ final class MappedImage: ImageAnalysisInput {
         defer { close(fd) }
         var magic = [UInt8](repeating: 0, count: 4)
         if read(fd, &magic, 4) == 4 && magic == [0x7F, 0x45, 0x4C, 0x46] {
-            throw OpenError(description: "\(path): is an ELF file (a QEMU dump-guest-memory/virsh dump core or a gcore dump?), not a raw image; dump with --format=raw / pmemsave, or extract the PT_LOAD segments (see docs/howto-analyze-images.md)")
+            throw OpenError(description: "\(path): is an ELF file (a QEMU dump-guest-memory/virsh dump core or a gcore dump?), not a raw image: take a raw dump (QEMU pmemsave, a copy of the memory backing file) or extract its PT_LOAD segments first (docs/howto-analyze-images.md)")
         }
         byteCount = Int(st.st_size)
         pageCount = (byteCount + pageSize - 1) / pageSize
