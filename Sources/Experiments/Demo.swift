@@ -110,6 +110,8 @@ public struct DemoGuestState: Sendable {
     public var poweredOn: Bool
     /// Statistics of the guest's workloads (index 0 is its boot).
     public var workloads: [WorkloadStats]
+    /// The zone watermarks (min, low, high), kB: kswapd wakes below low and sleeps above high.
+    public var watermarksKB: (min: Int, low: Int, high: Int)
 
     /// Swap in use, kB.
     public var swapUsedKB: Int { meminfo.SwapTotal - meminfo.SwapFree }
@@ -352,7 +354,8 @@ public final class DemoRunner {
         let gs = sim.host.vms.enumerated().map { i, vm in
             DemoGuestState(name: vm.name, configuredPages: vm.configuredPages, meminfo: vm.kernel.meminfo, vmstat: vm.kernel.vmstat,
                            processes: vm.kernel.processTable(), vm: vm.snapshot(), poweredOn: vm.poweredOn,
-                           workloads: sim.workloadStats(guest: i))
+                           workloads: sim.workloadStats(guest: i),
+                           watermarksKB: (vm.kernel.watermarks.min * 4, vm.kernel.watermarks.low * 4, vm.kernel.watermarks.high * 4))
         }
         return DemoSnapshot(timeNs: sim.currentTime, guests: gs, host: sim.host.snapshot(), hostTotalPages: sim.host.totalFrames,
                             eventCount: sim.eventLog.count)

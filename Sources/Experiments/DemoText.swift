@@ -81,7 +81,7 @@ public enum DemoText {
             ("Committed_AS", { $0.meminfo.Committed_AS }), ("CommitLimit", { $0.meminfo.CommitLimit }),
             ("Balloon", { $0.meminfo.Balloon }), ("host consumed", { $0.vm.consumed * 4 }),
         ]
-        let labelW = 16
+        let labelW = 19
         let cellW = 20
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
         func cell(_ value: String, _ delta: String) -> String {
