@@ -1,5 +1,4 @@
 extension DemoScripts {
-    static let pageSharing = lazyAllocation
     static let ballooning = lazyAllocation
     static let compression = lazyAllocation
     static let hostSwap = lazyAllocation
