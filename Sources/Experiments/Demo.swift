@@ -162,7 +162,7 @@ public enum DemoCounter: String, Sendable, CaseIterable {
     case pgscanDirect = "pgscan_direct", pgstealDirect = "pgsteal_direct", pgactivate, pgdeactivate, refaults = "workingset_refault"
     case oomKill = "oom_kill", refused = "refused_allocations", balloonInflate = "balloon_inflate", balloonDeflate = "balloon_deflate"
     case processes
-    case hostCowBreaks = "host_cow_breaks", compressions, compressionRejects = "compression_rejects"
+    case hostCowBreaks = "host_cow_breaks", compressions, compressionRejects = "compression_rejects", decompressions
     case hostSwapOuts = "host_swap_outs", hostSwapIns = "host_swap_ins", doublePaging = "double_paging"
 
     public func value(_ g: DemoGuestState) -> Int {
@@ -191,6 +191,7 @@ public enum DemoCounter: String, Sendable, CaseIterable {
         case .hostCowBreaks: return h.cowBreaks
         case .compressions: return h.compressions
         case .compressionRejects: return h.compressionRejects
+        case .decompressions: return h.decompressions
         case .hostSwapOuts: return h.swapOuts
         case .hostSwapIns: return h.swapIns
         case .doublePaging: return h.doublePaging

@@ -1,5 +1,4 @@
 extension DemoScripts {
-    static let compression = lazyAllocation
     static let hostSwap = lazyAllocation
     static let reclaimCascade = lazyAllocation
 }
