@@ -1,4 +1,3 @@
 extension DemoScripts {
-    static let hostSwap = lazyAllocation
     static let reclaimCascade = lazyAllocation
 }
