@@ -64,8 +64,8 @@ extension DemoScripts {
                 per second. A page can now be in the guest's swap, in the host's swap, or (worst) both: the guest's \
                 swap holds \(DemoText.mib(kb: g.swapUsedKB)) and the host's \(DemoText.mib(pages: g.vm.hostSwapped)). \
                 Ballooning avoids this by letting the guest choose what to give up, so the host does not have to \
-                guess; that is why ESX swaps only as a last resort (the hard and low states, see the reclaim-cascade \
-                demo).
+                guess. That is why ESX swaps only as a last resort: in the hard and low states (see the \
+                reclaim-cascade demo), or, as here, to hold a VM without a balloon driver to its limit.
                 """
             }, expect: { v in [
                 DemoExpectation("both levels keep paging", v.delta("vm") { $0.vm.stats.swapIns } > 0 && v.delta("vm") { $0.vmstat.pswpin } > 0),
