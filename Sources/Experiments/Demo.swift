@@ -75,6 +75,8 @@ public enum DemoStop: Sendable {
     case traceMark(guest: String, String)
     /// When every workload of the guest has finished (then one more scheduler period).
     case finished(guest: String)
+    /// When the host's free-memory state first reaches `state` or a lower one, then `after` more.
+    case hostState(HostMemoryState, after: SimDuration)
 }
 
 /// One step of a demo: how far to run, what to say about it, and what must hold.
@@ -313,6 +315,10 @@ public final class DemoRunner {
                       notAfter: sim.config.duration.nanoseconds)
             // Let the periodic services (kswapd, the host scheduler) see the exit.
             sim.advance(to: sim.currentTime + sim.config.host.scheduler.interval.nanoseconds)
+        case .hostState(let state, let after):
+            let s = sim
+            s.advance(until: { s.host.scheduler.state.level >= state.level }, notAfter: sim.config.duration.nanoseconds)
+            sim.advance(to: sim.currentTime + after.nanoseconds)
         }
     }
 

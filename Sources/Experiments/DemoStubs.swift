@@ -1,3 +1,0 @@
-extension DemoScripts {
-    static let reclaimCascade = lazyAllocation
-}
