@@ -5,7 +5,7 @@ extension DemoScripts {
     /// so the guest's own reclaim (kswapd, swap) decides what to give up.
     static let ballooning = DemoScript(
         title: "Ballooning pushes a guest to reclaim",
-        summary: "a balloon driver takes free memory, then page cache, then swaps anon: the guest picks what goes",
+        summary: "a balloon makes the guest reclaim: free, cache, then anon",
         introduction: """
         One 256 MiB guest runs a database with a 96 MiB buffer pool; its page cache holds 56 MiB of binaries and \
         libraries read at boot. The host wants 160 MiB back and sets the VM's balloon target (here a static policy; \

@@ -5,7 +5,7 @@ extension DemoScripts {
     /// to at most 2 KiB), like Linux zswap in front of swap; LZ4 run on the page's real bytes.
     static let compression = DemoScript(
         title: "Compression: accepting and rejecting pages",
-        summary: "the host compresses pages it must page out; those that fit under half a page stay in RAM",
+        summary: "host compression: pages under 2 KiB stay, others swap",
         introduction: """
         A 256 MiB guest without a balloon driver has an ESX limit (sched.mem.max) of 112 MiB: the host will not let \
         it consume more machine memory than that. Its batch job grows a heap to 144 MiB (40% text, 20% sparse, 40% \

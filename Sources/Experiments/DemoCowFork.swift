@@ -5,7 +5,7 @@ extension DemoScripts {
     /// `wp_page_copy` on the first write to a shared anonymous page.
     static let cowFork = DemoScript(
         title: "Copy-on-write after fork",
-        summary: "fork shares every page; each first write to a shared page copies just that page",
+        summary: "fork shares pages; the first write to one copies it",
         introduction: """
         A parent process in a 128 MiB guest writes 64 pages, then forks. The child reads all 64 pages, writes one, \
         then 15 more; the parent writes a page it still shares; the child exits and the parent writes another \

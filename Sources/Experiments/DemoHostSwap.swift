@@ -5,7 +5,7 @@ extension DemoScripts {
     /// (Waldspurger 2002, section 3.3), and the double-paging problem (Goldberg and Hassinger 1974).
     static let hostSwap = DemoScript(
         title: "Host swap and double paging",
-        summary: "the host swaps a VM over its limit at random; when the guest swaps too, pages are paged twice",
+        summary: "host swap with random victims, and double paging",
         introduction: """
         A 256 MiB guest without a balloon driver has an ESX limit of 96 MiB, and host compression is off, so the \
         host's only way to hold the VM to its limit is to swap its pages to the VM's swap file. It does not know \

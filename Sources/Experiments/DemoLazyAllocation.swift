@@ -4,7 +4,7 @@ extension DemoScripts {
     /// Demand paging and the zero page: Linux's `do_anonymous_page`, in the guest and on the host.
     static let lazyAllocation = DemoScript(
         title: "Lazy allocation and the zero page",
-        summary: "mmap reserves, reads map the zero page, the first write of a page allocates one frame",
+        summary: "mmap reserves, reads map the zero page, writes allocate",
         introduction: """
         A process in a 128 MiB guest maps 2 MiB of anonymous memory, reads every page, writes the first 128 pages, \
         writes them again and exits (Configs/demos/traces/lazy-allocation.trace, replayed one reference per 10 ms). \

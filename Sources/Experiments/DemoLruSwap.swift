@@ -5,7 +5,7 @@ extension DemoScripts {
     /// `shrink_inactive_list` / `shrink_active_list`, swap-out and the swap cache.
     static let lruSwap = DemoScript(
         title: "LRU aging, kswapd and swap",
-        summary: "a database outgrows its guest: kswapd drops page cache, ages the LRU lists, swaps cold pages",
+        summary: "kswapd, active/inactive LRU aging and guest swap",
         introduction: """
         A 128 MiB guest with 128 MiB of swap on an SSD runs a database whose 112 MiB buffer pool does not fit beside \
         the kernel and the page cache. 90% of its references go to a hot 20% of the pool. Linux keeps pages on \

@@ -6,7 +6,7 @@ extension DemoScripts {
     /// 0/1/2, CommitLimit) and `out_of_memory` / `oom_badness`.
     static let overcommitOOM = DemoScript(
         title: "Overcommit modes and the OOM killer",
-        summary: "one leak, two vm.overcommit_memory modes: the OOM killer versus refused mmaps",
+        summary: "vm.overcommit_memory 0 vs 2: OOM killer or refused mmap",
         introduction: """
         Two identical 128 MiB guests without swap run three idle daemons and a process that leaks 16 MiB per \
         second in 1 MiB mmaps. They differ in one sysctl. `heuristic` uses vm.overcommit_memory=0, Linux's default: \

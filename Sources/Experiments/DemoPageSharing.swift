@@ -5,7 +5,7 @@ extension DemoScripts {
     /// `cmp_and_merge_page`), ESX's content-based sharing and its salting (Mem.ShareForceSalting).
     static let pageSharing = DemoScript(
         title: "Page sharing across identical VMs, and salting",
-        summary: "KSM's unstable and stable trees merge identical pages across VMs; ESX salting keeps a VM apart",
+        summary: "KSM merges identical pages across VMs; ESX salting",
         introduction: """
         Three 256 MiB guests boot from the same image (kernel, libc, nginx, 32 MiB of web content) and run a few idle \
         daemons. The host scans their memory like Linux KSM: it hashes each page (xxHash); a page whose hash is \

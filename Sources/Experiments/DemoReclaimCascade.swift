@@ -9,7 +9,7 @@ extension DemoScripts {
     /// Resource Management in VMware vSphere" and Waldspurger (OSDI 2002).
     static let reclaimCascade = DemoScript(
         title: "The full reclaim cascade through the free-memory states",
-        summary: "free memory falls through ESXi's high/clear/soft/hard states; each adds a costlier technique",
+        summary: "ESXi states high/clear/soft/hard, each a costlier technique",
         introduction: """
         Three 256 MiB VMs (a web server and two databases, all from one image) run on a host with 600 MiB of RAM, \
         less 64 MiB for the hypervisor. As the databases warm their 192 MiB buffer pools, the host's free memory \

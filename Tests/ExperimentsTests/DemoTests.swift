@@ -57,7 +57,7 @@ private func transcript(_ demo: DemoKind, seed: UInt64? = nil) throws -> (text: 
     @Test func everyDemoHasAScenarioFileAndASummary() throws {
         for d in DemoKind.allCases {
             #expect(FileManager.default.fileExists(atPath: repoRoot + "/Configs/demos/" + d.scenarioFile), "\(d.rawValue)")
-            #expect(!d.summary.isEmpty && d.summary.count <= 110, "\(d.rawValue) summary fits on a listing line")
+            #expect(!d.summary.isEmpty && d.summary.count <= 60, "\(d.rawValue): the listing line fits in 80 columns")
             #expect(!d.script.steps.isEmpty)
         }
         #expect(DemoKind.listing.count == DemoKind.allCases.count)
