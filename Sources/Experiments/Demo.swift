@@ -251,8 +251,10 @@ public final class DemoRunner {
         lines.append("")
         let c = sim.config
         let guests = c.expandedGuests.map { "\($0.name) (\($0.memory))" }.joined(separator: ", ")
-        lines.append("Scenario: \(c.name), seed \(c.seed): host RAM \(c.host.memory), guests \(guests).")
-        lines.append("Legend of the VM bars: " + DemoText.barLegend)
+        lines += DemoText.wrap("Scenario: \(c.name) (Configs/demos/\(demo.scenarioFile)), seed \(c.seed): host RAM \(c.host.memory), "
+                               + "guests \(guests).", width: DemoText.width)
+        lines.append("VM bars (40 characters = the VM's configured memory):")
+        lines.append("  " + DemoText.barLegend)
         return lines.joined(separator: "\n")
     }
 

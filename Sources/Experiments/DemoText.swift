@@ -66,7 +66,7 @@ public enum DemoText {
     /// the value now and, if it moved, its change during the step.
     static func guestTable(_ v: DemoView, counters: [DemoCounter]) -> [String] {
         let guests = v.now.guests
-        let useKB = guests.allSatisfy { $0.configuredPages <= 65_536 }
+        let useKB = guests.count <= 2 && guests.allSatisfy { $0.configuredPages <= 65_536 }
         let unit = useKB ? "kB" : "MiB"
         func mem(_ kb: Int) -> String { useKB ? "\(kb)" : formatFixed(Double(kb) / 1024, 1) }
         func change(_ kb: Int) -> String {
@@ -81,7 +81,7 @@ public enum DemoText {
             ("Committed_AS", { $0.meminfo.Committed_AS }), ("CommitLimit", { $0.meminfo.CommitLimit }),
             ("Balloon", { $0.meminfo.Balloon }), ("host consumed", { $0.vm.consumed * 4 }),
         ]
-        let labelW = 19
+        let labelW = 18
         let cellW = 20
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
         func cell(_ value: String, _ delta: String) -> String {
@@ -114,12 +114,15 @@ public enum DemoText {
         let h = v.now.host
         var out: [String] = []
         let stateChange = v.before.host.state != h.state ? " (was \(v.before.host.state.rawValue))" : ""
-        out.append("  host: free \(mib(pages: h.free)) of \(mib(pages: v.now.hostTotalPages)), state \(h.state.rawValue)\(stateChange), "
-                   + "minFree \(mib(pages: h.minFree))")
-        out.append("        KSM pages_shared \(h.pagesShared) pages_sharing \(h.pagesSharing) pages_unshared \(h.pagesUnshared) "
-                   + "zero_pages_sharing \(h.zeroPagesSharing) full_scans \(h.fullScans)")
-        out.append("        ballooned \(mib(pages: h.ballooned)), compressed \(mib(pages: h.compressed)) in \(mib(pages: h.cacheFrames)), "
-                   + "host-swapped \(mib(pages: h.hostSwapped))")
+        let summary = "free \(mib(pages: h.free)) of \(mib(pages: v.now.hostTotalPages)), state \(h.state.rawValue)\(stateChange), "
+            + "minFree \(mib(pages: h.minFree)); KSM pages_shared \(h.pagesShared) pages_sharing \(h.pagesSharing) "
+            + "pages_unshared \(h.pagesUnshared) zero_pages_sharing \(h.zeroPagesSharing) full_scans \(h.fullScans); "
+            + "ballooned \(mib(pages: h.ballooned)), compressed \(mib(pages: h.compressed)) in \(mib(pages: h.cacheFrames)), "
+            + "host-swapped \(mib(pages: h.hostSwapped))"
+        let indent = "        "
+        for (i, l) in wrap(summary, width: width, indent: indent).enumerated() {
+            out.append(i == 0 ? "  host: " + l.dropFirst(indent.count) : l)
+        }
         let nameW = min(14, v.now.guests.map(\.name.count).max() ?? 0)
         for g in v.now.guests {
             out.append("  " + g.name.padRight(nameW) + " [" + bar(g.vm) + "] consumed "

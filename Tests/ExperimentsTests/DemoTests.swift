@@ -44,6 +44,8 @@ private func transcript(_ demo: DemoKind, seed: UInt64? = nil) throws -> (text: 
         // Plain terminal output: ASCII only, no escape codes.
         #expect(!text.unicodeScalars.contains { $0.value == 0x1B }, "no escape codes")
         #expect(text.unicodeScalars.allSatisfy { $0.isASCII }, "\(demo.rawValue): non-ASCII output")
+        let wide = text.split(separator: "\n").filter { $0.count > 80 }
+        #expect(wide.isEmpty, "\(demo.rawValue): lines wider than 80 columns: \(wide.prefix(3))")
         #expect(try runner.next() == nil, "no step after the last")
     }
 
