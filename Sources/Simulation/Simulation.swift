@@ -129,28 +129,80 @@ public final class Simulation {
     /// Runs to the scenario's duration (or until the host runs out of memory).
     /// `progress` is called with the fraction of simulated time done, about every 1 %.
     public func run(progress: ((Double) -> Void)? = nil) -> SimulationResult {
-        let end = config.duration.nanoseconds
+        _ = runEvents(through: config.duration.nanoseconds, until: nil, progress: progress)
+        return finish()
+    }
+
+    // MARK: - Running in steps (demos, interactive tools)
+
+    /// Simulated time reached so far, in nanoseconds.
+    public var currentTime: Int64 { now }
+
+    /// Whether the run is over: the scenario's duration is reached or the host ran out of memory.
+    public var hasEnded: Bool { endedEarly != nil || now >= config.duration.nanoseconds }
+
+    /// Why the run stopped before its duration, if it did (host out of memory).
+    public var endedEarlyReason: String? { endedEarly }
+
+    /// Handles every event scheduled at or before `time` (capped at the scenario's duration);
+    /// afterwards `currentTime` is `time` unless the run ended early. Running in steps and then
+    /// calling `finish()` gives the same result as `run()`.
+    public func advance(to time: Int64) {
+        let end = min(time, config.duration.nanoseconds)
+        _ = runEvents(through: end, until: nil, progress: nil)
+        if endedEarly == nil { now = max(now, end) }
+    }
+
+    /// Handles events one by one until `condition` holds after one of them, the run ends, or
+    /// the next event lies after `limit` (capped at the duration). Returns whether the condition held.
+    @discardableResult
+    public func advance(until condition: () -> Bool, notAfter limit: Int64) -> Bool {
+        if condition() { return true }
+        return withoutActuallyEscaping(condition) { c in
+            runEvents(through: min(limit, config.duration.nanoseconds), until: c, progress: nil)
+        }
+    }
+
+    /// The statistics of each workload of guest `index` so far (index 0 is the guest's boot).
+    public func workloadStats(guest index: Int) -> [WorkloadStats] { guests[index].workloads.map { $0.1.stats } }
+
+    /// Whether each workload of guest `index` has finished (index 0 is the guest's boot).
+    public func workloadsFinished(guest index: Int) -> [Bool] { guests[index].workloads.map { $0.0.isFinished } }
+
+    /// Kernel and host events logged so far, in order.
+    public var eventLog: [SimulationEvent] { events }
+
+    /// Ends the run where it stands (at the duration unless it ended early) and returns the result.
+    public func finish() -> SimulationResult {
+        if endedEarly == nil { now = config.duration.nanoseconds }
+        host.finish(now: now)
+        drainEvents()
+        if options.check { runChecks(contents: true) }
+        return makeResult()
+    }
+
+    /// The event loop: handles events up to `end`; stops early when `condition` holds after an
+    /// event or the host runs out of memory. Returns whether the condition held.
+    func runEvents(through end: Int64, until condition: (() -> Bool)?, progress: ((Double) -> Void)?) -> Bool {
+        guard endedEarly == nil else { return false }
+        let duration = config.duration.nanoseconds
         var lastProgress = -1
-        while let (t, s) = queue.pop() {
-            if t > end { break }
+        while let t = queue.nextTime, t <= end, let e = queue.pop() {
             now = t
-            handle(s)
+            handle(e.payload)
             if let p = progress {
-                let pct = Int(Double(t) * 100 / Double(max(1, end)))
-                if pct != lastProgress { lastProgress = pct; p(Double(t) / Double(max(1, end))) }
+                let pct = Int(Double(t) * 100 / Double(max(1, duration)))
+                if pct != lastProgress { lastProgress = pct; p(Double(t) / Double(max(1, duration))) }
             }
             if host.outOfMemory && endedEarly == nil {
                 endedEarly = "host out of memory at \(formatFixed(Double(now) / 1e9, 3)) s"
                 drainEvents()
                 takeSample()
-                break
+                return condition?() ?? false
             }
+            if let c = condition, c() { return true }
         }
-        if endedEarly == nil { now = end }
-        host.finish(now: now)
-        drainEvents()
-        if options.check { runChecks(contents: true) }
-        return makeResult()
+        return false
     }
 
     func handle(_ s: Service) {

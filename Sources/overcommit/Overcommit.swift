@@ -27,7 +27,7 @@ struct Overcommit: ParsableCommand {
         See `overcommit policies` for every parameter and docs/config-reference.md for every scenario key.
         """,
         subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self,
-                      Analyze.self],
+                      Analyze.self, DemoCommand.self],
         defaultSubcommand: Run.self)
 }
 

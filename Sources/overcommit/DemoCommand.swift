@@ -1,0 +1,92 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Scenarios
+import Simulation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `overcommit demo [NAME] [--step] [--seed N]`: narrated, step-by-step demos of each technique.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "List the built-in demos, or run one as a narrated story, step by step.",
+        discussion: """
+        Demos (each is a scenario under Configs/demos/, which `overcommit run` also accepts):
+        \(DemoKind.listing.map { "  " + $0 }.joined(separator: "\n"))
+
+        Every number in the narration is read from the simulation at that step; each step's
+        expectations are checked against it ([ok] or [FAILED]). The command exits 1 if any failed.
+        """)
+
+    @Argument(help: "Demo to run; omit to list the demos.")
+    var name: String?
+
+    @Flag(help: "Wait for Enter between steps (continues without waiting when stdin is not a terminal).")
+    var step = false
+
+    @Option(help: "Seed for every random stream (overrides the demo scenario's seed).")
+    var seed: UInt64?
+
+    @Option(name: .customLong("demos-dir"), help: "Folder of the demo scenarios (default: Configs/demos, here or next to the executable's checkout).")
+    var demosDir: String?
+
+    mutating func run() throws {
+        guard let name else {
+            print("Built-in demos (run one with `overcommit demo NAME`, add --step to pause between steps):")
+            for l in DemoKind.listing { print("  " + l) }
+            return
+        }
+        guard let demo = DemoKind(rawValue: name) else {
+            fail("unknown demo '\(name)'; the demos are:\n" + DemoKind.listing.map { "  " + $0 }.joined(separator: "\n"))
+        }
+        let path = demoScenarioPath(demo)
+        var (config, base) = loadScenario(path)
+        if let s = seed { config.seed = s }
+        let options = loadResources(config, baseDir: base, file: path)
+        let runner: DemoRunner
+        do { runner = try DemoRunner(demo: demo, config: config, options: options) }
+        catch { fail("\(path): \(error)") }
+        print(runner.header)
+        print("")
+        let interactive = step && isatty(0) != 0
+        var first = true
+        while true {
+            let report: DemoStepReport?
+            do { report = try runner.next() } catch { fail("\(error)", code: 1) }
+            guard let r = report else { break }
+            if step && !first {
+                if interactive {
+                    FileHandle.standardOutput.write(Data("[Enter: step \(r.index + 1) of \(r.count)] ".utf8))
+                    if readLine() == nil { /* EOF: go on without waiting */ }
+                }
+            }
+            first = false
+            print(r.text)
+            fflush(nil)
+        }
+        print(runner.footer)
+        if !runner.failures.isEmpty { throw ExitCode(1) }
+    }
+
+    /// The demo's scenario file: under --demos-dir, ./Configs/demos, or the checkout the
+    /// executable was built in (.build/<config>/overcommit -> ../../Configs/demos).
+    func demoScenarioPath(_ demo: DemoKind) -> String {
+        let fm = FileManager.default
+        if let d = demosDir {
+            let p = d + "/" + demo.scenarioFile
+            guard fm.fileExists(atPath: p) else { fail("\(p): no such demo scenario (--demos-dir \(d))") }
+            return p
+        }
+        var candidates = ["Configs/demos/" + demo.scenarioFile]
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var dir = exe
+        for _ in 0..<4 {
+            dir = dir.deletingLastPathComponent()
+            candidates.append(dir.path + "/Configs/demos/" + demo.scenarioFile)
+        }
+        for c in candidates where fm.fileExists(atPath: c) { return c }
+        fail("cannot find the demo scenario \(demo.scenarioFile): looked in \(candidates.joined(separator: ", ")); pass --demos-dir")
+    }
+}
