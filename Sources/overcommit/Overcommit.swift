@@ -26,7 +26,7 @@ struct Overcommit: ParsableCommand {
         Host reclaim mechanisms: \(ReclaimTechnique.allCases.map(\.rawValue).joined(separator: ", ")).
         See `overcommit policies` for every parameter and docs/config-reference.md for every scenario key.
         """,
-        subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self],
+        subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self, ReportCommand.self],
         defaultSubcommand: Run.self)
 }
 
@@ -113,6 +113,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Print summary.json on stdout instead of the summary lines.")
     var json = false
 
+    @Flag(help: "Also write report.html (self-contained HTML with SVG charts) into the --out directory.")
+    var report = false
+
     mutating func run() throws {
         var (config, base) = loadScenario(scenario)
         if let s = seed { config.seed = s }
@@ -120,6 +123,7 @@ struct Run: ParsableCommand {
             print(ScenarioRenderer.yaml(config), terminator: "")
             return
         }
+        if report && out == nil { fail("--report writes report.html into the output directory: pass --out DIR too") }
         if let o = out, FileManager.default.fileExists(atPath: o), !force {
             fail("output directory '\(o)' exists; pass --force to replace it")
         }
@@ -159,10 +163,14 @@ struct Run: ParsableCommand {
     func writeOutput(_ r: SimulationResult, to dir: String) throws {
         let fm = FileManager.default
         let tmp = dir + ".partial-\(getpid())"
+        var files = RunReport.files(r)
+        if report {
+            files.append(("report.html", reportHTML(files: Dictionary(files.map { ($0.name, $0.contents) }) { a, _ in a }, dir: dir)))
+        }
         try? fm.removeItem(atPath: tmp)
         do {
             try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-            for (name, contents) in RunReport.files(r) {
+            for (name, contents) in files {
                 guard fm.createFile(atPath: tmp + "/" + name, contents: Data(contents.utf8)) else {
                     throw CLIError(message: "cannot write \(tmp)/\(name)", code: 1)
                 }
