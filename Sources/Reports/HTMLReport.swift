@@ -107,8 +107,9 @@ struct PageBuilder {
     init(_ o: RunOutput) {
         self.o = o
         simulated = o.summary["simulated_seconds"]?.number ?? 0
-        duration = max(o.scenario.duration.seconds, simulated)
         endedEarly = o.summary["ended_early"]?.stringValue
+        // A run that stopped early is drawn up to where it stopped, so its data fill the width.
+        duration = endedEarly == nil ? max(o.scenario.duration.seconds, simulated) : simulated
     }
 
     static let big = (w: 1200.0, h: 320.0)
@@ -156,7 +157,7 @@ struct PageBuilder {
             + (ram > 0 ? " (\(formatFixed(configured / ram * 100, 0)) % of host RAM)" : "")
             + " · balloon policy \(esc(s.host.balloon_policy.kindName))</p>")
         if let why = endedEarly {
-            add("<div class=\"banner\">The run ended early: \(esc(why)). The charts stop there (red line).</div>")
+            add("<div class=\"banner\">The run ended early: \(esc(why)), after \(formatFixed(simulated, 3)) s of \(esc(s.duration.description)). The charts end there (red line).</div>")
         }
         let problems = o.summary["checks"]?["problems"]?.arrayValue ?? []
         let checks = o.summary["checks"]?["run"]?.number ?? 0
@@ -425,8 +426,8 @@ struct PageBuilder {
         add("<figure>\(mem.render())<figcaption class=\"note\">Guest memory by what backs it on the host; guest-swapped is memory the guest itself paged out to its swap area (above the configured line when the guest swaps).</figcaption></figure>")
 
         var balloon = SVGChart(title: "Balloon: policy target and actual size", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
-            .init("target", color: "#c25e00", values: try t.numbers("balloon_target_kb", rows: rows), dashed: true),
             .init("ballooned", color: "#c9a400", values: try t.numbers("ballooned_kb", rows: rows)),
+            .init("target", color: "#c25e00", values: try t.numbers("balloon_target_kb", rows: rows), dashed: true),
         ])
         balloon.width = Self.small.w; balloon.height = Self.small.h; balloon.markers = markers
 

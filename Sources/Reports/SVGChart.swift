@@ -286,7 +286,9 @@ public struct SVGChart: Sendable {
         for m in markers {
             let x = px(m.x)
             s += "<g class=\"marker\"><line x1=\"\(Self.coord(x))\" y1=\"\(Self.coord(plotT))\" x2=\"\(Self.coord(x))\" y2=\"\(Self.coord(plotT + plotH))\" stroke=\"\(m.color)\" stroke-width=\"1.5\"/>"
-            s += "<text x=\"\(Self.coord(x + 3))\" y=\"\(Self.coord(plotT + 11))\" fill=\"\(m.color)\">\(HTMLReport.escape(m.label))</text></g>\n"
+            // Labels near the right edge go on the line's left.
+            let leftOfLine = x > plotL + plotW * 0.8
+            s += "<text x=\"\(Self.coord(leftOfLine ? x - 3 : x + 3))\" y=\"\(Self.coord(plotT + 11))\"\(leftOfLine ? " text-anchor=\"end\"" : "") fill=\"\(m.color)\">\(HTMLReport.escape(m.label))</text></g>\n"
         }
         if n > 0 && dataMax == 0 && !isLog {
             s += "<text class=\"empty\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH / 2))\" text-anchor=\"middle\">all zero during the run</text>\n"

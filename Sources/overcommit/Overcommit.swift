@@ -139,7 +139,8 @@ struct Run: ParsableCommand {
             let simS = f * config.duration.seconds
             let rate = wall > 0 ? simS / wall : 0
             let eta = rate > 0 ? (config.duration.seconds - simS) / rate : 0
-            FileHandle.standardError.write(Data(String(format: "\r%5.1f%%  %.1f sim-s/s  ETA %.0fs ", f * 100, rate, eta).utf8))
+            let etaText = rate > 0 ? String(format: "%.0fs", eta) : "--"
+            FileHandle.standardError.write(Data((String(format: "\r%5.1f%%  %.1f sim-s/s  ETA ", f * 100, rate) + etaText + " ").utf8))
         } : nil)
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if let o = out { try writeOutput(result, to: o) }
