@@ -32,9 +32,15 @@ if [ "${KEEP:-0}" = 1 ]; then echo "check-report: work directory $work"; else tr
 
 chrome() {
     # Headless, no GPU, no sandbox (CI runs as root), fixed scale so pixels match CSS pixels.
-    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    # /dev/shm is small in containers: --disable-dev-shm-usage. Chromium's own messages go
+    # to chromium.log, shown when a probe gives no verdict.
+    timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars \
         --force-device-scale-factor=1 --no-first-run --disable-extensions \
-        --allow-file-access-from-files --virtual-time-budget=10000 "$@" 2>/dev/null
+        --allow-file-access-from-files --virtual-time-budget=10000 "$@" 2>>"$work/chromium.log"
+}
+no_verdict() {  # $1 = what
+    echo "check-report: $1 gave no verdict (the page did not load or the script failed); chromium said:"
+    tail -5 "$work/chromium.log" | sed 's/^/  /'
 }
 
 # The DOM probe, appended to a copy of the report: checks each chart and prints its box
@@ -152,7 +158,7 @@ check() {
     chrome --window-size=$WIDTH,1000 --dump-dom "file://$dir/probe.html" > "$dir/dom.html" || true
     sed -n '/<pre id="report-check">/,/<\/pre>/p' "$dir/dom.html" | grep -E '^(CHART|PAGE|VERDICT)' > "$dir/probe.txt" || true
     if ! grep -q '^VERDICT' "$dir/probe.txt"; then
-        echo "check-report: $report: the DOM probe gave no verdict (page did not load or script failed)"; return 1
+        no_verdict "$report: the DOM probe"; return 1
     fi
     local verdict; verdict=$(grep '^VERDICT' "$dir/probe.txt")
     echo "check-report: $name: DOM: ${verdict#VERDICT }"
@@ -167,7 +173,7 @@ check() {
     chrome --window-size=800,600 --dump-dom "file://$dir/pixels.html" > "$dir/pixels-dom.html" || true
     sed -n '/<pre id="pixels">/,/<\/pre>/p' "$dir/pixels-dom.html" | grep -E '^(SCREENSHOT|chart|VERDICT)' > "$dir/pixels.txt" || true
     if ! grep -q '^VERDICT' "$dir/pixels.txt"; then
-        echo "check-report: $report: the pixel probe gave no verdict"; return 1
+        no_verdict "$report: the pixel probe"; return 1
     fi
     verdict=$(grep '^VERDICT' "$dir/pixels.txt")
     echo "check-report: $name: pixels: $(grep '^SCREENSHOT' "$dir/pixels.txt" | cut -d' ' -f2-); ${verdict#VERDICT }"

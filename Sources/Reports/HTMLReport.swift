@@ -231,9 +231,10 @@ struct PageBuilder {
         chart.extraLegend = HTMLReport.stateColors.map { .init(name: "state \($0.state.rawValue)", color: $0.band, kind: .band) }
         chart.markers = endMarkers
         add("<figure>\(chart.render())<figcaption class=\"note\">Background: the host's free-memory state (ESXi high, clear, soft, hard, low) from the state-change events. Dashed: the threshold below which each state begins, in percent of minFree (\(esc(HTMLReport.memory(mf)))).</figcaption></figure>")
-        // The same, zoomed on the thresholds (up to the high threshold), where the states change.
+        // The same, zoomed on the thresholds (up to the high threshold), where the states change;
+        // only when free memory comes down there from far above.
         let zoomTop = max(th.high.fraction, th.clear.fraction + th.hysteresis.fraction) * mf * 1.1
-        if mf > 0, (free.max() ?? 0) > zoomTop {
+        if mf > 0, (free.max() ?? 0) > zoomTop * 1.5, (free.min() ?? 0) < zoomTop {
             var zoom = chart
             zoom.title = "Host free memory near minFree (zoomed to \(formatFixed(zoomTop / mf * 100, 0)) % of minFree)"
             zoom.yCeiling = zoomTop
