@@ -466,7 +466,7 @@ struct PageBuilder {
         add("<div class=\"scroll\"><table><thead><tr><th>time (s)</th><th class=\"l\">kind</th><th class=\"l\">guest</th><th class=\"l\">details</th></tr></thead><tbody>")
         for e in shown {
             let details = e.fields.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            add("<tr class=\"\(esc(e.kind))\"><td>\(formatFixed(e.timeSeconds, 3))</td><td class=\"l\">\(esc(e.kind))</td><td class=\"l\">\(esc(e.guest ?? "host"))</td><td class=\"l\">\(esc(details))</td></tr>")
+            add("<tr class=\"\(esc(e.kind))\"><td>\(formatFixed(e.timeSeconds, 3))</td><td class=\"l\">\(esc(e.kind))</td><td class=\"l\">\(esc(e.guest ?? "(host)"))</td><td class=\"l\">\(esc(details))</td></tr>")
         }
         add("</tbody></table></div>")
         if o.events.count > limit { add("<p class=\"note\">\(o.events.count - limit) more in events.jsonl.</p>") }
