@@ -5,6 +5,7 @@
 #   make test                     debug build + the whole test suite (what CI runs)
 #   make docs / check-docs        regenerate / verify docs/config-reference.md
 #   make validate                 validate every scenario under Configs/
+#   make report-check             render an HTML report in headless Chromium and check its charts
 #   make bench                    the benchmark package in Benchmarks/ (slow first build)
 #
 # SCRATCH picks SwiftPM's build directory (default .build), so several checkouts or people
@@ -26,7 +27,7 @@ ARGS ?=
 
 CONFIG_REFERENCE := docs/config-reference.md
 
-.PHONY: help setup build run test docs check-docs validate bench clean debug-bin
+.PHONY: help setup build run test docs check-docs validate report-check bench clean debug-bin
 
 help:
 	@echo "make run       build (release) and run the built-in default scenario"
@@ -35,6 +36,7 @@ help:
 	@echo "make build     release build only"
 	@echo "make validate  validate every Configs/**/*.yaml"
 	@echo "make docs      regenerate $(CONFIG_REFERENCE); make check-docs verifies it"
+	@echo "make report-check  run a short scenario with --report and check the page in headless Chromium"
 	@echo "make bench     run the benchmarks in Benchmarks/"
 	@echo "make setup     install the system packages (libxxhash-dev, liblz4-dev, libzstd-dev, pkg-config)"
 	@echo "make clean     remove $(SCRATCH) and Benchmarks/.build"
@@ -79,6 +81,11 @@ check-docs: debug-bin
 validate: debug-bin
 	@files=$$(find Configs -name '*.yaml' | LC_ALL=C sort); \
 	$(DEBUG_BIN) validate $$files
+
+## Renders an HTML report in headless Chromium (Debian's chromium package) and fails on a
+## blank page or a broken chart; then checks that deliberately broken pages fail.
+report-check: debug-bin
+	OVERCOMMIT=$(DEBUG_BIN) scripts/check-report.sh
 
 ## Benchmarks (ordo-one/benchmark in a separate package; its first build takes minutes).
 bench: setup

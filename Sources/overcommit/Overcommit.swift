@@ -27,7 +27,7 @@ struct Overcommit: ParsableCommand {
         See `overcommit policies` for every parameter and docs/config-reference.md for every scenario key.
         """,
         subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self,
-                      Analyze.self, DemoCommand.self],
+                      ReportCommand.self, Analyze.self, DemoCommand.self],
         defaultSubcommand: Run.self)
 }
 
@@ -114,6 +114,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Print summary.json on stdout instead of the summary lines.")
     var json = false
 
+    @Flag(help: "Also write report.html (self-contained HTML with SVG charts) into the --out directory.")
+    var report = false
+
     mutating func run() throws {
         var (config, base) = loadScenario(scenario)
         if let s = seed { config.seed = s }
@@ -121,6 +124,7 @@ struct Run: ParsableCommand {
             print(ScenarioRenderer.yaml(config), terminator: "")
             return
         }
+        if report && out == nil { fail("--report writes report.html into the output directory: pass --out DIR too") }
         if let o = out, FileManager.default.fileExists(atPath: o), !force {
             fail("output directory '\(o)' exists; pass --force to replace it")
         }
@@ -136,7 +140,8 @@ struct Run: ParsableCommand {
             let simS = f * config.duration.seconds
             let rate = wall > 0 ? simS / wall : 0
             let eta = rate > 0 ? (config.duration.seconds - simS) / rate : 0
-            FileHandle.standardError.write(Data(String(format: "\r%5.1f%%  %.1f sim-s/s  ETA %.0fs ", f * 100, rate, eta).utf8))
+            let etaText = rate > 0 ? String(format: "%.0fs", eta) : "--"
+            FileHandle.standardError.write(Data((String(format: "\r%5.1f%%  %.1f sim-s/s  ETA ", f * 100, rate) + etaText + " ").utf8))
         } : nil)
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if let o = out { try writeOutput(result, to: o) }
@@ -160,10 +165,14 @@ struct Run: ParsableCommand {
     func writeOutput(_ r: SimulationResult, to dir: String) throws {
         let fm = FileManager.default
         let tmp = dir + ".partial-\(getpid())"
+        var files = RunReport.files(r)
+        if report {
+            files.append(("report.html", reportHTML(files: Dictionary(files.map { ($0.name, $0.contents) }) { a, _ in a }, dir: dir)))
+        }
         try? fm.removeItem(atPath: tmp)
         do {
             try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-            for (name, contents) in RunReport.files(r) {
+            for (name, contents) in files {
                 guard fm.createFile(atPath: tmp + "/" + name, contents: Data(contents.utf8)) else {
                     throw CLIError(message: "cannot write \(tmp)/\(name)", code: 1)
                 }

@@ -1,0 +1,489 @@
+import HostPolicies
+import OvercommitSupport
+import Scenarios
+import Simulation
+
+/// One self-contained HTML page about a run, drawn from its output directory: the host's free
+/// memory and state, where machine memory goes, page sharing and reclamation over time, then
+/// per VM a stacked chart of how its memory is backed (private, shared, ballooned, compressed,
+/// host-swapped, guest-swapped), its balloon target against the balloon's size, its fault
+/// rates and slowdown; summary tables, the events and every statistic.
+///
+/// The page needs no network and no script: inline CSS, SVG drawn here (`SVGChart`). It holds
+/// no wall-clock time, so the same output directory gives the same bytes. The charts follow
+/// what vSphere's performance charts show per VM (consumed, shared, balloon, compressed,
+/// swapped) and ESXi's free-memory states.
+public enum HTMLReport {
+    /// The page's HTML for a parsed output directory.
+    public static func render(_ o: RunOutput) throws(ReportInputError) -> String {
+        var b = PageBuilder(o)
+        return try b.build()
+    }
+
+    /// Escapes text for HTML element content and attribute values.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// Memory in kB as the operator reads it (KiB, MiB or GiB).
+    public static func memory(_ kb: Double) -> String {
+        let a = abs(kb)
+        if a >= 1024 * 1024 { return formatFixed(kb / (1024 * 1024), 2) + " GiB" }
+        if a >= 1024 { return formatFixed(kb / 1024, 1) + " MiB" }
+        return formatFixed(kb, 0) + " KiB"
+    }
+
+    /// Band fill of each host state (pale, so the line on top stays readable) and the
+    /// darker color of its threshold line; high is green, low red.
+    static let stateColors: [(state: HostMemoryState, band: String, line: String)] = [
+        (.high, "#dcf0d8", "#2e7d32"),
+        (.clear, "#dbe8f6", "#1f5f9f"),
+        (.soft, "#fff1bf", "#a07800"),
+        (.hard, "#ffdcb8", "#c25e00"),
+        (.low, "#f8c9c9", "#b71c1c"),
+    ]
+
+    /// Distinct colors for many VMs (Tableau 10, then its lighter companions).
+    static let palette = [
+        "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+        "#a0cbe8", "#ffbe7d", "#ff9d9a", "#86bcb6", "#8cd17d", "#f1ce63", "#d4a6c8", "#fabfd2", "#d7b5a6", "#79706e",
+    ]
+    static func color(_ i: Int) -> String { palette[i % palette.count] }
+
+    static let css = """
+    body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#222;background:#fff;margin:0;line-height:1.4}
+    main{max-width:1240px;margin:0 auto;padding:12px 20px 40px}
+    h1{font-size:24px;margin:8px 0 4px}h2{font-size:20px;margin:28px 0 8px;border-bottom:2px solid #ddd;padding-bottom:4px}
+    h3{font-size:16px;margin:22px 0 6px}
+    p.meta{color:#555;margin:2px 0}
+    nav{font-size:14px;margin:8px 0;color:#555}nav a{margin-right:10px}
+    a{color:#1f5f9f}
+    .banner{background:#fde2e2;border:1px solid #e0a0a0;color:#8b1a1a;padding:8px 12px;border-radius:4px;margin:10px 0;font-weight:600}
+    .ok{background:#e3f4e1;border-color:#9ccc9c;color:#1b5e20}
+    figure{margin:10px 0}
+    .charts{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
+    svg.chart{display:block;max-width:100%;height:auto;background:#fff;border:1px solid #e3e3e3;border-radius:4px}
+    svg.chart text{font-size:12px;fill:#333;font-family:inherit}
+    svg.chart .chart-title{font-size:14px;font-weight:600;fill:#222}
+    svg.chart .unit{fill:#555}
+    svg.chart .grid{stroke:#e6e6e6;stroke-width:1}
+    svg.chart .tick,svg.chart .frame{stroke:#888;stroke-width:1}
+    svg.chart .band{opacity:0.9}
+    svg.chart .empty{fill:#999;font-size:14px}
+    table{border-collapse:collapse;font-size:13px;margin:6px 0}
+    th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}
+    th{background:#f3f3f3;text-align:center}
+    td.l,th.l{text-align:left}
+    tr.oom_kill td,tr.guest_panic td,tr.host_out_of_memory td{background:#fdecec}
+    tr.host_state td{background:#f1f6fc}
+    .scroll{overflow-x:auto}
+    details{margin:8px 0}summary{cursor:pointer;font-weight:600}
+    pre{font-size:12px;background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;overflow-x:auto}
+    .note{color:#555;font-size:13px}
+    """
+}
+
+/// Builds the page section by section.
+struct PageBuilder {
+    let o: RunOutput
+    var html = ""
+    /// Seconds of simulated time actually run, and the configured duration (the x axes span it).
+    let simulated: Double
+    let duration: Double
+    let endedEarly: String?
+
+    init(_ o: RunOutput) {
+        self.o = o
+        simulated = o.summary["simulated_seconds"]?.number ?? 0
+        endedEarly = o.summary["ended_early"]?.stringValue
+        // A run that stopped early is drawn up to where it stopped, so its data fill the width.
+        duration = endedEarly == nil ? max(o.scenario.duration.seconds, simulated) : simulated
+    }
+
+    static let big = (w: 1200.0, h: 320.0)
+    static let small = (w: 594.0, h: 270.0)
+
+    mutating func add(_ s: String) { html += s; html += "\n" }
+
+    func esc(_ s: String) -> String { HTMLReport.escape(s) }
+
+    /// The end-of-run marker drawn on every chart of a run that stopped early.
+    var endMarkers: [SVGChart.Marker] {
+        endedEarly == nil ? [] : [.init(x: simulated, label: "run ended", color: "#b71c1c")]
+    }
+
+    mutating func build() throws(ReportInputError) -> String {
+        let name = o.summary["scenario"]?.stringValue ?? o.scenario.name
+        add("<!DOCTYPE html>")
+        add("<html lang=\"en\"><head><meta charset=\"utf-8\">")
+        add("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+        add("<title>overcommit report: \(esc(name))</title>")
+        add("<style>\n\(HTMLReport.css)\n</style></head><body><main>")
+        header(name)
+        try host()
+        try vmOverview()
+        for (i, g) in o.guestNames.enumerated() { try vm(g, index: i) }
+        events()
+        appendix()
+        add("<p class=\"note\">Written by <code>overcommit report</code> from the files of the output directory; every figure is simulated.</p>")
+        add("</main></body></html>")
+        return html
+    }
+
+    // MARK: Header
+
+    mutating func header(_ name: String) {
+        let s = o.scenario
+        add("<h1>overcommit report: \(esc(name))</h1>")
+        if !s.description.isEmpty { add("<p>\(esc(s.description))</p>") }
+        let guests = o.guestNames.count
+        let ram = o.summary["host"]?["ram_kb"]?.number ?? 0
+        let configured = (o.summary["guests"]?.arrayValue ?? []).reduce(0.0) { $0 + ($1["configured_kb"]?.number ?? 0) }
+        add("<p class=\"meta\">seed \(s.seed) · duration \(esc(s.duration.description)) · sample interval \(esc(s.sample_interval.description))"
+            + " · simulated \(formatFixed(simulated, 3)) s · host \(esc(HTMLReport.memory(ram))) RAM · \(guests) VM\(guests == 1 ? "" : "s")"
+            + " configured \(esc(HTMLReport.memory(configured)))"
+            + (ram > 0 ? " (\(formatFixed(configured / ram * 100, 0)) % of host RAM)" : "")
+            + " · balloon policy \(esc(s.host.balloon_policy.kindName))</p>")
+        if let why = endedEarly {
+            add("<div class=\"banner\">The run ended early: \(esc(why)), after \(formatFixed(simulated, 3)) s of \(esc(s.duration.description)). The charts end there (red line).</div>")
+        }
+        let problems = o.summary["checks"]?["problems"]?.arrayValue ?? []
+        let checks = o.summary["checks"]?["run"]?.number ?? 0
+        if !problems.isEmpty {
+            add("<div class=\"banner\">\(problems.count) invariant check problem(s): \(esc(problems.first?.stringValue ?? ""))</div>")
+        } else if checks > 0 {
+            add("<div class=\"banner ok\">\(formatFixed(checks, 0)) invariant checks passed.</div>")
+        }
+        var nav = "<nav><a href=\"#host\">Host</a><a href=\"#vms\">VMs</a>"
+        for (i, g) in o.guestNames.enumerated() { nav += "<a href=\"#vm-\(i)\">\(esc(g))</a>" }
+        nav += "<a href=\"#events\">Events</a><a href=\"#statistics\">Statistics</a></nav>"
+        add(nav)
+    }
+
+    // MARK: Host
+
+    mutating func host() throws(ReportInputError) {
+        let h = o.hostSamples
+        let xs = try h.numbers("time_s")
+        let free = try h.numbers("free_kb")
+        let consumed = try h.numbers("consumed_kb")
+        let minFree = try h.numbers("min_free_kb")
+        let states = try h.strings("state")
+        for (r, st) in states.enumerated() where HostMemoryState(rawValue: st) == nil {
+            let p = h.position(row: r, column: "state")
+            throw ReportInputError(file: h.file, line: p.line, column: p.column, "state '\(st)' is not one of high, clear, soft, hard, low")
+        }
+        let hs = o.summary["host"]
+        let ram = hs?["ram_kb"]?.number ?? 0
+
+        add("<h2 id=\"host\">Host</h2>")
+        // Summary table.
+        func kb(_ k: String) -> String { HTMLReport.memory(hs?[k]?.number ?? 0) }
+        func n(_ k: String) -> String { formatFixed(hs?[k]?.number ?? 0, 0) }
+        let saved = ((hs?["pages_sharing"]?.number ?? 0) + (hs?["zero_pages_sharing"]?.number ?? 0)) * 4
+        var rows: [(String, String)] = [
+            ("RAM", kb("ram_kb")), ("free at the end", kb("free_kb")), ("minFree", kb("min_free_kb")),
+            ("state at the end", esc(hs?["state"]?.stringValue ?? "?")),
+            ("consumed (backing guest pages)", kb("consumed_kb")),
+            ("overhead (per-VM) + hypervisor", HTMLReport.memory((hs?["overhead_kb"]?.number ?? 0) + (hs?["hypervisor_kb"]?.number ?? 0))),
+            ("saved by sharing", HTMLReport.memory(saved)),
+            ("pages_shared / pages_sharing / zero_pages_sharing", "\(n("pages_shared")) / \(n("pages_sharing")) / \(n("zero_pages_sharing"))"),
+            ("ballooned", kb("ballooned_kb")),
+            ("compressed (cache frames)", "\(kb("compressed_kb")) (\(kb("cache_kb")))"),
+            ("host-swapped", kb("host_swapped_kb")),
+            ("host swap-outs / swap-ins", "\(n("host_swap_outs")) / \(n("host_swap_ins"))"),
+            ("allocations blocked", n("blocked_allocations")),
+            ("out of memory", (hs?["out_of_memory"]?.boolValue ?? false) ? "yes" : "no"),
+        ]
+        var stateTimes: [String] = []
+        for c in HTMLReport.stateColors {
+            let ms = hs?["time_in_\(c.state.rawValue)_ms"]?.number ?? 0
+            stateTimes.append("\(c.state.rawValue) \(formatFixed(ms / 1000, 2)) s")
+        }
+        rows.append(("time in each state", stateTimes.joined(separator: " · ")))
+        add("<table><tbody>")
+        for (k, v) in rows { add("<tr><th class=\"l\">\(esc(k))</th><td class=\"l\">\(v)</td></tr>") }
+        add("</tbody></table>")
+
+        // Free memory over the host's states, with the thresholds.
+        var chart = SVGChart(title: "Host free memory and reclaim state", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration,
+                             series: [.init("free memory", color: "#1f3f8f", values: free)])
+        chart.width = Self.big.w; chart.height = Self.big.h
+        chart.bands = stateBands(sampleTimes: xs, sampleStates: states)
+        let th = o.scenario.host.states
+        let mf = minFree.last ?? 0
+        for c in HTMLReport.stateColors {
+            let pct = th.threshold(c.state)
+            chart.levels.append(.init(value: pct.fraction * mf, label: "\(c.state.rawValue) < \(pct) minFree", color: c.line))
+        }
+        chart.extraLegend = HTMLReport.stateColors.map { .init(name: "state \($0.state.rawValue)", color: $0.band, kind: .band) }
+        chart.markers = endMarkers
+        add("<figure>\(chart.render())<figcaption class=\"note\">Background: the host's free-memory state (ESXi high, clear, soft, hard, low) from the state-change events. Dashed: the threshold below which each state begins, in percent of minFree (\(esc(HTMLReport.memory(mf)))).</figcaption></figure>")
+        // The same, zoomed on the thresholds (up to the high threshold), where the states change;
+        // only when free memory comes down there from far above.
+        let zoomTop = max(th.high.fraction, th.clear.fraction + th.hysteresis.fraction) * mf * 1.1
+        if mf > 0, (free.max() ?? 0) > zoomTop * 1.5, (free.min() ?? 0) < zoomTop {
+            var zoom = chart
+            zoom.title = "Host free memory near minFree (zoomed to \(formatFixed(zoomTop / mf * 100, 0)) % of minFree)"
+            zoom.yCeiling = zoomTop
+            zoom.levels = chart.levels.filter { $0.value <= zoomTop }
+            add("<figure>\(zoom.render())</figure>")
+        }
+
+        // Where machine memory goes.
+        let names = o.guestNames
+        var parts: [SVGChart.Series] = []
+        let overhead = zip(zip(free, consumed), xs).map { p in max(0, ram - p.0.0 - p.0.1) }
+        parts.append(.init("hypervisor + VM overhead", color: "#8c8c8c", values: overhead))
+        let sharedFrames = try h.numbers("shared_frames_kb")
+        parts.append(.init("shared frames (TPS)", color: "#2e8b57", values: sharedFrames))
+        for (i, g) in names.enumerated() {
+            let v = try guestSeries(g, "host_consumed_kb", at: xs)
+            parts.append(.init("\(g) consumed", color: HTMLReport.color(i), values: v))
+        }
+        // Whatever consumed holds beyond the per-VM figures and shared frames (rounding, caches).
+        var rest = consumed
+        for p in parts.dropFirst() { for i in rest.indices { rest[i] -= p.values[i] } }
+        if rest.contains(where: { $0 > 0.5 }) { parts.append(.init("other consumed", color: "#6b6b6b", values: rest.map { max(0, $0) })) }
+        parts.append(.init("free", color: "#e4e4e4", values: free))
+        var where_ = SVGChart(title: "Where machine memory goes (stacked, sums to host RAM)", style: .stackedAreas, yAxis: .memoryKB,
+                              xs: xs, xMax: duration, series: parts)
+        where_.width = Self.big.w; where_.height = Self.big.h
+        where_.levels = [.init(value: ram, label: "host RAM", color: "#333")]
+        where_.markers = endMarkers
+        add("<figure>\(where_.render())</figure>")
+
+        // Sharing and reclamation, side by side.
+        let pagesShared = try h.numbers("pages_shared").map { $0 * 4 }
+        let pagesSharing = try h.numbers("pages_sharing").map { $0 * 4 }
+        let zero = try h.numbers("zero_pages_sharing").map { $0 * 4 }
+        let savedSeries = zip(pagesSharing, zero).map { $0 + $1 }
+        var tps = SVGChart(title: "Page sharing (KSM counters × 4 KiB)", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
+            .init("saved (pages_sharing + zero)", color: "#2e8b57", values: savedSeries),
+            .init("pages_shared (frames)", color: "#4e79a7", values: pagesShared),
+            .init("pages_sharing", color: "#f28e2b", values: pagesSharing, dashed: true),
+            .init("zero_pages_sharing", color: "#b07aa1", values: zero, dashed: true),
+        ])
+        tps.width = Self.small.w; tps.height = Self.small.h; tps.markers = endMarkers
+        var reclaim = SVGChart(title: "Host reclamation: what each technique holds", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
+            .init("ballooned", color: "#c9a400", values: try h.numbers("ballooned_kb")),
+            .init("compressed", color: "#b07aa1", values: try h.numbers("compressed_kb")),
+            .init("compression cache", color: "#76b7b2", values: try h.numbers("cache_kb"), dashed: true),
+            .init("host-swapped", color: "#e15759", values: try h.numbers("host_swapped_kb")),
+        ])
+        reclaim.width = Self.small.w; reclaim.height = Self.small.h; reclaim.markers = endMarkers
+        add("<div class=\"charts\">\(tps.render())\n\(reclaim.render())</div>")
+    }
+
+    /// The host's states as bands: exact transition times from the `host_state` events,
+    /// starting from the state at the first sample (or the first event's `from`).
+    func stateBands(sampleTimes: [Double], sampleStates: [String]) -> [SVGChart.Band] {
+        let changes = o.events.filter { $0.kind == "host_state" }
+        var current = changes.first?.field("from") ?? sampleStates.first ?? "high"
+        var start = 0.0
+        var out: [SVGChart.Band] = []
+        func color(_ s: String) -> String { HTMLReport.stateColors.first { $0.state.rawValue == s }?.band ?? "#eeeeee" }
+        if changes.isEmpty && !sampleStates.isEmpty {
+            // No events (older output): the state at each sample holds until the next.
+            for (i, s) in sampleStates.enumerated() {
+                let end = i + 1 < sampleTimes.count ? sampleTimes[i + 1] : simulated
+                out.append(.init(x0: sampleTimes[i], x1: max(end, sampleTimes[i]), color: color(s)))
+            }
+            return out
+        }
+        for e in changes {
+            out.append(.init(x0: start, x1: e.timeSeconds, color: color(current)))
+            current = e.field("to") ?? current
+            start = e.timeSeconds
+        }
+        out.append(.init(x0: start, x1: simulated, color: color(current)))
+        return out
+    }
+
+    /// One guest's column at the given sample instants (0 where the guest has no row).
+    func guestSeries(_ guest: String, _ column: String, at xs: [Double]) throws(ReportInputError) -> [Double] {
+        let rows = o.rows(ofGuest: guest)
+        let t = try o.guestSamples.numbers("time_s", rows: rows)
+        let v = try o.guestSamples.numbers(column, rows: rows)
+        var out = [Double](repeating: 0, count: xs.count)
+        var j = 0
+        for (i, x) in xs.enumerated() {
+            while j < t.count && t[j] < x - 1e-9 { j += 1 }
+            if j < t.count && abs(t[j] - x) < 1e-9 { out[i] = v[j] }
+        }
+        return out
+    }
+
+    // MARK: VMs
+
+    mutating func vmOverview() throws(ReportInputError) {
+        add("<h2 id=\"vms\">VMs</h2>")
+        let guests = o.summary["guests"]?.arrayValue ?? []
+        add("<div class=\"scroll\"><table><thead><tr><th class=\"l\">VM</th><th>status</th><th>configured</th><th>consumed</th><th>peak consumed</th>"
+            + "<th>private</th><th>shared</th><th>ballooned (target)</th><th>compressed</th><th>host-swapped</th><th>guest swap used</th>"
+            + "<th>faults</th><th>major</th><th>OOM kills</th><th>EAT</th><th>slowdown</th></tr></thead><tbody>")
+        for (i, g) in guests.enumerated() {
+            let hv = g["host_view"]
+            let mi = g["meminfo"]
+            let vs = g["vmstat"]
+            func mem(_ v: Double?) -> String { HTMLReport.memory(v ?? 0) }
+            let status = (g["panicked"]?.boolValue ?? false) ? "panicked"
+                : (g["powered_on"]?.boolValue ?? true) ? "running" : "not powered on"
+            let swapUsed = (mi?["SwapTotal"]?.number ?? 0) - (mi?["SwapFree"]?.number ?? 0)
+            add("<tr><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(g["name"]?.stringValue ?? "?"))</a></td><td class=\"l\">\(status)</td>"
+                + "<td>\(mem(g["configured_kb"]?.number))</td><td>\(mem(g["host_consumed_kb"]?.number))</td><td>\(mem(g["host_consumed_peak_kb"]?.number))</td>"
+                + "<td>\(mem(hv?["private_kb"]?.number))</td><td>\(mem(hv?["shared_kb"]?.number))</td>"
+                + "<td>\(mem(hv?["ballooned_kb"]?.number)) (\(mem(hv?["balloon_target_kb"]?.number)))</td>"
+                + "<td>\(mem(hv?["compressed_kb"]?.number))</td><td>\(mem(hv?["host_swapped_kb"]?.number))</td><td>\(mem(swapUsed))</td>"
+                + "<td>\(formatFixed(vs?["pgfault"]?.number ?? 0, 0))</td><td>\(formatFixed(vs?["pgmajfault"]?.number ?? 0, 0))</td>"
+                + "<td>\(formatFixed(vs?["oom_kill"]?.number ?? 0, 0))</td>"
+                + "<td>\(formatFixed(g["eat_ns"]?.number ?? 0, 1)) ns</td><td>\(formatFixed(g["slowdown"]?.number ?? 0, 3))</td></tr>")
+        }
+        add("</tbody></table></div>")
+        add("<p class=\"note\">At the end of the run. Consumed: machine memory backing the VM (private frames and its compression cache); shared: guest memory mapped to shared frames; EAT: effective memory access time over the run; slowdown: EAT against a run without faults.</p>")
+        if o.guestNames.count > 1 {
+            var series: [SVGChart.Series] = []
+            var xs: [Double] = []
+            for (i, g) in o.guestNames.enumerated() {
+                let r = rateRows(g)
+                if xs.isEmpty { xs = r.xs }
+                series.append(.init(g, color: HTMLReport.color(i), values: try alignedRates(g, "slowdown", perSecond: false, at: xs)))
+            }
+            var c = SVGChart(title: "Slowdown of every VM per sampling interval (log scale)", style: .lines, yAxis: .log(unit: "slowdown (×)"),
+                             xs: xs, xMax: duration, series: series)
+            c.width = Self.big.w; c.height = Self.big.h; c.markers = endMarkers
+            add("<figure>\(c.render())</figure>")
+        }
+    }
+
+    /// A guest's sample rows after the first (each covers the interval before it) and their times.
+    func rateRows(_ guest: String) -> (rows: [Int], xs: [Double]) {
+        let rows = Array(o.rows(ofGuest: guest).dropFirst())
+        let xs = (try? o.guestSamples.numbers("time_s", rows: rows)) ?? []
+        return (rows, xs)
+    }
+
+    /// A per-interval column of a guest, as a rate (per second of the interval) or as is, at the
+    /// given instants (0 where the guest has no row).
+    func alignedRates(_ guest: String, _ column: String, perSecond: Bool, at xs: [Double]) throws(ReportInputError) -> [Double] {
+        let all = o.rows(ofGuest: guest)
+        let t = try o.guestSamples.numbers("time_s", rows: all)
+        let v = try o.guestSamples.numbers(column, rows: all)
+        var out = [Double](repeating: 0, count: xs.count)
+        var j = 1
+        for (i, x) in xs.enumerated() {
+            while j < t.count && t[j] < x - 1e-9 { j += 1 }
+            if j < t.count && abs(t[j] - x) < 1e-9 {
+                let dt = t[j] - t[j - 1]
+                out[i] = perSecond ? (dt > 0 ? v[j] / dt : 0) : v[j]
+            }
+        }
+        return out
+    }
+
+    mutating func vm(_ name: String, index: Int) throws(ReportInputError) {
+        let rows = o.rows(ofGuest: name)
+        let t = o.guestSamples
+        let xs = try t.numbers("time_s", rows: rows)
+        let g = (o.summary["guests"]?.arrayValue ?? []).first { $0["name"]?.stringValue == name }
+        let configured = g?["configured_kb"]?.number ?? 0
+        add("<h3 id=\"vm-\(index)\">VM \(esc(name))</h3>")
+        let guestConfig = o.scenario.expandedGuests.first { $0.name == name }
+        if let gc = guestConfig {
+            let wl = gc.workloads.map(\.kind.rawValue).joined(separator: ", ")
+            add("<p class=\"meta\">\(esc(HTMLReport.memory(configured))) configured · \(gc.vcpus) vCPU · workloads: \(esc(wl.isEmpty ? "none" : wl))</p>")
+        }
+        var markers = endMarkers
+        for e in o.events where e.guest == name && (e.kind == "oom_kill" || e.kind == "guest_panic") {
+            markers.append(.init(x: e.timeSeconds, label: e.kind == "oom_kill" ? "OOM kill" : "panic", color: "#b71c1c"))
+        }
+        if rows.isEmpty {
+            add("<p class=\"note\">No samples for this VM in timeseries.csv.</p>")
+            return
+        }
+        var mem = SVGChart(title: "How \(name)'s memory is backed (stacked)", style: .stackedAreas, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
+            .init("private", color: "#4e79a7", values: try t.numbers("private_kb", rows: rows)),
+            .init("shared", color: "#59a14f", values: try t.numbers("shared_kb", rows: rows)),
+            .init("ballooned", color: "#edc948", values: try t.numbers("ballooned_kb", rows: rows)),
+            .init("compressed", color: "#b07aa1", values: try t.numbers("compressed_kb", rows: rows)),
+            .init("host-swapped", color: "#e15759", values: try t.numbers("host_swapped_kb", rows: rows)),
+            .init("guest-swapped", color: "#f28e2b", values: try t.numbers("swap_used_kb", rows: rows)),
+        ])
+        mem.width = Self.big.w; mem.height = Self.big.h
+        mem.levels = [.init(value: configured, label: "configured memory", color: "#333")]
+        mem.markers = markers
+        add("<figure>\(mem.render())<figcaption class=\"note\">Guest memory by what backs it on the host; guest-swapped is memory the guest itself paged out to its swap area (above the configured line when the guest swaps).</figcaption></figure>")
+
+        var balloon = SVGChart(title: "Balloon: policy target and actual size", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
+            .init("ballooned", color: "#c9a400", values: try t.numbers("ballooned_kb", rows: rows)),
+            .init("target", color: "#c25e00", values: try t.numbers("balloon_target_kb", rows: rows), dashed: true),
+        ])
+        balloon.width = Self.small.w; balloon.height = Self.small.h; balloon.markers = markers
+
+        let r = rateRows(name)
+        var faults = SVGChart(title: "Faults per second", style: .lines, yAxis: .linear(unit: "per second"), xs: r.xs, xMax: duration, series: [
+            .init("faults", color: "#4e79a7", values: try alignedRates(name, "faults", perSecond: true, at: r.xs)),
+            .init("major faults", color: "#e15759", values: try alignedRates(name, "major_faults", perSecond: true, at: r.xs)),
+            .init("guest swap-ins", color: "#f28e2b", values: try alignedRates(name, "swap_ins", perSecond: true, at: r.xs), dashed: true),
+            .init("host swap-ins", color: "#7b3294", values: try alignedRates(name, "host_swap_ins", perSecond: true, at: r.xs), dashed: true),
+        ])
+        faults.width = Self.small.w; faults.height = Self.small.h; faults.markers = markers
+        var slow = SVGChart(title: "Slowdown per interval (EAT / memory access, log scale)", style: .lines, yAxis: .log(unit: "slowdown (×)"),
+                            xs: r.xs, xMax: duration, series: [
+            .init("slowdown", color: "#1f3f8f", values: try alignedRates(name, "slowdown", perSecond: false, at: r.xs)),
+        ])
+        slow.width = Self.small.w; slow.height = Self.small.h; slow.markers = markers
+        add("<div class=\"charts\">\(balloon.render())\n\(faults.render())\n\(slow.render())</div>")
+    }
+
+    // MARK: Events and appendix
+
+    mutating func events() {
+        add("<h2 id=\"events\">Events</h2>")
+        let counts = o.summary["events"]
+        if case .object(let kv)? = counts, !kv.isEmpty {
+            add("<table><thead><tr><th class=\"l\">kind</th><th>count</th></tr></thead><tbody>")
+            for (k, v) in kv { add("<tr><td class=\"l\">\(esc(k))</td><td>\(formatFixed(v.number ?? 0, 0))</td></tr>") }
+            add("</tbody></table>")
+        }
+        let limit = 500
+        let shown = o.events.prefix(limit)
+        if o.events.isEmpty { add("<p class=\"note\">No events.</p>"); return }
+        let open = o.events.count <= 60 ? " open" : ""
+        add("<details\(open)><summary>Event list (\(o.events.count)\(o.events.count > limit ? ", first \(limit) shown" : ""))</summary>")
+        add("<div class=\"scroll\"><table><thead><tr><th>time (s)</th><th class=\"l\">kind</th><th class=\"l\">guest</th><th class=\"l\">details</th></tr></thead><tbody>")
+        for e in shown {
+            let details = e.fields.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            add("<tr class=\"\(esc(e.kind))\"><td>\(formatFixed(e.timeSeconds, 3))</td><td class=\"l\">\(esc(e.kind))</td><td class=\"l\">\(esc(e.guest ?? "(host)"))</td><td class=\"l\">\(esc(details))</td></tr>")
+        }
+        add("</tbody></table></div>")
+        if o.events.count > limit { add("<p class=\"note\">\(o.events.count - limit) more in events.jsonl.</p>") }
+        add("</details>")
+    }
+
+    mutating func appendix() {
+        add("<h2 id=\"statistics\">Statistics</h2>")
+        add("<details><summary>Every statistic (stats.txt, \(o.stats.count) lines)</summary>")
+        let w = o.stats.map(\.name.count).max() ?? 10
+        var pre = ""
+        for s in o.stats {
+            pre += s.name + String(repeating: " ", count: max(0, w - s.name.count)) + "  "
+                + String(repeating: " ", count: max(0, 16 - s.value.count)) + s.value + "  " + s.unit
+                + String(repeating: " ", count: max(0, 6 - s.unit.count)) + "  # " + s.summary + "\n"
+        }
+        add("<pre>\(esc(pre))</pre></details>")
+        add("<details><summary>Resolved scenario (scenario.resolved.yaml)</summary><pre>\(esc(o.scenarioText))</pre></details>")
+    }
+}
