@@ -26,7 +26,7 @@ struct Overcommit: ParsableCommand {
         Host reclaim mechanisms: \(ReclaimTechnique.allCases.map(\.rawValue).joined(separator: ", ")).
         See `overcommit policies` for every parameter and docs/config-reference.md for every scenario key.
         """,
-        subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self],
+        subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self, SweepCommand.self, MergeCommand.self, ConsolidateCommand.self],
         defaultSubcommand: Run.self)
 }
 
