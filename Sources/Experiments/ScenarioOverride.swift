@@ -191,10 +191,21 @@ public enum ScenarioOverrides {
                 if best == nil || p.key.count > best!.key.count { best = p }
             }
             guard let p = best else {
-                let first = String(dotted.prefix { $0 != "." })
                 let allowed = params.map(\.key).filter { $0 != "templates" }
-                let hint = Suggest.closest(first, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
-                throw OverrideError("--set \(o): unknown key '\(first)' in \(done.isEmpty ? "the scenario" : "'" + done + "'")\(hint) allowed: \(allowed.joined(separator: ", "))")
+                // Compare as many dot-separated parts as each allowed key has (vm.swapiness).
+                let segments = dotted.split(separator: ".", omittingEmptySubsequences: false)
+                var unknown = String(segments[0]), hint: String? = nil, bestDistance = Int.max
+                for key in allowed {
+                    let parts = key.split(separator: ".").count
+                    let candidate = segments.prefix(parts).joined(separator: ".")
+                    if let s = Suggest.closest(candidate, in: [key]) {
+                        let d = Suggest.distance(Array(candidate.lowercased()), Array(s.lowercased()))
+                        if d < bestDistance { bestDistance = d; hint = s; unknown = candidate }
+                    }
+                }
+                let place = done.isEmpty ? "the scenario" : "'" + done + "'"
+                throw OverrideError("--set \(o): unknown key '\(unknown)' in \(place)"
+                                    + (hint.map { "; did you mean '\($0)'? allowed: " } ?? "; allowed: ") + allowed.joined(separator: ", "))
             }
             var restSteps = Array(steps.dropFirst())
             if dotted.count > p.key.count { restSteps.insert(.key(String(dotted.dropFirst(p.key.count + 1))), at: 0) }
@@ -275,7 +286,7 @@ enum Suggest {
         var best: (String, Int)? = nil
         for c in candidates {
             let d = distance(Array(word.lowercased()), Array(c.lowercased()))
-            if d <= max(2, word.count / 3), best == nil || d < best!.1 { best = (c, d) }
+            if d <= max(1, word.count / 3), best == nil || d < best!.1 { best = (c, d) }
         }
         return best?.0
     }

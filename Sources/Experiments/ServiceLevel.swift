@@ -86,6 +86,8 @@ public struct SLATerm: Sendable, Equatable {
         func f(_ v: Double) -> String {
             v.isInfinite ? "none" : (v == v.rounded() && abs(v) < 1e12 ? "\(Int(v))" : formatFixed(v, 3))
         }
-        return "\(name) \(f(measured)) \(passed ? "<=" : ">") \(f(limit)) \(unit)" + (detail.isEmpty ? "" : " (\(detail))")
+        let d = detail.isEmpty ? "" : " (\(detail))"
+        guard checked else { return "\(name) \(f(measured)) \(unit)\(d), not checked" }
+        return "\(name) \(f(measured)) \(passed ? "<=" : ">") \(f(limit)) \(unit)\(d)"
     }
 }

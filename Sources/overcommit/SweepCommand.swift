@@ -90,7 +90,18 @@ struct SweepCommand: ParsableCommand {
             plan = try SweepPlan(scenarioText: text, file: file, axes: axes, fixed: fixed, runs: runs)
             shardSel = try shard.map { s throws(OverrideError) in try Shard(parsing: s) }
         } catch { fail(error.description) }
-        let options = loadResources(plan.points[0], baseDir: base, file: file)
+        // The files every point refers to (a --set may name another trace or image).
+        var options = loadResources(plan.points[0], baseDir: base, file: file)
+        func files(_ c: ScenarioConfig) -> [String] {
+            c.guests.flatMap { $0.workloads.flatMap(\.resourcePaths) } + c.images.compactMap(\.memory_image)
+        }
+        var seen = [files(plan.points[0])]
+        for p in plan.points.dropFirst() where !seen.contains(files(p)) {
+            seen.append(files(p))
+            let o = loadResources(p, baseDir: base, file: file)
+            options.textResources.merge(o.textResources) { a, _ in a }
+            options.memoryImages.merge(o.memoryImages) { a, _ in a }
+        }
         let tasks = plan.tasks(shardSel)
         let showProgress = isatty(2) != 0 && !quiet
         let total = tasks.count

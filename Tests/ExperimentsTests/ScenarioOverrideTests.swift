@@ -67,7 +67,8 @@ func overrideError(_ sets: [String]) -> String {
         let m = overrideError(["host.ram=8GiB"])
         #expect(m.contains("--set host.ram=8GiB"))
         #expect(m.contains("unknown key 'ram'"))
-        #expect(m.contains("allowed: name, memory, hypervisor_reserved"))
+        #expect(m.contains("; allowed: name, memory, hypervisor_reserved"))
+        #expect(overrideError(["guests[db].kernel.vm.swapiness=10"]).contains("unknown key 'vm.swapiness' in 'guests[1].kernel'; did you mean 'vm.swappiness'?"))
         let top = overrideError(["hots.memory=1GiB"])
         #expect(top.contains("did you mean 'host'?"))
     }
