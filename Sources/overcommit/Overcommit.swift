@@ -27,7 +27,8 @@ struct Overcommit: ParsableCommand {
         See `overcommit policies` for every parameter and docs/config-reference.md for every scenario key.
         """,
         subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self,
-                      ReportCommand.self, Analyze.self, DemoCommand.self],
+                      ReportCommand.self, SweepCommand.self, MergeCommand.self, ConsolidateCommand.self,
+                      Analyze.self, DemoCommand.self],
         defaultSubcommand: Run.self)
 }
 

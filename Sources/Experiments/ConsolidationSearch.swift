@@ -1,0 +1,180 @@
+import OvercommitSupport
+import Simulation
+
+/// What the search adds VMs of: copies of one guest of the scenario, or of its whole mix.
+public enum ConsolidationMode: Sendable, Equatable {
+    /// Copies of the guest entry named so (`--vm web1`): `web1`, `web1-2`, `web1-3`, ...
+    /// (an entry with `count: n` has its count raised instead: `web-1` ... `web-k`).
+    case vm(String)
+    /// Copies of every guest entry together (`--scale-mix`): k copies of the mix.
+    case scaleMix
+}
+
+/// One number of copies tried: the run at that size and its SLA terms.
+public struct ConsolidationPoint: Sendable {
+    public var copies: Int
+    public var vms: Int
+    public var configuredBytes: UInt64
+    public var hostBytes: UInt64
+    /// Configured guest memory / host RAM.
+    public var ratio: Double { Double(configuredBytes) / Double(max(1, hostBytes)) }
+    public var terms: [SLATerm]
+    public var passed: Bool { terms.allSatisfy(\.passed) }
+    /// Metric values of the run (`RunMetrics.all` order).
+    public var metrics: [Double]
+
+    public func metric(_ name: String) -> Double {
+        RunMetrics.all.firstIndex { $0.name == name }.map { metrics[$0] } ?? .nan
+    }
+
+    /// The terms that failed.
+    public var broken: [SLATerm] { terms.filter { !$0.passed } }
+}
+
+/// The outcome of one search.
+public struct ConsolidationResult: Sendable {
+    public var label: String
+    public var mode: ConsolidationMode
+    public var sla: ServiceLevel
+    /// The largest size that keeps the SLA (nil when even one copy breaks it).
+    public var limit: ConsolidationPoint?
+    /// The next size up, which breaks it (nil when the search reached `maxVMs`).
+    public var beyond: ConsolidationPoint?
+    /// Every size run, by copies.
+    public var evaluated: [ConsolidationPoint]
+    public var maxCopies: Int
+}
+
+/// Finds the largest number of VMs a host carries while a `ServiceLevel` holds, the way a
+/// capacity planner sizes a vSphere or KVM host: add VMs, run the workload, check the SLA.
+///
+/// The search doubles the number of copies (1, 2, 4, ...) until the SLA breaks or the bound
+/// is reached, then bisects between the last size that held and the first that broke. It
+/// assumes monotonicity: a host that breaks the SLA with k copies breaks it with more.
+/// The answer is verified by construction: size N was run and held, size N + 1 was run and
+/// broke, and both are reported. Each size is run twice, on the host as configured and on
+/// the same host with memory to spare (the slowdown baseline), in parallel.
+public struct ConsolidationSearch: Sendable {
+    public var label: String
+    public var base: ScenarioConfig
+    public var mode: ConsolidationMode
+    public var sla: ServiceLevel
+    /// Bound on the total number of VMs.
+    public var maxVMs: Int
+    public var options: SimulationOptions
+    public var jobs: Int
+
+    public init(label: String = "", base: ScenarioConfig, mode: ConsolidationMode, sla: ServiceLevel, maxVMs: Int,
+                options: SimulationOptions, jobs: Int) throws(OverrideError) {
+        self.label = label; self.base = base; self.mode = mode; self.sla = sla; self.maxVMs = maxVMs
+        self.options = options; self.jobs = max(1, jobs)
+        if case .vm(let name) = mode, !base.guests.contains(where: { $0.name == name }) {
+            throw OverrideError("--vm \(name): no guest entry is named '\(name)'; allowed: \(base.guests.map(\.name).joined(separator: ", "))")
+        }
+        guard maxVMs >= 1, maxVMs <= 4096 else { throw OverrideError("--max-vms must be between 1 and 4096; got \(maxVMs)") }
+        guard maxCopies >= 1 else {
+            throw OverrideError("--max-vms \(maxVMs) leaves no room for a copy: the scenario's other guests already make \(vms(copies: 1) - 1) VMs")
+        }
+    }
+
+    /// VMs in the scenario at `copies`.
+    public func vms(copies k: Int) -> Int {
+        switch mode {
+        case .vm(let name):
+            return base.guests.reduce(0) { $0 + ($1.name == name ? k : $1.count) }
+        case .scaleMix:
+            return base.guests.reduce(0) { $0 + $1.count } * k
+        }
+    }
+
+    /// The most copies within `maxVMs`.
+    public var maxCopies: Int {
+        var k = 0
+        while k < 4096, vms(copies: k + 1) <= maxVMs { k += 1 }
+        return k
+    }
+
+    /// The scenario with `copies` copies of the VM or of the mix.
+    public func scenario(copies k: Int) throws(OverrideError) -> ScenarioConfig {
+        var c = base
+        var guests: [GuestConfig] = []
+        for g in base.guests {
+            let scaled: Bool
+            switch mode {
+            case .vm(let name): scaled = g.name == name
+            case .scaleMix: scaled = true
+            }
+            guard scaled else { guests.append(g); continue }
+            if g.count > 1 {
+                var x = g
+                x.count = mode == .scaleMix ? g.count * k : k
+                guests.append(x)
+            } else {
+                guests.append(g)
+                for i in stride(from: 2, through: k, by: 1) { var x = g; x.name = "\(g.name)-\(i)"; guests.append(x) }
+            }
+        }
+        c.guests = guests
+        let problems = c.validationProblems()
+        if let p = problems.first {
+            throw OverrideError("the scenario with \(k) cop\(k == 1 ? "y" : "ies") is invalid: \(p.key): \(p.message)")
+        }
+        return c
+    }
+
+    /// The same scenario on a host with memory to spare: configured memory, per-VM overhead
+    /// and the hypervisor's reserve, times 1.5, plus 1 GiB, so the host stays in the high
+    /// state and never reclaims.
+    public static func ampleHost(_ c: ScenarioConfig) -> ScenarioConfig {
+        var x = c
+        let gs = c.expandedGuests
+        let need = gs.reduce(UInt64(0)) { $0 + $1.memory.bytes } + UInt64(gs.count) * c.host.vm_overhead.bytes + c.host.hypervisor_reserved.bytes
+        let ample = need + need / 2 + (1 << 30)
+        let unit: UInt64 = 2 << 20
+        x.host.memory = ByteCount((ample + unit - 1) / unit * unit)
+        return x
+    }
+
+    /// Runs the scenario at `copies` and its baseline, and checks the SLA.
+    public func evaluate(copies k: Int) throws -> ConsolidationPoint {
+        let c = try scenario(copies: k)
+        let configs = [c, ConsolidationSearch.ampleHost(c)]
+        let opts = options
+        let results = ParallelRunner.map(count: 2, jobs: jobs) { i -> Result<SimulationResult, Error> in
+            Result { try Simulation(config: configs[i], options: opts).run() }
+        }
+        let r = try results[0].get(), b = try results[1].get()
+        let gs = c.expandedGuests
+        return ConsolidationPoint(copies: k, vms: gs.count, configuredBytes: gs.reduce(0) { $0 + $1.memory.bytes },
+                                  hostBytes: c.host.memory.bytes, terms: sla.evaluate(r, baseline: b), metrics: RunMetrics.values(r))
+    }
+
+    /// Exponential search, then bisection; `progress` is told each size as it is finished.
+    public func run(progress: ((ConsolidationPoint) -> Void)? = nil) throws -> ConsolidationResult {
+        var seen: [Int: ConsolidationPoint] = [:]
+        func at(_ k: Int) throws -> ConsolidationPoint {
+            if let p = seen[k] { return p }
+            let p = try evaluate(copies: k)
+            seen[k] = p
+            progress?(p)
+            return p
+        }
+        let top = maxCopies
+        var lo = 0, hi: Int? = nil
+        var k = 1
+        while true {
+            if try at(k).passed { lo = k } else { hi = k; break }
+            if k == top { break }
+            k = min(2 * k, top)
+        }
+        if var h = hi {
+            while h - lo > 1 {
+                let mid = lo + (h - lo) / 2
+                if try at(mid).passed { lo = mid } else { h = mid }
+            }
+            hi = h
+        }
+        return ConsolidationResult(label: label, mode: mode, sla: sla, limit: lo > 0 ? seen[lo] : nil, beyond: hi.flatMap { seen[$0] },
+                                   evaluated: seen.keys.sorted().map { seen[$0]! }, maxCopies: top)
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import OvercommitSupport
+import Reports
+import Scenarios
+import Simulation
+
+struct ConsolidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consolidate",
+        abstract: "Find the most VMs (copies of one guest, or of the whole mix) the host carries while the SLA holds.",
+        discussion: """
+        SLA terms: every VM powers on, no host OOM, guest OOM kills <= --max-oom-kills (0), refused allocations <= \
+        --max-refused (0), per-VM slowdown against the same VM on a host with memory to spare <= --max-slowdown (1.10), \
+        and, when given, host swap-in rate <= --max-host-swap-in-rate and longest stretch in the low state <= --max-low-seconds. \
+        --compare 'label:key=value;key=value' (repeatable) runs the search per setting and prints them side by side. \
+        See docs/howto-consolidation.md.
+        """)
+
+    @Argument(help: "Scenario file (YAML or JSON).")
+    var scenario: String
+
+    @Option(help: "Add copies of the guest entry with this name (web1, web1-2, web1-3, ...).")
+    var vm: String?
+
+    @Flag(name: .customLong("scale-mix"), help: "Add copies of the scenario's whole guest mix.")
+    var scaleMix = false
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Change a scenario key before the search: path.to.key=value (repeatable).", valueName: "path=value"))
+    var sets: [String] = []
+
+    @Option(help: "Override the scenario's duration (shorter runs, faster search), e.g. 5s.")
+    var duration: String?
+
+    @Option(name: .customLong("max-vms"), help: "Largest total number of VMs to try.")
+    var maxVMs: Int = 64
+
+    @Option(name: .customLong("max-slowdown"), help: "SLA: largest slowdown of any VM against the same VM on an unconstrained host.")
+    var maxSlowdown: Double = 1.10
+
+    @Option(name: .customLong("max-oom-kills"), help: "SLA: guest OOM kills allowed.")
+    var maxOOMKills: Int = 0
+
+    @Option(name: .customLong("max-refused"), help: "SLA: refused allocations allowed.")
+    var maxRefused: Int = 0
+
+    @Option(name: .customLong("max-host-swap-in-rate"), help: "SLA: host swap-ins per simulated second (default: not checked).")
+    var maxHostSwapInRate: Double?
+
+    @Option(name: .customLong("max-low-seconds"), help: "SLA: longest stretch in the low state, seconds (default: not checked).")
+    var maxLowSeconds: Double?
+
+    @Option(help: ArgumentHelp("A setting to compare: 'label:key=value;key=value' (repeat for each column).", valueName: "label:settings"))
+    var compare: [String] = []
+
+    @Option(help: "Simulations run at once (default: the number of cores).")
+    var jobs: Int?
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    mutating func run() throws {
+        guard (vm != nil) != scaleMix else { fail("give exactly one of --vm NAME or --scale-mix") }
+        guard maxSlowdown >= 1 else { fail("--max-slowdown must be at least 1 (1.10 allows 10 % slower memory); got \(maxSlowdown)") }
+        guard maxOOMKills >= 0, maxRefused >= 0 else { fail("--max-oom-kills and --max-refused must not be negative") }
+        if let y = maxHostSwapInRate, y < 0 { fail("--max-host-swap-in-rate must not be negative; got \(y)") }
+        if let z = maxLowSeconds, z < 0 { fail("--max-low-seconds must not be negative; got \(z)") }
+        if let j = jobs, j < 1 || j > 1024 { fail("--jobs must be between 1 and 1024; got \(j)") }
+        let (text, file, base) = readScenarioText(scenario)
+        var sla = ServiceLevel()
+        sla.maxSlowdown = maxSlowdown; sla.maxOOMKills = maxOOMKills; sla.maxRefusedAllocations = maxRefused
+        sla.maxHostSwapInRate = maxHostSwapInRate; sla.maxLowStateSeconds = maxLowSeconds
+        let mode: ConsolidationMode = vm.map { .vm($0) } ?? .scaleMix
+
+        // The settings: the scenario as it is, or one per --compare.
+        var settings: [(label: String, overrides: [ScenarioOverride])] = []
+        do {
+            let common = try sets.map { s throws(OverrideError) in try ScenarioOverride(parsing: s) }
+                + (duration.map { [ScenarioOverride(path: "duration", value: $0)] } ?? [])
+            if compare.isEmpty { settings = [("", common)] }
+            for c in compare {
+                guard let colon = c.firstIndex(of: ":"), !c[..<colon].isEmpty else {
+                    fail("--compare \(c): write 'label:key=value;key=value', e.g. 'salting-off:host.sharing.salting=0'")
+                }
+                let label = String(c[..<colon])
+                if settings.contains(where: { $0.label == label }) { fail("--compare: the label '\(label)' is used twice") }
+                let body = c[c.index(after: colon)...]
+                let parts = body.split(separator: ";").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                settings.append((label, common + (try parts.map { p throws(OverrideError) in try ScenarioOverride(parsing: p) })))
+            }
+        } catch { fail(error.description) }
+
+        var searches: [ConsolidationSearch] = []
+        for s in settings {
+            do {
+                let config = try ScenarioOverrides.load(text: text, file: file, overrides: s.overrides)
+                let options = loadResources(config, baseDir: base, file: file)
+                let total = jobs ?? defaultJobs()
+                searches.append(try ConsolidationSearch(label: s.label, base: config, mode: mode, sla: sla, maxVMs: maxVMs,
+                                                        options: options, jobs: max(1, total / settings.count)))
+            } catch { fail((s.label.isEmpty ? "" : "[\(s.label)] ") + error.description) }
+        }
+        let showProgress = isatty(2) != 0 && !json
+        let outer = max(1, min(searches.count, jobs ?? defaultJobs()))
+        let searchList = searches
+        let results = ParallelRunner.map(count: searches.count, jobs: outer) { i -> Result<ConsolidationResult, Error> in
+            Result {
+                try searchList[i].run(progress: showProgress ? { p in
+                    let tag = searchList[i].label.isEmpty ? "" : "[\(searchList[i].label)] "
+                    FileHandle.standardError.write(Data("\(tag)\(p.vms) VMs: \(p.passed ? "SLA holds" : "breaks " + p.broken.map(\.name).joined(separator: ", "))\n".utf8))
+                } : nil)
+            }
+        }
+        var done: [ConsolidationResult] = []
+        for (i, r) in results.enumerated() {
+            do { done.append(try r.get()) } catch { fail("\(file)\(settings[i].label.isEmpty ? "" : " [\(settings[i].label)]"): \(error)") }
+        }
+        if json {
+            let v: JSONValue = done.count == 1 && compare.isEmpty ? ConsolidationReport.json(done[0]) : .array(done.map(ConsolidationReport.json))
+            print(v.rendered(indent: 2))
+        } else if compare.isEmpty {
+            for l in ConsolidationReport.text(done[0]) { print(l) }
+        } else {
+            for l in ConsolidationReport.compareText(done) { print(l) }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import OvercommitSupport
+import Scenarios
+import Simulation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a scenario file's text (the built-in default when no path is given).
+func readScenarioText(_ path: String?) -> (text: String, file: String, baseDir: String) {
+    guard let path else { return (BuiltinScenarios.defaultYAML, "<built-in default>", ".") }
+    guard let data = FileManager.default.contents(atPath: path) else { fail("\(path): cannot read the scenario file (does it exist?)") }
+    guard let text = String(data: data, encoding: .utf8) else { fail("\(path): not UTF-8 text") }
+    return (text, path, (path as NSString).deletingLastPathComponent)
+}
+
+/// The number of cores to use by default.
+func defaultJobs() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+/// Writes files into `dir` through a temporary directory renamed into place, so a failure
+/// never leaves a half-written output directory (as `run --out` does).
+func writeDirectory(_ dir: String, _ files: [(name: String, contents: String)]) {
+    let fm = FileManager.default
+    let tmp = dir + ".partial-\(getpid())"
+    try? fm.removeItem(atPath: tmp)
+    do {
+        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        for (name, contents) in files {
+            guard fm.createFile(atPath: tmp + "/" + name, contents: Data(contents.utf8)) else {
+                throw CLIError(message: "cannot write \(tmp)/\(name)", code: 1)
+            }
+        }
+        if fm.fileExists(atPath: dir) { try fm.removeItem(atPath: dir) }
+        try fm.moveItem(atPath: tmp, toPath: dir)
+    } catch {
+        try? fm.removeItem(atPath: tmp)
+        fail("cannot write output directory '\(dir)': \(error)", code: 1)
+    }
+}
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run a scenario over the cross product of --set values, with seeded replications, in parallel; write sweep.csv and runs.csv.",
+        discussion: """
+        Paths name scenario keys: host.memory, host.sharing.salting, guests[1].memory, guests[web].kernel.vm.swappiness, \
+        host.balloon_policy.kind. Values keep their units (8GiB, 250ms, 40%). Replication 0 of every point runs with the \
+        scenario's seed, replication r with a seed derived from (seed, r): common random numbers across points. Output is \
+        byte-identical whatever --jobs and whatever the --shard split. See docs/howto-sweeps.md.
+        """)
+
+    @Argument(help: "Scenario file (YAML or JSON).")
+    var scenario: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("A scenario key and its values: path.to.key=v1,v2,v3 (repeat for more axes).", valueName: "path=v1,v2"))
+    var sets: [String] = []
+
+    @Option(help: "Seeded replications per point.")
+    var runs: Int = 1
+
+    @Option(help: "Simulations run at once (default: the number of cores).")
+    var jobs: Int?
+
+    @Option(help: "Override the scenario's duration for every run (e.g. 5s).")
+    var duration: String?
+
+    @Option(help: "Run only slice INDEX of COUNT (0-based), for batch systems; join the slices with `overcommit merge`.")
+    var shard: String?
+
+    @Option(help: "Output directory (plan.txt, runs.csv, sweep.csv; a shard writes plan.txt and runs.csv).")
+    var out: String
+
+    @Flag(help: "Replace the output directory if it exists.")
+    var force = false
+
+    @Flag(help: "Print nothing on stdout.")
+    var quiet = false
+
+    mutating func run() throws {
+        let (text, file, base) = readScenarioText(scenario)
+        if FileManager.default.fileExists(atPath: out), !force { fail("output directory '\(out)' exists; pass --force to replace it") }
+        if let j = jobs, j < 1 || j > 1024 { fail("--jobs must be between 1 and 1024; got \(j)") }
+        let plan: SweepPlan
+        let shardSel: Shard?
+        do {
+            let axes = try sets.map { s throws(OverrideError) in try SweepAxis(parsing: s) }
+            let fixed = duration.map { [ScenarioOverride(path: "duration", value: $0)] } ?? []
+            plan = try SweepPlan(scenarioText: text, file: file, axes: axes, fixed: fixed, runs: runs)
+            shardSel = try shard.map { s throws(OverrideError) in try Shard(parsing: s) }
+        } catch { fail(error.description) }
+        // The files every point refers to (a --set may name another trace or image).
+        var options = loadResources(plan.points[0], baseDir: base, file: file)
+        func files(_ c: ScenarioConfig) -> [String] {
+            c.guests.flatMap { $0.workloads.flatMap(\.resourcePaths) } + c.images.compactMap(\.memory_image)
+        }
+        var seen = [files(plan.points[0])]
+        for p in plan.points.dropFirst() where !seen.contains(files(p)) {
+            seen.append(files(p))
+            let o = loadResources(p, baseDir: base, file: file)
+            options.textResources.merge(o.textResources) { a, _ in a }
+            options.memoryImages.merge(o.memoryImages) { a, _ in a }
+        }
+        let tasks = plan.tasks(shardSel)
+        let showProgress = isatty(2) != 0 && !quiet
+        let total = tasks.count
+        let results: [SweepRun]
+        var report: (@Sendable (Int) -> Void)? = nil
+        if showProgress {
+            report = { (done: Int) in FileHandle.standardError.write(Data("\r\(done)/\(total) runs ".utf8)) }
+        }
+        do {
+            results = try Sweep.run(plan, tasks: tasks, jobs: jobs ?? defaultJobs(), options: options, finished: report)
+        } catch { fail("\(file): \(error)") }
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        writeDirectory(out, Sweep.files(plan, runs: results, shard: shardSel))
+        guard !quiet else { return }
+        if let s = shardSel {
+            print("shard \(s): \(tasks.count) of \(plan.taskCount) runs (\(plan.points.count) points x \(plan.runs) runs) written to \(out); join the shards with `overcommit merge`")
+            return
+        }
+        print("\(plan.points.count) points x \(plan.runs) runs written to \(out)/sweep.csv and \(out)/runs.csv")
+        let shown = ["host_free_min_mib", "tps_saved_mib", "ballooned_mib", "host_swapped_mib", "slowdown_max", "time_low_s"]
+        let stats = shown.map { Sweep.statistics(plan, runs: results, metric: $0) }
+        let head = plan.axes.map(\.path) + shown
+        print(head.joined(separator: "  "))
+        for p in plan.points.indices {
+            let cells = plan.pointValues[p] + stats.indices.map { i in
+                let st = stats[i][p]
+                return formatFixed(st.mean, 2) + (st.ci95.isNaN ? "" : "±" + formatFixed(st.ci95, 2))
+            }
+            print(zip(head, cells).map { h, c in c.padding(toLength: max(h.count, c.count), withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Testing
+import OvercommitSupport
+import Simulation
+@testable import Experiments
+
+/// A 768 MiB host (128 MiB for the hypervisor) and 160 MiB guests that keep ~100 MiB
+/// touched: three or four fit, then the host has to reclaim.
+let consolidationYAML = """
+name: tiny-consolidation
+seed: 4
+duration: 500ms
+sample_interval: 250ms
+host: {memory: 768MiB, hypervisor_reserved: 128MiB, vm_overhead: 16MiB}
+guests:
+  - name: app
+    memory: 160MiB
+    swap: {size: 64MiB, device: ssd}
+    workloads:
+      - kind: idle
+        daemons: 2
+        resident: 96MiB
+        write_fraction: 30%
+  - name: pool
+    count: 2
+    memory: 128MiB
+    workloads:
+      - kind: idle
+        daemons: 1
+        resident: 16MiB
+"""
+
+func consolidationSearch(_ mode: ConsolidationMode, maxVMs: Int = 12, sla: ServiceLevel = ServiceLevel()) throws -> ConsolidationSearch {
+    let c = try ScenarioOverrides.load(text: consolidationYAML, file: "tiny.yaml", overrides: [])
+    return try ConsolidationSearch(base: c, mode: mode, sla: sla, maxVMs: maxVMs, options: SimulationOptions(), jobs: 2)
+}
+
+@Suite struct ConsolidationScenarioTests {
+    @Test func copiesOfOneGuestGetUniqueNames() throws {
+        let s = try consolidationSearch(.vm("app"))
+        #expect(try s.scenario(copies: 3).expandedGuests.map(\.name) == ["app", "app-2", "app-3", "pool-1", "pool-2"])
+        #expect(s.vms(copies: 3) == 5)
+        // An entry with a count has its count raised.
+        let p = try consolidationSearch(.vm("pool"))
+        #expect(try p.scenario(copies: 4).expandedGuests.map(\.name) == ["app", "pool-1", "pool-2", "pool-3", "pool-4"])
+    }
+
+    @Test func scaleMixCopiesEveryEntry() throws {
+        let s = try consolidationSearch(.scaleMix)
+        #expect(try s.scenario(copies: 2).expandedGuests.map(\.name) == ["app", "app-2", "pool-1", "pool-2", "pool-3", "pool-4"])
+        #expect(s.vms(copies: 2) == 6)
+        #expect(s.maxCopies == 4)   // 12 VMs at most, 3 per copy
+    }
+
+    @Test func unknownGuestNamesTheGuests() {
+        #expect(throws: OverrideError.self) { try consolidationSearch(.vm("web")) }
+        do { _ = try consolidationSearch(.vm("web")) } catch let e as OverrideError { #expect(e.message.contains("allowed: app, pool")) } catch { Issue.record(error) }
+    }
+
+    @Test func ampleHostHoldsEveryGuest() throws {
+        let c = try consolidationSearch(.vm("app")).scenario(copies: 6)
+        let big = ConsolidationSearch.ampleHost(c)
+        // 6 x 160 + 2 x 128 MiB configured, 8 x 16 MiB overhead, 128 MiB reserve: 1472 MiB, x 1.5 + 1 GiB.
+        #expect(big.host.memory == .mib(1472 * 3 / 2 + 1024))
+    }
+}
+
+@Suite struct ConsolidationSearchTests {
+    @Test func findsTheLargestSizeAndTheTermThatBreaksBeyondIt() throws {
+        let s = try consolidationSearch(.vm("app"))
+        let r = try s.run()
+        let limit = try #require(r.limit)
+        let beyond = try #require(r.beyond, "the host must break before 12 VMs")
+        #expect(limit.passed)
+        #expect(!beyond.passed)
+        #expect(beyond.copies == limit.copies + 1)
+        #expect(limit.copies >= 2, "two copies fit easily: \(r.evaluated.map { ($0.copies, $0.passed) })")
+        // Every size run agrees with the answer (the scenario is monotone).
+        for p in r.evaluated { #expect(p.passed == (p.copies <= limit.copies), "copies \(p.copies): \(p.broken.map(\.description))") }
+        // The ratio is configured guest memory over host RAM.
+        #expect(limit.configuredBytes == UInt64(limit.copies * 160 + 256) << 20)
+        #expect(abs(limit.ratio - Double(limit.copies * 160 + 256) / 768) < 1e-12)
+        for t in beyond.broken { #expect(ServiceLevel.termNames.contains(t.name) && t.measured > t.limit) }
+        let text = ConsolidationReport.text(r).joined(separator: "\n")
+        #expect(text.contains("limit: \(limit.vms) VMs"))
+        #expect(text.contains("beyond: \(beyond.vms) VMs break \(beyond.broken[0].name)"))
+    }
+
+    @Test func aLooserSLACarriesAtLeastAsManyVMs() throws {
+        var loose = ServiceLevel()
+        loose.maxSlowdown = 1_000
+        loose.maxOOMKills = 1_000
+        loose.maxRefusedAllocations = 1_000
+        let strict = try consolidationSearch(.vm("app"), maxVMs: 6).run()
+        let relaxed = try consolidationSearch(.vm("app"), maxVMs: 6, sla: loose).run()
+        #expect((relaxed.limit?.copies ?? 0) >= (strict.limit?.copies ?? 0))
+    }
+
+    @Test func slowdownIsMeasuredAgainstTheBaselineRun() throws {
+        let c = try consolidationSearch(.vm("app")).scenario(copies: 1)
+        let r = try Simulation(config: c).run()
+        let terms = ServiceLevel().evaluate(r, baseline: r)
+        let slowdown = try #require(terms.first { $0.name == "slowdown" })
+        #expect(slowdown.measured == 1 && slowdown.passed)
+        #expect(terms.map(\.name) == ServiceLevel.termNames)
+        // Unchecked terms are reported but never fail.
+        #expect(terms.first { $0.name == "host_swap_in_rate" }!.checked == false)
+    }
+}
