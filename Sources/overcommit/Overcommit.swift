@@ -44,6 +44,27 @@ func fail(_ message: String, code: Int32 = 2) -> Never {
     Foundation.exit(code)
 }
 
+/// Writes files into `dir` through a temporary directory renamed into place, so a failure
+/// never leaves a half-written output directory.
+func writeDirectory(_ dir: String, _ files: [(name: String, contents: String)]) {
+    let fm = FileManager.default
+    let tmp = dir + ".partial-\(getpid())"
+    try? fm.removeItem(atPath: tmp)
+    do {
+        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        for (name, contents) in files {
+            guard fm.createFile(atPath: tmp + "/" + name, contents: Data(contents.utf8)) else {
+                throw CLIError(message: "cannot write \(tmp)/\(name)", code: 1)
+            }
+        }
+        if fm.fileExists(atPath: dir) { try fm.removeItem(atPath: dir) }
+        try fm.moveItem(atPath: tmp, toPath: dir)
+    } catch {
+        try? fm.removeItem(atPath: tmp)
+        fail("cannot write output directory '\(dir)': \(error)", code: 1)
+    }
+}
+
 /// Reads and validates a scenario file (or the built-in default).
 func loadScenario(_ path: String?) -> (ScenarioConfig, baseDir: String) {
     guard let path else {
@@ -164,26 +185,11 @@ struct Run: ParsableCommand {
     /// Writes every file into a temporary directory, then renames it into place, so a failure
     /// never leaves a half-written output directory.
     func writeOutput(_ r: SimulationResult, to dir: String) throws {
-        let fm = FileManager.default
-        let tmp = dir + ".partial-\(getpid())"
         var files = RunReport.files(r)
         if report {
             files.append(("report.html", reportHTML(files: Dictionary(files.map { ($0.name, $0.contents) }) { a, _ in a }, dir: dir)))
         }
-        try? fm.removeItem(atPath: tmp)
-        do {
-            try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-            for (name, contents) in files {
-                guard fm.createFile(atPath: tmp + "/" + name, contents: Data(contents.utf8)) else {
-                    throw CLIError(message: "cannot write \(tmp)/\(name)", code: 1)
-                }
-            }
-            if fm.fileExists(atPath: dir) { try fm.removeItem(atPath: dir) }
-            try fm.moveItem(atPath: tmp, toPath: dir)
-        } catch {
-            try? fm.removeItem(atPath: tmp)
-            fail("cannot write output directory '\(dir)': \(error)", code: 1)
-        }
+        writeDirectory(dir, files)
     }
 }
 

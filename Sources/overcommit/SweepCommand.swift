@@ -19,27 +19,6 @@ func readScenarioText(_ path: String?) -> (text: String, file: String, baseDir: 
 /// The number of cores to use by default.
 func defaultJobs() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
-/// Writes files into `dir` through a temporary directory renamed into place, so a failure
-/// never leaves a half-written output directory (as `run --out` does).
-func writeDirectory(_ dir: String, _ files: [(name: String, contents: String)]) {
-    let fm = FileManager.default
-    let tmp = dir + ".partial-\(getpid())"
-    try? fm.removeItem(atPath: tmp)
-    do {
-        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        for (name, contents) in files {
-            guard fm.createFile(atPath: tmp + "/" + name, contents: Data(contents.utf8)) else {
-                throw CLIError(message: "cannot write \(tmp)/\(name)", code: 1)
-            }
-        }
-        if fm.fileExists(atPath: dir) { try fm.removeItem(atPath: dir) }
-        try fm.moveItem(atPath: tmp, toPath: dir)
-    } catch {
-        try? fm.removeItem(atPath: tmp)
-        fail("cannot write output directory '\(dir)': \(error)", code: 1)
-    }
-}
-
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
