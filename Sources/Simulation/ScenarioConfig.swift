@@ -271,6 +271,10 @@ public struct FileConfig: ParameterTable, Equatable {
 /// Guests booted from the same image have identical kernel text and identical library and
 /// binary pages, the content ESX's page sharing finds across "identical Linux VMs".
 public struct ImageConfig: ParameterTable, Equatable {
+    /// Most files an image can list: a guest's file table holds `GuestKernel.maxFiles`
+    /// entries (16-bit ids in the reverse map), with room left for the memory image and the
+    /// shmem objects workloads create.
+    public static let maxFiles = 4096
     /// Image name that guests refer to.
     public var name: String = "linux"
     /// Kernel text and read-only data loaded at boot (identical across guests of the image).
@@ -288,7 +292,7 @@ public struct ImageConfig: ParameterTable, Equatable {
     public static let parameters: [ParameterInfo] = [
         .init("name", .string, default: "linux", "image name that guests refer to"),
         .init("kernel_size", .bytes, default: "24MiB", "kernel text and data loaded at boot"),
-        .init("files", .list(FileConfig.self), default: "[]", "files in the image's file system (at most 4096)"),
+        .init("files", .list(FileConfig.self), default: "[]", "files in the image's file system (at most \(ImageConfig.maxFiles))"),
         .init("memory_image", .string, default: "(none)", "path of a raw memory image (4 KiB pages) loaded into guest memory at boot"),
     ]
 
@@ -306,11 +310,8 @@ public struct ImageConfig: ParameterTable, Equatable {
     public func validationProblems() -> [(key: String, message: String)] {
         var p: [(String, String)] = []
         if name.isEmpty { p.append(("name", "must not be empty")) }
-        // A guest's file table holds GuestKernel.maxFiles entries (16-bit ids in the reverse
-        // map); leave room for the memory image and for shmem objects the workloads create.
-        let maxImageFiles = 4096
-        if files.count > maxImageFiles {
-            p.append(("files", "\(files.count) files; an image can have at most \(maxImageFiles)"))
+        if files.count > ImageConfig.maxFiles {
+            p.append(("files", "\(files.count) files; an image can have at most \(ImageConfig.maxFiles)"))
         }
         var paths = Set<String>()
         for (i, f) in files.enumerated() {

@@ -65,20 +65,21 @@ func writeDirectory(_ dir: String, _ files: [(name: String, contents: String)]) 
     }
 }
 
+/// Reads a scenario file's text (the built-in default when no path is given).
+func readScenarioText(_ path: String?) -> (text: String, file: String, baseDir: String) {
+    guard let path else { return (BuiltinScenarios.defaultYAML, "<built-in default>", ".") }
+    guard let data = FileManager.default.contents(atPath: path) else { fail("\(path): cannot read the scenario file (does it exist?)") }
+    guard let text = String(data: data, encoding: .utf8) else { fail("\(path): not UTF-8 text") }
+    return (text, path, (path as NSString).deletingLastPathComponent)
+}
+
 /// Reads and validates a scenario file (or the built-in default).
 func loadScenario(_ path: String?) -> (ScenarioConfig, baseDir: String) {
-    guard let path else {
-        do { return (try ScenarioLoader.load(text: BuiltinScenarios.defaultYAML, file: "<built-in default>"), ".") }
-        catch { fail("built-in default scenario is invalid:\n\(error)", code: 70) }
-    }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        fail("\(path): cannot read the scenario file (does it exist?)")
-    }
-    guard let text = String(data: data, encoding: .utf8) else { fail("\(path): not UTF-8 text") }
+    let (text, file, base) = readScenarioText(path)
     do {
-        let c = try ScenarioLoader.load(text: text, file: path)
-        return (c, (path as NSString).deletingLastPathComponent)
+        return (try ScenarioLoader.load(text: text, file: file), base)
     } catch {
+        if path == nil { fail("built-in default scenario is invalid:\n\(error)", code: 70) }
         fail("\(error)")
     }
 }
@@ -86,6 +87,13 @@ func loadScenario(_ path: String?) -> (ScenarioConfig, baseDir: String) {
 /// Loads the files a scenario refers to (traces, memory images), relative to the scenario.
 func loadResources(_ c: ScenarioConfig, baseDir: String, file: String) -> SimulationOptions {
     var o = SimulationOptions()
+    loadResources(c, baseDir: baseDir, file: file, into: &o)
+    return o
+}
+
+/// Adds to `o` the files `c` refers to that `o` does not hold yet (a sweep's points may name
+/// different traces or images; each file is read once).
+func loadResources(_ c: ScenarioConfig, baseDir: String, file: String, into o: inout SimulationOptions) {
     func resolve(_ p: String) -> String { p.hasPrefix("/") || baseDir.isEmpty ? p : baseDir + "/" + p }
     for (gi, g) in c.guests.enumerated() {
         for (wi, w) in g.workloads.enumerated() {
@@ -98,14 +106,13 @@ func loadResources(_ c: ScenarioConfig, baseDir: String, file: String) -> Simula
         }
     }
     for (ii, img) in c.images.enumerated() {
-        guard let p = img.memory_image else { continue }
+        guard let p = img.memory_image, o.memoryImages[p] == nil else { continue }
         guard let d = FileManager.default.contents(atPath: resolve(p)) else {
             fail("\(file): images[\(ii)].memory_image: cannot read '\(resolve(p))'")
         }
         guard !d.isEmpty else { fail("\(file): images[\(ii)].memory_image: '\(resolve(p))' is empty") }
         o.memoryImages[p] = [UInt8](d)
     }
-    return o
 }
 
 struct Run: ParsableCommand {

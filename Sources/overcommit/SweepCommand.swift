@@ -8,14 +8,6 @@ import Simulation
 import Glibc
 #endif
 
-/// Reads a scenario file's text (the built-in default when no path is given).
-func readScenarioText(_ path: String?) -> (text: String, file: String, baseDir: String) {
-    guard let path else { return (BuiltinScenarios.defaultYAML, "<built-in default>", ".") }
-    guard let data = FileManager.default.contents(atPath: path) else { fail("\(path): cannot read the scenario file (does it exist?)") }
-    guard let text = String(data: data, encoding: .utf8) else { fail("\(path): not UTF-8 text") }
-    return (text, path, (path as NSString).deletingLastPathComponent)
-}
-
 /// The number of cores to use by default.
 func defaultJobs() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
@@ -70,17 +62,8 @@ struct SweepCommand: ParsableCommand {
             shardSel = try shard.map { s throws(OverrideError) in try Shard(parsing: s) }
         } catch { fail(error.description) }
         // The files every point refers to (a --set may name another trace or image).
-        var options = loadResources(plan.points[0], baseDir: base, file: file)
-        func files(_ c: ScenarioConfig) -> [String] {
-            c.guests.flatMap { $0.workloads.flatMap(\.resourcePaths) } + c.images.compactMap(\.memory_image)
-        }
-        var seen = [files(plan.points[0])]
-        for p in plan.points.dropFirst() where !seen.contains(files(p)) {
-            seen.append(files(p))
-            let o = loadResources(p, baseDir: base, file: file)
-            options.textResources.merge(o.textResources) { a, _ in a }
-            options.memoryImages.merge(o.memoryImages) { a, _ in a }
-        }
+        var options = SimulationOptions()
+        for p in plan.points { loadResources(p, baseDir: base, file: file, into: &options) }
         let tasks = plan.tasks(shardSel)
         let showProgress = isatty(2) != 0 && !quiet
         let total = tasks.count
