@@ -27,7 +27,7 @@ ARGS ?=
 
 CONFIG_REFERENCE := docs/config-reference.md
 
-.PHONY: help setup build run test docs check-docs validate report-check bench clean debug-bin
+.PHONY: help setup build run test docs check-docs validate report-check slurm-check bench clean debug-bin
 
 help:
 	@echo "make run       build (release) and run the built-in default scenario"
@@ -37,6 +37,7 @@ help:
 	@echo "make validate  validate every Configs/**/*.yaml"
 	@echo "make docs      regenerate $(CONFIG_REFERENCE); make check-docs verifies it"
 	@echo "make report-check  run a short scenario with --report and check the page in headless Chromium"
+	@echo "make slurm-check  run docs/howto-sweeps.md's Slurm recipe on a one-node Slurm started here (root)"
 	@echo "make bench     run the benchmarks in Benchmarks/"
 	@echo "make setup     install the system packages (libxxhash-dev, liblz4-dev, libzstd-dev, pkg-config)"
 	@echo "make clean     remove $(SCRATCH) and Benchmarks/.build"
@@ -86,6 +87,12 @@ validate: debug-bin
 ## blank page or a broken chart; then checks that deliberately broken pages fail.
 report-check: debug-bin
 	OVERCOMMIT=$(DEBUG_BIN) scripts/check-report.sh
+
+## Runs the Slurm job-array recipe of docs/howto-sweeps.md on a real one-node Slurm cluster
+## started on this machine (Debian's slurm-wlm and munge; needs root), and checks that the
+## merged shards equal the unsharded sweep byte for byte.
+slurm-check: debug-bin
+	OVERCOMMIT=$(DEBUG_BIN) scripts/slurm-check.sh
 
 ## Benchmarks (ordo-one/benchmark in a separate package; its first build takes minutes).
 bench: setup
