@@ -192,9 +192,9 @@ import PageContents
         let a = k.spawn(name: "protected", oomScoreAdj: -1000), b = k.spawn(name: "victim", oomScoreAdj: 500)
         _ = fill(k, a, pages: 4000)
         _ = fill(k, b, pages: 2000)
-        // badness = rss + swap + page tables + adj * totalpages / 1000
+        // oom_badness: rss + swap + page tables + adj * (totalpages / 1000)
         let pb = k.process(b)!
-        #expect(k.badness(pb) == pb.rssAnon + pb.rssFile + pb.swapEntries + pb.pageTablePages + 500 * k.managedPages / 1000)
+        #expect(k.badness(pb) == pb.rssAnon + pb.rssFile + pb.swapEntries + pb.pageTablePages + 500 * (k.managedPages / 1000))
         #expect(k.badness(k.process(a)!) == nil)
         #expect(k.oomScore(k.process(a)!) == 0)
         _ = fill(k, a, pages: 2000)
