@@ -21,6 +21,7 @@ public enum DemoKind: String, CaseIterable, Sendable {
     case compression = "compression"
     case hostSwap = "host-swap"
     case reclaimCascade = "reclaim-cascade"
+    case beladysAnomaly = "beladys-anomaly"
 
     /// The demo's script: title, what it is about, and its steps.
     public var script: DemoScript {
@@ -34,6 +35,7 @@ public enum DemoKind: String, CaseIterable, Sendable {
         case .compression: DemoScripts.compression
         case .hostSwap: DemoScripts.hostSwap
         case .reclaimCascade: DemoScripts.reclaimCascade
+        case .beladysAnomaly: DemoScripts.beladysAnomaly
         }
     }
 

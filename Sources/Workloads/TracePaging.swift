@@ -113,6 +113,9 @@ public final class FixedFramePager {
         preconditionFailure("\(policyKind) chose no victim among \(used) resident pages")
     }
 
+    /// The page in each frame (nil: free), by frame number.
+    public var framePages: [Int?] { pageOfFrame.map { $0 < 0 ? nil : $0 } }
+
     /// Consistency of the policy's lists with the frames in use.
     public func checkInvariants() -> [String] {
         var p = policy.checkInvariants()
