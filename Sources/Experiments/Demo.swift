@@ -305,7 +305,7 @@ public final class DemoRunner {
         switch stop {
         case .at(let d):
             sim.advance(to: d.nanoseconds)
-        case .traceMark(let guest, _):
+        case .traceMark:
             let (gi, wi, count) = try referenceTarget(stop)!
             let limit = sim.config.duration.nanoseconds
             let s = sim
