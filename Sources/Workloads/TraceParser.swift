@@ -187,11 +187,14 @@ public final class CompiledTrace: Sendable {
     /// Mappings the replay creates (at most; a process may exit before using one).
     public var mappingCount: Int { mappingProcess.count }
 
-    /// Bytes held by the parsed trace's tables (for memory bounds; excludes object headers).
+    /// Bytes the parsed trace's tables hold, by their capacities (for memory bounds; object
+    /// headers and the hash table's control bytes excluded).
     public var tableBytes: Int {
-        ops.count * MemoryLayout<Op>.stride + nextUse.count * 4 + firstUse.count * 4 + pageMapping.count * 8
-            + mappingProcess.count * (4 + 8 + 4 + 4) + pageIndex.count * 16
-            + processMappings.reduce(0) { $0 + $1.count * 4 } + forks.reduce(0) { $0 + 16 + $1.inherits.count * 8 }
+        ops.capacity * MemoryLayout<Op>.stride + nextUse.capacity * 4 + firstUse.capacity * 4
+            + pageMapping.capacity * 4 + pageOffset.capacity * 4
+            + mappingProcess.capacity * 4 + mappingStart.capacity * 8 + mappingPages.capacity * 4 + mappingFileOffset.capacity * 4
+            + pageIndex.capacity * (MemoryLayout<UInt64>.stride + MemoryLayout<UInt32>.stride)
+            + processMappings.reduce(0) { $0 + $1.capacity * 4 } + forks.reduce(0) { $0 + 16 + $1.inherits.capacity * 8 }
     }
 
     /// Parses a trace. `path` only names the trace in errors.

@@ -141,7 +141,7 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
 
     /// Bytes of the replayer's own per-page and per-mapping state (for memory bounds).
     public var stateBytes: Int {
-        mappingBase.count * 8 + nextUseOfPage.count * 4 + processPid.count * 4 + regions.reduce(0) { $0 + $1.count * 16 }
+        mappingBase.capacity * 8 + nextUseOfPage.capacity * 4 + processPid.capacity * 4 + regions.reduce(0) { $0 + $1.capacity * 16 }
     }
 
     public func run(on kernel: GuestKernel, context c: inout WorkloadContext) {
