@@ -147,7 +147,8 @@ public enum TracePaging {
 
     /// Replays every reference of one pass of `trace` with `frames` frames under `policy`.
     public static func run(_ trace: CompiledTrace, frames: Int, policy: ReplacementPolicyKind) -> PagingResult {
-        let pager = FixedFramePager(frames: frames, pages: trace.pageCount, policy: policy)
+        // More frames than pages never evict: the table needs no more frames than pages.
+        let pager = FixedFramePager(frames: min(frames, max(1, trace.pageCount)), pages: trace.pageCount, policy: policy)
         trace.forEachReference { page, write, next in pager.reference(page, write: write, nextUse: next) }
         return PagingResult(policy: policy, frames: frames, references: pager.references, faults: pager.faults,
                             evictions: pager.evictions, writebacks: pager.writebacks, distinctPages: trace.distinctPages)

@@ -234,14 +234,15 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
         }
     }
 
-    /// mmaps mapping `m` (anonymous, or the program text of a lackey trace); returns its base
+    /// mmaps mapping `m` (anonymous, or the program text of a lackey trace: anonymous too if
+    /// the guest's file table is full); returns its base
     /// or `refused` when the guest refused it (remembered for the rest of the pass).
     func map(_ kernel: GuestKernel, _ m: Int, _ proc: Int, _ c: inout WorkloadContext) -> VPN {
         let pages = Int(trace.mappingPages[m])
         let pid = processPid[proc]
         let base: VPN?
         let fileOffset = trace.mappingFileOffset[m]
-        if fileOffset != .max {
+        if fileOffset != .max, textFile != nil || kernel.files.count < GuestKernel.maxFiles {
             let f = textFile ?? kernel.registerFile(path: "/proc/trace/\(params.file)#text", pages: trace.textFilePages, style: .code,
                                                     contentSeed: StableHash.fnv1a64("trace-text:" + params.file))
             textFile = f
