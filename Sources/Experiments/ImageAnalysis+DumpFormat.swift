@@ -155,12 +155,21 @@ public struct ImageLayout: Equatable, Sendable {
         return out
     }
 
-    /// The guest-physical ranges, merged where adjacent, as "0x0-0x9ffff" strings.
-    public var physicalRanges: [String] {
+    /// Whether the segments' addresses are guest-physical (`p_paddr`: QEMU, virsh dump,
+    /// kdump) or virtual (a process core, gcore: every `p_paddr` is 0).
+    public var addressSpace: String {
+        segments.allSatisfy({ $0.physicalAddress == 0 }) && segments.contains(where: { $0.virtualAddress != 0 }) ? "virtual" : "guest-physical"
+    }
+
+    /// The address ranges of the segments (in `addressSpace`), sorted and merged where
+    /// adjacent, as "0x0-0x9ffff" strings.
+    public var addressRanges: [String] {
+        let virtual = addressSpace == "virtual"
         var merged: [(UInt64, UInt64)] = []
-        for s in segments.sorted(by: { $0.physicalAddress < $1.physicalAddress }) {
-            let end = s.physicalAddress &+ s.byteCount
-            if let last = merged.last, last.1 == s.physicalAddress { merged[merged.count - 1].1 = end } else { merged.append((s.physicalAddress, end)) }
+        let starts = segments.map { (virtual ? $0.virtualAddress : $0.physicalAddress, $0.byteCount) }.sorted { $0.0 < $1.0 }
+        for (a, n) in starts {
+            let end = a &+ n
+            if let last = merged.last, last.1 == a { merged[merged.count - 1].1 = end } else { merged.append((a, end)) }
         }
         return merged.map { "0x\(String($0.0, radix: 16))-0x\(String($0.1 &- 1, radix: 16))" }
     }

@@ -27,11 +27,11 @@ extension ImageAnalysis {
         }
         out += ImageAnalysis.table(rows)
         for f in images where f.format == ImageLayout.Format.elfCore.rawValue {
-            let ranges = f.physicalRanges.count <= 8 ? f.physicalRanges.joined(separator: ", ")
-                : f.physicalRanges.prefix(8).joined(separator: ", ") + ", ... (\(f.physicalRanges.count) ranges)"
+            let ranges = f.ranges.count <= 8 ? f.ranges.joined(separator: ", ")
+                : f.ranges.prefix(8).joined(separator: ", ") + ", ... (\(f.ranges.count) ranges)"
             out.append("note: \(f.name) is an ELF core: \(f.byteCount) bytes of memory in \(f.segments) PT_LOAD segment(s)"
                        + (f.skippedHeaders > 0 ? " (\(f.skippedHeaders) other program header(s) hold no memory, skipped)" : "")
-                       + "; guest-physical \(ranges)")
+                       + "; \(f.addressSpace) \(ranges)")
         }
         for f in images where f.paddingBytes > 0 {
             if f.format == ImageLayout.Format.elfCore.rawValue {
@@ -92,7 +92,8 @@ extension ImageAnalysis {
         let imgs: [JSONValue] = images.map { f in
             .object([
                 ("name", .string(f.name)), ("format", .string(f.format)), ("segments", .int(f.segments)),
-                ("skipped_headers", .int(f.skippedHeaders)), ("physical_ranges", .array(f.physicalRanges.map { .string($0) })),
+                ("skipped_headers", .int(f.skippedHeaders)), ("address_space", .string(f.addressSpace)),
+                ("ranges", .array(f.ranges.map { .string($0) })),
                 ("bytes", .int(f.byteCount)), ("pages", .int(f.pages)),
                 ("padding_bytes", .int(f.paddingBytes)), ("zero_pages", .int(f.zeroPages)),
                 ("same_filled_pages", .int(f.sameFilledPages)), ("distinct_contents", .int(f.distinctContents)),

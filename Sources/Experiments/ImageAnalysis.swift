@@ -140,11 +140,13 @@ public struct ImageFigures: Equatable, Sendable {
     public var salted = TPSEstimate()
 
     /// "raw", or "elf-core" with its PT_LOAD segments, the program headers that held no
-    /// memory, and the guest-physical ranges the segments cover (adjacent ones merged).
+    /// memory, and the address ranges the segments cover (adjacent ones merged), guest-physical
+    /// for a VM dump or virtual for a process core (`addressSpace`).
     public var format = "raw"
     public var segments = 1
     public var skippedHeaders = 0
-    public var physicalRanges: [String] = []
+    public var addressSpace = ""
+    public var ranges: [String] = []
 
     public init(name: String, byteCount: Int, pages: Int) {
         self.name = name; self.byteCount = byteCount; self.pages = pages
@@ -256,7 +258,7 @@ private struct Analyzer<I: ImageAnalysisInput> {
                 fig.format = l.format.rawValue
                 fig.segments = l.segments.count
                 fig.skippedHeaders = l.skippedHeaders
-                if l.format == .elfCore { fig.physicalRanges = l.physicalRanges }
+                if l.format == .elfCore { fig.addressSpace = l.addressSpace; fig.ranges = l.addressRanges }
             }
             let salt = HostMemory.salt(vmName: image.name, setting: nil, mode: 2)
             let saltedZeroHash = withUnsafeTemporaryAllocation(byteCount: pageSize, alignment: 16) { buf -> UInt64 in

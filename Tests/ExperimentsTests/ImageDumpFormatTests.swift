@@ -105,7 +105,7 @@ struct LaidOutImage: ImageAnalysisInput {
             #expect(l.segments.count == 2 && l.skippedHeaders == 2)   // PT_NOTE and the empty PT_LOAD
             #expect(l.segments.map(\.byteCount) == [UInt64(Self.low.count), UInt64(Self.high.count)])
             #expect(l.pageCount == 4 + 3 && l.byteCount == Self.low.count + Self.high.count)
-            #expect(l.physicalRanges.first == "0x0-0x3fff")
+            #expect(l.addressSpace == "guest-physical" && l.addressRanges.first == "0x0-0x3fff")
         }
     }
 
@@ -119,10 +119,23 @@ struct LaidOutImage: ImageAnalysisInput {
         #expect(a.codecs == b.codecs)
         let f = a.images[0]
         #expect(f.format == "elf-core" && f.segments == 2 && f.skippedHeaders == 2)
-        #expect(f.physicalRanges == ["0x0-0x3fff", "0x100000000-0x100002063"])
+        #expect(f.addressSpace == "guest-physical" && f.ranges == ["0x0-0x3fff", "0x100000000-0x100002063"])
         #expect(a.textLines().contains { $0.contains("is an ELF core") && $0.contains("0x100000000-0x100002063") })
         let json = a.json().rendered(indent: 0)
         #expect(json.contains("\"format\":\"elf-core\"") || json.contains("\"format\": \"elf-core\""))
+    }
+
+    @Test func aProcessCoreReportsVirtualRanges() throws {
+        // gcore: p_paddr 0, p_vaddr the mapping's address, segments at unaligned offsets.
+        var core = elfCore([(0, Self.low), (0, Self.high)])
+        // Rewrite the two PT_LOADs' p_vaddr (offset 16 of headers 1 and 2) to process addresses.
+        for (i, vaddr) in [(1, UInt64(0x5600_0000_0000)), (2, UInt64(0x7F00_0000_0000))] {
+            let at = 64 + i * 56 + 16
+            for b in 0..<8 { core[at + b] = UInt8(truncatingIfNeeded: vaddr >> (8 * UInt64(b))) }
+        }
+        let l = try Self.detect(core)
+        #expect(l.addressSpace == "virtual")
+        #expect(l.addressRanges == ["0x560000000000-0x560000003fff", "0x7f0000000000-0x7f0000002063"])
     }
 
     @Test func moreThan65534SegmentsUsePNXnum() throws {
