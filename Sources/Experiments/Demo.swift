@@ -21,6 +21,7 @@ public enum DemoKind: String, CaseIterable, Sendable {
     case compression = "compression"
     case hostSwap = "host-swap"
     case reclaimCascade = "reclaim-cascade"
+    case beladysAnomaly = "beladys-anomaly"
 
     /// The demo's script: title, what it is about, and its steps.
     public var script: DemoScript {
@@ -34,6 +35,7 @@ public enum DemoKind: String, CaseIterable, Sendable {
         case .compression: DemoScripts.compression
         case .hostSwap: DemoScripts.hostSwap
         case .reclaimCascade: DemoScripts.reclaimCascade
+        case .beladysAnomaly: DemoScripts.beladysAnomaly
         }
     }
 
@@ -303,7 +305,7 @@ public final class DemoRunner {
         switch stop {
         case .at(let d):
             sim.advance(to: d.nanoseconds)
-        case .traceMark(let guest, _):
+        case .traceMark:
             let (gi, wi, count) = try referenceTarget(stop)!
             let limit = sim.config.duration.nanoseconds
             let s = sim

@@ -26,8 +26,19 @@ extension ImageAnalysis {
                          "\(f.duplicateInImagePages)", "\(f.duplicateInOtherImagesPages)", "\(f.salted.pagesShared)", "\(f.salted.pagesSharing)"])
         }
         out += ImageAnalysis.table(rows)
+        for f in images where f.format == ImageLayout.Format.elfCore.rawValue {
+            let ranges = f.ranges.count <= 8 ? f.ranges.joined(separator: ", ")
+                : f.ranges.prefix(8).joined(separator: ", ") + ", ... (\(f.ranges.count) ranges)"
+            out.append("note: \(f.name) is an ELF core: \(f.byteCount) bytes of memory in \(f.segments) PT_LOAD segment(s)"
+                       + (f.skippedHeaders > 0 ? " (\(f.skippedHeaders) other program header(s) hold no memory, skipped)" : "")
+                       + "; \(f.addressSpace) \(ranges)")
+        }
         for f in images where f.paddingBytes > 0 {
-            out.append("note: \(f.name) is \(f.byteCount) bytes, not a multiple of 4096: its last page was zero-padded with \(f.paddingBytes) bytes")
+            if f.format == ImageLayout.Format.elfCore.rawValue {
+                out.append("note: \(f.name): segments not a multiple of 4096 bytes were zero-padded to whole pages (\(f.paddingBytes) bytes)")
+            } else {
+                out.append("note: \(f.name) is \(f.byteCount) bytes, not a multiple of 4096: its last page was zero-padded with \(f.paddingBytes) bytes")
+            }
         }
         out.append("")
         out.append("Transparent page sharing once the scanner has converged (XXH3-64, full 4096-byte comparison, max_page_sharing \(options.maxPageSharing)):")
@@ -80,7 +91,10 @@ extension ImageAnalysis {
         }
         let imgs: [JSONValue] = images.map { f in
             .object([
-                ("name", .string(f.name)), ("bytes", .int(f.byteCount)), ("pages", .int(f.pages)),
+                ("name", .string(f.name)), ("format", .string(f.format)), ("segments", .int(f.segments)),
+                ("skipped_headers", .int(f.skippedHeaders)), ("address_space", .string(f.addressSpace)),
+                ("ranges", .array(f.ranges.map { .string($0) })),
+                ("bytes", .int(f.byteCount)), ("pages", .int(f.pages)),
                 ("padding_bytes", .int(f.paddingBytes)), ("zero_pages", .int(f.zeroPages)),
                 ("same_filled_pages", .int(f.sameFilledPages)), ("distinct_contents", .int(f.distinctContents)),
                 ("duplicate_in_image_pages", .int(f.duplicateInImagePages)),

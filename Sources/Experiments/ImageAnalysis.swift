@@ -37,7 +37,10 @@ public struct ImageAnalysisOptions: Equatable {
         var p: [String] = []
         if codecs.isEmpty { p.append("codecs: at least one codec is needed; allowed: \(CompressionConfig.codecNames.joined(separator: ", "))") }
         if !(threshold.fraction > 0 && threshold.fraction <= 1) { p.append("threshold: must be above 0% and at most 100%; got \(threshold)") }
-        if !(2...1_000_000).contains(maxPageSharing) { p.append("max-page-sharing: must be between 2 and 1000000 (KSM refuses < 2); got \(maxPageSharing)") }
+        // KSM's max_page_sharing_store() (mm/ksm.c) takes any int of at least 2.
+        if !(2...Int(Int32.max)).contains(maxPageSharing) {
+            p.append("max-page-sharing: must be between 2 and \(Int32.max) (KSM's sysfs accepts an int of at least 2); got \(maxPageSharing)")
+        }
         return p
     }
 }
@@ -135,6 +138,15 @@ public struct ImageFigures: Equatable, Sendable {
     public var duplicateInOtherImagesPages = 0
     /// Sharing inside this image alone (what ESX salting, one salt per VM, leaves).
     public var salted = TPSEstimate()
+
+    /// "raw", or "elf-core" with its PT_LOAD segments, the program headers that held no
+    /// memory, and the address ranges the segments cover (adjacent ones merged), guest-physical
+    /// for a VM dump or virtual for a process core (`addressSpace`).
+    public var format = "raw"
+    public var segments = 1
+    public var skippedHeaders = 0
+    public var addressSpace = ""
+    public var ranges: [String] = []
 
     public init(name: String, byteCount: Int, pages: Int) {
         self.name = name; self.byteCount = byteCount; self.pages = pages
@@ -242,6 +254,12 @@ private struct Analyzer<I: ImageAnalysisInput> {
 
         for (ii, image) in images.enumerated() {
             var fig = ImageFigures(name: image.name, byteCount: image.byteCount, pages: image.pageCount)
+            if let l = image.layout {
+                fig.format = l.format.rawValue
+                fig.segments = l.segments.count
+                fig.skippedHeaders = l.skippedHeaders
+                if l.format == .elfCore { fig.addressSpace = l.addressSpace; fig.ranges = l.addressRanges }
+            }
             let salt = HostMemory.salt(vmName: image.name, setting: nil, mode: 2)
             let saltedZeroHash = withUnsafeTemporaryAllocation(byteCount: pageSize, alignment: 16) { buf -> UInt64 in
                 buf.initializeMemory(as: UInt8.self, repeating: 0)

@@ -68,6 +68,8 @@ extension GuestKernel {
         current = p.pid
         var cost = costs.memory_access.nanoseconds
         let r = handleFault(p, vpn, write: write, cost: &cost)
+        // Exact LRU counts the faulting access too (the page was referenced).
+        if policyWantsAccessHook && r.isFault, case let e = PTE(raw: pteValue(p, vpn)), e.isPresent, e.pfn != zeroPFN { policy.accessed(e.pfn) }
         vmstat.accessTimeNs += cost
         vmstat.stallNs += cost - costs.memory_access.nanoseconds
         switch r {
@@ -144,6 +146,13 @@ extension GuestKernel {
             if major { result = .majorFault }
             if !write {
                 frames.flags[Int(f)] |= FrameFlag.accessed
+                if let s = frameSlot[f], swap.swapMap[Int(s)] == 0 {
+                    // do_swap_page (Linux >= 5.19): should_try_to_free_swap() drops the slot when
+                    // swap is over half full or the VMA is locked; an exclusive page of a writable
+                    // VMA is mapped writable at once, so its first write does not fault again.
+                    if swap.freeSlots * 2 < swap.slotCount || region.locked { removeFromSwapCache(f, slot: s); frames.flags[Int(f)] |= FrameFlag.dirty }
+                    if region.protection.contains(.write) && frames.mapCount[Int(f)] == 1 { setPTE(p, vpn, PTE.present(f, writable: true).raw) }
+                }
                 cost += touch(f, write: false)
                 return result
             }

@@ -81,7 +81,7 @@ extension GuestKernel {
                         if frames.rmapOwner[f] != p.family || VPN(frames.rmapIndex[f]) != vpn & 0xFFFF_FFFF {
                             fail("pid \(p.pid): anon frame \(f) rmap (\(frames.rmapOwner[f]), \(frames.rmapIndex[f])) != (\(p.family), \(vpn))")
                         }
-                        if e.isWritable && frames.flags[f] & FrameFlag.swapCache != 0 { fail("frame \(f): writable while in the swap cache") }
+                        if e.isWritable && frames.flags[f] & FrameFlag.swapCache != 0 && frames.mapCount[f] != 1 { fail("frame \(f): writable while in the swap cache and mapped \(frames.mapCount[f]) times") }
                     } else {
                         rssF += 1
                         if Int(frames.rmapOwner[f]) != Int(r.fileID ?? .max) || Int(frames.rmapIndex[f]) != r.fileIndex(vpn) {

@@ -1,26 +1,49 @@
 import OvercommitSupport
 
 extension GuestKernel {
-    /// totalpages of the OOM killer: RAM plus swap.
+    /// totalpages of the OOM killer and of /proc/PID/oom_score: totalram_pages() +
+    /// total_swap_pages (mm/oom_kill.c constrained_alloc, fs/proc/base.c proc_oom_score).
     var oomTotalPages: Int { managedPages + swap.slotCount }
 
-    /// Linux's oom_badness(): rss + swap entries + page-table pages, plus
-    /// oom_score_adj * totalpages / 1000. nil for unkillable processes (adj -1000).
+    /// Linux's `oom_badness()` (mm/oom_kill.c, since 5.9): rss + swap entries + page-table
+    /// pages, plus `oom_score_adj * (totalpages / 1000)` — the kernel divides totalpages by
+    /// 1000 first (`adj *= totalpages / 1000; points += adj;`), so the adjustment is a
+    /// multiple of `totalpages / 1000`. nil where Linux returns LONG_MIN: a process with
+    /// oom_score_adj -1000 (OOM_SCORE_ADJ_MIN) is never chosen. May be negative.
     public func badness(_ p: GuestProcess) -> Int? {
-        if p.oomScoreAdj == -1000 { return nil }
-        let points = p.rssAnon + p.rssFile + p.swapEntries + p.pageTablePages
-        return points + p.oomScoreAdj * oomTotalPages / 1000
+        GuestKernel.oomBadness(rssPages: p.rssAnon + p.rssFile, swapEntries: p.swapEntries, pageTablePages: p.pageTablePages,
+                               oomScoreAdj: p.oomScoreAdj, totalPages: oomTotalPages)
     }
 
-    /// /proc/PID/oom_score: 1000 + badness * 1000 / totalpages, in 0...2000 (Linux >= 5.9).
+    /// `oom_badness()` on explicit inputs (see `badness(_:)`).
+    public static func oomBadness(rssPages: Int, swapEntries: Int, pageTablePages: Int, oomScoreAdj: Int, totalPages: Int) -> Int? {
+        if oomScoreAdj == -1000 { return nil }
+        let points = rssPages + swapEntries + pageTablePages
+        return points + oomScoreAdj * (totalPages / 1000)
+    }
+
+    /// /proc/PID/oom_score as `proc_oom_score()` (fs/proc/base.c, since 5.9) prints it:
+    /// `(1000 + badness * 1000 / totalpages) * 2 / 3` in C's truncating long arithmetic, 0 for
+    /// an unkillable process; the kernel does not clamp (the result lies in 0...2000 for any
+    /// process whose memory fits in RAM + swap).
     public func oomScore(_ p: GuestProcess) -> Int {
-        guard let b = badness(p) else { return 0 }
-        return max(0, min(2000, 1000 + b * 1000 / max(1, oomTotalPages)))
+        GuestKernel.procOOMScore(badness: badness(p), totalPages: oomTotalPages)
+    }
+
+    /// `proc_oom_score()` on explicit inputs (see `oomScore(_:)`).
+    public static func procOOMScore(badness: Int?, totalPages: Int) -> Int {
+        guard let b = badness else { return 0 }
+        let points = (1000 + b * 1000 / max(1, totalPages)) * 2 / 3
+        // The kernel stores the long result in an unsigned long; it cannot be negative for
+        // badness >= -1000 * (totalpages / 1000), the least oom_badness() returns.
+        return max(0, points)
     }
 
     /// The OOM killer (mm/oom_kill.c out_of_memory): panics when vm.panic_on_oom is set,
-    /// kills the allocating task under vm.oom_kill_allocating_task, otherwise the process with
-    /// the highest badness (the first in pid order on a tie). Returns false if nothing was killed.
+    /// kills the allocating task under vm.oom_kill_allocating_task, otherwise the process
+    /// `select_bad_process()` picks: every process is evaluated in task-list (pid) order by
+    /// `oom_evaluate_task()`, which skips one whose badness is below the best so far, so on a
+    /// tie the later process wins. Returns false if nothing was killed.
     @discardableResult
     public func oomKill(trigger: String) -> Bool {
         guard !panicked else { return false }
@@ -40,10 +63,12 @@ extension GuestKernel {
         if config.oom_kill_allocating_task != 0, let c = process(current), c.oomScoreAdj != -1000 {
             victim = c
         } else {
+            // oc->chosen_points starts at LONG_MIN; `points < chosen_points` skips, so ties go
+            // to the later task. A process that has exited is gone from the table (no mm).
             var best = Int.min
             for case let p? in processes {
-                guard let b = badness(p), p.rssAnon + p.rssFile + p.swapEntries + p.pageTablePages > 0 || p.oomScoreAdj > 0 else { continue }
-                if b > best { best = b; victim = p }
+                guard let b = badness(p), b >= best else { continue }
+                best = b; victim = p
             }
         }
         guard let v = victim else {

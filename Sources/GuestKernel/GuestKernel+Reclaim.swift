@@ -95,9 +95,17 @@ extension GuestKernel {
         let fl = frames.flags[i]
         if fl & FrameFlag.anon != 0 {
             var slot: UInt32
-            if fl & FrameFlag.swapCache != 0, let s = frameSlot[f] {
+            if fl & FrameFlag.swapCache != 0, let s = frameSlot[f], fl & FrameFlag.dirty == 0 {
                 slot = s
                 vmstat.swapWritesAvoided += 1
+            } else if fl & FrameFlag.swapCache != 0, let s = frameSlot[f] {
+                // Written since its swap-in (mapped writable by do_swap_page): pageout rewrites its slot.
+                slot = s
+                _ = touch(f, write: false, reason: .guestSwapOut)
+                swap.slotContent[Int(s)] = frames.content[i]
+                vmstat.pswpout += 1
+                vmstat.pgpgout += 1
+                wroteSwap = true
             } else {
                 guard let s = swap.allocate() else { return .keep }
                 slot = s

@@ -4,19 +4,38 @@ import PageContents
 extension GuestKernel {
     // MARK: - Overcommit accounting (mm/util.c __vm_enough_memory)
 
-    /// CommitLimit in pages: swap + RAM * overcommit_ratio / 100, or swap + overcommit_kbytes.
+    /// CommitLimit in pages, as `vm_commit_limit()` (mm/util.c): swap + RAM *
+    /// overcommit_ratio / 100, or swap + overcommit_kbytes (no hugetlb pages here).
     public var commitLimit: Int {
         let ram = config.overcommit_kbytes > 0 ? Int(config.overcommit_kbytes / 4) : managedPages * config.overcommit_ratio / 100
         return ram + swap.slotCount
     }
 
-    /// Whether `pages` more may be committed under vm.overcommit_memory; records refusals.
+    /// Free memory at boot in kB, the base of `init_admin_reserve()`/`init_user_reserve()`
+    /// (mm/mmap.c: `K(global_zone_page_state(NR_FREE_PAGES))` when the initcalls run).
+    var bootFreeKbytes: Int { managedPages * 4 }
+
+    /// vm.admin_reserve_kbytes: as set, or `init_admin_reserve()`'s min(free_kbytes / 32, 8 MiB).
+    public var adminReserveKbytes: Int {
+        config.admin_reserve_kbytes.map { Int(clamping: $0) } ?? min(bootFreeKbytes / 32, 1 << 13)
+    }
+
+    /// vm.user_reserve_kbytes: as set, or `init_user_reserve()`'s min(free_kbytes / 32, 128 MiB).
+    public var userReserveKbytes: Int {
+        config.user_reserve_kbytes.map { Int(clamping: $0) } ?? min(bootFreeKbytes / 32, 1 << 17)
+    }
+
+    /// Whether `pages` more may be committed, as `__vm_enough_memory()` (mm/util.c) decides:
+    /// mode 1 always; mode 0 refuses only a request larger than RAM + swap; mode 2 accounts the
+    /// pages first and admits them only if Committed_AS is then strictly below CommitLimit
+    /// less the admin reserve (guest processes run without CAP_SYS_ADMIN) and less
+    /// min(total_vm / 32, user reserve) of the requesting process. Records refusals.
     func mayCommit(_ p: GuestProcess, _ pages: Int) -> Bool {
         guard pages > 0 else { return true }
         let ok: Bool
         switch config.overcommit_memory {
         case 1: ok = true
-        case 2: ok = committedAS + pages <= commitLimit
+        case 2: ok = committedAS + pages < strictCommitAllowance(totalVM: p.virtualPages)
         default: ok = pages <= managedPages + swap.slotCount   // heuristic: refuse only absurd requests
         }
         if !ok {
@@ -24,6 +43,13 @@ extension GuestKernel {
             events.append(.allocationRefused(pid: p.pid, name: p.name, pages: pages, committedAS: committedAS, commitLimit: commitLimit, mode: config.overcommit_memory))
         }
         return ok
+    }
+
+    /// `allowed` of `__vm_enough_memory()` under mode 2 for a process of `totalVM` pages
+    /// (mm->total_vm) without CAP_SYS_ADMIN: CommitLimit - admin_reserve_kbytes / 4 -
+    /// min(total_vm / 32, user_reserve_kbytes / 4).
+    public func strictCommitAllowance(totalVM: Int) -> Int {
+        commitLimit - (adminReserveKbytes >> 2) - min(totalVM / 32, userReserveKbytes >> 2)
     }
 
     func charge(_ p: GuestProcess, _ pages: Int) { committedAS += pages; p.committed += pages }

@@ -9,9 +9,17 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
     public var overcommit_ratio: Int = 50
     /// vm.overcommit_kbytes: when non-zero, replaces overcommit_ratio.
     public var overcommit_kbytes: UInt64 = 0
+    /// vm.admin_reserve_kbytes: CommitLimit headroom kept for processes without CAP_SYS_ADMIN
+    /// under mode 2; nil derives it as `init_admin_reserve()` does: min(3 % of free memory, 8 MiB).
+    public var admin_reserve_kbytes: UInt64? = nil
+    /// vm.user_reserve_kbytes: under mode 2 a process may not commit the last
+    /// min(total_vm / 32, this) of CommitLimit; nil derives it as `init_user_reserve()` does:
+    /// min(3 % of free memory, 128 MiB).
+    public var user_reserve_kbytes: UInt64? = nil
     /// vm.swappiness (0-200): relative cost of swapping anon vs dropping file pages.
     public var swappiness: Int = 60
-    /// vm.min_free_kbytes; nil derives it as Linux does: sqrt(lowmem_kB * 16), 128 kB..64 MB.
+    /// vm.min_free_kbytes; nil derives it as `calculate_min_free_kbytes()` (mm/page_alloc.c)
+    /// does: int_sqrt(lowmem_kB * 16), clamped to 128 kB..256 MiB.
     public var min_free_kbytes: UInt64? = nil
     /// vm.watermark_scale_factor in units of 0.01 % (default 10 = 0.1 % of memory).
     public var watermark_scale_factor: Int = 10
@@ -49,6 +57,8 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         case overcommit_memory = "vm.overcommit_memory"
         case overcommit_ratio = "vm.overcommit_ratio"
         case overcommit_kbytes = "vm.overcommit_kbytes"
+        case admin_reserve_kbytes = "vm.admin_reserve_kbytes"
+        case user_reserve_kbytes = "vm.user_reserve_kbytes"
         case swappiness = "vm.swappiness"
         case min_free_kbytes = "vm.min_free_kbytes"
         case watermark_scale_factor = "vm.watermark_scale_factor"
@@ -68,6 +78,8 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         try get(.overcommit_memory, &d.overcommit_memory)
         try get(.overcommit_ratio, &d.overcommit_ratio)
         try get(.overcommit_kbytes, &d.overcommit_kbytes)
+        d.admin_reserve_kbytes = try c.decodeIfPresent(UInt64.self, forKey: .admin_reserve_kbytes)
+        d.user_reserve_kbytes = try c.decodeIfPresent(UInt64.self, forKey: .user_reserve_kbytes)
         try get(.swappiness, &d.swappiness)
         d.min_free_kbytes = try c.decodeIfPresent(UInt64.self, forKey: .min_free_kbytes)
         try get(.watermark_scale_factor, &d.watermark_scale_factor)
@@ -112,8 +124,10 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         .init("vm.overcommit_memory", .int, default: "0", "0 heuristic (refuse only requests larger than RAM + swap), 1 always, 2 strict (CommitLimit)"),
         .init("vm.overcommit_ratio", .int, default: "50", "percent of RAM in CommitLimit = swap + RAM * ratio / 100 (mode 2)"),
         .init("vm.overcommit_kbytes", .int, default: "0", "if non-zero, CommitLimit = swap + this many kB instead of the ratio"),
+        .init("vm.admin_reserve_kbytes", .int, default: "min(free/32, 8MiB)", "mode 2: CommitLimit headroom kept for CAP_SYS_ADMIN (guest processes run without it)"),
+        .init("vm.user_reserve_kbytes", .int, default: "min(free/32, 128MiB)", "mode 2: a process may not commit the last min(total_vm/32, this) of CommitLimit"),
         .init("vm.swappiness", .int, default: "60", "0-200: preference for swapping anonymous pages over dropping page cache"),
-        .init("vm.min_free_kbytes", .int, default: "sqrt(lowmem_kB*16)", "the min watermark; derived as Linux does, clamped to 128 kB..64 MB"),
+        .init("vm.min_free_kbytes", .int, default: "sqrt(lowmem_kB*16)", "the min watermark; derived as calculate_min_free_kbytes() does, clamped to 128 kB..256 MiB"),
         .init("vm.watermark_scale_factor", .int, default: "10", "gap between min, low and high watermarks in 0.01 % of memory (min 1/4 of min)"),
         .init("vm.panic_on_oom", .int, default: "0", "1 or 2: the guest panics instead of killing a process"),
         .init("vm.oom_kill_allocating_task", .int, default: "0", "1: kill the allocating task instead of the worst by badness"),

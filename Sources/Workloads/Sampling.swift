@@ -175,6 +175,22 @@ extension GuestKernel {
         return nil
     }
 
+    /// A private mapping of `pages` pages of a file from page `offset`, readable, writable and
+    /// executable (a program's text and data as a trace replay maps them: reads come from the
+    /// page cache, writes copy into anonymous memory); nil (and a recorded refusal) on failure.
+    func mapPrivateFile(_ pid: PID, file: FileID, offset: Int, pages: Int, context: inout WorkloadContext) -> VPN? {
+        context.chargeSyscall()
+        switch mmap(pid, pages: pages, protection: [.read, .write, .exec], backing: .file(file, offset: offset)) {
+        case .success(let vpn):
+            context.stats.allocations += 1
+            context.stats.allocatedPages += pages
+            return vpn
+        case .failure:
+            context.stats.refusedAllocations += 1
+            return nil
+        }
+    }
+
     /// Exits a process if it is still alive.
     func exitProcess(_ pid: PID, context: inout WorkloadContext) {
         guard isAlive(pid) else { return }

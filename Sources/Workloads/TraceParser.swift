@@ -97,16 +97,38 @@ public struct TraceReference: Sendable, Equatable, CustomStringConvertible {
 ///
 /// ## Mapping addresses into the guest
 ///
-/// A trace's addresses are not the guest's: the replayer covers each 2 MiB-aligned range of a
-/// process's trace address space that the trace touches with one anonymous private mapping of
-/// 512 pages, created at the range's first touch (or at an `M` record covering it), in
-/// first-touch order, so the replay is deterministic. A forked child inherits its parent's
-/// mappings (same guest pages, copy-on-write) exactly as fork does.
+/// A trace's addresses are not the guest's: the replayer gives each range of a process's
+/// trace address space one private mapping in the guest, created in first-use order, so the
+/// replay is deterministic:
+/// - an `M` record maps its range (rounded out to 2 MiB boundaries) at once with one mmap,
+///   as the program's own mmap did: it is charged to Committed_AS and may be refused by the
+///   guest's overcommit policy like any mmap (the references into a refused mapping are then
+///   skipped and counted). Parts of the range that are already mapped stay as they are;
+/// - a reference outside every mapping maps the 2 MiB-aligned range around it (512 pages) at
+///   its first touch.
+///
+/// Memory is spent only on what the trace touches: the parser numbers the pages the trace
+/// references (a 4 TiB `M` followed by one write costs one page of tables, not a billion),
+/// and the guest allocates frames and page tables only for touched pages, as Linux does.
+/// One mapping may not exceed what a guest process's mmap accepts (`maxMappingPages`, just
+/// under 4 TiB); an `M` record beyond it is refused with its line.
+///
+/// Mappings are anonymous, except in lackey traces a 2 MiB range holding instructions (`I`
+/// records): it is the program's text and maps the program file privately (read, write,
+/// execute), so its pages come from the page cache (a first fetch reads the file: a major
+/// fault), and data loaded from it (`L`, read-only data next to the code) is file data; a
+/// store to such a page copies it into anonymous memory, as for a binary's `.data`. Every
+/// other range (heap, stack, anonymous mmap) is anonymous: a first load maps the zero page,
+/// a first store allocates a zero-filled frame.
+///
+/// A forked child inherits its parent's mappings (same guest pages, copy-on-write) exactly
+/// as fork does.
 public final class CompiledTrace: Sendable {
     enum Code: UInt8 { case read = 0, write = 1, map = 2, spawn = 3, fork = 4, exit = 5 }
 
-    /// One operation: reads and writes carry a dense page number (slot << 9 | page in slot),
-    /// map a slot, spawn and exit a process index, fork an index into `forks`.
+    /// One operation: reads and writes carry a dense page number (one per distinct page the
+    /// trace references), map a mapping index, spawn and exit a process index, fork an index
+    /// into `forks`.
     struct Op: Sendable {
         var code: UInt8
         var arg: UInt32
@@ -115,9 +137,15 @@ public final class CompiledTrace: Sendable {
     struct Fork: Sendable {
         var parent: UInt32
         var child: UInt32
-        /// (parent slot, child slot): the child's slots that inherit the parent's mapping.
+        /// (parent mapping, child mapping): the child's copies of the parent's mappings.
         var inherits: [(UInt32, UInt32)]
     }
+
+    /// The largest mapping, in pages, a guest process's mmap accepts (`GuestKernel.mmap`
+    /// refuses 2^30 pages and more).
+    public static let maxMappingPages = (1 << 30) - 1
+    /// Pages of the 2 MiB range a reference outside every mapping maps.
+    static let chunkPages = 512
 
     /// The format the trace was parsed as (never `auto`).
     public let format: TraceFormat
@@ -126,13 +154,24 @@ public final class CompiledTrace: Sendable {
     let nextUse: [UInt32]
     /// Per dense page: index of its first reference (`UInt32.max`: never).
     let firstUse: [UInt32]
+    /// Per dense page: its mapping and its page index inside the mapping.
+    let pageMapping: [UInt32]
+    let pageOffset: [UInt32]
+    /// Per mapping: its process, its first trace page (address >> 12) and its size in pages.
+    let mappingProcess: [UInt32]
+    let mappingStart: [UInt64]
+    let mappingPages: [UInt32]
+    /// Per mapping: its page offset in the program-text file (lackey text), or `UInt32.max`
+    /// for an anonymous mapping.
+    let mappingFileOffset: [UInt32]
+    /// Pages of the program-text file (the lackey text mappings, end to end).
+    let textFilePages: Int
+    /// Dense page of (mapping << 32 | page in mapping), for the OPT oracle.
+    let pageIndex: [UInt64: UInt32]
     /// Per process (one per incarnation of a trace pid): the trace pid.
     let processPid: [Int]
-    /// Per slot (a 2 MiB range of one process): its process and its range (address >> 21).
-    let slotProcess: [UInt32]
-    let slotChunk: [UInt64]
-    /// Per process: its slots.
-    let processSlots: [[UInt32]]
+    /// Per process: its mappings (own and inherited), in creation order.
+    let processMappings: [[UInt32]]
     let forks: [Fork]
     /// Memory references (reads and writes) in one pass.
     public let referenceCount: Int
@@ -141,8 +180,22 @@ public final class CompiledTrace: Sendable {
     public var operationCount: Int { ops.count }
     /// Processes the trace creates (a pid reused after exit counts again).
     public var processCount: Int { processPid.count }
-    /// Distinct pages the trace references or maps (over all processes).
-    public var pageSlots: Int { slotProcess.count * 512 }
+    /// Distinct pages the trace references (over all processes), the size of the per-page tables.
+    public var pageCount: Int { pageMapping.count }
+    /// Distinct pages the trace references (the compulsory faults of any replacement policy).
+    public var distinctPages: Int { pageMapping.count }
+    /// Mappings the replay creates (at most; a process may exit before using one).
+    public var mappingCount: Int { mappingProcess.count }
+
+    /// Bytes the parsed trace's tables hold, by their capacities (for memory bounds; object
+    /// headers and the hash table's control bytes excluded).
+    public var tableBytes: Int {
+        ops.capacity * MemoryLayout<Op>.stride + nextUse.capacity * 4 + firstUse.capacity * 4
+            + pageMapping.capacity * 4 + pageOffset.capacity * 4
+            + mappingProcess.capacity * 4 + mappingStart.capacity * 8 + mappingPages.capacity * 4 + mappingFileOffset.capacity * 4
+            + pageIndex.capacity * (MemoryLayout<UInt64>.stride + MemoryLayout<UInt32>.stride)
+            + processMappings.reduce(0) { $0 + $1.capacity * 4 } + forks.reduce(0) { $0 + 16 + $1.inherits.capacity * 8 }
+    }
 
     /// Parses a trace. `path` only names the trace in errors.
     public init(parsing text: String, format: TraceFormat = .auto, path: String? = nil) throws {
@@ -165,15 +218,29 @@ public final class CompiledTrace: Sendable {
         self.format = resolved
         ops = b.ops
         processPid = b.processPid
-        slotProcess = b.slotProcess
-        slotChunk = b.slotChunk
-        var bySlot = [[UInt32]](repeating: [], count: b.processPid.count)
-        for (s, p) in b.slotProcess.enumerated() { bySlot[Int(p)].append(UInt32(s)) }
-        processSlots = bySlot
+        pageMapping = b.pageMapping
+        pageOffset = b.pageOffset
+        mappingProcess = b.mappings.map(\.process)
+        mappingStart = b.mappings.map { $0.firstChunk << 9 }
+        mappingPages = b.mappings.map { UInt32($0.chunks) << 9 }
+        var fileOffsets: [UInt32] = []
+        var textPages = 0
+        for m in b.mappings {
+            if m.text {
+                fileOffsets.append(UInt32(textPages))
+                textPages += Int(m.chunks) << 9
+            } else {
+                fileOffsets.append(.max)
+            }
+        }
+        mappingFileOffset = fileOffsets
+        textFilePages = textPages
+        pageIndex = b.pageIndex
+        processMappings = b.processMappings
         forks = b.forks
         referenceCount = b.referenceCount
         // Next use of every page, by one backward pass.
-        var last = [UInt32](repeating: .max, count: b.slotProcess.count * 512)
+        var last = [UInt32](repeating: .max, count: b.pageMapping.count)
         var next = [UInt32](repeating: .max, count: b.ops.count)
         var i = b.ops.count - 1
         while i >= 0 {
@@ -188,16 +255,29 @@ public final class CompiledTrace: Sendable {
         firstUse = last
     }
 
+    /// The trace page (address >> 12) of a dense page.
+    func tracePage(_ page: Int) -> UInt64 { mappingStart[Int(pageMapping[page])] + UInt64(pageOffset[page]) }
+
     /// The memory references of one pass, in order, in the trace's own pids and pages.
     public func references() -> [TraceReference] {
         var out: [TraceReference] = []
         out.reserveCapacity(referenceCount)
         for op in ops where op.code <= Code.write.rawValue {
-            let slot = Int(op.arg >> 9)
-            let page = slotChunk[slot] << 9 | UInt64(op.arg & 511)
-            out.append(TraceReference(pid: processPid[Int(slotProcess[slot])], page: page, write: op.code == Code.write.rawValue))
+            let m = Int(pageMapping[Int(op.arg)])
+            out.append(TraceReference(pid: processPid[Int(mappingProcess[m])], page: tracePage(Int(op.arg)),
+                                      write: op.code == Code.write.rawValue))
         }
         return out
+    }
+
+    /// Calls `body(page, write, nextUse)` for every memory reference of one pass in order:
+    /// `page` is the dense page number (0..<pageCount), `nextUse` the position (op index) of
+    /// the page's next reference, `Int.max` if none.
+    public func forEachReference(_ body: (Int, Bool, Int) -> Void) {
+        for (i, op) in ops.enumerated() where op.code <= Code.write.rawValue {
+            let n = nextUse[i]
+            body(Int(op.arg), op.code == Code.write.rawValue, n == .max ? .max : Int(n))
+        }
     }
 
     /// Lackey if the first record begins with `I`, a space or tab, `==` or `--`.
@@ -233,22 +313,34 @@ public final class CompiledTrace: Sendable {
 
 /// Accumulates operations while parsing.
 struct Builder {
+    /// A range of whole 2 MiB chunks of one process that the replay maps with one mmap.
+    struct Mapping {
+        var process: UInt32
+        var firstChunk: UInt64
+        var chunks: UInt64
+        /// Holds instructions (lackey `I`): the program's text, file-backed.
+        var text = false
+    }
+
     var ops: [CompiledTrace.Op] = []
     var processPid: [Int] = []
-    var slotProcess: [UInt32] = []
-    var slotChunk: [UInt64] = []
+    var mappings: [Mapping] = []
+    var processMappings: [[UInt32]] = []
+    var pageMapping: [UInt32] = []
+    var pageOffset: [UInt32] = []
+    var pageIndex: [UInt64: UInt32] = [:]
     var forks: [CompiledTrace.Fork] = []
     var referenceCount = 0
 
-    /// Per process: its slots by chunk.
+    /// Per process: the mapping of every chunk it has touched (a cache in front of `ranges`).
     var chunks: [[UInt64: UInt32]] = []
-    /// Per process: (fork index, parent's chunks at the fork) for forked processes.
-    var inheritance: [(fork: Int, chunks: [UInt64: UInt32])?] = []
+    /// Per process: its multi-chunk mappings (from `M` records), sorted by first chunk.
+    var ranges: [[(first: UInt64, count: UInt64, mapping: UInt32)]] = []
     /// Trace pid → running process index.
     var running: [Int: UInt32] = [:]
     var lastProcess: UInt32 = .max
     var lastChunk: UInt64 = .max
-    var lastSlot: UInt32 = 0
+    var lastMapping: UInt32 = 0
     var line = 0
 
     typealias Code = CompiledTrace.Code
@@ -272,48 +364,115 @@ struct Builder {
         let p = UInt32(processPid.count)
         processPid.append(pid)
         chunks.append([:])
-        inheritance.append(nil)
+        ranges.append([])
+        processMappings.append([])
         running[pid] = p
         return p
     }
 
-    /// The slot of `chunk` in process `p`, created at first touch.
-    mutating func slot(_ p: UInt32, _ chunk: UInt64) throws -> UInt32 {
-        if p == lastProcess && chunk == lastChunk { return lastSlot }
-        let s: UInt32
-        if let x = chunks[Int(p)][chunk] {
-            s = x
-        } else {
-            guard slotProcess.count < (1 << 23) else {
-                throw TraceParseError(line: line, message: "the trace touches too many 2MiB ranges (more than 8 million, 16 TiB)")
-            }
-            s = UInt32(slotProcess.count)
-            slotProcess.append(p)
-            slotChunk.append(chunk)
-            chunks[Int(p)][chunk] = s
-            if let inh = inheritance[Int(p)], let ps = inh.chunks[chunk] {
-                forks[inh.fork].inherits.append((ps, s))
-            }
+    mutating func newMapping(_ m: Mapping) throws -> UInt32 {
+        guard mappings.count < Int(UInt32.max - 1) else {
+            throw TraceParseError(line: line, message: "the trace creates too many mappings (more than 4 billion)")
         }
-        lastProcess = p; lastChunk = chunk; lastSlot = s
-        return s
+        let id = UInt32(mappings.count)
+        mappings.append(m)
+        processMappings[Int(m.process)].append(id)
+        return id
     }
 
-    mutating func reference(pid: Int, address: UInt64, write: Bool) throws {
+    /// The multi-chunk mapping of process `p` containing `chunk`, if any.
+    func rangeMapping(_ p: UInt32, _ chunk: UInt64) -> (mapping: UInt32, first: UInt64)? {
+        let r = ranges[Int(p)]
+        var lo = 0, hi = r.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if r[mid].first <= chunk { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0, chunk - r[lo - 1].first < r[lo - 1].count else { return nil }
+        return (r[lo - 1].mapping, r[lo - 1].first)
+    }
+
+    /// The mapping holding `chunk` of process `p`, created (one chunk) at first touch.
+    mutating func mapping(_ p: UInt32, _ chunk: UInt64) throws -> UInt32 {
+        if p == lastProcess && chunk == lastChunk { return lastMapping }
+        let m: UInt32
+        if let x = chunks[Int(p)][chunk] {
+            m = x
+        } else if let r = rangeMapping(p, chunk) {
+            m = r.mapping
+            chunks[Int(p)][chunk] = m
+        } else {
+            m = try newMapping(Mapping(process: p, firstChunk: chunk, chunks: 1))
+            chunks[Int(p)][chunk] = m
+        }
+        lastProcess = p; lastChunk = chunk; lastMapping = m
+        return m
+    }
+
+    mutating func reference(pid: Int, address: UInt64, write: Bool, instruction: Bool = false) throws {
         let p = try process(pid)
-        let s = try slot(p, address >> 21)
-        try emit(write ? .write : .read, s << 9 | UInt32((address >> 12) & 511))
+        let m = try mapping(p, address >> 21)
+        if instruction { mappings[Int(m)].text = true }
+        let offset = UInt32((address >> 12) - (mappings[Int(m)].firstChunk << 9))
+        let key = UInt64(m) << 32 | UInt64(offset)
+        let page: UInt32
+        if let x = pageIndex[key] {
+            page = x
+        } else {
+            guard pageMapping.count < Int(UInt32.max - 1) else {
+                throw TraceParseError(line: line, message: "the trace references too many pages (more than 4 billion)")
+            }
+            page = UInt32(pageMapping.count)
+            pageMapping.append(m)
+            pageOffset.append(offset)
+            pageIndex[key] = page
+        }
+        try emit(write ? .write : .read, page)
         referenceCount += 1
     }
 
+    /// `M`: maps the chunks of [address, address + pages pages) that no mapping covers yet,
+    /// each maximal run with one mmap.
     mutating func map(pid: Int, address: UInt64, pages: UInt64) throws {
-        let p = try process(pid)
-        let first = address >> 21
         let (end, overflow) = address.addingReportingOverflow((pages - 1) << 12)
         guard !overflow, pages <= 1 << 31 else {
             throw TraceParseError(line: line, message: "the range of \(pages) pages at 0x\(String(address, radix: 16)) goes past the end of the address space")
         }
-        for chunk in first...(end >> 21) { try emit(.map, try slot(p, chunk)) }
+        let first = address >> 21, last = end >> 21
+        let span = last - first + 1
+        guard span * UInt64(CompiledTrace.chunkPages) <= UInt64(CompiledTrace.maxMappingPages) else {
+            throw TraceParseError(line: line, message: """
+                M: the range of \(pages) pages at 0x\(String(address, radix: 16)) (\(span) 2MiB ranges) is larger than a guest \
+                process's address space allows one mapping to be (at most \(CompiledTrace.maxMappingPages) pages, just under 4 TiB)
+                """)
+        }
+        let p = try process(pid)
+        var c = first
+        while c <= last {
+            if let r = rangeMapping(p, c) {
+                c = r.first + mappings[Int(r.mapping)].chunks
+                continue
+            }
+            if chunks[Int(p)][c] != nil { c += 1; continue }
+            // A run of unmapped chunks: up to the next mapped chunk or range.
+            var e = c
+            while e < last {
+                let n = e + 1
+                if chunks[Int(p)][n] != nil || rangeMapping(p, n) != nil { break }
+                e = n
+            }
+            let m = try newMapping(Mapping(process: p, firstChunk: c, chunks: e - c + 1))
+            insertRange(p, (c, e - c + 1, m))
+            if lastProcess == p { lastProcess = .max }
+            try emit(.map, m)
+            c = e + 1
+        }
+    }
+
+    mutating func insertRange(_ p: UInt32, _ r: (first: UInt64, count: UInt64, mapping: UInt32)) {
+        var i = ranges[Int(p)].count
+        while i > 0 && ranges[Int(p)][i - 1].first > r.first { i -= 1 }
+        ranges[Int(p)].insert(r, at: i)
     }
 
     mutating func fork(parent: Int, child: Int) throws {
@@ -322,8 +481,18 @@ struct Builder {
         }
         let pp = try process(parent)
         let c = newProcess(child)
-        forks.append(CompiledTrace.Fork(parent: pp, child: c, inherits: []))
-        inheritance[Int(c)] = (forks.count - 1, chunks[Int(pp)])
+        var inherits: [(UInt32, UInt32)] = []
+        var copyOf: [UInt32: UInt32] = [:]
+        for pm in processMappings[Int(pp)] {
+            var m = mappings[Int(pm)]
+            m.process = c
+            let cm = try newMapping(m)
+            copyOf[pm] = cm
+            inherits.append((pm, cm))
+        }
+        chunks[Int(c)] = chunks[Int(pp)].mapValues { copyOf[$0]! }
+        ranges[Int(c)] = ranges[Int(pp)].map { ($0.first, $0.count, copyOf[$0.mapping]!) }
+        forks.append(CompiledTrace.Fork(parent: pp, child: c, inherits: inherits))
         try emit(.fork, UInt32(forks.count - 1))
     }
 
@@ -426,6 +595,7 @@ struct Builder {
                 case UInt8(ascii: "M"):
                     try reference(pid: 1, address: a, write: false)
                     try reference(pid: 1, address: a, write: true)
+                case UInt8(ascii: "I"): try reference(pid: 1, address: a, write: false, instruction: true)
                 default: try reference(pid: 1, address: a, write: false)
                 }
                 page += 1

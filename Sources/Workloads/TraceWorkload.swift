@@ -104,6 +104,8 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
     let mix: StyleMix
     var life: Lifetime
     static let unmapped = VPN.max
+    /// A mapping the guest refused in this pass: its references are skipped, not retried.
+    static let refused = VPN.max - 1
 
     /// Next op to replay.
     public private(set) var position = 0
@@ -111,14 +113,16 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
     public private(set) var passes = 0
     /// Per trace process: its guest pid (0 not started, -1 gone).
     var processPid: [PID]
-    /// Per slot: the guest VPN of its first page, or `unmapped`.
-    var slotBase: [VPN]
+    /// Per mapping: the guest VPN of its first page, or `unmapped`.
+    var mappingBase: [VPN]
+    /// The guest file holding the program text of a lackey trace (registered at first use).
+    var textFile: FileID?
     /// Oracle state: per dense page, the op index of its next reference after `position`.
     var nextUseOfPage: [UInt32]
     var oracleInstalled = false
-    /// Oracle lookup: guest pid → trace process; per process its mapped slots sorted by base.
+    /// Oracle lookup: guest pid → trace process; per process its mapped mappings sorted by base.
     var processOf: [PID: Int] = [:]
-    var regions: [[(base: VPN, slot: UInt32)]]
+    var regions: [[(base: VPN, mapping: UInt32)]]
 
     /// Record every issued reference in `issued` (off by default: it costs memory per reference).
     public var recordIssued = false
@@ -130,9 +134,14 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
         mix = params.content_mix.fractions
         life = Lifetime(params)
         processPid = Array(repeating: 0, count: trace.processPid.count)
-        slotBase = Array(repeating: TraceWorkload.unmapped, count: trace.slotProcess.count)
+        mappingBase = Array(repeating: TraceWorkload.unmapped, count: trace.mappingCount)
         nextUseOfPage = trace.firstUse
         regions = Array(repeating: [], count: trace.processPid.count)
+    }
+
+    /// Bytes of the replayer's own per-page and per-mapping state (for memory bounds).
+    public var stateBytes: Int {
+        mappingBase.capacity * 8 + nextUseOfPage.capacity * 4 + processPid.capacity * 4 + regions.reduce(0) { $0 + $1.capacity * 16 }
     }
 
     public func run(on kernel: GuestKernel, context c: inout WorkloadContext) {
@@ -146,7 +155,9 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
         }
         let stop = life.stopTime
         let ops = trace.ops
-        let slotProcess = trace.slotProcess
+        let pageMapping = trace.pageMapping
+        let pageOffset = trace.pageOffset
+        let mappingProcess = trace.mappingProcess
         let nextUse = trace.nextUse
         let oracle = params.oracle
         while c.budget > 0 {
@@ -160,25 +171,25 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
             switch op.code {
             case CompiledTrace.Code.read.rawValue, CompiledTrace.Code.write.rawValue:
                 let page = Int(op.arg)
-                let slot = page >> 9
-                let proc = Int(slotProcess[slot])
+                let m = Int(pageMapping[page])
+                let proc = Int(mappingProcess[m])
                 let pid = processPid[proc]
-                var base = slotBase[slot]
-                if pid > 0 && base == TraceWorkload.unmapped { base = mapSlot(kernel, slot, proc, &c) }
-                if pid <= 0 || base == TraceWorkload.unmapped {
+                var base = mappingBase[m]
+                if pid > 0 && base == TraceWorkload.unmapped { base = map(kernel, m, proc, &c) }
+                if pid <= 0 || base >= TraceWorkload.refused {
                     c.chargeSkipped()
                 } else {
                     if oracle { nextUseOfPage[page] = nextUse[position] }
                     let write = op.code == CompiledTrace.Code.write.rawValue
-                    let vpn = base + VPN(page & 511)
+                    let vpn = base + VPN(pageOffset[page])
                     if recordIssued { issued.append(IssuedReference(pid: pid, vpn: vpn, write: write)) }
                     if c.access(kernel, pid, vpn, write: write) == .noProcess { lose(proc, &c) }
                 }
             case CompiledTrace.Code.map.rawValue:
-                let slot = Int(op.arg)
-                let proc = Int(slotProcess[slot])
-                if processPid[proc] > 0 && slotBase[slot] == TraceWorkload.unmapped {
-                    _ = mapSlot(kernel, slot, proc, &c)
+                let m = Int(op.arg)
+                let proc = Int(mappingProcess[m])
+                if processPid[proc] > 0 && mappingBase[m] == TraceWorkload.unmapped {
+                    _ = map(kernel, m, proc, &c)
                 } else {
                     c.chargeSyscall()
                 }
@@ -217,24 +228,38 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
         }
         processPid[child] = pid
         processOf[pid] = child
-        for (ps, cs) in f.inherits where slotBase[Int(ps)] != TraceWorkload.unmapped {
-            slotBase[Int(cs)] = slotBase[Int(ps)]
-            insertRegion(child, base: slotBase[Int(cs)], slot: cs)
+        for (pm, cm) in f.inherits where mappingBase[Int(pm)] < TraceWorkload.refused {
+            mappingBase[Int(cm)] = mappingBase[Int(pm)]
+            insertRegion(child, base: mappingBase[Int(cm)], mapping: cm)
         }
     }
 
-    /// mmaps the 2 MiB range of `slot`; returns its base or `unmapped` when refused.
-    func mapSlot(_ kernel: GuestKernel, _ slot: Int, _ proc: Int, _ c: inout WorkloadContext) -> VPN {
-        guard let base = kernel.mapAnonymous(processPid[proc], pages: 512, context: &c) else { return TraceWorkload.unmapped }
-        slotBase[slot] = base
-        insertRegion(proc, base: base, slot: UInt32(slot))
-        return base
+    /// mmaps mapping `m` (anonymous, or the program text of a lackey trace: anonymous too if
+    /// the guest's file table is full); returns its base
+    /// or `refused` when the guest refused it (remembered for the rest of the pass).
+    func map(_ kernel: GuestKernel, _ m: Int, _ proc: Int, _ c: inout WorkloadContext) -> VPN {
+        let pages = Int(trace.mappingPages[m])
+        let pid = processPid[proc]
+        let base: VPN?
+        let fileOffset = trace.mappingFileOffset[m]
+        if fileOffset != .max, textFile != nil || kernel.files.count < GuestKernel.maxFiles {
+            let f = textFile ?? kernel.registerFile(path: "/proc/trace/\(params.file)#text", pages: trace.textFilePages, style: .code,
+                                                    contentSeed: StableHash.fnv1a64("trace-text:" + params.file))
+            textFile = f
+            base = kernel.mapPrivateFile(pid, file: f, offset: Int(fileOffset), pages: pages, context: &c)
+        } else {
+            base = kernel.mapAnonymous(pid, pages: pages, context: &c)
+        }
+        guard let b = base else { mappingBase[m] = TraceWorkload.refused; return TraceWorkload.refused }
+        mappingBase[m] = b
+        insertRegion(proc, base: b, mapping: UInt32(m))
+        return b
     }
 
-    func insertRegion(_ proc: Int, base: VPN, slot: UInt32) {
+    func insertRegion(_ proc: Int, base: VPN, mapping: UInt32) {
         var i = regions[proc].count
         while i > 0 && regions[proc][i - 1].base > base { i -= 1 }
-        regions[proc].insert((base, slot), at: i)
+        regions[proc].insert((base, mapping), at: i)
     }
 
     /// The process was found killed: its remaining references are skipped.
@@ -247,14 +272,14 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
     func forget(_ proc: Int) {
         processOf[processPid[proc]] = nil
         regions[proc].removeAll()
-        for s in trace.processSlots[proc] { slotBase[Int(s)] = TraceWorkload.unmapped }
+        for m in trace.processMappings[proc] { mappingBase[Int(m)] = TraceWorkload.unmapped }
     }
 
     /// End of a pass (or stop): every process still running exits; state is reset.
     func endPass(_ kernel: GuestKernel, _ c: inout WorkloadContext, completed: Bool) {
         for proc in processPid.indices where processPid[proc] > 0 { kernel.exitProcess(processPid[proc], context: &c) }
         for i in processPid.indices { processPid[i] = 0 }
-        for i in slotBase.indices { slotBase[i] = TraceWorkload.unmapped }
+        for i in mappingBase.indices { mappingBase[i] = TraceWorkload.unmapped }
         for i in regions.indices { regions[i].removeAll() }
         processOf.removeAll()
         nextUseOfPage = trace.firstUse
@@ -277,9 +302,12 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
             let mid = (lo + hi) / 2
             if r[mid].base <= vpn { lo = mid + 1 } else { hi = mid }
         }
-        guard lo > 0, vpn - r[lo - 1].base < 512 else { return .max }
-        let page = Int(r[lo - 1].slot) << 9 | Int(vpn - r[lo - 1].base)
-        let v = nextUseOfPage[page]
+        guard lo > 0 else { return .max }
+        let (base, m) = r[lo - 1]
+        let offset = vpn - base
+        guard offset < VPN(trace.mappingPages[Int(m)]),
+              let page = trace.pageIndex[UInt64(m) << 32 | offset] else { return .max }
+        let v = nextUseOfPage[Int(page)]
         return v == .max ? .max : Int(v)
     }
 }

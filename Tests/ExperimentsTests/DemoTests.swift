@@ -63,7 +63,7 @@ private func transcript(_ demo: DemoKind, seed: UInt64? = nil) throws -> (text: 
             #expect(!d.script.steps.isEmpty)
         }
         #expect(DemoKind.listing.count == DemoKind.allCases.count)
-        #expect(DemoKind.allCases.count == 9)
+        #expect(DemoKind.allCases.count == 10)
     }
 
     @Test func narrationNumbersComeFromTheSimulation() throws {

@@ -11,9 +11,10 @@ import PageContents
         let w = Watermarks(managedPages: 262_144, config: c)
         #expect(w.minFreeKbytes == 4096)
         #expect(w.min == 1024 && w.low == 1286 && w.high == 1548)
-        // Tiny guests clamp at 128 kB, huge ones at 64 MB.
+        // Tiny guests clamp at 128 kB, huge ones at 256 MiB (calculate_min_free_kbytes).
         #expect(Watermarks(managedPages: 256, config: c).minFreeKbytes == 128)
-        #expect(Watermarks(managedPages: 1 << 28, config: c).minFreeKbytes == 65536)
+        #expect(Watermarks(managedPages: 1 << 28, config: c).minFreeKbytes == 131072)
+        #expect(Watermarks(managedPages: 1 << 31, config: c).minFreeKbytes == 262144)
         c.watermark_scale_factor = 100
         let w2 = Watermarks(managedPages: 262_144, config: c)
         #expect(w2.low - w2.min == 2621)
@@ -53,19 +54,27 @@ import PageContents
         #expect(k.vmstat.swapWritesAvoided > avoidedBefore)
         #expect(k.vmstat.pswpout - outBefore < 2000)
         expectConsistent(k)
-        // A write to a swap-cached page frees its slot (the first write frees the slot).
+        // A read swap-in of an exclusive page maps it writable (do_swap_page, Linux >= 5.19):
+        // writing it faults no more and keeps its slot; the page is dirty, so the next
+        // reclaim writes it to its slot again instead of dropping it.
         let used = k.swap.usedSlots
-        var wrote = 0
+        var written: [VPN] = []
         for i in 0..<n {
             let v = base + VPN(i)
             let e = PTE(raw: k.pteValue(k.process(pid)!, v))
             if e.isPresent && k.frames.has(e.pfn, FrameFlag.swapCache) {
-                _ = k.access(pid, v, write: true); wrote += 1
-                if wrote == 10 { break }
+                #expect(e.isWritable)
+                #expect(k.access(pid, v, write: true).result == .hit)
+                written.append(v)
+                if written.count == 10 { break }
             }
         }
-        #expect(wrote == 10)
-        #expect(k.swap.usedSlots == used - 10)
+        #expect(written.count == 10)
+        #expect(k.swap.usedSlots == used)
+        for v in written {
+            let e = PTE(raw: k.pteValue(k.process(pid)!, v))
+            #expect(k.frames.has(e.pfn, FrameFlag.dirty) && k.frames.has(e.pfn, FrameFlag.swapCache))
+        }
         expectConsistent(k, "after writes")
     }
 
@@ -192,9 +201,9 @@ import PageContents
         let a = k.spawn(name: "protected", oomScoreAdj: -1000), b = k.spawn(name: "victim", oomScoreAdj: 500)
         _ = fill(k, a, pages: 4000)
         _ = fill(k, b, pages: 2000)
-        // badness = rss + swap + page tables + adj * totalpages / 1000
+        // oom_badness: rss + swap + page tables + adj * (totalpages / 1000)
         let pb = k.process(b)!
-        #expect(k.badness(pb) == pb.rssAnon + pb.rssFile + pb.swapEntries + pb.pageTablePages + 500 * k.managedPages / 1000)
+        #expect(k.badness(pb) == pb.rssAnon + pb.rssFile + pb.swapEntries + pb.pageTablePages + 500 * (k.managedPages / 1000))
         #expect(k.badness(k.process(a)!) == nil)
         #expect(k.oomScore(k.process(a)!) == 0)
         _ = fill(k, a, pages: 2000)

@@ -41,6 +41,8 @@ import Workloads
         a.image = "ubuntu"
         a.kernel.overcommit_memory = 2
         a.kernel.min_free_kbytes = 1024
+        a.kernel.admin_reserve_kbytes = 4096
+        a.kernel.user_reserve_kbytes = 65536
         a.kernel.kernel_reserved = .mib(48)
         a.kernel.replacement_policy = .fifo
         a.kernel.thrashing_refaults_per_second = 0.125

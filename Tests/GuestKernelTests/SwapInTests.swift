@@ -1,0 +1,86 @@
+import Testing
+@testable import GuestKernel
+import OvercommitSupport
+
+/// Swap-in and recency as Linux counts them: do_swap_page (mm/memory.c, Linux >= 5.19) maps an
+/// exclusive page of a writable VMA writable at once; exact LRU sees faulting accesses too.
+@Suite struct SwapInTests {
+    /// A process that wrote more than RAM: its first pages are in swap.
+    func swappedProcess(_ k: GuestKernel, pages: Int = 20_000) -> (PID, VPN) {
+        let pid = k.spawn(name: "big")
+        let base = k.mmap(pid, pages: pages).value!
+        for i in 0..<pages { _ = k.access(pid, base + VPN(i), write: true) }
+        return (pid, base)
+    }
+
+    func firstSwapped(_ k: GuestKernel, _ pid: PID, _ base: VPN, from: Int = 0) -> VPN? {
+        (from..<20_000).map { base + VPN($0) }.first { PTE(raw: k.pteValue(k.process(pid)!, $0)).isSwap }
+    }
+
+    @Test func aPageSwappedInByAReadDoesNotFaultOnItsFirstWrite() {
+        let k = makeKernel(mib: 64, swapMiB: 128)
+        let (pid, base) = swappedProcess(k)
+        #expect(k.vmstat.pswpout > 0)
+        guard let v = firstSwapped(k, pid, base) else { Issue.record("nothing was swapped"); return }
+        let r = k.access(pid, v, write: false).result
+        #expect(r == .majorFault || r == .minorFault)
+        // Exclusive and in a writable mapping: writable at once, still in the swap cache (clean).
+        let e = PTE(raw: k.pteValue(k.process(pid)!, v))
+        #expect(e.isPresent && e.isWritable && k.frames.has(e.pfn, FrameFlag.swapCache))
+        let faults = k.vmstat.pgfault
+        #expect(k.access(pid, v, write: true).result == .hit)
+        #expect(k.vmstat.pgfault == faults)
+        expectConsistent(k, "after the write")
+        // Evicted again, the written page must be written to its slot again (it is dirty).
+        let out = k.vmstat.pswpout
+        let other = k.spawn(name: "other")
+        let ob = k.mmap(other, pages: 16_000).value!
+        for i in 0..<16_000 { _ = k.access(other, ob + VPN(i), write: true) }
+        #expect(k.vmstat.pswpout > out)
+        _ = k.access(pid, v, write: false)
+        expectConsistent(k, "after the page came back")
+    }
+
+    @Test func aSharedSwapEntryStaysReadOnlyAndCopiesOnWrite() {
+        let k = makeKernel(mib: 64, swapMiB: 128)
+        let (pid, base) = swappedProcess(k)
+        guard let v = firstSwapped(k, pid, base) else { Issue.record("nothing was swapped"); return }
+        let child = k.fork(pid).value!
+        // Parent and child both hold the swap entry: not exclusive.
+        _ = k.access(pid, v, write: false)
+        let e = PTE(raw: k.pteValue(k.process(pid)!, v))
+        #expect(e.isPresent && !e.isWritable)
+        #expect(k.access(pid, v, write: true).result == .cowCopy)
+        #expect(k.isAlive(child))
+        expectConsistent(k)
+    }
+
+    @Test func swapOverHalfFullFreesTheSlotOnARead() {
+        // 24 MiB of swap for 80 MiB written into 64 MiB: more than half the slots in use.
+        let k = makeKernel(mib: 64, swapMiB: 24)
+        let (pid, base) = swappedProcess(k)
+        #expect(k.swap.freeSlots * 2 < k.swap.slotCount)
+        guard let v = firstSwapped(k, pid, base) else { Issue.record("nothing was swapped"); return }
+        _ = k.access(pid, v, write: false)
+        let e = PTE(raw: k.pteValue(k.process(pid)!, v))
+        // should_try_to_free_swap(): vm_swap_full() drops the slot; the page is dirty and writable.
+        #expect(e.isPresent && e.isWritable && !k.frames.has(e.pfn, FrameFlag.swapCache) && k.frames.has(e.pfn, FrameFlag.dirty))
+        expectConsistent(k)
+    }
+
+    @Test func exactLRUCountsAFaultingAccess() {
+        let k = makeKernel(mib: 64, swapMiB: 32) { $0.replacement_policy = .lru }
+        let f = k.registerFile(path: "/lib/libx.so", pages: 64, style: .code, contentSeed: 3)
+        let a = k.spawn(name: "a"), b = k.spawn(name: "b")
+        let va = k.mmap(a, pages: 64, protection: .readExec, backing: .file(f, offset: 0)).value!
+        let vb = k.mmap(b, pages: 64, protection: .readExec, backing: .file(f, offset: 0)).value!
+        for i in 0..<64 { _ = k.access(a, va + VPN(i), write: false) }
+        let lru = k.policy as! SingleListPolicy
+        let page0 = PTE(raw: k.pteValue(k.process(a)!, va)).pfn
+        #expect(lru.resident.list.head != page0)
+        // b's first access to page 0 is a minor fault (the page is cached): it is a reference.
+        #expect(k.access(b, vb, write: false).result == .minorFault)
+        #expect(lru.resident.list.head == page0)
+        expectConsistent(k)
+    }
+}
