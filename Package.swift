@@ -61,10 +61,16 @@ let package = Package(
             "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Workloads",
             "Simulation", "Scenarios", "Reports",
         ]),
+        // The command line's file handling, testable on its own: scenario sources (files,
+        // stdin, streams), the checks `run` makes before simulating, output directories
+        // written atomically and replaced only when they are overcommit's, stop signals.
+        .target(name: "CLISupport", dependencies: [
+            "OvercommitSupport", "Workloads", "Simulation", "Scenarios", "Experiments",
+        ]),
         // The thin command-line front end.
         .executableTarget(name: "overcommit", dependencies: [
             "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios", "Reports",
-            "Experiments",
+            "Experiments", "CLISupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -80,6 +86,11 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: [
             "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport",
         ], exclude: ["Golden"]),
+        // The command line: its file handling in-process, and the built `overcommit` binary run
+        // as a subprocess (issue reproducers, signals, a seeded fuzz test).
+        .testTarget(name: "CLITests", dependencies: [
+            "CLISupport", "Simulation", "Scenarios", "Reports", "OvercommitSupport", "overcommit",
+        ]),
         .testTarget(name: "ExperimentsTests", dependencies: [
             "Experiments", "Simulation", "Scenarios", "Reports", "Hypervisor", "PageContents", "OvercommitSupport",
         ]),
