@@ -28,7 +28,7 @@ struct Overcommit: ParsableCommand {
         """,
         subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self,
                       ReportCommand.self, SweepCommand.self, MergeCommand.self, ConsolidateCommand.self,
-                      Analyze.self, DemoCommand.self],
+                      Analyze.self, DemoCommand.self, PolicyCommand.self],
         defaultSubcommand: Run.self)
 }
 

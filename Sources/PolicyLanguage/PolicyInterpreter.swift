@@ -1,0 +1,500 @@
+/// The special forms and operators of MOM's evaluator (its `c_*` methods), with the argument
+/// kinds their docstrings declare: `symbol` (not evaluated, must be a symbol), `code` (not
+/// evaluated) and `value` (evaluated before the form runs).
+enum SpecialForm: String, CaseIterable {
+    case def, defun, set, setq, defvar, `let`, with, `if`
+    case add, sub, mul, div, lt, gt, lte, gte, eq, neq, shl, shr
+    case and, or, not, min, max, null, valid
+
+    /// Operators as they are written, and the form each names (MOM's `operator_map`).
+    static let operators: [String: SpecialForm] = [
+        "+": .add, "-": .sub, "*": .mul, "/": .div, "<": .lt, ">": .gt, "<=": .lte, ">=": .gte,
+        "<<": .shl, ">>": .shr, "==": .eq, "!=": .neq,
+    ]
+
+    /// Fixed argument count, or the least for the variadic forms.
+    var arity: (count: Int, variadic: Bool) {
+        switch self {
+        case .def, .defun, .with, .if: return (3, false)
+        case .set, .setq, .defvar: return (2, false)
+        case .let: return (2, true)
+        case .add, .sub, .mul, .div, .lt, .gt, .lte, .gte, .eq, .neq, .shl, .shr: return (2, false)
+        case .and, .or, .min, .max: return (1, true)
+        case .not: return (1, false)
+        case .null, .valid: return (0, true)
+        }
+    }
+}
+
+/// A function defined with `def`/`defun`: its parameter list and body, unevaluated.
+struct UserFunction {
+    var params: PolicyNode
+    var body: PolicyNode
+    var offset: Int
+}
+
+/// An entity during one evaluation: its samples, properties, and what the policy set on it.
+struct EntityState {
+    var kind: MOMEntityKind
+    /// `Host` or `guest 'vm1'`.
+    var label: String
+    var samples: [[PolicyValue]]
+    var properties: [(name: String, value: PolicyValue)]
+    var controls: [PolicyControlSetting] = []
+    var variables: [String: PolicyValue] = [:]
+}
+
+/// MOM's evaluator (`Evaluator` in `mom/Policy/Parser.py`), rule for rule.
+///
+/// - Scopes are dynamic: a function body sees the variables of its caller's scopes (vdsm's
+///   `guest_qos (quest)` reads the caller's `guest`). A call, a `let` and each `with`
+///   iteration push a scope; `if` and `{ }` do not.
+/// - A list `(head args...)` is evaluated by looking `head` up, in this order: a variable
+///   whose value is not nil is called with the evaluated arguments (`abs`, `debug`,
+///   `guest.Control`); a special form or operator; `eval` (what `{ }` becomes); a function
+///   defined with `def`.
+/// - `defvar` sets a name in the innermost scope unless it is already there; `set`/`setq`
+///   assigns the innermost scope that has the name and fails if none has.
+/// - A call binds its parameters one after the other in the new scope, each argument
+///   evaluated after the previous parameter is bound (so `(f 5 a)` for `(def f (a b) b)`
+///   gives 5).
+/// - `and`/`or` evaluate every argument, then return the first false (true) one or the last.
+/// - `Name.attr` finds the innermost `Name` that has `attr`; only the first `.attr` counts.
+final class PolicyInterpreter {
+    let map: SourceMap
+    var scopes: [[String: PolicyValue]] = [[:]]
+    var functions: [String: UserFunction] = [:]
+    var entities: [EntityState] = []
+    var debugMessages: [PolicyDebugMessage] = []
+    /// Calls and iterations under way, outermost first (for error traces).
+    var frames: [String] = []
+    var depth = 0
+    /// The innermost list being evaluated (quoted in error messages).
+    var currentList: PolicyNode?
+
+    /// Nested evaluations allowed (MOM, in Python, stops at about 100 nested calls of a
+    /// policy function; this allows about 300).
+    static let maxDepth = 1000
+
+    init(map: SourceMap, input: PolicyInput) {
+        self.map = map
+        for b in PolicyBuiltin.allCases { scopes[0][b.rawValue] = .builtin(b) }
+        var host = EntityState(kind: .host, label: "Host", samples: input.host.samples.map(\.values), properties: [])
+        if let i = input.host.interval { host.properties.append(("interval", .int(i))) }
+        entities.append(host)
+        var guests: [PolicyValue] = []
+        for g in input.guests {
+            var props: [(name: String, value: PolicyValue)] = [("name", .string(g.name))]
+            if let u = g.uuid { props.append(("uuid", .string(u))) }
+            if let p = g.pid { props.append(("pid", .int(p))) }
+            guests.append(.entity(entities.count))
+            entities.append(EntityState(kind: .guest, label: "guest '\(g.name)'", samples: g.samples.map(\.values), properties: props))
+        }
+        scopes[0]["Host"] = .entity(0)
+        scopes[0]["Guests"] = .list(guests)
+        for v in input.variables where scopes[0][v.name] == nil { scopes[0][v.name] = v.value }
+    }
+
+    func entityName(_ i: Int) -> String { i < entities.count ? entities[i].label : "entity #\(i)" }
+
+    // MARK: Errors
+
+    func error(_ kind: PolicyError.Kind, _ message: String, at offset: Int) -> PolicyError {
+        let expr = currentList.map { map.excerpt($0.offset, $0.end) }
+        return PolicyError(kind, message, at: map.location(offset), expression: expr, trace: frames.reversed())
+    }
+
+    func error(_ e: OperationError, at offset: Int) -> PolicyError { error(e.kind, e.message, at: offset) }
+
+    /// Every name a suggestion may come from.
+    var knownNames: [String] {
+        var names = Set<String>()
+        for s in scopes { names.formUnion(s.keys) }
+        names.formUnion(functions.keys)
+        return names.sorted()
+    }
+
+    func undefined(_ name: String, at offset: Int) -> PolicyError {
+        let parts = name.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        if parts.count == 2 {
+            let obj = String(parts[0])
+            let attr = String(parts[1].split(separator: ".", omittingEmptySubsequences: false).first ?? "")
+            if let v = scopes.reversed().lazy.compactMap({ $0[obj] }).first {
+                if case .entity(let e) = v {
+                    let ent = entities[e]
+                    if ent.samples.isEmpty, ent.kind.fieldIndex(attr) != nil {
+                        return error(.unknownField, "\(obj).\(attr): \(ent.label) has no sample yet, so it has no fields (MOM runs a policy only after the first collection; give \(ent.kind == .host ? "host" : "guest") data with --host, --guest or --sample)", at: offset)
+                    }
+                    let candidates = ent.kind.fieldNames + MOMEntityMethod.allCases.map(\.rawValue)
+                    return error(.unknownField, "\(ent.label) has no field or method '\(attr)'\(Suggest.didYouMean(attr, candidates)) (fields: \(ent.kind.fieldNames.joined(separator: ", ")))", at: offset)
+                }
+                return error(.unknownField, "\(obj) is a \(v.typeName), which has no attribute '\(attr)' (only Host and the guests have fields)", at: offset)
+            }
+            return error(.undefinedSymbol, "undefined symbol \(obj) (in \(name))\(Suggest.didYouMean(obj, knownNames))", at: offset)
+        }
+        var hint = Suggest.didYouMean(name, knownNames)
+        if MOMEngineVariable(rawValue: name) != nil {
+            hint += " (\(name) is one of the variables the oVirt engine injects: define it with defvar, as vdsm's 00-defines.policy does, or set it from outside)"
+        }
+        return error(.undefinedSymbol, "undefined symbol \(name)\(hint)", at: offset)
+    }
+
+    // MARK: Names
+
+    /// MOM's `VariableStack.get`: the innermost scope holding the name; for `obj.attr`, the
+    /// innermost `obj` that has `attr`. Nil when nothing matches.
+    func lookup(_ name: String) -> PolicyValue? {
+        guard let dot = name.firstIndex(of: ".") else {
+            for s in scopes.reversed() { if let v = s[name] { return v } }
+            return nil
+        }
+        let obj = String(name[..<dot])
+        let rest = name[name.index(after: dot)...]
+        let attr = String(rest[..<(rest.firstIndex(of: ".") ?? rest.endIndex)])
+        for s in scopes.reversed() {
+            if let v = s[obj], let a = attribute(of: v, attr) { return a }
+        }
+        return nil
+    }
+
+    /// An entity's attribute: a method, or a field of its latest sample.
+    func attribute(of v: PolicyValue, _ attr: String) -> PolicyValue? {
+        guard case .entity(let e) = v else { return nil }
+        if let m = MOMEntityMethod(rawValue: attr) { return .method(entity: e, m) }
+        let ent = entities[e]
+        guard let last = ent.samples.last, let i = ent.kind.fieldIndex(attr) else { return nil }
+        return last[i]
+    }
+
+    // MARK: Evaluation
+
+    func eval(_ node: PolicyNode) throws(PolicyError) -> PolicyValue {
+        switch node {
+        case .token(let t):
+            return try evalToken(t)
+        case .list(let l):
+            depth += 1
+            defer { depth -= 1 }
+            if depth > Self.maxDepth {
+                throw error(.recursion, "evaluation nested more than \(Self.maxDepth) deep (runaway recursion?)", at: l.open.offset)
+            }
+            let saved = currentList
+            currentList = node
+            defer { currentList = saved }
+            return try evalList(l)
+        }
+    }
+
+    func evalToken(_ t: PolicyToken) throws(PolicyError) -> PolicyValue {
+        switch t.kind {
+        case .number(let v): return v
+        case .string(let s): return .string(s)
+        case .symbol(let name):
+            if name == "nil" { return .none }
+            if let v = lookup(name) { return v }
+            throw undefined(name, at: t.offset)
+        case .op(let o):
+            throw error(.malformed, "operator \(o) is not a value: an operator comes first in a list, as in (\(o) a b)", at: t.offset)
+        case .open(let c), .close(let c):
+            throw error(.syntax, "unexpected '\(c)'", at: t.offset)
+        }
+    }
+
+    func evalAll(_ nodes: ArraySlice<PolicyNode>) throws(PolicyError) -> [PolicyValue] {
+        var out: [PolicyValue] = []
+        out.reserveCapacity(nodes.count)
+        for n in nodes { out.append(try eval(n)) }
+        return out
+    }
+
+    func evalList(_ l: PolicyList) throws(PolicyError) -> PolicyValue {
+        guard let head = l.items.first else {
+            throw error(.value, "an empty list () has no value: a call needs a function name first (MOM fails with 'list index out of range')", at: l.open.offset)
+        }
+        let args = l.items[1...]
+        guard case .token(let ht) = head else {
+            throw error(.malformed, "the first item of a list must be a function name, not a list", at: head.offset)
+        }
+        let name: String, display: String
+        switch ht.kind {
+        case .symbol(let s): name = s; display = s
+        case .op(let o): name = SpecialForm.operators[o]!.rawValue; display = o
+        case .number, .string:
+            throw error(.malformed, "\(map.excerpt(ht.offset, ht.offset + ht.length)) cannot be called: the first item of a list must be a function name or an operator (write (+ 2 2), not (2 + 2))", at: ht.offset)
+        case .open(let c), .close(let c):
+            throw error(.syntax, "unexpected '\(c)'", at: ht.offset)
+        }
+        // 1. A variable holding something other than nil is called.
+        if let v = lookup(name) {
+            if case .none = v {} else {
+                return try call(v, try evalAll(args), name: display, at: ht.offset)
+            }
+        }
+        // 2. Special forms and operators.
+        if let form = SpecialForm(rawValue: name) {
+            return try special(form, display, args, at: ht.offset)
+        }
+        // 3. eval: { ... } blocks.
+        if name == "eval" {
+            let values = try evalAll(args)
+            guard let last = values.last else {
+                throw error(.value, "an empty block { } has no value (MOM fails with 'list index out of range')", at: ht.offset)
+            }
+            return last
+        }
+        // 4. Functions defined with def.
+        if let f = functions[name] {
+            return try callFunction(name, f, args, at: ht.offset)
+        }
+        if name.contains(".") { throw undefined(name, at: ht.offset) }
+        let candidates = knownNames + SpecialForm.allCases.map(\.rawValue)
+        throw error(.undefinedSymbol, "unknown function \(name): not defined with def, not a builtin\(Suggest.didYouMean(name, candidates))", at: ht.offset)
+    }
+
+    /// Calls a value: an external function or an entity's method.
+    func call(_ f: PolicyValue, _ args: [PolicyValue], name: String, at offset: Int) throws(PolicyError) -> PolicyValue {
+        switch f {
+        case .builtin(.abs):
+            guard args.count == 1 else { throw error(.arity, "abs() takes exactly one argument (\(args.count) given)", at: offset) }
+            do { return try PythonOps.abs(args[0]) } catch { throw self.error(error, at: offset) }
+        case .builtin(.debug):
+            guard let last = args.last else {
+                throw error(.arity, "debug needs at least one argument (MOM fails with 'tuple index out of range')", at: offset)
+            }
+            let items = args.map { $0.pythonRepr(entityName: entityName) }
+            let tuple = "(" + items.joined(separator: ", ") + (items.count == 1 ? ",)" : ")")
+            debugMessages.append(PolicyDebugMessage(location: map.location(offset), text: "debug: " + tuple))
+            return last
+        case .method(let e, let m):
+            return try callMethod(e, m, args, at: offset)
+        default:
+            throw error(.type, "'\(f.typeName)' object is not callable (\(name) is a variable holding \(f.pythonRepr(entityName: entityName)))", at: offset)
+        }
+    }
+
+    func callFunction(_ name: String, _ f: UserFunction, _ args: ArraySlice<PolicyNode>, at offset: Int) throws(PolicyError) -> PolicyValue {
+        let defined = map.location(f.offset).fileAndLine
+        guard let params = f.params.listItems else {
+            throw error(.malformed, "function \(name) (defined at \(defined)) has no parameter list: def takes a name, a list of parameters and a body", at: offset)
+        }
+        guard params.count == args.count else {
+            throw error(.arity, "function \(name) takes \(params.count) argument\(params.count == 1 ? "" : "s"), got \(args.count) (defined at \(defined))", at: offset)
+        }
+        frames.append("in \(name) (called at \(map.location(offset).fileAndLine))")
+        scopes.append([:])
+        for (p, a) in zip(params, args) {
+            guard let pn = p.symbol else {
+                throw error(.malformed, "a parameter of \(name) (defined at \(defined)) is not a symbol", at: offset)
+            }
+            let v = try eval(a)
+            if scopes[scopes.count - 1][pn] == nil { scopes[scopes.count - 1][pn] = v }
+        }
+        let result = try eval(f.body)
+        scopes.removeLast()
+        frames.removeLast()
+        return result
+    }
+
+    func symbolArgument(_ n: PolicyNode, _ form: String, _ position: String) throws(PolicyError) -> String {
+        guard let s = n.symbol else {
+            throw error(.malformed, "malformed expression: \(form) needs a symbol as its \(position) argument, found \(map.excerpt(n.offset, n.end))", at: n.offset)
+        }
+        return s
+    }
+
+    func special(_ form: SpecialForm, _ display: String, _ args: ArraySlice<PolicyNode>, at offset: Int) throws(PolicyError) -> PolicyValue {
+        let (count, variadic) = form.arity
+        if variadic ? args.count < count : args.count != count {
+            let what = variadic ? "at least \(count)" : "\(count)"
+            throw error(.arity, "\(display) takes \(what) argument\(count == 1 ? "" : "s"), got \(args.count)", at: offset)
+        }
+        let a = Array(args)
+        switch form {
+        case .def, .defun:
+            let name = try symbolArgument(a[0], display, "first")
+            functions[name] = UserFunction(params: a[1], body: a[2], offset: offset)
+            return .string(name)
+        case .set, .setq:
+            let name = try symbolArgument(a[0], display, "first")
+            let v = try eval(a[1])
+            for i in stride(from: scopes.count - 1, through: 0, by: -1) where scopes[i][name] != nil {
+                scopes[i][name] = v
+                return v
+            }
+            throw error(.undefinedSymbol, "\(display) \(name): undefined symbol \(name) (define it first with defvar)\(Suggest.didYouMean(name, knownNames))", at: offset)
+        case .defvar:
+            let name = try symbolArgument(a[0], display, "first")
+            let v = try eval(a[1])
+            if let existing = scopes[scopes.count - 1][name] { return existing }
+            scopes[scopes.count - 1][name] = v
+            return v
+        case .let:
+            guard let bindings = a[0].listItems else {
+                throw error(.malformed, "let needs a list of (symbol value) bindings as its first argument", at: a[0].offset)
+            }
+            scopes.append([:])
+            for b in bindings {
+                guard let pair = b.listItems, pair.count == 2 else {
+                    throw error(.malformed, "let: each binding must be a list (symbol value), found \(map.excerpt(b.offset, b.end))", at: b.offset)
+                }
+                guard let name = pair[0].symbol else {
+                    throw error(.malformed, "let: a binding must start with a symbol, found \(map.excerpt(pair[0].offset, pair[0].end))", at: pair[0].offset)
+                }
+                let v = try eval(pair[1])
+                if scopes[scopes.count - 1][name] == nil { scopes[scopes.count - 1][name] = v }
+            }
+            var result = PolicyValue.none
+            for e in a[1...] { result = try eval(e) }
+            scopes.removeLast()
+            return result
+        case .with:
+            let listName = try symbolArgument(a[0], display, "first")
+            let itemName = try symbolArgument(a[1], display, "second")
+            guard let collection = lookup(listName) else { throw undefined(listName, at: a[0].offset) }
+            let items: [PolicyValue]
+            switch collection {
+            case .list(let l): items = l
+            case .string(let s): items = s.unicodeScalars.map { .string(String($0)) }
+            default:
+                throw error(.type, "'\(collection.typeName)' object is not iterable (with goes through a list such as Guests; \(listName) is \(collection.pythonRepr(entityName: entityName)))", at: a[0].offset)
+            }
+            let at = map.location(offset).fileAndLine
+            var results: [PolicyValue] = []
+            results.reserveCapacity(items.count)
+            for item in items {
+                frames.append("for \(itemName) = \(item.pythonRepr(entityName: entityName)) (with \(listName) \(itemName) at \(at))")
+                scopes.append([itemName: item])
+                results.append(try eval(a[2]))
+                scopes.removeLast()
+                frames.removeLast()
+            }
+            return .list(results)
+        case .if:
+            return try eval(try eval(a[0]).isTruthy ? a[1] : a[2])
+        case .add, .sub, .mul, .div, .shl, .shr, .lt, .gt, .lte, .gte, .eq, .neq:
+            let x = try eval(a[0]), y = try eval(a[1])
+            do {
+                switch form {
+                case .add: return try PythonOps.add(x, y)
+                case .sub: return try PythonOps.sub(x, y)
+                case .mul: return try PythonOps.mul(x, y)
+                case .div: return try PythonOps.div(x, y)
+                case .shl: return try PythonOps.shift(x, y, left: true)
+                case .shr: return try PythonOps.shift(x, y, left: false)
+                case .lt: return .bool(try PythonOps.order("<", x, y))
+                case .gt: return .bool(try PythonOps.order(">", x, y))
+                case .lte: return .bool(try PythonOps.order("<=", x, y))
+                case .gte: return .bool(try PythonOps.order(">=", x, y))
+                case .eq: return .bool(PythonOps.equals(x, y))
+                default: return .bool(!PythonOps.equals(x, y))
+                }
+            } catch {
+                throw self.error(error, at: offset)
+            }
+        case .and:
+            let values = try evalAll(args)
+            return values.first { !$0.isTruthy } ?? values[values.count - 1]
+        case .or:
+            let values = try evalAll(args)
+            return values.first { $0.isTruthy } ?? values[values.count - 1]
+        case .not:
+            return .bool(!(try eval(a[0]).isTruthy))
+        case .min, .max:
+            let values = try evalAll(args)
+            var best = values[0]
+            do {
+                for v in values.dropFirst() where try PythonOps.order(form == .min ? "<" : ">", v, best) { best = v }
+            } catch {
+                throw self.error(error, at: offset)
+            }
+            return best
+        case .null:
+            let values = try evalAll(args)
+            return .bool(values.allSatisfy { v in
+                switch v {
+                case .none: return true
+                case .string(let s): return s.isEmpty
+                case .list(let l): return l.isEmpty
+                default: return false
+                }
+            })
+        case .valid:
+            let values = try evalAll(args)
+            return .bool(!values.contains { if case .none = $0 { return true } else { return false } })
+        }
+    }
+
+    // MARK: Entity methods
+
+    func callMethod(_ e: Int, _ m: MOMEntityMethod, _ args: [PolicyValue], at offset: Int) throws(PolicyError) -> PolicyValue {
+        let kind = entities[e].kind
+        let label = entities[e].label
+        guard m.arity.contains(args.count) else {
+            let want = m.arity.count == 1 ? "\(m.arity.lowerBound)" : "\(m.arity.lowerBound) or \(m.arity.upperBound)"
+            throw error(.arity, "\(m.rawValue) takes \(want) argument\(m.arity.upperBound == 1 ? "" : "s"), got \(args.count)", at: offset)
+        }
+        func fieldIndex() throws(PolicyError) -> Int {
+            if case .string(let s) = args[0], let i = kind.fieldIndex(s) { return i }
+            let shown = args[0].pythonRepr(entityName: entityName)
+            var hint = ""
+            if case .string(let s) = args[0] { hint = Suggest.didYouMean(s, kind.fieldNames) }
+            throw error(.unknownField, "\(m.rawValue): \(shown) is not a field of \(kind.displayName) (MOM: not declared in any collector)\(hint)", at: offset)
+        }
+        switch m {
+        case .Prop:
+            if case .string(let s) = args[0], let p = entities[e].properties.first(where: { $0.name == s }) { return p.value }
+            let names = kind.properties.map(\.name)
+            var hint = ""
+            if case .string(let s) = args[0] {
+                hint = Suggest.didYouMean(s, names)
+                if names.contains(s) { hint = " (not given for \(label))" }
+            }
+            throw error(.unknownField, "Prop: \(label) has no property \(args[0].pythonRepr(entityName: entityName))\(hint) (properties: \(names.joined(separator: ", ")))", at: offset)
+        case .Stat:
+            let i = try fieldIndex()
+            return entities[e].samples.last?[i] ?? .none
+        case .StatAvg:
+            let i = try fieldIndex()
+            let samples = entities[e].samples
+            guard !samples.isEmpty else {
+                throw error(.value, "StatAvg: statistic '\(kind.fieldNames[i])' not available: \(label) has no sample yet", at: offset)
+            }
+            var total = PolicyValue.int(0)
+            var n = 0
+            do {
+                for s in samples {
+                    if case .none = s[i] { continue }
+                    total = try PythonOps.add(total, s[i])
+                    n += 1
+                }
+                return n == 0 ? .float(0) : try PythonOps.div(total, .int(n))
+            } catch {
+                throw self.error(error, at: offset)
+            }
+        case .SetVar, .GetVar:
+            guard case .string(let s) = args[0] else {
+                throw error(.type, "\(m.rawValue): the variable name must be a string, got \(args[0].typeName)", at: offset)
+            }
+            if m == .GetVar { return entities[e].variables[s] ?? .none }
+            entities[e].variables[s] = args[1]
+            return .none
+        case .Control:
+            let names = kind.controls.map(\.name)
+            guard case .string(let s) = args[0], names.contains(s) else {
+                var hint = ""
+                if case .string(let s) = args[0] { hint = Suggest.didYouMean(s, names) }
+                throw error(.unknownControl, "Control: \(args[0].pythonRepr(entityName: entityName)) is not a control of \(kind.displayName)\(hint) (MOM's controllers read \(names.joined(separator: ", ")); MOM would ignore it silently)", at: offset)
+            }
+            let setting = PolicyControlSetting(name: s, value: args[1], location: map.location(offset))
+            if let k = entities[e].controls.firstIndex(where: { $0.name == s }) {
+                entities[e].controls[k] = setting
+            } else {
+                entities[e].controls.append(setting)
+            }
+            return .none
+        case .GetControl:
+            guard case .string(let s) = args[0] else { return .none }
+            return entities[e].controls.first { $0.name == s }?.value ?? .none
+        }
+    }
+}
