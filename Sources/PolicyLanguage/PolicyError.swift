@@ -56,7 +56,9 @@ public struct PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
             s = message
         }
         if let expression, !expression.isEmpty { s += "\n    in " + expression }
-        for t in trace { s += "\n    " + t }
+        // A runaway recursion has a trace of hundreds of calls: show both ends.
+        let shown = trace.count > 10 ? Array(trace.prefix(6)) + ["... \(trace.count - 8) more ..."] + Array(trace.suffix(2)) : trace
+        for t in shown { s += "\n    " + t }
         return s
     }
 }

@@ -72,9 +72,10 @@ final class PolicyInterpreter {
     /// The innermost list being evaluated (quoted in error messages).
     var currentList: PolicyNode?
 
-    /// Nested evaluations allowed (MOM, in Python, stops at about 100 nested calls of a
-    /// policy function; this allows about 300).
-    static let maxDepth = 1000
+    /// Nested list evaluations allowed: 300, about 100 nested calls of a recursive policy
+    /// function, where MOM (in Python, recursion limit 1000) stops at 97 for the same
+    /// function. It keeps the stack used well inside a worker thread's.
+    static let maxDepth = 300
 
     init(map: SourceMap, input: PolicyInput) {
         self.map = map
@@ -168,16 +169,14 @@ final class PolicyInterpreter {
 
     // MARK: Evaluation
 
-    func eval(_ node: PolicyNode) throws(PolicyError) -> PolicyValue {
+    func eval(_ node: PolicyNode) throws -> PolicyValue {
         switch node {
         case .token(let t):
             return try evalToken(t)
         case .list(let l):
             depth += 1
             defer { depth -= 1 }
-            if depth > Self.maxDepth {
-                throw error(.recursion, "evaluation nested more than \(Self.maxDepth) deep (runaway recursion?)", at: l.open.offset)
-            }
+            if depth > Self.maxDepth { throw tooDeep(at: l.open.offset) }
             let saved = currentList
             currentList = node
             defer { currentList = saved }
@@ -185,7 +184,12 @@ final class PolicyInterpreter {
         }
     }
 
-    func evalToken(_ t: PolicyToken) throws(PolicyError) -> PolicyValue {
+    @inline(never)
+    func tooDeep(at offset: Int) -> PolicyError {
+        error(.recursion, "evaluation nested more than \(Self.maxDepth) deep: runaway recursion? (MOM, in Python, stops at about 100 nested calls of a function)", at: offset)
+    }
+
+    func evalToken(_ t: PolicyToken) throws -> PolicyValue {
         switch t.kind {
         case .number(let v): return v
         case .string(let s): return .string(s)
@@ -200,29 +204,21 @@ final class PolicyInterpreter {
         }
     }
 
-    func evalAll(_ nodes: ArraySlice<PolicyNode>) throws(PolicyError) -> [PolicyValue] {
+    func evalAll(_ nodes: ArraySlice<PolicyNode>) throws -> [PolicyValue] {
         var out: [PolicyValue] = []
         out.reserveCapacity(nodes.count)
         for n in nodes { out.append(try eval(n)) }
         return out
     }
 
-    func evalList(_ l: PolicyList) throws(PolicyError) -> PolicyValue {
-        guard let head = l.items.first else {
-            throw error(.value, "an empty list () has no value: a call needs a function name first (MOM fails with 'list index out of range')", at: l.open.offset)
-        }
+    func evalList(_ l: PolicyList) throws -> PolicyValue {
+        guard let head = l.items.first, case .token(let ht) = head else { throw badHead(l) }
         let args = l.items[1...]
-        guard case .token(let ht) = head else {
-            throw error(.malformed, "the first item of a list must be a function name, not a list", at: head.offset)
-        }
         let name: String, display: String
         switch ht.kind {
         case .symbol(let s): name = s; display = s
         case .op(let o): name = SpecialForm.operators[o]!.rawValue; display = o
-        case .number, .string:
-            throw error(.malformed, "\(map.excerpt(ht.offset, ht.offset + ht.length)) cannot be called: the first item of a list must be a function name or an operator (write (+ 2 2), not (2 + 2))", at: ht.offset)
-        case .open(let c), .close(let c):
-            throw error(.syntax, "unexpected '\(c)'", at: ht.offset)
+        default: throw badHead(l)
         }
         // 1. A variable holding something other than nil is called.
         if let v = lookup(name) {
@@ -236,23 +232,43 @@ final class PolicyInterpreter {
         }
         // 3. eval: { ... } blocks.
         if name == "eval" {
-            let values = try evalAll(args)
-            guard let last = values.last else {
+            guard !args.isEmpty else {
                 throw error(.value, "an empty block { } has no value (MOM fails with 'list index out of range')", at: ht.offset)
             }
+            var last = PolicyValue.none
+            for a in args { last = try eval(a) }
             return last
         }
         // 4. Functions defined with def.
         if let f = functions[name] {
             return try callFunction(name, f, args, at: ht.offset)
         }
-        if name.contains(".") { throw undefined(name, at: ht.offset) }
+        throw unknownFunction(name, at: ht.offset)
+    }
+
+    /// The error for a list that does not start with a function name.
+    @inline(never)
+    func badHead(_ l: PolicyList) -> PolicyError {
+        guard let head = l.items.first else {
+            return error(.value, "an empty list () has no value: a call needs a function name first (MOM fails with 'list index out of range')", at: l.open.offset)
+        }
+        guard case .token(let ht) = head else {
+            return error(.malformed, "the first item of a list must be a function name, not a list", at: head.offset)
+        }
+        if case .open(let c) = ht.kind { return error(.syntax, "unexpected '\(c)'", at: ht.offset) }
+        if case .close(let c) = ht.kind { return error(.syntax, "unexpected '\(c)'", at: ht.offset) }
+        return error(.malformed, "\(map.excerpt(ht.offset, ht.offset + ht.length)) cannot be called: the first item of a list must be a function name or an operator (write (+ 2 2), not (2 + 2))", at: ht.offset)
+    }
+
+    @inline(never)
+    func unknownFunction(_ name: String, at offset: Int) -> PolicyError {
+        if name.contains(".") { return undefined(name, at: offset) }
         let candidates = knownNames + SpecialForm.allCases.map(\.rawValue)
-        throw error(.undefinedSymbol, "unknown function \(name): not defined with def, not a builtin\(Suggest.didYouMean(name, candidates))", at: ht.offset)
+        return error(.undefinedSymbol, "unknown function \(name): not defined with def, not a builtin\(Suggest.didYouMean(name, candidates))", at: offset)
     }
 
     /// Calls a value: an external function or an entity's method.
-    func call(_ f: PolicyValue, _ args: [PolicyValue], name: String, at offset: Int) throws(PolicyError) -> PolicyValue {
+    func call(_ f: PolicyValue, _ args: [PolicyValue], name: String, at offset: Int) throws -> PolicyValue {
         switch f {
         case .builtin(.abs):
             guard args.count == 1 else { throw error(.arity, "abs() takes exactly one argument (\(args.count) given)", at: offset) }
@@ -272,20 +288,12 @@ final class PolicyInterpreter {
         }
     }
 
-    func callFunction(_ name: String, _ f: UserFunction, _ args: ArraySlice<PolicyNode>, at offset: Int) throws(PolicyError) -> PolicyValue {
-        let defined = map.location(f.offset).fileAndLine
-        guard let params = f.params.listItems else {
-            throw error(.malformed, "function \(name) (defined at \(defined)) has no parameter list: def takes a name, a list of parameters and a body", at: offset)
-        }
-        guard params.count == args.count else {
-            throw error(.arity, "function \(name) takes \(params.count) argument\(params.count == 1 ? "" : "s"), got \(args.count) (defined at \(defined))", at: offset)
-        }
-        frames.append("in \(name) (called at \(map.location(offset).fileAndLine))")
+    func callFunction(_ name: String, _ f: UserFunction, _ args: ArraySlice<PolicyNode>, at offset: Int) throws -> PolicyValue {
+        guard let params = f.params.listItems, params.count == args.count else { throw callError(name, f, args.count, at: offset) }
+        frames.append(callFrame(name, at: offset))
         scopes.append([:])
         for (p, a) in zip(params, args) {
-            guard let pn = p.symbol else {
-                throw error(.malformed, "a parameter of \(name) (defined at \(defined)) is not a symbol", at: offset)
-            }
+            guard let pn = p.symbol else { throw callError(name, f, args.count, at: offset) }
             let v = try eval(a)
             if scopes[scopes.count - 1][pn] == nil { scopes[scopes.count - 1][pn] = v }
         }
@@ -295,102 +303,51 @@ final class PolicyInterpreter {
         return result
     }
 
-    func symbolArgument(_ n: PolicyNode, _ form: String, _ position: String) throws(PolicyError) -> String {
-        guard let s = n.symbol else {
-            throw error(.malformed, "malformed expression: \(form) needs a symbol as its \(position) argument, found \(map.excerpt(n.offset, n.end))", at: n.offset)
+    @inline(never)
+    func callFrame(_ name: String, at offset: Int) -> String {
+        "in \(name) (called at \(map.location(offset).fileAndLine))"
+    }
+
+    /// Why a call of a def'd function cannot bind its parameters.
+    @inline(never)
+    func callError(_ name: String, _ f: UserFunction, _ count: Int, at offset: Int) -> PolicyError {
+        let defined = map.location(f.offset).fileAndLine
+        guard let params = f.params.listItems else {
+            return error(.malformed, "function \(name) (defined at \(defined)) has no parameter list: def takes a name, a list of parameters and a body", at: offset)
         }
+        guard params.count == count else {
+            return error(.arity, "function \(name) takes \(params.count) argument\(params.count == 1 ? "" : "s"), got \(count) (defined at \(defined))", at: offset)
+        }
+        return error(.malformed, "a parameter of \(name) (defined at \(defined)) is not a symbol", at: offset)
+    }
+
+    func symbolArgument(_ n: PolicyNode, _ form: String, _ position: String) throws -> String {
+        guard let s = n.symbol else { throw notASymbol(n, form, position) }
         return s
     }
 
-    func special(_ form: SpecialForm, _ display: String, _ args: ArraySlice<PolicyNode>, at offset: Int) throws(PolicyError) -> PolicyValue {
+    @inline(never)
+    func notASymbol(_ n: PolicyNode, _ form: String, _ position: String) -> PolicyError {
+        error(.malformed, "malformed expression: \(form) needs a symbol as its \(position) argument, found \(map.excerpt(n.offset, n.end))", at: n.offset)
+    }
+
+    /// Runs a special form. Each form is its own function, so the recursion through
+    /// `eval` keeps small stack frames (a deeply nested policy must not exhaust a thread's stack).
+    func special(_ form: SpecialForm, _ display: String, _ args: ArraySlice<PolicyNode>, at offset: Int) throws -> PolicyValue {
         let (count, variadic) = form.arity
         if variadic ? args.count < count : args.count != count {
-            let what = variadic ? "at least \(count)" : "\(count)"
-            throw error(.arity, "\(display) takes \(what) argument\(count == 1 ? "" : "s"), got \(args.count)", at: offset)
+            throw arityError(display, count, variadic, args.count, at: offset)
         }
-        let a = Array(args)
+        let a = args.startIndex
         switch form {
-        case .def, .defun:
-            let name = try symbolArgument(a[0], display, "first")
-            functions[name] = UserFunction(params: a[1], body: a[2], offset: offset)
-            return .string(name)
-        case .set, .setq:
-            let name = try symbolArgument(a[0], display, "first")
-            let v = try eval(a[1])
-            for i in stride(from: scopes.count - 1, through: 0, by: -1) where scopes[i][name] != nil {
-                scopes[i][name] = v
-                return v
-            }
-            throw error(.undefinedSymbol, "\(display) \(name): undefined symbol \(name) (define it first with defvar)\(Suggest.didYouMean(name, knownNames))", at: offset)
-        case .defvar:
-            let name = try symbolArgument(a[0], display, "first")
-            let v = try eval(a[1])
-            if let existing = scopes[scopes.count - 1][name] { return existing }
-            scopes[scopes.count - 1][name] = v
-            return v
-        case .let:
-            guard let bindings = a[0].listItems else {
-                throw error(.malformed, "let needs a list of (symbol value) bindings as its first argument", at: a[0].offset)
-            }
-            scopes.append([:])
-            for b in bindings {
-                guard let pair = b.listItems, pair.count == 2 else {
-                    throw error(.malformed, "let: each binding must be a list (symbol value), found \(map.excerpt(b.offset, b.end))", at: b.offset)
-                }
-                guard let name = pair[0].symbol else {
-                    throw error(.malformed, "let: a binding must start with a symbol, found \(map.excerpt(pair[0].offset, pair[0].end))", at: pair[0].offset)
-                }
-                let v = try eval(pair[1])
-                if scopes[scopes.count - 1][name] == nil { scopes[scopes.count - 1][name] = v }
-            }
-            var result = PolicyValue.none
-            for e in a[1...] { result = try eval(e) }
-            scopes.removeLast()
-            return result
-        case .with:
-            let listName = try symbolArgument(a[0], display, "first")
-            let itemName = try symbolArgument(a[1], display, "second")
-            guard let collection = lookup(listName) else { throw undefined(listName, at: a[0].offset) }
-            let items: [PolicyValue]
-            switch collection {
-            case .list(let l): items = l
-            case .string(let s): items = s.unicodeScalars.map { .string(String($0)) }
-            default:
-                throw error(.type, "'\(collection.typeName)' object is not iterable (with goes through a list such as Guests; \(listName) is \(collection.pythonRepr(entityName: entityName)))", at: a[0].offset)
-            }
-            let at = map.location(offset).fileAndLine
-            var results: [PolicyValue] = []
-            results.reserveCapacity(items.count)
-            for item in items {
-                frames.append("for \(itemName) = \(item.pythonRepr(entityName: entityName)) (with \(listName) \(itemName) at \(at))")
-                scopes.append([itemName: item])
-                results.append(try eval(a[2]))
-                scopes.removeLast()
-                frames.removeLast()
-            }
-            return .list(results)
-        case .if:
-            return try eval(try eval(a[0]).isTruthy ? a[1] : a[2])
+        case .def, .defun: return try formDef(display, args, at: offset)
+        case .set, .setq: return try formSet(display, args[a], args[a + 1], at: offset)
+        case .defvar: return try formDefvar(display, args[a], args[a + 1])
+        case .let: return try formLet(args)
+        case .with: return try formWith(display, args, at: offset)
+        case .if: return try eval(try eval(args[a]).isTruthy ? args[a + 1] : args[a + 2])
         case .add, .sub, .mul, .div, .shl, .shr, .lt, .gt, .lte, .gte, .eq, .neq:
-            let x = try eval(a[0]), y = try eval(a[1])
-            do {
-                switch form {
-                case .add: return try PythonOps.add(x, y)
-                case .sub: return try PythonOps.sub(x, y)
-                case .mul: return try PythonOps.mul(x, y)
-                case .div: return try PythonOps.div(x, y)
-                case .shl: return try PythonOps.shift(x, y, left: true)
-                case .shr: return try PythonOps.shift(x, y, left: false)
-                case .lt: return .bool(try PythonOps.order("<", x, y))
-                case .gt: return .bool(try PythonOps.order(">", x, y))
-                case .lte: return .bool(try PythonOps.order("<=", x, y))
-                case .gte: return .bool(try PythonOps.order(">=", x, y))
-                case .eq: return .bool(PythonOps.equals(x, y))
-                default: return .bool(!PythonOps.equals(x, y))
-                }
-            } catch {
-                throw self.error(error, at: offset)
-            }
+            return try formBinary(form, args[a], args[a + 1], at: offset)
         case .and:
             let values = try evalAll(args)
             return values.first { !$0.isTruthy } ?? values[values.count - 1]
@@ -398,42 +355,163 @@ final class PolicyInterpreter {
             let values = try evalAll(args)
             return values.first { $0.isTruthy } ?? values[values.count - 1]
         case .not:
-            return .bool(!(try eval(a[0]).isTruthy))
+            return .bool(!(try eval(args[a]).isTruthy))
         case .min, .max:
-            let values = try evalAll(args)
-            var best = values[0]
-            do {
-                for v in values.dropFirst() where try PythonOps.order(form == .min ? "<" : ">", v, best) { best = v }
-            } catch {
-                throw self.error(error, at: offset)
-            }
-            return best
+            return try formMinMax(form == .min, try evalAll(args), at: offset)
         case .null:
-            let values = try evalAll(args)
-            return .bool(values.allSatisfy { v in
-                switch v {
-                case .none: return true
-                case .string(let s): return s.isEmpty
-                case .list(let l): return l.isEmpty
-                default: return false
-                }
-            })
+            return .bool(try evalAll(args).allSatisfy(Self.isNullOrEmpty))
         case .valid:
-            let values = try evalAll(args)
-            return .bool(!values.contains { if case .none = $0 { return true } else { return false } })
+            return .bool(!(try evalAll(args).contains { if case .none = $0 { return true } else { return false } }))
         }
+    }
+
+    static func isNullOrEmpty(_ v: PolicyValue) -> Bool {
+        switch v {
+        case .none: return true
+        case .string(let s): return s.isEmpty
+        case .list(let l): return l.isEmpty
+        default: return false
+        }
+    }
+
+    @inline(never)
+    func arityError(_ display: String, _ count: Int, _ variadic: Bool, _ got: Int, at offset: Int) -> PolicyError {
+        let what = variadic ? "at least \(count)" : "\(count)"
+        return error(.arity, "\(display) takes \(what) argument\(count == 1 ? "" : "s"), got \(got)", at: offset)
+    }
+
+    func formDef(_ display: String, _ args: ArraySlice<PolicyNode>, at offset: Int) throws -> PolicyValue {
+        let a = args.startIndex
+        let name = try symbolArgument(args[a], display, "first")
+        functions[name] = UserFunction(params: args[a + 1], body: args[a + 2], offset: offset)
+        return .string(name)
+    }
+
+    func formSet(_ display: String, _ target: PolicyNode, _ value: PolicyNode, at offset: Int) throws -> PolicyValue {
+        let name = try symbolArgument(target, display, "first")
+        let v = try eval(value)
+        for i in stride(from: scopes.count - 1, through: 0, by: -1) where scopes[i][name] != nil {
+            scopes[i][name] = v
+            return v
+        }
+        throw setUndefinedError(display, name, at: offset)
+    }
+
+    @inline(never)
+    func setUndefinedError(_ display: String, _ name: String, at offset: Int) -> PolicyError {
+        error(.undefinedSymbol, "\(display) \(name): undefined symbol \(name) (define it first with defvar)\(Suggest.didYouMean(name, knownNames))", at: offset)
+    }
+
+    func formDefvar(_ display: String, _ target: PolicyNode, _ value: PolicyNode) throws -> PolicyValue {
+        let name = try symbolArgument(target, display, "first")
+        let v = try eval(value)
+        if let existing = scopes[scopes.count - 1][name] { return existing }
+        scopes[scopes.count - 1][name] = v
+        return v
+    }
+
+    func formLet(_ args: ArraySlice<PolicyNode>) throws -> PolicyValue {
+        let first = args[args.startIndex]
+        guard let bindings = first.listItems else {
+            throw error(.malformed, "let needs a list of (symbol value) bindings as its first argument", at: first.offset)
+        }
+        scopes.append([:])
+        for b in bindings {
+            let (name, valueNode) = try letBinding(b)
+            let v = try eval(valueNode)
+            if scopes[scopes.count - 1][name] == nil { scopes[scopes.count - 1][name] = v }
+        }
+        var result = PolicyValue.none
+        for e in args.dropFirst() { result = try eval(e) }
+        scopes.removeLast()
+        return result
+    }
+
+    func letBinding(_ b: PolicyNode) throws -> (String, PolicyNode) {
+        guard let pair = b.listItems, pair.count == 2 else {
+            throw error(.malformed, "let: each binding must be a list (symbol value), found \(map.excerpt(b.offset, b.end))", at: b.offset)
+        }
+        guard let name = pair[0].symbol else {
+            throw error(.malformed, "let: a binding must start with a symbol, found \(map.excerpt(pair[0].offset, pair[0].end))", at: pair[0].offset)
+        }
+        return (name, pair[1])
+    }
+
+    func formWith(_ display: String, _ args: ArraySlice<PolicyNode>, at offset: Int) throws -> PolicyValue {
+        let a = args.startIndex
+        let listName = try symbolArgument(args[a], display, "first")
+        let itemName = try symbolArgument(args[a + 1], display, "second")
+        let items = try iterate(listName, at: args[a].offset)
+        var results: [PolicyValue] = []
+        results.reserveCapacity(items.count)
+        for item in items {
+            frames.append(withFrame(listName, itemName, item, at: offset))
+            scopes.append([itemName: item])
+            results.append(try eval(args[a + 2]))
+            scopes.removeLast()
+            frames.removeLast()
+        }
+        return .list(results)
+    }
+
+    @inline(never)
+    func withFrame(_ listName: String, _ itemName: String, _ item: PolicyValue, at offset: Int) -> String {
+        "for \(itemName) = \(item.pythonRepr(entityName: entityName)) (with \(listName) \(itemName) at \(map.location(offset).fileAndLine))"
+    }
+
+    /// The items `with` goes through: a list's elements, a string's characters.
+    func iterate(_ listName: String, at offset: Int) throws -> [PolicyValue] {
+        guard let collection = lookup(listName) else { throw undefined(listName, at: offset) }
+        switch collection {
+        case .list(let l): return l
+        case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
+        default:
+            throw error(.type, "'\(collection.typeName)' object is not iterable (with goes through a list such as Guests; \(listName) is \(collection.pythonRepr(entityName: entityName)))", at: offset)
+        }
+    }
+
+    func formBinary(_ form: SpecialForm, _ left: PolicyNode, _ right: PolicyNode, at offset: Int) throws -> PolicyValue {
+        let x = try eval(left), y = try eval(right)
+        do {
+            switch form {
+            case .add: return try PythonOps.add(x, y)
+            case .sub: return try PythonOps.sub(x, y)
+            case .mul: return try PythonOps.mul(x, y)
+            case .div: return try PythonOps.div(x, y)
+            case .shl: return try PythonOps.shift(x, y, left: true)
+            case .shr: return try PythonOps.shift(x, y, left: false)
+            case .lt: return .bool(try PythonOps.order("<", x, y))
+            case .gt: return .bool(try PythonOps.order(">", x, y))
+            case .lte: return .bool(try PythonOps.order("<=", x, y))
+            case .gte: return .bool(try PythonOps.order(">=", x, y))
+            case .eq: return .bool(PythonOps.equals(x, y))
+            default: return .bool(!PythonOps.equals(x, y))
+            }
+        } catch {
+            throw self.error(error, at: offset)
+        }
+    }
+
+    func formMinMax(_ isMin: Bool, _ values: [PolicyValue], at offset: Int) throws -> PolicyValue {
+        var best = values[0]
+        do {
+            for v in values.dropFirst() where try PythonOps.order(isMin ? "<" : ">", v, best) { best = v }
+        } catch {
+            throw self.error(error, at: offset)
+        }
+        return best
     }
 
     // MARK: Entity methods
 
-    func callMethod(_ e: Int, _ m: MOMEntityMethod, _ args: [PolicyValue], at offset: Int) throws(PolicyError) -> PolicyValue {
+    func callMethod(_ e: Int, _ m: MOMEntityMethod, _ args: [PolicyValue], at offset: Int) throws -> PolicyValue {
         let kind = entities[e].kind
         let label = entities[e].label
         guard m.arity.contains(args.count) else {
             let want = m.arity.count == 1 ? "\(m.arity.lowerBound)" : "\(m.arity.lowerBound) or \(m.arity.upperBound)"
             throw error(.arity, "\(m.rawValue) takes \(want) argument\(m.arity.upperBound == 1 ? "" : "s"), got \(args.count)", at: offset)
         }
-        func fieldIndex() throws(PolicyError) -> Int {
+        func fieldIndex() throws -> Int {
             if case .string(let s) = args[0], let i = kind.fieldIndex(s) { return i }
             let shown = args[0].pythonRepr(entityName: entityName)
             var hint = ""

@@ -51,7 +51,13 @@ public struct PolicyProgram: Sendable {
         let interp = PolicyInterpreter(map: map, input: input)
         var values: [PolicyValue] = []
         values.reserveCapacity(expressions.count)
-        for e in expressions { values.append(try interp.eval(e)) }
+        do {
+            for e in expressions { values.append(try interp.eval(e)) }
+        } catch let e as PolicyError {
+            throw e
+        } catch {
+            throw PolicyError(.value, "internal error: \(error)")
+        }
         return PolicyEvaluation(
             values: values,
             valueTexts: values.map { $0.pythonStr(entityName: interp.entityName) },
