@@ -49,6 +49,8 @@ struct PolicyChecker {
     let injected: [String]
     var diagnostics: [PolicyDiagnostic] = []
     var types: [String: Set<CheckType>] = [:]
+    /// Names some defvar, let, with, parameter or injection defines (set does not define).
+    var defined: Set<String> = []
     /// Each def of a function: its parameter names (nil when the list is malformed) and the
     /// offset of the def.
     var functions: [String: [(params: [String]?, offset: Int)]] = [:]
@@ -66,6 +68,7 @@ struct PolicyChecker {
         types["Guests"] = [.guests]
         for b in PolicyBuiltin.allCases { types[b.rawValue] = [.other] }
         for v in injected { types[v, default: []].insert(.other) }
+        defined = Set(types.keys)
         // Definitions and types, to a fixed point (each pass can only add).
         for e in expressions { collectFunctions(e) }
         var changed = true
@@ -116,7 +119,8 @@ struct PolicyChecker {
         return [.other]
     }
 
-    mutating func bind(_ name: String, _ t: Set<CheckType>, _ changed: inout Bool) {
+    mutating func bind(_ name: String, _ t: Set<CheckType>, _ changed: inout Bool, defines: Bool = true) {
+        if defines { defined.insert(name) }
         let before = types[name] ?? []
         let after = before.union(t.isEmpty ? [] : t)
         if types[name] == nil || after != before { types[name] = after; changed = true }
@@ -127,7 +131,7 @@ struct PolicyChecker {
         if let h = Self.head(items) {
             switch h {
             case "defvar", "set", "setq":
-                if items.count == 3, let n = items[1].symbol { bind(n, typeOf(items[2]), &changed) }
+                if items.count == 3, let n = items[1].symbol { bind(n, typeOf(items[2]), &changed, defines: h == "defvar") }
             case "let":
                 if items.count >= 3, let bs = items[1].listItems {
                     for b in bs { if let p = b.listItems, p.count == 2, let n = p[0].symbol { bind(n, typeOf(p[1]), &changed) } }
@@ -164,7 +168,7 @@ struct PolicyChecker {
         diagnostics.append(PolicyDiagnostic(severity: warning ? .warning : .error, kind: kind, message: message, location: map.location(node.offset)))
     }
 
-    func isDefined(_ name: String) -> Bool { types[name] != nil }
+    func isDefined(_ name: String) -> Bool { defined.contains(name) }
 
     var allNames: [String] { Array(types.keys).sorted() + functionOrder }
 
