@@ -232,3 +232,57 @@ public enum MOMEngineVariable: String, Sendable, CaseIterable {
         }
     }
 }
+
+/// The data model as Markdown tables: what `overcommit policy fields` prints and what
+/// docs/policy-language.md holds between its data-model markers (a test keeps them equal).
+public enum MOMDataModelReference {
+    public static func markdown() -> String {
+        var out: [String] = []
+        func row(_ cells: [String]) { out.append("| " + cells.joined(separator: " | ") + " |") }
+        func table(_ title: String, _ header: [String], _ rows: [[String]]) {
+            out.append("**\(title)**")
+            out.append("")
+            row(header)
+            row(header.map { _ in "---" })
+            for r in rows { row(r) }
+            out.append("")
+        }
+        func fieldRows(_ kind: MOMEntityKind) -> [[String]] {
+            kind.fields.map { f in
+                var note = f.summary
+                if case .fixed(let v) = f.source { note += "; overcommit reports \(v.pythonRepr()) (not modelled)" }
+                return ["`\(f.name)`", f.unit, f.collector + (f.optional ? " (optional)" : ""), note]
+            }
+        }
+        table("Host fields", ["field", "unit", "collector", "meaning"], fieldRows(.host))
+        table("Guest fields", ["field", "unit", "collector", "meaning"], fieldRows(.guest))
+        table("Properties (`(X.Prop \"name\")`)", ["entity", "property", "meaning"],
+              MOMEntityKind.allCases.flatMap { k in k.properties.map { [k == .host ? "Host" : "guest", "`\($0.name)`", $0.summary] } })
+        table("Controls (`(X.Control \"name\" value)`)", ["entity", "control", "unit", "controller", "effect"],
+              MOMEntityKind.allCases.flatMap { k in k.controls.map { [k == .host ? "Host" : "guest", "`\($0.name)`", $0.unit, $0.controller, $0.summary] } })
+        table("Variables the oVirt engine injects", ["variable", "vdsm default", "meaning"],
+              MOMEngineVariable.allCases.map { ["`\($0.rawValue)`", "\($0.vdsmDefault)", $0.summary] })
+        table("Methods of Host and of each guest", ["method", "arguments", "meaning"],
+              MOMEntityMethod.allCases.map { m in
+                  let args = m.arity.count == 1 ? "\(m.arity.lowerBound)" : "\(m.arity.lowerBound)-\(m.arity.upperBound)"
+                  return ["`\(m.rawValue)`", args, m.summary]
+              })
+        while out.last == "" { out.removeLast() }
+        return out.joined(separator: "\n") + "\n"
+    }
+}
+
+extension MOMEntityMethod {
+    /// One line on what the method does (MOM's `Entity`).
+    public var summary: String {
+        switch self {
+        case .Prop: return "a property: name, uuid, pid of a guest; interval of Host"
+        case .Stat: return "a field's value in the latest sample (a second argument is MOM's unused default)"
+        case .StatAvg: return "the mean of a field's non-nil values over the sample history, a float (0.0 if none)"
+        case .SetVar: return "stores a value in the entity for the rest of this evaluation"
+        case .GetVar: return "a value SetVar stored in this evaluation, else nil"
+        case .Control: return "sets a control output; returns nil"
+        case .GetControl: return "the value a Control set in this evaluation, else nil"
+        }
+    }
+}

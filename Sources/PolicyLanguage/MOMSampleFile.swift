@@ -99,7 +99,7 @@ public struct MOMSampleBuilder: Sendable {
         }
         for v in values {
             switch v {
-            case .int, .float, .none: continue
+            case .int, .bigInt, .float, .none: continue
             default: throw PolicyError(.type, "\(origin): \(key) takes numbers or nil, not \(v.pythonRepr())")
             }
         }

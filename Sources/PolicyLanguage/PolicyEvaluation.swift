@@ -42,6 +42,7 @@ public struct PolicyControlSetting: Sendable, Equatable {
         switch value {
         case .none: return nil
         case .int(let i): return i
+        case .bigInt(let b): throw fail(.value, "\(b) does not fit in 64 bits")
         case .bool(let b): return b ? 1 : 0
         case .float(let d):
             if d.isNaN { throw fail(.value, "cannot convert float NaN to integer") }

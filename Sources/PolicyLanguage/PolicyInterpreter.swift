@@ -535,7 +535,7 @@ final class PolicyInterpreter {
             let i = try fieldIndex()
             let samples = entities[e].samples
             guard !samples.isEmpty else {
-                throw error(.value, "StatAvg: statistic '\(kind.fieldNames[i])' not available: \(label) has no sample yet", at: offset)
+                throw error(.value, "StatAvg: statistic '\(kind.fieldNames[i])' not available: \(label) has no sample yet (MOM runs a policy only after the first collection; give \(kind == .host ? "host" : "guest") data with --host, --guest or --sample)", at: offset)
             }
             var total = PolicyValue.int(0)
             var n = 0

@@ -183,16 +183,11 @@ struct PolicyScanner {
             var j = i + 2
             while let d = at(j), Self.isHexDigit(d) { j += 1 }
             if j > i + 2 {
-                var v: UInt64 = 0
-                for k in (i + 2)..<j {
-                    let d = s[k].value
-                    let digit = d <= 57 ? d - 48 : (d <= 70 ? d - 55 : d - 87)
-                    let (m, o1) = v.multipliedReportingOverflow(by: 16)
-                    let (a, o2) = m.addingReportingOverflow(UInt64(digit))
-                    if o1 || o2 || a > UInt64(Int.max) { throw tooLarge(i, j) }
-                    v = a
+                let digits = s[(i + 2)..<j].map { d -> UInt32 in
+                    let v = d.value
+                    return v <= 57 ? v - 48 : (v <= 70 ? v - 55 : v - 87)
                 }
-                return (.int(Int(v)), j)
+                return (try integerValue(digits, base: 16, negative: false, i, j), j)
             }
         }
         // integer and integer_with_exponent share the mantissa -?(0(?![0-9oXx])|[1-9][0-9]*).
@@ -211,7 +206,7 @@ struct PolicyScanner {
             if let m = mantissaEnd {
                 let next = at(m)
                 if next != "e" && next != "E" {
-                    return (.int(try decimal(i, m)), m)
+                    return (try decimal(i, m), m)
                 }
                 // integer_with_exponent: [Ee][+-]?[0-9]+, a float.
                 var k = m + 1
@@ -225,13 +220,13 @@ struct PolicyScanner {
         if c == "0", let o = at(i + 1), o == "o" {
             var k = i + 2
             while let n = at(k), Self.isDigit(n) { k += 1 }
-            if k > i + 2 { return (.int(try octal(i, i + 2, k)), k) }
+            if k > i + 2 { return (try octal(i, i + 2, k), k) }
         }
         // Extension: 017 is octal, as in MOM under Python 2 (its Python 3 port stopped reading there).
         if c == "0", let n = at(i + 1), Self.isDigit(n) {
             var k = i + 1
             while let d = at(k), Self.isDigit(d) { k += 1 }
-            return (.int(try octal(i, i + 1, k)), k)
+            return (try octal(i, i + 1, k), k)
         }
         return nil
     }
@@ -265,27 +260,27 @@ struct PolicyScanner {
         Double(text(i, j)) ?? .nan
     }
 
-    func tooLarge(_ i: Int, _ j: Int) -> PolicyError {
-        error("integer literal \(text(i, j)) does not fit in 64 bits (overcommit's integers are 64-bit)", i)
-    }
-
-    func decimal(_ i: Int, _ j: Int) throws(PolicyError) -> Int {
-        guard let v = Int(text(i, j)) else { throw tooLarge(i, j) }
-        return v
-    }
-
-    func octal(_ i: Int, _ digitsStart: Int, _ j: Int) throws(PolicyError) -> Int {
-        var v = 0
-        for k in digitsStart..<j {
-            let d = Int(s[k].value) - 48
-            guard d < 8 else {
-                throw error("invalid octal literal \(text(i, j)): octal digits are 0-7", i)
-            }
-            let (m, o1) = v.multipliedReportingOverflow(by: 8)
-            let (a, o2) = m.addingReportingOverflow(d)
-            if o1 || o2 { throw tooLarge(i, j) }
-            v = a
+    /// An integer literal's value: 64-bit when it fits, else a big integer (as Python reads it).
+    func integerValue(_ digits: [UInt32], base: UInt32, negative: Bool, _ i: Int, _ j: Int) throws(PolicyError) -> PolicyValue {
+        var big = BigInt.parse(digits, base: base)
+        if negative { big = -big }
+        if big.bitWidth > BigInt.maxBits {
+            throw error("integer literal \(text(i, j)) is larger than \(BigInt.maxBits) bits", i)
         }
-        return v
+        return big.value
+    }
+
+    func decimal(_ i: Int, _ j: Int) throws(PolicyError) -> PolicyValue {
+        if let v = Int(text(i, j)) { return .int(v) }
+        let negative = s[i] == "-"
+        return try integerValue(s[(negative ? i + 1 : i)..<j].map { $0.value - 48 }, base: 10, negative: negative, i, j)
+    }
+
+    func octal(_ i: Int, _ digitsStart: Int, _ j: Int) throws(PolicyError) -> PolicyValue {
+        let digits = s[digitsStart..<j].map { $0.value - 48 }
+        guard digits.allSatisfy({ $0 < 8 }) else {
+            throw error("invalid octal literal \(text(i, j)): octal digits are 0-7", i)
+        }
+        return try integerValue(digits, base: 8, negative: false, i, j)
     }
 }

@@ -14,6 +14,7 @@ extension PolicyValue {
         case .none: return "None"
         case .bool(let b): return b ? "True" : "False"
         case .int(let i): return String(i)
+        case .bigInt(let b): return b.description
         case .float(let d): return PythonFloat.repr(d)
         case .string(let s): return Self.reprString(s)
         case .list(let l): return "[" + l.map { $0.pythonRepr(entityName: entityName) }.joined(separator: ", ") + "]"

@@ -17,26 +17,26 @@ struct OperationError: Error {
 let maxSequenceLength = 1 << 24
 
 enum PythonOps {
-    static func overflow(_ op: String) -> OperationError {
-        OperationError(.value, "integer overflow in \(op): the result does not fit in 64 bits (MOM's Python integers have no limit; overcommit's are 64-bit)")
-    }
-
     static func unsupported(_ op: String, _ a: PolicyValue, _ b: PolicyValue) -> OperationError {
         OperationError(.type, "unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'")
     }
 
     // MARK: Arithmetic
 
+    /// An integer operation on 64 bits, redone on big integers when it overflows.
+    static func integer(_ x: PolicyNumber, _ y: PolicyNumber, _ small: (Int, Int) -> (Int, Bool), _ big: (BigInt, BigInt) -> BigInt) throws(OperationError) -> PolicyValue? {
+        if case .int(let i) = x, case .int(let j) = y {
+            let (r, o) = small(i, j)
+            if !o { return .int(r) }
+        }
+        guard let p = x.bigValue, let q = y.bigValue else { return nil }
+        return try BigInt.checked(big(p, q)).value
+    }
+
     static func add(_ a: PolicyValue, _ b: PolicyValue) throws(OperationError) -> PolicyValue {
         if let x = a.number, let y = b.number {
-            switch (x, y) {
-            case (.int(let i), .int(let j)):
-                let (r, o) = i.addingReportingOverflow(j)
-                if o { throw overflow("+") }
-                return .int(r)
-            default:
-                return .float(toDouble(x) + toDouble(y))
-            }
+            if let r = try integer(x, y, { $0.addingReportingOverflow($1) }, { $0 + $1 }) { return r }
+            return .float(try toDouble(x) + toDouble(y))
         }
         switch (a, b) {
         case (.string(let s), .string(let t)):
@@ -56,29 +56,18 @@ enum PythonOps {
 
     static func sub(_ a: PolicyValue, _ b: PolicyValue) throws(OperationError) -> PolicyValue {
         guard let x = a.number, let y = b.number else { throw unsupported("-", a, b) }
-        switch (x, y) {
-        case (.int(let i), .int(let j)):
-            let (r, o) = i.subtractingReportingOverflow(j)
-            if o { throw overflow("-") }
-            return .int(r)
-        default:
-            return .float(toDouble(x) - toDouble(y))
-        }
+        if let r = try integer(x, y, { $0.subtractingReportingOverflow($1) }, { $0 - $1 }) { return r }
+        return .float(try toDouble(x) - toDouble(y))
     }
 
     static func mul(_ a: PolicyValue, _ b: PolicyValue) throws(OperationError) -> PolicyValue {
         if let x = a.number, let y = b.number {
-            switch (x, y) {
-            case (.int(let i), .int(let j)):
-                let (r, o) = i.multipliedReportingOverflow(by: j)
-                if o { throw overflow("*") }
-                return .int(r)
-            default:
-                return .float(toDouble(x) * toDouble(y))
-            }
+            if let r = try integer(x, y, { $0.multipliedReportingOverflow(by: $1) }, { $0 * $1 }) { return r }
+            return .float(try toDouble(x) * toDouble(y))
         }
         // A sequence times an integer repeats it, on either side.
         func repeated(_ seq: PolicyValue, _ count: PolicyValue) throws(OperationError) -> PolicyValue {
+            if case .bigInt = count { throw OperationError(.value, "cannot fit 'int' into an index-sized integer") }
             guard let n = count.integer else {
                 throw OperationError(.type, "can't multiply sequence by non-int of type '\(count.typeName)'")
             }
@@ -110,40 +99,53 @@ enum PythonOps {
         case (.int(let i), .int(let j)):
             if j == 0 { throw OperationError(.value, "division by zero") }
             return .float(PythonFloat.trueDivide(i, j))
-        default:
-            let d = toDouble(y)
+        case (.float, _), (_, .float):
+            let d = try toDouble(y)
             if d == 0 { throw OperationError(.value, "float division by zero") }
-            return .float(toDouble(x) / d)
+            return .float(try toDouble(x) / d)
+        default:
+            let q = y.bigValue!
+            if q.isZero { throw OperationError(.value, "division by zero") }
+            return .float(try BigInt.trueDivide(x.bigValue!, q))
         }
     }
 
     static func shift(_ a: PolicyValue, _ b: PolicyValue, left: Bool) throws(OperationError) -> PolicyValue {
-        guard let x = a.integer, let n = b.integer else { throw unsupported(left ? "<<" : ">>", a, b) }
-        if n < 0 { throw OperationError(.value, "negative shift count") }
-        if left {
-            if x == 0 { return .int(0) }
-            guard n < 63 else { throw overflow("<<") }
-            let r = x << n
-            if r >> n != x { throw overflow("<<") }
-            return .int(r)
+        guard let x = a.number?.bigValue, let n = b.number?.bigValue else { throw unsupported(left ? "<<" : ">>", a, b) }
+        if n.negative { throw OperationError(.value, "negative shift count") }
+        guard let count = n.asInt else {
+            // A shift by more than 2^63 bits: Python refuses to build the number, or it is 0 / -1.
+            if x.isZero { return .int(0) }
+            if left { throw OperationError(.value, "too many digits in integer") }
+            return .int(x.negative ? -1 : 0)
         }
-        return .int(n >= 64 ? (x < 0 ? -1 : 0) : x >> n)
+        if case .int(let i) = a.number, left, count < 63 {
+            let r = i << count
+            if r >> count == i { return .int(r) }
+        }
+        if case .int(let i) = a.number, !left { return .int(count >= 64 ? (i < 0 ? -1 : 0) : i >> count) }
+        return left ? try x.shiftedLeft(count).value : x.shiftedRight(count).value
     }
 
     static func abs(_ a: PolicyValue) throws(OperationError) -> PolicyValue {
         switch a.number {
         case .int(let i):
-            if i == .min { throw overflow("abs") }
+            if i == .min { return .bigInt(-BigInt(i)) }
             return .int(Swift.abs(i))
+        case .big(let b): return b.negative ? (-b).value : .bigInt(b)
         case .float(let d): return .float(Swift.abs(d))
         case nil: throw OperationError(.type, "bad operand type for abs(): '\(a.typeName)'")
         }
     }
 
-    static func toDouble(_ n: PolicyNumber) -> Double {
+    /// Python's `float(x)` for a number: an integer too large for a double is an error.
+    static func toDouble(_ n: PolicyNumber) throws(OperationError) -> Double {
         switch n {
         case .int(let i): return Double(i)
         case .float(let d): return d
+        case .big(let b):
+            guard let d = b.double else { throw OperationError(.value, "int too large to convert to float") }
+            return d
         }
     }
 
@@ -172,14 +174,17 @@ enum PythonOps {
 
     /// Exact comparison of two numbers (nil when a NaN is involved: every order is false).
     static func compareNumbers(_ x: PolicyNumber, _ y: PolicyNumber) -> Order? {
+        func flip(_ o: Order?) -> Order? { o.map { $0 == .less ? .greater : ($0 == .greater ? .less : .equal) } }
         switch (x, y) {
         case (.int(let i), .int(let j)): return i < j ? .less : (i == j ? .equal : .greater)
+        case (.big(let p), .float(let d)): return BigInt.compare(p, d)
+        case (.float(let d), .big(let p)): return flip(BigInt.compare(p, d))
+        case (.big, _), (_, .big): return BigInt.compare(x.bigValue!, y.bigValue!)
         case (.float(let d), .float(let e)):
             if d.isNaN || e.isNaN { return nil }
             return d < e ? .less : (d == e ? .equal : .greater)
         case (.int(let i), .float(let d)): return PythonFloat.compare(i, d)
-        case (.float(let d), .int(let i)):
-            return PythonFloat.compare(i, d).map { o in o == .less ? .greater : (o == .greater ? .less : .equal) }
+        case (.float(let d), .int(let i)): return flip(PythonFloat.compare(i, d))
         }
     }
 

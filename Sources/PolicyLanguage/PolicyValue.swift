@@ -3,12 +3,14 @@
 /// MOM's evaluator (`mom/Policy/Parser.py`) is Python, so its values are Python's: `int`,
 /// `float`, `bool` (what comparisons return; a kind of int), `str`, `None` (`nil`), `list`
 /// (what `with` returns), the `Host` and guest entities with their methods, and the external
-/// functions `abs` and `debug`. Integers here are 64-bit; Python's have no limit, so a result
-/// beyond 64 bits is an error instead of a larger number.
+/// functions `abs` and `debug`. Integers are `int` while they fit in 64 bits and `bigInt`
+/// beyond, as Python's integers have no size limit.
 public enum PolicyValue: Sendable, Equatable {
     case none
     case bool(Bool)
     case int(Int)
+    /// An integer that does not fit in 64 bits (Python's `int` all the same).
+    case bigInt(BigInt)
     case float(Double)
     case string(String)
     case list([PolicyValue])
@@ -25,6 +27,7 @@ public enum PolicyValue: Sendable, Equatable {
         case .none: return false
         case .bool(let b): return b
         case .int(let i): return i != 0
+        case .bigInt: return true
         case .float(let d): return d != 0
         case .string(let s): return !s.isEmpty
         case .list(let l): return !l.isEmpty
@@ -37,7 +40,7 @@ public enum PolicyValue: Sendable, Equatable {
         switch self {
         case .none: return "NoneType"
         case .bool: return "bool"
-        case .int: return "int"
+        case .int, .bigInt: return "int"
         case .float: return "float"
         case .string: return "str"
         case .list: return "list"
@@ -51,6 +54,7 @@ public enum PolicyValue: Sendable, Equatable {
     public var number: PolicyNumber? {
         switch self {
         case .int(let i): return .int(i)
+        case .bigInt(let b): return .big(b)
         case .bool(let b): return .int(b ? 1 : 0)
         case .float(let d): return .float(d)
         default: return nil
@@ -66,20 +70,31 @@ public enum PolicyValue: Sendable, Equatable {
         }
     }
 
-    /// The value as a `Double` if it is a number.
+    /// The value as a `Double` if it is a number (nil also for an integer too large for one).
     public var doubleValue: Double? {
         switch number {
         case .int(let i): return Double(i)
+        case .big(let b): return b.double
         case .float(let d): return d
         case nil: return nil
         }
     }
 }
 
-/// A numeric value: Python's `int` (here 64-bit) or `float`.
+/// A numeric value: Python's `int` (64-bit or larger) or `float`.
 public enum PolicyNumber: Sendable, Equatable {
     case int(Int)
+    case big(BigInt)
     case float(Double)
+
+    /// The integer as a `BigInt`, nil for a float.
+    var bigValue: BigInt? {
+        switch self {
+        case .int(let i): return BigInt(i)
+        case .big(let b): return b
+        case .float: return nil
+        }
+    }
 }
 
 /// MOM's external functions (`ExternalFunctions` in `mom/Policy/Parser.py`): variables of the

@@ -12,7 +12,7 @@ struct PolicyCommand: ParsableCommand {
         its policy directory), or directories, whose *.policy files are taken in MOM's order \
         (sorted by name). See docs/policy-language.md.
         """,
-        subcommands: [PolicyEval.self, PolicyCheck.self])
+        subcommands: [PolicyEval.self, PolicyCheck.self, PolicyFields.self])
 }
 
 /// Reads policy files and directories into sources, in MOM's order within a directory.
@@ -193,5 +193,15 @@ struct PolicyCheck: ParsableCommand {
         show("guest fields read", report.guestFieldsRead)
         show("Host controls set", report.hostControlsSet)
         show("guest controls set", report.guestControlsSet)
+    }
+}
+
+struct PolicyFields: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fields",
+        abstract: "Print MOM's data model as overcommit provides it: Host and guest fields with their units, properties, controls, engine variables and methods (Markdown).")
+
+    mutating func run() throws {
+        print(MOMDataModelReference.markdown(), terminator: "")
     }
 }
