@@ -250,7 +250,10 @@ public enum MOMDataModelReference {
         func fieldRows(_ kind: MOMEntityKind) -> [[String]] {
             kind.fields.map { f in
                 var note = f.summary
-                if case .fixed(let v) = f.source { note += "; overcommit reports \(v.pythonRepr()) (not modelled)" }
+                if case .fixed(let v) = f.source {
+                    let shown = v == .none ? "nil" : v.pythonRepr()
+                    note += "; overcommit reports \(shown) (not modelled)"
+                }
                 return ["`\(f.name)`", f.unit, f.collector + (f.optional ? " (optional)" : ""), note]
             }
         }

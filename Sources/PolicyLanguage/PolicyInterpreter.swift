@@ -127,7 +127,9 @@ final class PolicyInterpreter {
                         return error(.unknownField, "\(obj).\(attr): \(ent.label) has no sample yet, so it has no fields (MOM runs a policy only after the first collection; give \(ent.kind == .host ? "host" : "guest") data with --host, --guest or --sample)", at: offset)
                     }
                     let candidates = ent.kind.fieldNames + MOMEntityMethod.allCases.map(\.rawValue)
-                    return error(.unknownField, "\(ent.label) has no field or method '\(attr)'\(Suggest.didYouMean(attr, candidates)) (fields: \(ent.kind.fieldNames.joined(separator: ", ")))", at: offset)
+                    let hint = Suggest.didYouMean(attr, candidates)
+                    let list = hint.isEmpty ? " (fields: \(ent.kind.fieldNames.joined(separator: ", ")))" : ""
+                    return error(.unknownField, "\(ent.label) has no field or method '\(attr)'\(hint)\(list)", at: offset)
                 }
                 return error(.unknownField, "\(obj) is a \(v.typeName), which has no attribute '\(attr)' (only Host and the guests have fields)", at: offset)
             }

@@ -143,3 +143,17 @@ import Testing
         }
     }
 }
+
+/// docs/policy-language.md holds the data model as `overcommit policy fields` prints it.
+@Suite struct PolicyDocsTests {
+    @Test func dataModelTablesInTheDocsAreGenerated() throws {
+        let doc = try String(contentsOfFile: repoRoot + "/docs/policy-language.md", encoding: .utf8)
+        guard let begin = doc.range(of: "<!-- data-model:begin"), let end = doc.range(of: "<!-- data-model:end -->") else {
+            Issue.record("docs/policy-language.md has no data-model markers")
+            return
+        }
+        let afterMarker = doc[begin.upperBound...].firstIndex(of: "\n").map { doc.index(after: $0) }!
+        #expect(String(doc[afterMarker..<end.lowerBound]) == MOMDataModelReference.markdown(),
+                "regenerate the block with: overcommit policy fields")
+    }
+}
