@@ -44,6 +44,18 @@ struct EntityState {
     var variables: [String: PolicyValue] = [:]
 }
 
+/// A binding of a variable: the scope level that holds it and its value.
+struct Binding {
+    var level: Int
+    var value: PolicyValue
+}
+
+/// A call or iteration under way, rendered only when an error needs a trace.
+enum Frame {
+    case call(name: Int, offset: Int)
+    case with(list: Int, item: Int, value: PolicyValue, offset: Int)
+}
+
 /// MOM's evaluator (`Evaluator` in `mom/Policy/Parser.py`), rule for rule.
 ///
 /// - Scopes are dynamic: a function body sees the variables of its caller's scopes (vdsm's
@@ -60,14 +72,22 @@ struct EntityState {
 ///   gives 5).
 /// - `and`/`or` evaluate every argument, then return the first false (true) one or the last.
 /// - `Name.attr` finds the innermost `Name` that has `attr`; only the first `.attr` counts.
+///
+/// MOM keeps a list of scope dictionaries; this evaluator keeps, for each interned symbol,
+/// the stack of its bindings (innermost last) and, for each scope level, the symbols it
+/// bound, which finds the same binding without hashing strings.
 final class PolicyInterpreter {
     let map: SourceMap
-    var scopes: [[String: PolicyValue]] = [[:]]
-    var functions: [String: UserFunction] = [:]
+    let symbols: SymbolTable
+    /// Bindings of each symbol, innermost last.
+    var bindings: [[Binding]]
+    /// The symbols bound at each scope level (index 0: the global scope).
+    var bound: [[Int]] = [[]]
+    var functions: [UserFunction?]
     var entities: [EntityState] = []
     var debugMessages: [PolicyDebugMessage] = []
     /// Calls and iterations under way, outermost first (for error traces).
-    var frames: [String] = []
+    var frames: [Frame] = []
     var depth = 0
     /// The innermost list being evaluated (quoted in error messages).
     var currentList: PolicyNode?
@@ -77,9 +97,14 @@ final class PolicyInterpreter {
     /// function. It keeps the stack used well inside a worker thread's.
     static let maxDepth = 300
 
-    init(map: SourceMap, input: PolicyInput) {
+    var level: Int { bound.count - 1 }
+
+    init(map: SourceMap, symbols: SymbolTable, input: PolicyInput) {
         self.map = map
-        for b in PolicyBuiltin.allCases { scopes[0][b.rawValue] = .builtin(b) }
+        self.symbols = symbols
+        bindings = [[Binding]](repeating: [], count: symbols.count)
+        functions = [UserFunction?](repeating: nil, count: symbols.count)
+        for b in PolicyBuiltin.allCases { define(symbols.id(b.rawValue)!, .builtin(b)) }
         var host = EntityState(kind: .host, label: "Host", samples: input.host.samples.map(\.values), properties: [])
         if let i = input.host.interval { host.properties.append(("interval", .int(i))) }
         entities.append(host)
@@ -91,18 +116,48 @@ final class PolicyInterpreter {
             guests.append(.entity(entities.count))
             entities.append(EntityState(kind: .guest, label: "guest '\(g.name)'", samples: g.samples.map(\.values), properties: props))
         }
-        scopes[0]["Host"] = .entity(0)
-        scopes[0]["Guests"] = .list(guests)
-        for v in input.variables where scopes[0][v.name] == nil { scopes[0][v.name] = v.value }
+        define(SymbolTable.hostID, .entity(0))
+        define(SymbolTable.guestsID, .list(guests))
+        // A variable the program never names cannot be read: it needs no binding.
+        for v in input.variables { if let id = symbols.id(v.name) { define(id, v.value) } }
     }
 
     func entityName(_ i: Int) -> String { i < entities.count ? entities[i].label : "entity #\(i)" }
+
+    // MARK: Scopes
+
+    /// MOM's `stack.set(name, value, alloc=True)`: binds in the innermost scope unless that
+    /// scope already has the name; returns the value the name then has there.
+    @discardableResult
+    func define(_ id: Int, _ value: PolicyValue) -> PolicyValue {
+        if let last = bindings[id].last, last.level == level { return last.value }
+        bindings[id].append(Binding(level: level, value: value))
+        bound[level].append(id)
+        return value
+    }
+
+    func pushScope() { bound.append([]) }
+
+    func popScope() {
+        for id in bound[level] { bindings[id].removeLast() }
+        bound.removeLast()
+    }
 
     // MARK: Errors
 
     func error(_ kind: PolicyError.Kind, _ message: String, at offset: Int) -> PolicyError {
         let expr = currentList.map { map.excerpt($0.offset, $0.end) }
-        return PolicyError(kind, message, at: map.location(offset), expression: expr, trace: frames.reversed())
+        return PolicyError(kind, message, at: map.location(offset), expression: expr, trace: frames.reversed().map(describe))
+    }
+
+    func describe(_ f: Frame) -> String {
+        switch f {
+        case .call(let name, let offset):
+            return "in \(symbols[name].name) (called at \(map.location(offset).fileAndLine))"
+        case .with(let list, let item, let value, let offset):
+            let l = symbols[list].name, i = symbols[item].name
+            return "for \(i) = \(value.pythonRepr(entityName: entityName)) (with \(l) \(i) at \(map.location(offset).fileAndLine))"
+        }
     }
 
     func error(_ e: OperationError, at offset: Int) -> PolicyError { error(e.kind, e.message, at: offset) }
@@ -110,17 +165,17 @@ final class PolicyInterpreter {
     /// Every name a suggestion may come from.
     var knownNames: [String] {
         var names = Set<String>()
-        for s in scopes { names.formUnion(s.keys) }
-        names.formUnion(functions.keys)
+        for (id, b) in bindings.enumerated() where !b.isEmpty { names.insert(symbols[id].name) }
+        for (id, f) in functions.enumerated() where f != nil { names.insert(symbols[id].name) }
         return names.sorted()
     }
 
-    func undefined(_ name: String, at offset: Int) -> PolicyError {
-        let parts = name.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        if parts.count == 2 {
-            let obj = String(parts[0])
-            let attr = String(parts[1].split(separator: ".", omittingEmptySubsequences: false).first ?? "")
-            if let v = scopes.reversed().lazy.compactMap({ $0[obj] }).first {
+    func undefined(_ id: Int, at offset: Int) -> PolicyError {
+        let info = symbols[id]
+        let name = info.name
+        if let attr = info.attribute {
+            let obj = symbols[info.object].name
+            if let v = bindings[info.object].last?.value {
                 if case .entity(let e) = v {
                     let ent = entities[e]
                     if ent.samples.isEmpty, ent.kind.fieldIndex(attr) != nil {
@@ -144,28 +199,26 @@ final class PolicyInterpreter {
 
     // MARK: Names
 
-    /// MOM's `VariableStack.get`: the innermost scope holding the name; for `obj.attr`, the
+    /// MOM's `VariableStack.get`: the innermost binding of the name; for `obj.attr`, the
     /// innermost `obj` that has `attr`. Nil when nothing matches.
-    func lookup(_ name: String) -> PolicyValue? {
-        guard let dot = name.firstIndex(of: ".") else {
-            for s in scopes.reversed() { if let v = s[name] { return v } }
-            return nil
-        }
-        let obj = String(name[..<dot])
-        let rest = name[name.index(after: dot)...]
-        let attr = String(rest[..<(rest.firstIndex(of: ".") ?? rest.endIndex)])
-        for s in scopes.reversed() {
-            if let v = s[obj], let a = attribute(of: v, attr) { return a }
+    func lookup(_ id: Int) -> PolicyValue? {
+        let info = symbols[id]
+        guard info.attribute != nil else { return bindings[id].last?.value }
+        let b = bindings[info.object]
+        var k = b.count - 1
+        while k >= 0 {
+            if let a = attribute(of: b[k].value, info) { return a }
+            k -= 1
         }
         return nil
     }
 
     /// An entity's attribute: a method, or a field of its latest sample.
-    func attribute(of v: PolicyValue, _ attr: String) -> PolicyValue? {
+    func attribute(of v: PolicyValue, _ info: SymbolInfo) -> PolicyValue? {
         guard case .entity(let e) = v else { return nil }
-        if let m = MOMEntityMethod(rawValue: attr) { return .method(entity: e, m) }
+        if let m = info.method { return .method(entity: e, m) }
         let ent = entities[e]
-        guard let last = ent.samples.last, let i = ent.kind.fieldIndex(attr) else { return nil }
+        guard let last = ent.samples.last, let i = ent.kind == .host ? info.hostField : info.guestField else { return nil }
         return last[i]
     }
 
@@ -195,10 +248,10 @@ final class PolicyInterpreter {
         switch t.kind {
         case .number(let v): return v
         case .string(let s): return .string(s)
-        case .symbol(let name):
-            if name == "nil" { return .none }
-            if let v = lookup(name) { return v }
-            throw undefined(name, at: t.offset)
+        case .symbol:
+            if t.symbol == SymbolTable.nilID { return .none }
+            if let v = lookup(t.symbol) { return v }
+            throw undefined(t.symbol, at: t.offset)
         case .op(let o):
             throw error(.malformed, "operator \(o) is not a value: an operator comes first in a list, as in (\(o) a b)", at: t.offset)
         case .open(let c), .close(let c):
@@ -214,26 +267,21 @@ final class PolicyInterpreter {
     }
 
     func evalList(_ l: PolicyList) throws -> PolicyValue {
-        guard let head = l.items.first, case .token(let ht) = head else { throw badHead(l) }
+        guard let head = l.items.first, case .token(let ht) = head, ht.symbol >= 0 else { throw badHead(l) }
         let args = l.items[1...]
-        let name: String, display: String
-        switch ht.kind {
-        case .symbol(let s): name = s; display = s
-        case .op(let o): name = SpecialForm.operators[o]!.rawValue; display = o
-        default: throw badHead(l)
-        }
+        let id = ht.symbol
         // 1. A variable holding something other than nil is called.
-        if let v = lookup(name) {
+        if let v = lookup(id) {
             if case .none = v {} else {
-                return try call(v, try evalAll(args), name: display, at: ht.offset)
+                return try call(v, try evalAll(args), name: display(ht), at: ht.offset)
             }
         }
         // 2. Special forms and operators.
-        if let form = SpecialForm(rawValue: name) {
-            return try special(form, display, args, at: ht.offset)
+        if let form = symbols[id].form {
+            return try special(form, ht, args)
         }
         // 3. eval: { ... } blocks.
-        if name == "eval" {
+        if id == SymbolTable.evalID {
             guard !args.isEmpty else {
                 throw error(.value, "an empty block { } has no value (MOM fails with 'list index out of range')", at: ht.offset)
             }
@@ -242,10 +290,16 @@ final class PolicyInterpreter {
             return last
         }
         // 4. Functions defined with def.
-        if let f = functions[name] {
-            return try callFunction(name, f, args, at: ht.offset)
+        if let f = functions[id] {
+            return try callFunction(id, f, args, at: ht.offset)
         }
-        throw unknownFunction(name, at: ht.offset)
+        throw unknownFunction(id, at: ht.offset)
+    }
+
+    /// The head as written: a symbol, or an operator.
+    func display(_ t: PolicyToken) -> String {
+        if case .op(let o) = t.kind { return o }
+        return symbols[t.symbol].name
     }
 
     /// The error for a list that does not start with a function name.
@@ -263,8 +317,9 @@ final class PolicyInterpreter {
     }
 
     @inline(never)
-    func unknownFunction(_ name: String, at offset: Int) -> PolicyError {
-        if name.contains(".") { return undefined(name, at: offset) }
+    func unknownFunction(_ id: Int, at offset: Int) -> PolicyError {
+        if symbols[id].attribute != nil { return undefined(id, at: offset) }
+        let name = symbols[id].name
         let candidates = knownNames + SpecialForm.allCases.map(\.rawValue)
         return error(.undefinedSymbol, "unknown function \(name): not defined with def, not a builtin\(Suggest.didYouMean(name, candidates))", at: offset)
     }
@@ -290,29 +345,24 @@ final class PolicyInterpreter {
         }
     }
 
-    func callFunction(_ name: String, _ f: UserFunction, _ args: ArraySlice<PolicyNode>, at offset: Int) throws -> PolicyValue {
-        guard let params = f.params.listItems, params.count == args.count else { throw callError(name, f, args.count, at: offset) }
-        frames.append(callFrame(name, at: offset))
-        scopes.append([:])
+    func callFunction(_ id: Int, _ f: UserFunction, _ args: ArraySlice<PolicyNode>, at offset: Int) throws -> PolicyValue {
+        guard let params = f.params.listItems, params.count == args.count else { throw callError(id, f, args.count, at: offset) }
+        frames.append(.call(name: id, offset: offset))
+        pushScope()
         for (p, a) in zip(params, args) {
-            guard let pn = p.symbol else { throw callError(name, f, args.count, at: offset) }
-            let v = try eval(a)
-            if scopes[scopes.count - 1][pn] == nil { scopes[scopes.count - 1][pn] = v }
+            guard case .token(let pt) = p, case .symbol = pt.kind else { throw callError(id, f, args.count, at: offset) }
+            define(pt.symbol, try eval(a))
         }
         let result = try eval(f.body)
-        scopes.removeLast()
+        popScope()
         frames.removeLast()
         return result
     }
 
-    @inline(never)
-    func callFrame(_ name: String, at offset: Int) -> String {
-        "in \(name) (called at \(map.location(offset).fileAndLine))"
-    }
-
     /// Why a call of a def'd function cannot bind its parameters.
     @inline(never)
-    func callError(_ name: String, _ f: UserFunction, _ count: Int, at offset: Int) -> PolicyError {
+    func callError(_ id: Int, _ f: UserFunction, _ count: Int, at offset: Int) -> PolicyError {
+        let name = symbols[id].name
         let defined = map.location(f.offset).fileAndLine
         guard let params = f.params.listItems else {
             return error(.malformed, "function \(name) (defined at \(defined)) has no parameter list: def takes a name, a list of parameters and a body", at: offset)
@@ -323,9 +373,10 @@ final class PolicyInterpreter {
         return error(.malformed, "a parameter of \(name) (defined at \(defined)) is not a symbol", at: offset)
     }
 
-    func symbolArgument(_ n: PolicyNode, _ form: String, _ position: String) throws -> String {
-        guard let s = n.symbol else { throw notASymbol(n, form, position) }
-        return s
+    /// The symbol of an argument MOM's docstring types as `symbol`.
+    func symbolArgument(_ n: PolicyNode, _ form: String, _ position: String) throws -> Int {
+        guard case .token(let t) = n, case .symbol = t.kind else { throw notASymbol(n, form, position) }
+        return t.symbol
     }
 
     @inline(never)
@@ -335,18 +386,19 @@ final class PolicyInterpreter {
 
     /// Runs a special form. Each form is its own function, so the recursion through
     /// `eval` keeps small stack frames (a deeply nested policy must not exhaust a thread's stack).
-    func special(_ form: SpecialForm, _ display: String, _ args: ArraySlice<PolicyNode>, at offset: Int) throws -> PolicyValue {
+    func special(_ form: SpecialForm, _ head: PolicyToken, _ args: ArraySlice<PolicyNode>) throws -> PolicyValue {
+        let offset = head.offset
         let (count, variadic) = form.arity
         if variadic ? args.count < count : args.count != count {
-            throw arityError(display, count, variadic, args.count, at: offset)
+            throw arityError(display(head), count, variadic, args.count, at: offset)
         }
         let a = args.startIndex
         switch form {
-        case .def, .defun: return try formDef(display, args, at: offset)
-        case .set, .setq: return try formSet(display, args[a], args[a + 1], at: offset)
-        case .defvar: return try formDefvar(display, args[a], args[a + 1])
+        case .def, .defun: return try formDef(head, args)
+        case .set, .setq: return try formSet(head, args[a], args[a + 1])
+        case .defvar: return try formDefvar(head, args[a], args[a + 1])
         case .let: return try formLet(args)
-        case .with: return try formWith(display, args, at: offset)
+        case .with: return try formWith(head, args)
         case .if: return try eval(try eval(args[a]).isTruthy ? args[a + 1] : args[a + 2])
         case .add, .sub, .mul, .div, .shl, .shr, .lt, .gt, .lte, .gte, .eq, .neq:
             return try formBinary(form, args[a], args[a + 1], at: offset)
@@ -382,21 +434,19 @@ final class PolicyInterpreter {
         return error(.arity, "\(display) takes \(what) argument\(count == 1 ? "" : "s"), got \(got)", at: offset)
     }
 
-    func formDef(_ display: String, _ args: ArraySlice<PolicyNode>, at offset: Int) throws -> PolicyValue {
+    func formDef(_ head: PolicyToken, _ args: ArraySlice<PolicyNode>) throws -> PolicyValue {
         let a = args.startIndex
-        let name = try symbolArgument(args[a], display, "first")
-        functions[name] = UserFunction(params: args[a + 1], body: args[a + 2], offset: offset)
-        return .string(name)
+        let id = try symbolArgument(args[a], display(head), "first")
+        functions[id] = UserFunction(params: args[a + 1], body: args[a + 2], offset: head.offset)
+        return .string(symbols[id].name)
     }
 
-    func formSet(_ display: String, _ target: PolicyNode, _ value: PolicyNode, at offset: Int) throws -> PolicyValue {
-        let name = try symbolArgument(target, display, "first")
+    func formSet(_ head: PolicyToken, _ target: PolicyNode, _ value: PolicyNode) throws -> PolicyValue {
+        let id = try symbolArgument(target, display(head), "first")
         let v = try eval(value)
-        for i in stride(from: scopes.count - 1, through: 0, by: -1) where scopes[i][name] != nil {
-            scopes[i][name] = v
-            return v
-        }
-        throw setUndefinedError(display, name, at: offset)
+        guard !bindings[id].isEmpty else { throw setUndefinedError(display(head), symbols[id].name, at: head.offset) }
+        bindings[id][bindings[id].count - 1].value = v
+        return v
     }
 
     @inline(never)
@@ -404,71 +454,63 @@ final class PolicyInterpreter {
         error(.undefinedSymbol, "\(display) \(name): undefined symbol \(name) (define it first with defvar)\(Suggest.didYouMean(name, knownNames))", at: offset)
     }
 
-    func formDefvar(_ display: String, _ target: PolicyNode, _ value: PolicyNode) throws -> PolicyValue {
-        let name = try symbolArgument(target, display, "first")
-        let v = try eval(value)
-        if let existing = scopes[scopes.count - 1][name] { return existing }
-        scopes[scopes.count - 1][name] = v
-        return v
+    func formDefvar(_ head: PolicyToken, _ target: PolicyNode, _ value: PolicyNode) throws -> PolicyValue {
+        let id = try symbolArgument(target, display(head), "first")
+        return define(id, try eval(value))
     }
 
     func formLet(_ args: ArraySlice<PolicyNode>) throws -> PolicyValue {
         let first = args[args.startIndex]
-        guard let bindings = first.listItems else {
+        guard let bindingList = first.listItems else {
             throw error(.malformed, "let needs a list of (symbol value) bindings as its first argument", at: first.offset)
         }
-        scopes.append([:])
-        for b in bindings {
-            let (name, valueNode) = try letBinding(b)
-            let v = try eval(valueNode)
-            if scopes[scopes.count - 1][name] == nil { scopes[scopes.count - 1][name] = v }
+        pushScope()
+        for b in bindingList {
+            let (id, valueNode) = try letBinding(b)
+            define(id, try eval(valueNode))
         }
         var result = PolicyValue.none
         for e in args.dropFirst() { result = try eval(e) }
-        scopes.removeLast()
+        popScope()
         return result
     }
 
-    func letBinding(_ b: PolicyNode) throws -> (String, PolicyNode) {
+    func letBinding(_ b: PolicyNode) throws -> (Int, PolicyNode) {
         guard let pair = b.listItems, pair.count == 2 else {
             throw error(.malformed, "let: each binding must be a list (symbol value), found \(map.excerpt(b.offset, b.end))", at: b.offset)
         }
-        guard let name = pair[0].symbol else {
+        guard case .token(let t) = pair[0], case .symbol = t.kind else {
             throw error(.malformed, "let: a binding must start with a symbol, found \(map.excerpt(pair[0].offset, pair[0].end))", at: pair[0].offset)
         }
-        return (name, pair[1])
+        return (t.symbol, pair[1])
     }
 
-    func formWith(_ display: String, _ args: ArraySlice<PolicyNode>, at offset: Int) throws -> PolicyValue {
+    func formWith(_ head: PolicyToken, _ args: ArraySlice<PolicyNode>) throws -> PolicyValue {
         let a = args.startIndex
-        let listName = try symbolArgument(args[a], display, "first")
-        let itemName = try symbolArgument(args[a + 1], display, "second")
-        let items = try iterate(listName, at: args[a].offset)
+        let listID = try symbolArgument(args[a], display(head), "first")
+        let itemID = try symbolArgument(args[a + 1], display(head), "second")
+        let items = try iterate(listID, at: args[a].offset)
         var results: [PolicyValue] = []
         results.reserveCapacity(items.count)
         for item in items {
-            frames.append(withFrame(listName, itemName, item, at: offset))
-            scopes.append([itemName: item])
+            frames.append(.with(list: listID, item: itemID, value: item, offset: head.offset))
+            pushScope()
+            define(itemID, item)
             results.append(try eval(args[a + 2]))
-            scopes.removeLast()
+            popScope()
             frames.removeLast()
         }
         return .list(results)
     }
 
-    @inline(never)
-    func withFrame(_ listName: String, _ itemName: String, _ item: PolicyValue, at offset: Int) -> String {
-        "for \(itemName) = \(item.pythonRepr(entityName: entityName)) (with \(listName) \(itemName) at \(map.location(offset).fileAndLine))"
-    }
-
     /// The items `with` goes through: a list's elements, a string's characters.
-    func iterate(_ listName: String, at offset: Int) throws -> [PolicyValue] {
-        guard let collection = lookup(listName) else { throw undefined(listName, at: offset) }
+    func iterate(_ listID: Int, at offset: Int) throws -> [PolicyValue] {
+        guard let collection = lookup(listID) else { throw undefined(listID, at: offset) }
         switch collection {
         case .list(let l): return l
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         default:
-            throw error(.type, "'\(collection.typeName)' object is not iterable (with goes through a list such as Guests; \(listName) is \(collection.pythonRepr(entityName: entityName)))", at: offset)
+            throw error(.type, "'\(collection.typeName)' object is not iterable (with goes through a list such as Guests; \(symbols[listID].name) is \(collection.pythonRepr(entityName: entityName)))", at: offset)
         }
     }
 

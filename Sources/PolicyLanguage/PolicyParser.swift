@@ -50,6 +50,8 @@ struct PolicyParser {
     let tokens: [PolicyToken]
     let map: SourceMap
     var i = 0
+    /// The symbols of the program, interned as the parser meets them.
+    var symbols = SymbolTable()
     var depth = 0
     /// Brackets nest at most this deep (real policies nest a dozen levels).
     static let maxNesting = 256
@@ -77,9 +79,16 @@ struct PolicyParser {
     }
 
     mutating func parseValue() throws(PolicyError) -> PolicyNode {
-        let t = tokens[i]
+        var t = tokens[i]
         i += 1
-        guard case .open(let open) = t.kind else { return .token(t) }
+        guard case .open(let open) = t.kind else {
+            switch t.kind {
+            case .symbol(let name): t.symbol = symbols.intern(name)
+            case .op(let o): t.symbol = symbols.id(SpecialForm.operators[o]!.rawValue)!
+            default: break
+            }
+            return .token(t)
+        }
         depth += 1
         defer { depth -= 1 }
         if depth > Self.maxNesting {
@@ -88,7 +97,7 @@ struct PolicyParser {
         let close = Self.closing(open)
         var items: [PolicyNode] = []
         if open == "{" {
-            items.append(.token(PolicyToken(kind: .symbol("eval"), offset: t.offset, length: 1)))
+            items.append(.token(PolicyToken(kind: .symbol("eval"), offset: t.offset, length: 1, symbol: SymbolTable.evalID)))
         }
         while true {
             guard i < tokens.count else {

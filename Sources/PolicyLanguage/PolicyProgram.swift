@@ -6,6 +6,7 @@ public struct PolicyProgram: Sendable {
     let map: SourceMap
     /// The top-level expressions, in order.
     public let expressions: [PolicyNode]
+    let symbols: SymbolTable
 
     /// Scans and parses the files as one text, joined by newlines as MOM joins the files of
     /// a policy directory. Throws the first syntax error, with file, line and column.
@@ -16,6 +17,7 @@ public struct PolicyProgram: Sendable {
         let tokens = try scanner.tokenize()
         var parser = PolicyParser(tokens: tokens, map: map)
         expressions = try parser.parseProgram()
+        symbols = parser.symbols
     }
 
     /// A program from one text.
@@ -48,7 +50,7 @@ public struct PolicyProgram: Sendable {
             if let p = Self.variableNameProblem(v.name) { throw PolicyError(.value, "injected variable: \(p)") }
             if !seen.insert(v.name).inserted { throw PolicyError(.value, "injected variable '\(v.name)' is given twice") }
         }
-        let interp = PolicyInterpreter(map: map, input: input)
+        let interp = PolicyInterpreter(map: map, symbols: symbols, input: input)
         var values: [PolicyValue] = []
         values.reserveCapacity(expressions.count)
         do {

@@ -20,6 +20,12 @@ public struct PolicyToken: Sendable, Equatable {
     public var offset: Int
     /// Length in code points.
     public var length: Int
+    /// The interned symbol of a symbol token, or of the form an operator names (-1 otherwise).
+    var symbol: Int = -1
+
+    init(kind: Kind, offset: Int, length: Int, symbol: Int = -1) {
+        self.kind = kind; self.offset = offset; self.length = length; self.symbol = symbol
+    }
 }
 
 /// The scanner of MOM's policy language (`Scanner` in `mom/Policy/Parser.py`).
