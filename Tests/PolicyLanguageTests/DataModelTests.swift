@@ -113,4 +113,23 @@ import Testing
         #expect(policyError("1", PolicyInput(variables: [PolicyVariable("Host", .int(1))]))?.kind == .value)
         #expect(policyError("1", PolicyInput(variables: [PolicyVariable("a.b", .int(1))]))?.kind == .value)
     }
+
+    @Test func controllerActionsFollowMOMsControllers() throws {
+        var i = input()
+        i.host.samples[i.host.samples.count - 1][.ksm_pages_to_scan] = .int(100)
+        i.host.samples[i.host.samples.count - 1][.ksm_run] = .int(1)
+        let p = try PolicyProgram(text: """
+            (with Guests g (if (== (g.Prop "name") "a") (g.Control "balloon_target" 300.9) 0))
+            (Host.Control "ksm_sleep_millisecs" 20.5)
+            (Host.Control "ksm_pages_to_scan" 100)
+            (Host.Control "ksm_run" 1.0)
+            (Host.Control "ksm_merge_across_nodes" 0)
+            """)
+        let actions = try p.evaluate(i).controllerActions(for: i)
+        // The Balloon controller truncates; the KSM controller writes only what changes, in its order.
+        #expect(actions.balloonTargets == [300, nil])
+        #expect(actions.ksmTunables == [.init(.ksm_sleep_millisecs, 20), .init(.ksm_merge_across_nodes, 0)])
+        let bad = try PolicyProgram(text: #"(Host.Control "ksm_run" "on")"#, name: "bad.policy").evaluate(i)
+        #expect(throws: PolicyError.self) { try bad.controllerActions(for: i) }
+    }
 }
