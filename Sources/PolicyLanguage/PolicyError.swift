@@ -41,6 +41,9 @@ public struct PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The function calls and `with` iterations the error happened in, innermost first:
     /// `in shrink_guest (called at 02-balloon.policy:107)`, `for guest 'vm2' of Guests`.
     public var trace: [String]
+    /// When a simulation ran the policy: the simulated time of the evaluation, as the
+    /// simulation prints times (set by the simulation, not by the evaluator).
+    public var simulatedTime: String?
 
     public init(_ kind: Kind, _ message: String, at location: SourceLocation? = nil, expression: String? = nil, trace: [String] = []) {
         self.kind = kind; self.message = message; self.location = location; self.expression = expression; self.trace = trace
@@ -51,10 +54,12 @@ public struct PolicyError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var s: String
         if let location {
-            s = (kind == .syntax ? location.description : location.fileAndLine) + ": " + message
+            s = (kind == .syntax ? location.description : location.fileAndLine) + ": "
         } else {
-            s = message
+            s = ""
         }
+        if let simulatedTime { s += "at simulated time \(simulatedTime): " }
+        s += message
         if let expression, !expression.isEmpty { s += "\n    in " + expression }
         // A runaway recursion has a trace of hundreds of calls: show both ends.
         let shown = trace.count > 10 ? Array(trace.prefix(6)) + ["... \(trace.count - 8) more ..."] + Array(trace.suffix(2)) : trace

@@ -85,6 +85,12 @@ import Testing
             """)
     }
 
+    @Test func aSimulationAddsTheSimulatedTime() {
+        var e = policyError("(+ 1 nil)")
+        e?.simulatedTime = "01:02:30"
+        #expect(e?.description.hasPrefix("test.policy:1: at simulated time 01:02:30: unsupported operand type(s) for +: 'int' and 'NoneType'") == true)
+    }
+
     @Test func runawayRecursionIsAnErrorNotACrash() throws {
         let e = policyError("(def f (n) (+ 1 (f n))) (f 1)")
         #expect(e?.kind == .recursion)
