@@ -15,7 +15,7 @@ let package = Package(
         .executable(name: "overcommit", targets: ["overcommit"]),
         .library(name: "OvercommitModel", targets: [
             "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor",
-            "Workloads", "Simulation", "Scenarios", "Reports", "Experiments",
+            "Workloads", "Simulation", "Scenarios", "Reports", "Experiments", "PolicyLanguage",
         ]),
     ],
     dependencies: [
@@ -53,6 +53,9 @@ let package = Package(
             "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor", "Workloads", "Simulation",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // oVirt MOM's policy language: scanner, parser, evaluator with Python's semantics, the
+        // MOM data model (Host and guest fields, controls) and a static checker (no I/O).
+        .target(name: "PolicyLanguage"),
         // Output files: stats.txt, summary.json, timeseries.csv, events.jsonl.
         .target(name: "Reports", dependencies: ["OvercommitSupport", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios"]),
         // What users run the simulator for: sweeps, consolidation searches, memory-image
@@ -70,7 +73,7 @@ let package = Package(
         // The thin command-line front end.
         .executableTarget(name: "overcommit", dependencies: [
             "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios", "Reports",
-            "Experiments", "CLISupport",
+            "Experiments", "CLISupport", "PolicyLanguage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -82,6 +85,7 @@ let package = Package(
         .testTarget(name: "HostPoliciesTests", dependencies: ["HostPolicies", "OvercommitSupport"]),
         .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "HostPolicies", "GuestKernel", "PageContents", "OvercommitSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "GuestKernel"]),
+        .testTarget(name: "PolicyLanguageTests", dependencies: ["PolicyLanguage", "HostPolicies", "OvercommitSupport"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Simulation"]),
         .testTarget(name: "SimulationTests", dependencies: [
             "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport",

@@ -31,7 +31,7 @@ struct Overcommit: ParsableCommand {
         version: OvercommitVersion.string,
         subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self,
                       ReportCommand.self, SweepCommand.self, MergeCommand.self, ConsolidateCommand.self,
-                      Analyze.self, DemoCommand.self, PagingCommand.self],
+                      Analyze.self, DemoCommand.self, PagingCommand.self, PolicyCommand.self],
         defaultSubcommand: Run.self)
 }
 
