@@ -56,7 +56,7 @@ public struct BalloonVMSettings: ParameterTable {
         .init(\.driver, "driver", "whether the guest runs a balloon driver (without one the host can only swap)"),
         .init(\.max, "max", "largest balloon, of configured memory (ESX Mem.CtlMaxPercent)", .share),
         .init(\.rate, "rate", "memory the driver inflates or deflates per second (vmw_balloon: 16384 pages per cycle)",
-              .atLeastOnePage),
+              .atLeastOnePage, unit: "per second"),
         .init(\.poll_interval, "poll_interval", "how often the driver reads its target", .period),
         .init(\.deflate_on_oom, "deflate_on_oom", "virtio-balloon DEFLATE_ON_OOM: release 1MiB of balloon per guest OOM instead of killing"),
         .init(\.minimum, "minimum", "memory the guest keeps at least (Proxmox balloon:, Hyper-V minimum); unset = not auto-ballooned",

@@ -38,7 +38,7 @@ import Testing
     @Test func unknownKindListsTheKinds() {
         #expect(throws: DecodingError.self) { try decode(#"{"kind": "webserver"}"#) }
         do { _ = try decode(#"{"kind": "webserver"}"#) } catch {
-            #expect("\(error)".contains("allowed: idle, web, database, batch, leak, boot, spawner, trace"))
+            #expect("\(error)".contains("unknown workload kind 'webserver'; allowed: " + WorkloadKind.allCases.map(\.rawValue).joined(separator: ", ")))
         }
     }
 
