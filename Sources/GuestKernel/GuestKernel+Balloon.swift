@@ -15,14 +15,14 @@ extension GuestKernel {
     public func balloonInflate(pages: Int) -> Int {
         guard !panicked else { return 0 }
         var got = 0
-        var cost: Int64 = 0
         while got < pages {
             if buddy.freePages <= watermarks.low { kswapdWoken = true }
             var f: PFN? = nil
             if buddy.freePages > watermarks.min { f = buddy.allocate(order: 0) }
             if f == nil {
                 vmstat.allocstall += 1
-                _ = reclaim(target: GuestKernel.reclaimBatch, context: .direct, cost: &cost)
+                var sc = ReclaimControl(reason: .direct, nrToReclaim: GuestKernel.reclaimBatch)
+                reclaim(&sc)
                 if buddy.freePages > watermarks.min { f = buddy.allocate(order: 0) }
             }
             guard let frame = f else { vmstat.balloon_inflate_failed += 1; break }

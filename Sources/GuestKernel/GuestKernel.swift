@@ -85,7 +85,9 @@ public final class GuestKernel {
     /// Swap cache: frame -> slot.
     var frameSlot: [PFN: UInt32] = [:]
     var oracle: FutureReferenceOracle?
-    let policyWantsAccessHook: Bool
+    /// Whether the replacement policy asks to see every access that hits (its
+    /// `wantsAccessHook`, read once when the policy is built: the access path tests it).
+    private(set) var policyWantsAccessHook = false
     var victimBuffer: [PFN] = []
     /// Refaults at the last thrashing check, and the state then.
     var lastRefaults = 0
@@ -126,10 +128,10 @@ public final class GuestKernel {
         watermarks = Watermarks(managedPages: memoryPages - reservedPages, config: config)
         swap = SwapArea(slots: swapConfig.size.pages)
         policy = LinuxTwoListPolicy(frames: frames, referenced: { _ in false })
-        policyWantsAccessHook = config.replacement_policy == .lru
         defaultWriteStyles = GuestKernel.styleTable([(.pointers, 0.4), (.text, 0.2), (.sparse, 0.2), (.random, 0.1), (.zero, 0.1)])
         policy = config.replacement_policy.make(frames: frames, nextUse: { [unowned self] pfn in self.nextUse(of: pfn) },
                                                 referenced: { [unowned self] pfn in self.testAndClearReferenced(pfn) })
+        policyWantsAccessHook = policy.wantsAccessHook
     }
 
     /// Boot writes every kernel frame (loading the image, initialising data), so the host backs them.

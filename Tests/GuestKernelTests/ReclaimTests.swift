@@ -48,8 +48,8 @@ import PageContents
         for i in 0..<n { _ = k.access(pid, base + VPN(i), write: false) }
         let outBefore = k.vmstat.pswpout
         let avoidedBefore = k.vmstat.swapWritesAvoided
-        var cost: Int64 = 0
-        k.reclaim(target: 2000, context: .direct, cost: &cost)
+        var sc = ReclaimControl(reason: .direct, nrToReclaim: 2000)
+        k.reclaim(&sc)
         #expect(k.vmstat.swapWritesAvoided > avoidedBefore)
         #expect(k.vmstat.pswpout - outBefore < 2000)
         expectConsistent(k)
@@ -69,6 +69,27 @@ import PageContents
         expectConsistent(k, "after writes")
     }
 
+    @Test func theReclaimControlCarriesWhatThePassDid() {
+        let k = makeKernel(mib: 32, swapMiB: 64)
+        let pid = k.spawn(name: "a")
+        let base = k.mmap(pid, pages: 6000).value!
+        for i in 0..<6000 { _ = k.access(pid, base + VPN(i), write: true) }
+        let v = k.vmstat
+        var direct = ReclaimControl(reason: .direct, nrToReclaim: 500)
+        let freed = k.reclaim(&direct)
+        #expect(freed == 500 && direct.nrReclaimed == 500)
+        #expect(k.vmstat.pgsteal_direct - v.pgsteal_direct == 500)
+        #expect(direct.nrScanned == k.vmstat.pgscan_direct - v.pgscan_direct && direct.nrScanned >= 500)
+        #expect(direct.nrSwapWrites == k.vmstat.pswpout - v.pswpout && direct.nrSwapWrites > 0, "anonymous pages went to new swap slots")
+        #expect(direct.stallNs == k.swapConfig.effectiveWriteLatency.nanoseconds, "direct reclaim waits once for its writes")
+        var kswapd = ReclaimControl(reason: .kswapd, nrToReclaim: 300)
+        k.reclaim(&kswapd)
+        #expect(kswapd.nrReclaimed == 300 && kswapd.nrSwapWrites > 0)
+        #expect(kswapd.stallNs == 0, "kswapd's time is its own")
+        #expect(k.vmstat.pgsteal_kswapd - v.pgsteal_kswapd == 300)
+        expectConsistent(k)
+    }
+
     @Test func pageCacheIsReclaimedBeforeAnonymousMemory() {
         let k = makeKernel(mib: 64, swapMiB: 64) { $0.swappiness = 10 }
         let f = k.registerFile(path: "/data", pages: 8000, style: .text, contentSeed: 1)
@@ -76,8 +97,8 @@ import PageContents
         for i in 0..<8000 { _ = k.fileRead(pid, file: f, page: i) }
         let base = k.mmap(pid, pages: 4000).value!
         for i in 0..<4000 { _ = k.access(pid, base + VPN(i), write: true) }
-        var cost: Int64 = 0
-        k.reclaim(target: 2000, context: .kswapd, cost: &cost)
+        var sc = ReclaimControl(reason: .kswapd, nrToReclaim: 2000)
+        k.reclaim(&sc)
         #expect(k.vmstat.pswpout < 200)
         #expect(k.filePages < 8000 - 1500)
         expectConsistent(k)
