@@ -52,4 +52,14 @@ extension GuestKernel {
         vmstat.balloon_deflate += n
         return n
     }
+
+    /// One poll of the balloon driver (vmw_balloon's work item, virtio-balloon's
+    /// config-change handler): reads the host's target and inflates or deflates toward it by
+    /// at most the device's `pagesPerPoll`. The driver's time is its own, not the workloads'.
+    public func runBalloonDriver() {
+        guard let device = balloonDevice, let host = backing else { return }
+        let diff = host.balloonTargetPages - balloonPages
+        if diff > 0 { balloonInflate(pages: min(diff, device.pagesPerPoll)) }
+        else if diff < 0 { balloonDeflate(pages: min(-diff, device.pagesPerPoll)) }
+    }
 }

@@ -1,10 +1,11 @@
 import OvercommitSupport
 import PageContents
 
-/// The boundary between the guest and its host: `touch` makes sure the EPT grants an access
-/// and traps to the host (`GuestPhysicalBacking.eptViolation`) when it does not; the host
-/// changes EPT permissions and moves page contents in and out.
-extension GuestKernel {
+/// The boundary between the guest and its host. Guest→host: `touch` makes sure the EPT
+/// grants an access and traps to the VM (`GuestPhysicalBacking.eptViolation`) when it does
+/// not. Host→guest: the `GuestPhysicalMemory` conformance, the only part of the kernel the
+/// hypervisor calls.
+extension GuestKernel: GuestPhysicalMemory {
     /// Makes sure the host maps `pfn` for the access; returns the host's time.
     @inline(__always)
     func touch(_ pfn: PFN, write: Bool, reason: GuestAccessReason = .access) -> Int64 {
@@ -58,4 +59,19 @@ extension GuestKernel {
     /// The host puts a page's contents back (swap-in, decompression) or fills a fresh frame
     /// (`.zero`: a host frame given to a VM for the first time is zero-filled).
     public func hostPutContent(_ pfn: PFN, _ c: PageContent) { frames.content[Int(pfn)] = c }
+
+    /// Whether the balloon driver holds `pfn`.
+    public func isBallooned(_ pfn: PFN) -> Bool { frames.use(pfn) == .balloon }
+
+    /// Connects the guest to its VM.
+    public func attach(to backing: any GuestPhysicalBacking) { self.backing = backing }
+
+    /// The host plugs the balloon device in (power-on).
+    public func plugBalloonDevice(_ device: BalloonDevice) { balloonDevice = device }
+
+    /// MemFree and MemAvailable in pages, from /proc/meminfo.
+    public var balloonStats: BalloonStats {
+        let m = meminfo
+        return BalloonStats(freePages: m.MemFree / 4, availablePages: m.MemAvailable / 4)
+    }
 }

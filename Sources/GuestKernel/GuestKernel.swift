@@ -34,18 +34,22 @@ public final class GuestKernel {
     /// Simulated time in nanoseconds, set by the engine.
     public var now: Int64 = 0
     public internal(set) var panicked = false
-    /// The host behind guest-physical memory (nil: always mapped, for unit tests). The host
-    /// owns its VMs and outlives the guest kernels it backs, so the reference is unowned
-    /// (a weak reference made every call through it take the slow reference-count path).
-    public unowned(unsafe) var backing: GuestPhysicalBacking?
+    /// The host behind guest-physical memory (nil: always mapped, for unit tests), set by
+    /// `attach(to:)`. The VM owns its guest, so this back reference is unowned (checked: a
+    /// use after the VM is gone traps); it is taken only on second-level faults and balloon
+    /// calls, never on an access that hits.
+    public internal(set) unowned var backing: (any GuestPhysicalBacking)?
     /// Per frame, the EPT entry: bit 0 read, bit 1 write (the permissions the host granted),
     /// bit 2 accessed (set by the hardware walk when the translation is used; the host clears it
     /// to sample which pages are active). Stored in the frame table's flags word (`FrameFlag.eptMask`).
     public var ept: EPTEntries { EPTEntries(flags: frames.flags) }
     /// The EPT accessed bit.
     public static let eptAccessed: UInt8 = 4
-    /// Balloon driver settings (set by the host before boot).
-    public var balloonDeflateOnOOM = false
+    /// The balloon device the VM presents (nil until the host plugs one in at power-on, or
+    /// for a guest without a balloon driver).
+    public internal(set) var balloonDevice: BalloonDevice?
+    /// virtio-balloon DEFLATE_ON_OOM, as negotiated with the device.
+    public var balloonDeflateOnOOM: Bool { balloonDevice?.deflateOnOOM ?? false }
     /// Frames the balloon driver holds, in inflate order.
     public internal(set) var balloonFrames: [PFN] = []
 

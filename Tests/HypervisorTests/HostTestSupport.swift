@@ -43,7 +43,7 @@ func expectHostConsistent(_ host: HostMemory, _ where_: String = "", sourceLocat
     let problems = host.checkInvariants()
     #expect(problems.isEmpty, "\(where_): \(problems.prefix(5).joined(separator: "; "))", sourceLocation: sourceLocation)
     for vm in host.vms {
-        let k = vm.kernel
+        let k = vm.guest as! GuestKernel
         let kp = k.checkInvariants()
         #expect(kp.isEmpty, "\(where_) \(vm.name): \(kp.prefix(5).joined(separator: "; "))", sourceLocation: sourceLocation)
         let gen = host.generator
@@ -72,16 +72,23 @@ func readCommonFile(_ k: GuestKernel, pages: Int, seed: UInt64 = 42, style: Cont
 
 /// Where the host keeps guest frame `pfn`.
 func location(_ vm: VirtualMachine, _ pfn: PFN) -> String {
-    let v = vm.p2m[Int(pfn)]
-    if v == P2M.unbacked { return "unbacked" }
-    switch v & P2M.tagMask {
-    case P2M.privateTag: return "private"
-    case P2M.sharedTag: return v & P2M.valueMask == 0 ? "zero" : "shared"
-    case P2M.compressedTag: return "compressed"
-    default: return "swapped"
+    switch vm.p2m[Int(pfn)] {
+    case .unbacked: return "unbacked"
+    case .overdraft: return "overdraft"
+    case .machine: return "private"
+    case .shared(let node): return node == SharedFrames.zeroNode ? "zero" : "shared"
+    case .compressed: return "compressed"
+    case .swapped: return "swapped"
     }
 }
 
 extension Result {
     var value: Success? { if case .success(let v) = self { return v } else { return nil } }
+}
+
+/// Breaks the large page of region `r` of `vm` as the reclaim scheduler does; with
+/// `shareFirst`, subpages with precomputed hashes are shared at once. Returns the frames freed.
+@discardableResult
+func breakLargePage(_ host: HostMemory, _ vm: VirtualMachine, _ r: Int, shareFirst: Bool) -> Int {
+    LargePageBreaking().breakLargePage(r, of: vm, shareFirst: shareFirst, on: host)
 }

@@ -118,7 +118,7 @@ import PageContents
         #expect(vm1.untouchedLargePagePages > 0, "large pages back memory the guest never touched")
         // Break every large page: subpages with precomputed hashes are shared at once.
         var freed = 0
-        for vm in [vm2, vm1] { for r in 0..<vm.largeRegion.count { freed += vm.breakLargePage(r, shareFirst: true) } }
+        for vm in [vm2, vm1] { for r in 0..<vm.largeRegion.count { freed += breakLargePage(host, vm, r, shareFirst: true) } }
         #expect(freed > 0, "share before swap freed frames")
         #expect(inLarge.contains { location(vm1, $0) != "private" })
         expectHostConsistent(host, "after breaking")
