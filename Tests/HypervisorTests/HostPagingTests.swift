@@ -73,6 +73,31 @@ import PageContents
         expectHostConsistent(host)
     }
 
+    @Test func aCompressedPageMovedToSwapWhileItsVMWaitedIsReadFromSwap() {
+        // The VM touches its oldest compressed page with no free machine frame: it waits
+        // while the host pages out its own pages, which evicts that very cache entry to the
+        // swap file. The access must then read the page from swap.
+        let host = makeHost { $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 1) }
+        let (k, vm) = addGuest(host, "a")
+        _ = writer(k, pages: 3000, style: .sparse)
+        vm.pageOut(3000, compress: true, swap: true)
+        #expect(vm.stats.cacheEvictions > 0, "the cache is full")
+        let entry = vm.cache.oldest()!
+        let pfn = PFN(vm.cache.owner[entry])
+        let content = vm.cache.content[entry]
+        var taken: [UInt32] = []
+        while let f = host.frames.allocate() { taken.append(f) }
+        let blocked = host.scheduler.blockedAllocations, stats = vm.stats
+        _ = vm.eptViolation(pfn: pfn, write: false, reason: .access)
+        #expect(host.scheduler.blockedAllocations == blocked + 1, "the VM waited for reclaim")
+        #expect(vm.stats.swapIns == stats.swapIns + 1 && vm.stats.decompressions == stats.decompressions,
+                "read from the swap file, not decompressed")
+        #expect(location(vm, pfn) == "private")
+        #expect(k.content(of: pfn) == content, "the page's contents came back from the swap file")
+        for f in taken { host.frames.release(f) }
+        expectHostConsistent(host)
+    }
+
     @Test func theSwapFileIsSizedConfiguredMinusReservation() {
         let host = makeHost { $0.sharing.enabled = false }
         let (_, vm) = addGuest(host, "a", mib: 32) { $0.reservationPages = 2048 }
