@@ -22,6 +22,9 @@ public struct SharingConfig: ParameterTable, Equatable {
     public var scan_rate_total: Double? = nil
     /// ESX Mem.ShareScanTime: time to scan a VM's whole memory once (today's default 60 min).
     public var share_scan_time: SimDuration? = nil
+    /// ESX vocabulary: how often the scanner wakes up to spend the rates above (each VM's
+    /// pages accrue as credit between wake-ups). KSM's vocabulary uses `sleep_millisecs`.
+    public var scan_tick: SimDuration = .ms(20)
     /// Order pages are visited in each VM: random (ESX) or sequential (KSM).
     public var scan_order: ScanOrder = .sequential
     /// ESX Mem.ShareForceSalting: 0 share across VMs; 1 salt = pshare_salt if set, else shared
@@ -57,6 +60,7 @@ public struct SharingConfig: ParameterTable, Equatable {
         .init("scan_rate_per_vm", .double, default: "(unset)", "ESX: pages per second scanned in each VM (ESX 2.x: 50); excludes the KSM keys"),
         .init("scan_rate_total", .double, default: "(unset)", "ESX: cap on pages per second over all VMs (ESX 2.x: 200)"),
         .init("share_scan_time", .duration, default: "(unset)", "ESX Mem.ShareScanTime: time to scan each VM's memory once (ESXi: 60min)"),
+        .init("scan_tick", .duration, default: "20ms", "ESX vocabulary: how often the scanner wakes up to spend the per-VM and total rates (KSM: sleep_millisecs)"),
         .init("scan_order", .choice(ScanOrder.allCases.map(\.rawValue)), default: "sequential", "page order within a VM: sequential (KSM) or random (ESX)"),
         .init("salting", .int, default: "2", "ESX Mem.ShareForceSalting: 0 inter-VM sharing; 1 salt=pshare_salt else common; 2 salt=pshare_salt else per VM"),
         .init("use_zero_pages", .bool, default: "true", "zero pages share one host-wide zero frame regardless of salt (KSM use_zero_pages)"),
@@ -65,7 +69,7 @@ public struct SharingConfig: ParameterTable, Equatable {
     ]
 
     enum CodingKeys: String, CodingKey {
-        case enabled, pages_to_scan, sleep_millisecs, scan_rate_per_vm, scan_rate_total, share_scan_time
+        case enabled, pages_to_scan, sleep_millisecs, scan_rate_per_vm, scan_rate_total, share_scan_time, scan_tick
         case scan_order, salting, use_zero_pages, max_page_sharing, precompute_large_page_hashes
     }
 
@@ -78,6 +82,7 @@ public struct SharingConfig: ParameterTable, Equatable {
         try d.getOptional("scan_rate_per_vm", &s.scan_rate_per_vm)
         try d.getOptional("scan_rate_total", &s.scan_rate_total)
         try d.getOptional("share_scan_time", &s.share_scan_time)
+        try d.get("scan_tick", &s.scan_tick)
         try d.get("scan_order", &s.scan_order)
         try d.get("salting", &s.salting)
         try d.get("use_zero_pages", &s.use_zero_pages)
@@ -94,6 +99,7 @@ public struct SharingConfig: ParameterTable, Equatable {
         try e.setIfPresent("scan_rate_per_vm", scan_rate_per_vm)
         try e.setIfPresent("scan_rate_total", scan_rate_total)
         try e.setIfPresent("share_scan_time", share_scan_time)
+        try e.set("scan_tick", scan_tick)
         try e.set("scan_order", scan_order)
         try e.set("salting", salting)
         try e.set("use_zero_pages", use_zero_pages)
@@ -114,6 +120,7 @@ public struct SharingConfig: ParameterTable, Equatable {
         if let v = scan_rate_per_vm, !(v > 0 && v <= 1e8) { p.append(("scan_rate_per_vm", "must be a positive number of pages per second up to 1e8; got \(formatShortest(v))")) }
         if let v = scan_rate_total, !(v > 0 && v <= 1e9) { p.append(("scan_rate_total", "must be a positive number of pages per second up to 1e9; got \(formatShortest(v))")) }
         if let v = share_scan_time, v.nanoseconds < 1_000_000 { p.append(("share_scan_time", "must be at least 1ms; got \(v)")) }
+        if !(1_000_000...60_000_000_000).contains(scan_tick.nanoseconds) { p.append(("scan_tick", "must be between 1ms and 60s; got \(scan_tick)")) }
         if !(0...2).contains(salting) { p.append(("salting", "must be 0, 1 or 2 (ESX Mem.ShareForceSalting); got \(salting)")) }
         if !(2...1_000_000).contains(max_page_sharing) { p.append(("max_page_sharing", "must be between 2 and 1000000 (KSM refuses < 2); got \(max_page_sharing)")) }
         return p

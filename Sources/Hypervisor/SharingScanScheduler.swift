@@ -4,14 +4,12 @@ import OvercommitSupport
 /// When the page-sharing scanner runs and how much it scans, in either vocabulary of
 /// `SharingConfig`: KSM's `pages_to_scan` per wake-up every `sleep_millisecs` (ksmd scans
 /// one VM after the other), or ESX's per-VM rates (`scan_rate_per_vm`, `share_scan_time`,
-/// capped by `scan_rate_total`) paid out as scan credit at every wake-up.
+/// capped by `scan_rate_total`) paid out as scan credit at every wake-up (`scan_tick`).
 ///
 /// Each wake-up is a host synchronisation point: it calls the `SharingScan` mechanism on the
 /// VMs in order. A state whose techniques leave out `share` stops the scanner.
 final class SharingScanScheduler {
     let config: SharingConfig
-    /// ESX vocabulary: how often the scanner wakes up to spend its rate.
-    let esxTickNs: Int64 = 20_000_000
     /// ESX vocabulary: pages each VM may still scan, carried between wake-ups (by VM index).
     private var credit: [Double] = []
 
@@ -22,7 +20,7 @@ final class SharingScanScheduler {
 
     /// One wake-up of the scanner; returns the nanoseconds until the next.
     func wake(on host: HostMemory) -> Int64 {
-        let interval = config.usesESXRates ? esxTickNs
+        let interval = config.usesESXRates ? config.scan_tick.nanoseconds
             : Int64(config.sleep_millisecs ?? SharingConfig.defaultSleepMillisecs) * 1_000_000
         guard host.scheduler.machine.isEnabled(.share) else { return interval }
         let scanner = SharingScan()

@@ -31,6 +31,18 @@ import PageContents
         expectHostConsistent(host, "after sharing")
     }
 
+    @Test func theESXRatesArePaidOutAtEveryScanTick() {
+        for (tick, perWakeUp) in [(SimDuration.ms(20), 20), (.ms(50), 50)] {
+            let host = makeHost { $0.sharing.scan_rate_per_vm = 1000; $0.sharing.scan_tick = tick }
+            addGuest(host, "a")
+            addGuest(host, "b")
+            #expect(host.runSharingScanner() == tick.nanoseconds, "the next wake-up is one tick away")
+            #expect(host.sharing.pages_scanned <= 2 * perWakeUp)
+            let visited = (0..<2).map { host.sharing.cursors[$0].steps }
+            #expect(visited == [perWakeUp, perWakeUp], "1000 pages/s per VM for \(tick): \(visited)")
+        }
+    }
+
     @Test func saltingKeepsSharingInsideEachVM() {
         for (mode, salts, expectShared) in [(2, (nil, nil) as (String?, String?), false), (2, ("grp", "grp"), true),
                                            (1, (nil, nil), true), (1, ("x", "y"), false), (0, ("x", "y"), true)] {
