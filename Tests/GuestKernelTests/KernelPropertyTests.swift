@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 import OvercommitSupport
 import PageContents
@@ -15,7 +16,7 @@ import PageContents
         var r = Xoshiro256(seed: seed, component: "kernel-property")
         let policy = ReplacementPolicyKind.allCases.filter { $0 != .opt }[r.int(below: 4)]
         let mode = r.int(below: 3)
-        let k = makeKernel(mib: 24, swapMiB: r.chance(0.2) ? 0 : 16) {
+        let k = makeTestKernel(memory: .mib(24), swap: .mib(r.chance(0.2) ? 0 : 16)) {
             $0.replacement_policy = policy
             $0.overcommit_memory = mode
             $0.swappiness = r.int(in: 0...200)

@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 import OvercommitSupport
 import PageContents
@@ -20,7 +21,7 @@ import PageContents
     }
 
     @Test func kswapdReclaimsToHighAndSwapsAnon() {
-        let k = makeKernel(mib: 64, swapMiB: 64)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(64))
         let pid = k.spawn(name: "big")
         let n = 16000   // more than the 60 MiB managed
         let base = k.mmap(pid, pages: n).value!
@@ -39,7 +40,7 @@ import PageContents
     }
 
     @Test func swapCacheAvoidsRewritingCleanPages() {
-        let k = makeKernel(mib: 32, swapMiB: 64)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(64))
         let pid = k.spawn(name: "a")
         let n = 9000
         let base = k.mmap(pid, pages: n).value!
@@ -70,7 +71,7 @@ import PageContents
     }
 
     @Test func theReclaimControlCarriesWhatThePassDid() {
-        let k = makeKernel(mib: 32, swapMiB: 64)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(64))
         let pid = k.spawn(name: "a")
         let base = k.mmap(pid, pages: 6000).value!
         for i in 0..<6000 { _ = k.access(pid, base + VPN(i), write: true) }
@@ -91,7 +92,7 @@ import PageContents
     }
 
     @Test func pageCacheIsReclaimedBeforeAnonymousMemory() {
-        let k = makeKernel(mib: 64, swapMiB: 64) { $0.swappiness = 10 }
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(64)) { $0.swappiness = 10 }
         let f = k.registerFile(path: "/data", pages: 8000, style: .text, contentSeed: 1)
         let pid = k.spawn(name: "a")
         for i in 0..<8000 { _ = k.fileRead(pid, file: f, page: i) }
@@ -105,7 +106,7 @@ import PageContents
     }
 
     @Test func secondAccessPromotesToActive() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let f = k.registerFile(path: "/data", pages: 10, style: .text, contentSeed: 1)
         let pid = k.spawn(name: "a")
         _ = k.fileRead(pid, file: f, page: 0)
@@ -120,7 +121,7 @@ import PageContents
     }
 
     @Test func refaultsAreDetected() {
-        let k = makeKernel(mib: 32, swapMiB: 0)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(0))
         let f = k.registerFile(path: "/data", pages: 12000, style: .text, contentSeed: 1)
         let pid = k.spawn(name: "a")
         for _ in 0..<3 { for i in 0..<12000 { _ = k.fileRead(pid, file: f, page: i) } }
@@ -131,7 +132,7 @@ import PageContents
     }
 
     @Test func mlockedPagesAreNeverReclaimed() {
-        let k = makeKernel(mib: 32, swapMiB: 64)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(64))
         let pid = k.spawn(name: "a")
         let base = k.mmap(pid, pages: 1000).value!
         for i in 0..<1000 { _ = k.access(pid, base + VPN(i), write: true) }
@@ -149,7 +150,7 @@ import PageContents
 
 @Suite struct OvercommitTests {
     @Test func strictModeRefusesBeyondCommitLimit() {
-        let k = makeKernel(mib: 64, swapMiB: 16) { $0.overcommit_memory = 2 }
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(16)) { $0.overcommit_memory = 2 }
         // CommitLimit = swap + MemTotal * 50 % = 4096 + 15360 / 2 = 11776 pages.
         #expect(k.commitLimit == 4096 + k.managedPages / 2)
         let pid = k.spawn(name: "a")
@@ -166,17 +167,17 @@ import PageContents
     }
 
     @Test func overcommitKbytesReplacesTheRatio() {
-        let k = makeKernel(mib: 64, swapMiB: 0) { $0.overcommit_memory = 2; $0.overcommit_kbytes = 8192 }
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(0)) { $0.overcommit_memory = 2; $0.overcommit_kbytes = 8192 }
         #expect(k.commitLimit == 2048)
     }
 
     @Test func heuristicModeRefusesOnlyAbsurdRequests() {
-        let k = makeKernel(mib: 64, swapMiB: 16)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(16))
         let pid = k.spawn(name: "a")
         #expect(k.mmap(pid, pages: 15000).value != nil)
         #expect(k.mmap(pid, pages: 15000).value != nil)   // overcommitted, but each request is sane
         #expect(k.mmap(pid, pages: 30000).value == nil)   // larger than RAM + swap
-        let k1 = makeKernel(mib: 64, swapMiB: 16) { $0.overcommit_memory = 1 }
+        let k1 = makeTestKernel(memory: .mib(64), swap: .mib(16)) { $0.overcommit_memory = 1 }
         #expect(k1.mmap(k1.spawn(name: "a"), pages: 1 << 24).value != nil)
     }
 }
@@ -189,7 +190,7 @@ import PageContents
     }
 
     @Test func killsTheProcessWithTheHighestBadness() {
-        let k = makeKernel(mib: 32, swapMiB: 0)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(0))
         let small = k.spawn(name: "small"), big = k.spawn(name: "big")
         _ = fill(k, small, pages: 500)
         _ = fill(k, big, pages: 4000)
@@ -209,7 +210,7 @@ import PageContents
     }
 
     @Test func oomScoreAdjustmentsAreRespected() {
-        let k = makeKernel(mib: 32, swapMiB: 0)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(0))
         let a = k.spawn(name: "protected", oomScoreAdj: -1000), b = k.spawn(name: "victim", oomScoreAdj: 500)
         _ = fill(k, a, pages: 4000)
         _ = fill(k, b, pages: 2000)
@@ -224,7 +225,7 @@ import PageContents
     }
 
     @Test func killAllocatingTaskAndPanicOnOOM() {
-        let k = makeKernel(mib: 32, swapMiB: 0) { $0.oom_kill_allocating_task = 1 }
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(0)) { $0.oom_kill_allocating_task = 1 }
         let big = k.spawn(name: "big"), small = k.spawn(name: "small")
         _ = fill(k, big, pages: 5000)
         let rs = fill(k, small, pages: 4000)
@@ -232,7 +233,7 @@ import PageContents
         #expect(rs.contains(.noProcess))
         expectConsistent(k)
 
-        let p = makeKernel(mib: 32, swapMiB: 0) { $0.panic_on_oom = 1 }
+        let p = makeTestKernel(memory: .mib(32), swap: .mib(0)) { $0.panic_on_oom = 1 }
         let x = p.spawn(name: "x")
         _ = fill(p, x, pages: 5000)
         _ = fill(p, x, pages: 5000)
@@ -242,7 +243,7 @@ import PageContents
     }
 
     @Test func meminfoAndProcessTable() {
-        let k = makeKernel(mib: 64, swapMiB: 16)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(16))
         let pid = k.spawn(name: "db", oomScoreAdj: 100)
         let base = k.mmap(pid, pages: 1000).value!
         for i in 0..<1000 { _ = k.access(pid, base + VPN(i), write: true) }

@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 @testable import Hypervisor
 import HostPolicies
