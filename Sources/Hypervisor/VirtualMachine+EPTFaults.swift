@@ -61,8 +61,11 @@ extension VirtualMachine {
             return cost
         }
         guard let (m, wait) = obtainFrame() else {
+            // No frame and nothing left to reclaim: the page is touched in overdraft. It
+            // counts as touched in its region (as `dropBacking` and the invariants count it).
             host.recordOutOfMemory(self, pfn: PFN(i))
             p2m[i] = .overdraft
+            regionBacked[r] += 1
             overdraftPages += 1
             return 0
         }
