@@ -77,16 +77,29 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Helpers shared by the test targets: small guests and hosts, consistency expectations.
+        .target(name: "OvercommitTestSupport", dependencies: [
+            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor",
+        ], path: "Tests/OvercommitTestSupport"),
+
         .testTarget(name: "OvercommitSupportTests", dependencies: ["OvercommitSupport"]),
         .testTarget(name: "PageContentsTests", dependencies: ["PageContents"]),
         .testTarget(name: "GuestKernelTests", dependencies: [
-            "GuestKernel", "PageContents", "OvercommitSupport",
+            "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
         ]),
         .testTarget(name: "HostPoliciesTests", dependencies: ["HostPolicies", "OvercommitSupport"]),
-        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "HostPolicies", "GuestKernel", "PageContents", "OvercommitSupport"]),
-        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "GuestKernel"]),
+        .testTarget(name: "HypervisorTests", dependencies: [
+            "Hypervisor", "HostPolicies", "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
+        ]),
+        .testTarget(name: "WorkloadsTests", dependencies: [
+            "Workloads", "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
+        ]),
         .testTarget(name: "PolicyLanguageTests", dependencies: ["PolicyLanguage", "HostPolicies", "OvercommitSupport"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Simulation"]),
+        // Every module a test target imports is listed, so that SwiftPM rebuilds the tests when
+        // one of them changes a type's layout.
+        .testTarget(name: "ScenariosTests", dependencies: [
+            "Scenarios", "Simulation", "Workloads", "Hypervisor", "GuestKernel", "PageContents", "OvercommitSupport",
+        ]),
         .testTarget(name: "SimulationTests", dependencies: [
             "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport",
         ], exclude: ["Golden"]),

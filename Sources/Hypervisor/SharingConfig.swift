@@ -22,6 +22,9 @@ public struct SharingConfig: ParameterTable {
     public var scan_rate_total: Double? = nil
     /// ESX Mem.ShareScanTime: time to scan a VM's whole memory once (today's default 60 min).
     public var share_scan_time: SimDuration? = nil
+    /// ESX vocabulary: how often the scanner wakes up to spend the rates above (each VM's
+    /// pages accrue as credit between wake-ups). KSM's vocabulary uses `sleep_millisecs`.
+    public var scan_tick: SimDuration = .ms(20)
     /// Order pages are visited in each VM: random (ESX) or sequential (KSM).
     public var scan_order: ScanOrder = .sequential
     /// ESX Mem.ShareForceSalting: 0 share across VMs; 1 salt = pshare_salt if set, else shared
@@ -62,6 +65,8 @@ public struct SharingConfig: ParameterTable {
               .above(0, atMost: 1e9), unit: "pages/s", unset: "(unset)"),
         .init(\.share_scan_time, "share_scan_time", "ESX Mem.ShareScanTime: time to scan each VM's memory once (ESXi: 60min)",
               .period, unset: "(unset)"),
+        .init(\.scan_tick, "scan_tick", "ESX vocabulary: how often the scanner wakes up to spend the per-VM and total rates (KSM: sleep_millisecs)",
+              .range(.ms(1) ... .seconds(60))),
         .init(\.scan_order, "scan_order", "page order within a VM: sequential (KSM) or random (ESX)"),
         .init(\.salting, "salting", "ESX Mem.ShareForceSalting: 0 inter-VM sharing; 1 salt=pshare_salt else common; 2 salt=pshare_salt else per VM",
               .range(0...2).described(as: "0, 1 or 2 (ESX Mem.ShareForceSalting)")),

@@ -153,6 +153,9 @@ public final class Simulation {
     /// The statistics of each workload of guest `index` so far (index 0 is the guest's boot).
     public func workloadStats(guest index: Int) -> [WorkloadStats] { guests[index].workloads.map { $0.1.stats } }
 
+    /// The kernel of guest `index` (its /proc files, processes and watermarks).
+    public func guestKernel(_ index: Int) -> GuestKernel { guests[index].kernel }
+
     /// Whether each workload of guest `index` has finished (index 0 is the guest's boot).
     public func workloadsFinished(guest index: Int) -> [Bool] { guests[index].workloads.map { $0.0.isFinished } }
 
@@ -256,7 +259,7 @@ public final class Simulation {
         case .balloonDriver(let gi):
             let g = guests[gi]
             g.kernel.now = now
-            host.runBalloonDriver(g.vm)
+            g.kernel.runBalloonDriver()
             drainEvents()
             queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
         case .activeSampling:

@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 import OvercommitSupport
 import PageContents
@@ -16,7 +17,7 @@ import PageContents
     func randomOperationsKeepTheKernelConsistent(policy: ReplacementPolicyKind, seed: UInt64) {
         var r = Xoshiro256(seed: seed, component: "kernel-property-" + policy.rawValue)
         let mode = r.int(below: 3)
-        let k = makeKernel(mib: 24, swapMiB: r.chance(0.2) ? 0 : 16) {
+        let k = makeTestKernel(memory: .mib(24), swap: .mib(r.chance(0.2) ? 0 : 16)) {
             $0.replacement_policy = policy
             $0.overcommit_memory = mode
             $0.swappiness = r.int(in: 0...200)

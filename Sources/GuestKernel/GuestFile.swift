@@ -1,6 +1,9 @@
 import OvercommitSupport
 import PageContents
 
+/// A file in the guest's file system (an index into the kernel's file table).
+public typealias FileID = UInt16
+
 /// A file of the guest's file system and its page-cache index (Linux's `address_space`).
 public struct GuestFile {
     public var path: String
