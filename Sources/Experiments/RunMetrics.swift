@@ -27,7 +27,7 @@ public struct RunMetric: Sendable {
 public enum RunMetrics {
     public static let all: [RunMetric] = [
         RunMetric("host_free_min_mib", "MiB", decimals: 1, "least free host memory at any sample") { r in
-            Double(r.hostSamples.map(\.freePages).min() ?? r.hostFreePages) / 256
+            (r.hostSamples.compactMap { $0[HostCounters.handles.free] }.min() ?? Double(r.hostFreePages * 4)) / 1024
         },
         RunMetric("host_free_end_mib", "MiB", decimals: 1, "free host memory at the end") { Double($0.hostFreePages) / 256 },
         RunMetric("host_consumed_end_mib", "MiB", decimals: 1, "machine memory backing guest pages at the end") { Double($0.hostConsumedPages) / 256 },
@@ -42,7 +42,7 @@ public enum RunMetrics {
         },
         RunMetric("ballooned_mib", "MiB", decimals: 1, "memory held by balloon drivers at the end") { Double($0.host.ballooned) / 256 },
         RunMetric("ballooned_peak_mib", "MiB", decimals: 1, "most memory held by balloon drivers at any sample") { r in
-            Double(max(r.host.ballooned, r.hostSamples.map(\.host.ballooned).max() ?? 0)) / 256
+            max(Double(r.host.ballooned * 4), r.hostSamples.compactMap { $0[HostCounters.handles.ballooned] }.max() ?? 0) / 1024
         },
         RunMetric("compressed_mib", "MiB", decimals: 1, "guest memory held compressed at the end") { Double($0.host.compressed) / 256 },
         RunMetric("compression_saved_mib", "MiB", decimals: 1, "compressed guest memory minus the cache frames holding it") { r in

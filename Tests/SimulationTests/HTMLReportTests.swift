@@ -132,7 +132,7 @@ func pathPoints(_ svg: Substring) -> [(Double, Double)] {
 
     @Test func aRunThatEndedEarlyIsFlagged() throws {
         var files = outputFiles(Self.run)
-        files["summary.json"] = files["summary.json"]!.replacing("\"ended_early\": null", with: "\"ended_early\": \"host out of memory at 1.250 s\"")
+        files["summary.json"] = files["summary.json"]!.replacing("\"ended_early_reason\": null", with: "\"ended_early_reason\": \"host out of memory at 1.250 s\"")
         let html = try HTMLReport.render(try RunOutput(files: files))
         #expect(html.contains("The run ended early: host out of memory at 1.250 s, after 2.000 s of 2s."))
         #expect(html.contains(">run ended</text>"))

@@ -1,0 +1,237 @@
+/// Output counters declared once, after gem5's statistics: each counter has a name, a unit, a
+/// description and the way it is read from a snapshot of the model, and every output (stats.txt,
+/// the CSV time series, summary.json, the HTML report, sweep metrics) is derived from that one
+/// declaration.
+///
+/// A scope (a guest, the host) declares its counters as the stored properties of a catalog
+/// struct, grouped by nested `CounterGroup` structs (`vmstat`, `meminfo`, ...). The properties
+/// are the typed handles other code uses (`GuestCounters.catalog.vmstat.pgfault`); the catalog
+/// is enumerated in declaration order through `Mirror`, as swift-argument-parser discovers a
+/// command's options, so adding a counter is adding one property.
+
+/// The unit a counter is written in (the unit column of `stats.txt`).
+public enum CounterUnit: String, Sendable, CaseIterable {
+    /// Memory in KiB, written `kB` as /proc/meminfo does.
+    case kilobytes = "kB"
+    case bytes
+    case pages
+    case count
+    case seconds = "s"
+    case milliseconds = "ms"
+    case microseconds = "us"
+    case nanoseconds = "ns"
+    case ratio
+    case bool
+    case level
+    case blocks
+}
+
+/// How a counter's value is written.
+public enum CounterFormat: Sendable, Equatable {
+    /// A whole number.
+    case integer
+    /// A real number, with this many decimals in CSV files (JSON and stats.txt print six).
+    case decimals(Int)
+    /// A yes/no figure: 1/0 in CSV files and stats.txt, true/false in JSON.
+    case flag
+    /// A level written by name in CSV and JSON (`high`, `soft`, ...), by number in stats.txt.
+    case label([String])
+}
+
+/// How a counter changes over time, which decides what a sampling interval shows.
+public enum CounterKind: String, Sendable {
+    /// A level at an instant (free memory, pages held): a sample shows its value then.
+    case gauge
+    /// A count of events since the start: a sample shows its increase over the interval.
+    case events
+    /// A formula over other figures (gem5's Formula), evaluated over the window it is given.
+    case derived
+}
+
+/// The span a counter is read over: the state at its end and, for a sampling interval, the
+/// state at its start. Without a start the window covers the whole run so far.
+public struct CounterWindow<State: Sendable>: Sendable {
+    public var now: State
+    public var start: State?
+
+    public init(now: State, start: State? = nil) {
+        self.now = now
+        self.start = start
+    }
+
+    /// How much an event count grew over the window (its value when the window has no start).
+    @inline(__always)
+    public func increase<T: BinaryInteger>(_ read: (State) -> T) -> T {
+        read(now) - (start.map(read) ?? 0)
+    }
+}
+
+/// One output counter of a scope whose state is `State`.
+public struct OutputCounter<State: Sendable>: Sendable {
+    /// The name in every file: CSV column, JSON key, last component of the stats.txt name.
+    public let name: String
+    public let unit: CounterUnit
+    public let format: CounterFormat
+    public let kind: CounterKind
+    /// One line: what the counter measures (stats.txt's `# description`).
+    public let summary: String
+    /// Whether the counter is a column of the scope's time series.
+    public let sampled: Bool
+    let reader: @Sendable (CounterWindow<State>) -> Double
+
+    public init(_ name: String, unit: CounterUnit, format: CounterFormat = .integer, kind: CounterKind, sampled: Bool = false,
+                _ summary: String, read: @escaping @Sendable (CounterWindow<State>) -> Double) {
+        self.name = name
+        self.unit = unit
+        self.format = format
+        self.kind = kind
+        self.summary = summary
+        self.sampled = sampled
+        self.reader = read
+    }
+
+    /// The counter's value over `window`.
+    @inline(__always)
+    public func value(_ window: CounterWindow<State>) -> Double { reader(window) }
+
+    /// The counter's value at `state` (event counts: their total so far).
+    public func value(at state: State) -> Double { reader(CounterWindow(now: state)) }
+
+    /// A value as a CSV field: whole numbers without a decimal point, reals with the
+    /// counter's decimals, flags as 1/0, levels by name.
+    public func csvText(_ v: Double) -> String {
+        switch format {
+        case .integer: return v.isFinite ? "\(Int64(v))" : formatFixed(v, 0)
+        case .decimals(let d): return formatFixed(v, d)
+        case .flag: return v != 0 ? "1" : "0"
+        case .label(let names): return names.indices.contains(Int(v)) ? names[Int(v)] : "\(Int64(v))"
+        }
+    }
+}
+
+extension OutputCounter {
+    /// Memory held at an instant, read in 4 KiB pages and written in kB.
+    public static func memory(_ name: String, sampled: Bool = false, _ summary: String,
+                              _ pages: @escaping @Sendable (State) -> Int) -> OutputCounter {
+        OutputCounter(name, unit: .kilobytes, kind: .gauge, sampled: sampled, summary) { Double(pages($0.now) * 4) }
+    }
+
+    /// Memory held at an instant, read in kB.
+    public static func kilobytes(_ name: String, sampled: Bool = false, _ summary: String,
+                                 _ kilobytes: @escaping @Sendable (State) -> Int) -> OutputCounter {
+        OutputCounter(name, unit: .kilobytes, kind: .gauge, sampled: sampled, summary) { Double(kilobytes($0.now)) }
+    }
+
+    /// A whole-number level at an instant.
+    public static func gauge(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String,
+                             _ read: @escaping @Sendable (State) -> Int) -> OutputCounter {
+        OutputCounter(name, unit: unit, kind: .gauge, sampled: sampled, summary) { Double(read($0.now)) }
+    }
+
+    /// A count of events since the start of the run; a sampling interval shows its increase.
+    public static func events(_ name: String, unit: CounterUnit = .count, sampled: Bool = false, _ summary: String,
+                              _ read: @escaping @Sendable (State) -> Int) -> OutputCounter {
+        OutputCounter(name, unit: unit, kind: .events, sampled: sampled, summary) { Double($0.increase(read)) }
+    }
+
+    /// Time accumulated since the start of the run, read in nanoseconds and written in `unit`
+    /// (whole microseconds or milliseconds, truncated) ; a sampling interval shows its increase.
+    public static func time(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String,
+                            nanoseconds read: @escaping @Sendable (State) -> Int64) -> OutputCounter {
+        let divisor: Int64
+        switch unit {
+        case .microseconds: divisor = 1_000
+        case .milliseconds: divisor = 1_000_000
+        case .nanoseconds: divisor = 1
+        default: preconditionFailure("time counter \(name): unit \(unit.rawValue) is not a whole-number time unit")
+        }
+        return OutputCounter(name, unit: unit, kind: .events, sampled: sampled, summary) { w in
+            Double(read(w.now) / divisor - (w.start.map(read) ?? 0) / divisor)
+        }
+    }
+
+    /// A yes/no figure at an instant.
+    public static func flag(_ name: String, sampled: Bool = false, _ summary: String,
+                            _ read: @escaping @Sendable (State) -> Bool) -> OutputCounter {
+        OutputCounter(name, unit: .bool, format: .flag, kind: .gauge, sampled: sampled, summary) { read($0.now) ? 1 : 0 }
+    }
+
+    /// A formula over the window (gem5's Formula): a ratio or a rate, written with `decimals`
+    /// in CSV files.
+    public static func derived(_ name: String, _ unit: CounterUnit, decimals: Int, sampled: Bool = false, _ summary: String,
+                               _ formula: @escaping @Sendable (CounterWindow<State>) -> Double) -> OutputCounter {
+        OutputCounter(name, unit: unit, format: .decimals(decimals), kind: .derived, sampled: sampled, summary, read: formula)
+    }
+
+    /// A whole-number formula over the window (a sum of other figures).
+    public static func derived(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String,
+                               _ formula: @escaping @Sendable (CounterWindow<State>) -> Int) -> OutputCounter {
+        OutputCounter(name, unit: unit, kind: .derived, sampled: sampled, summary) { Double(formula($0)) }
+    }
+}
+
+/// A named group of counters inside a catalog (`vmstat`, `meminfo`, ...): a nested object in
+/// JSON and a dotted prefix in stats.txt. The group's stored properties are its counters.
+public protocol CounterGroup: Sendable {
+    /// The group's key: JSON object key and stats.txt name component.
+    static var key: String { get }
+}
+
+/// A counter together with the groups it sits in.
+public struct CounterEntry<State: Sendable>: Sendable {
+    /// Keys of the enclosing groups, outermost first (empty at the top level).
+    public let groups: [String]
+    public let counter: OutputCounter<State>
+
+    /// `vmstat.pgfault`: the groups and the name, dot-separated.
+    public var path: String { (groups + [counter.name]).joined(separator: ".") }
+}
+
+/// The counters of one scope in declaration order, with their groups, and lookups by handle.
+public struct CounterCatalog<State: Sendable>: Sendable {
+    /// Every counter, depth first in declaration order.
+    public let entries: [CounterEntry<State>]
+    /// The counters of the time series, in `entries` order.
+    public let sampled: [CounterEntry<State>]
+    let entryIndex: [String: Int]
+    let sampledIndex: [String: Int]
+
+    /// Enumerates the stored properties of `root`: counters become entries, nested groups are
+    /// walked with their key. Counter names must be unique in a scope (they are CSV columns).
+    public init(root: some Sendable) {
+        var out: [CounterEntry<State>] = []
+        func walk(_ value: Any, _ groups: [String]) {
+            for child in Mirror(reflecting: value).children {
+                if let c = child.value as? OutputCounter<State> {
+                    out.append(CounterEntry(groups: groups, counter: c))
+                } else if let g = child.value as? any CounterGroup {
+                    walk(g, groups + [type(of: g).key])
+                }
+            }
+        }
+        walk(root, [])
+        entries = out
+        sampled = out.filter(\.counter.sampled)
+        var index: [String: Int] = [:]
+        for (i, e) in out.enumerated() {
+            precondition(index[e.counter.name] == nil, "counter name '\(e.counter.name)' is declared twice in one scope")
+            index[e.counter.name] = i
+        }
+        entryIndex = index
+        var si: [String: Int] = [:]
+        for (i, e) in sampled.enumerated() { si[e.counter.name] = i }
+        sampledIndex = si
+    }
+
+    /// The entry of a counter handle.
+    public func entry(_ c: OutputCounter<State>) -> CounterEntry<State> {
+        guard let i = entryIndex[c.name] else { preconditionFailure("counter '\(c.name)' is not in this catalog") }
+        return entries[i]
+    }
+
+    /// The position of a sampled counter in a time-series row, nil when it is not sampled.
+    public func sampledPosition(_ c: OutputCounter<State>) -> Int? { sampledIndex[c.name] }
+
+    /// The sampled counters' values over `window`, in `sampled` order.
+    public func sample(_ window: CounterWindow<State>) -> [Double] { sampled.map { $0.counter.value(window) } }
+}
