@@ -16,7 +16,7 @@ extension DemoScripts {
         mode 2: every private writable mapping is charged to Committed_AS up front, and an mmap that would push it \
         past CommitLimit = swap + RAM x overcommit_ratio (50%) fails with ENOMEM.
         """,
-        counters: [.refused, .oomKill, .processes, .pgstealKswapd],
+        counters: [\.vmstat.refusedAllocations, \.vmstat.oomKill, \.liveProcesses, \.vmstat.pgstealKswapd],
         steps: [
             DemoStep("both guests have booted", stop: .at(.ms(450)), narrate: { v in
                 let h = v.guest("heuristic"), s = v.guest("strict")

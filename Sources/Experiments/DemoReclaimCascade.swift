@@ -19,7 +19,7 @@ extension DemoScripts {
         and swaps; low below 16%, where allocating VMs also wait. Returning to high needs 400% of minFree. Each \
         state adds a costlier technique only when the cheaper ones were not enough.
         """,
-        counters: [.compressions, .compressionRejects, .hostSwapOuts, .hostCowBreaks, .pswpout],
+        counters: [\.host.compressions, \.host.compressionRejects, \.host.hostSwapOuts, \.host.cowBreaks, \.vmstat.pswpout],
         steps: [
             DemoStep("high: large pages, nothing reclaimed", stop: .at(.ms(3000)), narrate: { v in
                 let h = v.now.host
@@ -42,7 +42,7 @@ extension DemoScripts {
                 \(DemoScripts.transitions(v)) Free memory fell below minFree. In clear the host breaks large pages \
                 into 512 small ones (\(h.largePagesBroken) broken so far) and, because it had already hashed their \
                 subpages while scanning, shares the duplicates at once: pages_shared \(h.pagesShared), pages_sharing \
-                \(h.pagesSharing), zero_pages_sharing \(h.zeroPagesSharing). Sharing costs the guests nothing until \
+                \(h.pagesSharing), ksm_zero_pages \(h.zeroPagesSharing). Sharing costs the guests nothing until \
                 they write a shared page.
                 """
             }, expect: { v in [

@@ -69,6 +69,10 @@ extension GuestCounters {
         public let balloonReclaimed = GuestCounter.events("balloon_reclaimed", unit: .pages, "backed pages freed through the balloon") {
             $0.host.stats.balloonReclaimed
         }
+        public let balloonReturned = GuestCounter.events("balloon_returned", unit: .pages, "pages given back to the guest on deflate") {
+            $0.host.stats.balloonReturned
+        }
+        public let swapFull = GuestCounter.events("swap_full", "host swap-outs the VM's swap file had no room for") { $0.host.stats.swapFull }
         public let blocked = GuestCounter.time("blocked_us", .microseconds, "time waiting for synchronous host reclamation") {
             $0.host.stats.blockedNs
         }

@@ -44,5 +44,15 @@ extension GuestCounters {
             $0.refusedAllocations
         }
         public let segfaults = count("segfaults", "accesses outside any region or against its protection") { $0.segfaults }
+        public let balloonInflate = count("balloon_inflate", "pages the balloon driver inflated (allocated, pinned, handed to the host)") {
+            $0.balloon_inflate
+        }
+        public let balloonDeflate = count("balloon_deflate", "pages the balloon driver deflated (given back to the guest)") { $0.balloon_deflate }
+        public let balloonInflateFailed = count("balloon_inflate_failed", "inflations cut short: no free page even after direct reclaim") {
+            $0.balloon_inflate_failed
+        }
+        public let balloonOOMDeflates = count("balloon_oom_deflates", "OOM notifications answered by deflating (DEFLATE_ON_OOM)") {
+            $0.balloon_oom_deflates
+        }
     }
 }

@@ -169,6 +169,9 @@ public final class Simulation {
     /// Whether each workload of guest `index` has finished (index 0 is the guest's boot).
     public func workloadsFinished(guest index: Int) -> [Bool] { guests[index].workloads.map { $0.0.isFinished } }
 
+    /// Guest `index` as its output counters read it, now.
+    public func guestState(index: Int) -> GuestState { guestState(guests[index]) }
+
     /// Kernel and host events logged so far, in order.
     public var eventLog: [SimulationEvent] { events }
 
