@@ -79,7 +79,7 @@ extension ImageAnalysis {
             .object([
                 (ImageAnalysis.shared, .int(t.pagesShared)), (ImageAnalysis.sharing, .int(t.pagesSharing)),
                 (ImageAnalysis.zero, .int(t.zeroPagesSharing)), ("saved_pages", .int(t.savedPages)),
-                ("saved_mib", .double(Double(t.savedPages) / 256)),
+                ("saved_kb", .int(t.savedPages * 4)),
                 ("saved_percent", .double(pages == 0 ? 0 : Double(t.savedPages) * 100 / Double(pages))),
                 ("false_matches", .int(t.falseMatches)),
             ])

@@ -9,21 +9,48 @@
 /// is enumerated in declaration order through `Mirror`, as swift-argument-parser discovers a
 /// command's options, so adding a counter is adding one property.
 
-/// The unit a counter is written in (the unit column of `stats.txt`).
+/// The unit a counter is written in (the unit column of `stats.txt`). One convention for
+/// every machine-readable file (docs/outputs.md): memory in KiB (`kB`, as /proc/meminfo
+/// writes it), times in seconds, a per-access latency in nanoseconds, and the page counts
+/// of Linux's own counters (KSM's sysfs) in pages.
 public enum CounterUnit: String, Sendable, CaseIterable {
-    /// Memory in KiB, written `kB` as /proc/meminfo does.
+    /// Memory in KiB (1 kB = 1024 bytes), written `kB` as /proc/meminfo does.
     case kilobytes = "kB"
     case bytes
+    /// 4 KiB pages: only for counters that Linux itself counts in pages (KSM's sysfs).
     case pages
     case count
     case seconds = "s"
-    case milliseconds = "ms"
-    case microseconds = "us"
+    /// A latency per access (EAT).
     case nanoseconds = "ns"
     case ratio
+    /// Events per simulated second.
+    case perSecond = "1/s"
     case bool
+    /// A position in an ordered set of named levels (the host's free-memory state).
     case level
-    case blocks
+}
+
+/// Where a real system shows the same figure: the mapping table of docs/outputs.md.
+public struct Equivalent: Sendable, Equatable {
+    /// The real systems the table maps to, in its column order.
+    public enum Source: String, Sendable, CaseIterable {
+        case meminfo = "/proc/meminfo"
+        case vmstat = "/proc/vmstat"
+        case ksm = "KSM sysfs"
+        case esxtop = "esxtop"
+        case dommemstat = "virsh dommemstat"
+    }
+
+    public var source: Source
+    /// The name there, possibly with a short note (`MCTLSZ`, `≈ pageoutrun`).
+    public var name: String
+
+    public static func meminfo(_ n: String) -> Equivalent { Equivalent(source: .meminfo, name: n) }
+    public static func vmstat(_ n: String) -> Equivalent { Equivalent(source: .vmstat, name: n) }
+    public static func ksm(_ n: String) -> Equivalent { Equivalent(source: .ksm, name: n) }
+    public static func esxtop(_ n: String) -> Equivalent { Equivalent(source: .esxtop, name: n) }
+    public static func dommemstat(_ n: String) -> Equivalent { Equivalent(source: .dommemstat, name: n) }
 }
 
 /// How a counter's value is written.
@@ -77,17 +104,26 @@ public struct OutputCounter<State: Sendable>: Sendable {
     public let summary: String
     /// Whether the counter is a column of the scope's time series.
     public let sampled: Bool
+    /// The same figure in real systems (/proc/meminfo, /proc/vmstat, KSM, esxtop, virsh).
+    public let equivalents: [Equivalent]
     let reader: @Sendable (CounterWindow<State>) -> Double
 
     public init(_ name: String, unit: CounterUnit, format: CounterFormat = .integer, kind: CounterKind, sampled: Bool = false,
-                _ summary: String, read: @escaping @Sendable (CounterWindow<State>) -> Double) {
+                _ summary: String, also equivalents: [Equivalent] = [], read: @escaping @Sendable (CounterWindow<State>) -> Double) {
         self.name = name
         self.unit = unit
         self.format = format
         self.kind = kind
         self.summary = summary
         self.sampled = sampled
+        self.equivalents = equivalents
         self.reader = read
+    }
+
+    /// Whether the name is a real system's own (a /proc/meminfo field, a vmstat or KSM
+    /// counter), kept as it is there rather than given a unit suffix.
+    public var isMainlineName: Bool {
+        equivalents.contains { $0.name == name && [.meminfo, .vmstat, .ksm].contains($0.source) }
     }
 
     /// The counter's value over `window`.
@@ -111,62 +147,55 @@ public struct OutputCounter<State: Sendable>: Sendable {
 
 extension OutputCounter {
     /// Memory held at an instant, read in 4 KiB pages and written in kB.
-    public static func memory(_ name: String, sampled: Bool = false, _ summary: String,
+    public static func memory(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                               _ pages: @escaping @Sendable (State) -> Int) -> OutputCounter {
-        OutputCounter(name, unit: .kilobytes, kind: .gauge, sampled: sampled, summary) { Double(pages($0.now) * 4) }
+        OutputCounter(name, unit: .kilobytes, kind: .gauge, sampled: sampled, summary, also: also) { Double(pages($0.now) * 4) }
     }
 
     /// Memory held at an instant, read in kB.
-    public static func kilobytes(_ name: String, sampled: Bool = false, _ summary: String,
+    public static func kilobytes(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                                  _ kilobytes: @escaping @Sendable (State) -> Int) -> OutputCounter {
-        OutputCounter(name, unit: .kilobytes, kind: .gauge, sampled: sampled, summary) { Double(kilobytes($0.now)) }
+        OutputCounter(name, unit: .kilobytes, kind: .gauge, sampled: sampled, summary, also: also) { Double(kilobytes($0.now)) }
     }
 
     /// A whole-number level at an instant.
-    public static func gauge(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String,
+    public static func gauge(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                              _ read: @escaping @Sendable (State) -> Int) -> OutputCounter {
-        OutputCounter(name, unit: unit, kind: .gauge, sampled: sampled, summary) { Double(read($0.now)) }
+        OutputCounter(name, unit: unit, kind: .gauge, sampled: sampled, summary, also: also) { Double(read($0.now)) }
     }
 
     /// A count of events since the start of the run; a sampling interval shows its increase.
     public static func events(_ name: String, unit: CounterUnit = .count, sampled: Bool = false, _ summary: String,
-                              _ read: @escaping @Sendable (State) -> Int) -> OutputCounter {
-        OutputCounter(name, unit: unit, kind: .events, sampled: sampled, summary) { Double($0.increase(read)) }
+                              also: [Equivalent] = [], _ read: @escaping @Sendable (State) -> Int) -> OutputCounter {
+        OutputCounter(name, unit: unit, kind: .events, sampled: sampled, summary, also: also) { Double($0.increase(read)) }
     }
 
-    /// Time accumulated since the start of the run, read in nanoseconds and written in `unit`
-    /// (whole microseconds or milliseconds, truncated) ; a sampling interval shows its increase.
-    public static func time(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String,
+    /// Time accumulated since the start of the run, read in nanoseconds and written in
+    /// seconds (`decimals` in CSV files); a sampling interval shows its increase.
+    public static func time(_ name: String, decimals: Int = 6, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                             nanoseconds read: @escaping @Sendable (State) -> Int64) -> OutputCounter {
-        let divisor: Int64
-        switch unit {
-        case .microseconds: divisor = 1_000
-        case .milliseconds: divisor = 1_000_000
-        case .nanoseconds: divisor = 1
-        default: preconditionFailure("time counter \(name): unit \(unit.rawValue) is not a whole-number time unit")
-        }
-        return OutputCounter(name, unit: unit, kind: .events, sampled: sampled, summary) { w in
-            Double(read(w.now) / divisor - (w.start.map(read) ?? 0) / divisor)
+        OutputCounter(name, unit: .seconds, format: .decimals(decimals), kind: .events, sampled: sampled, summary, also: also) { w in
+            Double(w.increase(read)) / 1e9
         }
     }
 
     /// A yes/no figure at an instant.
-    public static func flag(_ name: String, sampled: Bool = false, _ summary: String,
+    public static func flag(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                             _ read: @escaping @Sendable (State) -> Bool) -> OutputCounter {
-        OutputCounter(name, unit: .bool, format: .flag, kind: .gauge, sampled: sampled, summary) { read($0.now) ? 1 : 0 }
+        OutputCounter(name, unit: .bool, format: .flag, kind: .gauge, sampled: sampled, summary, also: also) { read($0.now) ? 1 : 0 }
     }
 
     /// A formula over the window (gem5's Formula): a ratio or a rate, written with `decimals`
     /// in CSV files.
     public static func derived(_ name: String, _ unit: CounterUnit, decimals: Int, sampled: Bool = false, _ summary: String,
-                               _ formula: @escaping @Sendable (CounterWindow<State>) -> Double) -> OutputCounter {
-        OutputCounter(name, unit: unit, format: .decimals(decimals), kind: .derived, sampled: sampled, summary, read: formula)
+                               also: [Equivalent] = [], _ formula: @escaping @Sendable (CounterWindow<State>) -> Double) -> OutputCounter {
+        OutputCounter(name, unit: unit, format: .decimals(decimals), kind: .derived, sampled: sampled, summary, also: also, read: formula)
     }
 
     /// A whole-number formula over the window (a sum of other figures).
-    public static func derived(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String,
+    public static func derived(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                                _ formula: @escaping @Sendable (CounterWindow<State>) -> Int) -> OutputCounter {
-        OutputCounter(name, unit: unit, kind: .derived, sampled: sampled, summary) { Double(formula($0)) }
+        OutputCounter(name, unit: unit, kind: .derived, sampled: sampled, summary, also: also) { Double(formula($0)) }
     }
 }
 

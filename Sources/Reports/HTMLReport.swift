@@ -37,13 +37,8 @@ public enum HTMLReport {
         return out
     }
 
-    /// Memory in kB as the operator reads it (KiB, MiB or GiB).
-    public static func memory(_ kb: Double) -> String {
-        let a = abs(kb)
-        if a >= 1024 * 1024 { return formatFixed(kb / (1024 * 1024), 2) + " GiB" }
-        if a >= 1024 { return formatFixed(kb / 1024, 1) + " MiB" }
-        return formatFixed(kb, 0) + " KiB"
-    }
+    /// Memory in kB as the operator reads it (KiB .. TiB, three significant digits).
+    public static func memory(_ kb: Double) -> String { HumanUnits.memory(kilobytes: kb, separator: " ") }
 
     /// Band fill of each host state (pale, so the line on top stays readable) and the
     /// darker color of its threshold line; high is green, low red.
@@ -208,9 +203,8 @@ struct PageBuilder {
             ("out of memory", (o.hostValue(c.outOfMemory) ?? 0) != 0 ? "yes" : "no"),
         ]
         var stateTimes: [String] = []
-        for (s, counter) in zip(HTMLReport.stateColors.map(\.state), [c.timeInHigh, c.timeInClear, c.timeInSoft, c.timeInHard, c.timeInLow]) {
-            let ms = o.hostValue(counter) ?? 0
-            stateTimes.append("\(s.rawValue) \(formatFixed(ms / 1000, 2)) s")
+        for s in HTMLReport.stateColors.map(\.state) {
+            stateTimes.append("\(s.rawValue) \(formatFixed(o.hostValue(c.timeIn(s)) ?? 0, 2)) s")
         }
         rows.append(("time in each state", stateTimes.joined(separator: " · ")))
         add("<table><tbody>")
@@ -289,7 +283,7 @@ struct PageBuilder {
     /// The host's states as bands: exact transition times from the `host_state` events,
     /// starting from the state at the first sample (or the first event's `from`).
     func stateBands(sampleTimes: [Double], sampleStates: [String]) -> [SVGChart.Band] {
-        let changes = o.events.filter { $0.kind == "host_state" }
+        let changes = o.events.filter { $0.kind == EventKind.hostState.rawValue }
         var current = changes.first?.field("from") ?? sampleStates.first ?? "high"
         var start = 0.0
         var out: [SVGChart.Band] = []
@@ -331,12 +325,17 @@ struct PageBuilder {
         add("<h2 id=\"vms\">VMs</h2>")
         let guests = o.guestSummaries
         let c = GuestCounters.handles
+        // One unit for every memory figure of the table, from the largest (configured memory).
+        let memoryColumns = [c.configured, c.host.consumed, c.host.consumedPeak, c.host.privateFrames, c.host.shared, c.host.ballooned,
+                             c.host.balloonTarget, c.host.compressed, c.host.hostSwapped, c.swapUsed]
+        let largest = guests.flatMap { g in memoryColumns.compactMap { RunOutput.value($0, in: g) } }.filter(\.isFinite).max() ?? 0
+        let unit = SVGChart.memoryUnit(maxKB: largest)
         add("<div class=\"scroll\"><table><thead><tr><th class=\"l\">VM</th><th>status</th><th>configured</th><th>consumed</th><th>peak consumed</th>"
             + "<th>private</th><th>shared</th><th>ballooned (target)</th><th>compressed</th><th>host-swapped</th><th>guest swap used</th>"
-            + "<th>faults</th><th>major</th><th>OOM kills</th><th>EAT</th><th>slowdown</th></tr></thead><tbody>")
+            + "<th>faults</th><th>major</th><th>OOM kills</th><th>EAT (ns)</th><th>slowdown</th></tr></thead><tbody>")
         for (i, g) in guests.enumerated() {
             func v(_ k: GuestCounter) -> Double? { RunOutput.value(k, in: g) }
-            func mem(_ k: GuestCounter) -> String { HTMLReport.memory(v(k) ?? 0) }
+            func mem(_ k: GuestCounter) -> String { formatFixed((v(k) ?? 0) / unit.divisor, unit.divisor == 1 ? 0 : 1) }
             func n(_ k: GuestCounter) -> String { formatFixed(v(k) ?? 0, 0) }
             let status = (v(c.panicked) ?? 0) != 0 ? "panicked" : (v(c.poweredOn) ?? 1) != 0 ? "running" : "not powered on"
             add("<tr><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(g[SummaryKey.name]?.stringValue ?? "?"))</a></td><td class=\"l\">\(status)</td>"
@@ -346,10 +345,10 @@ struct PageBuilder {
                 + "<td>\(mem(c.host.compressed))</td><td>\(mem(c.host.hostSwapped))</td><td>\(mem(c.swapUsed))</td>"
                 + "<td>\(n(c.vmstat.pgfault))</td><td>\(n(c.vmstat.pgmajfault))</td>"
                 + "<td>\(n(c.vmstat.oomKill))</td>"
-                + "<td>\(formatFixed(v(c.eat) ?? 0, 1)) ns</td><td>\(formatFixed(v(c.slowdown) ?? 0, 3))</td></tr>")
+                + "<td>\(formatFixed(v(c.eat) ?? 0, 1))</td><td>\(formatFixed(v(c.slowdown) ?? 0, 3))</td></tr>")
         }
         add("</tbody></table></div>")
-        add("<p class=\"note\">At the end of the run. Consumed: machine memory backing the VM (private frames and its compression cache); shared: guest memory mapped to shared frames; EAT: effective memory access time over the run; slowdown: EAT against a run without faults.</p>")
+        add("<p class=\"note\">At the end of the run; memory in \(unit.label). Consumed: machine memory backing the VM (private frames and its compression cache); shared: guest memory mapped to shared frames; EAT: effective memory access time over the run; slowdown: EAT against a run without faults.</p>")
         if o.guestNames.count > 1 {
             var series: [SVGChart.Series] = []
             var xs: [Double] = []
@@ -402,8 +401,8 @@ struct PageBuilder {
             add("<p class=\"meta\">\(esc(HTMLReport.memory(configured))) configured · \(gc.vcpus) vCPU · workloads: \(esc(wl.isEmpty ? "none" : wl))</p>")
         }
         var markers = endMarkers
-        for e in o.events where e.guest == name && (e.kind == "oom_kill" || e.kind == "guest_panic") {
-            markers.append(.init(x: e.timeSeconds, label: e.kind == "oom_kill" ? "OOM kill" : "panic", color: "#b71c1c"))
+        for e in o.events where e.guest == name && (e.kind == EventKind.oomKill.rawValue || e.kind == EventKind.guestPanic.rawValue) {
+            markers.append(.init(x: e.timeSeconds, label: e.kind == EventKind.oomKill.rawValue ? "OOM kill" : "panic", color: "#b71c1c"))
         }
         if rows.isEmpty {
             add("<p class=\"note\">No samples for this VM in timeseries.csv.</p>")

@@ -279,7 +279,7 @@ public struct RunOutput: Sendable {
         for g in e.groups { v = v?[g] }
         switch v?[e.counter.name] {
         case .int(let i)?: return Double(i)
-        case .double(let d)?: return d
+        case .double(let d)?, .decimal(let d, _)?: return d
         case .bool(let b)?: return b ? 1 : 0
         case .string(let s)?:
             if case .label(let names) = e.counter.format, let i = names.firstIndex(of: s) { return Double(i) }
@@ -300,7 +300,7 @@ extension JSONValue {
     public var number: Double? {
         switch self {
         case .int(let i): Double(i)
-        case .double(let d): d
+        case .double(let d), .decimal(let d, _): d
         default: nil
         }
     }

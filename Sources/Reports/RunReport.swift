@@ -24,39 +24,62 @@ public enum RunReport {
         ]
     }
 
-    static func mib(_ pages: Int) -> String { formatFixed(Double(pages) / 256, 1) + "MiB" }
-    static func kbToMiB(_ kb: Int) -> String { formatFixed(Double(kb) / 1024, 1) + "MiB" }
+    /// A counter on the console: `name=value`, the name without its unit suffix (`free_kb`
+    /// prints as `free`), the value in human units (`1.46GiB`, `30.1ms`, `yes`).
+    public static func consoleField<S>(_ c: OutputCounter<S>, _ w: CounterWindow<S>) -> String {
+        consoleKey(c) + "=" + humanValue(c, c.value(w))
+    }
 
-    /// One stable, greppable line per guest and one for the host.
+    /// A counter's name without the unit suffix its unit implies (Linux's own names as they are).
+    public static func consoleKey<S>(_ c: OutputCounter<S>) -> String {
+        let suffix: String
+        switch c.unit {
+        case .kilobytes: suffix = "_kb"
+        case .seconds: suffix = "_s"
+        case .nanoseconds: suffix = "_ns"
+        default: return c.name
+        }
+        return c.name.hasSuffix(suffix) && !c.isMainlineName ? String(c.name.dropLast(suffix.count)) : c.name
+    }
+
+    /// A counter's value in human units: memory in KiB..TiB, times in s..ns, ratios with three
+    /// significant digits, flags as yes/no, levels by name, counts as they are.
+    public static func humanValue<S>(_ c: OutputCounter<S>, _ v: Double) -> String {
+        switch (c.unit, c.format) {
+        case (.kilobytes, _): return HumanUnits.memory(kilobytes: v)
+        case (.seconds, _): return HumanUnits.duration(seconds: v)
+        case (.nanoseconds, _): return HumanUnits.duration(seconds: v / 1e9)
+        case (_, .flag): return v != 0 ? "yes" : "no"
+        case (_, .label(let names)): return names.indices.contains(Int(v)) ? names[Int(v)] : HumanUnits.significant(v)
+        case (_, .decimals): return HumanUnits.significant(v)
+        case (_, .integer): return c.csvText(v)
+        }
+    }
+
+    /// One stable, greppable line per guest, one about how the host backs it, and two for the
+    /// host: the counters' names and human units (docs/outputs.md).
     public static func consoleLines(_ r: SimulationResult) -> [String] {
+        let c = GuestCounters.handles, h = HostCounters.handles
         var lines: [String] = []
         for g in r.guests {
-            let m = g.meminfo
-            let v = g.vmstat
-            lines.append("guest \(g.name) configured=\(mib(g.configuredPages)) consumed=\(mib(g.host.consumed)) "
-                + "free=\(kbToMiB(m.MemFree)) cached=\(kbToMiB(m.Cached)) anon=\(kbToMiB(m.AnonPages)) "
-                + "swap_used=\(kbToMiB(m.SwapTotal - m.SwapFree)) committed=\(kbToMiB(m.Committed_AS)) "
-                + "accesses=\(v.accesses) faults=\(v.pgfault) major=\(v.pgmajfault) swap_in=\(v.pswpin) swap_out=\(v.pswpout) "
-                + "oom_kills=\(v.oom_kill) refused=\(v.refusedAllocations) eat=\(formatFixed(g.eatNs, 1))ns "
-                + "slowdown=\(formatFixed(g.slowdown, 3))" + (g.panicked ? " panicked=yes" : "") + (g.poweredOn ? "" : " powered_on=no"))
-            let h = g.host
-            lines.append("vm \(g.name) consumed=\(mib(h.consumed)) private=\(mib(h.privateFrames)) shared=\(mib(h.shared)) "
-                + "ballooned=\(mib(h.ballooned)) compressed=\(mib(h.compressed)) (\(mib(h.cacheFrames)) cache) "
-                + "host_swapped=\(mib(h.hostSwapped)) guest_swapped=\(kbToMiB(m.SwapTotal - m.SwapFree)) "
-                + (h.activePeriods > 0 ? "active_est=\(mib(h.activeEstimated)) active_true=\(mib(h.activeTrue)) " : "active=unsampled ")
-                + "large_pages=\(h.largePages) "
-                + "cow_breaks=\(h.stats.cowBreaks) host_swap_ins=\(h.stats.swapIns) double_paging=\(h.stats.doublePaging)")
+            let w = CounterWindow(now: g.state)
+            func f(_ list: [GuestCounter]) -> String { list.map { consoleField($0, w) }.joined(separator: " ") }
+            lines.append("guest \(g.name) " + f([c.configured, c.host.consumed, c.meminfo.memFree, c.meminfo.cached, c.meminfo.anonPages,
+                                                c.swapUsed, c.meminfo.committedAS, c.vmstat.accesses, c.vmstat.pgfault, c.vmstat.pgmajfault,
+                                                c.vmstat.pswpin, c.vmstat.pswpout, c.vmstat.oomKill, c.vmstat.refusedAllocations, c.eat, c.slowdown])
+                + (g.panicked ? " " + consoleField(c.panicked, w) : "") + (g.poweredOn ? "" : " " + consoleField(c.poweredOn, w)))
+            let active = g.host.activePeriods > 0 ? f([c.host.activeEstimated, c.host.activeTrue]) : "active=unsampled"
+            lines.append("vm \(g.name) " + f([c.host.consumed, c.host.privateFrames, c.host.shared, c.host.ballooned, c.host.compressed,
+                                             c.host.cache, c.host.hostSwapped]) + " " + active + " "
+                + f([c.host.largePages, c.host.cowBreaks, c.host.hostSwapIns, c.host.doublePaging]))
         }
-        let h = r.host
-        lines.append("host \(r.config.host.name) ram=\(mib(r.hostTotalPages)) free=\(mib(r.hostFreePages)) "
-            + "consumed=\(mib(r.hostConsumedPages)) overhead=\(mib(r.hostOverheadPages + r.hostHypervisorPages)) "
-            + "guests=\(r.guests.count) simulated=\(formatFixed(Double(r.simulatedNs) / 1e9, 3))s "
-            + "out_of_memory=\(r.hostOutOfMemory ? "yes" : "no")")
-        lines.append("host \(r.config.host.name) state=\(h.state.rawValue) min_free=\(mib(h.minFree)) "
-            + "pages_shared=\(h.pagesShared) pages_sharing=\(h.pagesSharing) zero_pages_sharing=\(h.zeroPagesSharing) "
-            + "saved_by_sharing=\(mib(h.pagesSharing + h.zeroPagesSharing)) ballooned=\(mib(h.ballooned)) "
-            + "compressed=\(mib(h.compressed)) host_swapped=\(mib(h.hostSwapped)) large_pages=\(h.largePages) "
-            + "scan_cpu=\(formatFixed(Double(h.scanCPUNs) / 1e9, 3))s compress_cpu=\(formatFixed(Double(h.compressorCPUNs) / 1e9, 3))s")
+        let w = CounterWindow(now: r.hostState)
+        func f(_ list: [HostCounter]) -> String { list.map { consoleField($0, w) }.joined(separator: " ") }
+        lines.append("host \(r.config.host.name) " + f([h.ram, h.free, h.consumed, h.overhead, h.hypervisor]) + " guests=\(r.guests.count) "
+            + consoleField(RunCounters.handles.simulated, CounterWindow(now: r)) + " " + f([h.outOfMemory]))
+        lines.append("host \(r.config.host.name) " + f([h.state, h.minFree, h.pagesShared, h.pagesSharing, h.ksmZeroPages, h.savedBySharing,
+                                                       h.ballooned, h.compressed, h.compressionSaved, h.hostSwapped, h.largePages,
+                                                       h.scanCPU, h.compressCPU]))
         return lines
     }
 
@@ -169,12 +192,22 @@ public enum RunReport {
         f.contains(",") || f.contains("\"") ? "\"" + f.replacingAll("\"", "\"\"") + "\"" : f
     }
 
+    /// An event field as JSON: numbers as numbers, flags as booleans.
+    static func eventJSON(_ v: EventValue) -> JSONValue {
+        switch v {
+        case .int(let i): .int(i)
+        case .real(let d, let decimals): .decimal(d, places: decimals)
+        case .text(let s): .string(s)
+        case .flag(let b): .bool(b)
+        }
+    }
+
     public static func eventsJSONL(_ r: SimulationResult) -> String {
         var s = ""
         for e in r.events {
             var o: [(String, JSONValue)] = [("time_s", .double(Double(e.timeNs) / 1e9)), ("kind", .string(e.kind))]
             o.append(("guest", e.guest.map { .string($0) } ?? .null))
-            for (k, v) in e.fields { o.append((k, .string(v))) }
+            for (k, v) in e.fields { o.append((k, eventJSON(v))) }
             s += JSONValue.object(o).rendered() + "\n"
         }
         return s

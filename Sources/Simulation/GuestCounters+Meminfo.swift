@@ -8,15 +8,21 @@ extension GuestCounters {
     public struct MeminfoGroup: CounterGroup {
         public static let key = "meminfo"
 
-        static func field(_ name: String, sampled: Bool = false, _ read: @escaping @Sendable (Meminfo) -> Int) -> GuestCounter {
-            .kilobytes(name, sampled: sampled, "/proc/meminfo \(name) at the end") { read($0.meminfo) }
+        static func field(_ name: String, sampled: Bool = false, also: [Equivalent] = [],
+                          _ read: @escaping @Sendable (Meminfo) -> Int) -> GuestCounter {
+            .kilobytes(name, sampled: sampled, "/proc/meminfo \(name)", also: [.meminfo(name)] + also) { read($0.meminfo) }
         }
 
-        public let memTotal = field("MemTotal") { $0.MemTotal }
-        public let memFree = field("MemFree", sampled: true) { $0.MemFree }
-        public let memAvailable = field("MemAvailable") { $0.MemAvailable }
+        /// A line the model's /proc/meminfo adds to Linux's.
+        static func addition(_ name: String, _ summary: String, _ read: @escaping @Sendable (Meminfo) -> Int) -> GuestCounter {
+            .kilobytes(name, summary + " (the simulator's line; not in Linux's /proc/meminfo)") { read($0.meminfo) }
+        }
+
+        public let memTotal = field("MemTotal", also: [.dommemstat("available")]) { $0.MemTotal }
+        public let memFree = field("MemFree", sampled: true, also: [.dommemstat("unused")]) { $0.MemFree }
+        public let memAvailable = field("MemAvailable", also: [.dommemstat("usable")]) { $0.MemAvailable }
         public let buffers = field("Buffers") { $0.Buffers }
-        public let cached = field("Cached", sampled: true) { $0.Cached }
+        public let cached = field("Cached", sampled: true, also: [.dommemstat("disk_caches (with Buffers and SwapCached)")]) { $0.Cached }
         public let swapCached = field("SwapCached", sampled: true) { $0.SwapCached }
         public let active = field("Active", sampled: true) { $0.Active }
         public let inactive = field("Inactive", sampled: true) { $0.Inactive }
@@ -35,7 +41,7 @@ extension GuestCounters {
         public let pageTables = field("PageTables", sampled: true) { $0.PageTables }
         public let commitLimit = field("CommitLimit", sampled: true) { $0.CommitLimit }
         public let committedAS = field("Committed_AS", sampled: true) { $0.Committed_AS }
-        public let balloon = field("Balloon") { $0.Balloon }
-        public let kernelReserved = field("KernelReserved") { $0.KernelReserved }
+        public let balloon = addition("Balloon", "memory the balloon driver holds") { $0.Balloon }
+        public let kernelReserved = addition("KernelReserved", "memory reserved at boot (Linux: MemTotal's shortfall from RAM)") { $0.KernelReserved }
     }
 }

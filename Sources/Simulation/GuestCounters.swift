@@ -44,18 +44,19 @@ public struct GuestCounters: Sendable {
     /// The counters in declaration order.
     public static let catalog = CounterCatalog<GuestState>(root: handles)
 
-    public let configured = GuestCounter.memory("configured_kb", "configured guest memory") { $0.configuredPages }
+    public let configured = GuestCounter.memory("configured_kb", "configured guest memory", also: [.esxtop("MEMSZ")]) { $0.configuredPages }
     public let vcpus = GuestCounter.gauge("vcpus", .count, "virtual CPUs") { $0.vcpus }
     public let poweredOn = GuestCounter.flag("powered_on", "1 if the guest powered on (0: kept off by admission control)") { $0.poweredOn }
     public let panicked = GuestCounter.flag("panicked", "1 if the guest kernel panicked") { $0.panicked }
     public let liveProcesses = GuestCounter.gauge("live_processes", .count, sampled: true, "live processes") { $0.liveProcesses }
     public let thrashing = GuestCounter.flag("thrashing", sampled: true,
                                              "1 while the guest is in a thrashing period (refault rate above its threshold)") { $0.thrashing }
-    public let swapUsed = GuestCounter.kilobytes("swap_used_kb", sampled: true, "guest swap in use (SwapTotal - SwapFree)") {
+    public let swapUsed = GuestCounter.kilobytes("swap_used_kb", sampled: true, "guest swap in use (SwapTotal - SwapFree)",
+                                                 also: [.meminfo("SwapTotal - SwapFree")]) {
         $0.meminfo.SwapTotal - $0.meminfo.SwapFree
     }
     public let eat = GuestCounter.derived("eat_ns", .nanoseconds, decimals: 1, sampled: true,
-                                          "effective access time (1-p)*ma + p*fault_time over the run", GuestCounters.eatNs)
+                                          "effective access time (1-p)*ma + p*fault_time", GuestCounters.eatNs)
     public let slowdown = GuestCounter.derived("slowdown", .ratio, decimals: 4, sampled: true,
                                                "EAT against a run with no faults (EAT / memory_access)") { w in
         GuestCounters.eatNs(w) / w.now.memoryAccessNs

@@ -38,6 +38,8 @@ public final class Simulation {
     var now: Int64 = 0
     var samples: [GuestSample] = []
     var hostSamples: [HostSample] = []
+    /// The host at the previous sample: the start of the next sampling interval.
+    var lastHostSample: HostState?
     var events: [SimulationEvent] = []
     var checkProblems: [String] = []
     var checksRun = 0
@@ -307,8 +309,9 @@ public final class Simulation {
             g.lastSample = state
         }
         drainEvents()
-        // Host counters are written as they stand at each sample (totals so far).
-        hostSamples.append(HostSample(timeNs: now, values: HostCounters.catalog.sample(CounterWindow(now: hostState()))))
+        let h = hostState()
+        hostSamples.append(HostSample(timeNs: now, values: HostCounters.catalog.sample(CounterWindow(now: h, start: lastHostSample))))
+        lastHostSample = h
         if options.check { runChecks(contents: true) }
     }
 

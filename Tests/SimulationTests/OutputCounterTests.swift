@@ -73,8 +73,14 @@ import Scenarios
             for e in c.entries {
                 let n = e.counter.name
                 #expect(!n.isEmpty && !n.contains(",") && !n.contains("\"") && !n.contains(" ") && !n.contains("."), "\(n)")
-                // Memory carries its unit in the name, except /proc/meminfo's own fields.
-                if e.counter.unit == .kilobytes && e.groups != [GuestCounters.MeminfoGroup.key] { #expect(n.hasSuffix("_kb"), "\(n)") }
+                // The unit is in the name (memory _kb, time _s, latency _ns), except Linux's own names.
+                let suffix: [CounterUnit: String] = [.kilobytes: "_kb", .seconds: "_s", .nanoseconds: "_ns"]
+                // (The meminfo group is the guest's /proc/meminfo, line by line, under its own names.)
+                if let x = suffix[e.counter.unit], !e.counter.isMainlineName, e.groups != [GuestCounters.MeminfoGroup.key] {
+                    #expect(n.hasSuffix(x), "\(n) (\(e.counter.unit.rawValue))")
+                }
+                // Pages only where Linux counts pages (KSM's sysfs).
+                if e.counter.unit == .pages { #expect(e.counter.equivalents.contains { $0.source == .ksm }, "\(n)") }
             }
         }
         check(GuestCounters.catalog)
