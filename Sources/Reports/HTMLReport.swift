@@ -132,7 +132,8 @@ struct PageBuilder {
         for (i, g) in o.guestNames.enumerated() { try vm(g, index: i) }
         events()
         appendix()
-        add("<p class=\"note\">Written by <code>overcommit report</code> from the files of the output directory; every figure is simulated.</p>")
+        let version = o.summary[SummaryKey.version]?.stringValue.map { " The run was simulated by overcommit \(esc($0))." } ?? ""
+        add("<p class=\"note\">Written by <code>overcommit report</code> from the files of the output directory; every figure is simulated.\(version)</p>")
         add("</main></body></html>")
         return html
     }

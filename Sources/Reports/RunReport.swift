@@ -144,6 +144,7 @@ public enum RunReport {
         return .object([
             (SummaryKey.scenario, .string(r.config.name)),
             (SummaryKey.seed, .int(Int64(bitPattern: r.config.seed))),
+            (SummaryKey.version, .string(OvercommitVersion.string)),
         ] + counterFields(RunCounters.catalog, CounterWindow(now: r)) + [
             (SummaryKey.endedEarlyReason, r.endedEarly.map { .string($0) } ?? .null),
             (SummaryKey.host, .object([(SummaryKey.name, .string(r.config.host.name))] + counterFields(HostCounters.catalog, CounterWindow(now: r.hostState)))),
@@ -231,10 +232,14 @@ public enum RunReport {
         return b
     }
 
-    public static func statsText(_ r: SimulationResult) -> String {
+    /// `stats.txt`: a first line naming the overcommit that wrote it (none with `version` nil:
+    /// the golden files hold simulated metrics only), then every statistic between gem5's
+    /// markers.
+    public static func statsText(_ r: SimulationResult, version: String? = OvercommitVersion.string) -> String {
         let b = statistics(r)
         let w = b.entries.map(\.name.count).max() ?? 10
-        var s = "---------- Begin Simulation Statistics ----------\n"
+        var s = version.map { "# overcommit \($0)\n" } ?? ""
+        s += "---------- Begin Simulation Statistics ----------\n"
         for e in b.entries {
             let v = e.formattedValue
             s += e.name.padding(w) + "  " + v.leftPadding(16) + "  " + e.unit.padding(6) + "  # " + e.summary + "\n"
@@ -249,6 +254,8 @@ public enum RunReport {
 public enum SummaryKey {
     public static let scenario = "scenario"
     public static let seed = "seed"
+    /// The version of overcommit that wrote the files (`OvercommitVersion.string`).
+    public static let version = "version"
     public static let endedEarlyReason = "ended_early_reason"
     public static let host = "host"
     public static let guests = "guests"

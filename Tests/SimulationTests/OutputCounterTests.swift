@@ -132,4 +132,15 @@ import Scenarios
             }
         }
     }
+
+    @Test func theRunRecordsTheVersionThatWroteIt() throws {
+        let files = outputFiles(Self.run)
+        #expect(files["stats.txt"]!.hasPrefix("# overcommit \(OvercommitVersion.string)\n---------- Begin Simulation Statistics"))
+        let summary = try JSONParser.parse(files["summary.json"]!, file: "summary.json")
+        #expect(summary[SummaryKey.version]?.stringValue == OvercommitVersion.string)
+        // The golden comparison leaves it out, and the statistics are the same either way.
+        let bare = RunReport.statsText(Self.run, version: nil)
+        #expect(bare.hasPrefix("---------- Begin") && files["stats.txt"]!.hasSuffix(bare))
+        #expect(try RunOutput.parseStats(files["stats.txt"]!) == RunOutput.parseStats(bare))
+    }
 }
