@@ -112,6 +112,38 @@ struct PageBuilder {
 
     mutating func add(_ s: String) { html += s; html += "\n" }
 
+    /// Values the page could not draw (not finite, or missing from summary.json), one line
+    /// each: listed at the top of the page; everything else is drawn.
+    var skipped: [String] = []
+
+    /// A chart, after leaving out what it cannot draw: a line series' values that are not
+    /// finite become gaps, a stacked series' become 0, and each such series is listed.
+    mutating func draw(_ chart: SVGChart) -> String {
+        var c = chart
+        for k in c.series.indices {
+            let bad = c.series[k].values.filter { !$0.isFinite }
+            guard let first = bad.first else { continue }
+            skipped.append("\(c.title): \(c.series[k].name), \(bad.count) of \(c.series[k].values.count) values (\(formatFixed(first, 0)))")
+            if c.style == .stackedAreas { c.series[k].values = c.series[k].values.map { $0.isFinite ? $0 : 0 } }
+        }
+        c.levels = c.levels.filter { l in
+            if l.value.isFinite { return true }
+            skipped.append("\(c.title): the level \(l.label)")
+            return false
+        }
+        return c.render()
+    }
+
+    /// A table cell from a summary value: the number, or `n/a` (listed as skipped) when the
+    /// value is missing or not finite.
+    mutating func cell(_ v: Double?, _ what: @autoclosure () -> String, _ format: (Double) -> String) -> String {
+        guard let v, v.isFinite else {
+            skipped.append("\(what()): \(v.map { formatFixed($0, 0) } ?? "null") in summary.json")
+            return "n/a"
+        }
+        return format(v)
+    }
+
     func esc(_ s: String) -> String { HTMLReport.escape(s) }
 
     /// The end-of-run marker drawn on every chart of a run that stopped early.
@@ -127,6 +159,7 @@ struct PageBuilder {
         add("<title>overcommit report: \(esc(name))</title>")
         add("<style>\n\(HTMLReport.css)\n</style></head><body><main>")
         header(name)
+        let skippedAt = html.endIndex
         try host()
         try vmOverview()
         for (i, g) in o.guestNames.enumerated() { try vm(g, index: i) }
@@ -135,6 +168,10 @@ struct PageBuilder {
         let version = o.summary[SummaryKey.version]?.stringValue.map { " The run was simulated by overcommit \(esc($0))." } ?? ""
         add("<p class=\"note\">Written by <code>overcommit report</code> from the files of the output directory; every figure is simulated.\(version)</p>")
         add("</main></body></html>")
+        if !skipped.isEmpty {
+            let items = skipped.map { "<li>\(esc($0))</li>" }.joined()
+            html.insert(contentsOf: "<div class=\"banner\">Not drawn: \(skipped.count) value\(skipped.count == 1 ? "" : "s") that \(skipped.count == 1 ? "is" : "are") not finite or missing; everything else is.<ul>\(items)</ul></div>\n", at: skippedAt)
+        }
         return html
     }
 
@@ -186,8 +223,8 @@ struct PageBuilder {
 
         add("<h2 id=\"host\">Host</h2>")
         // Summary table.
-        func kb(_ k: HostCounter) -> String { HTMLReport.memory(o.hostValue(k) ?? 0) }
-        func n(_ k: HostCounter) -> String { formatFixed(o.hostValue(k) ?? 0, 0) }
+        func kb(_ k: HostCounter) -> String { cell(o.hostValue(k), "host \(k.name)") { HTMLReport.memory($0) } }
+        func n(_ k: HostCounter) -> String { cell(o.hostValue(k), "host \(k.name)") { formatFixed($0, 0) } }
         let state = o.hostValue(c.state).map { HostMemoryState(level: Int($0)).rawValue } ?? "?"
         var rows: [(String, String)] = [
             ("RAM", kb(c.ram)), ("free at the end", kb(c.free)), ("minFree", kb(c.minFree)),
@@ -225,7 +262,8 @@ struct PageBuilder {
         }
         chart.extraLegend = HTMLReport.stateColors.map { .init(name: "state \($0.state.rawValue)", color: $0.band, kind: .band) }
         chart.markers = endMarkers
-        add("<figure>\(chart.render())<figcaption class=\"note\">Background: the host's free-memory state (ESXi high, clear, soft, hard, low) from the state-change events. Dashed: the threshold below which each state begins, in percent of minFree (\(esc(HTMLReport.memory(mf)))).</figcaption></figure>")
+        let chartSVG = draw(chart)
+        add("<figure>\(chartSVG)<figcaption class=\"note\">Background: the host's free-memory state (ESXi high, clear, soft, hard, low) from the state-change events. Dashed: the threshold below which each state begins, in percent of minFree (\(esc(HTMLReport.memory(mf)))).</figcaption></figure>")
         // The same, zoomed on the thresholds (up to the high threshold), where the states change;
         // only when free memory comes down there from far above.
         let zoomTop = max(th.high.fraction, th.clear.fraction + th.hysteresis.fraction) * mf * 1.1
@@ -234,7 +272,8 @@ struct PageBuilder {
             zoom.title = "Host free memory near minFree (zoomed to \(formatFixed(zoomTop / mf * 100, 0)) % of minFree)"
             zoom.yCeiling = zoomTop
             zoom.levels = chart.levels.filter { $0.value <= zoomTop }
-            add("<figure>\(zoom.render())</figure>")
+            let zoomSVG = draw(zoom)
+            add("<figure>\(zoomSVG)</figure>")
         }
 
         // Where machine memory goes.
@@ -258,7 +297,8 @@ struct PageBuilder {
         where_.width = Self.big.w; where_.height = Self.big.h
         where_.levels = [.init(value: ram, label: "host RAM", color: "#333")]
         where_.markers = endMarkers
-        add("<figure>\(where_.render())</figure>")
+        let whereSVG = draw(where_)
+        add("<figure>\(whereSVG)</figure>")
 
         // Sharing and reclamation, side by side.
         let pagesShared = try o.hostColumn(c.pagesShared).map { $0 * 4 }
@@ -278,7 +318,8 @@ struct PageBuilder {
             .init("host-swapped", color: "#e15759", values: try o.hostColumn(c.hostSwapped)),
         ])
         reclaim.width = Self.small.w; reclaim.height = Self.small.h; reclaim.markers = endMarkers
-        add("<div class=\"charts\">\(tps.render())\n\(reclaim.render())</div>")
+        let tpsSVG = draw(tps), reclaimSVG = draw(reclaim)
+        add("<div class=\"charts\">\(tpsSVG)\n\(reclaimSVG)</div>")
     }
 
     /// The host's states as bands: exact transition times from the `host_state` events,
@@ -335,18 +376,21 @@ struct PageBuilder {
             + "<th>private</th><th>shared</th><th>ballooned (target)</th><th>compressed</th><th>host-swapped</th><th>guest swap used</th>"
             + "<th>faults</th><th>major</th><th>OOM kills</th><th>EAT (ns)</th><th>slowdown</th></tr></thead><tbody>")
         for (i, g) in guests.enumerated() {
+            let name = g[SummaryKey.name]?.stringValue ?? "?"
             func v(_ k: GuestCounter) -> Double? { RunOutput.value(k, in: g) }
-            func mem(_ k: GuestCounter) -> String { formatFixed((v(k) ?? 0) / unit.divisor, unit.divisor == 1 ? 0 : 1) }
-            func n(_ k: GuestCounter) -> String { formatFixed(v(k) ?? 0, 0) }
+            func mem(_ k: GuestCounter) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0 / unit.divisor, unit.divisor == 1 ? 0 : 1) } }
+            func n(_ k: GuestCounter) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0, 0) } }
+            func real(_ k: GuestCounter, _ d: Int) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0, d) } }
             let status = (v(c.panicked) ?? 0) != 0 ? "panicked" : (v(c.poweredOn) ?? 1) != 0 ? "running" : "not powered on"
-            add("<tr><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(g[SummaryKey.name]?.stringValue ?? "?"))</a></td><td class=\"l\">\(status)</td>"
+            let row = "<tr><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(name))</a></td><td class=\"l\">\(status)</td>"
                 + "<td>\(mem(c.configured))</td><td>\(mem(c.host.consumed))</td><td>\(mem(c.host.consumedPeak))</td>"
                 + "<td>\(mem(c.host.privateFrames))</td><td>\(mem(c.host.shared))</td>"
                 + "<td>\(mem(c.host.ballooned)) (\(mem(c.host.balloonTarget)))</td>"
                 + "<td>\(mem(c.host.compressed))</td><td>\(mem(c.host.hostSwapped))</td><td>\(mem(c.swapUsed))</td>"
                 + "<td>\(n(c.vmstat.pgfault))</td><td>\(n(c.vmstat.pgmajfault))</td>"
                 + "<td>\(n(c.vmstat.oomKill))</td>"
-                + "<td>\(formatFixed(v(c.eat) ?? 0, 1))</td><td>\(formatFixed(v(c.slowdown) ?? 0, 3))</td></tr>")
+                + "<td>\(real(c.eat, 1))</td><td>\(real(c.slowdown, 3))</td></tr>"
+            add(row)
         }
         add("</tbody></table></div>")
         add("<p class=\"note\">At the end of the run; memory in \(unit.label). Consumed: machine memory backing the VM (private frames and its compression cache); shared: guest memory mapped to shared frames; EAT: effective memory access time over the run; slowdown: EAT against a run without faults.</p>")
@@ -361,7 +405,8 @@ struct PageBuilder {
             var c = SVGChart(title: "Slowdown of every VM per sampling interval (log scale)", style: .lines, yAxis: .log(unit: "slowdown (×)"),
                              xs: xs, xMax: duration, series: series)
             c.width = Self.big.w; c.height = Self.big.h; c.markers = endMarkers
-            add("<figure>\(c.render())</figure>")
+            let svg = draw(c)
+            add("<figure>\(svg)</figure>")
         }
     }
 
@@ -420,7 +465,8 @@ struct PageBuilder {
         mem.width = Self.big.w; mem.height = Self.big.h
         mem.levels = [.init(value: configured, label: "configured memory", color: "#333")]
         mem.markers = markers
-        add("<figure>\(mem.render())<figcaption class=\"note\">Guest memory by what backs it on the host; guest-swapped is memory the guest itself paged out to its swap area (above the configured line when the guest swaps).</figcaption></figure>")
+        let memSVG = draw(mem)
+        add("<figure>\(memSVG)<figcaption class=\"note\">Guest memory by what backs it on the host; guest-swapped is memory the guest itself paged out to its swap area (above the configured line when the guest swaps).</figcaption></figure>")
 
         var balloon = SVGChart(title: "Balloon: policy target and actual size", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
             .init("ballooned", color: "#c9a400", values: try o.guestColumn(c.host.ballooned, rows: rows)),
@@ -441,7 +487,8 @@ struct PageBuilder {
             .init("slowdown", color: "#1f3f8f", values: try alignedRates(name, c.slowdown, perSecond: false, at: r.xs)),
         ])
         slow.width = Self.small.w; slow.height = Self.small.h; slow.markers = markers
-        add("<div class=\"charts\">\(balloon.render())\n\(faults.render())\n\(slow.render())</div>")
+        let balloonSVG = draw(balloon), faultsSVG = draw(faults), slowSVG = draw(slow)
+        add("<div class=\"charts\">\(balloonSVG)\n\(faultsSVG)\n\(slowSVG)</div>")
     }
 
     // MARK: Events and appendix

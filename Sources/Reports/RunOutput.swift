@@ -92,12 +92,15 @@ public struct CSVTable: Sendable {
         return i
     }
 
-    /// A column's values as numbers, or an error at the first field that is not a finite number.
+    /// A column's values as numbers, or an error at the first field that is not a number.
+    /// `inf`, `-inf` and `nan` (what the writer prints for a value that is not finite, e.g. a
+    /// slowdown with a zero memory-access cost) are read as such; the report leaves them out.
     public func numbers(_ column: String, rows subset: [Int]? = nil) throws(ReportInputError) -> [Double] {
         let c = try index(of: column)
         var out: [Double] = []
         for r in subset ?? Array(rows.indices) {
-            guard let v = Double(rows[r][c]), v.isFinite else {
+            let text = rows[r][c]
+            guard let v = Double(text), v.isFinite || ["inf", "-inf", "nan"].contains(text) else {
                 let p = positions[r][c]
                 throw ReportInputError(file: file, line: p.line, column: p.column, "column '\(column)': '\(rows[r][c])' is not a number")
             }

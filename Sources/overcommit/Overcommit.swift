@@ -173,7 +173,7 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(Data((String(format: "\r%5.1f%%  %.1f sim-s/s  ETA ", f * 100, rate) + etaText + " ").utf8))
         } : nil)
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        if let o = out { try writeOutput(result, to: o) }
+        let reportWritten = try out.map { try writeOutput(result, to: $0) } ?? true
         if !quiet {
             if json { print(RunReport.summaryJSON(result).rendered(indent: 2)) }
             else { for l in RunReport.consoleLines(result) { print(l) } }
@@ -187,16 +187,25 @@ struct Run: ParsableCommand {
                 throw ExitCode(3)
             }
         }
+        if !reportWritten { throw ExitCode(1) }
     }
 
     /// Writes every file into a temporary directory, then renames it into place, so a failure
-    /// never leaves a half-written output directory.
-    func writeOutput(_ r: SimulationResult, to dir: String) throws {
+    /// never leaves a half-written output directory. A report that cannot be rendered costs
+    /// only report.html: the run's other files are written and the problem is reported.
+    /// Returns whether the report (when asked for) was written.
+    func writeOutput(_ r: SimulationResult, to dir: String) throws -> Bool {
         var files = RunReport.files(r)
+        var reportProblem: String? = nil
         if report {
-            files.append(("report.html", reportHTML(files: Dictionary(files.map { ($0.name, $0.contents) }) { a, _ in a }, dir: dir)))
+            do { files.append(("report.html", try HTMLReport.render(try RunOutput(files: Dictionary(files.map { ($0.name, $0.contents) }) { a, _ in a })))) }
+            catch { reportProblem = "\(error)" }
         }
         writeDirectory(dir, files)
+        if let p = reportProblem {
+            FileHandle.standardError.write(Data("overcommit: report.html not written (\(dir)/\(p)); the run's other files are in \(dir)\n".utf8))
+        }
+        return reportProblem == nil
     }
 }
 
