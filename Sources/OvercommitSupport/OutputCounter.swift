@@ -81,15 +81,23 @@ public struct CounterWindow<State: Sendable>: Sendable {
     public var now: State
     public var start: State?
 
+    @inlinable
     public init(now: State, start: State? = nil) {
         self.now = now
         self.start = start
     }
 
     /// How much an event count grew over the window (its value when the window has no start).
-    @inline(__always)
-    public func increase<T: BinaryInteger>(_ read: (State) -> T) -> T {
-        read(now) - (start.map(read) ?? 0)
+    @inlinable
+    public func increase(_ read: (State) -> Int) -> Int {
+        guard let s = start else { return read(now) }
+        return read(now) - read(s)
+    }
+
+    @inlinable
+    public func increase(_ read: (State) -> Int64) -> Int64 {
+        guard let s = start else { return read(now) }
+        return read(now) - read(s)
     }
 }
 
@@ -106,7 +114,7 @@ public struct OutputCounter<State: Sendable>: Sendable {
     public let sampled: Bool
     /// The same figure in real systems (/proc/meminfo, /proc/vmstat, KSM, esxtop, virsh).
     public let equivalents: [Equivalent]
-    let reader: @Sendable (CounterWindow<State>) -> Double
+    @usableFromInline let reader: @Sendable (CounterWindow<State>) -> Double
 
     public init(_ name: String, unit: CounterUnit, format: CounterFormat = .integer, kind: CounterKind, sampled: Bool = false,
                 _ summary: String, also equivalents: [Equivalent] = [], read: @escaping @Sendable (CounterWindow<State>) -> Double) {
@@ -127,10 +135,11 @@ public struct OutputCounter<State: Sendable>: Sendable {
     }
 
     /// The counter's value over `window`.
-    @inline(__always)
+    @inlinable
     public func value(_ window: CounterWindow<State>) -> Double { reader(window) }
 
     /// The counter's value at `state` (event counts: their total so far).
+    @inlinable
     public func value(at state: State) -> Double { reader(CounterWindow(now: state)) }
 
     /// A value as a CSV field: whole numbers without a decimal point, reals with the
@@ -147,24 +156,28 @@ public struct OutputCounter<State: Sendable>: Sendable {
 
 extension OutputCounter {
     /// Memory held at an instant, read in 4 KiB pages and written in kB.
+    @inlinable
     public static func memory(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                               _ pages: @escaping @Sendable (State) -> Int) -> OutputCounter {
         OutputCounter(name, unit: .kilobytes, kind: .gauge, sampled: sampled, summary, also: also) { Double(pages($0.now) * 4) }
     }
 
     /// Memory held at an instant, read in kB.
+    @inlinable
     public static func kilobytes(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                                  _ kilobytes: @escaping @Sendable (State) -> Int) -> OutputCounter {
         OutputCounter(name, unit: .kilobytes, kind: .gauge, sampled: sampled, summary, also: also) { Double(kilobytes($0.now)) }
     }
 
     /// A whole-number level at an instant.
+    @inlinable
     public static func gauge(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                              _ read: @escaping @Sendable (State) -> Int) -> OutputCounter {
         OutputCounter(name, unit: unit, kind: .gauge, sampled: sampled, summary, also: also) { Double(read($0.now)) }
     }
 
     /// A count of events since the start of the run; a sampling interval shows its increase.
+    @inlinable
     public static func events(_ name: String, unit: CounterUnit = .count, sampled: Bool = false, _ summary: String,
                               also: [Equivalent] = [], _ read: @escaping @Sendable (State) -> Int) -> OutputCounter {
         OutputCounter(name, unit: unit, kind: .events, sampled: sampled, summary, also: also) { Double($0.increase(read)) }
@@ -172,6 +185,7 @@ extension OutputCounter {
 
     /// Time accumulated since the start of the run, read in nanoseconds and written in
     /// seconds (`decimals` in CSV files); a sampling interval shows its increase.
+    @inlinable
     public static func time(_ name: String, decimals: Int = 6, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                             nanoseconds read: @escaping @Sendable (State) -> Int64) -> OutputCounter {
         OutputCounter(name, unit: .seconds, format: .decimals(decimals), kind: .events, sampled: sampled, summary, also: also) { w in
@@ -180,6 +194,7 @@ extension OutputCounter {
     }
 
     /// A yes/no figure at an instant.
+    @inlinable
     public static func flag(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                             _ read: @escaping @Sendable (State) -> Bool) -> OutputCounter {
         OutputCounter(name, unit: .bool, format: .flag, kind: .gauge, sampled: sampled, summary, also: also) { read($0.now) ? 1 : 0 }
@@ -187,12 +202,14 @@ extension OutputCounter {
 
     /// A formula over the window (gem5's Formula): a ratio or a rate, written with `decimals`
     /// in CSV files.
+    @inlinable
     public static func derived(_ name: String, _ unit: CounterUnit, decimals: Int, sampled: Bool = false, _ summary: String,
                                also: [Equivalent] = [], _ formula: @escaping @Sendable (CounterWindow<State>) -> Double) -> OutputCounter {
         OutputCounter(name, unit: unit, format: .decimals(decimals), kind: .derived, sampled: sampled, summary, also: also, read: formula)
     }
 
     /// A whole-number formula over the window (a sum of other figures).
+    @inlinable
     public static func derived(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
                                _ formula: @escaping @Sendable (CounterWindow<State>) -> Int) -> OutputCounter {
         OutputCounter(name, unit: unit, kind: .derived, sampled: sampled, summary, also: also) { Double(formula($0)) }
@@ -222,6 +239,8 @@ public struct CounterCatalog<State: Sendable>: Sendable {
     public let entries: [CounterEntry<State>]
     /// The counters of the time series, in `entries` order.
     public let sampled: [CounterEntry<State>]
+    /// Their readers, in the same order: what a sample evaluates (no entry copies per sample).
+    @usableFromInline let sampledReaders: [@Sendable (CounterWindow<State>) -> Double]
     let entryIndex: [String: Int]
     let sampledIndex: [String: Int]
 
@@ -241,6 +260,7 @@ public struct CounterCatalog<State: Sendable>: Sendable {
         walk(root, [])
         entries = out
         sampled = out.filter(\.counter.sampled)
+        sampledReaders = sampled.map(\.counter.reader)
         var index: [String: Int] = [:]
         for (i, e) in out.enumerated() {
             precondition(index[e.counter.name] == nil, "counter name '\(e.counter.name)' is declared twice in one scope")
@@ -262,5 +282,11 @@ public struct CounterCatalog<State: Sendable>: Sendable {
     public func sampledPosition(_ c: OutputCounter<State>) -> Int? { sampledIndex[c.name] }
 
     /// The sampled counters' values over `window`, in `sampled` order.
-    public func sample(_ window: CounterWindow<State>) -> [Double] { sampled.map { $0.counter.value(window) } }
+    @inlinable
+    public func sample(_ window: CounterWindow<State>) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(sampledReaders.count)
+        for read in sampledReaders { out.append(read(window)) }
+        return out
+    }
 }
