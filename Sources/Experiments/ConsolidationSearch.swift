@@ -23,9 +23,12 @@ public struct ConsolidationPoint: Sendable {
     /// Metric values of the run (`RunMetrics.all` order).
     public var metrics: [Double]
 
-    public func metric(_ name: String) -> Double {
-        RunMetrics.all.firstIndex { $0.name == name }.map { metrics[$0] } ?? .nan
+    public func metric(_ m: RunMetric) -> Double {
+        RunMetrics.all.firstIndex { $0.name == m.name }.map { metrics[$0] } ?? .nan
     }
+
+    /// The overcommit-penalty term (the SLA term that varies continuously with the load).
+    public var penalty: SLATerm? { terms.first { $0.name == "overcommit_penalty" } }
 
     /// The terms that failed.
     public var broken: [SLATerm] { terms.filter { !$0.passed } }
@@ -53,7 +56,7 @@ public struct ConsolidationResult: Sendable {
 /// assumes monotonicity: a host that breaks the SLA with k copies breaks it with more.
 /// The answer is verified by construction: size N was run and held, size N + 1 was run and
 /// broke, and both are reported. Each size is run twice, on the host as configured and on
-/// the same host with memory to spare (the slowdown baseline), in parallel.
+/// the same host with memory to spare (the overcommit-penalty baseline), in parallel.
 public struct ConsolidationSearch: Sendable {
     public var label: String
     public var base: ScenarioConfig

@@ -116,6 +116,11 @@ public struct DemoGuestState: Sendable {
     public var workloads: [WorkloadStats]
     /// The zone watermarks (min, low, high), kB: kswapd wakes below low and sleeps above high.
     public var watermarksKB: (min: Int, low: Int, high: Int)
+    /// The guest as its output counters read it.
+    public var state: GuestState
+
+    /// A counter's value now (event counts: since boot).
+    public func value(_ c: DemoCounter) -> Int { Int(GuestCounters.handles[keyPath: c].value(at: state)) }
 
     /// Swap in use, kB.
     public var swapUsedKB: Int { meminfo.SwapTotal - meminfo.SwapFree }
@@ -159,49 +164,9 @@ public struct DemoView: Sendable {
     public var seconds: String { formatFixed(Double(now.timeNs) / 1e9, 3) + " s" }
 }
 
-/// Counters a demo shows below its meminfo view.
-public enum DemoCounter: String, Sendable, CaseIterable {
-    case pgfault, pgmajfault, zeroPageMaps = "zero_page_maps", zeroFills = "zero_fills", cowCopies = "cow_copies"
-    case pswpin, pswpout, kswapdWakeups = "kswapd_wakeups", pgscanKswapd = "pgscan_kswapd", pgstealKswapd = "pgsteal_kswapd"
-    case pgscanDirect = "pgscan_direct", pgstealDirect = "pgsteal_direct", pgactivate, pgdeactivate, refaults = "workingset_refault"
-    case oomKill = "oom_kill", refused = "refused_allocations", balloonInflate = "balloon_inflate", balloonDeflate = "balloon_deflate"
-    case processes
-    case hostCowBreaks = "host_cow_breaks", compressions, compressionRejects = "compression_rejects", decompressions
-    case hostSwapOuts = "host_swap_outs", hostSwapIns = "host_swap_ins", doublePaging = "double_paging"
-
-    public func value(_ g: DemoGuestState) -> Int {
-        let v = g.vmstat, h = g.vm.stats
-        switch self {
-        case .pgfault: return v.pgfault
-        case .pgmajfault: return v.pgmajfault
-        case .zeroPageMaps: return v.zeroPageMaps
-        case .zeroFills: return v.zeroFills
-        case .cowCopies: return v.cowCopies
-        case .pswpin: return v.pswpin
-        case .pswpout: return v.pswpout
-        case .kswapdWakeups: return v.kswapd_wakeups
-        case .pgscanKswapd: return v.pgscan_kswapd
-        case .pgstealKswapd: return v.pgsteal_kswapd
-        case .pgscanDirect: return v.pgscan_direct
-        case .pgstealDirect: return v.pgsteal_direct
-        case .pgactivate: return v.pgactivate
-        case .pgdeactivate: return v.pgdeactivate
-        case .refaults: return v.workingset_refault
-        case .oomKill: return v.oom_kill
-        case .refused: return v.refusedAllocations
-        case .balloonInflate: return v.balloon_inflate
-        case .balloonDeflate: return v.balloon_deflate
-        case .processes: return g.processes.count
-        case .hostCowBreaks: return h.cowBreaks
-        case .compressions: return h.compressions
-        case .compressionRejects: return h.compressionRejects
-        case .decompressions: return h.decompressions
-        case .hostSwapOuts: return h.swapOuts
-        case .hostSwapIns: return h.swapIns
-        case .doublePaging: return h.doublePaging
-        }
-    }
-}
+/// A counter a demo shows below its meminfo view: a key path into the guest counters'
+/// catalog, e.g. `\.vmstat.pgfault` (the row is labelled with the counter's name).
+public typealias DemoCounter = KeyPath<GuestCounters, GuestCounter> & Sendable
 
 /// Why a demo cannot run: its scenario does not fit its script.
 public struct DemoError: Error, CustomStringConvertible, Sendable {
@@ -367,7 +332,8 @@ public final class DemoRunner {
             return DemoGuestState(name: vm.name, configuredPages: vm.configuredPages, meminfo: k.meminfo, vmstat: k.vmstat,
                            processes: k.processTable(), vm: vm.snapshot(), poweredOn: vm.poweredOn,
                            workloads: sim.workloadStats(guest: i),
-                           watermarksKB: (k.watermarks.min * 4, k.watermarks.low * 4, k.watermarks.high * 4))
+                           watermarksKB: (k.watermarks.min * 4, k.watermarks.low * 4, k.watermarks.high * 4),
+                           state: sim.guestState(index: i))
         }
         return DemoSnapshot(timeNs: sim.currentTime, guests: gs, host: sim.host.snapshot(), hostTotalPages: sim.host.totalFrames,
                             eventCount: sim.eventLog.count)

@@ -16,7 +16,7 @@ extension DemoScripts {
         cache, then anonymous pages to its swap. The host cannot make that choice nearly as well: it does not know \
         which pages are free, cache or hot.
         """,
-        counters: [.balloonInflate, .kswapdWakeups, .pgstealKswapd, .pswpout, .pswpin, .pgmajfault],
+        counters: [\.vmstat.balloonInflate, \.vmstat.kswapdWakeups, \.vmstat.pgstealKswapd, \.vmstat.pswpout, \.vmstat.pswpin, \.vmstat.pgmajfault],
         steps: [
             DemoStep("the guest has booted; inflation begins", stop: .at(.ms(450)), narrate: { v in
                 let g = v.guest("vm")

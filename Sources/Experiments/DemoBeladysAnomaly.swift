@@ -49,7 +49,7 @@ extension DemoScripts {
         the frames are full the policy picks its victim before the new page comes in. Intuition says more \
         frames mean fewer faults. For FIFO it is wrong.
         """,
-        counters: [.pgfault, .zeroFills, .processes],
+        counters: [\.vmstat.pgfault, \.vmstat.zeroFills, \.liveProcesses],
         showHost: false,
         steps: [
             DemoStep("the string in a real guest", stop: .finished(guest: "vm"), narrate: { v in

@@ -15,7 +15,7 @@ extension DemoScripts {
         in front of a swap device). A page that does not fit is rejected and swapped. Reading a compressed page \
         back costs a decompression, microseconds; a swapped one costs a device read.
         """,
-        counters: [.compressions, .compressionRejects, .decompressions, .hostSwapOuts, .hostSwapIns, .pswpout],
+        counters: [\.host.compressions, \.host.compressionRejects, \.host.decompressions, \.host.hostSwapOuts, \.host.hostSwapIns, \.vmstat.pswpout],
         steps: [
             DemoStep("the guest has booted", stop: .at(.ms(450)), narrate: { v in
                 let g = v.guest("vm")

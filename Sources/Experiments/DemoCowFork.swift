@@ -13,7 +13,7 @@ extension DemoScripts {
         Linux's fork() copies the page tables (copy_page_range), not the pages: both processes map the same \
         frames read-only, and a write fault (do_wp_page) copies a page only if someone else still maps it.
         """,
-        counters: [.pgfault, .zeroFills, .cowCopies, .processes],
+        counters: [\.vmstat.pgfault, \.vmstat.zeroFills, \.vmstat.cowCopies, \.liveProcesses],
         showHost: false,
         steps: [
             DemoStep("the guest has booted", stop: .at(.ms(450)), narrate: { v in

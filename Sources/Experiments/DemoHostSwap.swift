@@ -15,7 +15,7 @@ extension DemoScripts {
         it back in, and the guest then writes it out again. This is double paging: two I/Os for a page nobody \
         needed, and a page the host just read is dropped by the guest right away.
         """,
-        counters: [.hostSwapOuts, .hostSwapIns, .doublePaging, .pswpout, .pswpin, .pgmajfault],
+        counters: [\.host.hostSwapOuts, \.host.hostSwapIns, \.host.doublePaging, \.vmstat.pswpout, \.vmstat.pswpin, \.vmstat.pgmajfault],
         steps: [
             DemoStep("the guest has booted", stop: .at(.ms(450)), narrate: { v in
                 let g = v.guest("vm")

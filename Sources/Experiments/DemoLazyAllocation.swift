@@ -13,7 +13,7 @@ extension DemoScripts {
         down: a guest frame gets machine memory only when the guest first touches it (large pages are off here, so \
         the host backs 4 KiB at a time).
         """,
-        counters: [.pgfault, .zeroPageMaps, .zeroFills, .processes],
+        counters: [\.vmstat.pgfault, \.vmstat.zeroPageMaps, \.vmstat.zeroFills, \.liveProcesses],
         steps: [
             DemoStep("the guest has booted", stop: .at(.ms(450)), narrate: { v in
                 let g = v.guest("vm")

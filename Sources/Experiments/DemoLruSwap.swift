@@ -15,8 +15,9 @@ extension DemoScripts {
         while on the inactive list is promoted to the active list (pgactivate) instead of being evicted, so the \
         hot set survives while cold pages cycle through swap.
         """,
-        counters: [.kswapdWakeups, .pgscanKswapd, .pgstealKswapd, .pgscanDirect, .pgactivate, .pgdeactivate,
-                   .pswpout, .pswpin, .refaults, .pgmajfault, .oomKill],
+        counters: [\.vmstat.kswapdWakeups, \.vmstat.pgscanKswapd, \.vmstat.pgstealKswapd, \.vmstat.pgscanDirect, \.vmstat.pgactivate,
+                   \.vmstat.pgdeactivate, \.vmstat.pswpout, \.vmstat.pswpin, \.vmstat.workingsetRefault, \.vmstat.pgmajfault,
+                   \.vmstat.oomKill],
         showHost: false,
         steps: [
             DemoStep("the guest has booted", stop: .at(.ms(450)), narrate: { v in

@@ -16,7 +16,7 @@ extension DemoScripts {
         mode 2: every private writable mapping is charged to Committed_AS up front, and an mmap that would push it \
         past CommitLimit = swap + RAM x overcommit_ratio (50%) fails with ENOMEM.
         """,
-        counters: [.refused, .oomKill, .processes, .pgstealKswapd],
+        counters: [\.vmstat.refusedAllocations, \.vmstat.oomKill, \.liveProcesses, \.vmstat.pgstealKswapd],
         steps: [
             DemoStep("both guests have booted", stop: .at(.ms(450)), narrate: { v in
                 let h = v.guest("heuristic"), s = v.guest("strict")
@@ -43,10 +43,10 @@ extension DemoScripts {
                 let s = v.guest("strict"), h = v.guest("heuristic")
                 let first = v.allEvents.first { $0.kind == "allocation_refused" && $0.guest == "strict" }
                 let when = first.map { formatFixed(Double($0.timeNs) / 1e9, 2) + " s" } ?? "never"
-                let f = first.map { e in Dictionary(e.fields, uniquingKeysWith: { a, _ in a }) } ?? [:]
+                func f(_ k: String) -> String { first?.field(k)?.description ?? "?" }
                 return """
-                At \(when) the strict guest refused an mmap of \(f["pages"] ?? "?") pages: Committed_AS was \
-                \(f["committed_as_pages"] ?? "?") pages and CommitLimit \(f["commit_limit_pages"] ?? "?"), so the \
+                At \(when) the strict guest refused an mmap of \(f("size_kb")) kB: Committed_AS was \
+                \(f("committed_as_kb")) kB and CommitLimit \(f("commit_limit_kb")) kB, so the \
                 request would not fit. The leaking process gets ENOMEM and retries; every retry is refused too \
                 (\(s.vmstat.refusedAllocations) refusals so far). Committed_AS stays at \(s.meminfo.Committed_AS) kB, \
                 under the limit, and \(s.meminfo.MemFree) kB stay free. The heuristic guest keeps going: \
@@ -78,13 +78,13 @@ extension DemoScripts {
                 guard let e = v.allEvents.first(where: { $0.kind == "oom_kill" && $0.guest == "heuristic" }) else {
                     return "No OOM kill happened in the heuristic guest (MemFree \(h.meminfo.MemFree) kB)."
                 }
-                let f = Dictionary(e.fields, uniquingKeysWith: { a, _ in a })
+                func f(_ k: String) -> String { e.field(k)?.description ?? "?" }
                 return """
                 At \(formatFixed(Double(e.timeNs) / 1e9, 2)) s a page fault in the heuristic guest found no free \
                 frame even after direct reclaim. out_of_memory() scored every process by badness (resident pages + \
-                swap entries + page tables, adjusted by oom_score_adj) and killed \(f["process"] ?? "?") \
-                (pid \(f["pid"] ?? "?"), oom_score \(f["oom_score"] ?? "?"), \(f["rss_pages"] ?? "?") resident pages), \
-                freeing \(f["freed_pages"] ?? "?") pages: MemFree is back to \(h.meminfo.MemFree) kB and Committed_AS \
+                swap entries + page tables, adjusted by oom_score_adj) and killed \(f("process")) \
+                (pid \(f("pid")), oom_score \(f("oom_score")), \(f("rss_kb")) kB resident), \
+                freeing \(f("freed_kb")) kB: MemFree is back to \(h.meminfo.MemFree) kB and Committed_AS \
                 to \(h.meminfo.Committed_AS) kB. The idle daemons, far smaller, survived. The strict guest never \
                 needed the OOM killer: it said no earlier, to the process that asked.
                 """
@@ -92,7 +92,7 @@ extension DemoScripts {
                 let kill = v.allEvents.first { $0.kind == "oom_kill" && $0.guest == "heuristic" }
                 return [
                     DemoExpectation("the heuristic guest OOM-killed a process", v.guest("heuristic").vmstat.oom_kill >= 1),
-                    DemoExpectation("the victim is the leaking process", kill?.fields.first { $0.0 == "process" }?.1 == "leaky-app"),
+                    DemoExpectation("the victim is the leaking process", kill?.field("process") == .text("leaky-app")),
                     DemoExpectation("the strict guest killed nothing", v.guest("strict").vmstat.oom_kill == 0),
                 ]
             }),

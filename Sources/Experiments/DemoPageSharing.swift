@@ -17,7 +17,7 @@ extension DemoScripts {
         salt 'blue'; red has none, so its salt is its own. Zero pages are shared with one host-wide zero frame \
         whatever the salt.
         """,
-        counters: [.hostCowBreaks],
+        counters: [\.host.cowBreaks],
         steps: [
             DemoStep("three VMs have booted", stop: .at(.ms(450)), narrate: { v in
                 let h = v.now.host
@@ -25,7 +25,7 @@ extension DemoScripts {
                 The guests booted and read the same image files, so much of their memory holds the same bytes. The \
                 scanner has started: \(h.pagesScanned) pages scanned. Zero pages (never-written or cleared guest \
                 memory the host did back) merge at the first visit into the host-wide zero frame \
-                (zero_pages_sharing \(h.zeroPagesSharing)); nothing else is shared yet (pages_shared \
+                (ksm_zero_pages \(h.zeroPagesSharing)); nothing else is shared yet (pages_shared \
                 \(h.pagesShared)): the first visit only records each page's checksum.
                 """
             }, expect: { v in [
@@ -75,7 +75,7 @@ extension DemoScripts {
                 return """
                 The daemons keep writing some of their pages. When a guest writes a page that is mapped to a shared \
                 frame, the host write-protected it, so the write faults into the hypervisor, which copies the frame \
-                for that guest (\(breaks) copy-on-write breaks in this step, host_cow_breaks per VM below). The \
+                for that guest (\(breaks) copy-on-write breaks in this step, cow_breaks per VM below). The \
                 guests never notice, apart from the fault's time. Sharing stays high because code and file pages are \
                 read, not written: pages_sharing \(h.pagesSharing), \(h.fullScans) full scans so far.
                 """

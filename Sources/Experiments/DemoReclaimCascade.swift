@@ -19,7 +19,7 @@ extension DemoScripts {
         and swaps; low below 16%, where allocating VMs also wait. Returning to high needs 400% of minFree. Each \
         state adds a costlier technique only when the cheaper ones were not enough.
         """,
-        counters: [.compressions, .compressionRejects, .hostSwapOuts, .hostCowBreaks, .pswpout],
+        counters: [\.host.compressions, \.host.compressionRejects, \.host.hostSwapOuts, \.host.cowBreaks, \.vmstat.pswpout],
         steps: [
             DemoStep("high: large pages, nothing reclaimed", stop: .at(.ms(3000)), narrate: { v in
                 let h = v.now.host
@@ -42,7 +42,7 @@ extension DemoScripts {
                 \(DemoScripts.transitions(v)) Free memory fell below minFree. In clear the host breaks large pages \
                 into 512 small ones (\(h.largePagesBroken) broken so far) and, because it had already hashed their \
                 subpages while scanning, shares the duplicates at once: pages_shared \(h.pagesShared), pages_sharing \
-                \(h.pagesSharing), zero_pages_sharing \(h.zeroPagesSharing). Sharing costs the guests nothing until \
+                \(h.pagesSharing), ksm_zero_pages \(h.zeroPagesSharing). Sharing costs the guests nothing until \
                 they write a shared page.
                 """
             }, expect: { v in [
@@ -62,7 +62,7 @@ extension DemoScripts {
                 """
             }, expect: { v in [
                 DemoExpectation("the host compresses or swaps in hard", v.now.host.compressed + v.now.host.hostSwapped > 0),
-                DemoExpectation("the host went through soft on the way down", v.allEvents.contains { $0.kind == "host_state" && $0.fields.contains { $0 == ("to", "soft") } }),
+                DemoExpectation("the host went through soft on the way down", v.allEvents.contains { $0.is(.hostState) && $0.field("to") == .text("soft") }),
             ] }),
             DemoStep("balloons take over", stop: .at(.ms(12000)), narrate: { v in
                 let h = v.now.host
@@ -92,9 +92,9 @@ extension DemoScripts {
     static func transitions(_ v: DemoView) -> String {
         let changes = v.events.filter { $0.kind == "host_state" }
         guard !changes.isEmpty else { return "The host stayed in the \(v.now.host.state.rawValue) state during this step." }
-        func field(_ e: SimulationEvent, _ k: String) -> String { e.fields.first { $0.0 == k }?.1 ?? "?" }
+        func field(_ e: SimulationEvent, _ k: String) -> String { e.field(k)?.description ?? "?" }
         let shown = changes.prefix(4).map { e in
-            "at \(formatFixed(Double(e.timeNs) / 1e9, 1)) s \(field(e, "from")) -> \(field(e, "to")) (free \(DemoText.mib(pages: Int(field(e, "free_pages")) ?? 0)))"
+            "at \(formatFixed(Double(e.timeNs) / 1e9, 1)) s \(field(e, "from")) -> \(field(e, "to")) (free \(DemoText.mib(kb: Int(field(e, "free_kb")) ?? 0)))"
         }
         let more = changes.count > 4 ? ", and \(changes.count - 4) more changes" : ""
         return "State changes: " + shown.joined(separator: "; ") + more + "."

@@ -2,6 +2,7 @@ import GuestKernel
 import HostPolicies
 import Hypervisor
 import OvercommitSupport
+import Simulation
 
 /// Text rendering of demo steps for a plain terminal: no colour, no escape codes, ASCII bars.
 public enum DemoText {
@@ -99,10 +100,10 @@ public enum DemoText {
             out.append(line)
         }
         for c in counters {
-            let line = "  " + c.rawValue.padRight(labelW) + guests.map { g in
+            let line = "  " + GuestCounters.handles[keyPath: c].name.padRight(labelW) + guests.map { g in
                 let b = v.before.guest(g.name)
-                let d = c.value(g) - c.value(b)
-                return cell("\(c.value(g))", d == 0 ? "" : "(\(signed(d)))")
+                let d = g.value(c) - b.value(c)
+                return cell("\(g.value(c))", d == 0 ? "" : "(\(signed(d)))")
             }.joined()
             out.append(line)
         }
@@ -116,7 +117,7 @@ public enum DemoText {
         let stateChange = v.before.host.state != h.state ? " (was \(v.before.host.state.rawValue))" : ""
         let summary = "free \(mib(pages: h.free)) of \(mib(pages: v.now.hostTotalPages)), state \(h.state.rawValue)\(stateChange), "
             + "minFree \(mib(pages: h.minFree)); KSM pages_shared \(h.pagesShared) pages_sharing \(h.pagesSharing) "
-            + "pages_unshared \(h.pagesUnshared) zero_pages_sharing \(h.zeroPagesSharing) full_scans \(h.fullScans); "
+            + "pages_unshared \(h.pagesUnshared) ksm_zero_pages \(h.zeroPagesSharing) full_scans \(h.fullScans); "
             + "ballooned \(mib(pages: h.ballooned)), compressed \(mib(pages: h.compressed)) in \(mib(pages: h.cacheFrames)), "
             + "host-swapped \(mib(pages: h.hostSwapped))"
         let indent = "        "

@@ -1,6 +1,7 @@
 import OvercommitSupport
 import PageContents
 import Reports
+import Simulation
 
 /// The two renderings of an image analysis: a table for people, JSON for scripts.
 extension ImageAnalysis {
@@ -8,11 +9,16 @@ extension ImageAnalysis {
     static func mibBytes(_ bytes: Int) -> String { formatFixed(Double(bytes) / 1_048_576, 2) }
     func percent(_ part: Int, of whole: Int) -> String { whole == 0 ? "0.0" : formatFixed(Double(part) * 100 / Double(whole), 1) }
 
+    /// The names of the host counters the analysis predicts (KSM's sysfs names).
+    static let shared = HostCounters.handles.pagesShared.name, sharing = HostCounters.handles.pagesSharing.name
+    static let zero = HostCounters.handles.ksmZeroPages.name
+
     /// How zero pages are treated, in one sentence for both renderings.
     public var zeroPagePolicy: String {
-        options.useZeroPages
-            ? "use_zero_pages on: zero pages map to the host zero frame in both salting modes (never salted) and are counted in zero_pages_sharing, not in pages_shared/pages_sharing"
-            : "use_zero_pages off: zero pages are shared like any other content (salted, counted in pages_shared/pages_sharing)"
+        let (shared, sharing, zero) = (ImageAnalysis.shared, ImageAnalysis.sharing, ImageAnalysis.zero)
+        return options.useZeroPages
+            ? "use_zero_pages on: zero pages map to the host zero frame in both salting modes (never salted) and are counted in \(zero), not in \(shared)/\(sharing)"
+            : "use_zero_pages off: zero pages are shared like any other content (salted, counted in \(shared)/\(sharing))"
     }
 
     /// The lines `overcommit analyze` prints.
@@ -42,13 +48,13 @@ extension ImageAnalysis {
         }
         out.append("")
         out.append("Transparent page sharing once the scanner has converged (XXH3-64, full 4096-byte comparison, max_page_sharing \(options.maxPageSharing)):")
-        rows = [["salting", "pages_shared", "pages_sharing", "zero_pages_sharing", "saved pages", "saved MiB", "saved %", "false matches"]]
+        rows = [["salting", ImageAnalysis.shared, ImageAnalysis.sharing, ImageAnalysis.zero, "saved pages", "saved MiB", "saved %", "false matches"]]
         for (label, t) in [("off (across images)", unsalted), ("on (per image)", salted)] {
             rows.append([label, "\(t.pagesShared)", "\(t.pagesSharing)", "\(t.zeroPagesSharing)", "\(t.savedPages)",
                          ImageAnalysis.mib(t.savedPages), percent(t.savedPages, of: pages), "\(t.falseMatches)"])
         }
         out += ImageAnalysis.table(rows)
-        out.append(zeroPagePolicy + "; saved = pages_sharing + zero_pages_sharing.")
+        out.append(zeroPagePolicy + "; saved = \(ImageAnalysis.sharing) + \(ImageAnalysis.zero).")
         out.append("")
         let nonZero = pages - zeroPages
         out.append("Compressibility of the \(nonZero) non-zero pages (zero pages excluded; kept = compressed below \(options.keepLimit) bytes, host.compression.threshold \(options.threshold)):")
@@ -82,9 +88,9 @@ extension ImageAnalysis {
     public func json() -> JSONValue {
         func tps(_ t: TPSEstimate) -> JSONValue {
             .object([
-                ("pages_shared", .int(t.pagesShared)), ("pages_sharing", .int(t.pagesSharing)),
-                ("zero_pages_sharing", .int(t.zeroPagesSharing)), ("saved_pages", .int(t.savedPages)),
-                ("saved_mib", .double(Double(t.savedPages) / 256)),
+                (ImageAnalysis.shared, .int(t.pagesShared)), (ImageAnalysis.sharing, .int(t.pagesSharing)),
+                (ImageAnalysis.zero, .int(t.zeroPagesSharing)), ("saved_pages", .int(t.savedPages)),
+                ("saved_kb", .int(t.savedPages * 4)),
                 ("saved_percent", .double(pages == 0 ? 0 : Double(t.savedPages) * 100 / Double(pages))),
                 ("false_matches", .int(t.falseMatches)),
             ])

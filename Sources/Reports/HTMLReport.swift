@@ -37,13 +37,8 @@ public enum HTMLReport {
         return out
     }
 
-    /// Memory in kB as the operator reads it (KiB, MiB or GiB).
-    public static func memory(_ kb: Double) -> String {
-        let a = abs(kb)
-        if a >= 1024 * 1024 { return formatFixed(kb / (1024 * 1024), 2) + " GiB" }
-        if a >= 1024 { return formatFixed(kb / 1024, 1) + " MiB" }
-        return formatFixed(kb, 0) + " KiB"
-    }
+    /// Memory in kB as the operator reads it (KiB .. TiB, three significant digits).
+    public static func memory(_ kb: Double) -> String { HumanUnits.memory(kilobytes: kb, separator: " ") }
 
     /// Band fill of each host state (pale, so the line on top stays readable) and the
     /// darker color of its threshold line; high is green, low red.
@@ -106,8 +101,8 @@ struct PageBuilder {
 
     init(_ o: RunOutput) {
         self.o = o
-        simulated = o.summary["simulated_seconds"]?.number ?? 0
-        endedEarly = o.summary["ended_early"]?.stringValue
+        simulated = o.summary[RunCounters.handles.simulated.name]?.number ?? 0
+        endedEarly = o.summary[SummaryKey.endedEarlyReason]?.stringValue
         // A run that stopped early is drawn up to where it stopped, so its data fill the width.
         duration = endedEarly == nil ? max(o.scenario.duration.seconds, simulated) : simulated
     }
@@ -117,6 +112,38 @@ struct PageBuilder {
 
     mutating func add(_ s: String) { html += s; html += "\n" }
 
+    /// Values the page could not draw (not finite, or missing from summary.json), one line
+    /// each: listed at the top of the page; everything else is drawn.
+    var skipped: [String] = []
+
+    /// A chart, after leaving out what it cannot draw: a line series' values that are not
+    /// finite become gaps, a stacked series' become 0, and each such series is listed.
+    mutating func draw(_ chart: SVGChart) -> String {
+        var c = chart
+        for k in c.series.indices {
+            let bad = c.series[k].values.filter { !$0.isFinite }
+            guard let first = bad.first else { continue }
+            skipped.append("\(c.title): \(c.series[k].name), \(bad.count) of \(c.series[k].values.count) values (\(formatFixed(first, 0)))")
+            if c.style == .stackedAreas { c.series[k].values = c.series[k].values.map { $0.isFinite ? $0 : 0 } }
+        }
+        c.levels = c.levels.filter { l in
+            if l.value.isFinite { return true }
+            skipped.append("\(c.title): the level \(l.label)")
+            return false
+        }
+        return c.render()
+    }
+
+    /// A table cell from a summary value: the number, or `n/a` (listed as skipped) when the
+    /// value is missing or not finite.
+    mutating func cell(_ v: Double?, _ what: @autoclosure () -> String, _ format: (Double) -> String) -> String {
+        guard let v, v.isFinite else {
+            skipped.append("\(what()): \(v.map { formatFixed($0, 0) } ?? "null") in summary.json")
+            return "n/a"
+        }
+        return format(v)
+    }
+
     func esc(_ s: String) -> String { HTMLReport.escape(s) }
 
     /// The end-of-run marker drawn on every chart of a run that stopped early.
@@ -125,20 +152,26 @@ struct PageBuilder {
     }
 
     mutating func build() throws(ReportInputError) -> String {
-        let name = o.summary["scenario"]?.stringValue ?? o.scenario.name
+        let name = o.summary[SummaryKey.scenario]?.stringValue ?? o.scenario.name
         add("<!DOCTYPE html>")
         add("<html lang=\"en\"><head><meta charset=\"utf-8\">")
         add("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
         add("<title>overcommit report: \(esc(name))</title>")
         add("<style>\n\(HTMLReport.css)\n</style></head><body><main>")
         header(name)
+        let skippedAt = html.endIndex
         try host()
         try vmOverview()
         for (i, g) in o.guestNames.enumerated() { try vm(g, index: i) }
         events()
         appendix()
-        add("<p class=\"note\">Written by <code>overcommit report</code> from the files of the output directory; every figure is simulated.</p>")
+        let version = o.summary[SummaryKey.version]?.stringValue.map { " The run was simulated by overcommit \(esc($0))." } ?? ""
+        add("<p class=\"note\">Written by <code>overcommit report</code> from the files of the output directory; every figure is simulated.\(version)</p>")
         add("</main></body></html>")
+        if !skipped.isEmpty {
+            let items = skipped.map { "<li>\(esc($0))</li>" }.joined()
+            html.insert(contentsOf: "<div class=\"banner\">Not drawn: \(skipped.count) value\(skipped.count == 1 ? "" : "s") that \(skipped.count == 1 ? "is" : "are") not finite or missing; everything else is.<ul>\(items)</ul></div>\n", at: skippedAt)
+        }
         return html
     }
 
@@ -149,8 +182,8 @@ struct PageBuilder {
         add("<h1>overcommit report: \(esc(name))</h1>")
         if !s.description.isEmpty { add("<p>\(esc(s.description))</p>") }
         let guests = o.guestNames.count
-        let ram = o.summary["host"]?["ram_kb"]?.number ?? 0
-        let configured = (o.summary["guests"]?.arrayValue ?? []).reduce(0.0) { $0 + ($1["configured_kb"]?.number ?? 0) }
+        let ram = o.hostValue(HostCounters.handles.ram) ?? 0
+        let configured = o.guestSummaries.reduce(0.0) { $0 + (RunOutput.value(GuestCounters.handles.configured, in: $1) ?? 0) }
         add("<p class=\"meta\">seed \(s.seed) · duration \(esc(s.duration.description)) · sample interval \(esc(s.sample_interval.description))"
             + " · simulated \(formatFixed(simulated, 3)) s · host \(esc(HTMLReport.memory(ram))) RAM · \(guests) VM\(guests == 1 ? "" : "s")"
             + " configured \(esc(HTMLReport.memory(configured)))"
@@ -159,8 +192,8 @@ struct PageBuilder {
         if let why = endedEarly {
             add("<div class=\"banner\">The run ended early: \(esc(why)), after \(formatFixed(simulated, 3)) s of \(esc(s.duration.description)). The charts end there (red line).</div>")
         }
-        let problems = o.summary["checks"]?["problems"]?.arrayValue ?? []
-        let checks = o.summary["checks"]?["run"]?.number ?? 0
+        let problems = o.summary[SummaryKey.checks]?[SummaryKey.checkProblems]?.arrayValue ?? []
+        let checks = o.summary[SummaryKey.checks]?[SummaryKey.checksRun]?.number ?? 0
         if !problems.isEmpty {
             add("<div class=\"banner\">\(problems.count) invariant check problem(s): \(esc(problems.first?.stringValue ?? ""))</div>")
         } else if checks > 0 {
@@ -175,42 +208,41 @@ struct PageBuilder {
     // MARK: Host
 
     mutating func host() throws(ReportInputError) {
+        let c = HostCounters.handles
         let h = o.hostSamples
-        let xs = try h.numbers("time_s")
-        let free = try h.numbers("free_kb")
-        let consumed = try h.numbers("consumed_kb")
-        let minFree = try h.numbers("min_free_kb")
-        let states = try h.strings("state")
+        let xs = try o.hostTimes()
+        let free = try o.hostColumn(c.free)
+        let consumed = try o.hostColumn(c.consumed)
+        let minFree = try o.hostColumn(c.minFree)
+        let states = try h.strings(c.state.name)
         for (r, st) in states.enumerated() where HostMemoryState(rawValue: st) == nil {
-            let p = h.position(row: r, column: "state")
+            let p = h.position(row: r, column: c.state.name)
             throw ReportInputError(file: h.file, line: p.line, column: p.column, "state '\(st)' is not one of high, clear, soft, hard, low")
         }
-        let hs = o.summary["host"]
-        let ram = hs?["ram_kb"]?.number ?? 0
+        let ram = o.hostValue(c.ram) ?? 0
 
         add("<h2 id=\"host\">Host</h2>")
         // Summary table.
-        func kb(_ k: String) -> String { HTMLReport.memory(hs?[k]?.number ?? 0) }
-        func n(_ k: String) -> String { formatFixed(hs?[k]?.number ?? 0, 0) }
-        let saved = ((hs?["pages_sharing"]?.number ?? 0) + (hs?["zero_pages_sharing"]?.number ?? 0)) * 4
+        func kb(_ k: HostCounter) -> String { cell(o.hostValue(k), "host \(k.name)") { HTMLReport.memory($0) } }
+        func n(_ k: HostCounter) -> String { cell(o.hostValue(k), "host \(k.name)") { formatFixed($0, 0) } }
+        let state = o.hostValue(c.state).map { HostMemoryState(level: Int($0)).rawValue } ?? "?"
         var rows: [(String, String)] = [
-            ("RAM", kb("ram_kb")), ("free at the end", kb("free_kb")), ("minFree", kb("min_free_kb")),
-            ("state at the end", esc(hs?["state"]?.stringValue ?? "?")),
-            ("consumed (backing guest pages)", kb("consumed_kb")),
-            ("overhead (per-VM) + hypervisor", HTMLReport.memory((hs?["overhead_kb"]?.number ?? 0) + (hs?["hypervisor_kb"]?.number ?? 0))),
-            ("saved by sharing", HTMLReport.memory(saved)),
-            ("pages_shared / pages_sharing / zero_pages_sharing", "\(n("pages_shared")) / \(n("pages_sharing")) / \(n("zero_pages_sharing"))"),
-            ("ballooned", kb("ballooned_kb")),
-            ("compressed (cache frames)", "\(kb("compressed_kb")) (\(kb("cache_kb")))"),
-            ("host-swapped", kb("host_swapped_kb")),
-            ("host swap-outs / swap-ins", "\(n("host_swap_outs")) / \(n("host_swap_ins"))"),
-            ("allocations blocked", n("blocked_allocations")),
-            ("out of memory", (hs?["out_of_memory"]?.boolValue ?? false) ? "yes" : "no"),
+            ("RAM", kb(c.ram)), ("free at the end", kb(c.free)), ("minFree", kb(c.minFree)),
+            ("state at the end", esc(state)),
+            ("consumed (backing guest pages)", kb(c.consumed)),
+            ("overhead (per-VM) + hypervisor", HTMLReport.memory((o.hostValue(c.overhead) ?? 0) + (o.hostValue(c.hypervisor) ?? 0))),
+            ("saved by sharing", kb(c.savedBySharing)),
+            ("\(c.pagesShared.name) / \(c.pagesSharing.name) / \(c.ksmZeroPages.name)", "\(n(c.pagesShared)) / \(n(c.pagesSharing)) / \(n(c.ksmZeroPages))"),
+            ("ballooned", kb(c.ballooned)),
+            ("compressed (cache frames)", "\(kb(c.compressed)) (\(kb(c.cache)))"),
+            ("host-swapped", kb(c.hostSwapped)),
+            ("host swap-outs / swap-ins", "\(n(c.hostSwapOuts)) / \(n(c.hostSwapIns))"),
+            ("allocations blocked", n(c.blockedAllocations)),
+            ("out of memory", (o.hostValue(c.outOfMemory) ?? 0) != 0 ? "yes" : "no"),
         ]
         var stateTimes: [String] = []
-        for c in HTMLReport.stateColors {
-            let ms = hs?["time_in_\(c.state.rawValue)_ms"]?.number ?? 0
-            stateTimes.append("\(c.state.rawValue) \(formatFixed(ms / 1000, 2)) s")
+        for s in HTMLReport.stateColors.map(\.state) {
+            stateTimes.append("\(s.rawValue) \(formatFixed(o.hostValue(c.timeIn(s)) ?? 0, 2)) s")
         }
         rows.append(("time in each state", stateTimes.joined(separator: " · ")))
         add("<table><tbody>")
@@ -230,7 +262,8 @@ struct PageBuilder {
         }
         chart.extraLegend = HTMLReport.stateColors.map { .init(name: "state \($0.state.rawValue)", color: $0.band, kind: .band) }
         chart.markers = endMarkers
-        add("<figure>\(chart.render())<figcaption class=\"note\">Background: the host's free-memory state (ESXi high, clear, soft, hard, low) from the state-change events. Dashed: the threshold below which each state begins, in percent of minFree (\(esc(HTMLReport.memory(mf)))).</figcaption></figure>")
+        let chartSVG = draw(chart)
+        add("<figure>\(chartSVG)<figcaption class=\"note\">Background: the host's free-memory state (ESXi high, clear, soft, hard, low) from the state-change events. Dashed: the threshold below which each state begins, in percent of minFree (\(esc(HTMLReport.memory(mf)))).</figcaption></figure>")
         // The same, zoomed on the thresholds (up to the high threshold), where the states change;
         // only when free memory comes down there from far above.
         let zoomTop = max(th.high.fraction, th.clear.fraction + th.hysteresis.fraction) * mf * 1.1
@@ -239,7 +272,8 @@ struct PageBuilder {
             zoom.title = "Host free memory near minFree (zoomed to \(formatFixed(zoomTop / mf * 100, 0)) % of minFree)"
             zoom.yCeiling = zoomTop
             zoom.levels = chart.levels.filter { $0.value <= zoomTop }
-            add("<figure>\(zoom.render())</figure>")
+            let zoomSVG = draw(zoom)
+            add("<figure>\(zoomSVG)</figure>")
         }
 
         // Where machine memory goes.
@@ -247,10 +281,10 @@ struct PageBuilder {
         var parts: [SVGChart.Series] = []
         let overhead = zip(zip(free, consumed), xs).map { p in max(0, ram - p.0.0 - p.0.1) }
         parts.append(.init("hypervisor + VM overhead", color: "#8c8c8c", values: overhead))
-        let sharedFrames = try h.numbers("shared_frames_kb")
+        let sharedFrames = try o.hostColumn(c.sharedFrames)
         parts.append(.init("shared frames (TPS)", color: "#2e8b57", values: sharedFrames))
         for (i, g) in names.enumerated() {
-            let v = try guestSeries(g, "host_consumed_kb", at: xs)
+            let v = try guestSeries(g, GuestCounters.handles.host.consumed, at: xs)
             parts.append(.init("\(g) consumed", color: HTMLReport.color(i), values: v))
         }
         // Whatever consumed holds beyond the per-VM figures and shared frames (rounding, caches).
@@ -263,34 +297,35 @@ struct PageBuilder {
         where_.width = Self.big.w; where_.height = Self.big.h
         where_.levels = [.init(value: ram, label: "host RAM", color: "#333")]
         where_.markers = endMarkers
-        add("<figure>\(where_.render())</figure>")
+        let whereSVG = draw(where_)
+        add("<figure>\(whereSVG)</figure>")
 
         // Sharing and reclamation, side by side.
-        let pagesShared = try h.numbers("pages_shared").map { $0 * 4 }
-        let pagesSharing = try h.numbers("pages_sharing").map { $0 * 4 }
-        let zero = try h.numbers("zero_pages_sharing").map { $0 * 4 }
-        let savedSeries = zip(pagesSharing, zero).map { $0 + $1 }
+        let pagesShared = try o.hostColumn(c.pagesShared).map { $0 * 4 }
+        let pagesSharing = try o.hostColumn(c.pagesSharing).map { $0 * 4 }
+        let zero = try o.hostColumn(c.ksmZeroPages).map { $0 * 4 }
         var tps = SVGChart(title: "Page sharing (KSM counters × 4 KiB)", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
-            .init("saved (pages_sharing + zero)", color: "#2e8b57", values: savedSeries),
-            .init("pages_shared (frames)", color: "#4e79a7", values: pagesShared),
-            .init("pages_sharing", color: "#f28e2b", values: pagesSharing, dashed: true),
-            .init("zero_pages_sharing", color: "#b07aa1", values: zero, dashed: true),
+            .init("saved (\(c.pagesSharing.name) + \(c.ksmZeroPages.name))", color: "#2e8b57", values: try o.hostColumn(c.savedBySharing)),
+            .init("\(c.pagesShared.name) (frames)", color: "#4e79a7", values: pagesShared),
+            .init(c.pagesSharing.name, color: "#f28e2b", values: pagesSharing, dashed: true),
+            .init(c.ksmZeroPages.name, color: "#b07aa1", values: zero, dashed: true),
         ])
         tps.width = Self.small.w; tps.height = Self.small.h; tps.markers = endMarkers
         var reclaim = SVGChart(title: "Host reclamation: what each technique holds", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
-            .init("ballooned", color: "#c9a400", values: try h.numbers("ballooned_kb")),
-            .init("compressed", color: "#b07aa1", values: try h.numbers("compressed_kb")),
-            .init("compression cache", color: "#76b7b2", values: try h.numbers("cache_kb"), dashed: true),
-            .init("host-swapped", color: "#e15759", values: try h.numbers("host_swapped_kb")),
+            .init("ballooned", color: "#c9a400", values: try o.hostColumn(c.ballooned)),
+            .init("compressed", color: "#b07aa1", values: try o.hostColumn(c.compressed)),
+            .init("compression cache", color: "#76b7b2", values: try o.hostColumn(c.cache), dashed: true),
+            .init("host-swapped", color: "#e15759", values: try o.hostColumn(c.hostSwapped)),
         ])
         reclaim.width = Self.small.w; reclaim.height = Self.small.h; reclaim.markers = endMarkers
-        add("<div class=\"charts\">\(tps.render())\n\(reclaim.render())</div>")
+        let tpsSVG = draw(tps), reclaimSVG = draw(reclaim)
+        add("<div class=\"charts\">\(tpsSVG)\n\(reclaimSVG)</div>")
     }
 
     /// The host's states as bands: exact transition times from the `host_state` events,
     /// starting from the state at the first sample (or the first event's `from`).
     func stateBands(sampleTimes: [Double], sampleStates: [String]) -> [SVGChart.Band] {
-        let changes = o.events.filter { $0.kind == "host_state" }
+        let changes = o.events.filter { $0.kind == EventKind.hostState.rawValue }
         var current = changes.first?.field("from") ?? sampleStates.first ?? "high"
         var start = 0.0
         var out: [SVGChart.Band] = []
@@ -313,10 +348,10 @@ struct PageBuilder {
     }
 
     /// One guest's column at the given sample instants (0 where the guest has no row).
-    func guestSeries(_ guest: String, _ column: String, at xs: [Double]) throws(ReportInputError) -> [Double] {
+    func guestSeries(_ guest: String, _ column: GuestCounter, at xs: [Double]) throws(ReportInputError) -> [Double] {
         let rows = o.rows(ofGuest: guest)
-        let t = try o.guestSamples.numbers("time_s", rows: rows)
-        let v = try o.guestSamples.numbers(column, rows: rows)
+        let t = try o.guestTimes(rows: rows)
+        let v = try o.guestColumn(column, rows: rows)
         var out = [Double](repeating: 0, count: xs.count)
         var j = 0
         for (i, x) in xs.enumerated() {
@@ -330,57 +365,64 @@ struct PageBuilder {
 
     mutating func vmOverview() throws(ReportInputError) {
         add("<h2 id=\"vms\">VMs</h2>")
-        let guests = o.summary["guests"]?.arrayValue ?? []
+        let guests = o.guestSummaries
+        let c = GuestCounters.handles
+        // One unit for every memory figure of the table, from the largest (configured memory).
+        let memoryColumns = [c.configured, c.host.consumed, c.host.consumedPeak, c.host.privateFrames, c.host.shared, c.host.ballooned,
+                             c.host.balloonTarget, c.host.compressed, c.host.hostSwapped, c.swapUsed]
+        let largest = guests.flatMap { g in memoryColumns.compactMap { RunOutput.value($0, in: g) } }.filter(\.isFinite).max() ?? 0
+        let unit = SVGChart.memoryUnit(maxKB: largest)
         add("<div class=\"scroll\"><table><thead><tr><th class=\"l\">VM</th><th>status</th><th>configured</th><th>consumed</th><th>peak consumed</th>"
             + "<th>private</th><th>shared</th><th>ballooned (target)</th><th>compressed</th><th>host-swapped</th><th>guest swap used</th>"
-            + "<th>faults</th><th>major</th><th>OOM kills</th><th>EAT</th><th>slowdown</th></tr></thead><tbody>")
+            + "<th>faults</th><th>major</th><th>OOM kills</th><th>EAT (ns)</th><th>slowdown</th></tr></thead><tbody>")
         for (i, g) in guests.enumerated() {
-            let hv = g["host_view"]
-            let mi = g["meminfo"]
-            let vs = g["vmstat"]
-            func mem(_ v: Double?) -> String { HTMLReport.memory(v ?? 0) }
-            let status = (g["panicked"]?.boolValue ?? false) ? "panicked"
-                : (g["powered_on"]?.boolValue ?? true) ? "running" : "not powered on"
-            let swapUsed = (mi?["SwapTotal"]?.number ?? 0) - (mi?["SwapFree"]?.number ?? 0)
-            add("<tr><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(g["name"]?.stringValue ?? "?"))</a></td><td class=\"l\">\(status)</td>"
-                + "<td>\(mem(g["configured_kb"]?.number))</td><td>\(mem(g["host_consumed_kb"]?.number))</td><td>\(mem(g["host_consumed_peak_kb"]?.number))</td>"
-                + "<td>\(mem(hv?["private_kb"]?.number))</td><td>\(mem(hv?["shared_kb"]?.number))</td>"
-                + "<td>\(mem(hv?["ballooned_kb"]?.number)) (\(mem(hv?["balloon_target_kb"]?.number)))</td>"
-                + "<td>\(mem(hv?["compressed_kb"]?.number))</td><td>\(mem(hv?["host_swapped_kb"]?.number))</td><td>\(mem(swapUsed))</td>"
-                + "<td>\(formatFixed(vs?["pgfault"]?.number ?? 0, 0))</td><td>\(formatFixed(vs?["pgmajfault"]?.number ?? 0, 0))</td>"
-                + "<td>\(formatFixed(vs?["oom_kill"]?.number ?? 0, 0))</td>"
-                + "<td>\(formatFixed(g["eat_ns"]?.number ?? 0, 1)) ns</td><td>\(formatFixed(g["slowdown"]?.number ?? 0, 3))</td></tr>")
+            let name = g[SummaryKey.name]?.stringValue ?? "?"
+            func v(_ k: GuestCounter) -> Double? { RunOutput.value(k, in: g) }
+            func mem(_ k: GuestCounter) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0 / unit.divisor, unit.divisor == 1 ? 0 : 1) } }
+            func n(_ k: GuestCounter) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0, 0) } }
+            func real(_ k: GuestCounter, _ d: Int) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0, d) } }
+            let status = (v(c.panicked) ?? 0) != 0 ? "panicked" : (v(c.poweredOn) ?? 1) != 0 ? "running" : "not powered on"
+            let row = "<tr><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(name))</a></td><td class=\"l\">\(status)</td>"
+                + "<td>\(mem(c.configured))</td><td>\(mem(c.host.consumed))</td><td>\(mem(c.host.consumedPeak))</td>"
+                + "<td>\(mem(c.host.privateFrames))</td><td>\(mem(c.host.shared))</td>"
+                + "<td>\(mem(c.host.ballooned)) (\(mem(c.host.balloonTarget)))</td>"
+                + "<td>\(mem(c.host.compressed))</td><td>\(mem(c.host.hostSwapped))</td><td>\(mem(c.swapUsed))</td>"
+                + "<td>\(n(c.vmstat.pgfault))</td><td>\(n(c.vmstat.pgmajfault))</td>"
+                + "<td>\(n(c.vmstat.oomKill))</td>"
+                + "<td>\(real(c.eat, 1))</td><td>\(real(c.slowdown, 3))</td></tr>"
+            add(row)
         }
         add("</tbody></table></div>")
-        add("<p class=\"note\">At the end of the run. Consumed: machine memory backing the VM (private frames and its compression cache); shared: guest memory mapped to shared frames; EAT: effective memory access time over the run; slowdown: EAT against a run without faults.</p>")
+        add("<p class=\"note\">At the end of the run; memory in \(unit.label). Consumed: machine memory backing the VM (private frames and its compression cache); shared: guest memory mapped to shared frames; EAT: effective memory access time over the run; slowdown: EAT against a run without faults.</p>")
         if o.guestNames.count > 1 {
             var series: [SVGChart.Series] = []
             var xs: [Double] = []
             for (i, g) in o.guestNames.enumerated() {
                 let r = rateRows(g)
                 if xs.isEmpty { xs = r.xs }
-                series.append(.init(g, color: HTMLReport.color(i), values: try alignedRates(g, "slowdown", perSecond: false, at: xs)))
+                series.append(.init(g, color: HTMLReport.color(i), values: try alignedRates(g, c.slowdown, perSecond: false, at: xs)))
             }
             var c = SVGChart(title: "Slowdown of every VM per sampling interval (log scale)", style: .lines, yAxis: .log(unit: "slowdown (×)"),
                              xs: xs, xMax: duration, series: series)
             c.width = Self.big.w; c.height = Self.big.h; c.markers = endMarkers
-            add("<figure>\(c.render())</figure>")
+            let svg = draw(c)
+            add("<figure>\(svg)</figure>")
         }
     }
 
     /// A guest's sample rows after the first (each covers the interval before it) and their times.
     func rateRows(_ guest: String) -> (rows: [Int], xs: [Double]) {
         let rows = Array(o.rows(ofGuest: guest).dropFirst())
-        let xs = (try? o.guestSamples.numbers("time_s", rows: rows)) ?? []
+        let xs = (try? o.guestTimes(rows: rows)) ?? []
         return (rows, xs)
     }
 
     /// A per-interval column of a guest, as a rate (per second of the interval) or as is, at the
     /// given instants (0 where the guest has no row).
-    func alignedRates(_ guest: String, _ column: String, perSecond: Bool, at xs: [Double]) throws(ReportInputError) -> [Double] {
+    func alignedRates(_ guest: String, _ column: GuestCounter, perSecond: Bool, at xs: [Double]) throws(ReportInputError) -> [Double] {
         let all = o.rows(ofGuest: guest)
-        let t = try o.guestSamples.numbers("time_s", rows: all)
-        let v = try o.guestSamples.numbers(column, rows: all)
+        let t = try o.guestTimes(rows: all)
+        let v = try o.guestColumn(column, rows: all)
         var out = [Double](repeating: 0, count: xs.count)
         var j = 1
         for (i, x) in xs.enumerated() {
@@ -395,10 +437,9 @@ struct PageBuilder {
 
     mutating func vm(_ name: String, index: Int) throws(ReportInputError) {
         let rows = o.rows(ofGuest: name)
-        let t = o.guestSamples
-        let xs = try t.numbers("time_s", rows: rows)
-        let g = (o.summary["guests"]?.arrayValue ?? []).first { $0["name"]?.stringValue == name }
-        let configured = g?["configured_kb"]?.number ?? 0
+        let c = GuestCounters.handles
+        let xs = try o.guestTimes(rows: rows)
+        let configured = RunOutput.value(c.configured, in: o.guestSummary(name)) ?? 0
         add("<h3 id=\"vm-\(index)\">VM \(esc(name))</h3>")
         let guestConfig = o.scenario.expandedGuests.first { $0.name == name }
         if let gc = guestConfig {
@@ -406,53 +447,55 @@ struct PageBuilder {
             add("<p class=\"meta\">\(esc(HTMLReport.memory(configured))) configured · \(gc.vcpus) vCPU · workloads: \(esc(wl.isEmpty ? "none" : wl))</p>")
         }
         var markers = endMarkers
-        for e in o.events where e.guest == name && (e.kind == "oom_kill" || e.kind == "guest_panic") {
-            markers.append(.init(x: e.timeSeconds, label: e.kind == "oom_kill" ? "OOM kill" : "panic", color: "#b71c1c"))
+        for e in o.events where e.guest == name && (e.kind == EventKind.oomKill.rawValue || e.kind == EventKind.guestPanic.rawValue) {
+            markers.append(.init(x: e.timeSeconds, label: e.kind == EventKind.oomKill.rawValue ? "OOM kill" : "panic", color: "#b71c1c"))
         }
         if rows.isEmpty {
             add("<p class=\"note\">No samples for this VM in timeseries.csv.</p>")
             return
         }
         var mem = SVGChart(title: "How \(name)'s memory is backed (stacked)", style: .stackedAreas, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
-            .init("private", color: "#4e79a7", values: try t.numbers("private_kb", rows: rows)),
-            .init("shared", color: "#59a14f", values: try t.numbers("shared_kb", rows: rows)),
-            .init("ballooned", color: "#edc948", values: try t.numbers("ballooned_kb", rows: rows)),
-            .init("compressed", color: "#b07aa1", values: try t.numbers("compressed_kb", rows: rows)),
-            .init("host-swapped", color: "#e15759", values: try t.numbers("host_swapped_kb", rows: rows)),
-            .init("guest-swapped", color: "#f28e2b", values: try t.numbers("swap_used_kb", rows: rows)),
+            .init("private", color: "#4e79a7", values: try o.guestColumn(c.host.privateFrames, rows: rows)),
+            .init("shared", color: "#59a14f", values: try o.guestColumn(c.host.shared, rows: rows)),
+            .init("ballooned", color: "#edc948", values: try o.guestColumn(c.host.ballooned, rows: rows)),
+            .init("compressed", color: "#b07aa1", values: try o.guestColumn(c.host.compressed, rows: rows)),
+            .init("host-swapped", color: "#e15759", values: try o.guestColumn(c.host.hostSwapped, rows: rows)),
+            .init("guest-swapped", color: "#f28e2b", values: try o.guestColumn(c.swapUsed, rows: rows)),
         ])
         mem.width = Self.big.w; mem.height = Self.big.h
         mem.levels = [.init(value: configured, label: "configured memory", color: "#333")]
         mem.markers = markers
-        add("<figure>\(mem.render())<figcaption class=\"note\">Guest memory by what backs it on the host; guest-swapped is memory the guest itself paged out to its swap area (above the configured line when the guest swaps).</figcaption></figure>")
+        let memSVG = draw(mem)
+        add("<figure>\(memSVG)<figcaption class=\"note\">Guest memory by what backs it on the host; guest-swapped is memory the guest itself paged out to its swap area (above the configured line when the guest swaps).</figcaption></figure>")
 
         var balloon = SVGChart(title: "Balloon: policy target and actual size", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
-            .init("ballooned", color: "#c9a400", values: try t.numbers("ballooned_kb", rows: rows)),
-            .init("target", color: "#c25e00", values: try t.numbers("balloon_target_kb", rows: rows), dashed: true),
+            .init("ballooned", color: "#c9a400", values: try o.guestColumn(c.host.ballooned, rows: rows)),
+            .init("target", color: "#c25e00", values: try o.guestColumn(c.host.balloonTarget, rows: rows), dashed: true),
         ])
         balloon.width = Self.small.w; balloon.height = Self.small.h; balloon.markers = markers
 
         let r = rateRows(name)
         var faults = SVGChart(title: "Faults per second", style: .lines, yAxis: .linear(unit: "per second"), xs: r.xs, xMax: duration, series: [
-            .init("faults", color: "#4e79a7", values: try alignedRates(name, "faults", perSecond: true, at: r.xs)),
-            .init("major faults", color: "#e15759", values: try alignedRates(name, "major_faults", perSecond: true, at: r.xs)),
-            .init("guest swap-ins", color: "#f28e2b", values: try alignedRates(name, "swap_ins", perSecond: true, at: r.xs), dashed: true),
-            .init("host swap-ins", color: "#7b3294", values: try alignedRates(name, "host_swap_ins", perSecond: true, at: r.xs), dashed: true),
+            .init("faults", color: "#4e79a7", values: try alignedRates(name, c.vmstat.pgfault, perSecond: true, at: r.xs)),
+            .init("major faults", color: "#e15759", values: try alignedRates(name, c.vmstat.pgmajfault, perSecond: true, at: r.xs)),
+            .init("guest swap-ins", color: "#f28e2b", values: try alignedRates(name, c.vmstat.pswpin, perSecond: true, at: r.xs), dashed: true),
+            .init("host swap-ins", color: "#7b3294", values: try alignedRates(name, c.host.hostSwapIns, perSecond: true, at: r.xs), dashed: true),
         ])
         faults.width = Self.small.w; faults.height = Self.small.h; faults.markers = markers
         var slow = SVGChart(title: "Slowdown per interval (EAT / memory access, log scale)", style: .lines, yAxis: .log(unit: "slowdown (×)"),
                             xs: r.xs, xMax: duration, series: [
-            .init("slowdown", color: "#1f3f8f", values: try alignedRates(name, "slowdown", perSecond: false, at: r.xs)),
+            .init("slowdown", color: "#1f3f8f", values: try alignedRates(name, c.slowdown, perSecond: false, at: r.xs)),
         ])
         slow.width = Self.small.w; slow.height = Self.small.h; slow.markers = markers
-        add("<div class=\"charts\">\(balloon.render())\n\(faults.render())\n\(slow.render())</div>")
+        let balloonSVG = draw(balloon), faultsSVG = draw(faults), slowSVG = draw(slow)
+        add("<div class=\"charts\">\(balloonSVG)\n\(faultsSVG)\n\(slowSVG)</div>")
     }
 
     // MARK: Events and appendix
 
     mutating func events() {
         add("<h2 id=\"events\">Events</h2>")
-        let counts = o.summary["events"]
+        let counts = o.summary[SummaryKey.events]
         if case .object(let kv)? = counts, !kv.isEmpty {
             add("<table><thead><tr><th class=\"l\">kind</th><th>count</th></tr></thead><tbody>")
             for (k, v) in kv { add("<tr><td class=\"l\">\(esc(k))</td><td>\(formatFixed(v.number ?? 0, 0))</td></tr>") }

@@ -7,6 +7,8 @@ public indirect enum JSONValue: Sendable, Equatable {
     case bool(Bool)
     case int(Int64)
     case double(Double)
+    /// A number written with a fixed number of decimals (null when not finite).
+    case decimal(Double, places: Int)
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
@@ -31,6 +33,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             if !d.isFinite { out += "null" }
             else if d == d.rounded() && abs(d) < 1e15 { out += "\(Int64(d))" }
             else { out += formatFixed(d, 6) }
+        case .decimal(let d, let places): out += d.isFinite ? formatFixed(d, places) : "null"
         case .string(let s): JSONValue.quote(s, into: &out)
         case .array(let a):
             if a.isEmpty { out += "[]"; return }

@@ -92,12 +92,15 @@ public struct CSVTable: Sendable {
         return i
     }
 
-    /// A column's values as numbers, or an error at the first field that is not a finite number.
+    /// A column's values as numbers, or an error at the first field that is not a number.
+    /// `inf`, `-inf` and `nan` (what the writer prints for a value that is not finite, e.g. a
+    /// slowdown with a zero memory-access cost) are read as such; the report leaves them out.
     public func numbers(_ column: String, rows subset: [Int]? = nil) throws(ReportInputError) -> [Double] {
         let c = try index(of: column)
         var out: [Double] = []
         for r in subset ?? Array(rows.indices) {
-            guard let v = Double(rows[r][c]), v.isFinite else {
+            let text = rows[r][c]
+            guard let v = Double(text), v.isFinite || ["inf", "-inf", "nan"].contains(text) else {
                 let p = positions[r][c]
                 throw ReportInputError(file: file, line: p.line, column: p.column, "column '\(column)': '\(rows[r][c])' is not a number")
             }
@@ -169,19 +172,13 @@ public struct RunOutput: Sendable {
         }
         summary = try JSONParser.parse(try text("summary.json"), file: "summary.json")
         guard case .object = summary else { throw ReportInputError(file: "summary.json", line: 1, column: 1, "expected a JSON object") }
-        for key in ["scenario", "simulated_seconds", "host", "guests"] where summary[key] == nil {
+        for key in [SummaryKey.scenario, RunCounters.handles.simulated.name, SummaryKey.host, SummaryKey.guests] where summary[key] == nil {
             throw ReportInputError(file: "summary.json", line: 1, column: 1, "no '\(key)' key in the top-level object")
         }
         guestSamples = try CSVTable(text: try text("timeseries.csv"), file: "timeseries.csv")
         hostSamples = try CSVTable(text: try text("host_timeseries.csv"), file: "host_timeseries.csv")
-        for c in ["time_s", "guest", "private_kb", "shared_kb", "ballooned_kb", "balloon_target_kb", "compressed_kb",
-                  "host_swapped_kb", "swap_used_kb", "host_consumed_kb", "faults", "major_faults", "slowdown"] {
-            _ = try guestSamples.index(of: c)
-        }
-        for c in ["time_s", "free_kb", "consumed_kb", "overhead_kb", "state", "min_free_kb", "pages_shared", "pages_sharing",
-                  "zero_pages_sharing", "ballooned_kb", "compressed_kb", "host_swapped_kb"] {
-            _ = try hostSamples.index(of: c)
-        }
+        for c in [SummaryKey.time, SummaryKey.guest] + Self.guestColumns.map(\.name) { _ = try guestSamples.index(of: c) }
+        for c in [SummaryKey.time] + Self.hostColumns.map(\.name) { _ = try hostSamples.index(of: c) }
         events = []
         let eventsText = try text("events.jsonl")
         for (n, line) in eventsText.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
@@ -199,7 +196,6 @@ public struct RunOutput: Sendable {
         }
         scenarioText = try text("scenario.resolved.yaml")
         do { scenario = try ScenarioLoader.load(text: scenarioText, file: "scenario.resolved.yaml") }
-        catch let e as ReportInputError { throw e }
         catch {
             // Scenario errors carry their own file:line: key path; keep their first line.
             let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
@@ -230,15 +226,69 @@ public struct RunOutput: Sendable {
         return out
     }
 
+    /// The guests' objects of `summary.json`, in the scenario's order.
+    public var guestSummaries: [JSONValue] { summary[SummaryKey.guests]?.arrayValue ?? [] }
+
     /// Guest names in the order of the summary (the scenario's order).
-    public var guestNames: [String] {
-        summary["guests"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
-    }
+    public var guestNames: [String] { guestSummaries.compactMap { $0[SummaryKey.name]?.stringValue } }
+
+    /// The summary object of the guest called `name`.
+    public func guestSummary(_ name: String) -> JSONValue? { guestSummaries.first { $0[SummaryKey.name]?.stringValue == name } }
 
     /// Row indices of one guest in `timeseries.csv`.
     public func rows(ofGuest name: String) -> [Int] {
-        guard let c = guestSamples.header.firstIndex(of: "guest") else { return [] }
+        guard let c = guestSamples.header.firstIndex(of: SummaryKey.guest) else { return [] }
         return guestSamples.rows.indices.filter { guestSamples.rows[$0][c] == name }
+    }
+
+    // MARK: Counters, by their declarations
+
+    /// The guest counters whose `timeseries.csv` columns the report draws (checked on load).
+    static var guestColumns: [GuestCounter] {
+        let g = GuestCounters.handles
+        return [g.host.consumed, g.host.privateFrames, g.host.shared, g.host.ballooned, g.host.balloonTarget, g.host.compressed,
+                g.host.hostSwapped, g.swapUsed, g.vmstat.pgfault, g.vmstat.pgmajfault, g.vmstat.pswpin, g.host.hostSwapIns, g.slowdown]
+    }
+
+    /// The host counters whose `host_timeseries.csv` columns the report draws (checked on load).
+    static var hostColumns: [HostCounter] {
+        let h = HostCounters.handles
+        return [h.free, h.consumed, h.overhead, h.state, h.minFree, h.sharedFrames, h.pagesShared, h.pagesSharing, h.ksmZeroPages,
+                h.savedBySharing, h.ballooned, h.compressed, h.cache, h.hostSwapped]
+    }
+
+    /// The sampling instants of `host_timeseries.csv`.
+    public func hostTimes() throws(ReportInputError) -> [Double] { try hostSamples.numbers(SummaryKey.time) }
+
+    /// A host counter's column of `host_timeseries.csv`.
+    public func hostColumn(_ c: HostCounter) throws(ReportInputError) -> [Double] { try hostSamples.numbers(c.name) }
+
+    /// The sampling instants of `rows` of `timeseries.csv`.
+    public func guestTimes(rows: [Int]) throws(ReportInputError) -> [Double] { try guestSamples.numbers(SummaryKey.time, rows: rows) }
+
+    /// A guest counter's column of `timeseries.csv`, for `rows`.
+    public func guestColumn(_ c: GuestCounter, rows: [Int]) throws(ReportInputError) -> [Double] { try guestSamples.numbers(c.name, rows: rows) }
+
+    /// A host counter at the end of the run (`summary.json`), nil when absent.
+    public func hostValue(_ c: HostCounter) -> Double? { Self.value(HostCounters.catalog.entry(c), in: summary[SummaryKey.host]) }
+
+    /// A guest counter at the end of the run, from the guest's `summary.json` object.
+    public static func value(_ c: GuestCounter, in guest: JSONValue?) -> Double? { value(GuestCounters.catalog.entry(c), in: guest) }
+
+    /// A counter's value in a summary object: numbers as they are, flags as 1/0, levels by
+    /// their position in the counter's labels.
+    static func value<S>(_ e: CounterEntry<S>, in object: JSONValue?) -> Double? {
+        var v = object
+        for g in e.groups { v = v?[g] }
+        switch v?[e.counter.name] {
+        case .int(let i)?: return Double(i)
+        case .double(let d)?, .decimal(let d, _)?: return d
+        case .bool(let b)?: return b ? 1 : 0
+        case .string(let s)?:
+            if case .label(let names) = e.counter.format, let i = names.firstIndex(of: s) { return Double(i) }
+            return nil
+        default: return nil
+        }
     }
 }
 
@@ -253,7 +303,7 @@ extension JSONValue {
     public var number: Double? {
         switch self {
         case .int(let i): Double(i)
-        case .double(let d): d
+        case .double(let d), .decimal(let d, _): d
         default: nil
         }
     }

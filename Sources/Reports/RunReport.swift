@@ -24,92 +24,135 @@ public enum RunReport {
         ]
     }
 
-    static func mib(_ pages: Int) -> String { formatFixed(Double(pages) / 256, 1) + "MiB" }
-    static func kbToMiB(_ kb: Int) -> String { formatFixed(Double(kb) / 1024, 1) + "MiB" }
+    /// A counter on the console: `name=value`, the name without its unit suffix (`free_kb`
+    /// prints as `free`), the value in human units (`1.46GiB`, `30.1ms`, `yes`).
+    public static func consoleField<S>(_ c: OutputCounter<S>, _ w: CounterWindow<S>) -> String {
+        consoleKey(c) + "=" + humanValue(c, c.value(w))
+    }
 
-    /// One stable, greppable line per guest and one for the host.
+    /// A counter's name without the unit suffix its unit implies (Linux's own names as they are).
+    public static func consoleKey<S>(_ c: OutputCounter<S>) -> String {
+        let suffix: String
+        switch c.unit {
+        case .kilobytes: suffix = "_kb"
+        case .seconds: suffix = "_s"
+        case .nanoseconds: suffix = "_ns"
+        default: return c.name
+        }
+        return c.name.hasSuffix(suffix) && !c.isMainlineName ? String(c.name.dropLast(suffix.count)) : c.name
+    }
+
+    /// A counter's value in human units: memory in KiB..TiB, times in s..ns, ratios with three
+    /// significant digits, flags as yes/no, levels by name, counts as they are.
+    public static func humanValue<S>(_ c: OutputCounter<S>, _ v: Double) -> String {
+        switch (c.unit, c.format) {
+        case (.kilobytes, _): return HumanUnits.memory(kilobytes: v)
+        case (.seconds, _): return HumanUnits.duration(seconds: v)
+        case (.nanoseconds, _): return HumanUnits.duration(seconds: v / 1e9)
+        case (_, .flag): return v != 0 ? "yes" : "no"
+        case (_, .label(let names)): return names.indices.contains(Int(v)) ? names[Int(v)] : HumanUnits.significant(v)
+        case (_, .decimals): return HumanUnits.significant(v)
+        case (_, .integer): return c.csvText(v)
+        }
+    }
+
+    /// One stable, greppable line per guest, one about how the host backs it, and two for the
+    /// host: the counters' names and human units (docs/outputs.md).
     public static func consoleLines(_ r: SimulationResult) -> [String] {
+        let c = GuestCounters.handles, h = HostCounters.handles
         var lines: [String] = []
         for g in r.guests {
-            let m = g.meminfo
-            let v = g.vmstat
-            lines.append("guest \(g.name) configured=\(mib(g.configuredPages)) consumed=\(mib(g.hostConsumedPages)) "
-                + "free=\(kbToMiB(m.MemFree)) cached=\(kbToMiB(m.Cached)) anon=\(kbToMiB(m.AnonPages)) "
-                + "swap_used=\(kbToMiB(m.SwapTotal - m.SwapFree)) committed=\(kbToMiB(m.Committed_AS)) "
-                + "accesses=\(v.accesses) faults=\(v.pgfault) major=\(v.pgmajfault) swap_in=\(v.pswpin) swap_out=\(v.pswpout) "
-                + "oom_kills=\(v.oom_kill) refused=\(v.refusedAllocations) eat=\(formatFixed(g.eatNs, 1))ns "
-                + "slowdown=\(formatFixed(g.slowdown, 3))" + (g.panicked ? " panicked=yes" : "") + (g.poweredOn ? "" : " powered_on=no"))
-            let h = g.host
-            lines.append("vm \(g.name) consumed=\(mib(h.consumed)) private=\(mib(h.privateFrames)) shared=\(mib(h.shared)) "
-                + "ballooned=\(mib(h.ballooned)) compressed=\(mib(h.compressed)) (\(mib(h.cacheFrames)) cache) "
-                + "host_swapped=\(mib(h.hostSwapped)) guest_swapped=\(kbToMiB(m.SwapTotal - m.SwapFree)) "
-                + (h.activePeriods > 0 ? "active_est=\(mib(h.activeEstimated)) active_true=\(mib(h.activeTrue)) " : "active=unsampled ")
-                + "large_pages=\(h.largePages) "
-                + "cow_breaks=\(h.stats.cowBreaks) host_swap_ins=\(h.stats.swapIns) double_paging=\(h.stats.doublePaging)")
+            let w = CounterWindow(now: g.state)
+            func f(_ list: [GuestCounter]) -> String { list.map { consoleField($0, w) }.joined(separator: " ") }
+            lines.append("guest \(g.name) " + f([c.configured, c.host.consumed, c.meminfo.memFree, c.meminfo.cached, c.meminfo.anonPages,
+                                                c.swapUsed, c.meminfo.committedAS, c.vmstat.accesses, c.vmstat.pgfault, c.vmstat.pgmajfault,
+                                                c.vmstat.pswpin, c.vmstat.pswpout, c.vmstat.oomKill, c.vmstat.refusedAllocations, c.eat, c.slowdown])
+                + (g.panicked ? " " + consoleField(c.panicked, w) : "") + (g.poweredOn ? "" : " " + consoleField(c.poweredOn, w)))
+            let active = g.host.activePeriods > 0 ? f([c.host.activeEstimated, c.host.activeTrue]) : "active=unsampled"
+            lines.append("vm \(g.name) " + f([c.host.consumed, c.host.privateFrames, c.host.shared, c.host.ballooned, c.host.compressed,
+                                             c.host.cache, c.host.hostSwapped]) + " " + active + " "
+                + f([c.host.largePages, c.host.cowBreaks, c.host.hostSwapIns, c.host.doublePaging]))
         }
-        let h = r.host
-        lines.append("host \(r.config.host.name) ram=\(mib(r.hostTotalPages)) free=\(mib(r.hostFreePages)) "
-            + "consumed=\(mib(r.hostConsumedPages)) overhead=\(mib(r.hostOverheadPages + r.hostHypervisorPages)) "
-            + "guests=\(r.guests.count) simulated=\(formatFixed(Double(r.simulatedNs) / 1e9, 3))s "
-            + "out_of_memory=\(r.hostOutOfMemory ? "yes" : "no")")
-        lines.append("host \(r.config.host.name) state=\(h.state.rawValue) min_free=\(mib(h.minFree)) "
-            + "pages_shared=\(h.pagesShared) pages_sharing=\(h.pagesSharing) zero_pages_sharing=\(h.zeroPagesSharing) "
-            + "saved_by_sharing=\(mib(h.pagesSharing + h.zeroPagesSharing)) ballooned=\(mib(h.ballooned)) "
-            + "compressed=\(mib(h.compressed)) host_swapped=\(mib(h.hostSwapped)) large_pages=\(h.largePages) "
-            + "scan_cpu=\(formatFixed(Double(h.scanCPUNs) / 1e9, 3))s compress_cpu=\(formatFixed(Double(h.compressorCPUNs) / 1e9, 3))s")
+        let w = CounterWindow(now: r.hostState)
+        func f(_ list: [HostCounter]) -> String { list.map { consoleField($0, w) }.joined(separator: " ") }
+        lines.append("host \(r.config.host.name) " + f([h.ram, h.free, h.consumed, h.overhead, h.hypervisor]) + " guests=\(r.guests.count) "
+            + consoleField(RunCounters.handles.simulated, CounterWindow(now: r)) + " " + f([h.outOfMemory]))
+        lines.append("host \(r.config.host.name) " + f([h.state, h.minFree, h.pagesShared, h.pagesSharing, h.ksmZeroPages, h.savedBySharing,
+                                                       h.ballooned, h.compressed, h.compressionSaved, h.hostSwapped, h.largePages,
+                                                       h.scanCPU, h.compressCPU]))
         return lines
     }
 
-    static func meminfoJSON(_ m: Meminfo) -> JSONValue {
-        .object(m.fields.map { ($0.0, .int($0.1)) })
+    /// A counter's value as JSON: whole numbers as integers, reals as numbers (null when not
+    /// finite), flags as booleans, levels by name.
+    static func jsonValue<S>(_ c: OutputCounter<S>, _ v: Double) -> JSONValue {
+        switch c.format {
+        case .integer: return v.isFinite ? .int(Int64(v)) : .double(v)
+        case .decimals: return .double(v)
+        case .flag: return .bool(v != 0)
+        case .label(let names): return names.indices.contains(Int(v)) ? .string(names[Int(v)]) : .double(v)
+        }
+    }
+
+    /// The counters of a catalog as JSON object fields: top-level counters by name, each group
+    /// as a nested object under its key, in declaration order.
+    public static func counterFields<S>(_ catalog: CounterCatalog<S>, _ w: CounterWindow<S>) -> [(String, JSONValue)] {
+        func fields(_ entries: ArraySlice<CounterEntry<S>>, depth: Int) -> [(String, JSONValue)] {
+            var out: [(String, JSONValue)] = []
+            var i = entries.startIndex
+            while i < entries.endIndex {
+                let e = entries[i]
+                if e.groups.count == depth {
+                    out.append((e.counter.name, jsonValue(e.counter, e.counter.value(w))))
+                    i += 1
+                    continue
+                }
+                let key = e.groups[depth]
+                var j = i
+                while j < entries.endIndex, entries[j].groups.count > depth, entries[j].groups[depth] == key { j += 1 }
+                out.append((key, .object(fields(entries[i..<j], depth: depth + 1))))
+                i = j
+            }
+            return out
+        }
+        return fields(catalog.entries[...], depth: 0)
+    }
+
+    /// The counters of a catalog as statistics named `prefix` + their dotted path.
+    static func addCounters<S>(_ catalog: CounterCatalog<S>, _ w: CounterWindow<S>, prefix: String, to b: inout StatisticsBlock) {
+        for e in catalog.entries {
+            b.add(Statistic(prefix + e.path, e.counter.value(w), unit: e.counter.unit.rawValue, e.counter.summary))
+        }
     }
 
     public static func summaryJSON(_ r: SimulationResult) -> JSONValue {
         let guests: [JSONValue] = r.guests.map { g in
-            let v = g.vmstat
-            return .object([
-                ("name", .string(g.name)),
-                ("configured_kb", .int(g.configuredPages * 4)),
-                ("vcpus", .int(g.vcpus)),
-                ("powered_on", .bool(g.poweredOn)),
-                ("panicked", .bool(g.panicked)),
-                ("host_consumed_kb", .int(g.hostConsumedPages * 4)),
-                ("host_consumed_peak_kb", .int(g.peakHostConsumedPages * 4)),
-                ("eat_ns", .double(g.eatNs)),
-                ("slowdown", .double(g.slowdown)),
-                ("host_view", .object(vmHostFields(g.host).map { ($0.name, .int($0.value)) })),
-                ("meminfo", meminfoJSON(g.meminfo)),
-                ("vmstat", .object(vmstatFields(v).map { ($0.name, .int($0.value)) })),
-                ("buddyinfo", .array(g.buddyinfo.map { .int($0) })),
-                ("processes", .array(g.processes.map { p in
-                    .object([("pid", .int(Int(p.pid))), ("name", .string(p.name)), ("rss_kb", .int(p.rssPages * 4)),
-                             ("swap_kb", .int(p.swapPages * 4)), ("page_tables_kb", .int(p.pageTablePages * 4)),
-                             ("oom_score", .int(p.oomScore)), ("oom_score_adj", .int(p.oomScoreAdj))])
-                })),
-                ("workloads", .array(g.workloads.map { w in
-                    .object([("kind", .string(w.kind))] + w.stats.entries.map { ($0.name, .double($0.value)) })
-                })),
-            ])
+            .object([(SummaryKey.name, .string(g.name))]
+                + counterFields(GuestCounters.catalog, CounterWindow(now: g.state))
+                + [
+                    (SummaryKey.buddyinfo, .array(g.buddyinfo.map { .int($0) })),
+                    (SummaryKey.processes, .array(g.processes.map { p in
+                        .object([("pid", .int(Int(p.pid))), ("name", .string(p.name)), ("rss_kb", .int(p.rssPages * 4)),
+                                 ("swap_kb", .int(p.swapPages * 4)), ("page_tables_kb", .int(p.pageTablePages * 4)),
+                                 ("oom_score", .int(p.oomScore)), ("oom_score_adj", .int(p.oomScoreAdj))])
+                    })),
+                    (SummaryKey.workloads, .array(g.workloads.map { w in
+                        .object([("kind", .string(w.kind))] + w.stats.entries.map { ($0.name, .double($0.value)) })
+                    })),
+                ])
         }
         return .object([
-            ("scenario", .string(r.config.name)),
-            ("seed", .int(Int64(bitPattern: r.config.seed))),
-            ("simulated_seconds", .double(Double(r.simulatedNs) / 1e9)),
-            ("ended_early", r.endedEarly.map { .string($0) } ?? .null),
-            ("partial", .bool(r.partial)),
-            ("host", .object([
-                ("name", .string(r.config.host.name)),
-                ("ram_kb", .int(r.hostTotalPages * 4)),
-                ("free_kb", .int(r.hostFreePages * 4)),
-                ("consumed_kb", .int(r.hostConsumedPages * 4)),
-                ("overhead_kb", .int(r.hostOverheadPages * 4)),
-                ("hypervisor_kb", .int(r.hostHypervisorPages * 4)),
-                ("out_of_memory", .bool(r.hostOutOfMemory)),
-                ("state", .string(r.host.state.rawValue)),
-            ] + hostFields(r.host).map { ($0.name, .int($0.value)) })),
-            ("guests", .array(guests)),
-            ("events", .object(eventCounts(r).map { ($0.0, .int($0.1)) })),
-            ("checks", .object([("run", .int(r.checksRun)), ("problems", .array(r.checkProblems.map { .string($0) }))])),
+            (SummaryKey.scenario, .string(r.config.name)),
+            (SummaryKey.seed, .int(Int64(bitPattern: r.config.seed))),
+            (SummaryKey.version, .string(OvercommitVersion.string)),
+        ] + counterFields(RunCounters.catalog, CounterWindow(now: r)) + [
+            (SummaryKey.endedEarlyReason, r.endedEarly.map { .string($0) } ?? .null),
+            (SummaryKey.partial, .bool(r.partial)),
+            (SummaryKey.host, .object([(SummaryKey.name, .string(r.config.host.name))] + counterFields(HostCounters.catalog, CounterWindow(now: r.hostState)))),
+            (SummaryKey.guests, .array(guests)),
+            (SummaryKey.events, .object(eventCounts(r).map { ($0.0, .int($0.1)) })),
+            (SummaryKey.checks, .object([(SummaryKey.checksRun, .int(r.checksRun)),
+                                         (SummaryKey.checkProblems, .array(r.checkProblems.map { .string($0) }))])),
         ])
     }
 
@@ -122,134 +165,43 @@ public enum RunReport {
         return zip(kinds, counts).sorted { $0.0 < $1.0 }
     }
 
-    static func vmstatFields(_ v: VMStat) -> [(name: String, value: Int, summary: String)] {
-        [
-            ("accesses", v.accesses, "memory references and one-page file I/O calls"),
-            ("pgfault", v.pgfault, "page faults (minor and major)"),
-            ("pgmajfault", v.pgmajfault, "major faults (swap-in or file read)"),
-            ("zero_fill", v.zeroFills, "first writes that zero-filled a frame"),
-            ("cow_copy", v.cowCopies, "copy-on-write copies"),
-            ("zero_page_map", v.zeroPageMaps, "reads that mapped the shared zero page"),
-            ("pswpin", v.pswpin, "pages read from swap (incl. readahead)"),
-            ("pswpout", v.pswpout, "pages written to swap"),
-            ("swap_cache_hit", v.swapCacheHits, "swap faults served by the swap cache"),
-            ("swap_write_avoided", v.swapWritesAvoided, "evictions of clean swap-cache pages (no write)"),
-            ("pgpgin", v.pgpgin, "page-cache pages read from disk"),
-            ("pgpgout", v.pgpgout, "pages written to disk or swap"),
-            ("file_read", v.fileReads, "file pages read on page-cache misses"),
-            ("readahead", v.readahead, "file pages brought in by read-ahead with the miss before them"),
-            ("writeback", v.writebacks, "dirty page-cache pages written back"),
-            ("pgscan_kswapd", v.pgscan_kswapd, "pages isolated for reclaim by kswapd"),
-            ("pgscan_direct", v.pgscan_direct, "pages isolated for reclaim by direct reclaim"),
-            ("pgsteal_kswapd", v.pgsteal_kswapd, "pages reclaimed by kswapd"),
-            ("pgsteal_direct", v.pgsteal_direct, "pages reclaimed by direct reclaim"),
-            ("pgactivate", v.pgactivate, "pages promoted to an active list"),
-            ("pgdeactivate", v.pgdeactivate, "pages moved to an inactive list"),
-            ("pgrotated", v.pgrotated, "referenced pages given a second round"),
-            ("kswapd_wakeups", v.kswapd_wakeups, "kswapd runs that had work"),
-            ("allocstall", v.allocstall, "allocations that entered direct reclaim"),
-            ("workingset_refault", v.workingset_refault, "faults on pages evicted earlier (refaults)"),
-            ("workingset_activate", v.workingset_activate, "refaulted pages activated at once (short refault distance)"),
-            ("oom_kill", v.oom_kill, "processes killed by the OOM killer"),
-            ("refused_allocations", v.refusedAllocations, "allocations refused by the overcommit policy"),
-            ("segfaults", v.segfaults, "accesses outside any region or against its protection"),
-        ]
-    }
-
+    /// `timeseries.csv`: the time, the guest, then every sampled guest counter.
     public static func timeseriesCSV(_ r: SimulationResult) -> String {
-        var s = GuestSample.csvHeader.joined(separator: ",") + "\n"
-        for x in r.samples { s += x.csvFields.map(csvQuote).joined(separator: ",") + "\n" }
+        let sampled = GuestCounters.catalog.sampled
+        var s = ([SummaryKey.time, SummaryKey.guest] + sampled.map(\.counter.name)).joined(separator: ",") + "\n"
+        for x in r.samples {
+            var fields = [formatFixed(Double(x.timeNs) / 1e9, 3), csvQuote(x.guest)]
+            for (e, v) in zip(sampled, x.values) { fields.append(e.counter.csvText(v)) }
+            s += fields.joined(separator: ",") + "\n"
+        }
         return s
     }
 
-    /// The host at each sample: free, consumed (backing guest pages) and overhead memory, the
-    /// free-memory state and what each technique holds.
+    /// `host_timeseries.csv`: the time, then every sampled host counter (free, consumed and
+    /// overhead memory, the free-memory state, what each technique holds).
     public static func hostTimeseriesCSV(_ r: SimulationResult) -> String {
-        let names = hostFields(HostSnapshot()).map(\.name)
-        var s = "time_s,free_kb,consumed_kb,overhead_kb,state," + names.joined(separator: ",") + "\n"
+        let sampled = HostCounters.catalog.sampled
+        var s = ([SummaryKey.time] + sampled.map(\.counter.name)).joined(separator: ",") + "\n"
         for h in r.hostSamples {
-            s += "\(formatFixed(Double(h.timeNs) / 1e9, 3)),\(h.freePages * 4),\(h.consumedPages * 4),\(h.overheadPages * 4),\(h.host.state.rawValue),"
-            s += hostFields(h.host).map { "\($0.value)" }.joined(separator: ",") + "\n"
+            var fields = [formatFixed(Double(h.timeNs) / 1e9, 3)]
+            for (e, v) in zip(sampled, h.values) { fields.append(e.counter.csvText(v)) }
+            s += fields.joined(separator: ",") + "\n"
         }
         return s
-    }
-
-    /// Host-wide counters (name, value, unit, description); KSM names for sharing.
-    static func hostFields(_ h: HostSnapshot) -> [(name: String, value: Int, unit: String, summary: String)] {
-        [
-            ("min_free_kb", h.minFree * 4, "kB", "ESXi minFree (sliding scale of host memory)"),
-            ("private_kb", h.privateFrames * 4, "kB", "machine memory backing guest pages privately"),
-            ("shared_frames_kb", h.sharedFrames * 4, "kB", "machine memory holding shared pages"),
-            ("pages_shared", h.pagesShared, "pages", "KSM pages_shared: shared frames in use"),
-            ("pages_sharing", h.pagesSharing, "pages", "KSM pages_sharing: extra mappings of shared frames (frames saved)"),
-            ("pages_unshared", h.pagesUnshared, "pages", "KSM pages_unshared: candidates in the unstable table"),
-            ("pages_volatile", h.pagesVolatile, "pages", "KSM pages_volatile: pages that changed between scans (last full scan)"),
-            ("zero_pages_sharing", h.zeroPagesSharing, "pages", "pages mapped to the host zero frame (KSM use_zero_pages)"),
-            ("full_scans", h.fullScans, "count", "KSM full_scans: complete passes over all VMs"),
-            ("pages_scanned", h.pagesScanned, "pages", "pages hashed by the sharing scanner"),
-            ("false_matches", h.falseMatches, "count", "hash matches whose 4096 bytes differed (never shared)"),
-            ("stale_candidates", h.staleCandidates, "count", "unstable candidates that changed after being hashed"),
-            ("large_subpages_hashed", h.largeSubpagesHashed, "pages", "subpages of large pages hashed ahead of a break"),
-            ("cow_breaks", h.cowBreaks, "count", "copy-on-write breaks of shared pages"),
-            ("ballooned_kb", h.ballooned * 4, "kB", "memory held by balloon drivers"),
-            ("compressed_kb", h.compressed * 4, "kB", "guest memory held compressed"),
-            ("compressed_bytes", h.compressedBytes, "bytes", "compressed bytes in the caches"),
-            ("cache_kb", h.cacheFrames * 4, "kB", "machine memory of the compression caches"),
-            ("host_swapped_kb", h.hostSwapped * 4, "kB", "guest memory in host swap files"),
-            ("large_pages", h.largePages, "count", "intact 2 MiB large pages"),
-            ("large_pages_broken", h.largePagesBroken, "count", "large pages broken into 4 KiB pages"),
-            ("shared_before_swap", h.sharedBeforeSwap, "pages", "subpages shared the moment their large page broke"),
-            ("blocked_allocations", h.blockedAllocations, "count", "allocations that waited for synchronous reclamation"),
-            ("double_paging", h.doublePaging, "count", "guest swap-outs of pages the host had already swapped or compressed"),
-            ("host_swap_ins", h.hostSwapIns, "count", "host-level major faults (swap file reads)"),
-            ("host_swap_outs", h.hostSwapOuts, "count", "pages written to host swap files"),
-            ("compressions", h.compressions, "count", "pages stored in compression caches"),
-            ("compression_rejects", h.compressionRejects, "count", "pages that did not compress below the threshold"),
-            ("decompressions", h.decompressions, "count", "pages decompressed on access"),
-            ("scan_cpu_us", Int(h.scanCPUNs / 1000), "us", "sharing scanner CPU time (cost model)"),
-            ("compress_cpu_us", Int(h.compressorCPUNs / 1000), "us", "compression and decompression CPU time (cost model)"),
-        ] + HostMemoryState.allCases.map { s in
-            ("time_in_\(s.rawValue)_ms", Int(h.timeInStateNs[s.level] / 1_000_000), "ms", "simulated time in the \(s.rawValue) state")
-        }
-    }
-
-    /// One VM's host-side figures.
-    static func vmHostFields(_ h: VMHostSnapshot) -> [(name: String, value: Int, unit: String, summary: String)] {
-        [
-            ("consumed_kb", h.consumed * 4, "kB", "machine memory consumed: private frames and compression cache"),
-            ("private_kb", h.privateFrames * 4, "kB", "machine memory backing the guest privately"),
-            ("shared_kb", h.shared * 4, "kB", "guest memory mapped to shared frames"),
-            ("zero_shared_kb", h.zeroShared * 4, "kB", "guest memory mapped to the host zero frame"),
-            ("ballooned_kb", h.ballooned * 4, "kB", "memory held by the balloon driver"),
-            ("balloon_target_kb", h.balloonTarget * 4, "kB", "the balloon policy's target"),
-            ("compressed_kb", h.compressed * 4, "kB", "guest memory held compressed"),
-            ("compressed_bytes", h.compressedBytes, "bytes", "compressed bytes in the cache"),
-            ("cache_kb", h.cacheFrames * 4, "kB", "machine memory of the compression cache"),
-            ("host_swapped_kb", h.hostSwapped * 4, "kB", "guest memory in the host swap file"),
-            ("large_pages", h.largePages, "count", "intact 2 MiB large pages"),
-            ("large_page_untouched_kb", h.largePageUntouched * 4, "kB", "large-page memory the guest never touched (waste)"),
-            ("active_estimated_kb", h.activeEstimated * 4, "kB", "active memory estimated by sampling"),
-            ("active_true_kb", h.activeTrue * 4, "kB", "pages truly touched in the last sampling period"),
-            ("ept_faults", h.stats.eptFaults, "count", "second-level (EPT) faults"),
-            ("host_fault_time_us", Int(h.stats.hostTimeNs / 1000), "us", "simulated time of host faults"),
-            ("cow_breaks", h.stats.cowBreaks, "count", "copy-on-write breaks of shared pages"),
-            ("merges", h.stats.merges, "count", "pages merged into shared frames"),
-            ("compressions", h.stats.compressions, "count", "pages compressed into the cache"),
-            ("compression_rejects", h.stats.compressionRejects, "count", "pages that did not compress below the threshold"),
-            ("decompressions", h.stats.decompressions, "count", "pages decompressed on access"),
-            ("cache_evictions", h.stats.cacheEvictions, "count", "compressed pages moved to swap when the cache was full"),
-            ("host_swap_outs", h.stats.swapOuts, "count", "pages written to the host swap file"),
-            ("host_swap_ins", h.stats.swapIns, "count", "host-level major faults"),
-            ("double_paging", h.stats.doublePaging, "count", "guest swap-outs of pages the host had swapped or compressed"),
-            ("large_pages_backed", h.stats.largePagesBacked, "count", "2 MiB pages that backed a region"),
-            ("large_pages_broken", h.stats.largePagesBroken, "count", "large pages broken into 4 KiB pages"),
-            ("balloon_reclaimed", h.stats.balloonReclaimed, "pages", "backed pages freed through the balloon"),
-            ("blocked_us", Int(h.stats.blockedNs / 1000), "us", "time waiting for synchronous host reclamation"),
-        ]
     }
 
     static func csvQuote(_ f: String) -> String {
         f.contains(",") || f.contains("\"") ? "\"" + f.replacingAll("\"", "\"\"") + "\"" : f
+    }
+
+    /// An event field as JSON: numbers as numbers, flags as booleans.
+    static func eventJSON(_ v: EventValue) -> JSONValue {
+        switch v {
+        case .int(let i): .int(i)
+        case .real(let d, let decimals): .decimal(d, places: decimals)
+        case .text(let s): .string(s)
+        case .flag(let b): .bool(b)
+        }
     }
 
     public static func eventsJSONL(_ r: SimulationResult) -> String {
@@ -257,36 +209,22 @@ public enum RunReport {
         for e in r.events {
             var o: [(String, JSONValue)] = [("time_s", .double(Double(e.timeNs) / 1e9)), ("kind", .string(e.kind))]
             o.append(("guest", e.guest.map { .string($0) } ?? .null))
-            for (k, v) in e.fields { o.append((k, .string(v))) }
+            for (k, v) in e.fields { o.append((k, eventJSON(v))) }
             s += JSONValue.object(o).rendered() + "\n"
         }
         return s
     }
 
-    /// Every statistic of the run, gem5-style.
+    /// Every statistic of the run, gem5-style: the run's, the host's and each guest's counters,
+    /// event counts, /proc/buddyinfo and each workload's statistics.
     public static func statistics(_ r: SimulationResult) -> StatisticsBlock {
         var b = StatisticsBlock()
-        b.add("sim.seconds", Double(r.simulatedNs) / 1e9, unit: "s", "simulated time")
-        b.add("sim.ended_early", r.endedEarly == nil ? 0 : 1, unit: "bool", "1 if the run stopped before its duration")
-        b.add("host.ram", r.hostTotalPages * 4, unit: "kB", "host machine memory")
-        b.add("host.free", r.hostFreePages * 4, unit: "kB", "host memory backing nothing at the end")
-        b.add("host.consumed", r.hostConsumedPages * 4, unit: "kB", "host memory backing guest pages")
-        b.add("host.overhead", r.hostOverheadPages * 4, unit: "kB", "per-VM overhead memory")
-        b.add("host.hypervisor", r.hostHypervisorPages * 4, unit: "kB", "memory the hypervisor keeps")
-        b.add("host.out_of_memory", r.hostOutOfMemory ? 1 : 0, unit: "bool", "1 if a guest touched a page with no machine frame left")
-        b.add("host.state", r.host.state.level, unit: "level", "free-memory state at the end: 0 high, 1 clear, 2 soft, 3 hard, 4 low")
-        for f in hostFields(r.host) { b.add("host." + f.name, f.value, unit: f.unit, f.summary) }
+        addCounters(RunCounters.catalog, CounterWindow(now: r), prefix: "sim.", to: &b)
+        addCounters(HostCounters.catalog, CounterWindow(now: r.hostState), prefix: "host.", to: &b)
         for (k, n) in eventCounts(r) { b.add("events.\(k)", n, unit: "count", "events of kind \(k)") }
         for g in r.guests {
             let p = "guest.\(g.name)."
-            b.add(p + "configured", g.configuredPages * 4, unit: "kB", "configured guest memory")
-            b.add(p + "host_consumed", g.hostConsumedPages * 4, unit: "kB", "machine memory backing the guest at the end")
-            b.add(p + "host_consumed_peak", g.peakHostConsumedPages * 4, unit: "kB", "peak machine memory backing the guest")
-            b.add(p + "eat", g.eatNs, unit: "ns", "effective access time (1-p)*ma + p*fault_time over the run")
-            b.add(p + "slowdown", g.slowdown, unit: "ratio", "EAT against a run with no faults (EAT / memory_access)")
-            for f in vmHostFields(g.host) { b.add(p + "host." + f.name, f.value, unit: f.unit, f.summary) }
-            for (name, kb) in g.meminfo.fields { b.add(p + "meminfo." + name, kb, unit: "kB", "/proc/meminfo \(name) at the end") }
-            for f in vmstatFields(g.vmstat) { b.add(p + "vmstat." + f.name, f.value, unit: "count", f.summary) }
+            addCounters(GuestCounters.catalog, CounterWindow(now: g.state), prefix: p, to: &b)
             for (o, n) in g.buddyinfo.enumerated() { b.add(p + "buddyinfo.order\(o)", n, unit: "blocks", "free blocks of order \(o) (/proc/buddyinfo)") }
             for (i, w) in g.workloads.enumerated() {
                 for e in w.stats.entries { b.add(Statistic(p + "workload\(i).\(w.kind).\(e.name)", e.value, unit: e.unit, e.summary)) }
@@ -295,10 +233,14 @@ public enum RunReport {
         return b
     }
 
-    public static func statsText(_ r: SimulationResult) -> String {
+    /// `stats.txt`: a first line naming the overcommit that wrote it (none with `version` nil:
+    /// the golden files hold simulated metrics only), then every statistic between gem5's
+    /// markers.
+    public static func statsText(_ r: SimulationResult, version: String? = OvercommitVersion.string) -> String {
         let b = statistics(r)
         let w = b.entries.map(\.name.count).max() ?? 10
-        var s = "---------- Begin Simulation Statistics ----------\n"
+        var s = version.map { "# overcommit \($0)\n" } ?? ""
+        s += "---------- Begin Simulation Statistics ----------\n"
         for e in b.entries {
             let v = e.formattedValue
             s += e.name.padding(w) + "  " + v.leftPadding(16) + "  " + e.unit.padding(6) + "  # " + e.summary + "\n"
@@ -306,6 +248,30 @@ public enum RunReport {
         s += "---------- End Simulation Statistics   ----------\n"
         return s
     }
+}
+
+/// The keys of `summary.json` and the CSV columns that are not counters (structure and
+/// identity), shared by the writer (`RunReport`) and the reader (`RunOutput`).
+public enum SummaryKey {
+    public static let scenario = "scenario"
+    public static let seed = "seed"
+    /// The version of overcommit that wrote the files (`OvercommitVersion.string`).
+    public static let version = "version"
+    public static let endedEarlyReason = "ended_early_reason"
+    public static let partial = "partial"
+    public static let host = "host"
+    public static let guests = "guests"
+    public static let name = "name"
+    public static let buddyinfo = "buddyinfo"
+    public static let processes = "processes"
+    public static let workloads = "workloads"
+    public static let events = "events"
+    public static let checks = "checks"
+    public static let checksRun = "run"
+    public static let checkProblems = "problems"
+    /// The first CSV columns: the sampling instant and (timeseries.csv) the guest.
+    public static let time = "time_s"
+    public static let guest = "guest"
 }
 
 extension String {

@@ -260,10 +260,14 @@ public struct SVGChart: Sendable {
                 }
             case .lines:
                 for se in series {
+                    // A value that is not finite (the report lists it as skipped) leaves a gap.
                     var d = ""
-                    for (j, i) in idx.enumerated() where i < se.values.count {
-                        let v = se.values[i].isFinite ? se.values[i] : 0
-                        d += (j == 0 ? "M" : "L") + Self.coord(px(xs[i])) + "," + Self.coord(py(v))
+                    var penDown = false
+                    for i in idx where i < se.values.count {
+                        let v = se.values[i]
+                        guard v.isFinite else { penDown = false; continue }
+                        d += (penDown ? "L" : "M") + Self.coord(px(xs[i])) + "," + Self.coord(py(v))
+                        penDown = true
                     }
                     if idx.count == 1 { d += "l0.1,0" }
                     let dash = se.dashed ? " stroke-dasharray=\"6 4\"" : ""

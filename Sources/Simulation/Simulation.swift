@@ -45,6 +45,8 @@ public final class Simulation {
     var now: Int64 = 0
     var samples: [GuestSample] = []
     var hostSamples: [HostSample] = []
+    /// The host at the previous sample: the start of the next sampling interval.
+    var lastHostSample: HostState?
     var events: [SimulationEvent] = []
     var checkProblems: [String] = []
     var checksRun = 0
@@ -63,8 +65,8 @@ public final class Simulation {
         let vm: VirtualMachine
         var workloads: [(any Workload, WorkloadContext)] = []
         var lastWriteback: Int64 = 0
-        var last = VMStat()
-        var lastHost = VMHostStats()
+        /// The guest at the previous sample: the start of the next sampling interval.
+        var lastSample: GuestState?
         var peakConsumed = 0
         init(index: Int, config: GuestConfig, kernel: GuestKernel, vm: VirtualMachine) {
             self.index = index; self.config = config; self.kernel = kernel; self.vm = vm
@@ -158,6 +160,9 @@ public final class Simulation {
 
     /// Whether each workload of guest `index` has finished (index 0 is the guest's boot).
     public func workloadsFinished(guest index: Int) -> [Bool] { guests[index].workloads.map { $0.0.isFinished } }
+
+    /// Guest `index` as its output counters read it, now.
+    public func guestState(index: Int) -> GuestState { guestState(guests[index]) }
 
     /// Kernel and host events logged so far, in order.
     public var eventLog: [SimulationEvent] { events }
@@ -298,29 +303,33 @@ public final class Simulation {
 
     func takeSample() {
         let elapsed = config.sample_interval.nanoseconds
-        let ma = Double(config.costs.memory_access.nanoseconds)
         for g in guests {
-            let k = g.kernel
-            if now > 0 { k.checkThrashing(elapsedNs: elapsed) }
-            let v = k.vmstat, l = g.last
-            let acc = v.accesses - l.accesses
-            let t = Double(v.accessTimeNs - l.accessTimeNs)
-            let eat = acc > 0 ? t / Double(acc) : ma
+            if now > 0 { g.kernel.checkThrashing(elapsedNs: elapsed) }
             g.peakConsumed = max(g.peakConsumed, g.vm.consumedPages)
-            samples.append(GuestSample(
-                timeNs: now, guest: g.config.name, meminfo: k.meminfo, hostConsumedPages: g.vm.consumedPages,
-                accesses: acc, faults: v.pgfault - l.pgfault, majorFaults: v.pgmajfault - l.pgmajfault,
-                swapIns: v.pswpin - l.pswpin, swapOuts: v.pswpout - l.pswpout, refaults: v.workingset_refault - l.workingset_refault,
-                oomKills: v.oom_kill - l.oom_kill, refusedAllocations: v.refusedAllocations - l.refusedAllocations,
-                eatNs: eat, slowdown: eat / ma, processes: k.livePIDs.count, thrashing: k.thrashing,
-                host: g.vm.snapshot(), hostSwapIns: g.vm.stats.swapIns - g.lastHost.swapIns))
-            g.lastHost = g.vm.stats
-            g.last = v
+            let state = guestState(g)
+            samples.append(GuestSample(timeNs: now, guest: g.config.name,
+                                       values: GuestCounters.catalog.sample(CounterWindow(now: state, start: g.lastSample))))
+            g.lastSample = state
         }
         drainEvents()
-        hostSamples.append(HostSample(timeNs: now, freePages: host.freeFrames, consumedPages: host.consumedFrames,
-                                      overheadPages: host.overheadFrames, host: host.snapshot()))
+        let h = hostState()
+        hostSamples.append(HostSample(timeNs: now, values: HostCounters.catalog.sample(CounterWindow(now: h, start: lastHostSample))))
+        lastHostSample = h
         if options.check { runChecks(contents: true) }
+    }
+
+    /// A guest as its output counters read it, now.
+    func guestState(_ g: GuestInstance) -> GuestState {
+        let k = g.kernel
+        return GuestState(configuredPages: k.totalPages, vcpus: g.config.vcpus, poweredOn: g.vm.poweredOn, panicked: k.panicked,
+                          liveProcesses: k.livePIDs.count, thrashing: k.thrashing, meminfo: k.meminfo, vmstat: k.vmstat,
+                          host: g.vm.snapshot(), peakConsumedPages: max(g.peakConsumed, g.vm.consumedPages),
+                          memoryAccessNs: Double(config.costs.memory_access.nanoseconds))
+    }
+
+    /// The host as its output counters read it, now.
+    func hostState() -> HostState {
+        HostState(totalPages: host.totalFrames, hypervisorPages: host.hypervisorFrames, outOfMemory: host.outOfMemory, snapshot: host.snapshot())
     }
 
     /// Structural invariants of every guest and the host; with `contents`, also verifies that
@@ -345,17 +354,10 @@ public final class Simulation {
     }
 
     func makeResult() -> SimulationResult {
-        let ma = Double(config.costs.memory_access.nanoseconds)
         let gs: [GuestSummary] = guests.map { g in
             let k = g.kernel
-            let v = k.vmstat
-            let eat = v.accesses > 0 ? Double(v.accessTimeNs) / Double(v.accesses) : ma
-            return GuestSummary(
-                name: g.config.name, configuredPages: k.totalPages, vcpus: g.config.vcpus, poweredOn: g.vm.poweredOn,
-                panicked: k.panicked, meminfo: k.meminfo, vmstat: v, hostConsumedPages: g.vm.consumedPages,
-                peakHostConsumedPages: max(g.peakConsumed, g.vm.consumedPages), host: g.vm.snapshot(), eatNs: eat, slowdown: eat / ma,
-                processes: k.processTable(), workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) },
-                buddyinfo: k.buddy.buddyinfo)
+            return GuestSummary(name: g.config.name, state: guestState(g), processes: k.processTable(),
+                                workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) }, buddyinfo: k.buddy.buddyinfo)
         }
         return SimulationResult(
             config: config, simulatedNs: now, endedEarly: endedEarly, guests: gs, samples: samples, hostSamples: hostSamples,

@@ -13,7 +13,8 @@ struct ConsolidateCommand: ParsableCommand {
         abstract: "Find the most VMs (copies of one guest, or of the whole mix) the host carries while the SLA holds.",
         discussion: """
         SLA terms: every VM powers on, no host OOM, guest OOM kills <= --max-oom-kills (0), refused allocations <= \
-        --max-refused (0), per-VM slowdown against the same VM on a host with memory to spare <= --max-slowdown (1.10), \
+        --max-refused (0), per-VM overcommit penalty (EAT against the same VM on a host with memory to spare) \
+        <= --max-overcommit-penalty (1.10), \
         and, when given, host swap-in rate <= --max-host-swap-in-rate and longest stretch in the low state <= --max-low-seconds. \
         --compare 'label:key=value;key=value' (repeatable) runs the search per setting and prints them side by side. \
         See docs/howto-consolidation.md.
@@ -33,8 +34,9 @@ struct ConsolidateCommand: ParsableCommand {
     @Option(name: .customLong("max-vms"), parsing: .unconditional, help: "Largest total number of VMs to try.")
     var maxVMs: Int = 64
 
-    @Option(name: .customLong("max-slowdown"), parsing: .unconditional, help: "SLA: largest slowdown of any VM against the same VM on an unconstrained host.")
-    var maxSlowdown: Double = 1.10
+    @Option(name: .customLong("max-overcommit-penalty"), parsing: .unconditional,
+            help: "SLA: largest overcommit penalty of any VM (its EAT against the same VM's on an unconstrained host).")
+    var maxOvercommitPenalty: Double = 1.10
 
     @Option(name: .customLong("max-oom-kills"), parsing: .unconditional, help: "SLA: guest OOM kills allowed.")
     var maxOOMKills: Int = 0
@@ -59,7 +61,9 @@ struct ConsolidateCommand: ParsableCommand {
 
     mutating func run() throws {
         guard (vm != nil) != scaleMix else { fail("give exactly one of --vm NAME or --scale-mix") }
-        guard maxSlowdown >= 1 else { fail("--max-slowdown must be at least 1 (1.10 allows 10 % slower memory); got \(maxSlowdown)") }
+        guard maxOvercommitPenalty >= 1 else {
+            fail("--max-overcommit-penalty must be at least 1 (1.10 allows 10 % slower memory); got \(maxOvercommitPenalty)")
+        }
         guard maxOOMKills >= 0, maxRefused >= 0 else { fail("--max-oom-kills and --max-refused must not be negative") }
         if let y = maxHostSwapInRate, y < 0 { fail("--max-host-swap-in-rate must not be negative; got \(y)") }
         if let z = maxLowSeconds, z < 0 { fail("--max-low-seconds must not be negative; got \(z)") }
@@ -68,7 +72,7 @@ struct ConsolidateCommand: ParsableCommand {
         let source = attempt { try ScenarioSource.read(scenario) }
         let (text, file) = (source.text, source.file)
         var sla = ServiceLevel()
-        sla.maxSlowdown = maxSlowdown; sla.maxOOMKills = maxOOMKills; sla.maxRefusedAllocations = maxRefused
+        sla.maxOvercommitPenalty = maxOvercommitPenalty; sla.maxOOMKills = maxOOMKills; sla.maxRefusedAllocations = maxRefused
         sla.maxHostSwapInRate = maxHostSwapInRate; sla.maxLowStateSeconds = maxLowSeconds
         let mode: ConsolidationMode = vm.map { .vm($0) } ?? .scaleMix
 

@@ -93,14 +93,14 @@ struct SweepCommand: ParsableCommand {
             return
         }
         print("\(plan.points.count) points x \(plan.runs) runs written to \(out)/sweep.csv and \(out)/runs.csv")
-        let shown = ["host_free_min_mib", "tps_saved_mib", "ballooned_mib", "host_swapped_mib", "slowdown_max", "time_low_s"]
-        let stats = shown.map { Sweep.statistics(plan, runs: results, metric: $0) }
-        let head = plan.axes.map(\.path) + shown
+        let shown = RunMetrics.headline
+        let stats = shown.map { Sweep.statistics(plan, runs: results, metric: $0.name) }
+        let head = plan.axes.map(\.path) + shown.map(\.name)
         print(head.joined(separator: "  "))
         for p in plan.points.indices {
             let cells = plan.pointValues[p] + stats.indices.map { i in
                 let st = stats[i][p]
-                return formatFixed(st.mean, 2) + (st.ci95.isNaN ? "" : "±" + formatFixed(st.ci95, 2))
+                return RunMetrics.human(shown[i], st.mean) + (st.ci95.isNaN ? "" : "±" + RunMetrics.human(shown[i], st.ci95))
             }
             print(zip(head, cells).map { h, c in c.padding(toLength: max(h.count, c.count), withPad: " ", startingAt: 0) }.joined(separator: "  "))
         }

@@ -83,11 +83,18 @@ func consolidationSearch(_ mode: ConsolidationMode, maxVMs: Int = 12, sla: Servi
         let text = ConsolidationReport.text(r).joined(separator: "\n")
         #expect(text.contains("limit: \(limit.vms) VMs"))
         #expect(text.contains("beyond: \(beyond.vms) VMs break \(beyond.broken[0].name)"))
+        // Every row, held or broken, shows the measured overcommit penalty and its margin.
+        for p in r.evaluated {
+            let t = try #require(p.penalty)
+            let row = try #require(text.split(separator: "\n").first { $0.hasPrefix(String(repeating: " ", count: 6 - "\(p.copies)".count) + "\(p.copies) ") })
+            #expect(row.contains(formatFixed(t.measured, 3)) && row.contains(formatFixed(t.margin ?? .nan, 3)), "\(row)")
+            #expect(row.contains(p.passed ? "holds" : "breaks"))
+        }
     }
 
     @Test func aLooserSLACarriesAtLeastAsManyVMs() throws {
         var loose = ServiceLevel()
-        loose.maxSlowdown = 1_000
+        loose.maxOvercommitPenalty = 1_000
         loose.maxOOMKills = 1_000
         loose.maxRefusedAllocations = 1_000
         let strict = try consolidationSearch(.vm("app"), maxVMs: 6).run()
@@ -95,12 +102,13 @@ func consolidationSearch(_ mode: ConsolidationMode, maxVMs: Int = 12, sla: Servi
         #expect((relaxed.limit?.copies ?? 0) >= (strict.limit?.copies ?? 0))
     }
 
-    @Test func slowdownIsMeasuredAgainstTheBaselineRun() throws {
+    @Test func overcommitPenaltyIsMeasuredAgainstTheBaselineRun() throws {
         let c = try consolidationSearch(.vm("app")).scenario(copies: 1)
         let r = try Simulation(config: c).run()
         let terms = ServiceLevel().evaluate(r, baseline: r)
-        let slowdown = try #require(terms.first { $0.name == "slowdown" })
-        #expect(slowdown.measured == 1 && slowdown.passed)
+        let penalty = try #require(terms.first { $0.name == "overcommit_penalty" })
+        #expect(penalty.measured == 1 && penalty.passed)
+        #expect(penalty.margin.map { abs($0 - 0.10) < 1e-12 } == true)
         #expect(terms.map(\.name) == ServiceLevel.termNames)
         // Unchecked terms are reported but never fail.
         #expect(terms.first { $0.name == "host_swap_in_rate" }!.checked == false)

@@ -24,6 +24,8 @@ let experimentsRepoRoot: String = {
     @Test func metricNamesAreUniqueColumnNames() {
         let names = RunMetrics.all.map(\.name)
         #expect(Set(names).count == names.count)
-        #expect(names.allSatisfy { $0.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "_" } })
+        #expect(names.allSatisfy { $0.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "_" || $0 == "." } })
+        // Each is named after the counter it reads: host.<counter>[.agg] or guests.<path>.<agg>.
+        #expect(names.allSatisfy { $0.hasPrefix("host.") || $0.hasPrefix("guests.") })
     }
 }

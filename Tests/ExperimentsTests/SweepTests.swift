@@ -106,12 +106,12 @@ func joined(_ files: [(name: String, contents: String)]) -> [String] { files.map
         // The sweep measured something: 32 MiB more resident memory in guest a is consumed on the host.
         let sweep = whole.first { $0.name == "sweep.csv" }!.contents
         #expect(sweep.split(separator: "\n").count == 1 + plan.points.count)
-        let consumed = Sweep.statistics(plan, runs: serial, metric: "host_consumed_end_mib")
+        let consumed = Sweep.statistics(plan, runs: serial, metric: RunMetrics.handles.consumedEnd.name)
         #expect(consumed[1].mean - consumed[0].mean > 24, "\(consumed.map(\.mean))")
         #expect(consumed[3].mean - consumed[2].mean > 24, "\(consumed.map(\.mean))")
         #expect(consumed.allSatisfy { $0.n == 2 })
         // Replications differ (their own seeds), so there is an interval.
-        #expect(consumed.contains { $0.ci95 > 0 } || Sweep.statistics(plan, runs: serial, metric: "slowdown_max").contains { $0.ci95 > 0 })
+        #expect(consumed.contains { $0.ci95 > 0 } || Sweep.statistics(plan, runs: serial, metric: RunMetrics.handles.slowdownMax.name).contains { $0.ci95 > 0 })
     }
 
     @Test func mergeRefusesMismatchedShards() throws {

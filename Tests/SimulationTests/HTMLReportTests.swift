@@ -132,7 +132,7 @@ func pathPoints(_ svg: Substring) -> [(Double, Double)] {
 
     @Test func aRunThatEndedEarlyIsFlagged() throws {
         var files = outputFiles(Self.run)
-        files["summary.json"] = files["summary.json"]!.replacing("\"ended_early\": null", with: "\"ended_early\": \"host out of memory at 1.250 s\"")
+        files["summary.json"] = files["summary.json"]!.replacing("\"ended_early_reason\": null", with: "\"ended_early_reason\": \"host out of memory at 1.250 s\"")
         let html = try HTMLReport.render(try RunOutput(files: files))
         #expect(html.contains("The run ended early: host out of memory at 1.250 s, after 2.000 s of 2s."))
         #expect(html.contains(">run ended</text>"))
@@ -228,6 +228,52 @@ func pathPoints(_ svg: Substring) -> [(Double, Double)] {
         // A header without a needed column.
         let col = error { $0["timeseries.csv"] = $0["timeseries.csv"]!.replacing("balloon_target_kb", with: "target") }
         #expect(col?.message == "no column 'balloon_target_kb' in the header")
+    }
+
+    @Test func valuesThatCannotBeDrawnAreSkippedAndNamed() throws {
+        // An infinite slowdown (a zero memory-access cost) in every row of web's time series,
+        // a NaN in one, and null EAT and slowdown for web in summary.json.
+        var files = outputFiles(Self.run)
+        var lines = files["timeseries.csv"]!.split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        let s = header.firstIndex(of: GuestCounters.handles.slowdown.name)!, e = header.firstIndex(of: GuestCounters.handles.eat.name)!
+        var first = true
+        for i in 1..<lines.count where lines[i].split(separator: ",")[1] == "web" {
+            var f = lines[i].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            f[s] = first ? "nan" : "inf"; f[e] = "inf"
+            first = false
+            lines[i] = f.joined(separator: ",")
+        }
+        files["timeseries.csv"] = lines.joined(separator: "\n") + "\n"
+        guard case .object(var top) = try JSONParser.parse(files["summary.json"]!, file: "summary.json"),
+              let gi = top.firstIndex(where: { $0.0 == SummaryKey.guests }), case .array(var guests) = top[gi].1,
+              case .object(var web) = guests[0] else { Issue.record("unexpected summary.json"); return }
+        for k in [GuestCounters.handles.slowdown.name, GuestCounters.handles.eat.name] {
+            if let j = web.firstIndex(where: { $0.0 == k }) { web[j].1 = .double(.infinity) }
+        }
+        guests[0] = .object(web)
+        top[gi].1 = .array(guests)
+        files["summary.json"] = JSONValue.object(top).rendered(indent: 2)
+
+        let html = try HTMLReport.render(try RunOutput(files: files))
+        // The rest is drawn; what was not is listed at the top and shown as n/a.
+        #expect(html.contains("How web&#39;s memory is backed (stacked)") && html.contains("How db&#39;s memory is backed (stacked)"))
+        #expect(html.contains("Not drawn:"))
+        #expect(html.contains("Slowdown per interval (EAT / memory access, log scale): slowdown, 4 of 4 values"))
+        #expect(html.contains("web slowdown: null in summary.json") && html.contains("<td>n/a</td>"))
+        #expect(html.range(of: "Not drawn:")!.lowerBound < html.range(of: "<h2 id=\"host\">")!.lowerBound)
+        for svg in charts(html) { #expect(!svg.contains("nan") && !svg.contains("inf")) }
+        // A clean run lists nothing.
+        #expect(!(try HTMLReport.render(try RunOutput(files: outputFiles(Self.run)))).contains("Not drawn:"))
+        // A field that is not a number at all is still an error with its place.
+        var bad = outputFiles(Self.run)
+        bad["timeseries.csv"] = bad["timeseries.csv"]!.replacing(",inf,", with: ",infinite,")
+        lines = bad["timeseries.csv"]!.split(separator: "\n").map(String.init)
+        var f = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        f[s] = "infinite"
+        lines[1] = f.joined(separator: ",")
+        bad["timeseries.csv"] = lines.joined(separator: "\n") + "\n"
+        #expect(throws: ReportInputError.self) { try HTMLReport.render(try RunOutput(files: bad)) }
     }
 
     @Test func jsonParserReadsWhatJSONValueWrites() throws {
