@@ -94,37 +94,3 @@ public struct GuestKernelConfig: ParameterTable {
               .above(0, atMost: 1e9), unit: "refaults/s"),
     ]
 }
-
-/// The guest's page replacement policies (one file per implementation).
-///
-/// The enum is the registry: `overcommit policies`, the configuration reference, the golden
-/// runs and the property tests iterate `allCases`; the compiler asks every new case for its
-/// summary here and its constructor in `ReplacementPolicyKind.make`.
-public enum ReplacementPolicyKind: String, CaseIterable, ParameterChoice {
-    /// Linux's active/inactive lists with the referenced flag (second chance, promote on second access).
-    case linux
-    /// Exact least-recently-used: every access moves the page to the head.
-    case lru
-    /// First in, first out: pages leave in the order they arrived.
-    case fifo
-    /// CLOCK (second chance over one circular list).
-    case clock
-    /// Belady's optimal: evict the page used furthest in the future (trace replay only).
-    case opt
-
-    public static var choiceNoun: String { "replacement policy" }
-
-    /// True when the policy needs each page's next use (Belady's OPT): only a trace replay,
-    /// whose future is known, can run it.
-    public var needsFutureReferences: Bool { self == .opt }
-
-    public var summary: String {
-        switch self {
-        case .linux: "Linux two-list LRU approximation (active/inactive, referenced flag, page state machine)"
-        case .lru: "exact LRU: each access moves the page to the list head"
-        case .fifo: "FIFO: evict the oldest resident page"
-        case .clock: "CLOCK: second chance with the accessed bit over one list"
-        case .opt: "Belady's OPT: evict the page referenced furthest in the future (trace replay only)"
-        }
-    }
-}

@@ -6,7 +6,8 @@
 /// accessed again is promoted to the active list, an unreferenced one is reclaimed. When the
 /// inactive list is too small against the active one (`inactive_is_low`, ratio
 /// sqrt(10 * GiB)), the active tail is aged: pages accessed since the last scan get another
-/// round, the others are deactivated. This is the page state machine of the course notes
+/// round, the others are deactivated: the page state machine of Gorman, "Understanding the
+/// Linux Virtual Memory Manager", ch. 10
 /// (free -> active -> inactive dirty/clean -> free).
 public final class LinuxTwoListPolicy: ReplacementPolicy {
     public let kind = ReplacementPolicyKind.linux
@@ -166,4 +167,11 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
         }
         return p
     }
+}
+
+extension ReplacementPolicyKind {
+    /// Linux's active/inactive lists with the referenced flag (mm/vmscan.c, mm/swap.c).
+    public static let linux = ReplacementPolicyKind(
+        name: "linux", summary: "Linux two-list LRU approximation (active/inactive, referenced flag, page state machine)"
+    ) { LinuxTwoListPolicy(frames: $0.frames, referenced: $0.referenced) }
 }

@@ -37,3 +37,11 @@ public final class OptimalPolicy: ReplacementPolicy {
     public func count(_ use: FrameUse) -> Int { resident.count(use) }
     public func checkInvariants() -> [String] { resident.checkInvariants("opt", in: frames) }
 }
+
+extension ReplacementPolicyKind {
+    /// Belady's optimal (OPT/MIN, Belady 1966): evict the page used furthest in the future.
+    public static let opt = ReplacementPolicyKind(
+        name: "opt", summary: "Belady's OPT: evict the page referenced furthest in the future (trace replay only)",
+        needsFutureReferences: true
+    ) { OptimalPolicy(frames: $0.frames, nextUse: $0.nextUse) }
+}

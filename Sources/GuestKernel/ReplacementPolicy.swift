@@ -28,17 +28,3 @@ public protocol ReplacementPolicy: AnyObject {
     /// Consistency problems of the policy's lists.
     func checkInvariants() -> [String]
 }
-
-extension ReplacementPolicyKind {
-    /// Builds the policy over a guest's frame table. `nextUse` is OPT's oracle; `referenced`
-    /// tests and clears a page's accessed bits (page_referenced through the rmap).
-    public func make(frames: FrameTable, nextUse: @escaping (PFN) -> Int, referenced: @escaping (PFN) -> Bool) -> any ReplacementPolicy {
-        switch self {
-        case .linux: LinuxTwoListPolicy(frames: frames, referenced: referenced)
-        case .lru: SingleListPolicy(frames: frames, mode: .lru, referenced: referenced)
-        case .fifo: SingleListPolicy(frames: frames, mode: .fifo, referenced: referenced)
-        case .clock: SingleListPolicy(frames: frames, mode: .clock, referenced: referenced)
-        case .opt: OptimalPolicy(frames: frames, nextUse: nextUse)
-        }
-    }
-}

@@ -63,3 +63,18 @@ public final class SingleListPolicy: ReplacementPolicy {
     public func count(_ use: FrameUse) -> Int { resident.count(use) }
     public func checkInvariants() -> [String] { resident.checkInvariants("\(kind)", in: frames) }
 }
+
+extension ReplacementPolicyKind {
+    /// Exact least-recently-used: every access moves the page to the head.
+    public static let lru = ReplacementPolicyKind(name: "lru", summary: "exact LRU: each access moves the page to the list head") {
+        SingleListPolicy(frames: $0.frames, mode: .lru, referenced: $0.referenced)
+    }
+    /// First in, first out: pages leave in the order they arrived.
+    public static let fifo = ReplacementPolicyKind(name: "fifo", summary: "FIFO: evict the oldest resident page") {
+        SingleListPolicy(frames: $0.frames, mode: .fifo, referenced: $0.referenced)
+    }
+    /// CLOCK (second chance over one circular list; Corbato 1968).
+    public static let clock = ReplacementPolicyKind(name: "clock", summary: "CLOCK: second chance with the accessed bit over one list") {
+        SingleListPolicy(frames: $0.frames, mode: .clock, referenced: $0.referenced)
+    }
+}

@@ -47,8 +47,8 @@ final class StopAfter: @unchecked Sendable {
         let summary = try #require(byName["summary.json"])
         let json = try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any]
         #expect(json?["partial"] as? Bool == true)
-        #expect((json?["ended_early"] as? String)?.hasPrefix("test stop at") == true)
-        #expect(json?["simulated_seconds"] as? Double == Double(r.simulatedNs) / 1e9)
+        #expect((json?["ended_early_reason"] as? String)?.hasPrefix("test stop at") == true)
+        #expect(json?["simulated_s"] as? Double == Double(r.simulatedNs) / 1e9)
         // Every CSV row has the header's columns; the output parses as a whole (what `report` reads).
         for name in ["timeseries.csv", "host_timeseries.csv"] {
             let lines = try #require(byName[name]).split(separator: "\n")

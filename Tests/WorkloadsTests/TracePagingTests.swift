@@ -77,7 +77,7 @@ enum ReferencePaging {
         case .fifo: fifo(refs, frames: frames)
         case .clock: clock(refs, frames: frames)
         case .opt: opt(refs, frames: frames)
-        case .linux: nil
+        default: nil   // linux, and any policy without a textbook reference here
         }
     }
 }
