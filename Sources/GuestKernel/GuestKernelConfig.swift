@@ -33,6 +33,18 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
     public var dirty_expire_centisecs: Int = 3000
     /// vm.page-cluster: swap readahead reads 2^n pages around a faulting slot.
     public var page_cluster: Int = 3
+    /// kernel.randomize_va_space: 0 no address-space randomisation, 1 stack, mmap base and
+    /// vDSO, 2 also the heap (brk): every execve gets a new layout (fs/binfmt_elf.c
+    /// `load_elf_binary`, mm/util.c `arch_pick_mmap_layout`); fork keeps the parent's. Linux's
+    /// default is 2 (Documentation/admin-guide/sysctl/kernel.rst). With any layout
+    /// randomisation the pointers a process writes differ from those of another execve of the
+    /// same program (Barker et al., USENIX ATC 2012: ASLR reduces sharing).
+    public var randomize_va_space: Int = 2
+    /// Kernel address-space layout randomisation (x86-64 CONFIG_RANDOMIZE_BASE, on by default
+    /// since Linux 4.12; `nokaslr` turns it off): the boot code moves the kernel to a random
+    /// virtual offset and patches every absolute relocation (arch/x86/boot/compressed/misc.c
+    /// `handle_relocations`), so the image's relocated pages differ from one boot to the next.
+    public var kaslr: Bool = true
     /// Read-ahead window of the guest's disk (/sys/block/*/queue/read_ahead_kb): a page-cache
     /// miss that continues a sequential read brings this much in with one I/O.
     public var read_ahead_kb: Int = 128
@@ -67,6 +79,8 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         case dirty_background_ratio = "vm.dirty_background_ratio"
         case dirty_expire_centisecs = "vm.dirty_expire_centisecs"
         case page_cluster = "vm.page-cluster"
+        case randomize_va_space = "kernel.randomize_va_space"
+        case kaslr
         case read_ahead_kb, replacement_policy, kernel_reserved, kswapd_interval, lru_scan_interval, kswapd_batch
         case thrashing_refaults_per_second
     }
@@ -88,6 +102,8 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         try get(.dirty_background_ratio, &d.dirty_background_ratio)
         try get(.dirty_expire_centisecs, &d.dirty_expire_centisecs)
         try get(.page_cluster, &d.page_cluster)
+        try get(.randomize_va_space, &d.randomize_va_space)
+        try get(.kaslr, &d.kaslr)
         try get(.read_ahead_kb, &d.read_ahead_kb)
         try get(.replacement_policy, &d.replacement_policy)
         d.kernel_reserved = try c.decodeIfPresent(ByteCount.self, forKey: .kernel_reserved)
@@ -110,6 +126,7 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         if !(0...100).contains(dirty_background_ratio) { p.append(("vm.dirty_background_ratio", "must be between 0 and 100; got \(dirty_background_ratio)")) }
         if dirty_expire_centisecs < 0 { p.append(("vm.dirty_expire_centisecs", "must not be negative")) }
         if !(0...10).contains(page_cluster) { p.append(("vm.page-cluster", "must be between 0 and 10; got \(page_cluster)")) }
+        if !(0...2).contains(randomize_va_space) { p.append(("kernel.randomize_va_space", "must be 0 (off), 1 (stack, mmap, vDSO) or 2 (also the heap); got \(randomize_va_space)")) }
         if !(0...16384).contains(read_ahead_kb) { p.append(("read_ahead_kb", "must be between 0 and 16384; got \(read_ahead_kb)")) }
         if kswapd_interval.nanoseconds <= 0 { p.append(("kswapd_interval", "must be positive")) }
         if lru_scan_interval.nanoseconds <= 0 { p.append(("lru_scan_interval", "must be positive")) }
@@ -134,6 +151,8 @@ public struct GuestKernelConfig: ParameterTable, Equatable {
         .init("vm.dirty_background_ratio", .int, default: "10", "percent of available memory dirty before background writeback starts"),
         .init("vm.dirty_expire_centisecs", .int, default: "3000", "dirty page-cache data older than this is written back"),
         .init("vm.page-cluster", .int, default: "3", "swap readahead reads 2^n slots around a faulting one"),
+        .init("kernel.randomize_va_space", .int, default: "2", "ASLR: 0 off, 1 stack/mmap/vDSO, 2 also the heap; each execve gets a new layout, fork keeps it (pointers differ between execs)"),
+        .init("kaslr", .bool, default: "true", "kernel ASLR (CONFIG_RANDOMIZE_BASE): the image's relocated pages differ from boot to boot"),
         .init("read_ahead_kb", .int, default: "128", "read-ahead of a sequential page-cache miss, as /sys/block/*/queue/read_ahead_kb"),
         .init("replacement_policy", .choice(ReplacementPolicyKind.allCases.map(\.rawValue)), default: "linux", "guest page replacement policy"),
         .init("kernel_reserved", .bytes, default: "1.5% + 16MiB", "memory the guest kernel keeps for itself at boot"),
