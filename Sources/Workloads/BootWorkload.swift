@@ -22,6 +22,8 @@ public struct BootWorkloadParameters: WorkloadParameters {
     public var max_per_file: ByteCount = .mib(32)
     /// Anonymous memory init writes before reading files.
     public var init_memory: ByteCount = .mib(8)
+    /// Share of `init_memory` that is init's constant data (see `ProgramData`).
+    public var program_data: Percentage = ProgramData.defaultFraction
 
     public var access_rate: Double = 200_000
     public var start_at: SimDuration = .ns(0)
@@ -40,18 +42,22 @@ public struct BootWorkloadParameters: WorkloadParameters {
         .init("files", .listOfScalars("string"), default: "[] (every file of the image)", "paths to read in order; empty reads every file of the guest's image"),
         .init("max_per_file", .bytes, default: "32MiB", "at most this much of each file is read, from its start"),
         .init("init_memory", .bytes, default: "8MiB", "anonymous memory init (PID 1) writes before reading files"),
+        .init("program_data", .percent, default: ProgramData.defaultFraction.description, ProgramData.parameterSummary),
     ]
 
     public mutating func decodeOwn(_ d: ParameterDecoder) throws {
         try d.get("files", &files); try d.get("max_per_file", &max_per_file); try d.get("init_memory", &init_memory)
+        try d.get("program_data", &program_data)
     }
     public func encodeOwn(_ e: inout ParameterEncoder) throws {
         try e.set("files", files); try e.set("max_per_file", max_per_file); try e.set("init_memory", init_memory)
+        try e.set("program_data", program_data)
     }
     public func ownProblems() -> [(key: String, message: String)] {
         var p: [(key: String, message: String)] = []
         for (i, f) in files.enumerated() where f.isEmpty { p.append(("files[\(i)]", "must not be empty")) }
         positive("max_per_file", max_per_file, &p)
+        fraction("program_data", program_data, &p)
         return p
     }
 }
@@ -69,6 +75,7 @@ public final class BootWorkload: Workload {
     let initPages: Int
 
     var pid: PID = 0
+    var data = ProgramData(program: 0, fraction: 0, mix: [])
     var initBase: VPN? = nil
     var populated = 0
     var fileIndex = 0
@@ -102,13 +109,14 @@ public final class BootWorkload: Workload {
         let stop = life.stopTime
         if pid == 0 {
             pid = kernel.spawnProcess("systemd", adj: params.oom_score_adj, mix: mix, context: &c)
+            data = ProgramData(program: ProgramData.identity(kernel: kernel, name: "systemd"), fraction: params.program_data.fraction, mix: mix)
             if initPages > 0 { initBase = kernel.mapAnonymous(pid, pages: initPages, context: &c) }
         }
         while c.budget > 0 {
             if c.now >= stop { isFinished = true; return }
             let r: AccessResult
             if let base = initBase, populated < initPages {
-                r = c.accessBurst(kernel, pid, base + VPN(populated), write: true)
+                r = c.populate(kernel, pid, base + VPN(populated), data, region: ProgramData.Region.initMemory, page: populated)
                 populated += 1
             } else if let f = file {
                 r = c.fileRead(kernel, pid, f, page: filePage)

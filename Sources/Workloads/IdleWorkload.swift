@@ -15,6 +15,8 @@ public struct IdleWorkloadParameters: WorkloadParameters {
     public var resident: ByteCount = .mib(64)
     /// Fraction of references that are writes.
     public var write_fraction: Percentage = Percentage(percent: 10)
+    /// Share of each daemon's resident set that is its constant data (see `ProgramData`).
+    public var program_data: Percentage = ProgramData.defaultFraction
 
     public var access_rate: Double = 1_000
     public var start_at: SimDuration = .ns(0)
@@ -32,19 +34,23 @@ public struct IdleWorkloadParameters: WorkloadParameters {
         .init("daemons", .int, default: "4", "number of daemon processes (journald, sshd, cron, ...)"),
         .init("resident", .bytes, default: "64MiB", "memory the idle daemons keep touched, split evenly between them"),
         .init("write_fraction", .percent, default: "10%", "fraction of references that are writes"),
+        .init("program_data", .percent, default: ProgramData.defaultFraction.description, ProgramData.parameterSummary),
     ]
 
     public mutating func decodeOwn(_ d: ParameterDecoder) throws {
         try d.get("daemons", &daemons); try d.get("resident", &resident); try d.get("write_fraction", &write_fraction)
+        try d.get("program_data", &program_data)
     }
     public func encodeOwn(_ e: inout ParameterEncoder) throws {
         try e.set("daemons", daemons); try e.set("resident", resident); try e.set("write_fraction", write_fraction)
+        try e.set("program_data", program_data)
     }
     public func ownProblems() -> [(key: String, message: String)] {
         var p: [(key: String, message: String)] = []
         inRange("daemons", daemons, 1...1024, &p)
         positive("resident", resident, &p, atLeastPages: max(1, daemons))
         fraction("write_fraction", write_fraction, &p)
+        fraction("program_data", program_data, &p)
         return p
     }
 }
@@ -61,6 +67,8 @@ public final class IdleWorkload: Workload {
     var started = false
     var pids: [PID] = []
     var bases: [VPN] = []
+    /// Each daemon's program data.
+    var data: [ProgramData] = []
     /// Indexes (into `pids`) of daemons still alive with memory.
     var alive: [Int] = []
     /// Start-up: daemon and page being written.
@@ -90,7 +98,7 @@ public final class IdleWorkload: Workload {
             if populateSlot < alive.count {
                 // Start-up: each daemon writes its memory once, at memory speed.
                 let d = alive[populateSlot]
-                let r = c.accessBurst(kernel, pids[d], bases[d] + VPN(populatePage), write: true)
+                let r = c.populate(kernel, pids[d], bases[d] + VPN(populatePage), data[d], region: ProgramData.Region.daemonMemory, page: populatePage)
                 if r == .noProcess { lose(populateSlot, &c); populatePage = 0; continue }
                 populatePage += 1
                 if populatePage == pagesPer { populatePage = 0; populateSlot += 1 }
@@ -115,6 +123,7 @@ public final class IdleWorkload: Workload {
             }
             pids.append(pid)
             bases.append(vpn)
+            data.append(ProgramData(program: ProgramData.identity(kernel: kernel, name: base), fraction: params.program_data.fraction, mix: mix))
             alive.append(pids.count - 1)
         }
     }

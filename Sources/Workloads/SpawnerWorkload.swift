@@ -30,6 +30,9 @@ public struct SpawnerWorkloadParameters: WorkloadParameters {
     public var write_fraction: Percentage = Percentage(percent: 30)
     /// Most children alive at once; arrivals beyond it are dropped.
     public var max_children: Int = 32
+    /// Share of the parent's memory, and of each child's memory set up when it is forked,
+    /// that is the program's constant data (see `ProgramData`).
+    public var program_data: Percentage = ProgramData.defaultFraction
 
     public var access_rate: Double = 200_000
     public var start_at: SimDuration = .ns(0)
@@ -52,6 +55,7 @@ public struct SpawnerWorkloadParameters: WorkloadParameters {
         .init("inherited_write_fraction", .percent, default: "5%", "fraction of references to inherited memory that are writes (copy-on-write)"),
         .init("write_fraction", .percent, default: "30%", "fraction of references to a child's own memory that are writes"),
         .init("max_children", .int, default: "32", "most children alive at once; arrivals beyond it are dropped"),
+        .init("program_data", .percent, default: ProgramData.defaultFraction.description, ProgramData.parameterSummary + "; a child writes its share of child_memory when forked (a renderer or worker setting itself up), the same in every child"),
     ]
 
     public mutating func decodeOwn(_ d: ParameterDecoder) throws {
@@ -59,12 +63,14 @@ public struct SpawnerWorkloadParameters: WorkloadParameters {
         try d.get("parent_memory", &parent_memory); try d.get("child_memory", &child_memory)
         try d.get("inherited_fraction", &inherited_fraction); try d.get("inherited_write_fraction", &inherited_write_fraction)
         try d.get("write_fraction", &write_fraction); try d.get("max_children", &max_children)
+        try d.get("program_data", &program_data)
     }
     public func encodeOwn(_ e: inout ParameterEncoder) throws {
         try e.set("fork_rate", fork_rate); try e.set("lifetime", lifetime)
         try e.set("parent_memory", parent_memory); try e.set("child_memory", child_memory)
         try e.set("inherited_fraction", inherited_fraction); try e.set("inherited_write_fraction", inherited_write_fraction)
         try e.set("write_fraction", write_fraction); try e.set("max_children", max_children)
+        try e.set("program_data", program_data)
     }
     public func ownProblems() -> [(key: String, message: String)] {
         var p: [(key: String, message: String)] = []
@@ -76,6 +82,7 @@ public struct SpawnerWorkloadParameters: WorkloadParameters {
         fraction("inherited_write_fraction", inherited_write_fraction, &p)
         fraction("write_fraction", write_fraction, &p)
         inRange("max_children", max_children, 1...100_000, &p)
+        fraction("program_data", program_data, &p)
         return p
     }
 }
@@ -106,6 +113,12 @@ public final class SpawnerWorkload: Workload {
     var childExitAt: [Int64] = []
     /// Earliest `childExitAt` (Int64.max with no child).
     var nextExitAt: Int64 = .max
+    /// The program's constant data, and which child-memory pages of it a child writes when forked.
+    var data = ProgramData(program: 0, fraction: 0, mix: [])
+    var childSetupPages: [Int] = []
+    /// Children (pids) still writing their start-up data, and the next page of the first.
+    var settingUp: [PID] = []
+    var setupCursor = 0
 
     public init(_ params: SpawnerWorkloadParameters) {
         self.params = params
@@ -134,8 +147,20 @@ public final class SpawnerWorkload: Workload {
             if c.now >= stop { shutdown(kernel, &c); return }
             if c.now >= nextExitAt { reapChildren(kernel, &c); continue }
             if parentAlive && populated < parentPages {
-                if c.accessBurst(kernel, parent, parentBase + VPN(populated), write: true) == .noProcess { parentLost(&c) }
+                if c.populate(kernel, parent, parentBase + VPN(populated), data, region: ProgramData.Region.parentMemory, page: populated) == .noProcess { parentLost(&c) }
                 populated += 1
+                continue
+            }
+            if let child = settingUp.first {
+                // A new child sets itself up at memory speed; one that exited or was killed stops.
+                if let i = childPid.firstIndex(of: child) {
+                    let page = childSetupPages[setupCursor]
+                    let content = data.content(region: ProgramData.Region.childMemory, page: page, layout: kernel.process(child)?.layoutSeed ?? 0)!
+                    setupCursor = c.store(kernel, child, childBase[i] + VPN(page), content) == .noProcess ? childSetupPages.count : setupCursor + 1
+                } else {
+                    setupCursor = childSetupPages.count
+                }
+                if setupCursor >= childSetupPages.count { settingUp.removeFirst(); setupCursor = 0 }
                 continue
             }
             if parentAlive && c.now >= nextForkAt { forkChild(kernel, &c); continue }
@@ -162,6 +187,8 @@ public final class SpawnerWorkload: Workload {
 
     func startParent(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
         parent = kernel.spawnProcess("supervisor", adj: params.oom_score_adj, mix: mix, context: &c)
+        data = ProgramData(program: ProgramData.identity(kernel: kernel, name: "supervisor"), fraction: params.program_data.fraction, mix: mix)
+        childSetupPages = data.programPages(region: ProgramData.Region.childMemory, pages: childPages)
         parentAlive = true
         if let base = kernel.mapAnonymous(parent, pages: parentPages, context: &c) {
             parentBase = base
@@ -188,6 +215,7 @@ public final class SpawnerWorkload: Workload {
         childBase.append(base)
         childExitAt.append(exitAt)
         nextExitAt = min(nextExitAt, exitAt)
+        if !childSetupPages.isEmpty { settingUp.append(child) }
     }
 
     /// Children whose lifetime is over exit.
@@ -226,6 +254,7 @@ public final class SpawnerWorkload: Workload {
     func shutdown(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
         for p in childPid { kernel.exitProcess(p, context: &c) }
         childPid.removeAll(); childBase.removeAll(); childExitAt.removeAll()
+        settingUp.removeAll()
         if parentAlive { kernel.exitProcess(parent, context: &c) }
         parentAlive = false
         isFinished = true

@@ -28,6 +28,9 @@ public struct WebWorkloadParameters: WorkloadParameters {
     public var worker_memory: ByteCount = .mib(32)
     /// Memory the master writes before forking (configuration, shared state), inherited COW.
     public var master_memory: ByteCount = .mib(16)
+    /// Share of the master's memory, and of each worker's memory set up when it is forked,
+    /// that is nginx's constant data (see `ProgramData`).
+    public var program_data: Percentage = ProgramData.defaultFraction
     /// Memory references per page served (parsing and copying through buffers).
     public var refs_per_page: Int = 6
     /// Fraction of references to the worker's own memory that are writes.
@@ -59,6 +62,7 @@ public struct WebWorkloadParameters: WorkloadParameters {
         .init("zipf_exponent", .double, default: "0.8", "Zipf exponent of document popularity (web traces: 0.6-0.8; 0 = uniform)"),
         .init("worker_memory", .bytes, default: "32MiB", "anonymous memory of each worker (connection state, buffers)"),
         .init("master_memory", .bytes, default: "16MiB", "memory the master writes before forking, shared copy-on-write with workers"),
+        .init("program_data", .percent, default: ProgramData.defaultFraction.description, ProgramData.parameterSummary + "; a worker writes its share of worker_memory when forked (per-worker connection and event tables, caches), the same in every worker"),
         .init("refs_per_page", .int, default: "6", "memory references per page served: one in the binary, one in master memory, the rest in the worker's"),
         .init("write_fraction", .percent, default: "5%", "fraction of references to the worker's own memory that are writes"),
         .init("binary", .string, default: "/usr/sbin/nginx", "server binary mapped into every process (skipped if the image lacks it or empty)"),
@@ -70,6 +74,7 @@ public struct WebWorkloadParameters: WorkloadParameters {
         try d.get("workers", &workers); try d.get("docroot", &docroot); try d.get("object_size", &object_size)
         try d.get("zipf_exponent", &zipf_exponent); try d.get("worker_memory", &worker_memory)
         try d.get("master_memory", &master_memory); try d.get("refs_per_page", &refs_per_page)
+        try d.get("program_data", &program_data)
         try d.get("write_fraction", &write_fraction); try d.get("binary", &binary); try d.get("log_file", &log_file)
         try d.get("restart_delay", &restart_delay)
     }
@@ -77,6 +82,7 @@ public struct WebWorkloadParameters: WorkloadParameters {
         try e.set("workers", workers); try e.set("docroot", docroot); try e.set("object_size", object_size)
         try e.set("zipf_exponent", zipf_exponent); try e.set("worker_memory", worker_memory)
         try e.set("master_memory", master_memory); try e.set("refs_per_page", refs_per_page)
+        try e.set("program_data", program_data)
         try e.set("write_fraction", write_fraction); try e.set("binary", binary); try e.set("log_file", log_file)
         try e.set("restart_delay", restart_delay)
     }
@@ -90,6 +96,7 @@ public struct WebWorkloadParameters: WorkloadParameters {
         positive("master_memory", master_memory, &p)
         inRange("refs_per_page", refs_per_page, 0...10_000, &p)
         fraction("write_fraction", write_fraction, &p)
+        fraction("program_data", program_data, &p)
         if restart_delay.nanoseconds <= 0 { p.append(("restart_delay", "must be positive")) }
         return p
     }
@@ -117,6 +124,9 @@ public final class WebWorkload: Workload {
     let masterPages: Int
     let writeP: Double
     let restartDelay: Int64
+    /// nginx's constant data, and which worker-memory pages of it a worker writes when forked.
+    let data: ProgramData
+    let workerSetupPages: [Int]
 
     enum Phase { case stopped, populating, serving }
     var phase = Phase.stopped
@@ -130,6 +140,9 @@ public final class WebWorkload: Workload {
     var workerBase: [VPN]
     /// Slots (indexes into `workerPid`) of live workers.
     var aliveWorkers: [Int] = []
+    /// Workers (slots) still writing their start-up data, and the next page of the first.
+    var settingUp: [Int] = []
+    var setupCursor = 0
     var roundRobin = 0
     // The request being served.
     var reqWorker = -1
@@ -161,6 +174,8 @@ public final class WebWorkload: Workload {
         masterPages = max(1, params.master_memory.pages)
         writeP = params.write_fraction.fraction
         restartDelay = max(1, params.restart_delay.nanoseconds)
+        data = ProgramData(program: ProgramData.identity(kernel: kernel, name: "nginx", binary: binary), fraction: params.program_data.fraction, mix: mix)
+        workerSetupPages = data.programPages(region: ProgramData.Region.workerMemory, pages: workerPages)
         workerPid = Array(repeating: 0, count: max(1, params.workers))
         workerBase = Array(repeating: 0, count: max(1, params.workers))
     }
@@ -180,11 +195,25 @@ public final class WebWorkload: Workload {
                 startMaster(kernel, &c)
             case .populating:
                 // The master writes its configuration and shared state at memory speed.
-                let r = c.accessBurst(kernel, master, masterBase + VPN(populated), write: true)
+                let r = c.populate(kernel, master, masterBase + VPN(populated), data, region: ProgramData.Region.masterMemory, page: populated)
                 if r == .noProcess { c.stats.killed += 1; scheduleRestart(&c); continue }
                 populated += 1
                 if populated == masterPages { phase = .serving; wakeAt = c.now }
             case .serving:
+                if reqWorker < 0 && !settingUp.isEmpty {
+                    // A new worker sets itself up (at memory speed) before it takes requests.
+                    let slot = settingUp[0]
+                    let page = workerSetupPages[setupCursor]
+                    let content = data.content(region: ProgramData.Region.workerMemory, page: page, layout: kernel.process(workerPid[slot])?.layoutSeed ?? 0)!
+                    // A worker killed meanwhile stops setting up (serving finds it dead and counts it).
+                    if c.store(kernel, workerPid[slot], workerBase[slot] + VPN(page), content) == .noProcess {
+                        setupCursor = workerSetupPages.count
+                    } else {
+                        setupCursor += 1
+                    }
+                    if setupCursor >= workerSetupPages.count { settingUp.removeFirst(); setupCursor = 0 }
+                    continue
+                }
                 if reqWorker < 0 {
                     if aliveWorkers.count < workerPid.count && c.now >= wakeAt { respawnWorker(kernel, &c) }
                     if aliveWorkers.isEmpty {
@@ -277,11 +306,14 @@ public final class WebWorkload: Workload {
         workerPid[slot] = child
         workerBase[slot] = base
         aliveWorkers.append(slot)
+        if !workerSetupPages.isEmpty && !settingUp.contains(slot) { settingUp.append(slot) }
     }
 
     /// Every process is gone (or the master died before forking): restart the service later.
     func scheduleRestart(_ c: inout WorkloadContext) {
         aliveWorkers.removeAll()
+        settingUp.removeAll()
+        setupCursor = 0
         reqWorker = -1
         phase = .stopped
         c.stats.restarts += 1
@@ -292,6 +324,7 @@ public final class WebWorkload: Workload {
         for s in aliveWorkers { kernel.exitProcess(workerPid[s], context: &c) }
         if phase != .stopped { kernel.exitProcess(master, context: &c) }
         aliveWorkers.removeAll()
+        settingUp.removeAll()
         isFinished = true
     }
 }

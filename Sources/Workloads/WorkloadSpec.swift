@@ -160,7 +160,7 @@ public enum WorkloadSpec: Codable, Sendable, Equatable {
         case .idle(let p): return IdleWorkload(p)
         case .web(let p): return try WebWorkload(p, kernel: kernel, rng: &rng)
         case .database(let p): return try DatabaseWorkload(p, kernel: kernel, rng: &rng)
-        case .batch(let p): return BatchWorkload(p)
+        case .batch(let p): return try BatchWorkload(p, kernel: kernel)
         case .leak(let p): return LeakWorkload(p)
         case .boot(let p): return BootWorkload(p, imageFiles: imageFiles)
         case .spawner(let p): return SpawnerWorkload(p)
