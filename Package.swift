@@ -15,7 +15,7 @@ let package = Package(
         .executable(name: "overcommit", targets: ["overcommit"]),
         .library(name: "OvercommitModel", targets: [
             "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor",
-            "Workloads", "Simulation", "Scenarios", "Reports", "Experiments",
+            "Workloads", "Simulation", "Scenarios", "Reports", "Experiments", "PolicyLanguage",
         ]),
     ],
     dependencies: [
@@ -53,6 +53,9 @@ let package = Package(
             "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor", "Workloads", "Simulation",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // oVirt MOM's policy language: scanner, parser, evaluator with Python's semantics, the
+        // MOM data model (Host and guest fields, controls) and a static checker (no I/O).
+        .target(name: "PolicyLanguage"),
         // Output files: stats.txt, summary.json, timeseries.csv, events.jsonl.
         .target(name: "Reports", dependencies: ["OvercommitSupport", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios"]),
         // What users run the simulator for: sweeps, consolidation searches, memory-image
@@ -61,25 +64,50 @@ let package = Package(
             "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Workloads",
             "Simulation", "Scenarios", "Reports",
         ]),
+        // The command line's file handling, testable on its own: scenario sources (files,
+        // stdin, streams), the checks `run` makes before simulating, output directories
+        // written atomically and replaced only when they are overcommit's, stop signals.
+        .target(name: "CLISupport", dependencies: [
+            "OvercommitSupport", "Workloads", "Simulation", "Scenarios", "Experiments",
+        ]),
         // The thin command-line front end.
         .executableTarget(name: "overcommit", dependencies: [
             "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios", "Reports",
-            "Experiments",
+            "Experiments", "CLISupport", "PolicyLanguage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // Helpers shared by the test targets: small guests and hosts, consistency expectations.
+        .target(name: "OvercommitTestSupport", dependencies: [
+            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor",
+        ], path: "Tests/OvercommitTestSupport"),
 
         .testTarget(name: "OvercommitSupportTests", dependencies: ["OvercommitSupport"]),
         .testTarget(name: "PageContentsTests", dependencies: ["PageContents"]),
         .testTarget(name: "GuestKernelTests", dependencies: [
-            "GuestKernel", "PageContents", "OvercommitSupport",
+            "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
         ]),
         .testTarget(name: "HostPoliciesTests", dependencies: ["HostPolicies", "OvercommitSupport"]),
-        .testTarget(name: "HypervisorTests", dependencies: ["Hypervisor", "HostPolicies", "GuestKernel", "PageContents", "OvercommitSupport"]),
-        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "GuestKernel"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "Simulation"]),
+        .testTarget(name: "HypervisorTests", dependencies: [
+            "Hypervisor", "HostPolicies", "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
+        ]),
+        .testTarget(name: "WorkloadsTests", dependencies: [
+            "Workloads", "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
+        ]),
+        .testTarget(name: "PolicyLanguageTests", dependencies: ["PolicyLanguage", "HostPolicies", "OvercommitSupport"]),
+        // Every module a test target imports is listed, so that SwiftPM rebuilds the tests when
+        // one of them changes a type's layout.
+        .testTarget(name: "ScenariosTests", dependencies: [
+            "Scenarios", "Simulation", "Workloads", "Hypervisor", "GuestKernel", "PageContents", "OvercommitSupport",
+        ]),
         .testTarget(name: "SimulationTests", dependencies: [
             "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport",
         ], exclude: ["Golden"]),
+        // The command line: its file handling in-process, and the built `overcommit` binary run
+        // as a subprocess (issue reproducers, signals, a seeded fuzz test).
+        .testTarget(name: "CLITests", dependencies: [
+            "CLISupport", "Simulation", "Scenarios", "Reports", "OvercommitSupport", "overcommit",
+        ]),
         .testTarget(name: "ExperimentsTests", dependencies: [
             "Experiments", "Simulation", "Scenarios", "Reports", "Hypervisor", "PageContents", "OvercommitSupport",
         ]),

@@ -363,10 +363,11 @@ public final class DemoRunner {
 
     static func snapshot(_ sim: Simulation) -> DemoSnapshot {
         let gs = sim.host.vms.enumerated().map { i, vm in
-            DemoGuestState(name: vm.name, configuredPages: vm.configuredPages, meminfo: vm.kernel.meminfo, vmstat: vm.kernel.vmstat,
-                           processes: vm.kernel.processTable(), vm: vm.snapshot(), poweredOn: vm.poweredOn,
+            let k = sim.guestKernel(i)
+            return DemoGuestState(name: vm.name, configuredPages: vm.configuredPages, meminfo: k.meminfo, vmstat: k.vmstat,
+                           processes: k.processTable(), vm: vm.snapshot(), poweredOn: vm.poweredOn,
                            workloads: sim.workloadStats(guest: i),
-                           watermarksKB: (vm.kernel.watermarks.min * 4, vm.kernel.watermarks.low * 4, vm.kernel.watermarks.high * 4))
+                           watermarksKB: (k.watermarks.min * 4, k.watermarks.low * 4, k.watermarks.high * 4))
         }
         return DemoSnapshot(timeNs: sim.currentTime, guests: gs, host: sim.host.snapshot(), hostTotalPages: sim.host.totalFrames,
                             eventCount: sim.eventLog.count)

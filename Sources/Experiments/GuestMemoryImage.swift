@@ -13,7 +13,8 @@ import PageContents
 /// frame); guest pages never touched are not backed and not counted, as on a real host.
 public struct GuestMemoryImage: ImageAnalysisInput {
     public let name: String
-    let kernel: GuestKernel
+    /// The guest as the host sees it (its EPT and frame contents).
+    let guest: any GuestPhysicalMemory
     let generator: PageGenerator
     /// The backed frames, in order.
     let frames: [PFN]
@@ -21,18 +22,21 @@ public struct GuestMemoryImage: ImageAnalysisInput {
     /// The backed memory of `vm`; `generator` produces page bytes (the host's).
     public init(vm: VirtualMachine, generator: PageGenerator) {
         name = vm.name
-        kernel = vm.kernel
+        guest = vm.guest
         self.generator = generator
-        let ept = vm.kernel.ept
-        frames = (0..<vm.kernel.totalPages).compactMap { i in
-            ept[i] & 3 != 0 && vm.kernel.content(of: PFN(i)) != .hostHeld ? PFN(i) : nil
+        let ept = vm.guest.ept
+        var backed: [PFN] = []
+        for i in 0..<vm.guest.totalPages where ept[i] & 3 != 0 {
+            let pfn = PFN(i)
+            if vm.guest.content(of: pfn) != .hostHeld { backed.append(pfn) }
         }
+        frames = backed
     }
 
     public var byteCount: Int { frames.count * pageSize }
     public var pageCount: Int { frames.count }
 
     public func withPage<R>(_ i: Int, _ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
-        try generator.withBytes(kernel.content(of: frames[i]), body)
+        try generator.withBytes(guest.content(of: frames[i]), body)
     }
 }

@@ -167,7 +167,8 @@ public enum ScenarioOverrides {
     }
 
     /// Replaces the node at `steps` under `node` (whose schema is `kind`), creating tables on the way.
-    static func set(_ value: Node, at steps: ArraySlice<Step>, in node: Node?, table kind: ParameterKind,
+    /// `defaultCase` is the case a variant table takes when it names none (the key's default).
+    static func set(_ value: Node, at steps: ArraySlice<Step>, in node: Node?, table kind: ParameterKind, defaultCase: String? = nil,
                     done: String, override o: ScenarioOverride, resolved: inout String) throws(OverrideError) -> Node {
         guard let step = steps.first else { resolved = done; return value }
         switch (step, kind) {
@@ -184,7 +185,7 @@ public enum ScenarioOverrides {
             default:
                 throw OverrideError("--set \(o): '\(done.isEmpty ? "(top)" : done)' is not a table here; set it as a whole (--set \(done)=...)")
             }
-            let params = parameters(of: kind, current: pairs)
+            let params = parameters(of: kind, current: pairs, defaultCase: defaultCase)
             // The longest schema key that the dotted text starts with.
             var best: ParameterInfo? = nil
             for p in params where dotted == p.key || dotted.hasPrefix(p.key + ".") {
@@ -215,7 +216,8 @@ public enum ScenarioOverrides {
             if !restSteps.isEmpty, !isContainer(p.kind) {
                 throw OverrideError("--set \(o): '\(path)' is a \(p.kind.typeName), not a table or list; nothing is below it")
             }
-            let newChild = try set(value, at: restSteps[...], in: child, table: p.kind, done: path, override: o, resolved: &resolved)
+            let newChild = try set(value, at: restSteps[...], in: child, table: p.kind, defaultCase: p.defaultValue,
+                                   done: path, override: o, resolved: &resolved)
             if let idx { pairs[idx].1 = newChild } else { pairs.append((Node(p.key), newChild)) }
             return .mapping(Node.Mapping(pairs, mappingTag ?? .implicit))
         case (.index, .list), (.name, .list):
@@ -256,7 +258,7 @@ public enum ScenarioOverrides {
     }
 
     /// Keys allowed in a table, or in a variant table for the kind currently written (or the default).
-    static func parameters(of kind: ParameterKind, current: [(Node, Node)]) -> [ParameterInfo] {
+    static func parameters(of kind: ParameterKind, current: [(Node, Node)], defaultCase: String? = nil) -> [ParameterInfo] {
         switch kind {
         case .table(let t):
             var out: [ParameterInfo] = []
@@ -271,7 +273,7 @@ public enum ScenarioOverrides {
             }
             return out
         case .variant(let d, let cases):
-            let chosen = current.first { $0.0.scalar?.string == d }?.1.scalar?.string ?? cases.first?.name ?? ""
+            let chosen = current.first { $0.0.scalar?.string == d }?.1.scalar?.string ?? defaultCase ?? cases.first?.name ?? ""
             return [ParameterInfo(d, .choice(cases.map(\.name)), default: "", "selects the variant")]
                 + (cases.first { $0.name == chosen }?.table.parameters ?? [])
         default:

@@ -47,6 +47,12 @@ public struct SweepRun: Sendable, Equatable {
     public var fields: [String]
 }
 
+/// A sweep stopped on request (`SimulationOptions.stop`) before all its runs were done.
+public struct SweepStopped: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "the sweep was stopped (\(reason))" }
+}
+
 /// Runs the tasks of a sweep plan and writes its files.
 public enum Sweep {
     /// Runs `tasks` (all, or one shard's) on `jobs` threads. `setup` turns a scenario into
@@ -57,6 +63,8 @@ public enum Sweep {
         let counter = ParallelRunner.Slots<Int>(0)
         let outcome: [Result<SweepRun, any Error>] = ParallelRunner.map(count: tasks.count, jobs: jobs) { k in
             let t = tasks[k]
+            // A stop request (SIGINT) skips the runs not started yet.
+            if let why = options.stop?() { return .failure(SweepStopped(reason: why)) }
             let config = plan.scenario(task: t)
             let sim: Simulation
             do { sim = try Simulation(config: config, options: options) } catch { return .failure(error) }
@@ -83,12 +91,14 @@ public enum Sweep {
         f.contains(",") || f.contains("\"") || f.contains("\n") ? "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : f
     }
 
-    /// `runs.csv`: one row per run, in task order.
+    /// `runs.csv`: one row per run, in task order. An axis over `seed` itself has no column
+    /// of its own: the `seed` column is the run's seed, the point's value for replication 0.
     static func runsCSV(axes: [SweepAxis], pointValues: [[String]], runs: [SweepRun]) -> String {
-        var s = (["task", "point", "replication", "seed"] + axes.map(\.path) + ["ended_early"] + RunMetrics.all.map(\.name))
+        let shown = axes.indices.filter { axes[$0].path != "seed" }
+        var s = (["task", "point", "replication", "seed"] + shown.map { axes[$0].path } + ["ended_early"] + RunMetrics.all.map(\.name))
             .map(csvQuote).joined(separator: ",") + "\n"
         for r in runs.sorted(by: { $0.task < $1.task }) {
-            s += (["\(r.task)", "\(r.point)", "\(r.replication)", "\(r.seed)"] + pointValues[r.point]
+            s += (["\(r.task)", "\(r.point)", "\(r.replication)", "\(r.seed)"] + shown.map { pointValues[r.point][$0] }
                   + [r.endedEarly ? "1" : "0"] + r.fields).map(csvQuote).joined(separator: ",") + "\n"
         }
         return s

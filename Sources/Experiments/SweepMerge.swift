@@ -104,13 +104,18 @@ public enum SweepMerge {
         guard let ee = cols.firstIndex(of: "ended_early"), ee >= 4 else {
             throw OverrideError("\(first.input.label)/runs.csv: no ended_early column")
         }
-        let axes = Array(cols[4..<ee])
-        let pointCount = total / runsPerPoint
-        var pointValues = Array(repeating: [String](), count: pointCount)
+        // The points from the plan's axes (runs.csv has no column for an axis over `seed`).
+        let axes: [SweepAxis]
+        do {
+            axes = try first.plan.filter { $0.0 == "set" }.map { l throws(OverrideError) in try SweepAxis(parsing: l.1) }
+        } catch { throw OverrideError("\(first.input.label)/plan.txt: a set: line does not read as path=v1,v2: \(error)") }
+        let pointValues = SweepPlan.points(axes)
+        guard pointValues.count * runsPerPoint == total else {
+            throw OverrideError("\(first.input.label)/plan.txt: its set: lines give \(pointValues.count) points x \(runsPerPoint) runs, not \(total) tasks")
+        }
         var runs: [SweepRun] = []
         for r in rows {
             let point = r.task / runsPerPoint
-            pointValues[point] = Array(r.cells[4..<ee])
             runs.append(SweepRun(task: r.task, point: point, replication: r.task % runsPerPoint, seed: UInt64(r.cells[3]) ?? 0,
                                  endedEarly: r.cells[ee] == "1", fields: Array(r.cells[(ee + 1)...])))
         }
@@ -118,7 +123,7 @@ public enum SweepMerge {
             .filter { !$0.hasPrefix("shard: ") && !$0.hasPrefix("shard_tasks: ") }
         let runsCSV = ([cols.map(Sweep.csvQuote).joined(separator: ",")] + rows.map(\.line)).joined(separator: "\n") + "\n"
         return [("plan.txt", planLines.joined(separator: "\n")), ("runs.csv", runsCSV),
-                ("sweep.csv", Sweep.sweepCSV(axes: axes, pointValues: pointValues, runs: runs))]
+                ("sweep.csv", Sweep.sweepCSV(axes: axes.map(\.path), pointValues: pointValues, runs: runs))]
     }
 
     static func parsePlan(_ text: String) -> [(String, String)] {

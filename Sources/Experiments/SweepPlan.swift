@@ -1,4 +1,5 @@
 import OvercommitSupport
+import Scenarios
 import Simulation
 
 /// One `--set path=v1,v2,v3` of a sweep: a scenario key and the values it takes.
@@ -76,20 +77,44 @@ public struct SweepPlan: Sendable {
         scenarioDigest = String(StableHash.fnv1a64(scenarioText), radix: 16)
         self.axes = axes
         self.runs = runs
-        var combos: [[String]] = [[]]
-        for a in axes { combos = combos.flatMap { c in a.values.map { c + [$0] } } }
-        guard combos.count * runs <= 10_000_000 else { throw OverrideError("the sweep has \(combos.count) points x \(runs) runs; at most 10,000,000 tasks") }
+        var pointCount = 1
+        for a in axes {
+            let (n, overflow) = pointCount.multipliedReportingOverflow(by: a.values.count)
+            guard !overflow, n * runs <= 10_000_000 else {
+                throw OverrideError("the sweep has more than 10,000,000 tasks (points x runs); at most 10,000,000")
+            }
+            pointCount = n
+        }
+        let combos = SweepPlan.points(axes)
         pointValues = combos
         var configs: [ScenarioConfig] = []
         // Validate the scenario itself first (its own errors keep their lines).
         let base = try ScenarioOverrides.load(text: scenarioText, file: file, overrides: fixed)
         scenarioName = base.name
-        for c in combos {
+        // Two points that resolve to the same scenario would run the same simulation twice and
+        // count it twice in the statistics (`--set host.memory=4GiB,4096MiB`): refused.
+        var firstOf: [String: Int] = [:]
+        for (i, c) in combos.enumerated() {
             let overrides = fixed + zip(axes, c).map { ScenarioOverride(path: $0.path, value: $1) }
-            configs.append(try ScenarioOverrides.load(text: scenarioText, file: file, overrides: overrides))
+            let config = try ScenarioOverrides.load(text: scenarioText, file: file, overrides: overrides)
+            let resolved = ScenarioRenderer.yaml(config)
+            if let j = firstOf[resolved] {
+                func show(_ p: [String]) -> String { zip(axes, p).map { "\($0.path)=\($1)" }.joined(separator: " ") }
+                throw OverrideError("points \(j) (\(show(combos[j]))) and \(i) (\(show(c))) are the same scenario once resolved; "
+                                    + "each would run twice: list every value once (use --runs for replications)")
+            }
+            firstOf[resolved] = i
+            configs.append(config)
         }
         points = configs
         self.fixed = fixed
+    }
+
+    /// The cross product of the axes' values, the first axis varying slowest.
+    public static func points(_ axes: [SweepAxis]) -> [[String]] {
+        var combos: [[String]] = [[]]
+        for a in axes { combos = combos.flatMap { c in a.values.map { c + [$0] } } }
+        return combos
     }
 
     /// Overrides applied to every point (`--duration` and the like), before the axes.

@@ -15,14 +15,14 @@ extension GuestKernel {
     public func balloonInflate(pages: Int) -> Int {
         guard !panicked else { return 0 }
         var got = 0
-        var cost: Int64 = 0
         while got < pages {
             if buddy.freePages <= watermarks.low { kswapdWoken = true }
             var f: PFN? = nil
             if buddy.freePages > watermarks.min { f = buddy.allocate(order: 0) }
             if f == nil {
                 vmstat.allocstall += 1
-                _ = reclaim(target: GuestKernel.reclaimBatch, context: .direct, cost: &cost)
+                var sc = ReclaimControl(reason: .direct, nrToReclaim: GuestKernel.reclaimBatch)
+                reclaim(&sc)
                 if buddy.freePages > watermarks.min { f = buddy.allocate(order: 0) }
             }
             guard let frame = f else { vmstat.balloon_inflate_failed += 1; break }
@@ -51,5 +51,15 @@ extension GuestKernel {
         }
         vmstat.balloon_deflate += n
         return n
+    }
+
+    /// One poll of the balloon driver (vmw_balloon's work item, virtio-balloon's
+    /// config-change handler): reads the host's target and inflates or deflates toward it by
+    /// at most the device's `pagesPerPoll`. The driver's time is its own, not the workloads'.
+    public func runBalloonDriver() {
+        guard let device = balloonDevice, let host = backing else { return }
+        let diff = host.balloonTargetPages - balloonPages
+        if diff > 0 { balloonInflate(pages: min(diff, device.pagesPerPoll)) }
+        else if diff < 0 { balloonDeflate(pages: min(-diff, device.pagesPerPoll)) }
     }
 }

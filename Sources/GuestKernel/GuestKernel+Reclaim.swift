@@ -1,9 +1,6 @@
 import OvercommitSupport
 import PageContents
 
-/// Why reclaim runs: kswapd in the background, or an allocation that found memory below min.
-public enum ReclaimContext: Sendable { case kswapd, direct }
-
 extension GuestKernel {
     /// Linux's SWAP_CLUSTER_MAX: pages reclaimed per batch.
     static let reclaimBatch = 32
@@ -17,7 +14,9 @@ extension GuestKernel {
         // Slow path: direct reclaim, retried while it makes progress, then the OOM killer.
         for _ in 0..<16 {
             vmstat.allocstall += 1
-            let freed = reclaim(target: GuestKernel.reclaimBatch, context: .direct, cost: &cost)
+            var sc = ReclaimControl(reason: .direct, nrToReclaim: GuestKernel.reclaimBatch)
+            let freed = reclaim(&sc)
+            cost += sc.stallNs
             if buddy.freePages > watermarks.min, let f = buddy.allocate(order: 0) { return f }
             if freed > 0 { continue }
             guard oomKill(trigger: "page allocation") else { break }
@@ -52,62 +51,70 @@ extension GuestKernel {
         return Int((Double(n) * a / (a + fw)).rounded())
     }
 
-    /// Reclaims up to `target` frames from the LRU lists (shrink_node). Returns pages freed.
+    /// Reclaims up to `sc.nrToReclaim` frames from the LRU lists (mm/vmscan.c `shrink_node`):
+    /// batches of `SWAP_CLUSTER_MAX` victims, split between anonymous and file pages by
+    /// swappiness, each isolated by the replacement policy and passed to `evict`; pages that
+    /// cannot be written out are activated. Stops after three rounds without progress.
+    /// Returns the pages freed (also in `sc.nrReclaimed`).
     @discardableResult
-    public func reclaim(target: Int, context: ReclaimContext, cost: inout Int64) -> Int {
-        var freed = 0
+    public func reclaim(_ sc: inout ReclaimControl) -> Int {
         var idleRounds = 0
-        var wroteSwap = false
-        while freed < target && idleRounds < 3 {
-            let n = min(GuestKernel.reclaimBatch, target - freed)
+        while sc.nrReclaimed < sc.nrToReclaim && idleRounds < 3 {
+            let n = min(GuestKernel.reclaimBatch, sc.nrToReclaim - sc.nrReclaimed)
             var nAnon = anonShare(of: n)
             // swappiness 0 still swaps when the page cache is (nearly) gone, as Linux does.
             if nAnon == 0 && policy.count(.activeFile) + policy.count(.inactiveFile) < n && (swap.freeSlots > 0 || swapCachePages > 0) { nAnon = n }
             victimBuffer.removeAll(keepingCapacity: true)
             policy.isolateVictims(anon: nAnon, file: n - nAnon, into: &victimBuffer, stats: &vmstat)
-            if context == .kswapd { vmstat.pgscan_kswapd += victimBuffer.count } else { vmstat.pgscan_direct += victimBuffer.count }
+            sc.nrScanned += victimBuffer.count
+            if sc.reason == .kswapd { vmstat.pgscan_kswapd += victimBuffer.count } else { vmstat.pgscan_direct += victimBuffer.count }
             if victimBuffer.isEmpty { idleRounds += 1; if nAnon == 0 && (swap.freeSlots > 0) { continue } else { break } }
             var freedNow = 0
             for v in victimBuffer {
-                switch evict(v, wroteSwap: &wroteSwap) {
-                case .reclaimed: freedNow += 1
-                case .keep: policy.putBack(v, anon: frames.has(v, FrameFlag.anon))
+                switch evict(v) {
+                case .reclaimed(let how):
+                    freedNow += 1
+                    if how.wroteSwap { sc.nrSwapWrites += 1 }
+                case .activate:
+                    policy.putBack(v, anon: frames.has(v, FrameFlag.anon))
                 }
             }
-            freed += freedNow
+            sc.nrReclaimed += freedNow
             if freedNow == 0 { idleRounds += 1 }
         }
-        if context == .kswapd { vmstat.pgsteal_kswapd += freed } else {
-            vmstat.pgsteal_direct += freed
+        if sc.reason == .kswapd { vmstat.pgsteal_kswapd += sc.nrReclaimed } else {
+            vmstat.pgsteal_direct += sc.nrReclaimed
             // Direct reclaim waits for the batch it submitted to be written (one device latency).
-            if wroteSwap { cost += swapConfig.effectiveWriteLatency.nanoseconds }
+            if sc.nrSwapWrites > 0 { sc.stallNs += swapConfig.effectiveWriteLatency.nanoseconds }
         }
-        return freed
+        return sc.nrReclaimed
     }
 
-    /// What `evict` did with a page (after Linux's `pageout()`/`shrink_page_list` outcomes).
-    enum EvictOutcome { case reclaimed, keep }
-
-    /// Tries to free one isolated frame: unmap every PTE (to swap entries for anonymous pages),
-    /// write it back if dirty, and free it.
-    func evict(_ f: PFN, wroteSwap: inout Bool) -> EvictOutcome {
+    /// Tries to free one isolated frame (mm/vmscan.c `shrink_folio_list` for one page): an
+    /// anonymous page gets a swap slot (or keeps its swap-cache slot), every PTE mapping it
+    /// becomes the swap entry (`try_to_unmap`); a page-cache page is unmapped and, if dirty,
+    /// written back (shmem: to swap); then the frame is freed.
+    func evict(_ f: PFN) -> EvictOutcome {
         let i = Int(f)
         let fl = frames.flags[i]
         if fl & FrameFlag.anon != 0 {
             var slot: UInt32
+            let how: EvictOutcome.ReclaimedBy
             if fl & FrameFlag.swapCache != 0, let s = frameSlot[f], fl & FrameFlag.dirty == 0 {
                 slot = s
+                how = .swapCacheClean
                 vmstat.swapWritesAvoided += 1
             } else if fl & FrameFlag.swapCache != 0, let s = frameSlot[f] {
                 // Written since its swap-in (mapped writable by do_swap_page): pageout rewrites its slot.
                 slot = s
+                how = .swapOut
                 _ = touch(f, write: false, reason: .guestSwapOut)
                 swap.slotContent[Int(s)] = frames.content[i]
                 vmstat.pswpout += 1
                 vmstat.pgpgout += 1
-                wroteSwap = true
             } else {
-                guard let s = swap.allocate() else { return .keep }
+                guard let s = swap.allocate() else { return .activate }
+                how = .swapOut
                 slot = s
                 swap.slotFrame[Int(s)] = f
                 frameSlot[f] = s
@@ -118,7 +125,6 @@ extension GuestKernel {
                 swap.slotContent[Int(s)] = frames.content[i]
                 vmstat.pswpout += 1
                 vmstat.pgpgout += 1
-                wroteSwap = true
             }
             // try_to_unmap: every PTE mapping the frame becomes the swap entry. (The walk
             // visits each mapping once, so rewriting the PTE it just found is safe.)
@@ -139,7 +145,7 @@ extension GuestKernel {
             anonPages -= 1
             evictionClock &+= 1
             freeFrame(f)
-            return .reclaimed
+            return .reclaimed(how)
         }
         // Page cache.
         let fid = Int(frames.rmapOwner[i]), idx = Int(frames.rmapIndex[i])
@@ -149,21 +155,23 @@ extension GuestKernel {
             frames.mapCount[i] -= 1
             p.rssFile -= 1
         }
+        let how: EvictOutcome.ReclaimedBy
         if files[fid].isShmem {
             guard let s = swap.allocate() else {
                 // Could not swap: leave it cached (PTEs refault as minor faults).
-                return .keep
+                return .activate
             }
+            how = .shmemSwapOut
             _ = touch(f, write: false, reason: .guestSwapOut)
             swap.slotContent[Int(s)] = frames.content[i]
             swap.swapMap[Int(s)] = 1
             swap.slotShadow[Int(s)] = evictionClock
             files[fid].setEntry(idx, GuestFile.swappedTag | s)
             vmstat.pswpout += 1
-            wroteSwap = true
             shmemPages -= 1
             if fl & FrameFlag.dirty != 0 { dirtyFilePages -= 1 }
         } else {
+            how = fl & FrameFlag.dirty != 0 ? .writeBack : .dropClean
             if fl & FrameFlag.dirty != 0 {
                 dirtyFilePages -= 1
                 _ = touch(f, write: false, reason: .writeback)
@@ -176,7 +184,7 @@ extension GuestKernel {
         filePages -= 1
         evictionClock &+= 1
         freeFrame(f)
-        return .reclaimed
+        return .reclaimed(how)
     }
 
     /// kswapd: when woken (free below low) reclaims until free reaches high, up to `kswapd_batch`
@@ -187,10 +195,10 @@ extension GuestKernel {
         if buddy.freePages <= watermarks.low { kswapdWoken = true }
         guard kswapdWoken else { return 0 }
         vmstat.kswapd_wakeups += 1
-        var cost: Int64 = 0
         var freed = 0
         while buddy.freePages < watermarks.high && freed < config.kswapd_batch {
-            let got = reclaim(target: min(GuestKernel.reclaimBatch * 4, watermarks.high - buddy.freePages), context: .kswapd, cost: &cost)
+            var sc = ReclaimControl(reason: .kswapd, nrToReclaim: min(GuestKernel.reclaimBatch * 4, watermarks.high - buddy.freePages))
+            let got = reclaim(&sc)
             if got == 0 { break }
             freed += got
         }

@@ -1,41 +1,6 @@
 import OvercommitSupport
 import PageContents
 
-/// The hypervisor side of guest-physical memory, as the guest's hardware sees it.
-///
-/// A guest access to a frame whose second-level translation (EPT/NPT entry) is missing or
-/// read-only traps to the host. The kernel keeps the per-frame EPT permission bits it was
-/// given (`GuestKernel.ept`) so that accesses with a valid translation never leave the guest.
-public protocol GuestPhysicalBacking: AnyObject {
-    /// An EPT violation on `pfn`; the host maps it (allocating, copying a shared page,
-    /// decompressing or swapping in) and returns the simulated nanoseconds that took.
-    /// `reason` says what the guest was doing (the host uses it only to count double paging).
-    func eptViolation(pfn: PFN, write: Bool, reason: GuestAccessReason) -> Int64
-    /// The balloon driver pinned `pfn` and told the host (VMware's "lock page", virtio-balloon's
-    /// inflate queue): the host may drop whatever backs it.
-    func balloonInflated(pfn: PFN)
-    /// The balloon driver gave `pfn` back to the guest (deflate); the host backs it again on the
-    /// next touch.
-    func balloonDeflated(pfn: PFN)
-}
-
-/// Why the guest touched a guest-physical page (what a real host cannot see, kept for counters).
-public enum GuestAccessReason: Sendable {
-    /// A load or store of a process or of the kernel.
-    case access
-    /// The guest's pageout reads the page to write it to the guest's swap device (double
-    /// paging when the host had swapped the page out).
-    case guestSwapOut
-    /// The guest writes a dirty page-cache page back to its file.
-    case writeback
-}
-
-/// Tells the OPT policy when each page will be referenced next (trace replay).
-public protocol FutureReferenceOracle: AnyObject {
-    /// Index of the next reference to (pid, vpn) after the current trace position, `Int.max` if none.
-    func nextUse(pid: PID, vpn: VPN) -> Int
-}
-
 /// The memory manager of one Linux-like guest: processes, page tables, the buddy allocator,
 /// the page cache, LRU lists, kswapd, swap with a swap cache, overcommit accounting and the
 /// OOM killer. It sees only guest-physical frames; the host behind them is `backing`.
@@ -69,18 +34,22 @@ public final class GuestKernel {
     /// Simulated time in nanoseconds, set by the engine.
     public var now: Int64 = 0
     public internal(set) var panicked = false
-    /// The host behind guest-physical memory (nil: always mapped, for unit tests). The host
-    /// owns its VMs and outlives the guest kernels it backs, so the reference is unowned
-    /// (a weak reference made every call through it take the slow reference-count path).
-    public unowned(unsafe) var backing: GuestPhysicalBacking?
+    /// The host behind guest-physical memory (nil: always mapped, for unit tests), set by
+    /// `attach(to:)`. The VM owns its guest, so this back reference is unowned (checked: a
+    /// use after the VM is gone traps); it is taken only on second-level faults and balloon
+    /// calls, never on an access that hits.
+    public internal(set) unowned var backing: (any GuestPhysicalBacking)?
     /// Per frame, the EPT entry: bit 0 read, bit 1 write (the permissions the host granted),
     /// bit 2 accessed (set by the hardware walk when the translation is used; the host clears it
     /// to sample which pages are active). Stored in the frame table's flags word (`FrameFlag.eptMask`).
     public var ept: EPTEntries { EPTEntries(flags: frames.flags) }
     /// The EPT accessed bit.
     public static let eptAccessed: UInt8 = 4
-    /// Balloon driver settings (set by the host before boot).
-    public var balloonDeflateOnOOM = false
+    /// The balloon device the VM presents (nil until the host plugs one in at power-on, or
+    /// for a guest without a balloon driver).
+    public internal(set) var balloonDevice: BalloonDevice?
+    /// virtio-balloon DEFLATE_ON_OOM, as negotiated with the device.
+    public var balloonDeflateOnOOM: Bool { balloonDevice?.deflateOnOOM ?? false }
     /// Frames the balloon driver holds, in inflate order.
     public internal(set) var balloonFrames: [PFN] = []
 
@@ -120,7 +89,9 @@ public final class GuestKernel {
     /// Swap cache: frame -> slot.
     var frameSlot: [PFN: UInt32] = [:]
     var oracle: FutureReferenceOracle?
-    let policyWantsAccessHook: Bool
+    /// Whether the replacement policy asks to see every access that hits (its
+    /// `wantsAccessHook`, read once when the policy is built: the access path tests it).
+    private(set) var policyWantsAccessHook = false
     var victimBuffer: [PFN] = []
     /// Refaults at the last thrashing check, and the state then.
     var lastRefaults = 0
@@ -173,10 +144,10 @@ public final class GuestKernel {
         watermarks = Watermarks(managedPages: memoryPages - reservedPages, config: config)
         swap = SwapArea(slots: swapConfig.size.pages)
         policy = LinuxTwoListPolicy(frames: frames, referenced: { _ in false })
-        policyWantsAccessHook = config.replacement_policy == .lru
         defaultWriteStyles = GuestKernel.styleTable([(.pointers, 0.4), (.text, 0.2), (.sparse, 0.2), (.random, 0.1), (.zero, 0.1)])
         policy = config.replacement_policy.make(frames: frames, nextUse: { [unowned self] pfn in self.nextUse(of: pfn) },
                                                 referenced: { [unowned self] pfn in self.testAndClearReferenced(pfn) })
+        policyWantsAccessHook = policy.wantsAccessHook
     }
 
     /// Boot writes every kernel frame (loading the image, initialising data), so the host backs them.
@@ -240,88 +211,6 @@ public final class GuestKernel {
         while out.count < 256 { out.append(mix.last!.0) }
         return out
     }
-
-    // MARK: - Host interface
-
-    /// Makes sure the host maps `pfn` for the access; returns the host's time.
-    @inline(__always)
-    func touch(_ pfn: PFN, write: Bool, reason: GuestAccessReason = .access) -> Int64 {
-        let need: UInt8 = write ? 2 : 1
-        let e = ept[Int(pfn)]
-        if e & need != 0 { ept[Int(pfn)] = e | GuestKernel.eptAccessed; return 0 }
-        return touchSlow(pfn, write: write, reason: reason)
-    }
-
-    @inline(never)
-    func touchSlow(_ pfn: PFN, write: Bool, reason: GuestAccessReason = .access) -> Int64 {
-        guard let b = backing else { ept[Int(pfn)] = 3 | GuestKernel.eptAccessed; return 0 }
-        let cost = b.eptViolation(pfn: pfn, write: write, reason: reason)
-        ept[Int(pfn)] |= GuestKernel.eptAccessed
-        return cost
-    }
-
-    /// The host changes the EPT permissions of a frame (0 none, 1 read, 3 read/write).
-    /// Taking a permission away invalidates the cached combined translations of every PTE
-    /// mapping the frame (INVEPT, reached through the reverse map).
-    @inline(__always)
-    public func setEPT(_ pfn: PFN, _ bits: UInt8) {
-        let old = ept[Int(pfn)]
-        ept[Int(pfn)] = bits | (old & GuestKernel.eptAccessed)
-        if bits & 3 != 3 { forEachPTE(of: pfn) { idx in pageTables.entries[idx] &= ~PTE.hostBit } }
-    }
-
-    /// The host reads and clears the EPT accessed bit of `pfn` (as ESX samples active memory);
-    /// cached translations are invalidated so the next access sets the bit again.
-    public func testAndClearEPTAccessed(_ pfn: PFN) -> Bool {
-        let e = ept[Int(pfn)]
-        guard e & GuestKernel.eptAccessed != 0 else { return false }
-        ept[Int(pfn)] = e & ~GuestKernel.eptAccessed
-        forEachPTE(of: pfn) { idx in pageTables.entries[idx] &= ~PTE.hostBit }
-        return true
-    }
-
-    /// Linux's page_referenced() + PG_referenced test: was the page accessed since the last
-    /// check? Reads and clears the accessed bit of every PTE mapping it (through the rmap)
-    /// and the frame's own accessed flag (set by read(2)/write(2) and fault paths).
-    public func testAndClearReferenced(_ pfn: PFN) -> Bool {
-        let i = Int(pfn)
-        var referenced = frames.flags[i] & FrameFlag.accessed != 0
-        frames.flags[i] &= ~FrameFlag.accessed
-        forEachPTE(of: pfn) { idx in
-            let e = pageTables.entries[idx]
-            if e & PTE.youngBit != 0 {
-                referenced = true
-                pageTables.entries[idx] = e & ~PTE.youngBit
-            }
-        }
-        return referenced
-    }
-
-    /// Calls `body` with the page-table pool index of every PTE mapping `pfn`.
-    func forEachPTE(of pfn: PFN, _ body: (Int) -> Void) {
-        forEachMapping(of: pfn) { pid, vpn in
-            let p = processes[Int(pid)]!
-            let leaf = p.directory[Int(truncatingIfNeeded: vpn >> 9)]
-            body(Int(leaf) << 9 | Int(vpn & 511))
-        }
-    }
-
-    /// The descriptor of what guest-physical frame `pfn` holds (for the host to produce bytes).
-    @inline(__always)
-    public func content(of pfn: PFN) -> PageContent { frames.content[Int(pfn)] }
-
-    /// The host takes a page's contents out of guest-physical memory (swap-out or compression):
-    /// it returns them and leaves a marker behind, so that any read of the frame before the host
-    /// puts them back is detected by content verification.
-    public func hostTakeContent(_ pfn: PFN) -> PageContent {
-        let c = frames.content[Int(pfn)]
-        frames.content[Int(pfn)] = .hostHeld
-        return c
-    }
-
-    /// The host puts a page's contents back (swap-in, decompression) or fills a fresh frame
-    /// (`.zero`: a host frame given to a VM for the first time is zero-filled).
-    public func hostPutContent(_ pfn: PFN, _ c: PageContent) { frames.content[Int(pfn)] = c }
 
     // MARK: - Files
 
@@ -401,28 +290,6 @@ public final class GuestKernel {
         return best
     }
 
-    /// Calls `body` for every (pid, vpn) whose PTE maps `pfn` (the reverse map walk).
-    func forEachMapping(of pfn: PFN, _ body: (PID, VPN) -> Void) {
-        let i = Int(pfn)
-        guard frames.mapCount[i] > 0 else { return }
-        if frames.flags[i] & FrameFlag.anon != 0 {
-            let vpn = VPN(frames.rmapIndex[i])
-            for pid in families[Int(frames.rmapOwner[i])] {
-                guard let p = process(pid) else { continue }
-                let e = pteValue(p, vpn)
-                if e & PTE.presentBit != 0 && e & PTE.pfnMask == pfn { body(pid, vpn) }
-            }
-        } else {
-            let f = Int(frames.rmapOwner[i]), idx = Int(frames.rmapIndex[i])
-            for m in files[f].mappers where idx >= m.offset && idx < m.offset + m.pages {
-                guard let p = process(m.pid) else { continue }
-                let vpn = m.start + VPN(idx - m.offset)
-                let e = pteValue(p, vpn)
-                if e & PTE.presentBit != 0 && e & PTE.pfnMask == pfn { body(m.pid, vpn) }
-            }
-        }
-    }
-
     // MARK: - Page tables
 
     @inline(__always)
@@ -455,40 +322,5 @@ public final class GuestKernel {
         p.pageTablePages += 1
         p.directory[d] = pageTables.allocateLeaf(frame: f)
         return true
-    }
-}
-
-/// The zone watermarks, derived as Linux derives them (mm/page_alloc.c).
-public struct Watermarks: Sendable, Equatable {
-    public var min: Int
-    public var low: Int
-    public var high: Int
-    public var minFreeKbytes: Int
-
-    /// As `calculate_min_free_kbytes()` and `__setup_per_zone_wmarks()` (mm/page_alloc.c) for
-    /// one zone: min_free_kbytes = int_sqrt(lowmem_kbytes * 16) clamped to 128..262144 kB
-    /// (256 MiB, the clamp of current kernels) unless set, lowmem_kbytes being the managed
-    /// pages at boot; min = min_free_kbytes >> 2 pages; gap = max(min >> 2, managed *
-    /// watermark_scale_factor / 10000); low = min + gap; high = low + gap.
-    public init(managedPages: Int, config: GuestKernelConfig) {
-        let lowmemKB = managedPages * 4
-        let mfk: Int
-        if let v = config.min_free_kbytes { mfk = Int(v) } else {
-            mfk = Swift.max(128, Swift.min(262_144, Watermarks.intSqrt(lowmemKB * 16)))
-        }
-        minFreeKbytes = mfk
-        min = Swift.max(1, mfk / 4)
-        let gap = Swift.max(min / 4, managedPages * config.watermark_scale_factor / 10000)
-        low = min + gap
-        high = min + 2 * gap
-    }
-
-    /// The kernel's int_sqrt(): the largest r with r * r <= x.
-    static func intSqrt(_ x: Int) -> Int {
-        guard x > 0 else { return 0 }
-        var r = Int(Double(x).squareRoot())
-        while r * r > x { r -= 1 }
-        while (r + 1) * (r + 1) <= x { r += 1 }
-        return r
     }
 }

@@ -83,6 +83,23 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
         }
     }
 
+    /// What reclaim does with an inactive page it found at the tail, from its references
+    /// (mm/vmscan.c `folio_check_references`): referenced for the second time (PG_referenced
+    /// already set) it is activated; referenced for the first time it gets PG_referenced and
+    /// another round on the inactive list; unreferenced it is reclaimed.
+    enum PageReferences { case reclaim, keep, activate }
+
+    /// Harvests the page's accessed bits and applies the rule above to PG_referenced.
+    func checkReferences(_ p: PFN) -> PageReferences {
+        guard referenced(p) else { return .reclaim }
+        if frames.has(p, FrameFlag.referenced) {
+            frames.clear(p, FrameFlag.referenced)
+            return .activate
+        }
+        frames.set(p, FrameFlag.referenced)
+        return .keep
+    }
+
     /// shrink_inactive_list with page_check_references.
     func shrinkInactive(anon: Bool, want: Int, into victims: inout [PFN], stats: inout VMStat) {
         guard want > 0 else { return }
@@ -101,22 +118,19 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
                 continue
             }
             scanned += 1
-            if referenced(p) {
-                if frames.has(p, FrameFlag.referenced) {
-                    frames.clear(p, FrameFlag.referenced)
-                    frames.setUse(p, au)
-                    lists[Int(au.rawValue)].pushHead(p, in: frames)
-                    stats.pgactivate += 1
-                } else {
-                    frames.set(p, FrameFlag.referenced)
-                    lists[Int(iu.rawValue)].pushHead(p, in: frames)
-                    stats.pgrotated += 1
-                }
-                continue
+            switch checkReferences(p) {
+            case .activate:
+                frames.setUse(p, au)
+                lists[Int(au.rawValue)].pushHead(p, in: frames)
+                stats.pgactivate += 1
+            case .keep:
+                lists[Int(iu.rawValue)].pushHead(p, in: frames)
+                stats.pgrotated += 1
+            case .reclaim:
+                frames.setUse(p, .isolated)
+                victims.append(p)
+                found += 1
             }
-            frames.setUse(p, .isolated)
-            victims.append(p)
-            found += 1
         }
     }
 

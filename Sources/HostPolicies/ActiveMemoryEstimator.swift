@@ -1,7 +1,7 @@
 import OvercommitSupport
 
 /// How the host samples a VM's active memory, after ESX (Waldspurger, OSDI 2002, section 5.3).
-public struct ActiveMemoryEstimatorConfig: ParameterTable, Equatable {
+public struct ActiveMemoryEstimatorConfig: ParameterTable {
     /// Random pages of the VM sampled (invalidated, then checked for a touch) per period.
     public var sample_pages: Int = 100
     /// Length of one sampling period: 60 s in today's ESXi (30 s in the paper).
@@ -17,37 +17,16 @@ public struct ActiveMemoryEstimatorConfig: ParameterTable, Equatable {
 
     public static let tableName = "host.active_sampling"
     public static let tableSummary = "Statistical active-memory sampling per VM (ESX: random pages invalidated each period, smoothed with fast and slow moving averages)."
-    public static let parameters: [ParameterInfo] = [
-        .init("sample_pages", .int, default: "100", "random pages of each VM sampled per period"),
-        .init("period", .duration, default: "60s", "length of one sampling period (60s in ESXi, 30s in the 2002 paper)"),
-        .init("fast_weight", .double, default: "0.5", "gain of the fast moving average of the touched fraction (0 < w <= 1)"),
-        .init("slow_weight", .double, default: "0.125", "gain of the slow moving average of the touched fraction (0 < w <= fast_weight)"),
+    public static let fields: [ParameterField<Self>] = [
+        .init(\.sample_pages, "sample_pages", "random pages of each VM sampled per period", .range(1...1_000_000), unit: "pages"),
+        .init(\.period, "period", "length of one sampling period (60s in ESXi, 30s in the 2002 paper)", .period),
+        .init(\.fast_weight, "fast_weight", "gain of the fast moving average of the touched fraction (0 < w <= 1)", .above(0, atMost: 1)),
+        .init(\.slow_weight, "slow_weight", "gain of the slow moving average of the touched fraction (0 < w <= fast_weight)", .above(0, atMost: 1)),
     ]
 
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let d = try ParameterDecoder(decoder)
-        try d.get("sample_pages", &sample_pages); try d.get("period", &period)
-        try d.get("fast_weight", &fast_weight); try d.get("slow_weight", &slow_weight)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var e = ParameterEncoder(encoder)
-        try e.set("sample_pages", sample_pages); try e.set("period", period)
-        try e.set("fast_weight", fast_weight); try e.set("slow_weight", slow_weight)
-    }
-
-    public func validationProblems() -> [ParameterProblem] {
-        var p: [ParameterProblem] = []
-        if sample_pages < 1 { p.append(("sample_pages", "must be at least 1 page; got \(sample_pages)")) }
-        checkPositive("period", period, &p)
-        if !(fast_weight > 0 && fast_weight <= 1) { p.append(("fast_weight", "must be above 0 and at most 1; got \(formatShortest(fast_weight))")) }
-        if !(slow_weight > 0 && slow_weight <= 1) {
-            p.append(("slow_weight", "must be above 0 and at most 1; got \(formatShortest(slow_weight))"))
-        } else if slow_weight > fast_weight {
-            p.append(("slow_weight", "must not exceed fast_weight (\(formatShortest(fast_weight))); got \(formatShortest(slow_weight))"))
-        }
-        return p
+    public func consistencyProblems() -> [ParameterProblem] {
+        guard slow_weight > fast_weight, fast_weight > 0, fast_weight <= 1 else { return [] }
+        return [("slow_weight", "must not exceed fast_weight (\(formatShortest(fast_weight))); got \(formatShortest(slow_weight))")]
     }
 }
 

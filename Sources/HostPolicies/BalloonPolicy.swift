@@ -66,150 +66,106 @@ public struct BalloonHostView: Sendable {
 
 /// A host balloon policy: reads the host and its VMs, sets each VM's balloon target.
 public protocol BalloonPolicy: Sendable {
-    var kind: BalloonPolicyKind { get }
-    /// How often the host runs the policy.
-    var interval: SimDuration { get }
+    /// The policy's parameter table (its `kind`, `interval` and own keys).
+    associatedtype Parameters: BalloonPolicyParameters
+    var parameters: Parameters { get }
     /// New balloon target per VM (pages), same order as `view.vms`. The caller clamps to
     /// 0...maxBalloonPages and ignores VMs without a driver.
     mutating func targets(_ view: BalloonHostView) -> [Int]
 }
 
-/// The parameter table of one balloon policy kind.
-public protocol BalloonPolicyParameters: ParameterTable, Equatable {
+extension BalloonPolicy {
+    /// Which registered policy this is.
+    public var kind: BalloonPolicyKind { BalloonPolicyKind(Parameters.self) }
     /// How often the host runs the policy.
-    var interval: SimDuration { get set }
-    /// Range problems, keys relative to the policy table.
-    func validationProblems() -> [ParameterProblem]
+    public var interval: SimDuration { parameters.interval }
 }
 
-/// The balloon policies: the registry shown by `--help` and `overcommit policies`.
-public enum BalloonPolicyKind: String, CaseIterable, Codable, Sendable {
-    case esx, mom, proxmox, xenserver
-    case static_ = "static"
-    case none
+/// The parameter table of one balloon policy, and the policy's entry in
+/// `BalloonPolicyRegistry`.
+///
+/// A policy declares its name (`kindName`), a one-line `summary`, its own keys in
+/// `ownFields` (every policy also has `interval`, first) and builds itself in `makePolicy()`.
+public protocol BalloonPolicyParameters: ParameterVariant {
+    /// How often the host runs the policy.
+    var interval: SimDuration { get set }
+    /// The policy's own keys; `fields` puts `interval` before them.
+    static var ownFields: [ParameterField<Self>] { get }
+    /// The policy with these parameters.
+    func makePolicy() -> any BalloonPolicy
+}
 
+extension BalloonPolicyParameters {
+    public static var tableName: String { "host.balloon_policy." + kindName }
+    public static var fields: [ParameterField<Self>] {
+        [.init(\.interval, "interval", "how often the host runs the policy", .period)] + ownFields
+    }
+}
+
+/// A registered balloon policy, named as scenarios write it (`kind: mom`).
+public struct BalloonPolicyKind: Hashable, Sendable, CustomStringConvertible {
+    /// The policy's parameter table.
+    public let parameterTable: any BalloonPolicyParameters.Type
+
+    public init(_ parameterTable: any BalloonPolicyParameters.Type) { self.parameterTable = parameterTable }
+
+    /// The registered policy called `rawValue`, if any.
+    public init?(rawValue: String) {
+        guard let t = BalloonPolicyRegistry.policies.first(where: { $0.kindName == rawValue }) else { return nil }
+        self.init(t)
+    }
+
+    /// Every registered policy, in registry order.
+    public static var allCases: [BalloonPolicyKind] { BalloonPolicyRegistry.policies.map(BalloonPolicyKind.init) }
+
+    /// The name scenarios write (`mom`).
+    public var rawValue: String { parameterTable.kindName }
+    public var description: String { rawValue }
     /// One line naming the real system the policy follows.
-    public var summary: String {
-        switch self {
-        case .esx: "VMware ESX: balloon while the host is in the soft state, by shares with the idle memory tax; always enforce limits"
-        case .mom: "oVirt MOM default balloon.rules: shrink guests while host free memory is under 20%, grow them back otherwise, 5% per step"
-        case .proxmox: "Proxmox VE pvestatd auto-ballooning: aim host memory use at 80%, at most 100MiB per VM per round, split by shares"
-        case .xenserver: "XenServer squeezed: every VM at the same fraction between dynamic-min and dynamic-max so that they fit; stuck balloons skipped"
-        case .static_: "static balloon: each VM holds its static_target balloon at all times"
-        case .none: "no ballooning: every target is 0"
-        }
-    }
+    public var summary: String { parameterTable.summary }
+    /// The policy with all its parameters at their defaults.
+    public var defaultSpec: BalloonPolicySpec { BalloonPolicySpec(parameterTable.init()) }
 
-    /// The kind's parameter table.
-    public var parameterTable: any ParameterTable.Type {
-        switch self {
-        case .esx: ESXBalloonParameters.self
-        case .mom: MOMBalloonParameters.self
-        case .proxmox: ProxmoxBalloonParameters.self
-        case .xenserver: XenServerBalloonParameters.self
-        case .static_: StaticBalloonParameters.self
-        case .none: NoBalloonParameters.self
-        }
-    }
-
-    /// The kind with all its parameters at their defaults.
-    public var defaultSpec: BalloonPolicySpec {
-        switch self {
-        case .esx: .esx(ESXBalloonParameters())
-        case .mom: .mom(MOMBalloonParameters())
-        case .proxmox: .proxmox(ProxmoxBalloonParameters())
-        case .xenserver: .xenserver(XenServerBalloonParameters())
-        case .static_: .static_(StaticBalloonParameters())
-        case .none: .none(NoBalloonParameters())
-        }
-    }
+    public static func == (a: BalloonPolicyKind, b: BalloonPolicyKind) -> Bool { a.rawValue == b.rawValue }
+    public func hash(into h: inout Hasher) { h.combine(rawValue) }
 }
 
 /// A balloon policy named in a scenario: its kind and that kind's parameters.
 ///
 /// Decodes from a table whose `kind` key picks the parameter table, e.g.
 /// `{kind: mom, pressure_threshold: 20%}`; absent keys take the kind's defaults and an absent
-/// `kind` means `esx`. Encodes back to the same flat mapping with every key.
-public enum BalloonPolicySpec: Codable, Sendable, Equatable {
-    case esx(ESXBalloonParameters)
-    case mom(MOMBalloonParameters)
-    case proxmox(ProxmoxBalloonParameters)
-    case xenserver(XenServerBalloonParameters)
-    case static_(StaticBalloonParameters)
-    case none(NoBalloonParameters)
+/// `kind` means the registry's default (`esx`). Encodes back to the same flat mapping with
+/// every key.
+public struct BalloonPolicySpec: PlainParameterValue {
+    /// The parameters; their type is the policy's kind.
+    public var parameters: any BalloonPolicyParameters
 
-    public var kind: BalloonPolicyKind {
-        switch self {
-        case .esx: .esx
-        case .mom: .mom
-        case .proxmox: .proxmox
-        case .xenserver: .xenserver
-        case .static_: .static_
-        case .none: .none
-        }
+    /// A policy with these parameters (the registry's default policy when omitted).
+    public init(_ parameters: any BalloonPolicyParameters = BalloonPolicyRegistry.defaultPolicy.init()) {
+        self.parameters = parameters
     }
 
+    public var kind: BalloonPolicyKind { BalloonPolicyKind(type(of: parameters)) }
     public var kindName: String { kind.rawValue }
 
-    /// The parameters, type-erased.
-    public var parameters: any BalloonPolicyParameters {
-        switch self {
-        case .esx(let p): p
-        case .mom(let p): p
-        case .proxmox(let p): p
-        case .xenserver(let p): p
-        case .static_(let p): p
-        case .none(let p): p
-        }
-    }
-
-    enum KindKey: String, CodingKey { case kind }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: KindKey.self)
-        let name = try c.decodeIfPresent(String.self, forKey: .kind) ?? BalloonPolicyKind.esx.rawValue
-        guard let kind = BalloonPolicyKind(rawValue: name) else {
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription:
-                "unknown balloon policy kind '\(name)'; allowed: " + BalloonPolicyKind.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        switch kind {
-        case .esx: self = .esx(try ESXBalloonParameters(from: decoder))
-        case .mom: self = .mom(try MOMBalloonParameters(from: decoder))
-        case .proxmox: self = .proxmox(try ProxmoxBalloonParameters(from: decoder))
-        case .xenserver: self = .xenserver(try XenServerBalloonParameters(from: decoder))
-        case .static_: self = .static_(try StaticBalloonParameters(from: decoder))
-        case .none: self = .none(try NoBalloonParameters(from: decoder))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: KindKey.self)
-        try c.encode(kindName, forKey: .kind)
-        try parameters.encode(to: encoder)
-    }
-
-    /// The parameter schema: one table per kind, selected by `kind`.
-    public static var parameterKind: ParameterKind {
-        .variant(discriminator: "kind", cases: BalloonPolicyKind.allCases.map { ($0.rawValue, $0.parameterTable) })
-    }
+    /// Builds the policy.
+    public func make() -> any BalloonPolicy { parameters.makePolicy() }
 
     /// Range problems, keys relative to the policy mapping; empty when valid.
     public func validationProblems() -> [ParameterProblem] { parameters.validationProblems() }
 
-    /// Builds the policy.
-    public func make() -> any BalloonPolicy {
-        switch self {
-        case .esx(let p): ESXBalloonPolicy(p)
-        case .mom(let p): MOMBalloonPolicy(p)
-        case .proxmox(let p): ProxmoxBalloonPolicy(p)
-        case .xenserver(let p): XenServerBalloonPolicy(p)
-        case .static_(let p): StaticBalloonPolicy(p)
-        case .none(let p): NoBalloonPolicy(p)
-        }
-    }
-}
+    public static var parameterKind: ParameterKind { ParameterVariants.kind(BalloonPolicyRegistry.policies) }
+    public var parameterText: String { kindName }
+    public func nestedProblems() -> [ParameterProblem] { validationProblems() }
 
-/// The `interval` key every policy table has.
-func intervalInfo(_ d: SimDuration) -> ParameterInfo {
-    .init("interval", .duration, default: d.description, "how often the host runs the policy")
+    public init(from decoder: Decoder) throws {
+        let policies = BalloonPolicyRegistry.policies
+        let i = try ParameterVariants.caseIndex(policies, from: decoder, default: BalloonPolicyRegistry.defaultPolicy.kindName,
+                                                noun: "balloon policy kind")
+        parameters = try policies[i].init(from: decoder)
+    }
+
+    public func encode(to encoder: Encoder) throws { try ParameterVariants.encode(parameters, to: encoder) }
+
+    public static func == (a: BalloonPolicySpec, b: BalloonPolicySpec) -> Bool { a.parameters.isEqual(to: b.parameters) }
 }

@@ -5,7 +5,7 @@ import OvercommitSupport
 /// The driver follows VMware's vmmemctl and virtio-balloon; the knobs are the ones each
 /// management stack puts on a VM: Proxmox `balloon:` (minimum memory) and `shares`, XenServer
 /// `memory-dynamic-min`/`-max`, Hyper-V minimum RAM.
-public struct BalloonVMSettings: ParameterTable, Equatable {
+public struct BalloonVMSettings: ParameterTable {
     /// Whether the guest runs a balloon driver; without one the host can only swap.
     public var driver = true
     /// Largest balloon, of configured memory (ESX Mem.CtlMaxPercent = 65 %).
@@ -52,59 +52,44 @@ public struct BalloonVMSettings: ParameterTable, Equatable {
 
     public static let tableName = "guest.balloon"
     public static let tableSummary = "A VM's balloon driver (vmmemctl / virtio-balloon) and the per-VM knobs of the balloon policies (Proxmox minimum and shares, XenServer dynamic range)."
-    public static let parameters: [ParameterInfo] = [
-        .init("driver", .bool, default: "true", "whether the guest runs a balloon driver (without one the host can only swap)"),
-        .init("max", .percent, default: "65%", "largest balloon, of configured memory (ESX Mem.CtlMaxPercent)"),
-        .init("rate", .bytes, default: "64MiB", "memory the driver inflates or deflates per second (vmw_balloon: 16384 pages per cycle)"),
-        .init("poll_interval", .duration, default: "1s", "how often the driver reads its target"),
-        .init("deflate_on_oom", .bool, default: "false", "virtio-balloon DEFLATE_ON_OOM: release 1MiB of balloon per guest OOM instead of killing"),
-        .init("minimum", .bytes, default: "(configured memory)", "memory the guest keeps at least (Proxmox balloon:, Hyper-V minimum); unset = not auto-ballooned"),
-        .init("dynamic_min", .bytes, default: "(half of configured memory)", "XenServer memory-dynamic-min: the lowest target squeezed sets"),
-        .init("dynamic_max", .bytes, default: "(configured memory)", "XenServer memory-dynamic-max: the highest target squeezed sets"),
-        .init("proxmox_shares", .int, default: "1000", "Proxmox auto-balloon shares weight (0 excludes the VM)"),
-        .init("static_target", .bytes, default: "0B", "balloon size the static policy holds"),
+    public static let fields: [ParameterField<Self>] = [
+        .init(\.driver, "driver", "whether the guest runs a balloon driver (without one the host can only swap)"),
+        .init(\.max, "max", "largest balloon, of configured memory (ESX Mem.CtlMaxPercent)", .share),
+        .init(\.rate, "rate", "memory the driver inflates or deflates per second (vmw_balloon: 16384 pages per cycle)",
+              .atLeastOnePage, unit: "per second"),
+        .init(\.poll_interval, "poll_interval", "how often the driver reads its target", .period),
+        .init(\.deflate_on_oom, "deflate_on_oom", "virtio-balloon DEFLATE_ON_OOM: release 1MiB of balloon per guest OOM instead of killing"),
+        .init(\.minimum, "minimum", "memory the guest keeps at least (Proxmox balloon:, Hyper-V minimum); unset = not auto-ballooned",
+              .upToLargestHost, unset: "(configured memory)"),
+        .init(\.dynamic_min, "dynamic_min", "XenServer memory-dynamic-min: the lowest target squeezed sets",
+              .upToLargestHost, unset: "(half of configured memory)"),
+        .init(\.dynamic_max, "dynamic_max", "XenServer memory-dynamic-max: the highest target squeezed sets",
+              .upToLargestHost, unset: "(configured memory)"),
+        .init(\.proxmox_shares, "proxmox_shares", "Proxmox auto-balloon shares weight (0 excludes the VM)",
+              .range(0...50_000, because: "Proxmox's range")),
+        .init(\.static_target, "static_target", "balloon size the static policy holds", .upToLargestHost),
     ]
 
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let d = try ParameterDecoder(decoder)
-        try d.get("driver", &driver); try d.get("max", &max); try d.get("rate", &rate)
-        try d.get("poll_interval", &poll_interval); try d.get("deflate_on_oom", &deflate_on_oom)
-        try d.getOptional("minimum", &minimum)
-        try d.getOptional("dynamic_min", &dynamic_min); try d.getOptional("dynamic_max", &dynamic_max)
-        try d.get("proxmox_shares", &proxmox_shares); try d.get("static_target", &static_target)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var e = ParameterEncoder(encoder)
-        try e.set("driver", driver); try e.set("max", max); try e.set("rate", rate)
-        try e.set("poll_interval", poll_interval); try e.set("deflate_on_oom", deflate_on_oom)
-        try e.setIfPresent("minimum", minimum)
-        try e.setIfPresent("dynamic_min", dynamic_min); try e.setIfPresent("dynamic_max", dynamic_max)
-        try e.set("proxmox_shares", proxmox_shares); try e.set("static_target", static_target)
-    }
-
-    /// Problems that do not depend on the VM's memory size.
-    public func validationProblems() -> [ParameterProblem] {
-        var p: [ParameterProblem] = []
-        checkFraction("max", max, &p)
-        if rate.pages < 1 { p.append(("rate", "must be at least one 4KiB page per second; got \(rate)")) }
-        checkPositive("poll_interval", poll_interval, &p)
-        if proxmox_shares < 0 || proxmox_shares > 50_000 {
-            p.append(("proxmox_shares", "must be between 0 and 50000 (Proxmox's range); got \(proxmox_shares)"))
-        }
+    /// Problems that do not depend on the VM's memory size (bounds are in `fields`).
+    public func consistencyProblems() -> [ParameterProblem] {
         if let lo = dynamic_min, let hi = dynamic_max, lo > hi {
-            p.append(("dynamic_min", "must not exceed dynamic_max (\(hi)); got \(lo)"))
+            return [("dynamic_min", "must not exceed dynamic_max (\(hi)); got \(lo)")]
         }
-        return p
+        return []
     }
 
-    /// All problems for a VM with `configured` memory: sizes within configured memory,
-    /// dynamic_min ≤ dynamic_max, dynamic_min at least a quarter of configured memory
+    /// All problems for a VM with `configured` memory, in field order: `validationProblems()`
+    /// and `problems(configured:)`.
+    public func validationProblems(configured: ByteCount) -> [ParameterProblem] {
+        Self.inFieldOrder(validationProblems() + problems(configured: configured))
+    }
+
+    /// The problems that depend on the VM's `configured` memory: sizes within configured
+    /// memory, dynamic_min ≤ dynamic_max, dynamic_min at least a quarter of configured memory
     /// (XenServer's stability constraint static-max ≤ 4 × dynamic-min, which CloudStack's
     /// XenServer resource also applies).
-    public func validationProblems(configured: ByteCount) -> [ParameterProblem] {
-        var p = validationProblems()
+    public func problems(configured: ByteCount) -> [ParameterProblem] {
+        var p: [ParameterProblem] = []
         let cfg = configured.pages
         for (key, v) in [("minimum", minimum), ("dynamic_min", dynamic_min), ("dynamic_max", dynamic_max)] {
             if let v, v.pages > cfg { p.append((key, "must not exceed the VM's configured memory (\(configured)); got \(v)")) }

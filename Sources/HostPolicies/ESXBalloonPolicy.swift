@@ -2,6 +2,8 @@ import OvercommitSupport
 
 /// Parameters of the ESX balloon policy.
 public struct ESXBalloonParameters: BalloonPolicyParameters {
+    public static let kindName = "esx"
+    public static let summary = "VMware ESX: balloon while the host is in the soft state, by shares with the idle memory tax; always enforce limits"
     /// ESX recomputes balloon targets about once a second, as often as vmmemctl polls.
     public var interval: SimDuration = .seconds(1)
     /// How much a target drops per run once the host no longer balloons (high or clear state),
@@ -12,31 +14,13 @@ public struct ESXBalloonParameters: BalloonPolicyParameters {
 
     public init() {}
 
-    public static let tableName = "host.balloon_policy.esx"
     public static let tableSummary = "VMware ESX ballooning: in the soft state each VM's balloon grows by what share-based allocation (with the idle memory tax) takes from it; deflates gradually in high and clear; limits always enforced."
-    public static let parameters: [ParameterInfo] = [
-        intervalInfo(.seconds(1)),
-        .init("deflate_step", .percent, default: "1%", "drop of a balloon target per run in the high and clear states, of configured memory"),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.deflate_step, "deflate_step", "drop of a balloon target per run in the high and clear states, of configured memory",
+              .above(.percent(0), atMost: .percent(100), because: "at 0% balloons never deflate")),
     ]
 
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let d = try ParameterDecoder(decoder)
-        try d.get("interval", &interval); try d.get("deflate_step", &deflate_step)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var e = ParameterEncoder(encoder)
-        try e.set("interval", interval); try e.set("deflate_step", deflate_step)
-    }
-
-    public func validationProblems() -> [ParameterProblem] {
-        var p: [ParameterProblem] = []
-        checkPositive("interval", interval, &p)
-        checkFraction("deflate_step", deflate_step, &p)
-        if deflate_step.fraction == 0 { p.append(("deflate_step", "must be above 0% or balloons never deflate; got 0%")) }
-        return p
-    }
+    public func makePolicy() -> any BalloonPolicy { ESXBalloonPolicy(self) }
 }
 
 /// VMware ESX's balloon policy (Waldspurger, OSDI 2002, sections 3 and 5; ESXi 6.x states).
@@ -51,8 +35,6 @@ public struct ESXBalloonParameters: BalloonPolicyParameters {
 ///   configured memory even when the host has free memory).
 public struct ESXBalloonPolicy: BalloonPolicy {
     public let parameters: ESXBalloonParameters
-    public var kind: BalloonPolicyKind { .esx }
-    public var interval: SimDuration { parameters.interval }
 
     public init(_ parameters: ESXBalloonParameters = ESXBalloonParameters()) { self.parameters = parameters }
 

@@ -22,7 +22,7 @@ import OvercommitSupport
 /// gets back only at ≥ 400 % (or clear + hysteresis if larger), so it stays in clear — large
 /// pages broken, TPS running — while free memory is between the two, as VMware's table has
 /// large pages broken below the high threshold.
-public struct HostStateConfig: ParameterTable, Equatable {
+public struct HostStateConfig: ParameterTable {
     /// Free memory a host in a worse state must reach to return to high.
     public var high = Percentage(percent: 400)
     /// Below this the host leaves high for clear (break large pages, share).
@@ -73,55 +73,35 @@ public struct HostStateConfig: ParameterTable, Equatable {
 
     public static let tableName = "host.states"
     public static let tableSummary = "Free-memory states of the host (ESXi 6.x memory scheduler): thresholds in percent of minFree and the reclaim techniques each state enables."
-    static let techniqueList = ParameterKind.listOfScalars("technique: " + ReclaimTechnique.allCases.map(\.rawValue).joined(separator: ", "))
-    public static let parameters: [ParameterInfo] = [
-        .init("high", .percent, default: "400%", "free memory (of minFree) a host must reach to return to the high state"),
-        .init("clear", .percent, default: "100%", "below this free memory (of minFree) the host leaves high for clear"),
-        .init("soft", .percent, default: "64%", "below this free memory (of minFree) the host enters soft"),
-        .init("hard", .percent, default: "32%", "below this free memory (of minFree) the host enters hard"),
-        .init("low", .percent, default: "16%", "below this free memory (of minFree) the host enters low"),
-        .init("hysteresis", .percent, default: "8%", "margin (of minFree) above a state's lower edge needed to rise back into it"),
-        .init("high_techniques", techniqueList, default: "[share]", "reclaim techniques enabled in the high state"),
-        .init("clear_techniques", techniqueList, default: "[break_large_pages, share]", "reclaim techniques enabled in the clear state"),
-        .init("soft_techniques", techniqueList, default: "[break_large_pages, share, balloon]", "reclaim techniques enabled in the soft state"),
-        .init("hard_techniques", techniqueList, default: "[break_large_pages, share, compress, swap]", "reclaim techniques enabled in the hard state"),
-        .init("low_techniques", techniqueList, default: "[break_large_pages, share, compress, swap, block]", "reclaim techniques enabled in the low state"),
+    /// Thresholds are compared with free memory, which is at most all of the host's memory:
+    /// about 100 × minFree on the largest host (minFree is 1 % of memory beyond 28 GiB).
+    static let thresholdBounds = ParameterBounds<Percentage>.above(.percent(0), atMost: .percent(10_000),
+                                                                     because: "free memory is at most ~100 × minFree")
+    public static let fields: [ParameterField<Self>] = [
+        .init(\.high, "high", "free memory (of minFree) a host must reach to return to the high state", thresholdBounds),
+        .init(\.clear, "clear", "below this free memory (of minFree) the host leaves high for clear", thresholdBounds),
+        .init(\.soft, "soft", "below this free memory (of minFree) the host enters soft", thresholdBounds),
+        .init(\.hard, "hard", "below this free memory (of minFree) the host enters hard", thresholdBounds),
+        .init(\.low, "low", "below this free memory (of minFree) the host enters low", thresholdBounds),
+        .init(\.hysteresis, "hysteresis", "margin (of minFree) above a state's lower edge needed to rise back into it",
+              .range(.percent(0) ... .percent(10_000))),
+        .init(\.high_techniques, "high_techniques", "reclaim techniques enabled in the high state"),
+        .init(\.clear_techniques, "clear_techniques", "reclaim techniques enabled in the clear state"),
+        .init(\.soft_techniques, "soft_techniques", "reclaim techniques enabled in the soft state"),
+        .init(\.hard_techniques, "hard_techniques", "reclaim techniques enabled in the hard state"),
+        .init(\.low_techniques, "low_techniques", "reclaim techniques enabled in the low state"),
     ]
 
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let d = try ParameterDecoder(decoder)
-        try d.get("high", &high); try d.get("clear", &clear); try d.get("soft", &soft)
-        try d.get("hard", &hard); try d.get("low", &low); try d.get("hysteresis", &hysteresis)
-        try decodeTechniques(d, "high_techniques", &high_techniques)
-        try decodeTechniques(d, "clear_techniques", &clear_techniques)
-        try decodeTechniques(d, "soft_techniques", &soft_techniques)
-        try decodeTechniques(d, "hard_techniques", &hard_techniques)
-        try decodeTechniques(d, "low_techniques", &low_techniques)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var e = ParameterEncoder(encoder)
-        try e.set("high", high); try e.set("clear", clear); try e.set("soft", soft)
-        try e.set("hard", hard); try e.set("low", low); try e.set("hysteresis", hysteresis)
-        for s in HostMemoryState.allCases { try e.set("\(s.rawValue)_techniques", techniques(s)) }
-    }
-
-    /// Thresholds positive and strictly decreasing from high to low; hysteresis below the
-    /// narrowest band; no technique listed twice.
-    public func validationProblems() -> [ParameterProblem] {
+    /// Thresholds strictly decreasing from high to low; hysteresis below the narrowest band;
+    /// no technique listed twice.
+    public func consistencyProblems() -> [ParameterProblem] {
         var p: [ParameterProblem] = []
         let states = HostMemoryState.allCases
-        for s in states where !(threshold(s).fraction > 0 && threshold(s).fraction.isFinite) {
-            p.append((s.rawValue, "must be a positive percentage of minFree; got \(threshold(s))"))
-        }
         for (a, b) in zip(states, states.dropFirst()) where !(threshold(a) > threshold(b)) {
             p.append((b.rawValue, "must be below \(a.rawValue) (\(threshold(a))): thresholds decrease from high to low; got \(threshold(b))"))
         }
         let narrowest = min(clear.fraction - soft.fraction, soft.fraction - hard.fraction, hard.fraction - low.fraction, low.fraction)
-        if !(hysteresis.fraction >= 0) {
-            p.append(("hysteresis", "must be 0% or more; got \(hysteresis)"))
-        } else if narrowest > 0 && hysteresis.fraction >= narrowest {
+        if narrowest > 0 && hysteresis.fraction >= narrowest {
             p.append(("hysteresis", "must be below the narrowest band between thresholds (\(Percentage(fraction: narrowest))); got \(hysteresis)"))
         }
         for s in states {
@@ -132,6 +112,10 @@ public struct HostStateConfig: ParameterTable, Equatable {
         }
         return p
     }
+}
+
+extension ReclaimTechnique: ParameterChoice {
+    public static var choiceNoun: String { "technique" }
 }
 
 /// The host's free-memory state with hysteresis, as ESXi's memory scheduler tracks it

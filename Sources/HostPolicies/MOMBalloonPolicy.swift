@@ -2,6 +2,8 @@ import OvercommitSupport
 
 /// Parameters of the oVirt MOM balloon policy: the constants of MOM's `doc/balloon.rules`.
 public struct MOMBalloonParameters: BalloonPolicyParameters {
+    public static let kindName = "mom"
+    public static let summary = "oVirt MOM default balloon.rules: shrink guests while host free memory is under 20%, grow them back otherwise, 5% per step"
     /// MOM's default policy interval (`policy-engine-interval`, 10 s).
     public var interval: SimDuration = .seconds(10)
     /// Host free memory (of usable memory) below which the host is under pressure.
@@ -17,48 +19,22 @@ public struct MOMBalloonParameters: BalloonPolicyParameters {
 
     public init() {}
 
-    public static let tableName = "host.balloon_policy.mom"
     public static let tableSummary = "oVirt MOM's default balloon.rules: under host pressure shrink every guest toward its used memory plus a free margin scaled by the pressure, else grow it back, a few percent per step."
-    public static let parameters: [ParameterInfo] = [
-        intervalInfo(.seconds(10)),
-        .init("pressure_threshold", .percent, default: "20%", "host free memory (of usable) below which guests are shrunk"),
-        .init("pressure_critical", .percent, default: "5%", "host free memory at or below which guests are shrunk below their used memory (forced to swap)"),
-        .init("min_guest_free", .percent, default: "20%", "free memory an unconstrained guest keeps, of its current memory"),
-        .init("max_balloon_change", .percent, default: "5%", "largest change of a guest's memory per step, of its current memory"),
-        .init("min_balloon_change", .percent, default: "0.25%", "smaller changes of a guest's memory are skipped, of its current memory"),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.pressure_threshold, "pressure_threshold", "host free memory (of usable) below which guests are shrunk",
+              .above(.percent(0), atMost: .percent(100))),
+        .init(\.pressure_critical, "pressure_critical", "host free memory at or below which guests are shrunk below their used memory (forced to swap)", .share),
+        .init(\.min_guest_free, "min_guest_free", "free memory an unconstrained guest keeps, of its current memory", .share),
+        .init(\.max_balloon_change, "max_balloon_change", "largest change of a guest's memory per step, of its current memory", .share),
+        .init(\.min_balloon_change, "min_balloon_change", "smaller changes of a guest's memory are skipped, of its current memory", .share),
     ]
 
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let d = try ParameterDecoder(decoder)
-        try d.get("interval", &interval)
-        try d.get("pressure_threshold", &pressure_threshold); try d.get("pressure_critical", &pressure_critical)
-        try d.get("min_guest_free", &min_guest_free)
-        try d.get("max_balloon_change", &max_balloon_change); try d.get("min_balloon_change", &min_balloon_change)
+    public func consistencyProblems() -> [ParameterProblem] {
+        guard pressure_critical > pressure_threshold else { return [] }
+        return [("pressure_critical", "must not exceed pressure_threshold (\(pressure_threshold)); got \(pressure_critical)")]
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var e = ParameterEncoder(encoder)
-        try e.set("interval", interval)
-        try e.set("pressure_threshold", pressure_threshold); try e.set("pressure_critical", pressure_critical)
-        try e.set("min_guest_free", min_guest_free)
-        try e.set("max_balloon_change", max_balloon_change); try e.set("min_balloon_change", min_balloon_change)
-    }
-
-    public func validationProblems() -> [ParameterProblem] {
-        var p: [ParameterProblem] = []
-        checkPositive("interval", interval, &p)
-        checkFraction("pressure_threshold", pressure_threshold, &p)
-        checkFraction("pressure_critical", pressure_critical, &p)
-        if pressure_threshold.fraction == 0 { p.append(("pressure_threshold", "must be above 0%; got 0%")) }
-        if pressure_critical > pressure_threshold {
-            p.append(("pressure_critical", "must not exceed pressure_threshold (\(pressure_threshold)); got \(pressure_critical)"))
-        }
-        checkFraction("min_guest_free", min_guest_free, &p)
-        checkFraction("max_balloon_change", max_balloon_change, &p)
-        checkFraction("min_balloon_change", min_balloon_change, &p)
-        return p
-    }
+    public func makePolicy() -> any BalloonPolicy { MOMBalloonPolicy(self) }
 }
 
 /// oVirt MOM's default auto-balloon policy (`doc/balloon.rules` of oVirt/mom).
@@ -75,8 +51,6 @@ public struct MOMBalloonParameters: BalloonPolicyParameters {
 /// current ones.
 public struct MOMBalloonPolicy: BalloonPolicy {
     public let parameters: MOMBalloonParameters
-    public var kind: BalloonPolicyKind { .mom }
-    public var interval: SimDuration { parameters.interval }
     /// balloon.rules' offset under critical pressure: guest free = host free − 5 %.
     public static let criticalGuestFreeOffset = 0.05
 

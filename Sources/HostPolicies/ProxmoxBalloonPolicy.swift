@@ -2,6 +2,8 @@ import OvercommitSupport
 
 /// Parameters of the Proxmox VE auto-ballooning policy (pvestatd).
 public struct ProxmoxBalloonParameters: BalloonPolicyParameters {
+    public static let kindName = "proxmox"
+    public static let summary = "Proxmox VE pvestatd auto-ballooning: aim host memory use at 80%, at most 100MiB per VM per round, split by shares"
     /// pvestatd's status loop runs every 10 s.
     public var interval: SimDuration = .seconds(10)
     /// Host memory use the policy aims at (node option `ballooning-target`, default 80 %).
@@ -13,35 +15,14 @@ public struct ProxmoxBalloonParameters: BalloonPolicyParameters {
 
     public init() {}
 
-    public static let tableName = "host.balloon_policy.proxmox"
     public static let tableSummary = "Proxmox VE auto-ballooning (pvestatd, PVE::AutoBalloon): move host memory use toward 80%, at most 100MiB per VM per round, split by shares between each VM's minimum and configured memory."
-    public static let parameters: [ParameterInfo] = [
-        intervalInfo(.seconds(10)),
-        .init("target", .percent, default: "80%", "host memory use to aim at (node option ballooning-target)"),
-        .init("max_change", .bytes, default: "100MiB", "largest change of one VM's memory per round"),
-        .init("dead_band", .bytes, default: "10MiB", "host-wide changes this small are not made"),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.target, "target", "host memory use to aim at (node option ballooning-target)", .share),
+        .init(\.max_change, "max_change", "largest change of one VM's memory per round", .atLeastOnePage),
+        .init(\.dead_band, "dead_band", "host-wide changes this small are not made", .upToLargestHost),
     ]
 
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let d = try ParameterDecoder(decoder)
-        try d.get("interval", &interval); try d.get("target", &target)
-        try d.get("max_change", &max_change); try d.get("dead_band", &dead_band)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var e = ParameterEncoder(encoder)
-        try e.set("interval", interval); try e.set("target", target)
-        try e.set("max_change", max_change); try e.set("dead_band", dead_band)
-    }
-
-    public func validationProblems() -> [ParameterProblem] {
-        var p: [ParameterProblem] = []
-        checkPositive("interval", interval, &p)
-        checkFraction("target", target, &p)
-        if max_change.pages < 1 { p.append(("max_change", "must be at least one 4KiB page; got \(max_change)")) }
-        return p
-    }
+    public func makePolicy() -> any BalloonPolicy { ProxmoxBalloonPolicy(self) }
 }
 
 /// Proxmox VE's auto-ballooning: `auto_balloning` in pvestatd and `compute_alg1` in
@@ -57,8 +38,6 @@ public struct ProxmoxBalloonParameters: BalloonPolicyParameters {
 /// VMs that do not change keep their target.
 public struct ProxmoxBalloonPolicy: BalloonPolicy {
     public let parameters: ProxmoxBalloonParameters
-    public var kind: BalloonPolicyKind { .proxmox }
-    public var interval: SimDuration { parameters.interval }
     /// compute_alg1 counts a VM as short of memory unless MemFree > 25 % of its minimum.
     public static let shortOfMemoryFraction = 0.25
 

@@ -1,3 +1,5 @@
+import OvercommitSupport
+
 /// What the share-based allocation reads about one VM, in 4 KiB pages.
 public struct AllocationVM: Sendable, Equatable {
     /// The VM's shares (see `SharesSetting`).
@@ -157,4 +159,9 @@ public enum SharesSetting: Codable, Sendable, Equatable, CustomStringConvertible
         var c = encoder.singleValueContainer()
         if case .custom(let n) = self { try c.encode(n) } else { try c.encode(description) }
     }
+}
+
+extension SharesSetting: PlainParameterValue {
+    public static var parameterKind: ParameterKind { .string }
+    public var parameterText: String { description }
 }

@@ -2,6 +2,8 @@ import OvercommitSupport
 
 /// Parameters of the XenServer squeezed policy.
 public struct XenServerBalloonParameters: BalloonPolicyParameters {
+    public static let kindName = "xenserver"
+    public static let summary = "XenServer squeezed: every VM at the same fraction between dynamic-min and dynamic-max so that they fit; stuck balloons skipped"
     /// squeezed's balancing loop period.
     public var interval: SimDuration = .seconds(10)
     /// Free memory kept out of the guests' share; nil = the host's minFree. squeezed itself
@@ -14,31 +16,13 @@ public struct XenServerBalloonParameters: BalloonPolicyParameters {
 
     public init() {}
 
-    public static let tableName = "host.balloon_policy.xenserver"
     public static let tableSummary = "XenServer squeezed: every VM at the same fraction between its dynamic-min and dynamic-max so that guests fit the host; balloons that make no progress are left out."
-    public static let parameters: [ParameterInfo] = [
-        intervalInfo(.seconds(10)),
-        .init("host_reserve", .bytes, default: "(host minFree)", "free memory kept out of the guests' share"),
-        .init("stuck_after", .duration, default: "5s", "a balloon that has not moved toward its target for this long is left out"),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.host_reserve, "host_reserve", "free memory kept out of the guests' share", .upToLargestHost, unset: "(host minFree)"),
+        .init(\.stuck_after, "stuck_after", "a balloon that has not moved toward its target for this long is left out", .period),
     ]
 
-    public init(from decoder: Decoder) throws {
-        self.init()
-        let d = try ParameterDecoder(decoder)
-        try d.get("interval", &interval); try d.getOptional("host_reserve", &host_reserve); try d.get("stuck_after", &stuck_after)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var e = ParameterEncoder(encoder)
-        try e.set("interval", interval); try e.setIfPresent("host_reserve", host_reserve); try e.set("stuck_after", stuck_after)
-    }
-
-    public func validationProblems() -> [ParameterProblem] {
-        var p: [ParameterProblem] = []
-        checkPositive("interval", interval, &p)
-        checkPositive("stuck_after", stuck_after, &p)
-        return p
-    }
+    public func makePolicy() -> any BalloonPolicy { XenServerBalloonPolicy(self) }
 }
 
 /// XenServer's squeezed "proportional" policy (`squeeze.ml` of xapi-project/squeezed).
@@ -54,8 +38,6 @@ public struct XenServerBalloonParameters: BalloonPolicyParameters {
 /// their memory counts as used.
 public struct XenServerBalloonPolicy: BalloonPolicy {
     public let parameters: XenServerBalloonParameters
-    public var kind: BalloonPolicyKind { .xenserver }
-    public var interval: SimDuration { parameters.interval }
 
     struct Progress: Sendable { var balloon: Int; var lastProgressNs: Int64; var stuck: Bool }
     /// Per VM name: last balloon size seen and when it last moved toward its target.

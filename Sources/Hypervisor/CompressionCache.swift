@@ -71,34 +71,3 @@ struct CompressionCache {
         return nil
     }
 }
-
-/// Compresses pages into a scratch buffer with a real codec (one per host).
-final class PageCompressor {
-    let codec: any PageCodec
-    let scratch: UnsafeMutableRawPointer
-    let page: UnsafeMutableRawPointer
-
-    init(codec: any PageCodec) {
-        self.codec = codec
-        scratch = UnsafeMutableRawPointer.allocate(byteCount: max(codec.worstCaseSize, pageSize) + 64, alignment: 16)
-        page = UnsafeMutableRawPointer.allocate(byteCount: pageSize, alignment: 16)
-    }
-    deinit { scratch.deallocate(); page.deallocate() }
-
-    /// Compresses the page at `src`; the size if it is below `limit` bytes, else nil (the
-    /// codec stops as soon as the output would not fit).
-    func compressPage(_ src: UnsafeRawPointer, limit: Int) -> Int? {
-        codec.compress(src, into: scratch, capacity: limit - 1)
-    }
-
-    /// The bytes of the last compression.
-    func lastOutput(_ size: Int) -> [UInt8] {
-        [UInt8](UnsafeRawBufferPointer(start: scratch, count: size))
-    }
-
-    /// Decompresses `data` into the compressor's page buffer; nil if the codec rejects it.
-    func decompress(_ data: [UInt8]) -> UnsafeRawPointer? {
-        let ok = data.withUnsafeBytes { codec.decompress($0.baseAddress!, count: $0.count, into: page) }
-        return ok ? UnsafeRawPointer(page) : nil
-    }
-}

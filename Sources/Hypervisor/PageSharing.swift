@@ -5,90 +5,98 @@ import PageContents
 /// Transparent page sharing: KSM's algorithm on page bytes, with ESX's salting and rates.
 ///
 /// Each scanned page's bytes are hashed with XXH3-64 (libxxhash), seeded with the VM's salt.
-/// The hash is looked up among the shared ("stable") frames; on a hit the 4096 bytes are
-/// compared and only if equal is the page mapped read-only to the shared frame and its own
-/// frame freed. Otherwise, as KSM does, the page's 32-bit checksum (the low half of the
-/// hash) is compared with the one of its previous scan: a page that changed is volatile and
-/// waits for the next scan; a stable page is looked up in the unstable table (candidates of
-/// this full scan, emptied at the end of each full scan) and, after a byte comparison,
-/// both pages are merged into a new shared frame. Zero pages go to one host-wide zero frame
-/// (KSM `use_zero_pages`). Pages of intact large pages are never shared, but their hashes
-/// are computed so they can be shared the moment the large page is broken (ESX).
+/// The hash is looked up among the shared ("stable") frames (`SharedFrames`); on a hit the
+/// 4096 bytes are compared and only if equal is the page mapped read-only to the shared frame
+/// and its own frame freed. Otherwise, as KSM does, the page's 32-bit checksum (the low half
+/// of the hash) is compared with the one of its previous scan: a page that changed is
+/// volatile and waits for the next scan; a stable page is looked up in the unstable table
+/// (candidates of this full scan, emptied at the end of each full scan) and, after a byte
+/// comparison, both pages are merged into a new shared frame. Zero pages go to one host-wide
+/// zero frame (KSM `use_zero_pages`). Pages of intact large pages are never shared, but their
+/// hashes are computed so they can be shared the moment the large page is broken (ESX).
+///
+/// This is host-wide work, run at host synchronisation points (the scanner's wake-ups, and
+/// share-before-swap when the reclaim scheduler breaks large pages). It keeps its own state
+/// (the unstable table, one cursor per VM, counters) and changes a VM's backing only through
+/// the VM's methods; the VMs are passed in (`on host:`), never stored.
 ///
 /// Counters follow `/sys/kernel/mm/ksm`: pages_shared (shared frames), pages_sharing (guest
 /// pages mapping them beyond the first = frames saved), pages_unshared (candidates in the
 /// unstable table), pages_volatile (pages found changed in the last full scan), full_scans.
 public final class PageSharing {
-    unowned(unsafe) let host: HostMemory
     public let config: SharingConfig
+    let shared: SharedFrames
+    let costs: CostModel
+    let generator: PageGenerator
 
-    // Shared frames ("stable nodes"). Node 0 is the host zero frame (part of the hypervisor's memory).
-    var nodeFrame: [UInt32] = [0]
-    var nodeRefs: [Int] = [0]
-    var nodeContent: [PageContent] = [.zero]
-    var nodeHash: [UInt64] = [0]
-    var nodeSalt: [UInt64] = [0]
-    var freeNodes: [UInt32] = []
-    /// Salted hash -> the newest shared frame with that content and room for more mappings.
-    var stableIndex: [UInt64: UInt32] = [:]
     /// The unstable table: open addressing on the 32-bit checksum, holding global page references.
     var table: [UInt32] = Array(repeating: PageSharing.empty, count: 1024)
     var tableCount = 0
     static let empty: UInt32 = .max
+    /// Where the scanner is in each VM (by VM index; KSM's `mm_slot` cursor).
+    var cursors: [ScanCursor] = []
 
     // Counters (KSM names).
-    public internal(set) var pages_shared = 0
-    public internal(set) var pages_sharing = 0
-    public internal(set) var pages_volatile = 0
-    public internal(set) var full_scans = 0
+    public private(set) var pages_volatile = 0
+    public private(set) var full_scans = 0
     /// Hash matches whose bytes differed (never shared).
-    public internal(set) var false_matches = 0
+    public private(set) var false_matches = 0
     /// Unstable candidates that had changed since they were hashed (KSM's stale tree entries).
-    public internal(set) var stale_candidates = 0
-    public internal(set) var pages_scanned = 0
+    public private(set) var stale_candidates = 0
+    public private(set) var pages_scanned = 0
     /// Subpages of intact large pages hashed ahead of a break.
-    public internal(set) var large_subpages_hashed = 0
-    public internal(set) var hashes = 0
-    public internal(set) var comparisons = 0
+    public private(set) var large_subpages_hashed = 0
+    public private(set) var hashes = 0
+    public private(set) var comparisons = 0
     /// Scanner CPU time from the cost model (hashing and comparing).
-    public internal(set) var cpuNs: Int64 = 0
+    public private(set) var cpuNs: Int64 = 0
     var volatileThisScan = 0
 
-    init(host: HostMemory, config: SharingConfig) {
-        self.host = host
+    init(config: SharingConfig, shared: SharedFrames, costs: CostModel, generator: PageGenerator) {
         self.config = config
+        self.shared = shared
+        self.costs = costs
+        self.generator = generator
     }
 
+    /// Shared frames (KSM pages_shared; the zero frame excluded: it is the hypervisor's).
+    public var pages_shared: Int { shared.pages_shared }
+    /// Mappings of shared frames beyond the first (KSM pages_sharing: frames saved).
+    public var pages_sharing: Int { shared.pages_sharing }
     /// Guest pages mapped to the host zero frame.
-    public var zero_pages_sharing: Int { nodeRefs[0] }
+    public var zero_pages_sharing: Int { shared.zeroPagesSharing }
     /// Candidates in the unstable table.
     public var pages_unshared: Int { tableCount }
     /// Machine frames holding shared pages (the zero frame excluded: it is the hypervisor's).
-    public var sharedFrames: Int { pages_shared }
+    public var sharedFrames: Int { shared.pages_shared }
+
+    /// Starts scanning a new VM at `cursor`.
+    func addCursor(_ cursor: ScanCursor) { cursors.append(cursor) }
+
+    /// Whether `vm` finished its pass of the current full scan (it waits for the others).
+    func hasFinishedPass(_ vm: VirtualMachine) -> Bool { cursors[vm.index].passes > full_scans }
 
     // MARK: - Scanning
 
-    /// Scans up to `budget` pages of `vm` from its cursor; returns how many it visited.
-    /// A VM that finished its pass waits for the full scan to end.
-    func scan(_ vm: VirtualMachine, budget: Int) -> Int {
-        let n = vm.p2m.count
-        var visited = 0
-        while visited < budget && vm.scanPasses <= full_scans {
-            let i = vm.scanPosition
-            vm.scanPosition = config.scan_order == .random ? (i + vm.scanStride) % n : (i + 1) % n
-            vm.scanSteps += 1
-            if vm.scanSteps >= n { vm.scanSteps = 0; vm.scanPasses += 1 }
-            visited += 1
-            scanPage(vm, i, insert: true)
+    /// Scans up to `budget` pages of `vm` from its cursor. A VM that finished its pass waits
+    /// for the full scan to end. `scanned` is the pages visited, `reclaimed` the machine frames
+    /// freed by merges.
+    func scan(_ vm: VirtualMachine, budget: Int, on host: HostMemory) -> ReclaimOutcome {
+        let n = vm.configuredPages
+        var out = ReclaimOutcome()
+        while out.scanned < budget && !hasFinishedPass(vm) {
+            let i = cursors[vm.index].advance(pages: n, random: config.scan_order == .random)
+            out.scanned += 1
+            if scanPage(vm, i, insert: true, on: host).freedFrame { out.reclaimed += 1 }
         }
-        return visited
+        return out
     }
 
     /// Ends a full scan when every powered-on VM finished its pass: empties the unstable table.
-    func endFullScanIfDone(_ vms: [VirtualMachine]) {
+    func endFullScanIfDone(on host: HostMemory) {
         var any = false
-        for vm in vms where vm.poweredOn {
-            if vm.scanPasses <= full_scans { return }
+        for vm in host.vms where vm.poweredOn {
+            if !hasFinishedPass(vm) { return }
             any = true
         }
         guard any else { return }
@@ -99,40 +107,61 @@ public final class PageSharing {
         tableCount = 0
     }
 
+    /// What scanning one page did.
+    enum PageScanResult {
+        /// Not a candidate (not a private page, or in a large page without precomputed hashes).
+        case skipped
+        /// A subpage of an intact large page: hashed and its checksum kept for a later break.
+        case hashedInLargePage
+        /// Merged into the host zero frame, an existing shared frame, or with an unstable
+        /// candidate into a new shared frame: one machine frame freed.
+        case mergedWithZeroFrame, mergedWithSharedFrame, mergedWithCandidate
+        /// Its checksum changed since the previous scan (KSM volatile): waits for the next.
+        case volatile
+        /// Stable but unmatched: in the unstable table (or, for share before swap, not added).
+        case candidate, unmatched
+
+        var freedFrame: Bool { self == .mergedWithZeroFrame || self == .mergedWithSharedFrame || self == .mergedWithCandidate }
+    }
+
     /// One page of the scan: hash, look up, compare, merge (see the type's description).
-    /// With `insert` false (share before swap) the page is only matched, never added.
-    func scanPage(_ vm: VirtualMachine, _ i: Int, insert: Bool) {
-        let v = vm.p2m[i]
-        guard v != P2M.unbacked && v != P2M.overdraft && v & P2M.tagMask == P2M.privateTag else { return }
-        let inLarge = vm.largeRegion[i >> 9] != 0
-        if inLarge && !config.precompute_large_page_hashes { return }
+    /// With `insert` false the page is only matched, never added to the unstable table.
+    func scanPage(_ vm: VirtualMachine, _ i: Int, insert: Bool, on host: HostMemory) -> PageScanResult {
+        guard vm.p2m.isPrivate(i) else { return .skipped }
+        let inLarge = vm.isInLargePage(i)
+        if inLarge && !config.precompute_large_page_hashes { return .skipped }
         pages_scanned += 1
-        let content = vm.kernel.content(of: PFN(i))
-        host.generator.withBytes(content) { bytes in
+        let content = vm.guest.content(of: PFN(i))
+        return generator.withBytes(content) { bytes -> PageScanResult in
             let h = PageHash.xxh3(bytes, salt: vm.salt)
             hashes += 1
-            cpuNs += host.costs.page_hash.nanoseconds
+            cpuNs += costs.page_hash.nanoseconds
             let c = UInt32(truncatingIfNeeded: h)
             if inLarge {
-                vm.checksum[i] = c
+                vm.recordChecksum(i, c)
                 large_subpages_hashed += 1
-                return
+                return .hashedInLargePage
             }
             if config.use_zero_pages && h == vm.zeroPageHash {
                 comparisons += 1
-                cpuNs += host.costs.page_compare.nanoseconds
-                if PageCompare.isZero(bytes) { share(vm, i, node: 0); return }
+                cpuNs += costs.page_compare.nanoseconds
+                if PageCompare.isZero(bytes) {
+                    vm.mergeIntoSharedFrame(i, node: SharedFrames.zeroNode)
+                    return .mergedWithZeroFrame
+                }
                 false_matches += 1
             }
-            if let node = stableIndex[h] {
-                let n = Int(node)
-                if nodeSalt[n] == vm.salt && compare(bytes, nodeContent[n]) { share(vm, i, node: node); return }
-                if nodeSalt[n] == vm.salt { false_matches += 1 }
+            if let node = shared.lookup(h) {
+                let sameSalt = shared.salt(of: node) == vm.salt
+                if sameSalt && compare(bytes, shared.content(of: node)) {
+                    vm.mergeIntoSharedFrame(i, node: node)
+                    return .mergedWithSharedFrame
+                }
+                if sameSalt { false_matches += 1 }
             }
-            if vm.checksum[i] != c {
-                vm.checksum[i] = c
+            if vm.recordChecksum(i, c) {
                 volatileThisScan += 1
-                return
+                return .volatile
             }
             let me = vm.pageRefBase + UInt32(i)
             var slot = home(c)
@@ -141,117 +170,40 @@ public final class PageSharing {
                 let ref = table[slot]
                 if ref == me { alreadyIn = true } else {
                     let (other, j) = host.page(ref)
-                    if other.checksum[j] == c && other.salt == vm.salt && other.p2m[j] & P2M.tagMask == P2M.privateTag
-                        && other.p2m[j] != P2M.unbacked && other.p2m[j] != P2M.overdraft && other.largeRegion[j >> 9] == 0 {
-                        if compare(bytes, other.kernel.content(of: PFN(j))) {
-                            tableRemove(at: slot)
-                            promote(other, j, hash: h)
-                            share(vm, i, node: UInt32(other.p2m[j] & P2M.valueMask))
-                            return
+                    if other.checksum[j] == c && other.salt == vm.salt && other.isMergeable(j) {
+                        let candidate = other.guest.content(of: PFN(j))
+                        if compare(bytes, candidate) {
+                            tableRemove(at: slot, on: host)
+                            let node = other.promoteToSharedFrame(j, hash: h)
+                            vm.mergeIntoSharedFrame(i, node: node)
+                            return .mergedWithCandidate
                         }
                         // Same checksum, different bytes: a changed candidate or a true collision.
-                        let now = host.generator.withBytes(other.kernel.content(of: PFN(j))) { UInt32(truncatingIfNeeded: PageHash.xxh3($0, salt: other.salt)) }
+                        let now = generator.withBytes(candidate) { UInt32(truncatingIfNeeded: PageHash.xxh3($0, salt: other.salt)) }
                         if now == c { false_matches += 1 } else { stale_candidates += 1 }
                     }
                 }
                 slot += 1
                 if slot == table.count { slot = 0 }
             }
-            if insert && !alreadyIn { tableInsert(me, checksum: c) }
+            if insert && !alreadyIn { tableInsert(me, checksum: c, on: host) }
+            return insert || alreadyIn ? .candidate : .unmatched
         }
     }
 
     /// Full 4096-byte comparison of `bytes` with the bytes of `other`.
     func compare(_ bytes: UnsafeRawPointer, _ other: PageContent) -> Bool {
         comparisons += 1
-        cpuNs += host.costs.page_compare.nanoseconds
-        return host.generator.withBytes(other) { PageCompare.equal(bytes, $0) }
+        cpuNs += costs.page_compare.nanoseconds
+        return generator.withBytes(other) { PageCompare.equal(bytes, $0) }
     }
 
-    /// Share-before-swap: a subpage of a just-broken large page whose hash was computed while
+    /// Share before swap: a subpage of a just-broken large page whose hash was computed while
     /// it was large is matched at once (without waiting for the scanner to come back), and
-    /// enters the unstable table if nothing matches.
-    func shareBeforeSwap(_ vm: VirtualMachine, _ i: Int) -> Bool {
-        guard vm.checksum[i] != 0 else { return false }
-        let before = vm.privatePages
-        scanPage(vm, i, insert: true)
-        return vm.privatePages < before
-    }
-
-    // MARK: - Merging and unsharing
-
-    /// Turns private page `j` of `vm` into a new shared frame (its machine frame becomes shared).
-    func promote(_ vm: VirtualMachine, _ j: Int, hash: UInt64) {
-        let node: UInt32
-        let frame = vm.p2m[j] & P2M.valueMask
-        let content = vm.kernel.content(of: PFN(j))
-        if let f = freeNodes.popLast() {
-            node = f
-            nodeFrame[Int(f)] = frame; nodeRefs[Int(f)] = 1; nodeContent[Int(f)] = content
-            nodeHash[Int(f)] = hash; nodeSalt[Int(f)] = vm.salt
-        } else {
-            node = UInt32(nodeFrame.count)
-            nodeFrame.append(frame); nodeRefs.append(1); nodeContent.append(content)
-            nodeHash.append(hash); nodeSalt.append(vm.salt)
-        }
-        vm.p2m[j] = P2M.sharedTag | node
-        vm.privatePages -= 1
-        vm.sharedPages += 1
-        vm.stats.merges += 1
-        pages_shared += 1
-        stableIndex[hash] = node
-        vm.kernel.setEPT(PFN(j), 1)
-    }
-
-    /// Maps private page `i` of `vm` to shared frame `node` and frees its own frame.
-    func share(_ vm: VirtualMachine, _ i: Int, node: UInt32) {
-        let frame = vm.p2m[i] & P2M.valueMask
-        host.releaseFrame(frame)
-        vm.privatePages -= 1
-        vm.p2m[i] = P2M.sharedTag | node
-        vm.sharedPages += 1
-        vm.stats.merges += 1
-        nodeRefs[Int(node)] += 1
-        if node == 0 {
-            vm.zeroSharedPages += 1
-        } else {
-            pages_sharing += 1
-            if nodeRefs[Int(node)] >= config.max_page_sharing && stableIndex[nodeHash[Int(node)]] == node {
-                stableIndex[nodeHash[Int(node)]] = nil
-            }
-        }
-        vm.kernel.setEPT(PFN(i), 1)
-    }
-
-    /// Removes one mapping of shared frame `node` (the page is being unshared or dropped).
-    func dropMapping(_ vm: VirtualMachine, _ i: Int, node: UInt32) {
-        let n = Int(node)
-        nodeRefs[n] -= 1
-        vm.sharedPages -= 1
-        if node == 0 { vm.zeroSharedPages -= 1; return }
-        if nodeRefs[n] == 0 {
-            host.releaseFrame(nodeFrame[n])
-            pages_shared -= 1
-            if stableIndex[nodeHash[n]] == node { stableIndex[nodeHash[n]] = nil }
-            nodeContent[n] = .zero
-            freeNodes.append(node)
-        } else {
-            pages_sharing -= 1
-        }
-    }
-
-    /// A guest write to a shared page: copy it into a private frame (copy-on-write break).
-    func breakCOW(_ vm: VirtualMachine, _ i: Int) -> Int64 {
-        guard let (m, wait) = host.obtainFrame(for: vm) else {
-            host.recordOutOfMemory(vm, pfn: PFN(i))
-            return 0
-        }
-        let node = vm.p2m[i] & P2M.valueMask
-        vm.p2m[i] = m
-        vm.privatePages += 1
-        dropMapping(vm, i, node: node)
-        vm.stats.cowBreaks += 1
-        return wait + host.costs.cow_break.nanoseconds
+    /// enters the unstable table if nothing matches. True if that freed its frame.
+    func shareBeforeSwap(_ vm: VirtualMachine, _ i: Int, on host: HostMemory) -> Bool {
+        guard vm.p2m.isPrivate(i), vm.checksum[i] != 0 else { return false }
+        return scanPage(vm, i, insert: true, on: host).freedFrame
     }
 
     // MARK: - Unstable table
@@ -263,26 +215,26 @@ public final class PageSharing {
         return Int(truncatingIfNeeded: (mixed &* UInt64(table.count)) >> 32)
     }
 
-    func tableInsert(_ ref: UInt32, checksum c: UInt32) {
-        if (tableCount + 1) * 20 > table.count * 17 { growTable() }
+    func tableInsert(_ ref: UInt32, checksum c: UInt32, on host: HostMemory) {
+        if (tableCount + 1) * 20 > table.count * 17 { growTable(on: host) }
         var slot = home(c)
         while table[slot] != PageSharing.empty { slot += 1; if slot == table.count { slot = 0 } }
         table[slot] = ref
         tableCount += 1
     }
 
-    func checksumOf(_ ref: UInt32) -> UInt32 {
+    func checksumOf(_ ref: UInt32, on host: HostMemory) -> UInt32 {
         let (vm, j) = host.page(ref)
         return vm.checksum[j]
     }
 
     /// Backward-shift deletion (linear probing without tombstones).
-    func tableRemove(at start: Int) {
+    func tableRemove(at start: Int, on host: HostMemory) {
         let n = table.count
         var hole = start
         var k = hole + 1 == n ? 0 : hole + 1
         while table[k] != PageSharing.empty {
-            let h = home(checksumOf(table[k]))
+            let h = home(checksumOf(table[k], on: host))
             // Move k into the hole if its home is not in (hole, k].
             let dist = (k - h + n) % n, holeDist = (k - hole + n) % n
             if dist >= holeDist {
@@ -296,11 +248,11 @@ public final class PageSharing {
     }
 
     /// Grows the table by half (load at most 85 %, so 4.7 to 7 bytes per candidate).
-    func growTable() {
+    func growTable(on host: HostMemory) {
         let old = table
         table = Array(repeating: PageSharing.empty, count: old.count + old.count / 2)
         for ref in old where ref != PageSharing.empty {
-            var slot = home(checksumOf(ref))
+            var slot = home(checksumOf(ref, on: host))
             while table[slot] != PageSharing.empty { slot += 1; if slot == table.count { slot = 0 } }
             table[slot] = ref
         }
@@ -308,22 +260,33 @@ public final class PageSharing {
 
     // MARK: - Invariants
 
-    func checkInvariants(_ vms: [VirtualMachine]) -> [String] {
-        var refs = Array(repeating: 0, count: nodeRefs.count)
-        for vm in vms {
-            for v in vm.p2m where v != P2M.unbacked && v != P2M.overdraft && v & P2M.tagMask == P2M.sharedTag {
-                refs[Int(v & P2M.valueMask)] += 1
-            }
-        }
-        var p: [String] = []
-        if refs != nodeRefs { p.append("sharing: mapping counts of shared frames disagree with the p2m maps") }
-        let live = (1..<nodeRefs.count).filter { nodeRefs[$0] > 0 }.count
-        if live != pages_shared { p.append("sharing: \(live) live shared frames, pages_shared \(pages_shared)") }
-        let sharing = (1..<nodeRefs.count).reduce(0) { $0 + max(0, nodeRefs[$1] - 1) }
-        if sharing != pages_sharing { p.append("sharing: pages_sharing \(pages_sharing) != \(sharing)") }
+    /// The shared frames' mapping counts against the VMs' p2m maps, KSM's counters, and the
+    /// unstable table's count.
+    func checkInvariants(on host: HostMemory) -> [String] {
+        var refs = Array(repeating: 0, count: shared.nodeRefs.count)
+        for vm in host.vms { vm.countSharedMappings(into: &refs) }
+        var p = shared.checkInvariants(mappings: refs)
         var inTable = 0
         for ref in table where ref != PageSharing.empty { inTable += 1 }
         if inTable != tableCount { p.append("sharing: unstable table holds \(inTable), count \(tableCount)") }
         return p
+    }
+}
+
+/// The sharing scanner's position in one VM: the next page, the pseudo-random stride (ESX's
+/// random order; 1 step for KSM's sequential order), and the passes completed.
+struct ScanCursor {
+    var position: Int
+    let stride: Int
+    var steps = 0
+    var passes = 0
+
+    /// The page to scan now; moves on, counting a pass every `pages` steps.
+    mutating func advance(pages n: Int, random: Bool) -> Int {
+        let i = position
+        position = random ? (i + stride) % n : (i + 1) % n
+        steps += 1
+        if steps >= n { steps = 0; passes += 1 }
+        return i
     }
 }

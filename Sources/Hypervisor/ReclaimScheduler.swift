@@ -3,25 +3,17 @@ import HostPolicies
 import OvercommitSupport
 import PageContents
 
-/// What a reclamation mechanism achieved in one call (after Linux's shrinker results).
-public enum ReclaimOutcome: Sendable, Equatable {
-    /// Frames freed now.
-    case reclaimed(Int)
-    /// The mechanism is on its way (balloon targets raised); frames come later.
-    case requested(Int)
-    /// Nothing left to take with this mechanism.
-    case exhausted
-}
-
-/// The host memory scheduler: free-memory state, share-based reclaim targets, large-page
-/// breaking, host paging (compression, then swap) and the balloon policy.
+/// The host memory scheduler: free-memory state, share-based reclaim targets, and the drivers
+/// of the reclaim mechanisms (its period, allocation stalls, the balloon policy).
 ///
 /// Follows ESXi 6.x: minFree from the sliding scale, states high/clear/soft/hard/low with
 /// hysteresis, each enabling its techniques; what to take from each VM follows Waldspurger's
 /// allocation (shares per page adjusted by the idle memory tax, never below a reservation,
 /// everything above a limit first); active memory is estimated by sampling EPT accessed bits.
+/// It runs at host synchronisation points and is given the host (`on host:`) each time; it
+/// changes VMs only through the mechanisms and the VMs' own methods.
 public final class ReclaimScheduler {
-    unowned(unsafe) let host: HostMemory
+    let config: HostConfig
     public private(set) var machine: HostStateMachine
     public var state: HostMemoryState { machine.state }
     public let minFreePages: Int
@@ -32,39 +24,58 @@ public final class ReclaimScheduler {
     /// Simulated time spent in each state (index = state level).
     public private(set) var timeInState: [Int64] = Array(repeating: 0, count: 5)
     var lastUpdate: Int64 = 0
-    /// Pages freed by each technique, over the run.
+    /// Large pages the scheduler broke, and the frames sharing freed at once when it did.
     public private(set) var largePagesBroken = 0
     public private(set) var sharedBeforeSwap = 0
-    public private(set) var pagedOutByScheduler = 0
     /// Allocations that had to wait for synchronous reclamation (low state or no free frame).
     public private(set) var blockedAllocations = 0
     var rng: Xoshiro256
 
-    init(host: HostMemory) {
-        self.host = host
-        minFreePages = MinFree.pages(hostPages: host.totalFrames)
-        machine = HostStateMachine(config: host.config.states, minFreePages: minFreePages)
-        policy = host.config.balloon_policy.make()
+    init(config: HostConfig, minFreePages: Int) {
+        self.config = config
+        self.minFreePages = minFreePages
+        machine = HostStateMachine(config: config.states, minFreePages: minFreePages)
+        policy = config.balloon_policy.make()
         rng = Xoshiro256(seed: StableHash.fnv1a64("scheduler"), component: "active-sampling")
     }
 
-    /// Whether VMs that need new frames are blocked until reclamation frees some.
-    var blocking: Bool { machine.isEnabled(.block) }
-
     public var balloonPolicyInterval: SimDuration { policy.interval }
 
+    /// Tells the machine memory what the current state means for allocations: blocked (the
+    /// state enables `block`), backed with large pages (high state, large pages configured).
+    func publishState(to frames: MachineMemory) {
+        frames.allocationsBlock = machine.isEnabled(.block)
+        frames.largePagesAllowed = config.large_pages && state == .high
+    }
+
     /// Re-evaluates the state; logs a change.
-    func updateState(now: Int64) {
+    func updateState(now: Int64, on host: HostMemory) {
         timeInState[state.level] += now - lastUpdate
         lastUpdate = now
         let before = state
         let after = machine.update(freePages: host.freeFrames)
+        publishState(to: host.frames)
         if after != before { host.events.append((-1, .stateChanged(from: before, to: after, freePages: host.freeFrames))) }
     }
 
-    /// One scheduler period: state, targets, large-page breaking and host paging.
-    func run(now: Int64) {
-        updateState(now: now)
+    /// The control of a host-paging call for the techniques `compress` and `swap` allow.
+    static func pagingControl(_ vm: VirtualMachine, _ pages: Int, compress: Bool, swap: Bool) -> HostReclaimControl {
+        HostReclaimControl(vm: vm, nrToScan: pages, mayCompress: compress, maySwap: swap)
+    }
+
+    /// The host-paging mechanism for what `control` allows: host swap (compressing each victim
+    /// first when compression is allowed too: ESX compresses a page chosen for swap-out), or
+    /// compression alone.
+    static func pagingMechanism(for control: HostReclaimControl) -> (any ReclaimMechanism)? {
+        control.maySwap ? HostSwapping() : control.mayCompress ? Compression() : nil
+    }
+
+    /// One scheduler period: the state, the targets, then the mechanisms the state enables:
+    /// large pages broken (`break_batch` per VM), host paging toward each VM's target, and in
+    /// any state what a VM holds above its limit that its balloon cannot take (ESX enforces
+    /// limits with the balloon first, then compression and swap).
+    func run(now: Int64, on host: HostMemory) {
+        updateState(now: now, on: host)
         let vms = host.vms
         // Pages to free to get back above the clear threshold, split by shares and idle tax.
         let goal = machine.risePages(.clear)
@@ -74,81 +85,90 @@ public final class ReclaimScheduler {
                          activeFraction: activeFractionOfAllocated(vm), reservationPages: vm.settings.reservationPages,
                          limitPages: vm.settings.limitPages)
         }
-        reclaimTargets = ShareAllocation.reclaimTargets(allocs, pagesToReclaim: need, tau: host.config.scheduler.idle_memory_tax.fraction)
+        reclaimTargets = ShareAllocation.reclaimTargets(allocs, pagesToReclaim: need, tau: config.scheduler.idle_memory_tax.fraction)
 
         if machine.isEnabled(.break_large_pages) {
             let breaking = LargePageBreaking()
-            for vm in vms where vm.poweredOn && vm.largePages > 0 { _ = breaking.reclaim(host.config.scheduler.break_batch * 512, from: vm) }
+            for vm in vms where vm.poweredOn && breaking.count(vm, on: host) > 0 {
+                let control = HostReclaimControl(vm: vm, nrToScan: config.scheduler.break_batch * 512, mayShare: machine.isEnabled(.share))
+                record(breaking.scan(control, on: host))
+            }
         }
-        // Host paging: in states that enable it, each VM's target through the state's paging
-        // mechanism; in any state, what a VM holds above its limit that its balloon cannot take
-        // (ESX enforces limits with the balloon first, then compression and swap).
-        let paging: (any ReclaimMechanism)? = machine.isEnabled(.swap) ? HostSwapping() : machine.isEnabled(.compress) ? Compression() : nil
         // What the host can page out this period: the scheduler's rate, and when swapping, the
         // swap device's write bandwidth.
-        var rate = Double(host.config.scheduler.reclaim_rate.pages)
-        if machine.isEnabled(.swap) && host.config.swap.enabled { rate = min(rate, host.config.swap.pagesPerSecond) }
-        var budget = max(1, Int(rate * Double(host.config.scheduler.interval.nanoseconds) / 1e9))
+        var rate = Double(config.scheduler.reclaim_rate.pages)
+        if machine.isEnabled(.swap) && config.swap.enabled { rate = min(rate, config.swap.pagesPerSecond) }
+        var budget = max(1, Int(rate * Double(config.scheduler.interval.nanoseconds) / 1e9))
+        let compress = machine.isEnabled(.compress), swap = machine.isEnabled(.swap)
         for (i, vm) in vms.enumerated() where vm.poweredOn && budget > 0 {
-            if let m = paging, reclaimTargets[i] > 0 {
-                if case .reclaimed(let n) = m.reclaim(min(reclaimTargets[i], budget), from: vm) { pagedOutByScheduler += n; budget -= n }
+            if reclaimTargets[i] > 0 {
+                let control = ReclaimScheduler.pagingControl(vm, min(reclaimTargets[i], budget), compress: compress, swap: swap)
+                if let m = ReclaimScheduler.pagingMechanism(for: control), m.count(vm, on: host) > 0 {
+                    budget -= m.scan(control, on: host).reclaimed
+                }
             }
             let excess = vm.consumedPages - vm.settings.limitPages
-            let balloonCanTake = vm.settings.balloonDriver && vm.kernel.balloonPages < vm.settings.balloonMaxPages
+            let balloonCanTake = vm.settings.balloonDriver && vm.balloonPages < vm.settings.balloonMaxPages
             if excess > 0 && !balloonCanTake && budget > 0 {
-                let n = vm.reclaimByPaging(min(excess, budget), compress: host.config.compression.enabled, swap: host.config.swap.enabled)
-                pagedOutByScheduler += n
-                budget -= n
+                let control = ReclaimScheduler.pagingControl(vm, min(excess, budget), compress: config.compression.enabled,
+                                                             swap: config.swap.enabled)
+                if let m = ReclaimScheduler.pagingMechanism(for: control), m.count(vm, on: host) > 0 {
+                    budget -= m.scan(control, on: host).reclaimed
+                }
             }
         }
     }
 
     /// Counts large pages broken and the frames sharing freed at once.
-    func noteLargePagesBroken(_ broken: Int, sharedAtOnce: Int) {
-        largePagesBroken += broken
-        sharedBeforeSwap += sharedAtOnce
+    func record(_ breaking: ReclaimOutcome) {
+        largePagesBroken += breaking.largePagesBroken
+        sharedBeforeSwap += breaking.reclaimed
     }
 
     /// Synchronous reclamation for a VM that needs a frame now (the low state blocks such VMs;
-    /// with no free frame at all every state does). Returns how long the VM waited.
-    func reclaimForAllocation(requester: VirtualMachine) -> Int64 {
+    /// with no free frame at all every state does): a large page broken, else 32 pages paged
+    /// out, from the other VMs first and the requester last. Returns how long the VM waited.
+    func reclaimForAllocation(requester: VirtualMachine, on host: HostMemory) -> Int64 {
         blockedAllocations += 1
         var wait: Int64 = 0
         let batch = 32
-        // Break a large page first (cheap), then page out: the requester's own pages last.
         let order = host.vms.filter { $0.poweredOn && $0 !== requester } + [requester]
-        for vm in order where vm.largePages > 0 && host.config.large_pages {
-            _ = LargePageBreaking().reclaim(512, from: vm)
-            if host.freeFrames >= batch { return wait }
+        if config.large_pages {
+            let breaking = LargePageBreaking()
+            for vm in order where breaking.count(vm, on: host) > 0 {
+                record(breaking.scan(HostReclaimControl(vm: vm, nrToScan: 512, mayShare: machine.isEnabled(.share)), on: host))
+                if host.freeFrames >= batch { return wait }
+            }
         }
-        let compress = host.config.compression.enabled
-        let swap = host.config.swap.enabled
-        guard compress || swap else { return wait }
+        let compress = config.compression.enabled, swap = config.swap.enabled
         for vm in order {
-            let before = vm.stats.swapOuts
-            let got = vm.reclaimByPaging(batch, compress: compress, swap: swap)
-            pagedOutByScheduler += got
-            wait += Int64(got) * host.costs.compress.nanoseconds
-            if vm.stats.swapOuts > before { wait += host.config.swap.writeLatency.nanoseconds }
+            let control = ReclaimScheduler.pagingControl(vm, batch, compress: compress, swap: swap)
+            guard let m = ReclaimScheduler.pagingMechanism(for: control) else { return wait }
+            if m.count(vm, on: host) > 0 {
+                let out = m.scan(control, on: host)
+                wait += Int64(out.reclaimed) * host.costs.compress.nanoseconds
+                if out.swapWrites > 0 { wait += config.swap.writeLatency.nanoseconds }
+            }
             if host.freeFrames > 0 { break }
         }
         return wait
     }
 
-    // MARK: - Balloon policy and drivers
+    // MARK: - Balloon policy
 
-    /// Runs the balloon policy: new targets for every VM with a driver.
-    func runBalloonPolicy(now: Int64) {
+    /// Runs the balloon policy: a new target for every VM with a driver. A higher target is
+    /// asked of the VM through the balloon mechanism; a lower one gives memory back.
+    func runBalloonPolicy(now: Int64, on host: HostMemory) {
         let vms = host.vms
         let views = vms.enumerated().map { (i, vm) -> BalloonVMView in
-            let m = vm.kernel.meminfo
+            let stats = vm.guest.balloonStats
             var s = vm.balloonSettings
             s.driver = vm.settings.balloonDriver
             return BalloonVMView(
                 name: vm.name, configuredPages: vm.configuredPages, consumedPages: vm.consumedPages,
-                balloonPages: vm.kernel.balloonPages, targetPages: vm.balloonTarget,
+                balloonPages: vm.balloonPages, targetPages: vm.balloonTarget,
                 maxBalloonPages: vm.settings.balloonMaxPages, hasDriver: vm.settings.balloonDriver && vm.poweredOn,
-                guestFreePages: m.MemFree / 4, guestAvailablePages: m.MemAvailable / 4,
+                guestFreePages: stats.freePages, guestAvailablePages: stats.availablePages,
                 reservationPages: vm.settings.reservationPages, limitPages: vm.settings.limitPages,
                 shares: vm.settings.shares, activeFraction: activeFractionOfAllocated(vm),
                 reclaimTargetPages: i < reclaimTargets.count ? reclaimTargets[i] : 0, settings: s)
@@ -157,19 +177,15 @@ public final class ReclaimScheduler {
                                    freePages: host.freeFrames, minFreePages: minFreePages, state: state,
                                    ballooningEnabled: machine.isEnabled(.balloon), vms: views)
         let targets = policy.targets(view)
+        let request = BalloonRequest()
         for (i, vm) in vms.enumerated() where vm.settings.balloonDriver && vm.poweredOn && i < targets.count {
-            vm.balloonTarget = max(0, min(vm.settings.balloonMaxPages, targets[i]))
+            let target = max(0, min(vm.settings.balloonMaxPages, targets[i]))
+            if target > vm.balloonTarget {
+                _ = request.scan(HostReclaimControl(vm: vm, nrToScan: target - vm.balloonTarget), on: host)
+            } else {
+                vm.lowerBalloonTarget(to: target)
+            }
         }
-    }
-
-    /// The driver in `vm` polls its target and moves toward it at its rate.
-    func runBalloonDriver(_ vm: VirtualMachine) {
-        guard vm.poweredOn, vm.settings.balloonDriver else { return }
-        let k = vm.kernel
-        let step = max(1, Int(Double(vm.balloonSettings.rate.pages) * Double(vm.balloonSettings.poll_interval.nanoseconds) / 1e9))
-        let diff = vm.balloonTarget - k.balloonPages
-        if diff > 0 { k.balloonInflate(pages: min(diff, step)) }
-        else if diff < 0 { k.balloonDeflate(pages: min(-diff, step)) }
     }
 
     // MARK: - Active memory
@@ -182,26 +198,13 @@ public final class ReclaimScheduler {
 
     /// End of a sampling period: ESX's estimate from `sample_pages` random pages, and the true
     /// share of pages touched (every EPT accessed bit, read and cleared for the next period).
-    func sampleActiveMemory() {
-        let n = host.config.active_sampling.sample_pages
-        while estimators.count < host.vms.count { estimators.append(ActiveMemoryEstimator(config: host.config.active_sampling)) }
+    func sampleActiveMemory(on host: HostMemory) {
+        let n = config.active_sampling.sample_pages
+        while estimators.count < host.vms.count { estimators.append(ActiveMemoryEstimator(config: config.active_sampling)) }
         for (vi, vm) in host.vms.enumerated() where vm.poweredOn {
-            let k = vm.kernel
-            let pages = vm.configuredPages
-            var touched = 0
-            for _ in 0..<n {
-                let pfn = Int(rng.next(below: UInt64(pages)))
-                if k.ept[pfn] & GuestKernel.eptAccessed != 0 { touched += 1 }
-            }
-            var all = 0
-            for pfn in 0..<pages where k.ept[pfn] & GuestKernel.eptAccessed != 0 {
-                if k.testAndClearEPTAccessed(PFN(pfn)) { all += 1 }
-            }
+            let (touched, all) = vm.sampleAccessedPages(n, rng: &rng)
             estimators[vi].addPeriod(touched: touched, sampled: n)
-            vm.activeEstimate = estimators[vi].estimate
-            vm.sampledTouched = touched
-            vm.trueActivePages = all
-            vm.activePeriods += 1
+            vm.recordActivePeriod(estimate: estimators[vi].estimate, sampledTouched: touched, trueActive: all)
         }
     }
 

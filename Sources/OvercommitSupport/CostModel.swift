@@ -3,7 +3,7 @@
 ///
 /// Every cost is configurable in the scenario's `costs:` table; defaults are documented
 /// in `docs/cost-model.md`.
-public struct CostModel: ParameterTable, Equatable {
+public struct CostModel: ParameterTable {
     /// Time of one memory access that hits (ma).
     public var memory_access: SimDuration = .ns(100)
     /// Minor fault: mapping a page already in memory (zero page, page cache, swap cache, COW
@@ -32,18 +32,18 @@ public struct CostModel: ParameterTable, Equatable {
 
     public static let tableName = "costs"
     public static let tableSummary = "Time cost of memory events (EAT model of the course notes; device latencies are in swap device presets)."
-    public static let parameters: [ParameterInfo] = [
-        .init("memory_access", .duration, default: "100ns", "time of one memory access that hits (ma in EAT = (1-p)*ma + p*fault)"),
-        .init("minor_fault", .duration, default: "1us", "a fault served without I/O: map the zero page, a page-cache or swap-cache page"),
-        .init("zero_fill", .duration, default: "1us", "zeroing a fresh frame on the first write (added to the minor fault)"),
-        .init("page_copy", .duration, default: "1us", "copying a page for a guest copy-on-write fault"),
-        .init("file_read", .duration, default: "100us", "reading one file page from the guest's disk on a page-cache miss"),
-        .init("cow_break", .duration, default: "2us", "host: private copy of a shared page on a guest write"),
-        .init("page_hash", .duration, default: "300ns", "host: hashing one page (xxHash) in a sharing scan"),
-        .init("page_compare", .duration, default: "400ns", "host: full 4096-byte comparison of two pages"),
-        .init("compress", .duration, default: "5us", "host: compressing one page"),
-        .init("decompress", .duration, default: "2us", "host: decompressing one page on access"),
-        .init("host_fault", .duration, default: "2us", "host: a second-level (EPT/NPT) fault before any I/O"),
+    public static let fields: [ParameterField<Self>] = [
+        .init(\.memory_access, "memory_access", "time of one memory access that hits (ma in EAT = (1-p)*ma + p*fault)", .cost),
+        .init(\.minor_fault, "minor_fault", "a fault served without I/O: map the zero page, a page-cache or swap-cache page", .cost),
+        .init(\.zero_fill, "zero_fill", "zeroing a fresh frame on the first write (added to the minor fault)", .cost),
+        .init(\.page_copy, "page_copy", "copying a page for a guest copy-on-write fault", .cost),
+        .init(\.file_read, "file_read", "reading one file page from the guest's disk on a page-cache miss", .cost),
+        .init(\.cow_break, "cow_break", "host: private copy of a shared page on a guest write", .cost),
+        .init(\.page_hash, "page_hash", "host: hashing one page (xxHash) in a sharing scan", .cost),
+        .init(\.page_compare, "page_compare", "host: full 4096-byte comparison of two pages", .cost),
+        .init(\.compress, "compress", "host: compressing one page", .cost),
+        .init(\.decompress, "decompress", "host: decompressing one page on access", .cost),
+        .init(\.host_fault, "host_fault", "host: a second-level (EPT/NPT) fault before any I/O", .cost),
     ]
 }
 
@@ -66,7 +66,7 @@ public enum DevicePreset: String, CaseIterable, Codable, Sendable {
 }
 
 /// A swap device: a preset and optional latency overrides.
-public struct SwapDeviceConfig: ParameterTable, Equatable {
+public struct SwapDeviceConfig: ParameterTable {
     /// Size of the swap area (0 = no swap).
     public var size: ByteCount = .gib(1)
     /// Device preset.
@@ -84,10 +84,10 @@ public struct SwapDeviceConfig: ParameterTable, Equatable {
 
     public static let tableName = "swap"
     public static let tableSummary = "A swap area on a block device (Linux swap partition or an ESX per-VM swap file)."
-    public static let parameters: [ParameterInfo] = [
-        .init("size", .bytes, default: "1GiB", "size of the swap area; 0 disables swap"),
-        .init("device", .choice(DevicePreset.allCases.map(\.rawValue)), default: "ssd", "latency preset: hdd 5ms, ssd 100us read/60us write, nvme 20us/15us, ramdisk 2us"),
-        .init("read_latency", .duration, default: "(preset)", "override the preset's latency of one page read"),
-        .init("write_latency", .duration, default: "(preset)", "override the preset's latency of one page write"),
+    public static let fields: [ParameterField<Self>] = [
+        .init(\.size, "size", "size of the swap area; 0 disables swap", .atMost(.tib(1))),
+        .init(\.device, "device", "latency preset: hdd 5ms, ssd 100us read/60us write, nvme 20us/15us, ramdisk 2us"),
+        .init(\.read_latency, "read_latency", "override the preset's latency of one page read", .cost, unset: "(preset)"),
+        .init(\.write_latency, "write_latency", "override the preset's latency of one page write", .cost, unset: "(preset)"),
     ]
 }

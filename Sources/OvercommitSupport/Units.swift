@@ -9,6 +9,7 @@ public struct ByteCount: Hashable, Comparable, Sendable, Codable, CustomStringCo
     public static func kib(_ n: UInt64) -> ByteCount { ByteCount(n << 10) }
     public static func mib(_ n: UInt64) -> ByteCount { ByteCount(n << 20) }
     public static func gib(_ n: UInt64) -> ByteCount { ByteCount(n << 30) }
+    public static func tib(_ n: UInt64) -> ByteCount { ByteCount(n << 40) }
     /// Whole 4 KiB pages (rounded down).
     public var pages: Int { Int(bytes >> 12) }
     public static func pages(_ n: Int) -> ByteCount { ByteCount(UInt64(n) << 12) }

@@ -28,27 +28,72 @@ extension PageCodec {
     }
 }
 
-/// The page codecs a scenario can choose (`compression.codec:`). Add a case and its
-/// `make()` to register another codec.
-public enum CodecKind: String, CaseIterable, Codable, Sendable {
-    /// LZ4 through liblz4, as zswap's and zram's `lz4` compressor.
-    case lz4
-    /// Zstandard level 1 through libzstd, as zswap's and zram's `zstd` compressor.
-    case zstd
+/// A codec a scenario can choose by name (`compression.codec: lz4`).
+///
+/// A registered codec names itself, summarises itself in one line and can be made without
+/// arguments; listing its type in `PageCodecRegistry.codecs` makes it selectable.
+public protocol RegisteredPageCodec: PageCodec {
+    /// The name scenarios, `analyze --codec` and reports use (`lz4`).
+    static var codecName: String { get }
+    /// One line for `overcommit policies` and the configuration reference.
+    static var summary: String { get }
+    /// The codec with its default settings.
+    init()
+}
 
-    /// A new codec of this kind.
-    public func make() -> any PageCodec {
-        switch self {
-        case .lz4: LZ4Codec()
-        case .zstd: ZstdCodec()
-        }
+extension RegisteredPageCodec {
+    public var name: String { Self.codecName }
+}
+
+/// The page codecs: the single list behind `host.compression.codec`, `analyze --codec`,
+/// `overcommit policies` and the codec tests. Adding a codec is one new file (a
+/// `RegisteredPageCodec`) and one line here.
+public enum PageCodecRegistry {
+    public static let codecs: [any RegisteredPageCodec.Type] = [
+        LZ4Codec.self,
+        ZstdCodec.self,
+    ]
+}
+
+/// A registered codec, named as scenarios write it.
+public struct CodecKind: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The codec's type.
+    public let codecType: any RegisteredPageCodec.Type
+
+    public init(_ codecType: any RegisteredPageCodec.Type) { self.codecType = codecType }
+
+    /// The registered codec called `rawValue`, if any.
+    public init?(rawValue: String) {
+        guard let t = PageCodecRegistry.codecs.first(where: { $0.codecName == rawValue }) else { return nil }
+        self.init(t)
     }
 
+    /// Every registered codec, in registry order.
+    public static var allCases: [CodecKind] { PageCodecRegistry.codecs.map(CodecKind.init) }
+
+    public var rawValue: String { codecType.codecName }
+    public var description: String { rawValue }
     /// One line for `overcommit policies` and the configuration reference.
-    public var summary: String {
-        switch self {
-        case .lz4: "LZ4 (liblz4, LZ4_compress_default): fast byte-oriented LZ77, ~58 % of real pages fit in 2 KiB"
-        case .zstd: "Zstandard level 1 (libzstd): ~2.7x slower than LZ4, ~69 % of real pages fit in 2 KiB"
+    public var summary: String { codecType.summary }
+
+    /// A new codec of this kind.
+    public func make() -> any PageCodec { codecType.init() }
+
+    public static func == (a: CodecKind, b: CodecKind) -> Bool { a.rawValue == b.rawValue }
+    public func hash(into h: inout Hasher) { h.combine(rawValue) }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let name = try c.decode(String.self)
+        guard let k = CodecKind(rawValue: name) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription:
+                "unknown codec '\(name)'; allowed: " + CodecKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        self = k
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
     }
 }

@@ -56,6 +56,13 @@ extension ContentStyle: Codable {
     }
 }
 
+extension ContentStyle: PlainParameterValue {
+    /// The styles a scenario may write (`stored` belongs to memory images only).
+    public static let writableStyles: [ContentStyle] = ContentStyle.allCases.filter { $0 != .stored }
+    public static var parameterKind: ParameterKind { .choice(writableStyles.map(\.description)) }
+    public var parameterText: String { description }
+}
+
 /// A compact descriptor from which a page's 4 KiB contents are produced on demand.
 ///
 /// Eight bytes per page instead of 4096: the top 8 bits are the `ContentStyle`, the low

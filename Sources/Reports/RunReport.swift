@@ -96,6 +96,7 @@ public enum RunReport {
             ("seed", .int(Int64(bitPattern: r.config.seed))),
             ("simulated_seconds", .double(Double(r.simulatedNs) / 1e9)),
             ("ended_early", r.endedEarly.map { .string($0) } ?? .null),
+            ("partial", .bool(r.partial)),
             ("host", .object([
                 ("name", .string(r.config.host.name)),
                 ("ram_kb", .int(r.hostTotalPages * 4)),

@@ -6,10 +6,10 @@ import Simulation
 public enum ConfigReference {
     /// Every table reachable from `ScenarioConfig`, depth-first in parameter order, each
     /// once (variant case tables included).
-    public static func reachableTables(from root: ParameterTable.Type = ScenarioConfig.self) -> [ParameterTable.Type] {
-        var out: [ParameterTable.Type] = []
+    public static func reachableTables(from root: any ParameterSchema.Type = ScenarioConfig.self) -> [any ParameterSchema.Type] {
+        var out: [any ParameterSchema.Type] = []
         var seen: Set<ObjectIdentifier> = []
-        func visit(_ t: ParameterTable.Type) {
+        func visit(_ t: any ParameterSchema.Type) {
             guard seen.insert(ObjectIdentifier(t)).inserted else { return }
             out.append(t)
             for p in t.parameters { for child in children(p.kind) { visit(child) } }
@@ -24,7 +24,7 @@ public enum ConfigReference {
         return []
     }
 
-    static func children(_ kind: ParameterKind) -> [ParameterTable.Type] {
+    static func children(_ kind: ParameterKind) -> [any ParameterSchema.Type] {
         switch kind {
         case .table(let t), .list(let t): return [t]
         case .variant(_, let cases): return cases.map(\.table)
@@ -49,7 +49,9 @@ public enum ConfigReference {
         The top-level `\(SchemaWalker.templatesKey)` key is free-form: put YAML anchors there (`web: &web {memory: 4GiB}`) \
         and merge them into tables with `<<: *web`; keys written next to the merge key win.
 
-        `overcommit run --dry-run` prints a scenario with every default filled in.
+        `overcommit run --dry-run` prints a scenario with every default filled in. \
+        `overcommit validate` refuses a value outside its key's bounds (the Bounds column), so a run never \
+        starts with one.
 
         ## Tables
 
@@ -60,9 +62,10 @@ public enum ConfigReference {
         }
         for t in tables {
             s += "\n## \(t.tableName)\n\n\(t.tableSummary)\n\n"
-            s += "| Key | Type | Default | Description |\n|---|---|---|---|\n"
+            s += "| Key | Type | Default | Bounds | Description |\n|---|---|---|---|---|\n"
             for p in t.parameters {
-                s += "| `\(p.key)` | \(cell(markdownType(p.kind))) | \(cell(markdownDefault(p))) | \(cell(p.summary)) |\n"
+                let type = markdownType(p.kind) + (p.unit.map { " (\($0))" } ?? "")
+                s += "| `\(p.key)` | \(cell(type)) | \(cell(markdownDefault(p))) | \(cell(p.bounds ?? "")) | \(cell(p.summary)) |\n"
             }
             for p in t.parameters {
                 if case .variant(let d, let cases) = p.kind {
@@ -87,7 +90,7 @@ public enum ConfigReference {
         return out
     }
 
-    static func link(_ t: ParameterTable.Type) -> String { "[\(t.tableName)](#\(anchor(t.tableName)))" }
+    static func link(_ t: any ParameterSchema.Type) -> String { "[\(t.tableName)](#\(anchor(t.tableName)))" }
 
     static func markdownType(_ kind: ParameterKind) -> String {
         switch kind {
@@ -118,11 +121,11 @@ public enum ConfigReference {
     // MARK: Plain text
 
     /// The tables as aligned plain text: a heading line per table (`name: summary`), then
-    /// one row per key with type, default and description.
-    public static func plainText(tables: [ParameterTable.Type]) -> String {
+    /// one row per key with type, default, bounds and description.
+    public static func plainText(tables: [any ParameterSchema.Type]) -> String {
         var blocks: [String] = []
         for t in tables {
-            var rows: [[String]] = [["KEY", "TYPE", "DEFAULT", "DESCRIPTION"]]
+            var rows: [[String]] = [["KEY", "TYPE", "DEFAULT", "BOUNDS", "DESCRIPTION"]]
             for p in t.parameters {
                 let def: String
                 switch p.kind {
@@ -130,15 +133,16 @@ public enum ConfigReference {
                 case .variant where p.defaultValue.isEmpty: def = "-"
                 default: def = p.defaultValue.isEmpty ? "\"\"" : p.defaultValue
                 }
-                rows.append([p.key, p.kind.typeName, def, p.summary])
+                rows.append([p.key, p.typeName, def, p.bounds ?? "-", p.summary])
             }
-            var widths = [0, 0, 0]
-            for r in rows { for i in 0..<3 { widths[i] = max(widths[i], r[i].count) } }
+            let columns = rows[0].count - 1
+            var widths = Array(repeating: 0, count: columns)
+            for r in rows { for i in 0..<columns { widths[i] = max(widths[i], r[i].count) } }
             var lines = ["\(t.tableName): \(t.tableSummary)"]
             for r in rows {
                 var line = "  "
-                for i in 0..<3 { line += r[i] + String(repeating: " ", count: widths[i] - r[i].count + 2) }
-                lines.append(line + r[3])
+                for i in 0..<columns { line += r[i] + String(repeating: " ", count: widths[i] - r[i].count + 2) }
+                lines.append(line + r[columns])
             }
             for p in t.parameters {
                 if case .variant(let d, let cases) = p.kind {

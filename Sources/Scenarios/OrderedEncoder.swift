@@ -48,11 +48,11 @@ enum OrderedEncoding {
         return box.value
     }
 
-    /// The encoded defaults of a parameter table (`T()`), or an empty table when the type
-    /// cannot encode its defaults.
-    static func defaults(of table: ParameterTable.Type) -> [(key: String, value: EncodedValue)] {
-        let instance = table.init()
-        return ((try? encode(instance))?.mapPairs) ?? []
+    /// The encoded defaults of a parameter table (`T()`), or an empty table for a schema that
+    /// is not a table of its own (the `workload` entry, whose keys come from its `kind`).
+    static func defaults(of table: any ParameterSchema.Type) -> [(key: String, value: EncodedValue)] {
+        guard let t = table as? any ParameterTable.Type else { return [] }
+        return ((try? encode(t.init()))?.mapPairs) ?? []
     }
 }
 

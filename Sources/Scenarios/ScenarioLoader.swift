@@ -45,6 +45,10 @@ public enum ScenarioLoader {
             throw fail([Problem(mark: Place(root.mark), keyPath: "",
                                 message: "a scenario must be a table of keys (name:, host:, guests:, ...); got \(SchemaWalker.describe(root))")])
         }
+        // Aliases and merge keys: bounded before anything walks the tree (YAMLExpansion).
+        if let excess = YAMLExpansion.excess(root) {
+            throw fail([Problem(mark: Place(excess.mark), keyPath: "", message: excess.message)])
+        }
 
         // (b) Schema. Wrong values are left out of the tree (their defaults stand in), so
         // decoding and validation still run and every problem is reported at once.

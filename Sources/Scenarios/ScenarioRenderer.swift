@@ -28,9 +28,9 @@ public enum ScenarioRenderer {
 /// What the renderer knows about a value from the parameter tables.
 enum RenderSchema {
     case none
-    case table(ParameterTable.Type, isRoot: Bool)
-    case list(ParameterTable.Type)
-    case variant(discriminator: String, cases: [(name: String, table: ParameterTable.Type)])
+    case table(any ParameterSchema.Type, isRoot: Bool)
+    case list(any ParameterSchema.Type)
+    case variant(discriminator: String, cases: [(name: String, table: any ParameterSchema.Type)])
 
     init(_ kind: ParameterKind) {
         switch kind {
@@ -48,7 +48,7 @@ struct Emitter {
     /// The parameters of a table in reading order, with the variant case's parameters
     /// after the discriminator when the table is (or contains) a variant.
     static func orderedParams(_ schema: RenderSchema, pairs: [(key: String, value: EncodedValue)]) -> [ParameterInfo] {
-        func caseParams(_ d: String, _ cases: [(name: String, table: ParameterTable.Type)]) -> [ParameterInfo] {
+        func caseParams(_ d: String, _ cases: [(name: String, table: any ParameterSchema.Type)]) -> [ParameterInfo] {
             guard case .string(let name)? = pairs.first(where: { $0.key == d })?.value,
                   let t = cases.first(where: { $0.name == name })?.table else { return [] }
             return t.parameters.filter { $0.key != d }

@@ -56,10 +56,10 @@ struct SchemaWalker {
     // MARK: Tables and variants
 
     /// A table's parameters without a parameter that makes the table itself a variant
-    /// (`kind: variant(discriminator: "kind")`, as `WorkloadListEntry`), and that variant.
-    static func split(_ table: ParameterTable.Type) -> (params: [ParameterInfo], variant: (discriminator: String, cases: [(name: String, table: ParameterTable.Type)])?) {
+    /// (`kind: variant(discriminator: "kind")`, as the `workload` entry of `WorkloadSpec`), and that variant.
+    static func split(_ table: any ParameterSchema.Type) -> (params: [ParameterInfo], variant: (discriminator: String, cases: [(name: String, table: any ParameterSchema.Type)])?) {
         var params: [ParameterInfo] = []
-        var variant: (discriminator: String, cases: [(name: String, table: ParameterTable.Type)])? = nil
+        var variant: (discriminator: String, cases: [(name: String, table: any ParameterSchema.Type)])? = nil
         for p in table.parameters {
             if case .variant(let d, let cases) = p.kind, d == p.key, variant == nil {
                 variant = (d, cases)
@@ -70,7 +70,7 @@ struct SchemaWalker {
         return (params, variant)
     }
 
-    mutating func walkTable(_ node: Node, _ table: ParameterTable.Type, path: String, isRoot: Bool = false) -> Node? {
+    mutating func walkTable(_ node: Node, _ table: any ParameterSchema.Type, path: String, isRoot: Bool = false) -> Node? {
         let (params, variant) = SchemaWalker.split(table)
         return walkMapping(node, expecting: .table(table), params: params,
                            defaults: OrderedEncoding.defaults(of: table), variant: variant,
@@ -79,7 +79,7 @@ struct SchemaWalker {
 
     mutating func walkMapping(_ node: Node, expecting kind: ParameterKind, params: [ParameterInfo],
                               defaults: [(key: String, value: EncodedValue)],
-                              variant: (discriminator: String, cases: [(name: String, table: ParameterTable.Type)])?,
+                              variant: (discriminator: String, cases: [(name: String, table: any ParameterSchema.Type)])?,
                               path: String, isRoot: Bool) -> Node? {
         guard case .mapping(let mapping) = node else {
             problem(node.mark, path, "expected \(SchemaWalker.expectation(kind)); got \(SchemaWalker.describe(node))")
@@ -223,6 +223,26 @@ struct SchemaWalker {
                 }
             }
             return ok ? node : nil
+        case .listOfChoices(let noun, let names):
+            guard case .sequence(let seq) = node else {
+                problem(node.mark, path, "expected \(SchemaWalker.expectation(kind)); got \(SchemaWalker.describe(node))")
+                return nil
+            }
+            var ok = true
+            for (i, item) in seq.enumerated() {
+                guard case .scalar(let s) = item, !SchemaWalker.isNull(item) else {
+                    problem(item.mark ?? seq.mark, path + "[\(i)]", "expected a \(noun) name; got \(SchemaWalker.describe(item))",
+                            allowed: names.joined(separator: ", "))
+                    ok = false
+                    continue
+                }
+                if !names.contains(s.string) {
+                    problem(s.mark, path + "[\(i)]", "unknown \(noun) '\(s.string)'" + Suggestions.didYouMean(s.string, names),
+                            allowed: names.joined(separator: ", "))
+                    ok = false
+                }
+            }
+            return ok ? node : nil
         case .bytes, .duration, .percent, .int, .double, .bool, .string, .choice:
             guard case .scalar(let s) = node else {
                 problem(node.mark, path, "expected \(SchemaWalker.expectation(kind)); got \(SchemaWalker.describe(node))")
@@ -251,7 +271,7 @@ struct SchemaWalker {
         case .choice(let options):
             if options.contains(s.string) { return nil }
             return ("unknown value '\(s.string)'" + Suggestions.didYouMean(s.string, options), options.joined(separator: ", "))
-        case .table, .list, .listOfScalars, .variant: ok = false
+        case .table, .list, .listOfScalars, .listOfChoices, .variant: ok = false
         }
         return ok ? nil : ("expected \(expectation(kind)); got '\(s.string)'", nil)
     }
@@ -282,6 +302,7 @@ struct SchemaWalker {
         case .table(let t): return "a table (\(t.tableName))"
         case .list(let t): return "a list of \(t.tableName) tables"
         case .listOfScalars(let s): return "a list of \(s)"
+        case .listOfChoices(let noun, let c): return "a list of \(noun) names (" + c.joined(separator: ", ") + ")"
         case .variant(let d, _): return "a table with '\(d)'"
         }
     }

@@ -12,13 +12,20 @@ public struct SimulationOptions: Sendable {
     public var textResources: [String: String] = [:]
     /// Raw memory images the scenario refers to, by the path written in the scenario.
     public var memoryImages: [String: [UInt8]] = [:]
+    /// A cooperative stop request, asked between events: nil to go on, or why to stop (e.g.
+    /// "interrupted by SIGINT"). The run then ends where it stands, as a partial result
+    /// (`SimulationResult.partial`); the model keeps no global state, the caller decides.
+    public var stop: (@Sendable () -> String?)? = nil
     public init() {}
 }
 
 /// Why a scenario cannot be set up (a problem found only when building it).
 public struct SimulationSetupError: Error, CustomStringConvertible {
+    /// The scenario key at fault, as the loader spells it (`guests[1].workloads[0]`).
     public var keyPath: String
     public var message: String
+    /// The error behind the message (a `WorkloadError`, a `TraceParseError`), when there is one.
+    public var underlying: (any Error)? = nil
     public var description: String { "\(keyPath): \(message)" }
 }
 
@@ -42,6 +49,8 @@ public final class Simulation {
     var checkProblems: [String] = []
     var checksRun = 0
     var endedEarly: String?
+    /// Whether the run was stopped on request (`SimulationOptions.stop`) before its duration.
+    var stopped = false
 
     enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), activeSampling }
     static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioHost = 4, prioSample = 9
@@ -67,22 +76,14 @@ public final class Simulation {
         self.config = config
         self.options = options
         let images = config.resolvedImages
-        var memoryImages: [MemoryImage] = []
-        var imageIndex: [String: Int] = [:]
-        for img in images {
-            guard let path = img.memory_image else { continue }
-            guard let bytes = options.memoryImages[path] else {
-                throw SimulationSetupError(keyPath: "images[\(img.name)].memory_image", message: "memory image '\(path)' was not loaded")
-            }
-            imageIndex[img.name] = memoryImages.count
-            memoryImages.append(MemoryImage(name: path, bytes: bytes))
-        }
+        let (memoryImages, imageIndex) = try Simulation.memoryImages(config, options)
         generator = PageGenerator(images: memoryImages)
         host = HostMemory(config: config.host, costs: config.costs, generator: generator, seed: config.seed)
         host.verifyDecompressedBytes = options.check
         // One parsed copy of each trace for every guest that replays it.
         let resources = WorkloadResources(options.textResources)
 
+        let entryOf = config.guestEntryIndices
         for (gi, g) in config.expandedGuests.enumerated() {
             let img = images.first { $0.name == g.image }!
             let imageSeed = StableHash.fnv1a64("image:" + img.name)
@@ -91,33 +92,16 @@ public final class Simulation {
                                      costs: config.costs, seed: guestSeed, kernelImageSeed: imageSeed,
                                      kernelImagePages: img.kernel_size.pages, kernelRelocated: img.kernel_relocated.fraction)
             if options.check { kernel.enableContentShadow() }
-            var bootFiles: [String] = []
-            for f in img.files {
-                // A copy (same_as) has the original's bytes: its seed, size and style.
-                let original = f.same_as.flatMap { o in img.files.first { $0.path == o } } ?? f
-                let seed = original.per_guest ? StableHash.mix(guestSeed, StableHash.fnv1a64(original.path))
-                                              : StableHash.mix(imageSeed, StableHash.fnv1a64(original.path))
-                _ = kernel.registerFile(path: f.path, pages: max(1, (Int(original.size.bytes) + 4095) / 4096), style: original.style, contentSeed: seed)
-                if original.style == .code { bootFiles.append(f.path) }
-            }
-            if let idx = imageIndex[img.name] {
-                let path = "/dev/mem-image"
-                _ = kernel.registerFile(path: path, pages: memoryImages[idx].pageCount, style: .stored, contentSeed: 0, storedImage: idx)
-                bootFiles.append(path)
-            }
+            let stored = imageIndex[img.name].map { (index: $0, pages: memoryImages[$0].pageCount) }
+            let bootFiles = Simulation.registerImageFiles(img, in: kernel, guestSeed: guestSeed, imageSeed: imageSeed, storedImage: stored)
             let vm = host.addVM(name: g.name, kernel: kernel, settings: g.resourceSettings, balloon: g.balloon)
             let inst = GuestInstance(index: gi, config: g, kernel: kernel, vm: vm)
             var rng = Xoshiro256(seed: config.seed, component: "workload:" + g.name)
             let boot = BootWorkload(files: bootFiles)
             inst.workloads.append((boot, WorkloadContext(rng: Xoshiro256(seed: rng.next()), costs: config.costs)))
             for (wi, spec) in g.workloads.enumerated() {
-                var wrng = Xoshiro256(seed: rng.next())
-                do {
-                    let w = try spec.make(kernel: kernel, rng: &wrng, resources: resources, imageFiles: img.files.map(\.path))
-                    inst.workloads.append((w, WorkloadContext(rng: wrng, costs: config.costs)))
-                } catch {
-                    throw SimulationSetupError(keyPath: "guest '\(g.name)' workloads[\(wi)]", message: "\(error)")
-                }
+                inst.workloads.append(try Simulation.makeWorkload(spec, index: wi, entry: entryOf[gi], kernel: kernel, image: img,
+                                                                  resources: resources, rng: &rng, costs: config.costs))
             }
             guests.append(inst)
             queue.schedule(at: g.start_at.nanoseconds, priority: Simulation.prioPowerOn, .powerOn(gi))
@@ -169,6 +153,9 @@ public final class Simulation {
     /// The statistics of each workload of guest `index` so far (index 0 is the guest's boot).
     public func workloadStats(guest index: Int) -> [WorkloadStats] { guests[index].workloads.map { $0.1.stats } }
 
+    /// The kernel of guest `index` (its /proc files, processes and watermarks).
+    public func guestKernel(_ index: Int) -> GuestKernel { guests[index].kernel }
+
     /// Whether each workload of guest `index` has finished (index 0 is the guest's boot).
     public func workloadsFinished(guest index: Int) -> [Bool] { guests[index].workloads.map { $0.0.isFinished } }
 
@@ -204,8 +191,21 @@ public final class Simulation {
                 return condition?() ?? false
             }
             if let c = condition, c() { return true }
+            if let stop = options.stop, let why = stop() {
+                stopHere(why)
+                return false
+            }
         }
         return false
+    }
+
+    /// Ends the run at the current instant on a stop request: the state is sampled there
+    /// (unless a sample was just taken), so the outputs cover the simulated time exactly.
+    func stopHere(_ why: String) {
+        stopped = true
+        endedEarly = "\(why) at \(formatFixed(Double(now) / 1e9, 3)) s of \(config.duration)"
+        drainEvents()
+        if hostSamples.last?.timeNs != now { takeSample() }
     }
 
     func handle(_ s: Service) {
@@ -259,7 +259,7 @@ public final class Simulation {
         case .balloonDriver(let gi):
             let g = guests[gi]
             g.kernel.now = now
-            host.runBalloonDriver(g.vm)
+            g.kernel.runBalloonDriver()
             drainEvents()
             queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
         case .activeSampling:
@@ -362,6 +362,6 @@ public final class Simulation {
             events: events, hostTotalPages: host.totalFrames, hostFreePages: host.freeFrames, hostConsumedPages: host.consumedFrames,
             hostOverheadPages: host.overheadFrames, hostHypervisorPages: host.hypervisorFrames, hostOutOfMemory: host.outOfMemory,
             host: host.snapshot(),
-            checkProblems: checkProblems, checksRun: checksRun)
+            checkProblems: checkProblems, checksRun: checksRun, partial: stopped)
     }
 }

@@ -104,4 +104,7 @@ public struct SimulationResult: Sendable {
     public var checkProblems: [String]
     /// Number of invariant checks run.
     public var checksRun: Int
+    /// Whether the run was stopped on request (SIGINT, SIGTERM) before its duration: the
+    /// outputs cover `simulatedNs` only; `endedEarly` says why and when.
+    public var partial: Bool = false
 }

@@ -21,6 +21,9 @@ import PageContents
 ///
 /// One unit of work (`stats.operations`) is one job completed.
 public struct BatchWorkloadParameters: WorkloadParameters {
+    public static let kindName = "batch"
+    public static let summary = "batch job: brk-grows its heap to a peak, sweeps it, frees it and exits; optionally repeats"
+
     /// Heap size the job grows to.
     public var peak: ByteCount = .mib(512)
     /// brk increment per allocation.
@@ -51,51 +54,43 @@ public struct BatchWorkloadParameters: WorkloadParameters {
     public var oom_score_adj: Int = 0
 
     public init() {}
-    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
 
-    public static let tableName = "workload.batch"
     public static let tableSummary = "A batch job: brk-grows its heap in steps to a peak, sweeps it, frees it and exits; optionally repeats."
-    public static let ownParameters: [ParameterInfo] = [
-        .init("peak", .bytes, default: "512MiB", "heap size the job grows to"),
-        .init("step", .bytes, default: "16MiB", "brk increment per allocation (each step is written as it is allocated)"),
-        .init("sweeps", .int, default: "2", "full passes over the heap once it reached the peak"),
-        .init("write_fraction", .percent, default: "50%", "fraction of sweep references that are writes"),
-        .init("repeat", .bool, default: "false", "spawn a new job process after each one ends (cron job, CI runner)"),
-        .init("repeat_delay", .duration, default: "5s", "pause between the end of a job and the start of the next"),
-        .init("retry_interval", .duration, default: "100ms", "wait before retrying a brk refused with ENOMEM"),
-        .init("max_retries", .int, default: "20", "refused brk calls in a row before the job gives up and exits"),
-        .init("input_file", .string, default: "\"\" (none)", "file the job reads its input from with read(2), into the start of its heap (a copy of the page-cache pages)"),
-        .init("input_size", .bytes, default: "0B", "input read from input_file (at most the file and the peak); those heap pages are only read afterwards"),
-        .init("program_data", .percent, default: "0%", "share of the heap pages the job computes that are the same in every run of it (deterministic results of the same input; pointer pages only under the same layout)"),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.peak, "peak", "heap size the job grows to", .atLeastOnePage),
+        .init(\.step, "step", "brk increment per allocation (each step is written as it is allocated)", .atLeastOnePage),
+        .init(\.sweeps, "sweeps", "full passes over the heap once it reached the peak", .range(0...1_000_000)),
+        .init(\.write_fraction, "write_fraction", "fraction of sweep references that are writes", .share),
+        .init(\.`repeat`, "repeat", "spawn a new job process after each one ends (cron job, CI runner)"),
+        .init(\.repeat_delay, "repeat_delay", "pause between the end of a job and the start of the next", .delay),
+        .init(\.retry_interval, "retry_interval", "wait before retrying a brk refused with ENOMEM", .period),
+        .init(\.max_retries, "max_retries", "refused brk calls in a row before the job gives up and exits", .range(0...1_000_000)),
+        .init(\.input_file, "input_file", "file the job reads its input from with read(2), into the start of its heap (a copy of the page-cache pages)",
+              meaning: "none"),
+        .init(\.input_size, "input_size", "input read from input_file (at most the file and the peak); those heap pages are only read afterwards",
+              .upToLargestHost),
+        .init(\.program_data, "program_data",
+              "share of the heap pages the job computes that are the same in every run of it (deterministic results of the same input; pointer pages only under the same layout)",
+              .share),
     ]
 
-    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
-        try d.get("peak", &peak); try d.get("step", &step); try d.get("sweeps", &sweeps)
-        try d.get("write_fraction", &write_fraction); try d.get("repeat", &`repeat`)
-        try d.get("repeat_delay", &repeat_delay); try d.get("retry_interval", &retry_interval)
-        try d.get("max_retries", &max_retries)
-        try d.get("input_file", &input_file); try d.get("input_size", &input_size); try d.get("program_data", &program_data)
+    public func ownProblems() -> [ParameterProblem] {
+        input_size.bytes > 0 && input_file.isEmpty ? [("input_size", "needs input_file: name the file the input is read from")] : []
     }
-    public func encodeOwn(_ e: inout ParameterEncoder) throws {
-        try e.set("peak", peak); try e.set("step", step); try e.set("sweeps", sweeps)
-        try e.set("write_fraction", write_fraction); try e.set("repeat", `repeat`)
-        try e.set("repeat_delay", repeat_delay); try e.set("retry_interval", retry_interval)
-        try e.set("max_retries", max_retries)
-        try e.set("input_file", input_file); try e.set("input_size", input_size); try e.set("program_data", program_data)
+
+    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+                             imageFiles: [String]) throws -> any Workload {
+        try BatchWorkload(self, kernel: kernel)
     }
-    public func ownProblems() -> [(key: String, message: String)] {
-        var p: [(key: String, message: String)] = []
-        positive("peak", peak, &p)
-        positive("step", step, &p)
-        inRange("sweeps", sweeps, 0...1_000_000, &p)
-        fraction("write_fraction", write_fraction, &p)
-        if retry_interval.nanoseconds <= 0 { p.append(("retry_interval", "must be positive")) }
-        inRange("max_retries", max_retries, 0...1_000_000, &p)
-        if input_size.bytes > 0 && input_file.isEmpty { p.append(("input_size", "needs input_file: name the file the input is read from")) }
-        fraction("program_data", program_data, &p)
-        return p
-    }
+}
+
+extension WorkloadKind {
+    public static let batch = WorkloadKind(BatchWorkloadParameters.self)
+}
+
+extension WorkloadSpec {
+    /// The `batch` workload with parameters `p`.
+    public static func batch(_ p: BatchWorkloadParameters = BatchWorkloadParameters()) -> WorkloadSpec { WorkloadSpec(p) }
 }
 
 /// The `batch` generator (see `BatchWorkloadParameters`).

@@ -16,6 +16,9 @@ import PageContents
 /// file paths). One unit of work (`stats.operations`) is one file read; paths the guest does
 /// not have are skipped and counted in `failed_operations`.
 public struct BootWorkloadParameters: WorkloadParameters {
+    public static let kindName = "boot"
+    public static let summary = "boot: init reads the image's files through the page cache, then finishes"
+
     /// Paths to read, in order; empty reads every file of the guest's image.
     public var files: [String] = []
     /// At most this much of each file is read (from its start).
@@ -33,33 +36,32 @@ public struct BootWorkloadParameters: WorkloadParameters {
 
     public init() {}
     public init(files: [String]) { self.files = files }
-    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
 
-    public static let tableName = "workload.boot"
     public static let tableSummary = "A boot: init writes its memory, then reads the image's files sequentially through the page cache, then finishes."
-    public static let ownParameters: [ParameterInfo] = [
-        .init("files", .listOfScalars("string"), default: "[] (every file of the image)", "paths to read in order; empty reads every file of the guest's image"),
-        .init("max_per_file", .bytes, default: "32MiB", "at most this much of each file is read, from its start"),
-        .init("init_memory", .bytes, default: "8MiB", "anonymous memory init (PID 1) writes before reading files"),
-        .init("program_data", .percent, default: ProgramData.defaultFraction.description, ProgramData.parameterSummary),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.files, "files", "paths to read in order; empty reads every file of the guest's image", meaning: "every file of the image"),
+        .init(\.max_per_file, "max_per_file", "at most this much of each file is read, from its start", .atLeastOnePage),
+        .init(\.init_memory, "init_memory", "anonymous memory init (PID 1) writes before reading files", .upToLargestHost),
+        .init(\.program_data, "program_data", ProgramData.parameterSummary, .share),
     ]
 
-    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
-        try d.get("files", &files); try d.get("max_per_file", &max_per_file); try d.get("init_memory", &init_memory)
-        try d.get("program_data", &program_data)
+    public func ownProblems() -> [ParameterProblem] {
+        files.enumerated().filter { $0.element.isEmpty }.map { ("files[\($0.offset)]", "must not be empty") }
     }
-    public func encodeOwn(_ e: inout ParameterEncoder) throws {
-        try e.set("files", files); try e.set("max_per_file", max_per_file); try e.set("init_memory", init_memory)
-        try e.set("program_data", program_data)
+
+    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+                             imageFiles: [String]) throws -> any Workload {
+        BootWorkload(self, imageFiles: imageFiles)
     }
-    public func ownProblems() -> [(key: String, message: String)] {
-        var p: [(key: String, message: String)] = []
-        for (i, f) in files.enumerated() where f.isEmpty { p.append(("files[\(i)]", "must not be empty")) }
-        positive("max_per_file", max_per_file, &p)
-        fraction("program_data", program_data, &p)
-        return p
-    }
+}
+
+extension WorkloadKind {
+    public static let boot = WorkloadKind(BootWorkloadParameters.self)
+}
+
+extension WorkloadSpec {
+    /// The `boot` workload with parameters `p`.
+    public static func boot(_ p: BootWorkloadParameters = BootWorkloadParameters()) -> WorkloadSpec { WorkloadSpec(p) }
 }
 
 /// The `boot` generator (see `BootWorkloadParameters`).

@@ -20,6 +20,9 @@ import PageContents
 /// One unit of work (`stats.operations`) is one transaction of `refs_per_transaction`
 /// references.
 public struct DatabaseWorkloadParameters: WorkloadParameters {
+    public static let kindName = "database"
+    public static let summary = "OLTP database: large buffer pool warmed from its data file, 80/20 hot set, optional mlock"
+
     /// Size of the buffer pool (anonymous memory).
     public var buffer_pool: ByteCount = .gib(1)
     /// Fraction of the pool that is hot.
@@ -52,58 +55,42 @@ public struct DatabaseWorkloadParameters: WorkloadParameters {
     public var oom_score_adj: Int = 0
 
     public init() {}
-    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
 
-    public static let tableName = "workload.database"
     public static let tableSummary = "An OLTP database: a large buffer pool warmed from its data file, skewed hot set (80/20), optional mlock."
-    public static let ownParameters: [ParameterInfo] = [
-        .init("buffer_pool", .bytes, default: "1GiB", "buffer pool size (anonymous memory caching data-file pages)"),
-        .init("hot_fraction", .percent, default: "20%", "fraction of the pool's pages that are hot"),
-        .init("hot_probability", .percent, default: "80%", "fraction of pool references that go to the hot pages"),
-        .init("write_fraction", .percent, default: "30%", "fraction of references that are writes"),
-        .init("private_fraction", .percent, default: "10%", "fraction of references to private memory (sort/join buffers)"),
-        .init("private_memory", .bytes, default: "64MiB", "private memory: sort and join buffers, connection state"),
-        .init("io_fraction", .percent, default: "1%", "fraction of references that read or write the data file directly (outside the pool)"),
-        .init("data_file", .string, default: "/var/lib/db/data", "data file the pool caches (read on a pool miss); \"\" for an in-memory database"),
-        .init("binary", .string, default: "/usr/sbin/postgres", "server binary mapped into the process (skipped if the image lacks it or empty)"),
-        .init("mlock", .bool, default: "false", "pin the buffer pool with mlock (pages still fault in lazily)"),
-        .init("refs_per_transaction", .int, default: "100", "references per transaction (the unit counted in operations)"),
-        .init("restart_delay", .duration, default: "5s", "delay before restarting after an OOM kill or a refused pool allocation"),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.buffer_pool, "buffer_pool", "buffer pool size (anonymous memory caching data-file pages)", .atLeastOnePage),
+        .init(\.hot_fraction, "hot_fraction", "fraction of the pool's pages that are hot", .share),
+        .init(\.hot_probability, "hot_probability", "fraction of pool references that go to the hot pages", .share),
+        .init(\.write_fraction, "write_fraction", "fraction of references that are writes", .share),
+        .init(\.private_fraction, "private_fraction", "fraction of references to private memory (sort/join buffers)", .share),
+        .init(\.private_memory, "private_memory", "private memory: sort and join buffers, connection state", .atLeastOnePage),
+        .init(\.io_fraction, "io_fraction", "fraction of references that read or write the data file directly (outside the pool)", .share),
+        .init(\.data_file, "data_file", "data file the pool caches (read on a pool miss); \"\" for an in-memory database"),
+        .init(\.binary, "binary", "server binary mapped into the process (skipped if the image lacks it or empty)"),
+        .init(\.mlock, "mlock", "pin the buffer pool with mlock (pages still fault in lazily)"),
+        .init(\.refs_per_transaction, "refs_per_transaction", "references per transaction (the unit counted in operations)",
+              .range(1...1_000_000_000), unit: "references"),
+        .init(\.restart_delay, "restart_delay", "delay before restarting after an OOM kill or a refused pool allocation", .period),
     ]
 
-    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
-        try d.get("buffer_pool", &buffer_pool); try d.get("hot_fraction", &hot_fraction)
-        try d.get("hot_probability", &hot_probability); try d.get("write_fraction", &write_fraction)
-        try d.get("private_fraction", &private_fraction); try d.get("private_memory", &private_memory)
-        try d.get("io_fraction", &io_fraction); try d.get("data_file", &data_file); try d.get("binary", &binary)
-        try d.get("mlock", &mlock); try d.get("refs_per_transaction", &refs_per_transaction)
-        try d.get("restart_delay", &restart_delay)
+    public func ownProblems() -> [ParameterProblem] {
+        guard private_fraction.fraction + io_fraction.fraction > 1 else { return [] }
+        return [("io_fraction", "private_fraction + io_fraction must not exceed 100%; got \(private_fraction) + \(io_fraction)")]
     }
-    public func encodeOwn(_ e: inout ParameterEncoder) throws {
-        try e.set("buffer_pool", buffer_pool); try e.set("hot_fraction", hot_fraction)
-        try e.set("hot_probability", hot_probability); try e.set("write_fraction", write_fraction)
-        try e.set("private_fraction", private_fraction); try e.set("private_memory", private_memory)
-        try e.set("io_fraction", io_fraction); try e.set("data_file", data_file); try e.set("binary", binary)
-        try e.set("mlock", mlock); try e.set("refs_per_transaction", refs_per_transaction)
-        try e.set("restart_delay", restart_delay)
+
+    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+                             imageFiles: [String]) throws -> any Workload {
+        try DatabaseWorkload(self, kernel: kernel, rng: &rng)
     }
-    public func ownProblems() -> [(key: String, message: String)] {
-        var p: [(key: String, message: String)] = []
-        positive("buffer_pool", buffer_pool, &p)
-        fraction("hot_fraction", hot_fraction, &p)
-        fraction("hot_probability", hot_probability, &p)
-        fraction("write_fraction", write_fraction, &p)
-        fraction("private_fraction", private_fraction, &p)
-        positive("private_memory", private_memory, &p)
-        fraction("io_fraction", io_fraction, &p)
-        if private_fraction.fraction + io_fraction.fraction > 1 {
-            p.append(("io_fraction", "private_fraction + io_fraction must not exceed 100%; got \(private_fraction) + \(io_fraction)"))
-        }
-        inRange("refs_per_transaction", refs_per_transaction, 1...1_000_000_000, &p)
-        if restart_delay.nanoseconds <= 0 { p.append(("restart_delay", "must be positive")) }
-        return p
-    }
+}
+
+extension WorkloadKind {
+    public static let database = WorkloadKind(DatabaseWorkloadParameters.self)
+}
+
+extension WorkloadSpec {
+    /// The `database` workload with parameters `p`.
+    public static func database(_ p: DatabaseWorkloadParameters = DatabaseWorkloadParameters()) -> WorkloadSpec { WorkloadSpec(p) }
 }
 
 /// The `database` generator (see `DatabaseWorkloadParameters`).

@@ -9,6 +9,9 @@ import PageContents
 /// memory was written once at start-up and is afterwards referenced at a low rate, mostly
 /// read. Its pages go cold and are what reclaim, ballooning and host swap take first.
 public struct IdleWorkloadParameters: WorkloadParameters {
+    public static let kindName = "idle"
+    public static let summary = "a few daemons that wrote a small resident set at start-up and touch it rarely"
+
     /// Number of daemon processes.
     public var daemons: Int = 4
     /// Memory the daemons keep touched, split evenly between them.
@@ -25,34 +28,33 @@ public struct IdleWorkloadParameters: WorkloadParameters {
     public var oom_score_adj: Int = 0
 
     public init() {}
-    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
 
-    public static let tableName = "workload.idle"
     public static let tableSummary = "An idle guest: a few daemons that wrote a small resident set at start-up and touch it rarely."
-    public static let ownParameters: [ParameterInfo] = [
-        .init("daemons", .int, default: "4", "number of daemon processes (journald, sshd, cron, ...)"),
-        .init("resident", .bytes, default: "64MiB", "memory the idle daemons keep touched, split evenly between them"),
-        .init("write_fraction", .percent, default: "10%", "fraction of references that are writes"),
-        .init("program_data", .percent, default: ProgramData.defaultFraction.description, ProgramData.parameterSummary),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.daemons, "daemons", "number of daemon processes (journald, sshd, cron, ...)", .range(1...1024), unit: "processes"),
+        .init(\.resident, "resident", "memory the idle daemons keep touched, split evenly between them", .atLeastOnePage),
+        .init(\.write_fraction, "write_fraction", "fraction of references that are writes", .share),
+        .init(\.program_data, "program_data", ProgramData.parameterSummary, .share),
     ]
 
-    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
-        try d.get("daemons", &daemons); try d.get("resident", &resident); try d.get("write_fraction", &write_fraction)
-        try d.get("program_data", &program_data)
+    public func ownProblems() -> [ParameterProblem] {
+        guard resident.pages < daemons, daemons >= 1 else { return [] }
+        return [("resident", "must be at least \(ByteCount.pages(daemons)) (one page per daemon); got \(resident)")]
     }
-    public func encodeOwn(_ e: inout ParameterEncoder) throws {
-        try e.set("daemons", daemons); try e.set("resident", resident); try e.set("write_fraction", write_fraction)
-        try e.set("program_data", program_data)
+
+    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+                             imageFiles: [String]) throws -> any Workload {
+        IdleWorkload(self)
     }
-    public func ownProblems() -> [(key: String, message: String)] {
-        var p: [(key: String, message: String)] = []
-        inRange("daemons", daemons, 1...1024, &p)
-        positive("resident", resident, &p, atLeastPages: max(1, daemons))
-        fraction("write_fraction", write_fraction, &p)
-        fraction("program_data", program_data, &p)
-        return p
-    }
+}
+
+extension WorkloadKind {
+    public static let idle = WorkloadKind(IdleWorkloadParameters.self)
+}
+
+extension WorkloadSpec {
+    /// The `idle` workload with parameters `p`.
+    public static func idle(_ p: IdleWorkloadParameters = IdleWorkloadParameters()) -> WorkloadSpec { WorkloadSpec(p) }
 }
 
 /// The `idle` generator (see `IdleWorkloadParameters`).

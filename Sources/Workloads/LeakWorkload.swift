@@ -14,6 +14,9 @@ import PageContents
 ///
 /// One unit of work (`stats.operations`) is one chunk leaked.
 public struct LeakWorkloadParameters: WorkloadParameters {
+    public static let kindName = "leak"
+    public static let summary = "leaking process: allocates and writes memory at a fixed rate until OOM-killed; retries ENOMEM"
+
     /// Memory leaked per simulated second.
     public var rate: ByteCount = .mib(16)
     /// Size of each leaked allocation (one mmap).
@@ -30,34 +33,28 @@ public struct LeakWorkloadParameters: WorkloadParameters {
     public var oom_score_adj: Int = 0
 
     public init() {}
-    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
 
-    public static let tableName = "workload.leak"
     public static let tableSummary = "A leaking process: allocates and writes memory at a fixed rate until it is OOM-killed; retries refused allocations."
-    public static let ownParameters: [ParameterInfo] = [
-        .init("rate", .bytes, default: "16MiB", "memory leaked per simulated second"),
-        .init("chunk", .bytes, default: "1MiB", "size of each leaked allocation (one mmap, written once)"),
-        .init("working_set", .bytes, default: "8MiB", "memory of the process's normal work, referenced between allocations"),
-        .init("write_fraction", .percent, default: "20%", "fraction of working-set references that are writes"),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.rate, "rate", "memory leaked per simulated second", .atLeastOnePage, unit: "per second"),
+        .init(\.chunk, "chunk", "size of each leaked allocation (one mmap, written once)", .atLeastOnePage),
+        .init(\.working_set, "working_set", "memory of the process's normal work, referenced between allocations", .atLeastOnePage),
+        .init(\.write_fraction, "write_fraction", "fraction of working-set references that are writes", .share),
     ]
 
-    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
-        try d.get("rate", &rate); try d.get("chunk", &chunk); try d.get("working_set", &working_set)
-        try d.get("write_fraction", &write_fraction)
+    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+                             imageFiles: [String]) throws -> any Workload {
+        LeakWorkload(self)
     }
-    public func encodeOwn(_ e: inout ParameterEncoder) throws {
-        try e.set("rate", rate); try e.set("chunk", chunk); try e.set("working_set", working_set)
-        try e.set("write_fraction", write_fraction)
-    }
-    public func ownProblems() -> [(key: String, message: String)] {
-        var p: [(key: String, message: String)] = []
-        positive("rate", rate, &p)
-        positive("chunk", chunk, &p)
-        positive("working_set", working_set, &p)
-        fraction("write_fraction", write_fraction, &p)
-        return p
-    }
+}
+
+extension WorkloadKind {
+    public static let leak = WorkloadKind(LeakWorkloadParameters.self)
+}
+
+extension WorkloadSpec {
+    /// The `leak` workload with parameters `p`.
+    public static func leak(_ p: LeakWorkloadParameters = LeakWorkloadParameters()) -> WorkloadSpec { WorkloadSpec(p) }
 }
 
 /// The `leak` generator (see `LeakWorkloadParameters`).

@@ -14,6 +14,9 @@ import PageContents
 ///
 /// One unit of work (`stats.operations`) is one child that ran to its exit.
 public struct SpawnerWorkloadParameters: WorkloadParameters {
+    public static let kindName = "spawner"
+    public static let summary = "process churn: a parent forks short-lived children sharing its memory copy-on-write"
+
     /// Children forked per simulated second (Poisson arrivals).
     public var fork_rate: Double = 5
     /// Mean lifetime of a child (exponentially distributed).
@@ -41,50 +44,35 @@ public struct SpawnerWorkloadParameters: WorkloadParameters {
     public var oom_score_adj: Int = 0
 
     public init() {}
-    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
 
-    public static let tableName = "workload.spawner"
     public static let tableSummary = "Process churn: a parent forks short-lived children (Poisson arrivals, exponential lifetimes) sharing its memory copy-on-write."
-    public static let ownParameters: [ParameterInfo] = [
-        .init("fork_rate", .double, default: "5", "children forked per simulated second (Poisson arrivals)"),
-        .init("lifetime", .duration, default: "2s", "mean lifetime of a child (exponential)"),
-        .init("parent_memory", .bytes, default: "64MiB", "memory the parent writes at start-up, inherited copy-on-write"),
-        .init("child_memory", .bytes, default: "8MiB", "anonymous memory each child allocates"),
-        .init("inherited_fraction", .percent, default: "50%", "fraction of a child's references to inherited parent memory"),
-        .init("inherited_write_fraction", .percent, default: "5%", "fraction of references to inherited memory that are writes (copy-on-write)"),
-        .init("write_fraction", .percent, default: "30%", "fraction of references to a child's own memory that are writes"),
-        .init("max_children", .int, default: "32", "most children alive at once; arrivals beyond it are dropped"),
-        .init("program_data", .percent, default: ProgramData.defaultFraction.description, ProgramData.parameterSummary + "; a child writes its share of child_memory when forked (a renderer or worker setting itself up), the same in every child"),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.fork_rate, "fork_rate", "children forked per simulated second (Poisson arrivals)", .above(0, atMost: 1e6), unit: "per second"),
+        .init(\.lifetime, "lifetime", "mean lifetime of a child (exponential)", .period),
+        .init(\.parent_memory, "parent_memory", "memory the parent writes at start-up, inherited copy-on-write", .atLeastOnePage),
+        .init(\.child_memory, "child_memory", "anonymous memory each child allocates", .atLeastOnePage),
+        .init(\.inherited_fraction, "inherited_fraction", "fraction of a child's references to inherited parent memory", .share),
+        .init(\.inherited_write_fraction, "inherited_write_fraction", "fraction of references to inherited memory that are writes (copy-on-write)", .share),
+        .init(\.write_fraction, "write_fraction", "fraction of references to a child's own memory that are writes", .share),
+        .init(\.max_children, "max_children", "most children alive at once; arrivals beyond it are dropped", .range(1...100_000), unit: "processes"),
+        .init(\.program_data, "program_data",
+              ProgramData.parameterSummary + "; a child writes its share of child_memory when forked (a renderer or worker setting itself up), the same in every child",
+              .share),
     ]
 
-    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
-        try d.get("fork_rate", &fork_rate); try d.get("lifetime", &lifetime)
-        try d.get("parent_memory", &parent_memory); try d.get("child_memory", &child_memory)
-        try d.get("inherited_fraction", &inherited_fraction); try d.get("inherited_write_fraction", &inherited_write_fraction)
-        try d.get("write_fraction", &write_fraction); try d.get("max_children", &max_children)
-        try d.get("program_data", &program_data)
+    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+                             imageFiles: [String]) throws -> any Workload {
+        SpawnerWorkload(self)
     }
-    public func encodeOwn(_ e: inout ParameterEncoder) throws {
-        try e.set("fork_rate", fork_rate); try e.set("lifetime", lifetime)
-        try e.set("parent_memory", parent_memory); try e.set("child_memory", child_memory)
-        try e.set("inherited_fraction", inherited_fraction); try e.set("inherited_write_fraction", inherited_write_fraction)
-        try e.set("write_fraction", write_fraction); try e.set("max_children", max_children)
-        try e.set("program_data", program_data)
-    }
-    public func ownProblems() -> [(key: String, message: String)] {
-        var p: [(key: String, message: String)] = []
-        if !(fork_rate > 0 && fork_rate <= 1e6) { p.append(("fork_rate", "must be between 0 and 1e6 per second (exclusive of 0); got \(formatShortest(fork_rate))")) }
-        if lifetime.nanoseconds <= 0 { p.append(("lifetime", "must be positive")) }
-        positive("parent_memory", parent_memory, &p)
-        positive("child_memory", child_memory, &p)
-        fraction("inherited_fraction", inherited_fraction, &p)
-        fraction("inherited_write_fraction", inherited_write_fraction, &p)
-        fraction("write_fraction", write_fraction, &p)
-        inRange("max_children", max_children, 1...100_000, &p)
-        fraction("program_data", program_data, &p)
-        return p
-    }
+}
+
+extension WorkloadKind {
+    public static let spawner = WorkloadKind(SpawnerWorkloadParameters.self)
+}
+
+extension WorkloadSpec {
+    /// The `spawner` workload with parameters `p`.
+    public static func spawner(_ p: SpawnerWorkloadParameters = SpawnerWorkloadParameters()) -> WorkloadSpec { WorkloadSpec(p) }
 }
 
 /// The `spawner` generator (see `SpawnerWorkloadParameters`).

@@ -18,6 +18,9 @@ import PageContents
 ///
 /// One unit of work (`stats.operations`) is one complete pass over the trace.
 public struct TraceWorkloadParameters: WorkloadParameters {
+    public static let kindName = "trace"
+    public static let summary = "replay of a recorded reference trace (text format or valgrind lackey); feeds Belady's OPT"
+
     /// Path of the trace file (the caller loads it; see `WorkloadResources`).
     public var file: String = ""
     /// Trace format.
@@ -35,28 +38,34 @@ public struct TraceWorkloadParameters: WorkloadParameters {
 
     public init() {}
     public init(file: String) { self.file = file }
-    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
 
-    public static let tableName = "workload.trace"
     public static let tableSummary = "Replay of a recorded reference trace (own text format or valgrind lackey output); feeds Belady's OPT."
-    public static let ownParameters: [ParameterInfo] = [
-        .init("file", .string, default: "(required)", "path of the trace file, relative to the scenario file"),
-        .init("format", .choice(TraceFormat.allCases.map(\.rawValue)), default: "auto",
-              "text (R/W/M/F/X records), lackey (valgrind --tool=lackey --trace-mem=yes output), or auto-detect"),
-        .init("loop", .bool, default: "false", "when the trace ends, run it again with fresh processes"),
-        .init("oracle", .bool, default: "true", "install the trace's future references as the kernel's oracle (needed by replacement_policy: opt)"),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.file, "file", "path of the trace file, relative to the scenario file", meaning: "required"),
+        .init(\.format, "format", "text (R/W/M/F/X records), lackey (valgrind --tool=lackey --trace-mem=yes output), or auto-detect"),
+        .init(\.loop, "loop", "when the trace ends, run it again with fresh processes"),
+        .init(\.oracle, "oracle", "install the trace's future references as the kernel's oracle (needed by replacement_policy: opt)"),
     ]
 
-    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
-        try d.get("file", &file); try d.get("format", &format); try d.get("loop", &loop); try d.get("oracle", &oracle)
-    }
-    public func encodeOwn(_ e: inout ParameterEncoder) throws {
-        try e.set("file", file); try e.set("format", format); try e.set("loop", loop); try e.set("oracle", oracle)
-    }
-    public func ownProblems() -> [(key: String, message: String)] {
+    public var resourcePaths: [String] { file.isEmpty ? [] : [file] }
+
+    public func ownProblems() -> [ParameterProblem] {
         file.isEmpty ? [("file", "a trace workload needs the path of its trace file")] : []
     }
+
+    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+                             imageFiles: [String]) throws -> any Workload {
+        TraceWorkload(self, trace: try resources.trace(path: file, format: format))
+    }
+}
+
+extension WorkloadKind {
+    public static let trace = WorkloadKind(TraceWorkloadParameters.self)
+}
+
+extension WorkloadSpec {
+    /// The `trace` workload with parameters `p`.
+    public static func trace(_ p: TraceWorkloadParameters = TraceWorkloadParameters()) -> WorkloadSpec { WorkloadSpec(p) }
 }
 
 /// Texts of files workloads need (trace files), loaded by the caller, and the traces parsed

@@ -16,6 +16,9 @@ import PageContents
 ///
 /// One unit of work (`stats.operations`) is one request served.
 public struct WebWorkloadParameters: WorkloadParameters {
+    public static let kindName = "web"
+    public static let summary = "nginx-like static web server: master + forked workers, Zipf document popularity, page-cache heavy"
+
     /// Worker processes forked by the master.
     public var workers: Int = 4
     /// The file holding the site's documents.
@@ -50,56 +53,43 @@ public struct WebWorkloadParameters: WorkloadParameters {
     public var oom_score_adj: Int = 0
 
     public init() {}
-    public init(from decoder: Decoder) throws { self.init(); try decodeAll(decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeAll(encoder) }
 
-    public static let tableName = "workload.web"
     public static let tableSummary = "An nginx-like static web server: master + forked workers, Zipf document popularity, page-cache heavy."
-    public static let ownParameters: [ParameterInfo] = [
-        .init("workers", .int, default: "4", "worker processes forked by the master (they share its pages copy-on-write)"),
-        .init("docroot", .string, default: "/var/www/html", "file holding the site's documents (read through the page cache)"),
-        .init("object_size", .bytes, default: "64KiB", "document size: the docroot is served as consecutive documents of this size"),
-        .init("zipf_exponent", .double, default: "0.8", "Zipf exponent of document popularity (web traces: 0.6-0.8; 0 = uniform)"),
-        .init("worker_memory", .bytes, default: "32MiB", "anonymous memory of each worker (connection state, buffers)"),
-        .init("master_memory", .bytes, default: "16MiB", "memory the master writes before forking, shared copy-on-write with workers"),
-        .init("program_data", .percent, default: ProgramData.defaultFraction.description, ProgramData.parameterSummary + "; a worker writes its share of worker_memory when forked (per-worker connection and event tables, caches), the same in every worker"),
-        .init("refs_per_page", .int, default: "6", "memory references per page served: one in the binary, one in master memory, the rest in the worker's"),
-        .init("write_fraction", .percent, default: "5%", "fraction of references to the worker's own memory that are writes"),
-        .init("binary", .string, default: "/usr/sbin/nginx", "server binary mapped into every process (skipped if the image lacks it or empty)"),
-        .init("log_file", .string, default: "/var/log/app.log", "access log: a 128-byte line appended per request (skipped if absent or empty)"),
-        .init("restart_delay", .duration, default: "1s", "delay before restarting after every process died, and between failed fork attempts"),
+    public static let ownFields: [ParameterField<Self>] = [
+        .init(\.workers, "workers", "worker processes forked by the master (they share its pages copy-on-write)", .range(1...1024), unit: "processes"),
+        .init(\.docroot, "docroot", "file holding the site's documents (read through the page cache)"),
+        .init(\.object_size, "object_size", "document size: the docroot is served as consecutive documents of this size", .atLeastOnePage),
+        .init(\.zipf_exponent, "zipf_exponent", "Zipf exponent of document popularity (web traces: 0.6-0.8; 0 = uniform)", .range(0...10)),
+        .init(\.worker_memory, "worker_memory", "anonymous memory of each worker (connection state, buffers)", .atLeastOnePage),
+        .init(\.master_memory, "master_memory", "memory the master writes before forking, shared copy-on-write with workers", .atLeastOnePage),
+        .init(\.program_data, "program_data",
+              ProgramData.parameterSummary + "; a worker writes its share of worker_memory when forked (per-worker connection and event tables, caches), the same in every worker",
+              .share),
+        .init(\.refs_per_page, "refs_per_page", "memory references per page served: one in the binary, one in master memory, the rest in the worker's",
+              .range(0...10_000), unit: "references"),
+        .init(\.write_fraction, "write_fraction", "fraction of references to the worker's own memory that are writes", .share),
+        .init(\.binary, "binary", "server binary mapped into every process (skipped if the image lacks it or empty)"),
+        .init(\.log_file, "log_file", "access log: a 128-byte line appended per request (skipped if absent or empty)"),
+        .init(\.restart_delay, "restart_delay", "delay before restarting after every process died, and between failed fork attempts", .period),
     ]
 
-    public mutating func decodeOwn(_ d: ParameterDecoder) throws {
-        try d.get("workers", &workers); try d.get("docroot", &docroot); try d.get("object_size", &object_size)
-        try d.get("zipf_exponent", &zipf_exponent); try d.get("worker_memory", &worker_memory)
-        try d.get("master_memory", &master_memory); try d.get("refs_per_page", &refs_per_page)
-        try d.get("program_data", &program_data)
-        try d.get("write_fraction", &write_fraction); try d.get("binary", &binary); try d.get("log_file", &log_file)
-        try d.get("restart_delay", &restart_delay)
+    public func ownProblems() -> [ParameterProblem] {
+        docroot.isEmpty ? [("docroot", "must name a file of the guest's image")] : []
     }
-    public func encodeOwn(_ e: inout ParameterEncoder) throws {
-        try e.set("workers", workers); try e.set("docroot", docroot); try e.set("object_size", object_size)
-        try e.set("zipf_exponent", zipf_exponent); try e.set("worker_memory", worker_memory)
-        try e.set("master_memory", master_memory); try e.set("refs_per_page", refs_per_page)
-        try e.set("program_data", program_data)
-        try e.set("write_fraction", write_fraction); try e.set("binary", binary); try e.set("log_file", log_file)
-        try e.set("restart_delay", restart_delay)
+
+    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+                             imageFiles: [String]) throws -> any Workload {
+        try WebWorkload(self, kernel: kernel, rng: &rng)
     }
-    public func ownProblems() -> [(key: String, message: String)] {
-        var p: [(key: String, message: String)] = []
-        inRange("workers", workers, 1...1024, &p)
-        if docroot.isEmpty { p.append(("docroot", "must name a file of the guest's image")) }
-        positive("object_size", object_size, &p)
-        if !(zipf_exponent >= 0 && zipf_exponent <= 10) { p.append(("zipf_exponent", "must be between 0 and 10; got \(formatShortest(zipf_exponent))")) }
-        positive("worker_memory", worker_memory, &p)
-        positive("master_memory", master_memory, &p)
-        inRange("refs_per_page", refs_per_page, 0...10_000, &p)
-        fraction("write_fraction", write_fraction, &p)
-        fraction("program_data", program_data, &p)
-        if restart_delay.nanoseconds <= 0 { p.append(("restart_delay", "must be positive")) }
-        return p
-    }
+}
+
+extension WorkloadKind {
+    public static let web = WorkloadKind(WebWorkloadParameters.self)
+}
+
+extension WorkloadSpec {
+    /// The `web` workload with parameters `p`.
+    public static func web(_ p: WebWorkloadParameters = WebWorkloadParameters()) -> WorkloadSpec { WorkloadSpec(p) }
 }
 
 /// The `web` generator (see `WebWorkloadParameters`).

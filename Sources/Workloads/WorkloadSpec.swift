@@ -1,141 +1,81 @@
 import GuestKernel
 import OvercommitSupport
 
-/// The workload generators: the registry shown by `--help` and `overcommit policies`.
-public enum WorkloadKind: String, CaseIterable, Codable, Sendable {
-    case idle, web, database, batch, leak, boot, spawner, trace
+/// The workload kinds: the single list that `guests[].workloads[].kind`, the configuration
+/// reference, `overcommit policies`, `--help` and the tests all follow.
+///
+/// Adding a kind is one new file (its `WorkloadParameters` table and its `Workload`) and one
+/// line here; see docs/extending.md.
+public enum WorkloadRegistry {
+    /// Every kind, in the order users see them.
+    public static let kinds: [any WorkloadParameters.Type] = [
+        IdleWorkloadParameters.self,
+        WebWorkloadParameters.self,
+        DatabaseWorkloadParameters.self,
+        BatchWorkloadParameters.self,
+        LeakWorkloadParameters.self,
+        BootWorkloadParameters.self,
+        SpawnerWorkloadParameters.self,
+        TraceWorkloadParameters.self,
+    ]
 
-    /// One line on what the kind imitates.
-    public var summary: String {
-        switch self {
-        case .idle: "a few daemons that wrote a small resident set at start-up and touch it rarely"
-        case .web: "nginx-like static web server: master + forked workers, Zipf document popularity, page-cache heavy"
-        case .database: "OLTP database: large buffer pool warmed from its data file, 80/20 hot set, optional mlock"
-        case .batch: "batch job: brk-grows its heap to a peak, sweeps it, frees it and exits; optionally repeats"
-        case .leak: "leaking process: allocates and writes memory at a fixed rate until OOM-killed; retries ENOMEM"
-        case .boot: "boot: init reads the image's files through the page cache, then finishes"
-        case .spawner: "process churn: a parent forks short-lived children sharing its memory copy-on-write"
-        case .trace: "replay of a recorded reference trace (text format or valgrind lackey); feeds Belady's OPT"
-        }
-    }
+    /// The kind of a guest that lists no workload, and of an entry without `kind` when decoded
+    /// outside a scenario file (the scenario schema asks for `kind`).
+    public static let defaultKind: any WorkloadParameters.Type = IdleWorkloadParameters.self
+}
 
+/// A registered workload kind, named as scenarios write it (`kind: web`).
+public struct WorkloadKind: Hashable, Sendable, CustomStringConvertible {
     /// The kind's parameter table.
-    public var parameterTable: any ParameterTable.Type {
-        switch self {
-        case .idle: IdleWorkloadParameters.self
-        case .web: WebWorkloadParameters.self
-        case .database: DatabaseWorkloadParameters.self
-        case .batch: BatchWorkloadParameters.self
-        case .leak: LeakWorkloadParameters.self
-        case .boot: BootWorkloadParameters.self
-        case .spawner: SpawnerWorkloadParameters.self
-        case .trace: TraceWorkloadParameters.self
-        }
+    public let parameterTable: any WorkloadParameters.Type
+
+    public init(_ parameterTable: any WorkloadParameters.Type) { self.parameterTable = parameterTable }
+
+    /// The registered kind called `rawValue`, if any.
+    public init?(rawValue: String) {
+        guard let t = WorkloadRegistry.kinds.first(where: { $0.kindName == rawValue }) else { return nil }
+        self.init(t)
     }
 
+    /// Every registered kind, in registry order.
+    public static var allCases: [WorkloadKind] { WorkloadRegistry.kinds.map(WorkloadKind.init) }
+
+    /// The name scenarios write (`web`).
+    public var rawValue: String { parameterTable.kindName }
+    public var description: String { rawValue }
+    /// One line on what the kind imitates.
+    public var summary: String { parameterTable.summary }
     /// The kind with all its parameters at their defaults.
-    public var defaultSpec: WorkloadSpec {
-        switch self {
-        case .idle: .idle(IdleWorkloadParameters())
-        case .web: .web(WebWorkloadParameters())
-        case .database: .database(DatabaseWorkloadParameters())
-        case .batch: .batch(BatchWorkloadParameters())
-        case .leak: .leak(LeakWorkloadParameters())
-        case .boot: .boot(BootWorkloadParameters())
-        case .spawner: .spawner(SpawnerWorkloadParameters())
-        case .trace: .trace(TraceWorkloadParameters())
-        }
-    }
+    public var defaultSpec: WorkloadSpec { WorkloadSpec(parameterTable.init()) }
+
+    public static func == (a: WorkloadKind, b: WorkloadKind) -> Bool { a.rawValue == b.rawValue }
+    public func hash(into h: inout Hasher) { h.combine(rawValue) }
 }
 
 /// A workload named in a scenario: its kind and that kind's parameters.
 ///
 /// Decodes from a table whose `kind` key picks the parameter table, e.g.
 /// `{kind: web, workers: 8, worker_memory: 64MiB}`; absent keys take the kind's defaults.
-/// Encodes back to the same flat mapping with every key.
-public enum WorkloadSpec: Codable, Sendable, Equatable {
-    case idle(IdleWorkloadParameters)
-    case web(WebWorkloadParameters)
-    case database(DatabaseWorkloadParameters)
-    case batch(BatchWorkloadParameters)
-    case leak(LeakWorkloadParameters)
-    case boot(BootWorkloadParameters)
-    case spawner(SpawnerWorkloadParameters)
-    case trace(TraceWorkloadParameters)
+/// Encodes back to the same flat mapping with every key. As the entry of a `workloads:` list
+/// it is also the `workload` table of the reference: one `kind` key selecting the rest.
+public struct WorkloadSpec: PlainParameterValue, ParameterListElement, ParameterSchema {
+    /// The parameters; their type is the workload's kind.
+    public var parameters: any WorkloadParameters
 
-    public var kind: WorkloadKind {
-        switch self {
-        case .idle: .idle
-        case .web: .web
-        case .database: .database
-        case .batch: .batch
-        case .leak: .leak
-        case .boot: .boot
-        case .spawner: .spawner
-        case .trace: .trace
-        }
+    /// A workload with these parameters (the registry's default kind when omitted).
+    public init(_ parameters: any WorkloadParameters = WorkloadRegistry.defaultKind.init()) {
+        self.parameters = parameters
     }
 
+    public var kind: WorkloadKind { WorkloadKind(type(of: parameters)) }
     public var kindName: String { kind.rawValue }
-
-    /// The parameters, type-erased (for generic code: reference output, access to the
-    /// common keys through `WorkloadParameters`).
-    public var parameters: any WorkloadParameters {
-        switch self {
-        case .idle(let p): p
-        case .web(let p): p
-        case .database(let p): p
-        case .batch(let p): p
-        case .leak(let p): p
-        case .boot(let p): p
-        case .spawner(let p): p
-        case .trace(let p): p
-        }
-    }
-
-    enum KindKey: String, CodingKey { case kind }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: KindKey.self)
-        let name = try c.decodeIfPresent(String.self, forKey: .kind) ?? WorkloadKind.idle.rawValue
-        guard let kind = WorkloadKind(rawValue: name) else {
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription:
-                "unknown workload kind '\(name)'; allowed: " + WorkloadKind.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        switch kind {
-        case .idle: self = .idle(try IdleWorkloadParameters(from: decoder))
-        case .web: self = .web(try WebWorkloadParameters(from: decoder))
-        case .database: self = .database(try DatabaseWorkloadParameters(from: decoder))
-        case .batch: self = .batch(try BatchWorkloadParameters(from: decoder))
-        case .leak: self = .leak(try LeakWorkloadParameters(from: decoder))
-        case .boot: self = .boot(try BootWorkloadParameters(from: decoder))
-        case .spawner: self = .spawner(try SpawnerWorkloadParameters(from: decoder))
-        case .trace: self = .trace(try TraceWorkloadParameters(from: decoder))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: KindKey.self)
-        try c.encode(kindName, forKey: .kind)
-        try parameters.encode(to: encoder)
-    }
-
-    /// The parameter schema: one table per kind, selected by `kind`.
-    public static var parameterKind: ParameterKind {
-        .variant(discriminator: "kind", cases: WorkloadKind.allCases.map { ($0.rawValue, $0.parameterTable) })
-    }
 
     /// Range and consistency problems, keys relative to the workload mapping
     /// (`worker_memory`, `content_mix`); empty when valid.
-    public func validationProblems() -> [(key: String, message: String)] {
-        parameters.validationProblems()
-    }
+    public func validationProblems() -> [ParameterProblem] { parameters.validationProblems() }
 
     /// Files the caller must load into `WorkloadResources` before `make` (trace files).
-    public var resourcePaths: [String] {
-        if case .trace(let p) = self, !p.file.isEmpty { return [p.file] }
-        return []
-    }
+    public var resourcePaths: [String] { parameters.resourcePaths }
 
     /// Builds the workload for one guest.
     ///
@@ -156,16 +96,7 @@ public enum WorkloadSpec: Codable, Sendable, Equatable {
         if !problems.isEmpty {
             throw WorkloadError.invalidParameters(kind: kindName, problems: problems.map { $0.key + ": " + $0.message })
         }
-        switch self {
-        case .idle(let p): return IdleWorkload(p)
-        case .web(let p): return try WebWorkload(p, kernel: kernel, rng: &rng)
-        case .database(let p): return try DatabaseWorkload(p, kernel: kernel, rng: &rng)
-        case .batch(let p): return try BatchWorkload(p, kernel: kernel)
-        case .leak(let p): return LeakWorkload(p)
-        case .boot(let p): return BootWorkload(p, imageFiles: imageFiles)
-        case .spawner(let p): return SpawnerWorkload(p)
-        case .trace(let p): return TraceWorkload(p, trace: try resources.trace(path: p.file, format: p.format))
-        }
+        return try parameters.makeWorkload(kernel: kernel, rng: &rng, resources: resources, imageFiles: imageFiles)
     }
 
     /// `make` with file texts by path (each trace is parsed again for every call; pass one
@@ -173,5 +104,33 @@ public enum WorkloadSpec: Codable, Sendable, Equatable {
     public func make(kernel: GuestKernel, rng: inout Xoshiro256, resources: [String: String],
                      imageFiles: [String] = []) throws -> any Workload {
         try make(kernel: kernel, rng: &rng, resources: WorkloadResources(resources), imageFiles: imageFiles)
+    }
+
+    // MARK: Parameter value
+
+    public static var parameterKind: ParameterKind { ParameterVariants.kind(WorkloadRegistry.kinds) }
+    public static var listKind: ParameterKind { .list(WorkloadSpec.self) }
+    public var parameterText: String { kindName }
+    public var listItemText: String { "{\(ParameterVariants.discriminator): \(kindName)}" }
+    public func nestedProblems() -> [ParameterProblem] { validationProblems() }
+
+    public init(from decoder: Decoder) throws {
+        let kinds = WorkloadRegistry.kinds
+        let i = try ParameterVariants.caseIndex(kinds, from: decoder, default: WorkloadRegistry.defaultKind.kindName,
+                                                noun: "workload kind")
+        parameters = try kinds[i].init(from: decoder)
+    }
+
+    public func encode(to encoder: Encoder) throws { try ParameterVariants.encode(parameters, to: encoder) }
+
+    public static func == (a: WorkloadSpec, b: WorkloadSpec) -> Bool { a.parameters.isEqual(to: b.parameters) }
+
+    // MARK: The `workload` table of the reference
+
+    public static let tableName = "workload"
+    public static let tableSummary = "One workload: `kind` selects the generator and its parameters."
+    public static var parameters: [ParameterInfo] {
+        [ParameterInfo(ParameterVariants.discriminator, parameterKind, default: WorkloadRegistry.defaultKind.kindName,
+                       "the workload generator")]
     }
 }

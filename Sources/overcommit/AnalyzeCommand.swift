@@ -40,7 +40,7 @@ struct Analyze: ParsableCommand {
     @Option(help: "host.compression.threshold: keep a page compressed only below this share of 4 KiB.")
     var threshold: String = "50%"
 
-    @Option(name: .customLong("max-page-sharing"), help: "host.sharing.max_page_sharing (KSM): mappings of one shared frame before another copy starts.")
+    @Option(name: .customLong("max-page-sharing"), parsing: .unconditional, help: "host.sharing.max_page_sharing (KSM): mappings of one shared frame before another copy starts.")
     var maxPageSharing: Int = SharingConfig().max_page_sharing
 
     @Flag(name: .customLong("no-zero-page-frame"), help: "host.sharing.use_zero_pages false: share zero pages like any other content (salted, counted in pages_shared/pages_sharing).")
@@ -55,6 +55,7 @@ struct Analyze: ParsableCommand {
             }
             if !codecs.contains(k) { codecs.append(k) }
         }
+        if codecs.isEmpty { fail("--codec: no codec named (got '\(codec)'); allowed: \(CodecKind.allCases.map(\.rawValue).joined(separator: ", "))", code: 64) }
         options.codecs = codecs
         guard let t = Percentage.parse(threshold) else { fail("--threshold: '\(threshold)' is not a percentage; write e.g. 50%", code: 64) }
         options.threshold = t

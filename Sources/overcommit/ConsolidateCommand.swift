@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Experiments
 import Foundation
 import OvercommitSupport
@@ -18,7 +19,7 @@ struct ConsolidateCommand: ParsableCommand {
         See docs/howto-consolidation.md.
         """)
 
-    @Argument(help: "Scenario file (YAML or JSON).")
+    @Argument(help: "Scenario file (YAML or JSON), or - for standard input.")
     var scenario: String
 
     @Option(help: "Add copies of the guest entry with this name (web1, web1-2, web1-3, ...).")
@@ -27,34 +28,30 @@ struct ConsolidateCommand: ParsableCommand {
     @Flag(name: .customLong("scale-mix"), help: "Add copies of the scenario's whole guest mix.")
     var scaleMix = false
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Change a scenario key before the search: path.to.key=value (repeatable).", valueName: "path=value"))
-    var sets: [String] = []
+    @OptionGroup var edits: ScenarioEditOptions
 
-    @Option(help: "Override the scenario's duration (shorter runs, faster search), e.g. 5s.")
-    var duration: String?
-
-    @Option(name: .customLong("max-vms"), help: "Largest total number of VMs to try.")
+    @Option(name: .customLong("max-vms"), parsing: .unconditional, help: "Largest total number of VMs to try.")
     var maxVMs: Int = 64
 
-    @Option(name: .customLong("max-slowdown"), help: "SLA: largest slowdown of any VM against the same VM on an unconstrained host.")
+    @Option(name: .customLong("max-slowdown"), parsing: .unconditional, help: "SLA: largest slowdown of any VM against the same VM on an unconstrained host.")
     var maxSlowdown: Double = 1.10
 
-    @Option(name: .customLong("max-oom-kills"), help: "SLA: guest OOM kills allowed.")
+    @Option(name: .customLong("max-oom-kills"), parsing: .unconditional, help: "SLA: guest OOM kills allowed.")
     var maxOOMKills: Int = 0
 
-    @Option(name: .customLong("max-refused"), help: "SLA: refused allocations allowed.")
+    @Option(name: .customLong("max-refused"), parsing: .unconditional, help: "SLA: refused allocations allowed.")
     var maxRefused: Int = 0
 
-    @Option(name: .customLong("max-host-swap-in-rate"), help: "SLA: host swap-ins per simulated second (default: not checked).")
+    @Option(name: .customLong("max-host-swap-in-rate"), parsing: .unconditional, help: "SLA: host swap-ins per simulated second (default: not checked).")
     var maxHostSwapInRate: Double?
 
-    @Option(name: .customLong("max-low-seconds"), help: "SLA: longest stretch in the low state, seconds (default: not checked).")
+    @Option(name: .customLong("max-low-seconds"), parsing: .unconditional, help: "SLA: longest stretch in the low state, seconds (default: not checked).")
     var maxLowSeconds: Double?
 
     @Option(help: ArgumentHelp("A setting to compare: 'label:key=value;key=value' (repeat for each column).", valueName: "label:settings"))
     var compare: [String] = []
 
-    @Option(help: "Simulations run at once (default: the number of cores).")
+    @Option(parsing: .unconditional, help: "Simulations run at once (default: the number of cores).")
     var jobs: Int?
 
     @Flag(help: "Print the result as JSON.")
@@ -67,7 +64,9 @@ struct ConsolidateCommand: ParsableCommand {
         if let y = maxHostSwapInRate, y < 0 { fail("--max-host-swap-in-rate must not be negative; got \(y)") }
         if let z = maxLowSeconds, z < 0 { fail("--max-low-seconds must not be negative; got \(z)") }
         if let j = jobs, j < 1 || j > 1024 { fail("--jobs must be between 1 and 1024; got \(j)") }
-        let (text, file, base) = readScenarioText(scenario)
+        if maxVMs < 1 { fail("--max-vms must be at least 1; got \(maxVMs)") }
+        let source = attempt { try ScenarioSource.read(scenario) }
+        let (text, file) = (source.text, source.file)
         var sla = ServiceLevel()
         sla.maxSlowdown = maxSlowdown; sla.maxOOMKills = maxOOMKills; sla.maxRefusedAllocations = maxRefused
         sla.maxHostSwapInRate = maxHostSwapInRate; sla.maxLowStateSeconds = maxLowSeconds
@@ -76,8 +75,7 @@ struct ConsolidateCommand: ParsableCommand {
         // The settings: the scenario as it is, or one per --compare.
         var settings: [(label: String, overrides: [ScenarioOverride])] = []
         do {
-            let common = try sets.map { s throws(OverrideError) in try ScenarioOverride(parsing: s) }
-                + (duration.map { [ScenarioOverride(path: "duration", value: $0)] } ?? [])
+            let common = try edits.sets.map { s throws(OverrideError) in try ScenarioOverride(parsing: s) } + edits.durationOverride
             if compare.isEmpty { settings = [("", common)] }
             for c in compare {
                 guard let colon = c.firstIndex(of: ":"), !c[..<colon].isEmpty else {
@@ -93,14 +91,21 @@ struct ConsolidateCommand: ParsableCommand {
 
         var searches: [ConsolidationSearch] = []
         for s in settings {
+            let tag = s.label.isEmpty ? "" : "[\(s.label)] "
             do {
                 let config = try ScenarioOverrides.load(text: text, file: file, overrides: s.overrides)
-                let options = loadResources(config, baseDir: base, file: file)
+                // Every check `run` makes, before the first of many runs.
+                var options = SimulationOptions()
+                try RunSetup.loadResources(config, source: source, into: &options)
+                try RunSetup.check(config, options: options, source: source)
+                options.stop = StopSignals.stopReason
                 let total = jobs ?? defaultJobs()
                 searches.append(try ConsolidationSearch(label: s.label, base: config, mode: mode, sla: sla, maxVMs: maxVMs,
                                                         options: options, jobs: max(1, total / settings.count)))
-            } catch { fail((s.label.isEmpty ? "" : "[\(s.label)] ") + error.description) }
+            } catch let e as CLIProblem { fail(tag + e.message, code: e.exitCode) }
+            catch { fail(tag + "\(error)") }
         }
+        StopSignals.install()
         let showProgress = isatty(2) != 0 && !json
         let outer = max(1, min(searches.count, jobs ?? defaultJobs()))
         let searchList = searches
@@ -111,6 +116,9 @@ struct ConsolidateCommand: ParsableCommand {
                     FileHandle.standardError.write(Data("\(tag)\(p.vms) VMs: \(p.passed ? "SLA holds" : "breaks " + p.broken.map(\.name).joined(separator: ", "))\n".utf8))
                 } : nil)
             }
+        }
+        if let sig = StopSignals.received {
+            fail("interrupted by \(StopSignals.name(sig)): the search did not finish; no result", code: StopSignals.exitCode(sig))
         }
         var done: [ConsolidationResult] = []
         for (i, r) in results.enumerated() {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Experiments
 import Foundation
 import Scenarios
@@ -26,7 +27,7 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Wait for Enter between steps (continues without waiting when stdin is not a terminal).")
     var step = false
 
-    @Option(help: "Seed for every random stream (overrides the demo scenario's seed).")
+    @Option(parsing: .unconditional, help: "Seed for every random stream (overrides the demo scenario's seed).")
     var seed: UInt64?
 
     @Option(name: .customLong("demos-dir"), help: "Folder of the demo scenarios (default: Configs/demos, here or next to the executable's checkout).")
@@ -42,9 +43,11 @@ struct DemoCommand: ParsableCommand {
             fail("unknown demo '\(name)'; the demos are:\n" + DemoKind.listing.map { "  " + $0 }.joined(separator: "\n"))
         }
         let path = demoScenarioPath(demo)
-        var (config, base) = loadScenario(path)
+        let source = attempt { try ScenarioSource.read(path) }
+        var config = attempt { try RunSetup.load(source) }
         if let s = seed { config.seed = s }
-        let options = loadResources(config, baseDir: base, file: path)
+        var options = SimulationOptions()
+        attempt { try RunSetup.loadResources(config, source: source, into: &options) }
         let runner: DemoRunner
         do { runner = try DemoRunner(demo: demo, config: config, options: options) }
         catch { fail("\(path): \(error)") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Experiments
 import Foundation
 
@@ -14,24 +15,25 @@ struct MergeCommand: ParsableCommand {
     @Option(help: "Output directory (plan.txt, runs.csv, sweep.csv).")
     var out: String
 
-    @Flag(help: "Replace the output directory if it exists.")
+    @Flag(help: "Replace the --out directory if it exists and holds overcommit output (never a shard being merged).")
     var force = false
 
     mutating func run() throws {
-        if FileManager.default.fileExists(atPath: out), !force { fail("output directory '\(out)' exists; pass --force to replace it") }
         var inputs: [SweepMerge.Input] = []
         for d in shards {
             func read(_ name: String) -> String {
-                guard let data = FileManager.default.contents(atPath: d + "/" + name), let s = String(data: data, encoding: .utf8) else {
-                    fail("\(d)/\(name): cannot read it (is '\(d)' the output directory of `overcommit sweep --shard`?)")
+                let path = FileSystem.trimmingTrailingSlashes(d) + "/" + name
+                do { return try FileSystem.readText(path, what: "a shard's \(name)") } catch {
+                    fail(error.message + " (is '\(d)' the output directory of `overcommit sweep --shard`?)")
                 }
-                return s
             }
             inputs.append(SweepMerge.Input(label: d, planText: read("plan.txt"), runsCSV: read("runs.csv")))
         }
+        let shardInputs = shards.map { RunInput(path: $0, role: "a shard being merged") }
+        attempt { try OutputDirectory.check(out, force: force, inputs: shardInputs) }
         let files: [(name: String, contents: String)]
         do { files = try SweepMerge.merge(inputs) } catch { fail(error.description) }
-        writeDirectory(out, files)
+        for w in attempt({ try OutputDirectory.write(files, to: out, force: force, inputs: shardInputs) }) { warn(w) }
         let rows = files.first { $0.name == "runs.csv" }.map { $0.contents.split(separator: "\n").count - 1 } ?? 0
         print("merged \(shards.count) shards (\(rows) runs) into \(out)")
     }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CLISupport
+import Experiments
 import GuestKernel
 import HostPolicies
 import Hypervisor
@@ -26,109 +28,87 @@ struct Overcommit: ParsableCommand {
         Host reclaim mechanisms: \(ReclaimTechnique.allCases.map(\.rawValue).joined(separator: ", ")).
         See `overcommit policies` for every parameter and docs/config-reference.md for every scenario key.
         """,
+        version: OvercommitVersion.string,
         subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self,
                       ReportCommand.self, SweepCommand.self, MergeCommand.self, ConsolidateCommand.self,
-                      Analyze.self, DemoCommand.self, PagingCommand.self],
+                      Analyze.self, DemoCommand.self, PagingCommand.self, PolicyCommand.self],
         defaultSubcommand: Run.self)
 }
 
-/// Errors the CLI reports and the exit code each gets.
-struct CLIError: Error, CustomStringConvertible {
-    var message: String
-    var code: Int32
-    var description: String { message }
-}
-
+/// Ends the command: the message on standard error, then `code` (see docs/outputs.md for
+/// what each exit code means).
 func fail(_ message: String, code: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data(("overcommit: " + message + "\n").utf8))
     Foundation.exit(code)
 }
 
-/// Writes files into `dir` through a temporary directory renamed into place, so a failure
-/// never leaves a half-written output directory.
-func writeDirectory(_ dir: String, _ files: [(name: String, contents: String)]) {
-    let fm = FileManager.default
-    let tmp = dir + ".partial-\(getpid())"
-    try? fm.removeItem(atPath: tmp)
-    do {
-        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        for (name, contents) in files {
-            guard fm.createFile(atPath: tmp + "/" + name, contents: Data(contents.utf8)) else {
-                throw CLIError(message: "cannot write \(tmp)/\(name)", code: 1)
-            }
-        }
-        if fm.fileExists(atPath: dir) { try fm.removeItem(atPath: dir) }
-        try fm.moveItem(atPath: tmp, toPath: dir)
-    } catch {
-        try? fm.removeItem(atPath: tmp)
-        fail("cannot write output directory '\(dir)': \(error)", code: 1)
+func fail(_ problem: CLIProblem) -> Never { fail(problem.message, code: problem.exitCode) }
+
+/// The value of `body`, or the end of the command with its problem's message and exit code.
+func attempt<T>(_ body: () throws -> T) -> T {
+    do { return try body() } catch let p as CLIProblem { fail(p) } catch { fail("\(error)") }
+}
+
+/// Prints a warning on standard error.
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data(("overcommit: warning: " + message + "\n").utf8))
+}
+
+/// `--set KEY=VALUE` and `--duration`: one option group for `run`, `validate`, `sweep` and
+/// `consolidate`, with the same key paths and validation everywhere.
+struct ScenarioEditOptions: ParsableArguments {
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Change a scenario key: path.to.key=value, e.g. host.memory=8GiB or guests[web].count=3 (repeatable; in a sweep, path=v1,v2,v3 is an axis).",
+        valueName: "path=value"))
+    var sets: [String] = []
+
+    @Option(parsing: .unconditional, help: "Override the scenario's duration, e.g. 5s.")
+    var duration: String?
+
+    /// `--duration` as an override of the scenario key `duration`.
+    var durationOverride: [ScenarioOverride] { duration.map { [ScenarioOverride(path: "duration", value: $0)] } ?? [] }
+
+    /// The `--set`s (one value each) then `--duration`, in the order they apply.
+    func overrides() throws(CLIProblem) -> [ScenarioOverride] {
+        do {
+            return try sets.map { s throws(OverrideError) in try ScenarioOverride(parsing: s) } + durationOverride
+        } catch { throw CLIProblem(error.description) }
     }
-}
 
-/// Reads a scenario file's text (the built-in default when no path is given).
-func readScenarioText(_ path: String?) -> (text: String, file: String, baseDir: String) {
-    guard let path else { return (BuiltinScenarios.defaultYAML, "<built-in default>", ".") }
-    guard let data = FileManager.default.contents(atPath: path) else { fail("\(path): cannot read the scenario file (does it exist?)") }
-    guard let text = String(data: data, encoding: .utf8) else { fail("\(path): not UTF-8 text") }
-    return (text, path, (path as NSString).deletingLastPathComponent)
-}
-
-/// Reads and validates a scenario file (or the built-in default).
-func loadScenario(_ path: String?) -> (ScenarioConfig, baseDir: String) {
-    let (text, file, base) = readScenarioText(path)
-    do {
-        return (try ScenarioLoader.load(text: text, file: file), base)
-    } catch {
-        if path == nil { fail("built-in default scenario is invalid:\n\(error)", code: 70) }
-        fail("\(error)")
-    }
-}
-
-/// Loads the files a scenario refers to (traces, memory images), relative to the scenario.
-func loadResources(_ c: ScenarioConfig, baseDir: String, file: String) -> SimulationOptions {
-    var o = SimulationOptions()
-    loadResources(c, baseDir: baseDir, file: file, into: &o)
-    return o
-}
-
-/// Adds to `o` the files `c` refers to that `o` does not hold yet (a sweep's points may name
-/// different traces or images; each file is read once).
-func loadResources(_ c: ScenarioConfig, baseDir: String, file: String, into o: inout SimulationOptions) {
-    func resolve(_ p: String) -> String { p.hasPrefix("/") || baseDir.isEmpty ? p : baseDir + "/" + p }
-    for (gi, g) in c.guests.enumerated() {
-        for (wi, w) in g.workloads.enumerated() {
-            for p in w.resourcePaths where o.textResources[p] == nil {
-                guard let d = FileManager.default.contents(atPath: resolve(p)), let s = String(data: d, encoding: .utf8) else {
-                    fail("\(file): guests[\(gi)].workloads[\(wi)].file: cannot read '\(resolve(p))'")
-                }
-                o.textResources[p] = s
-            }
+    /// Loads `source` with the overrides; a failing `--set` with several values gets a hint
+    /// that `sweep` is the command for several values.
+    func load(_ source: ScenarioSource) throws(CLIProblem) -> ScenarioConfig {
+        let o = try overrides()
+        do { return try RunSetup.load(source, overrides: o) } catch {
+            let multi = o.filter { ScenarioOverride.splitValues($0.value).count > 1 && error.message.contains("--set \($0)") }
+            guard let m = multi.first else { throw error }
+            throw CLIProblem(error.message + "\n(--set \(m.path) takes one value here; `overcommit sweep` runs one point per value of path=v1,v2,v3)")
         }
-    }
-    for (ii, img) in c.images.enumerated() {
-        guard let p = img.memory_image, o.memoryImages[p] == nil else { continue }
-        guard let d = FileManager.default.contents(atPath: resolve(p)) else {
-            fail("\(file): images[\(ii)].memory_image: cannot read '\(resolve(p))'")
-        }
-        guard !d.isEmpty else { fail("\(file): images[\(ii)].memory_image: '\(resolve(p))' is empty") }
-        o.memoryImages[p] = [UInt8](d)
     }
 }
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a scenario (the built-in default when no file is given) and print a per-guest and host summary.")
+        abstract: "Run a scenario (the built-in default when no file is given) and print a per-guest and host summary.",
+        discussion: """
+        The scenario may be a file, - (standard input) or any readable stream such as <(envsubst < t.yaml); \
+        paths in a scenario read from a stream resolve against the current directory. SIGINT (Ctrl-C) or \
+        SIGTERM stops the run at the next event and writes what was simulated so far, marked "partial": true \
+        in summary.json; the exit code is then 130 (SIGINT) or 143 (SIGTERM). A second signal ends it at once.
+        """)
 
-    @Argument(help: "Scenario file (YAML or JSON). Omit to run the built-in default scenario.")
+    @Argument(help: "Scenario file (YAML or JSON), or - for standard input. Omit to run the built-in default scenario.")
     var scenario: String?
 
-    @Option(help: "Seed for every random stream (overrides the scenario's seed).")
+    @OptionGroup var edits: ScenarioEditOptions
+
+    @Option(parsing: .unconditional, help: "Seed for every random stream (overrides the scenario's seed and any --set seed=).")
     var seed: UInt64?
 
     @Option(help: "Directory to write scenario.resolved.yaml, summary.json, timeseries.csv, events.jsonl and stats.txt.")
     var out: String?
 
-    @Flag(help: "Replace the output directory if it exists.")
+    @Flag(help: "Replace the --out directory if it exists and holds overcommit output (never a directory with other files).")
     var force = false
 
     @Flag(name: .customLong("dry-run"), help: "Print the resolved scenario (every default filled in) and exit.")
@@ -147,21 +127,25 @@ struct Run: ParsableCommand {
     var report = false
 
     mutating func run() throws {
-        var (config, base) = loadScenario(scenario)
+        let source = attempt { try ScenarioSource.read(scenario) }
+        var config = attempt { try edits.load(source) }
         if let s = seed { config.seed = s }
         if dryRun {
             print(ScenarioRenderer.yaml(config), terminator: "")
             return
         }
         if report && out == nil { fail("--report writes report.html into the output directory: pass --out DIR too") }
-        if let o = out, FileManager.default.fileExists(atPath: o), !force {
-            fail("output directory '\(o)' exists; pass --force to replace it")
-        }
-        var options = loadResources(config, baseDir: base, file: scenario ?? "<built-in default>")
+        // Every check before the first event: the files the scenario names, the simulation's
+        // setup, and the output directory (no simulation is wasted on an unwritable --out).
+        var options = SimulationOptions()
+        attempt { try RunSetup.loadResources(config, source: source, into: &options) }
         options.check = check
-        let sim: Simulation
-        do { sim = try Simulation(config: config, options: options) }
-        catch { fail("\(scenario ?? "<built-in default>"): \(error)") }
+        options.stop = StopSignals.stopReason
+        let inputs = RunSetup.inputs(config, source: source)
+        if let o = out { attempt { try OutputDirectory.check(o, force: force, inputs: inputs) } }
+        let sim = attempt { try RunSetup.build(config, options: options, source: source) }
+
+        StopSignals.install()
         let showProgress = isatty(2) != 0 && !quiet
         let start = Date()
         let result = sim.run(progress: showProgress ? { f in
@@ -173,54 +157,79 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(Data((String(format: "\r%5.1f%%  %.1f sim-s/s  ETA ", f * 100, rate) + etaText + " ").utf8))
         } : nil)
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        if let o = out { try writeOutput(result, to: o) }
+        var reportProblem: CLIProblem? = nil
+        if let o = out { reportProblem = writeOutput(result, to: o, inputs: inputs) }
         if !quiet {
             if json { print(RunReport.summaryJSON(result).rendered(indent: 2)) }
             else { for l in RunReport.consoleLines(result) { print(l) } }
         }
         if let why = result.endedEarly, !quiet && !json { print("ended early: \(why)") }
+        var code: Int32 = 0
         if check {
             if result.checkProblems.isEmpty {
-                if !quiet && !json { print("check: \(result.checksRun) invariant checks passed, page contents verified") }
+                if !quiet && !json && !result.partial { print("check: \(result.checksRun) invariant checks passed, page contents verified") }
             } else {
                 for p in result.checkProblems.prefix(20) { FileHandle.standardError.write(Data(("check: " + p + "\n").utf8)) }
-                throw ExitCode(3)
+                code = 3
             }
         }
+        if let p = reportProblem {
+            FileHandle.standardError.write(Data("overcommit: \(p.message)\n".utf8))
+            code = p.exitCode
+        }
+        if result.partial, let sig = StopSignals.received {
+            let simulated = "the \(formatFixed(Double(result.simulatedNs) / 1e9, 3)) s simulated"
+            let what = out.map { "wrote \(simulated) to '\($0)' (summary.json \"partial\": true)" } ?? "the summary covers \(simulated)"
+            FileHandle.standardError.write(Data("overcommit: \(result.endedEarly ?? "interrupted"): \(what)\n".utf8))
+            code = StopSignals.exitCode(sig)
+        }
+        if code != 0 { throw ExitCode(code) }
     }
 
-    /// Writes every file into a temporary directory, then renames it into place, so a failure
-    /// never leaves a half-written output directory.
-    func writeOutput(_ r: SimulationResult, to dir: String) throws {
-        var files = RunReport.files(r)
-        if report {
-            files.append(("report.html", reportHTML(files: Dictionary(files.map { ($0.name, $0.contents) }) { a, _ in a }, dir: dir)))
-        }
-        writeDirectory(dir, files)
+    /// Writes every output file (atomically, see `OutputDirectory`); a report that cannot be
+    /// drawn does not cost the other files: they are written and the problem is returned.
+    func writeOutput(_ r: SimulationResult, to dir: String, inputs: [RunInput]) -> CLIProblem? {
+        let files = RunReport.files(r)
+        let render: (() throws -> String)? = report ? {
+            try reportHTML(files: Dictionary(files.map { ($0.name, $0.contents) }) { a, _ in a }, dir: dir)
+        } : nil
+        let (problem, warnings) = attempt { try OutputDirectory.writeRun(files, report: render, to: dir, force: force, inputs: inputs) }
+        for w in warnings { warn(w) }
+        return problem
     }
 }
 
 struct Validate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check scenario files without running them: every problem of every file, exit 2 if any is invalid.")
+    static let configuration = CommandConfiguration(
+        abstract: "Check scenario files without running them: every problem of every file, exit 2 if any is invalid.",
+        discussion: """
+        Makes every check `run` makes before simulating: the scenario's keys and values, the trace files and \
+        memory images it names (they exist and read), and each guest's workloads built in their guest (a \
+        data_file or docroot must be a file of the guest's image; a trace must parse). - reads a scenario from \
+        standard input.
+        """)
 
-    @Argument(help: "Scenario files.")
+    @Argument(help: "Scenario files (YAML or JSON); - reads one from standard input.")
     var files: [String]
+
+    @OptionGroup var edits: ScenarioEditOptions
 
     mutating func run() throws {
         var bad = false
         for f in files {
-            guard let data = FileManager.default.contents(atPath: f), let text = String(data: data, encoding: .utf8) else {
-                FileHandle.standardError.write(Data("overcommit: \(f): cannot read the scenario file\n".utf8))
-                bad = true; continue
-            }
             do {
-                let c = try ScenarioLoader.load(text: text, file: f)
+                let source = try ScenarioSource.read(f)
+                let c = try edits.load(source)
+                var options = SimulationOptions()
+                try RunSetup.loadResources(c, source: source, into: &options)
+                try RunSetup.check(c, options: options, source: source)
                 let g = c.expandedGuests
                 let mem = g.reduce(UInt64(0)) { $0 + $1.memory.bytes }
-                print("\(f): ok — \(c.name): \(g.count) guest(s), \(ByteCount(mem)) configured on \(c.host.memory) host RAM, \(c.duration)"
+                print("\(source.file): ok — \(c.name): \(g.count) guest(s), \(ByteCount(mem)) configured on \(c.host.memory) host RAM, \(c.duration)"
                       + (c.description.isEmpty ? "" : " — " + c.description.split(separator: "\n").first.map(String.init)!))
             } catch {
-                FileHandle.standardError.write(Data(("\(error)\n").utf8))
+                // Messages start with the file (file:line:column: key: problem), as a compiler's do.
+                FileHandle.standardError.write(Data(("\(error.message)\n").utf8))
                 bad = true
             }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Foundation
 import Reports
 #if canImport(Glibc)
@@ -19,7 +20,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "Output directory of a run (`overcommit run --out DIR`).")
     var outdir: String
 
-    @Option(name: .shortAndLong, help: "Where to write the page (default: OUTDIR/report.html).")
+    @Option(name: .shortAndLong, help: "Where to write the page (default: OUTDIR/report.html); never over a file that is not an overcommit report.")
     var output: String?
 
     @Flag(help: "Print nothing on stdout (errors still go to stderr).")
@@ -27,45 +28,33 @@ struct ReportCommand: ParsableCommand {
 
     mutating func run() throws {
         var isDir: ObjCBool = false
+        if outdir.isEmpty { fail("the output directory path is empty (an unset shell variable?)") }
         guard FileManager.default.fileExists(atPath: outdir, isDirectory: &isDir), isDir.boolValue else {
             fail("\(outdir): not a directory (expected the output directory of `overcommit run --out DIR`)")
         }
         var files: [String: String] = [:]
         for name in RunOutput.fileNames {
             let path = outdir + "/" + name
-            guard let data = FileManager.default.contents(atPath: path) else {
-                fail("\(path): missing or unreadable (is '\(outdir)' the output directory of `overcommit run --out`?)")
+            do { files[name] = try FileSystem.readText(path, what: "a file of the run's output") } catch {
+                fail(error.message + " (is '\(outdir)' the output directory of `overcommit run --out`?)")
             }
-            guard let text = String(data: data, encoding: .utf8) else { fail("\(path): not UTF-8 text") }
-            files[name] = text
         }
-        let html = reportHTML(files: files, dir: outdir)
-        let target = output ?? outdir + "/report.html"
-        writeFileAtomically(html, to: target)
+        // The run's own files are inputs: the page must never replace one of them.
+        let inputs = RunOutput.fileNames.map { RunInput(path: outdir + "/" + $0, role: "the run's \($0)") }
+        let target = output ?? FileSystem.trimmingTrailingSlashes(outdir) + "/report.html"
+        attempt { try OutputFile.check(target, inputs: inputs, option: output == nil ? "report" : "--output") }
+        let html = attempt { try reportHTML(files: files, dir: outdir) }
+        attempt { try OutputFile.write(html, to: target, inputs: inputs, option: output == nil ? "report" : "--output") }
         if !quiet { print("wrote \(target)") }
     }
 }
 
-/// Parses an output directory's files and renders the HTML report; exits with a message naming
-/// the file, line and column on bad input.
-func reportHTML(files: [String: String], dir: String) -> String {
+/// Parses an output directory's files and renders the HTML report; the problem names the
+/// file, line and column on bad input.
+func reportHTML(files: [String: String], dir: String) throws(CLIProblem) -> String {
     do {
         return try HTMLReport.render(try RunOutput(files: files))
     } catch {
-        fail("\(dir)/\(error)")
-    }
-}
-
-/// Writes a file through a temporary file in the same directory and rename(2), so readers
-/// see the old file or the whole new one, never a part.
-func writeFileAtomically(_ text: String, to path: String) {
-    let tmp = path + ".partial-\(getpid())"
-    guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
-        fail("cannot write '\(tmp)' (does the directory exist and is it writable?)", code: 1)
-    }
-    if rename(tmp, path) != 0 {
-        let why = String(cString: strerror(errno))
-        unlink(tmp)
-        fail("cannot rename '\(tmp)' to '\(path)': \(why)", code: 1)
+        throw CLIProblem("\(dir)/\(error)")
     }
 }

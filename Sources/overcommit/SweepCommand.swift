@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Experiments
 import Foundation
 import OvercommitSupport
@@ -22,20 +23,16 @@ struct SweepCommand: ParsableCommand {
         byte-identical whatever --jobs and whatever the --shard split. See docs/howto-sweeps.md.
         """)
 
-    @Argument(help: "Scenario file (YAML or JSON).")
+    @Argument(help: "Scenario file (YAML or JSON), or - for standard input.")
     var scenario: String
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("A scenario key and its values: path.to.key=v1,v2,v3 (repeat for more axes).", valueName: "path=v1,v2"))
-    var sets: [String] = []
+    @OptionGroup var edits: ScenarioEditOptions
 
-    @Option(help: "Seeded replications per point.")
+    @Option(parsing: .unconditional, help: "Seeded replications per point.")
     var runs: Int = 1
 
-    @Option(help: "Simulations run at once (default: the number of cores).")
+    @Option(parsing: .unconditional, help: "Simulations run at once (default: the number of cores).")
     var jobs: Int?
-
-    @Option(help: "Override the scenario's duration for every run (e.g. 5s).")
-    var duration: String?
 
     @Option(help: "Run only slice INDEX of COUNT (0-based), for batch systems; join the slices with `overcommit merge`.")
     var shard: String?
@@ -43,27 +40,32 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Output directory (plan.txt, runs.csv, sweep.csv; a shard writes plan.txt and runs.csv).")
     var out: String
 
-    @Flag(help: "Replace the output directory if it exists.")
+    @Flag(help: "Replace the --out directory if it exists and holds overcommit output (never a directory with other files).")
     var force = false
 
     @Flag(help: "Print nothing on stdout.")
     var quiet = false
 
     mutating func run() throws {
-        let (text, file, base) = readScenarioText(scenario)
-        if FileManager.default.fileExists(atPath: out), !force { fail("output directory '\(out)' exists; pass --force to replace it") }
+        let source = attempt { try ScenarioSource.read(scenario) }
         if let j = jobs, j < 1 || j > 1024 { fail("--jobs must be between 1 and 1024; got \(j)") }
         let plan: SweepPlan
         let shardSel: Shard?
         do {
-            let axes = try sets.map { s throws(OverrideError) in try SweepAxis(parsing: s) }
-            let fixed = duration.map { [ScenarioOverride(path: "duration", value: $0)] } ?? []
-            plan = try SweepPlan(scenarioText: text, file: file, axes: axes, fixed: fixed, runs: runs)
+            let axes = try edits.sets.map { s throws(OverrideError) in try SweepAxis(parsing: s) }
+            plan = try SweepPlan(scenarioText: source.text, file: source.file, axes: axes, fixed: edits.durationOverride, runs: runs)
             shardSel = try shard.map { s throws(OverrideError) in try Shard(parsing: s) }
         } catch { fail(error.description) }
-        // The files every point refers to (a --set may name another trace or image).
+        // Every check `run` makes, for every point, before anything runs (a --set may name
+        // another trace or image; each file is read once).
         var options = SimulationOptions()
-        for p in plan.points { loadResources(p, baseDir: base, file: file, into: &options) }
+        var inputs: [RunInput] = []
+        for p in plan.points {
+            attempt { try RunSetup.loadResources(p, source: source, into: &options) }
+            attempt { try RunSetup.check(p, options: options, source: source) }
+            for i in RunSetup.inputs(p, source: source) where !inputs.contains(i) { inputs.append(i) }
+        }
+        attempt { try OutputDirectory.check(out, force: force, inputs: inputs) }
         let tasks = plan.tasks(shardSel)
         let showProgress = isatty(2) != 0 && !quiet
         let total = tasks.count
@@ -72,11 +74,19 @@ struct SweepCommand: ParsableCommand {
         if showProgress {
             report = { (done: Int) in FileHandle.standardError.write(Data("\r\(done)/\(total) runs ".utf8)) }
         }
+        options.stop = StopSignals.stopReason
+        StopSignals.install()
         do {
             results = try Sweep.run(plan, tasks: tasks, jobs: jobs ?? defaultJobs(), options: options, finished: report)
-        } catch { fail("\(file): \(error)") }
+        } catch {
+            if let sig = StopSignals.received { interrupted(sig) }
+            fail("\(source.file): \(error)")
+        }
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        writeDirectory(out, Sweep.files(plan, runs: results, shard: shardSel))
+        if let sig = StopSignals.received { interrupted(sig) }
+        for w in attempt({ try OutputDirectory.write(Sweep.files(plan, runs: results, shard: shardSel), to: out, force: force, inputs: inputs) }) {
+            warn(w)
+        }
         guard !quiet else { return }
         if let s = shardSel {
             print("shard \(s): \(tasks.count) of \(plan.taskCount) runs (\(plan.points.count) points x \(plan.runs) runs) written to \(out); join the shards with `overcommit merge`")
@@ -94,5 +104,12 @@ struct SweepCommand: ParsableCommand {
             }
             print(zip(head, cells).map { h, c in c.padding(toLength: max(h.count, c.count), withPad: " ", startingAt: 0) }.joined(separator: "  "))
         }
+    }
+
+    /// A sweep writes complete results only: interrupted, it writes nothing and says so.
+    func interrupted(_ sig: Int32) -> Never {
+        if isatty(2) != 0 && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        fail("interrupted by \(StopSignals.name(sig)): nothing written to '\(out)' (a sweep writes complete results only; "
+             + "split a long sweep with --shard i/n so each slice is kept when it finishes)", code: StopSignals.exitCode(sig))
     }
 }

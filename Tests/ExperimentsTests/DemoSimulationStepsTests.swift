@@ -40,9 +40,9 @@ import Simulation
     @Test func advanceUntilStopsAtTheFirstEventWhereTheConditionHolds() throws {
         let c = try ScenarioLoader.load(text: Self.scenario, file: "steps")
         let sim = try Simulation(config: c)
-        let held = sim.advance(until: { sim.host.vms[0].kernel.vmstat.pswpout > 0 }, notAfter: 2_000_000_000)
+        let held = sim.advance(until: { sim.guestKernel(0).vmstat.pswpout > 0 }, notAfter: 2_000_000_000)
         #expect(held)
-        #expect(sim.host.vms[0].kernel.vmstat.pswpout > 0)
+        #expect(sim.guestKernel(0).vmstat.pswpout > 0)
         #expect(sim.currentTime < 2_000_000_000)
         #expect(!sim.hasEnded)
         // Never true: runs to the limit and reports false.

@@ -187,8 +187,8 @@ func sampleSet() -> [MemoryImage] {
         for vm in host.vms {
             #expect(vm.compressedPages == 0 && vm.largePages == 0, "\(vm.name) must be all small private or shared pages")
             var bytes: [UInt8] = []
-            for i in 0..<vm.p2m.count where vm.p2m[i] != P2M.unbacked && vm.p2m[i] != P2M.overdraft {
-                host.generator.withBytes(vm.kernel.content(of: UInt32(i))) { bytes += UnsafeRawBufferPointer(start: $0, count: pageSize) }
+            for i in 0..<vm.p2m.count where vm.p2m[i] != .unbacked && vm.p2m[i] != .overdraft {
+                host.generator.withBytes(vm.guest.content(of: UInt32(i))) { bytes += UnsafeRawBufferPointer(start: $0, count: pageSize) }
             }
             dumps.append(MemoryImage(name: vm.name, bytes: bytes))
         }
@@ -199,7 +199,7 @@ func sampleSet() -> [MemoryImage] {
         o.codecs = [.lz4]
         let r = ImageAnalysis.analyze(dumps, options: o)
         let predicted = salting == 0 ? r.unsalted : r.salted
-        let s = host.sharing!
+        let s = host.sharing
         #expect(predicted.pagesShared == s.pages_shared, "salting \(salting): analysis \(predicted.pagesShared) pages_shared, scanner \(s.pages_shared)")
         #expect(predicted.pagesSharing == s.pages_sharing, "salting \(salting): analysis \(predicted.pagesSharing) pages_sharing, scanner \(s.pages_sharing)")
         #expect(predicted.zeroPagesSharing == s.zero_pages_sharing, "salting \(salting): analysis \(predicted.zeroPagesSharing) zero pages, scanner \(s.zero_pages_sharing)")

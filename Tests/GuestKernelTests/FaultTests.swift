@@ -1,11 +1,12 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 import OvercommitSupport
 import PageContents
 
 @Suite struct FaultTests {
     @Test func mmapAllocatesNothingUntilTouched() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let pid = k.spawn(name: "a")
         let free0 = k.buddy.freePages
         let base = k.mmap(pid, pages: 1000).value!
@@ -28,7 +29,7 @@ import PageContents
     }
 
     @Test func accessOutsideRegionsIsSegv() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let pid = k.spawn(name: "a")
         let base = k.mmap(pid, pages: 10, protection: .read).value!
         #expect(k.access(pid, base + 10, write: false).result == .segv)
@@ -39,7 +40,7 @@ import PageContents
     }
 
     @Test func forkSharesCopyOnWrite() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let parent = k.spawn(name: "p")
         let base = k.mmap(parent, pages: 64).value!
         for i in 0..<64 { _ = k.access(parent, base + VPN(i), write: true) }
@@ -66,7 +67,7 @@ import PageContents
     }
 
     @Test func exitFreesEverything() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let free0 = k.buddy.freePages
         let pid = k.spawn(name: "a")
         let base = k.mmap(pid, pages: 3000).value!
@@ -83,7 +84,7 @@ import PageContents
     /// a family's last process exits: a long run of short-lived processes (with swap-cache
     /// frames of dead families left behind) must keep a valid reverse map.
     @Test func familyIdsAreRecycledAfterExit() {
-        let k = makeKernel(mib: 16, swapMiB: 16)
+        let k = makeTestKernel(memory: .mib(16), swap: .mib(16))
         let keeper = k.spawn(name: "keeper")
         let kb = k.mmap(keeper, pages: 64).value!
         for i in 0..<64 { _ = k.access(keeper, kb + VPN(i), write: true) }
@@ -105,7 +106,7 @@ import PageContents
     }
 
     @Test func sharedAnonymousMappingsStopAtTheFileTableLimit() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let pid = k.spawn(name: "a")
         while k.files.count < GuestKernel.maxFiles - 1 {
             _ = k.registerFile(path: "/f\(k.files.count)", pages: 1, style: .text, contentSeed: 1)
@@ -117,7 +118,7 @@ import PageContents
     }
 
     @Test func brkGrowsAndShrinksTheHeap() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let pid = k.spawn(name: "a")
         let end = k.brk(pid, deltaPages: 100).value!
         let heap = k.heapRange(pid)
@@ -133,7 +134,7 @@ import PageContents
     }
 
     @Test func pageCacheReadsAndSharedFileMappings() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let f = k.registerFile(path: "/lib/libc.so", pages: 100, style: .code, contentSeed: 42)
         let a = k.spawn(name: "a"), b = k.spawn(name: "b")
         #expect(k.fileRead(a, file: f, page: 3).result == .majorFault)
@@ -160,7 +161,7 @@ import PageContents
     }
 
     @Test func sharedAnonymousMemoryIsSharedAfterFork() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let p = k.spawn(name: "p")
         let v = k.mmap(p, pages: 8, shared: true).value!
         _ = k.access(p, v, write: true)

@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 import OvercommitSupport
 
@@ -8,7 +9,7 @@ import OvercommitSupport
 /// `init_user_reserve()` (mm/mmap.c), `calculate_min_free_kbytes()` and
 /// `__setup_per_zone_wmarks()` (mm/page_alloc.c).
 @Suite struct LinuxFormulaTests {
-    // makeKernel(mib: 64, swapMiB: 32): 16384 pages, 1024 kernel-reserved, so totalram_pages
+    // makeTestKernel(memory: .mib(64), swap: .mib(32)): 16384 pages, 1024 kernel-reserved, so totalram_pages
     // = 15360 and total_swap_pages = 8192: totalpages = 23552, totalpages / 1000 = 23.
 
     @Test func oomBadnessDividesTotalpagesByAThousandFirst() {
@@ -41,7 +42,7 @@ import OvercommitSupport
     }
 
     @Test func oomScoreOfALiveProcess() {
-        let k = makeKernel(mib: 64, swapMiB: 32)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(32))
         #expect(k.managedPages == 15360 && k.swap.slotCount == 8192)
         let pid = k.spawn(name: "p")
         let base = k.mmap(pid, pages: 1000).value!
@@ -60,7 +61,7 @@ import OvercommitSupport
     }
 
     @Test func selectBadProcessPrefersTheLaterTaskOnATie() {
-        let k = makeKernel(mib: 64, swapMiB: 0)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(0))
         let a = k.spawn(name: "first"), b = k.spawn(name: "second")
         for pid in [a, b] {
             let base = k.mmap(pid, pages: 300).value!
@@ -73,7 +74,7 @@ import OvercommitSupport
     }
 
     @Test func strictOvercommitKeepsTheAdminAndUserReserves() {
-        let k = makeKernel(mib: 64, swapMiB: 32) { $0.overcommit_memory = 2 }
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(32)) { $0.overcommit_memory = 2 }
         // vm_commit_limit = 15360 * 50 / 100 + 8192 = 15872 pages.
         #expect(k.commitLimit == 15872)
         // Free memory at boot 61440 kB: admin reserve min(1920, 8192) kB, user reserve
@@ -98,7 +99,7 @@ import OvercommitSupport
     }
 
     @Test func strictOvercommitWithoutReservesStillNeedsStrictlyLess() {
-        let k = makeKernel(mib: 64, swapMiB: 32) {
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(32)) {
             $0.overcommit_memory = 2; $0.admin_reserve_kbytes = 0; $0.user_reserve_kbytes = 0
         }
         let a = k.spawn(name: "a")
@@ -106,7 +107,7 @@ import OvercommitSupport
         #expect(k.mmap(a, pages: 15872).value == nil)
         #expect(k.mmap(a, pages: 15871).value != nil)
         // Explicit reserves replace the derived ones.
-        let r = makeKernel(mib: 64, swapMiB: 32) { $0.admin_reserve_kbytes = 4096; $0.user_reserve_kbytes = 100 }
+        let r = makeTestKernel(memory: .mib(64), swap: .mib(32)) { $0.admin_reserve_kbytes = 4096; $0.user_reserve_kbytes = 100 }
         #expect(r.adminReserveKbytes == 4096 && r.userReserveKbytes == 100)
         #expect(r.strictCommitAllowance(totalVM: 32_000) == 15872 - 1024 - 25)
     }
@@ -127,7 +128,7 @@ import OvercommitSupport
         // pages; gap = max(247 / 4, 15360 * 10 / 10000) = 61; low 308, high 369.
         let w = Watermarks(managedPages: 15360, config: c)
         #expect(w.minFreeKbytes == 991 && w.min == 247 && w.low == 308 && w.high == 369)
-        #expect(makeKernel(mib: 64, swapMiB: 32).watermarks == w)
+        #expect(makeTestKernel(memory: .mib(64), swap: .mib(32)).watermarks == w)
         // 16 MiB: int_sqrt(16384 * 16) = 512 kB exactly.
         #expect(Watermarks(managedPages: 4096, config: c).minFreeKbytes == 512)
         // Below the floor: int_sqrt(400 * 16) = 80, clamped up to 128 kB.

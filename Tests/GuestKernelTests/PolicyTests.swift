@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 import OvercommitSupport
 import PageContents
@@ -24,7 +25,7 @@ final class StringOracle: FutureReferenceOracle {
     /// Runs a reference string over a guest whose memory holds about `frames` user pages and
     /// counts major faults (libCacheSim-style miss counts).
     func majorFaults(_ policy: ReplacementPolicyKind, refs: [Int]) -> Int {
-        let k = makeKernel(mib: 16, swapMiB: 32) { $0.replacement_policy = policy; $0.kernel_reserved = .mib(8) }
+        let k = makeTestKernel(memory: .mib(16), swap: .mib(32)) { $0.replacement_policy = policy; $0.kernel_reserved = .mib(8) }
         let pid = k.spawn(name: "t")
         let pages = (refs.max() ?? 0) + 1
         let base = k.mmap(pid, pages: pages).value!
@@ -54,7 +55,7 @@ final class StringOracle: FutureReferenceOracle {
     }
 
     @Test func exactLRUEvictsTheLeastRecentlyUsed() {
-        let k = makeKernel(mib: 16, swapMiB: 32) { $0.replacement_policy = .lru }
+        let k = makeTestKernel(memory: .mib(16), swap: .mib(32)) { $0.replacement_policy = .lru }
         let pid = k.spawn(name: "t")
         let base = k.mmap(pid, pages: 100).value!
         for i in 0..<100 { _ = k.access(pid, base + VPN(i), write: true) }
@@ -68,7 +69,7 @@ final class StringOracle: FutureReferenceOracle {
     }
 
     @Test func clockGivesASecondChance() {
-        let k = makeKernel(mib: 16, swapMiB: 32) { $0.replacement_policy = .clock }
+        let k = makeTestKernel(memory: .mib(16), swap: .mib(32)) { $0.replacement_policy = .clock }
         let pid = k.spawn(name: "t")
         let base = k.mmap(pid, pages: 4).value!
         for i in 0..<4 { _ = k.access(pid, base + VPN(i), write: true) }

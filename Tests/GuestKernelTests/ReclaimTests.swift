@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 import OvercommitSupport
 import PageContents
@@ -21,7 +22,7 @@ import PageContents
     }
 
     @Test func kswapdReclaimsToHighAndSwapsAnon() {
-        let k = makeKernel(mib: 64, swapMiB: 64)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(64))
         let pid = k.spawn(name: "big")
         let n = 16000   // more than the 60 MiB managed
         let base = k.mmap(pid, pages: n).value!
@@ -40,7 +41,7 @@ import PageContents
     }
 
     @Test func swapCacheAvoidsRewritingCleanPages() {
-        let k = makeKernel(mib: 32, swapMiB: 64)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(64))
         let pid = k.spawn(name: "a")
         let n = 9000
         let base = k.mmap(pid, pages: n).value!
@@ -49,8 +50,8 @@ import PageContents
         for i in 0..<n { _ = k.access(pid, base + VPN(i), write: false) }
         let outBefore = k.vmstat.pswpout
         let avoidedBefore = k.vmstat.swapWritesAvoided
-        var cost: Int64 = 0
-        k.reclaim(target: 2000, context: .direct, cost: &cost)
+        var sc = ReclaimControl(reason: .direct, nrToReclaim: 2000)
+        k.reclaim(&sc)
         #expect(k.vmstat.swapWritesAvoided > avoidedBefore)
         #expect(k.vmstat.pswpout - outBefore < 2000)
         expectConsistent(k)
@@ -78,22 +79,43 @@ import PageContents
         expectConsistent(k, "after writes")
     }
 
+    @Test func theReclaimControlCarriesWhatThePassDid() {
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(64))
+        let pid = k.spawn(name: "a")
+        let base = k.mmap(pid, pages: 6000).value!
+        for i in 0..<6000 { _ = k.access(pid, base + VPN(i), write: true) }
+        let v = k.vmstat
+        var direct = ReclaimControl(reason: .direct, nrToReclaim: 500)
+        let freed = k.reclaim(&direct)
+        #expect(freed == 500 && direct.nrReclaimed == 500)
+        #expect(k.vmstat.pgsteal_direct - v.pgsteal_direct == 500)
+        #expect(direct.nrScanned == k.vmstat.pgscan_direct - v.pgscan_direct && direct.nrScanned >= 500)
+        #expect(direct.nrSwapWrites == k.vmstat.pswpout - v.pswpout && direct.nrSwapWrites > 0, "anonymous pages went to new swap slots")
+        #expect(direct.stallNs == k.swapConfig.effectiveWriteLatency.nanoseconds, "direct reclaim waits once for its writes")
+        var kswapd = ReclaimControl(reason: .kswapd, nrToReclaim: 300)
+        k.reclaim(&kswapd)
+        #expect(kswapd.nrReclaimed == 300 && kswapd.nrSwapWrites > 0)
+        #expect(kswapd.stallNs == 0, "kswapd's time is its own")
+        #expect(k.vmstat.pgsteal_kswapd - v.pgsteal_kswapd == 300)
+        expectConsistent(k)
+    }
+
     @Test func pageCacheIsReclaimedBeforeAnonymousMemory() {
-        let k = makeKernel(mib: 64, swapMiB: 64) { $0.swappiness = 10 }
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(64)) { $0.swappiness = 10 }
         let f = k.registerFile(path: "/data", pages: 8000, style: .text, contentSeed: 1)
         let pid = k.spawn(name: "a")
         for i in 0..<8000 { _ = k.fileRead(pid, file: f, page: i) }
         let base = k.mmap(pid, pages: 4000).value!
         for i in 0..<4000 { _ = k.access(pid, base + VPN(i), write: true) }
-        var cost: Int64 = 0
-        k.reclaim(target: 2000, context: .kswapd, cost: &cost)
+        var sc = ReclaimControl(reason: .kswapd, nrToReclaim: 2000)
+        k.reclaim(&sc)
         #expect(k.vmstat.pswpout < 200)
         #expect(k.filePages < 8000 - 1500)
         expectConsistent(k)
     }
 
     @Test func secondAccessPromotesToActive() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let f = k.registerFile(path: "/data", pages: 10, style: .text, contentSeed: 1)
         let pid = k.spawn(name: "a")
         _ = k.fileRead(pid, file: f, page: 0)
@@ -108,7 +130,7 @@ import PageContents
     }
 
     @Test func refaultsAreDetected() {
-        let k = makeKernel(mib: 32, swapMiB: 0)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(0))
         let f = k.registerFile(path: "/data", pages: 12000, style: .text, contentSeed: 1)
         let pid = k.spawn(name: "a")
         for _ in 0..<3 { for i in 0..<12000 { _ = k.fileRead(pid, file: f, page: i) } }
@@ -119,7 +141,7 @@ import PageContents
     }
 
     @Test func mlockedPagesAreNeverReclaimed() {
-        let k = makeKernel(mib: 32, swapMiB: 64)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(64))
         let pid = k.spawn(name: "a")
         let base = k.mmap(pid, pages: 1000).value!
         for i in 0..<1000 { _ = k.access(pid, base + VPN(i), write: true) }
@@ -137,7 +159,7 @@ import PageContents
 
 @Suite struct OvercommitTests {
     @Test func strictModeRefusesBeyondCommitLimit() {
-        let k = makeKernel(mib: 64, swapMiB: 16) { $0.overcommit_memory = 2 }
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(16)) { $0.overcommit_memory = 2 }
         // CommitLimit = swap + MemTotal * 50 % = 4096 + 15360 / 2 = 11776 pages.
         #expect(k.commitLimit == 4096 + k.managedPages / 2)
         let pid = k.spawn(name: "a")
@@ -154,17 +176,17 @@ import PageContents
     }
 
     @Test func overcommitKbytesReplacesTheRatio() {
-        let k = makeKernel(mib: 64, swapMiB: 0) { $0.overcommit_memory = 2; $0.overcommit_kbytes = 8192 }
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(0)) { $0.overcommit_memory = 2; $0.overcommit_kbytes = 8192 }
         #expect(k.commitLimit == 2048)
     }
 
     @Test func heuristicModeRefusesOnlyAbsurdRequests() {
-        let k = makeKernel(mib: 64, swapMiB: 16)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(16))
         let pid = k.spawn(name: "a")
         #expect(k.mmap(pid, pages: 15000).value != nil)
         #expect(k.mmap(pid, pages: 15000).value != nil)   // overcommitted, but each request is sane
         #expect(k.mmap(pid, pages: 30000).value == nil)   // larger than RAM + swap
-        let k1 = makeKernel(mib: 64, swapMiB: 16) { $0.overcommit_memory = 1 }
+        let k1 = makeTestKernel(memory: .mib(64), swap: .mib(16)) { $0.overcommit_memory = 1 }
         #expect(k1.mmap(k1.spawn(name: "a"), pages: 1 << 24).value != nil)
     }
 }
@@ -177,7 +199,7 @@ import PageContents
     }
 
     @Test func killsTheProcessWithTheHighestBadness() {
-        let k = makeKernel(mib: 32, swapMiB: 0)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(0))
         let small = k.spawn(name: "small"), big = k.spawn(name: "big")
         _ = fill(k, small, pages: 500)
         _ = fill(k, big, pages: 4000)
@@ -197,7 +219,7 @@ import PageContents
     }
 
     @Test func oomScoreAdjustmentsAreRespected() {
-        let k = makeKernel(mib: 32, swapMiB: 0)
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(0))
         let a = k.spawn(name: "protected", oomScoreAdj: -1000), b = k.spawn(name: "victim", oomScoreAdj: 500)
         _ = fill(k, a, pages: 4000)
         _ = fill(k, b, pages: 2000)
@@ -212,7 +234,7 @@ import PageContents
     }
 
     @Test func killAllocatingTaskAndPanicOnOOM() {
-        let k = makeKernel(mib: 32, swapMiB: 0) { $0.oom_kill_allocating_task = 1 }
+        let k = makeTestKernel(memory: .mib(32), swap: .mib(0)) { $0.oom_kill_allocating_task = 1 }
         let big = k.spawn(name: "big"), small = k.spawn(name: "small")
         _ = fill(k, big, pages: 5000)
         let rs = fill(k, small, pages: 4000)
@@ -220,7 +242,7 @@ import PageContents
         #expect(rs.contains(.noProcess))
         expectConsistent(k)
 
-        let p = makeKernel(mib: 32, swapMiB: 0) { $0.panic_on_oom = 1 }
+        let p = makeTestKernel(memory: .mib(32), swap: .mib(0)) { $0.panic_on_oom = 1 }
         let x = p.spawn(name: "x")
         _ = fill(p, x, pages: 5000)
         _ = fill(p, x, pages: 5000)
@@ -230,7 +252,7 @@ import PageContents
     }
 
     @Test func meminfoAndProcessTable() {
-        let k = makeKernel(mib: 64, swapMiB: 16)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(16))
         let pid = k.spawn(name: "db", oomScoreAdj: 100)
         let base = k.mmap(pid, pages: 1000).value!
         for i in 0..<1000 { _ = k.access(pid, base + VPN(i), write: true) }

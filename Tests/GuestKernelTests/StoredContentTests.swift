@@ -1,13 +1,14 @@
 import Testing
 @testable import GuestKernel
 import OvercommitSupport
+import OvercommitTestSupport
 import PageContents
 
 /// Stores of known contents, read(2) into user buffers, address-space layouts and KASLR: how a
 /// guest comes to hold pages identical to other pages.
 @Suite struct StoredContentTests {
     @Test func aStoreLeavesExactlyTheGivenContentsOnEveryFaultPath() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let pid = k.spawn(name: "a")
         let base = k.mmap(pid, pages: 4).value!
         let c = PageContent(style: .text, seed: 42)
@@ -33,7 +34,7 @@ import PageContents
     }
 
     @Test func readIntoAUserBufferCopiesThePageCacheBytes() {
-        let k = makeKernel()
+        let k = makeTestKernel()
         let f = k.registerFile(path: "/data", pages: 16, style: .pointers, contentSeed: 99)
         let pid = k.spawn(name: "reader")
         let buf = k.mmap(pid, pages: 16).value!
@@ -58,13 +59,13 @@ import PageContents
     }
 
     @Test func execRandomisesTheLayoutUnlessASLRIsOffAndForkKeepsIt() {
-        let aslr = makeKernel()
+        let aslr = makeTestKernel()
         let a = aslr.spawn(name: "a"), b = aslr.spawn(name: "a")
         #expect(aslr.process(a)!.layoutSeed != 0)
         #expect(aslr.process(a)!.layoutSeed != aslr.process(b)!.layoutSeed)
         let child = aslr.fork(a).value!
         #expect(aslr.process(child)!.layoutSeed == aslr.process(a)!.layoutSeed)
-        let fixed = makeKernel { $0.randomize_va_space = 0 }
+        let fixed = makeTestKernel { $0.randomize_va_space = 0 }
         let c = fixed.spawn(name: "a"), d = fixed.spawn(name: "b")
         #expect(fixed.process(c)!.layoutSeed == fixed.process(d)!.layoutSeed)
         // Layouts are per guest: the same pid in another guest gets another layout.

@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 import OvercommitSupport
 
@@ -18,7 +19,7 @@ import OvercommitSupport
     }
 
     @Test func aPageSwappedInByAReadDoesNotFaultOnItsFirstWrite() {
-        let k = makeKernel(mib: 64, swapMiB: 128)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(128))
         let (pid, base) = swappedProcess(k)
         #expect(k.vmstat.pswpout > 0)
         guard let v = firstSwapped(k, pid, base) else { Issue.record("nothing was swapped"); return }
@@ -42,7 +43,7 @@ import OvercommitSupport
     }
 
     @Test func aSharedSwapEntryStaysReadOnlyAndCopiesOnWrite() {
-        let k = makeKernel(mib: 64, swapMiB: 128)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(128))
         let (pid, base) = swappedProcess(k)
         guard let v = firstSwapped(k, pid, base) else { Issue.record("nothing was swapped"); return }
         let child = k.fork(pid).value!
@@ -57,7 +58,7 @@ import OvercommitSupport
 
     @Test func swapOverHalfFullFreesTheSlotOnARead() {
         // 24 MiB of swap for 80 MiB written into 64 MiB: more than half the slots in use.
-        let k = makeKernel(mib: 64, swapMiB: 24)
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(24))
         let (pid, base) = swappedProcess(k)
         #expect(k.swap.freeSlots * 2 < k.swap.slotCount)
         guard let v = firstSwapped(k, pid, base) else { Issue.record("nothing was swapped"); return }
@@ -69,7 +70,7 @@ import OvercommitSupport
     }
 
     @Test func exactLRUCountsAFaultingAccess() {
-        let k = makeKernel(mib: 64, swapMiB: 32) { $0.replacement_policy = .lru }
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(32)) { $0.replacement_policy = .lru }
         let f = k.registerFile(path: "/lib/libx.so", pages: 64, style: .code, contentSeed: 3)
         let a = k.spawn(name: "a"), b = k.spawn(name: "b")
         let va = k.mmap(a, pages: 64, protection: .readExec, backing: .file(f, offset: 0)).value!

@@ -6,19 +6,20 @@ import Testing
 @Suite struct BalloonPolicySpecTests {
     @Test func kindSelectsTheTableAndAbsentKeysKeepDefaults() throws {
         let s = try decodeJSON(BalloonPolicySpec.self, #"{"kind": "mom", "pressure_threshold": "25%", "interval": "5s"}"#)
-        guard case .mom(let p) = s else { Issue.record("not mom: \(s)"); return }
+        let p = try #require(s.parameters as? MOMBalloonParameters, "not mom: \(s)")
         #expect(p.pressure_threshold == Percentage(percent: 25) && p.interval == .seconds(5))
         #expect(p.pressure_critical == Percentage(percent: 5) && p.min_balloon_change == Percentage(percent: 0.25))
-        #expect(try decodeJSON(BalloonPolicySpec.self, "{}") == .esx(ESXBalloonParameters()))
-        #expect(try decodeJSON(BalloonPolicySpec.self, #"{"kind": "static"}"#).kind == .static_)
+        #expect(try decodeJSON(BalloonPolicySpec.self, "{}") == BalloonPolicySpec(ESXBalloonParameters()))
+        #expect(try decodeJSON(BalloonPolicySpec.self, #"{"kind": "static"}"#).kind == BalloonPolicyKind(StaticBalloonParameters.self))
     }
 
     @Test func unknownKindListsTheKinds() {
         do {
-            _ = try decodeJSON(BalloonPolicySpec.self, #"{"kind": "hyperv"}"#)
-            Issue.record("accepted hyperv")
+            _ = try decodeJSON(BalloonPolicySpec.self, #"{"kind": "balloonomatic"}"#)
+            Issue.record("accepted an unknown policy")
         } catch {
-            #expect("\(error)".contains("allowed: esx, mom, proxmox, xenserver, static, none"))
+            #expect("\(error)".contains("allowed: " + BalloonPolicyKind.allCases.map(\.rawValue).joined(separator: ", ")))
+            #expect("\(error)".contains("unknown balloon policy kind 'balloonomatic'"))
         }
     }
 
@@ -39,12 +40,21 @@ import Testing
         }
         var x = XenServerBalloonParameters()
         x.host_reserve = .mib(256)
-        #expect(try roundTrip(BalloonPolicySpec.xenserver(x)) == .xenserver(x))
+        #expect(try roundTrip(BalloonPolicySpec(x)) == BalloonPolicySpec(x))
+        #expect(BalloonPolicySpec(x) != BalloonPolicySpec(XenServerBalloonParameters()))
+        #expect(BalloonPolicySpec(x) != BalloonPolicySpec(MOMBalloonParameters()))
     }
 
     @Test func defaultIntervals() {
-        let s = BalloonPolicyKind.allCases.map { $0.defaultSpec.make().interval }
-        #expect(s == [.seconds(1), .seconds(10), .seconds(10), .seconds(10), .seconds(10), .seconds(10)])
+        // ESX recomputes targets about once a second, the management daemons every 10 s.
+        let known: [String: SimDuration] = ["esx": .seconds(1), "mom": .seconds(10), "proxmox": .seconds(10),
+                                            "xenserver": .seconds(10), "static": .seconds(10), "none": .seconds(10)]
+        for kind in BalloonPolicyKind.allCases {
+            let interval = kind.defaultSpec.make().interval
+            #expect(interval == kind.defaultSpec.parameters.interval && interval >= .ms(1), "\(kind)")
+            if let want = known[kind.rawValue] { #expect(interval == want, "\(kind)") }
+        }
+        #expect(Set(known.keys).isSubset(of: BalloonPolicyKind.allCases.map(\.rawValue)))
     }
 
     @Test func validationNamesKeysRelativeToThePolicy() throws {
@@ -72,7 +82,7 @@ import Testing
         bad.dynamic_min = .gib(3); bad.dynamic_max = .gib(2); bad.minimum = .gib(8); bad.static_target = .gib(3)
         bad.proxmox_shares = -1
         let keys = bad.validationProblems(configured: .gib(4)).map(\.key)
-        #expect(keys == ["proxmox_shares", "dynamic_min", "minimum", "static_target"])
+        #expect(keys == ["minimum", "dynamic_min", "proxmox_shares", "static_target"])   // in field order
         var quarter = BalloonVMSettings()
         quarter.dynamic_min = .mib(512)
         #expect(quarter.validationProblems(configured: .gib(4)).map(\.key) == ["dynamic_min"])

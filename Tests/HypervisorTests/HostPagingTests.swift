@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 @testable import Hypervisor
 import HostPolicies
@@ -21,7 +22,7 @@ import PageContents
         let (ps, vs) = writer(k, pages: 400, style: .sparse)
         let (pr, vr) = writer(k, pages: 400, style: .random)
         let consumed = vm.consumedPages
-        let n = vm.reclaimByPaging(3000, compress: true, swap: true)
+        let n = vm.pageOut(3000, compress: true, swap: true).reclaimed
         #expect(n > 800)
         #expect(vm.stats.compressions >= 400, "sparse pages compress far below half a page")
         #expect(vm.stats.compressionRejects >= 400, "random pages do not compress")
@@ -42,7 +43,7 @@ import PageContents
             let host = makeHost { $0.sharing.enabled = false; $0.compression.threshold = Percentage(percent: threshold); $0.compression.cache_size = Percentage(percent: 100) }
             let (k, vm) = addGuest(host, "a")
             _ = writer(k, pages: 300, style: .code)
-            _ = vm.reclaimByPaging(300, compress: true, swap: true)
+            vm.pageOut(300, compress: true, swap: true)
             expectHostConsistent(host, "threshold \(threshold)")
             return vm.stats.compressions
         }
@@ -54,8 +55,8 @@ import PageContents
         let host = makeHost { $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 0.1) }
         let (k, vm) = addGuest(host, "a")
         _ = writer(k, pages: 600, style: .sparse)
-        _ = vm.reclaimByPaging(600, compress: true, swap: true)
-        #expect(vm.compressedBytes <= vm.cache.limitBytes)
+        vm.pageOut(600, compress: true, swap: true)
+        #expect(vm.compressedBytes <= vm.cacheLimitBytes)
         #expect(vm.stats.cacheEvictions > 0)
         expectHostConsistent(host)
     }
@@ -64,12 +65,37 @@ import PageContents
         let host = makeHost { $0.sharing.enabled = false; $0.compression.enabled = false }
         let (k, vm) = addGuest(host, "a", mib: 32, swapMiB: 64)
         _ = writer(k, pages: 4000, style: .pointers)
-        _ = vm.reclaimByPaging(100_000, compress: false, swap: true)
+        vm.pageOut(100_000, compress: false, swap: true)
         #expect(vm.swappedPages > 3000)
         // New demand makes the guest reclaim: its pageout reads pages the host swapped out.
         _ = writer(k, pages: 4000, style: .pointers)
         #expect(k.vmstat.pswpout > 0)
         #expect(vm.stats.doublePaging > 0, "double paging \(vm.stats.doublePaging)")
+        expectHostConsistent(host)
+    }
+
+    @Test func aCompressedPageMovedToSwapWhileItsVMWaitedIsReadFromSwap() {
+        // The VM touches its oldest compressed page with no free machine frame: it waits
+        // while the host pages out its own pages, which evicts that very cache entry to the
+        // swap file. The access must then read the page from swap.
+        let host = makeHost { $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 1) }
+        let (k, vm) = addGuest(host, "a")
+        _ = writer(k, pages: 3000, style: .sparse)
+        vm.pageOut(3000, compress: true, swap: true)
+        #expect(vm.stats.cacheEvictions > 0, "the cache is full")
+        let entry = vm.cache.oldest()!
+        let pfn = PFN(vm.cache.owner[entry])
+        let content = vm.cache.content[entry]
+        var taken: [UInt32] = []
+        while let f = host.frames.allocate() { taken.append(f) }
+        let blocked = host.scheduler.blockedAllocations, stats = vm.stats
+        _ = vm.eptViolation(pfn: pfn, write: false, reason: .access)
+        #expect(host.scheduler.blockedAllocations == blocked + 1, "the VM waited for reclaim")
+        #expect(vm.stats.swapIns == stats.swapIns + 1 && vm.stats.decompressions == stats.decompressions,
+                "read from the swap file, not decompressed")
+        #expect(location(vm, pfn) == "private")
+        #expect(k.content(of: pfn) == content, "the page's contents came back from the swap file")
+        for f in taken { host.frames.release(f) }
         expectHostConsistent(host)
     }
 
@@ -117,7 +143,7 @@ import PageContents
     @Test func deflateOnOOMReleasesOneMiBInsteadOfKilling() {
         let host = makeHost { $0.sharing.enabled = false }
         let (k, _) = addGuest(host, "a", mib: 32, swapMiB: 0) { $0.balloonDeflateOnOOM = true }
-        k.balloonDeflateOnOOM = true
+        #expect(k.balloonDeflateOnOOM, "power-on plugs in a balloon device with DEFLATE_ON_OOM")
         var got = 0
         for _ in 0..<100 { got += k.balloonInflate(pages: 100) }
         #expect(got > 3000)

@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 @testable import Hypervisor
 import HostPolicies
@@ -54,7 +55,7 @@ import PageContents
             case 36..<39: k.balloonDeflate(pages: r.int(in: 1...600))
             case 39..<42:
                 let rr = r.int(below: vm.largeRegion.count)
-                vm.breakLargePage(rr, shareFirst: r.chance(0.5))
+                breakLargePage(host, vm, rr, shareFirst: r.chance(0.5))
             case 42..<46: now += 100_000_000; host.runScheduler(now: now)
             case 46: host.sampleActiveMemory()
             case 47..<50: _ = k.runKswapd()

@@ -1,4 +1,5 @@
 import Testing
+import OvercommitTestSupport
 @testable import GuestKernel
 @testable import Hypervisor
 import OvercommitSupport
@@ -29,6 +30,18 @@ import PageContents
         #expect(host.sharing.zero_pages_sharing > 0)
         #expect(host.sharing.comparisons >= 200)
         expectHostConsistent(host, "after sharing")
+    }
+
+    @Test func theESXRatesArePaidOutAtEveryScanTick() {
+        for (tick, perWakeUp) in [(SimDuration.ms(20), 20), (.ms(50), 50)] {
+            let host = makeHost { $0.sharing.scan_rate_per_vm = 1000; $0.sharing.scan_tick = tick }
+            addGuest(host, "a")
+            addGuest(host, "b")
+            #expect(host.runSharingScanner() == tick.nanoseconds, "the next wake-up is one tick away")
+            #expect(host.sharing.pages_scanned <= 2 * perWakeUp)
+            let visited = (0..<2).map { host.sharing.cursors[$0].steps }
+            #expect(visited == [perWakeUp, perWakeUp], "1000 pages/s per VM for \(tick): \(visited)")
+        }
     }
 
     @Test func saltingKeepsSharingInsideEachVM() {
@@ -118,7 +131,7 @@ import PageContents
         #expect(vm1.untouchedLargePagePages > 0, "large pages back memory the guest never touched")
         // Break every large page: subpages with precomputed hashes are shared at once.
         var freed = 0
-        for vm in [vm2, vm1] { for r in 0..<vm.largeRegion.count { freed += vm.breakLargePage(r, shareFirst: true) } }
+        for vm in [vm2, vm1] { for r in 0..<vm.largeRegion.count { freed += breakLargePage(host, vm, r, shareFirst: true) } }
         #expect(freed > 0, "share before swap freed frames")
         #expect(inLarge.contains { location(vm1, $0) != "private" })
         expectHostConsistent(host, "after breaking")

@@ -121,7 +121,8 @@ func lz4Size(_ c: PageContent, _ g: PageGenerator = PageGenerator()) -> Int {
     }
 
     @Test func codecRegistry() {
-        #expect(CodecKind.allCases == [.lz4, .zstd])
+        let names = CodecKind.allCases.map(\.rawValue)
+        #expect(names.contains("lz4") && names.contains("zstd") && Set(names).count == names.count)
         for kind in CodecKind.allCases {
             let c = kind.make()
             #expect(c.name == kind.rawValue)

@@ -152,7 +152,8 @@ import Workloads
             #expect(md.contains("\n## \(table.tableName)\n"), "missing table \(table.tableName)")
             for p in table.parameters { #expect(md.contains("| `\(p.key)` |")) }
         }
-        #expect(md.contains("| `vm.swappiness` | integer | `60` | 0-200: preference for swapping anonymous pages over dropping page cache |"))
+        #expect(md.contains("| `vm.swappiness` | integer | `60` | between 0 and 200 (Linux's range) | 0-200: preference for swapping anonymous pages over dropping page cache |"))
+        #expect(md.contains("| `pages_to_scan` | integer (pages) | `100 (KSM)` | between 1 and 1000000 | "))
         #expect(md.contains("| `kernel` | table: [guest.kernel](#guestkernel) | see [guest.kernel](#guestkernel) |"))
         #expect(md == ConfigReference.markdown())
     }

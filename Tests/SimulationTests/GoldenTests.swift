@@ -1,4 +1,6 @@
 import Foundation
+import GuestKernel
+import OvercommitSupport
 import Testing
 import Reports
 import Scenarios
@@ -9,7 +11,8 @@ import Scenarios
 /// here as a diff; after a deliberate change regenerate with
 /// `UPDATE_GOLDEN=1 swift test --filter GoldenTests` and review the diff.
 @Suite struct GoldenTests {
-    static let policies = ["linux", "lru", "fifo", "clock"]
+    /// Every registered policy that runs without a trace (OPT needs one and has its own tests).
+    static let policies = ReplacementPolicyKind.allCases.filter { !$0.needsFutureReferences }.map(\.rawValue)
 
     static func scenario(policy: String) -> String {
         """
@@ -37,11 +40,19 @@ import Scenarios
     }
 
     /// Compares `stats` with the golden file (or rewrites it under UPDATE_GOLDEN=1), recording
-    /// the first differing lines.
-    static func compare(_ stats: String, golden name: String, what: String) throws {
+    /// the first differing lines. A registered policy without a golden file fails, saying how
+    /// to record one.
+    static func compare(_ stats: String, golden name: String, what: String, suite: String = "GoldenTests") throws {
         let path = repoRoot + "/Tests/SimulationTests/Golden/" + name
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
             try stats.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            Issue.record("""
+                no golden file for \(what): Tests/SimulationTests/Golden/\(name) does not exist. Record it with
+                `UPDATE_GOLDEN=1 swift test --filter \(suite)`, review the new file and commit it.
+                """)
             return
         }
         let golden = try String(contentsOfFile: path, encoding: .utf8)
@@ -57,7 +68,17 @@ import Scenarios
 /// enough that the scheduler walks down the free-memory states (sharing, large pages,
 /// balloons, compression and host swap all take part). Regenerate as `GoldenTests`.
 @Suite struct HostGoldenTests {
-    static let policies = ["esx", "mom", "proxmox", "xenserver", "static", "none"]
+    /// Every registered balloon policy, as the scenario schema offers them
+    /// (`host.balloon_policy.kind`).
+    static let policies: [String] = {
+        guard case .table(let host)? = ScenarioConfig.parameter("host")?.kind,
+              let kind = host.parameters.first(where: { $0.key == "balloon_policy" })?.kind else { return [] }
+        return ConfigReference.caseNames(kind)
+    }()
+
+    @Test func theRegistryIsReachableFromTheSchema() {
+        #expect(Self.policies.count >= 6, "the balloon policy registry is not reachable from the schema: \(Self.policies)")
+    }
 
     static func scenario(policy: String) -> String {
         """
@@ -94,6 +115,7 @@ import Scenarios
     func hostStatsMatchTheGoldenFile(policy: String) throws {
         let c = try ScenarioLoader.load(text: Self.scenario(policy: policy), file: "golden-host-\(policy).yaml")
         let r = try Simulation(config: c).run()
-        try GoldenTests.compare(RunReport.statsText(r), golden: "host-\(policy).stats.txt", what: "balloon policy \(policy)")
+        try GoldenTests.compare(RunReport.statsText(r), golden: "host-\(policy).stats.txt", what: "balloon policy \(policy)",
+                                suite: "HostGoldenTests")
     }
 }

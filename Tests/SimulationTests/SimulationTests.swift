@@ -94,6 +94,24 @@ func load(_ yaml: String, file: String = "test.yaml") throws -> ScenarioConfig {
         #expect(batch.vmstat.pswpin > 0)
     }
 
+    @Test func aRunEndedByHostOutOfMemoryPassesItsChecks() throws {
+        // Issue 12 item 4: the page touched with no frame left (overdraft) was not counted in
+        // its region's backed pages, so `--check` failed with "per-region backed counts
+        // disagree with the p2m" (Configs/host-oom.yaml exited 3).
+        let c = try load("""
+        name: oom-check
+        duration: 3s
+        host: {memory: 512MiB, hypervisor_reserved: 64MiB, sharing: {enabled: false}, balloon_policy: {kind: none}, compression: {enabled: false}, swap: {enabled: false}}
+        guests: [{name: g, memory: 1GiB, workloads: [{kind: leak, rate: 256MiB}]}]
+        """)
+        var o = SimulationOptions()
+        o.check = true
+        let r = try Simulation(config: c, options: o).run()
+        #expect(r.hostOutOfMemory && r.endedEarly != nil)
+        #expect(r.guests[0].host.stats.eptFaults > 0)
+        #expect(r.checkProblems.isEmpty, "\(r.checkProblems.prefix(3))")
+    }
+
     @Test func effectiveAccessTimeFollowsTheFormula() throws {
         let c = try load(smallScenarioYAML)
         let r = try Simulation(config: c).run()

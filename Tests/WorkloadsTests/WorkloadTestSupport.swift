@@ -1,4 +1,5 @@
 import GuestKernel
+import OvercommitTestSupport
 import OvercommitSupport
 import PageContents
 @testable import Workloads
@@ -19,11 +20,10 @@ let imageFiles: [(path: String, size: ByteCount, style: ContentStyle)] = [
 /// A guest kernel of `memory` with the built-in image's files registered.
 func makeKernel(memory: ByteCount = .mib(256), swap: ByteCount = .mib(256), overcommit: Int = 0,
                 policy: ReplacementPolicyKind = .linux, seed: UInt64 = 1) -> GuestKernel {
-    var config = GuestKernelConfig()
-    config.overcommit_memory = overcommit
-    config.replacement_policy = policy
-    let k = GuestKernel(name: "test", memoryPages: memory.pages, config: config,
-                        swap: SwapDeviceConfig(size: swap, device: .ssd), costs: CostModel(), seed: seed)
+    let k = makeTestKernel(memory: memory, swap: swap, kernelReserved: nil, seed: seed, contentShadow: false) {
+        $0.overcommit_memory = overcommit
+        $0.replacement_policy = policy
+    }
     _ = k.boot()
     for (i, f) in imageFiles.enumerated() {
         _ = k.registerFile(path: f.path, pages: f.size.pages, style: f.style, contentSeed: UInt64(i + 1) << 32)

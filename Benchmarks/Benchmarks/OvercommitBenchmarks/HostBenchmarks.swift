@@ -77,7 +77,7 @@ func hostBenchmarks() {
         // whole passes keeps every sample the same mix (samples of part of a pass would
         // alternate between the two passes, which differ about twofold in cost).
         let h = ImageHost(guests: 2)
-        let sharing = h.host.sharing!
+        let sharing = h.host.sharing
         let before = sharing.pages_scanned
         var pass1Pages = 0, pass1Ns = 0.0
         benchmark.startMeasurement()
@@ -147,7 +147,7 @@ func hostBenchmarks() {
         benchmark.startMeasurement()
         let t0 = ContinuousClock.now
         while taken < n {
-            let t = vm.pageOut(n - taken, compress: true, swap: true)
+            let t = vm.pageOut(n - taken, compress: true, swap: true).reclaimed
             precondition(t > 0, "the image guest ran out of private pages")
             taken += t
         }
@@ -172,13 +172,13 @@ func hostBenchmarks() {
             precondition(h.host.powerOn(vm), "admission refused the database guest")
             _ = k.boot()
         }
-        h.keep(churn)
+        _ = churn
         while h.host.sharing.full_scans < 2 { _ = h.host.runSharingScanner() }
         let rssAfter = residentBytes()
 
         var guestBytes = 0, hostBytes = 0, pages = 0
         for vm in h.host.vms {
-            let g = vm.kernel.footprint, f = vm.footprint
+            let g = (vm.guest as! GuestKernel).footprint, f = h.host.footprint(of: vm)
             guestBytes += g.frameTable + g.pageTables + g.pageCache
             hostBytes += f.p2m + f.checksums + f.regions + f.sharingTable + f.swapAndCache
             pages += vm.configuredPages
@@ -319,8 +319,6 @@ enum HostCorpus {
 final class ImageHost {
     let host: HostMemory
     private(set) var vms: [VirtualMachine] = []
-    /// The host keeps its guests `unowned(unsafe)`: they live here.
-    private var kernels: [GuestKernel] = []
 
     init(guests: Int, extraHostMemory: ByteCount = .gib(0)) {
         let image = HostCorpus.image
@@ -348,13 +346,9 @@ final class ImageHost {
                 precondition(r != .outOfMemory && r != .noProcess && r != .segv, "reading the image failed at page \(p): \(r)")
             }
             precondition(k.filePages == image.pageCount, "the image guest's page cache holds \(k.filePages) of \(image.pageCount) pages")
-            kernels.append(k)
             vms.append(vm)
         }
     }
-
-    /// Keeps another guest of this host alive.
-    func keep(_ k: GuestKernel) { kernels.append(k) }
 }
 
 /// The host reused across samples of `host.compress.pageout-image-guest` (rebuilt when used up).

@@ -1,16 +1,20 @@
 import HostPolicies
 
-/// Transparent page sharing as a reclaim mechanism: scans `pages` of the VM at once (the
-/// periodic scanner, `PageSharing`, does the same at its configured rate).
+/// Transparent page sharing as a reclaim mechanism: scans `nrToScan` pages of the VM from
+/// its cursor (`PageSharing`); the sharing scan scheduler calls it at the configured rate.
 public struct SharingScan: ReclaimMechanism {
     public init() {}
     public var technique: ReclaimTechnique { .share }
     public var summary: String { "VMware TPS / Linux KSM: xxh3 hash, full byte comparison, copy-on-write shared frames" }
 
-    public func reclaim(_ pages: Int, from vm: VirtualMachine) -> ReclaimOutcome {
-        guard vm.host.config.sharing.enabled else { return .exhausted }
-        let before = vm.privatePages
-        _ = vm.host.sharing.scan(vm, budget: pages)
-        return .reclaimed(max(0, before - vm.privatePages))
+    /// The VM's private pages (each a candidate for a merge).
+    public func count(_ vm: VirtualMachine, on host: HostMemory) -> Int {
+        host.config.sharing.enabled ? vm.privatePages : 0
+    }
+
+    /// `scanned` is the pages visited, `reclaimed` the frames merges freed.
+    public func scan(_ control: HostReclaimControl, on host: HostMemory) -> ReclaimOutcome {
+        guard host.config.sharing.enabled else { return ReclaimOutcome() }
+        return host.sharing.scan(control.vm, budget: control.nrToScan, on: host)
     }
 }

@@ -1,0 +1,42 @@
+extension GuestKernel {
+    /// The current /proc/meminfo.
+    public var meminfo: Meminfo {
+        var m = Meminfo()
+        let kb = 4
+        m.MemTotal = managedPages * kb
+        m.MemFree = buddy.freePages * kb
+        let aa = policy.count(.activeAnon), ia = policy.count(.inactiveAnon)
+        let af = policy.count(.activeFile), inf = policy.count(.inactiveFile)
+        m.ActiveAnon = aa * kb; m.InactiveAnon = ia * kb; m.ActiveFile = af * kb; m.InactiveFile = inf * kb
+        m.Active = (aa + af) * kb; m.Inactive = (ia + inf) * kb
+        m.Unevictable = mlockedPages * kb
+        m.Mlocked = mlockedPages * kb
+        m.SwapCached = swapCachePages * kb
+        m.Cached = filePages * kb     // page cache incl. shmem, excl. swap cache, as Linux prints it
+        m.SwapTotal = swap.slotCount * kb
+        m.SwapFree = swap.freeSlots * kb
+        m.Dirty = dirtyFilePages * kb
+        m.AnonPages = (anonPages - swapCacheUnmapped) * kb
+        m.Shmem = shmemPages * kb
+        m.PageTables = pageTableFrames * kb
+        m.CommitLimit = commitLimit * kb
+        m.Committed_AS = committedAS * kb
+        m.Balloon = balloonPages * kb
+        m.KernelReserved = reservedPages * kb
+        var mapped = 0
+        for case let p? in processes { mapped += p.rssFile }
+        m.Mapped = mapped * kb
+        // si_mem_available(): free above the low watermark + reclaimable page cache (half kept).
+        let pagecache = af + inf
+        let avail = buddy.freePages - watermarks.low + pagecache - min(pagecache / 2, watermarks.low)
+        m.MemAvailable = max(0, avail) * kb
+        return m
+    }
+
+    /// Swap-cache pages no PTE maps (readahead or left behind): counted in SwapCached, not AnonPages.
+    var swapCacheUnmapped: Int {
+        var n = 0
+        for (f, _) in frameSlot where frames.mapCount[Int(f)] == 0 { n += 1 }
+        return n
+    }
+}

@@ -1,0 +1,49 @@
+import OvercommitSupport
+import PageContents
+
+/// Per-guest counters, after /proc/vmstat.
+public struct VMStat: Sendable, Equatable {
+    public var accesses = 0
+    public var pgfault = 0
+    public var pgmajfault = 0
+    public var zeroFills = 0
+    public var cowCopies = 0
+    public var zeroPageMaps = 0
+    public var pswpin = 0
+    public var pswpout = 0
+    public var pgpgin = 0
+    public var pgpgout = 0
+    public var pgsteal_kswapd = 0
+    public var pgsteal_direct = 0
+    public var pgscan_kswapd = 0
+    public var pgscan_direct = 0
+    public var pgactivate = 0
+    public var pgdeactivate = 0
+    public var pgrotated = 0
+    public var kswapd_wakeups = 0
+    public var allocstall = 0
+    public var workingset_refault = 0
+    public var workingset_activate = 0
+    public var swapCacheHits = 0
+    public var swapWritesAvoided = 0
+    public var fileReads = 0
+    /// Pages brought in by read-ahead (no extra I/O latency).
+    public var readahead = 0
+    public var writebacks = 0
+    public var oom_kill = 0
+    public var refusedAllocations = 0
+    public var segfaults = 0
+    /// Pages the balloon driver inflated (allocated, pinned and handed to the host) and deflated.
+    public var balloon_inflate = 0
+    public var balloon_deflate = 0
+    /// Balloon inflations cut short because the allocation failed (no free memory even after
+    /// one round of direct reclaim: __GFP_NORETRY).
+    public var balloon_inflate_failed = 0
+    /// OOM notifications answered by deflating the balloon (virtio-balloon DEFLATE_ON_OOM).
+    public var balloon_oom_deflates = 0
+    /// Simulated nanoseconds spent by accesses (hits and faults), for EAT.
+    public var accessTimeNs: Int64 = 0
+    /// Simulated nanoseconds spent in faults and reclaim beyond the plain access time.
+    public var stallNs: Int64 = 0
+    public init() {}
+}

@@ -1,0 +1,18 @@
+extension HostMemory {
+    /// Host frame conservation, the free-frame count and the decompression problems found
+    /// since the last call; with `full`, also every VM's p2m map and the sharing tables
+    /// walked entry by entry (O(guest pages)).
+    public func checkInvariants(full: Bool = true) -> [String] {
+        var p: [String] = []
+        let sum = freeFrames + privateFrames + sharing.sharedFrames + cacheFrames + overheadFrames + hypervisorFrames
+        if sum != totalFrames {
+            p.append("host: free \(freeFrames) + private \(privateFrames) + shared \(sharing.sharedFrames) + cache \(cacheFrames) + overhead \(overheadFrames) + hypervisor \(hypervisorFrames) = \(sum) != RAM \(totalFrames)")
+        }
+        p += frames.checkInvariants()
+        for vm in vms { p += vm.compressor.takeProblems() }
+        guard full else { return p }
+        for vm in vms { p += vm.checkInvariants() }
+        p += sharing.checkInvariants(on: self)
+        return p
+    }
+}

@@ -1,0 +1,62 @@
+import HostPolicies
+import OvercommitSupport
+
+/// When the page-sharing scanner runs and how much it scans, in either vocabulary of
+/// `SharingConfig`: KSM's `pages_to_scan` per wake-up every `sleep_millisecs` (ksmd scans
+/// one VM after the other), or ESX's per-VM rates (`scan_rate_per_vm`, `share_scan_time`,
+/// capped by `scan_rate_total`) paid out as scan credit at every wake-up (`scan_tick`).
+///
+/// Each wake-up is a host synchronisation point: it calls the `SharingScan` mechanism on the
+/// VMs in order. A state whose techniques leave out `share` stops the scanner.
+final class SharingScanScheduler {
+    let config: SharingConfig
+    /// ESX vocabulary: pages each VM may still scan, carried between wake-ups (by VM index).
+    private var credit: [Double] = []
+
+    init(config: SharingConfig) { self.config = config }
+
+    /// Starts pacing a new VM.
+    func addVM() { credit.append(0) }
+
+    /// One wake-up of the scanner; returns the nanoseconds until the next.
+    func wake(on host: HostMemory) -> Int64 {
+        let interval = config.usesESXRates ? config.scan_tick.nanoseconds
+            : Int64(config.sleep_millisecs ?? SharingConfig.defaultSleepMillisecs) * 1_000_000
+        guard host.scheduler.machine.isEnabled(.share) else { return interval }
+        let scanner = SharingScan()
+        let on = host.vms.filter(\.poweredOn)
+        if config.usesESXRates {
+            let seconds = Double(interval) / 1e9
+            var rates = on.map { vm -> Double in
+                if let r = config.scan_rate_per_vm { return r }
+                if let t = config.share_scan_time { return Double(vm.configuredPages) / (Double(t.nanoseconds) / 1e9) }
+                return config.scan_rate_total.map { $0 / Double(max(1, on.count)) } ?? 0
+            }
+            if let total = config.scan_rate_total {
+                let sum = rates.reduce(0, +)
+                if sum > total { rates = rates.map { $0 * total / sum } }
+            }
+            for (vm, r) in zip(on, rates) {
+                credit[vm.index] += r * seconds
+                let n = Int(credit[vm.index])
+                credit[vm.index] -= Double(n)
+                if n > 0 { _ = scanner.scan(HostReclaimControl(vm: vm, nrToScan: n), on: host) }
+            }
+            host.sharing.endFullScanIfDone(on: host)
+            return interval
+        }
+        // KSM: pages_to_scan per wake-up, one VM after the other.
+        var budget = config.pages_to_scan ?? SharingConfig.defaultPagesToScan
+        var guardCount = 0
+        while budget > 0 && guardCount < 2 * max(1, on.count) + 2 {
+            guard let vm = on.first(where: { !host.sharing.hasFinishedPass($0) }) else {
+                host.sharing.endFullScanIfDone(on: host)
+                guardCount += 1
+                continue
+            }
+            budget -= scanner.scan(HostReclaimControl(vm: vm, nrToScan: budget), on: host).scanned
+            host.sharing.endFullScanIfDone(on: host)
+        }
+        return interval
+    }
+}

@@ -1,0 +1,29 @@
+/// A VM as the host sees it at one instant (pages unless noted): what backs its memory.
+///
+/// The names follow vSphere's memory counters: consumed, shared, ballooned, compressed,
+/// swapped, active; `sharedSaved` is this VM's pages mapped to shared frames minus the frames
+/// it would hold alone (ESX "shared" vs "shared common" per VM is approximated by mappings).
+public struct VMHostSnapshot: Sendable, Equatable {
+    public var configured = 0
+    /// Machine frames: private frames plus compression-cache frames.
+    public var consumed = 0
+    public var privateFrames = 0
+    /// Guest pages mapped to shared frames (the zero frame included), and to the zero frame.
+    public var shared = 0
+    public var zeroShared = 0
+    public var ballooned = 0
+    public var balloonTarget = 0
+    public var compressed = 0
+    public var compressedBytes = 0
+    public var cacheFrames = 0
+    public var hostSwapped = 0
+    public var largePages = 0
+    public var largePageUntouched = 0
+    /// Estimated active pages (sampling) and pages truly touched in the last period.
+    public var activeEstimated = 0
+    public var activeTrue = 0
+    /// Sampling periods completed (0: the active figures are not measured yet).
+    public var activePeriods = 0
+    public var stats = VMHostStats()
+    public init() {}
+}

@@ -1,0 +1,57 @@
+import GuestKernel
+
+/// The VM's side of ballooning: the target the guest's driver polls, and the inflate and
+/// deflate notifications (VMware vmmemctl, virtio-balloon). The host frees what backs a
+/// ballooned page; the next touch after a deflate backs it again.
+extension VirtualMachine {
+    /// The balloon size the driver reads.
+    public var balloonTargetPages: Int { balloonTarget }
+
+    public func balloonInflated(pfn: PFN) {
+        let i = Int(pfn)
+        if p2m[i] != .unbacked { stats.balloonReclaimed += 1 }
+        dropBacking(i)
+        guest.setEPT(pfn, 0)
+    }
+
+    public func balloonDeflated(pfn: PFN) {
+        stats.balloonReturned += 1
+    }
+
+    /// Raises the balloon target by up to `pages` without passing the balloon's maximum;
+    /// returns the raise (the `BalloonRequest` mechanism).
+    func raiseBalloonTarget(by pages: Int) -> Int {
+        let n = min(max(0, settings.balloonMaxPages - balloonTarget), max(0, pages))
+        balloonTarget += n
+        return n
+    }
+
+    /// Lowers the balloon target to `pages` (the balloon policy gives memory back).
+    func lowerBalloonTarget(to pages: Int) {
+        balloonTarget = max(0, min(balloonTarget, pages))
+    }
+
+    /// Drops whatever backs page `i` (balloon inflation): frees a private frame, a share, a
+    /// cache entry or a swap slot. The contents are discarded (the guest gave the page away).
+    func dropBacking(_ i: Int) {
+        switch p2m[i] {
+        case .unbacked:
+            return
+        case .overdraft:
+            overdraftPages -= 1
+        case .machine(let frame):
+            if largeRegion[i >> 9] != 0 { breakLargePage(i >> 9) }
+            host.frames.release(frame)
+            privatePages -= 1
+        case .shared(let node):
+            dropSharedMapping(node)
+        case .compressed(let e):
+            cache.remove(Int(e))
+            resizeCacheFrames()
+        case .swapped(let slot):
+            freeSlot(slot)
+        }
+        p2m[i] = .unbacked
+        regionBacked[i >> 9] -= 1
+    }
+}

@@ -1,0 +1,127 @@
+import GuestKernel
+import OvercommitSupport
+import PageContents
+
+/// Host paging: the VM's private pages taken out of memory into its compression cache (ESX
+/// memory compression, 4.1+) or its swap file (ESX `.vswp`), victims chosen as ESX does.
+extension VirtualMachine {
+    /// Takes up to `pages` private pages out of memory, compressing each first when `compress`
+    /// (a page that fits below the threshold stays in the cache), else (or when it does not
+    /// fit) writing it to the swap file when `swap`. Victims are private small pages in a
+    /// pseudo-random order (ESX: the host cannot know which pages the guest values), or with
+    /// the `accessed` selection those whose EPT accessed bit is clear (clearing it as it goes,
+    /// a CLOCK). `scanned` counts the pages looked at, `reclaimed` the pages taken out,
+    /// `swapWrites` the pages written to the swap file (cache evictions included).
+    @discardableResult
+    public func pageOut(_ pages: Int, compress: Bool, swap: Bool) -> ReclaimOutcome {
+        let n = p2m.count
+        var out = ReclaimOutcome()
+        var visited = 0
+        let useAccessed = host.config.swap.victim_selection == .accessed
+        let ept = guest.ept
+        while out.reclaimed < pages && visited < 2 * n {
+            let i = victimPosition
+            victimPosition = (victimPosition + victimStride) % n
+            visited += 1
+            guard p2m.isPrivate(i) else { continue }
+            if ept[i] & 3 == 0 && largeRegion[i >> 9] != 0 {
+                // Untouched subpage of a large page: breaking and sharing is cheaper than swapping.
+                continue
+            }
+            if useAccessed && guest.testAndClearEPTAccessed(PFN(i)) { continue }
+            if pageOutOne(i, compress: compress, swap: swap, swapWrites: &out.swapWrites) {
+                out.reclaimed += 1
+            } else if !compress || !swap {
+                if swappedPages >= swapCapacity { break }
+            }
+        }
+        out.scanned = visited
+        return out
+    }
+
+    /// Takes private page `i` out of memory: into the compression cache if it compresses below
+    /// the threshold (and `compress`), else into the swap file (if `swap`). Returns false if it
+    /// could not (the page does not compress and swap is off, or no free slot).
+    func pageOutOne(_ i: Int, compress: Bool, swap: Bool, swapWrites: inout Int) -> Bool {
+        guard case .machine(let frame) = p2m[i] else { preconditionFailure("pfn \(i) of \(name) is not private") }
+        if largeRegion[i >> 9] != 0 { breakLargePage(i >> 9) }
+        let pfn = PFN(i)
+        let content = guest.content(of: pfn)
+        if compress {
+            let cfg = host.config.compression
+            let limit = Int(Double(pageSize) * cfg.threshold.fraction)
+            let stored: Int? = host.generator.withBytes(content) { bytes in
+                compressor.compressPage(bytes, limit: limit, costNs: host.costs.compress.nanoseconds)
+            }
+            if let size = stored {
+                // Make room by moving the oldest entries to swap (ESX evicts cold compressed pages).
+                while cache.bytes + CompressionCache.stride(size) > cache.limitBytes, let old = cache.oldest() {
+                    if !evictFromCache(old) { break }
+                    swapWrites += 1
+                }
+                if cache.bytes + CompressionCache.stride(size) <= cache.limitBytes {
+                    let e = cache.insert(compressor.lastOutput(size), pfn: UInt32(i), content: content)
+                    _ = guest.hostTakeContent(pfn)
+                    p2m[i] = .compressed(entry: UInt32(e))
+                    host.frames.release(frame)
+                    privatePages -= 1
+                    resizeCacheFrames()
+                    stats.compressions += 1
+                    guest.setEPT(pfn, 0)
+                    return true
+                }
+            } else {
+                stats.compressionRejects += 1
+            }
+        }
+        guard swap, let slot = allocateSlot() else { if swap { stats.swapFull += 1 }; return false }
+        swapSlots[Int(slot)] = guest.hostTakeContent(pfn)
+        p2m[i] = .swapped(slot: slot)
+        host.frames.release(frame)
+        privatePages -= 1
+        swappedPages += 1
+        stats.swapOuts += 1
+        swapWrites += 1
+        guest.setEPT(pfn, 0)
+        return true
+    }
+
+    /// Moves cache entry `e` to the swap file (decompressing it first, as the data must be
+    /// written whole). False if the swap file is full.
+    func evictFromCache(_ e: Int) -> Bool {
+        guard host.config.swap.enabled, let slot = allocateSlot() else { return false }
+        let i = Int(cache.owner[e])
+        let content = cache.content[e]
+        compressor.decompressChecked(cache.data[e], expected: content, generator: host.generator,
+                                     verify: host.verifyDecompressedBytes, costNs: 0, page: "vm \(name) pfn \(i)")
+        cache.remove(e)
+        resizeCacheFrames()
+        swapSlots[Int(slot)] = content
+        p2m[i] = .swapped(slot: slot)
+        swappedPages += 1
+        stats.cacheEvictions += 1
+        stats.swapOuts += 1
+        return true
+    }
+
+    /// Keeps the machine frames of the compression cache equal to what its bytes need.
+    func resizeCacheFrames() {
+        let need = CompressionCache.framesFor(bytes: cache.bytes)
+        while cache.machineFrames.count < need, let m = host.frames.allocate() { cache.machineFrames.append(m) }
+        while cache.machineFrames.count > need { host.frames.release(cache.machineFrames.removeLast()) }
+        cache.frames = cache.machineFrames.count
+    }
+
+    func allocateSlot() -> UInt32? {
+        if let s = swapFreeSlots.popLast() { return s }
+        guard swapSlots.count < swapCapacity, swapSlots.count < P2MMap.maxValue else { return nil }
+        swapSlots.append(.zero)
+        return UInt32(swapSlots.count - 1)
+    }
+
+    func freeSlot(_ s: UInt32) {
+        swapSlots[Int(s)] = .zero
+        swapFreeSlots.append(s)
+        swappedPages -= 1
+    }
+}

@@ -1,0 +1,45 @@
+import GuestKernel
+import PageContents
+
+extension VirtualMachine {
+    /// The VM's host-side state now.
+    public func snapshot() -> VMHostSnapshot {
+        var s = VMHostSnapshot()
+        s.configured = configuredPages
+        s.consumed = consumedPages
+        s.privateFrames = privatePages
+        s.shared = sharedPages
+        s.zeroShared = zeroSharedPages
+        s.ballooned = guest.balloonPages
+        s.balloonTarget = balloonTarget
+        s.compressed = cache.count
+        s.compressedBytes = cache.bytes
+        s.cacheFrames = cache.frames
+        s.hostSwapped = swappedPages
+        s.largePages = largePages
+        s.largePageUntouched = untouchedLargePagePages
+        s.activeEstimated = Int((activeEstimate * Double(configuredPages)).rounded())
+        s.activeTrue = trueActivePages
+        s.activePeriods = activePeriods
+        s.stats = stats
+        return s
+    }
+
+    /// The XXH3 hash of the bytes of guest page `pfn` wherever the host keeps them: in the
+    /// guest frame (private), in the shared frame, in the compression cache (decompressed
+    /// now) or in the swap file. Content verification compares it with what the guest wrote.
+    public func hashOfPage(_ pfn: PFN) -> UInt64 {
+        let generator = host.generator
+        switch p2m[Int(pfn)] {
+        case .shared(let node):
+            return generator.withBytes(host.sharedFrames.content(of: node)) { PageHash.xxh3($0) }
+        case .compressed(let e):
+            guard let out = compressor.decompress(cache.data[Int(e)]) else { return 0 }
+            return PageHash.xxh3(out)
+        case .swapped(let slot):
+            return generator.withBytes(swapSlots[Int(slot)]) { PageHash.xxh3($0) }
+        case .unbacked, .overdraft, .machine:
+            return generator.withBytes(guest.content(of: pfn)) { PageHash.xxh3($0) }
+        }
+    }
+}
