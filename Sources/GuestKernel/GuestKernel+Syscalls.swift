@@ -237,6 +237,7 @@ extension GuestKernel {
         let cpid = PID(processes.count)
         let child = GuestProcess(pid: cpid, name: parent.name, family: parent.family, writeStyles: parent.writeStyles)
         child.oomScoreAdj = parent.oomScoreAdj
+        child.layoutSeed = parent.layoutSeed
         child.regions = parent.regions.map { var r = $0; r.locked = false; return r }   // mlock is not inherited
         child.mmapCursor = parent.mmapCursor
         register(child)

@@ -98,6 +98,13 @@ public final class GuestKernel {
     public internal(set) var thrashing = false
     /// Independent record of what every page should contain (enabled by `--check` and tests).
     public internal(set) var shadow: ContentShadow?
+    /// The contents the write in progress stores (`access(_:_:storing:)`); nil: a fresh write.
+    var storing: PageContent?
+    /// The random virtual offset KASLR chose at this boot (0 without KASLR).
+    let kaslrOffset: UInt64
+    /// Kernel image pages carrying an absolute relocation, scaled to 2^53 (compared with a
+    /// page's 53-bit hash).
+    let relocatedThreshold: UInt64
     let defaultWriteStyles: [ContentStyle]
 
     /// Boots a guest with `memoryPages` frames of guest-physical memory.
@@ -105,8 +112,11 @@ public final class GuestKernel {
     /// - Parameters:
     ///   - kernelImageSeed, kernelImagePages: the OS image's kernel text loaded at boot
     ///     (identical in every guest booted from the same image).
+    ///   - kernelRelocated: fraction of the image's pages that hold an absolute relocation;
+    ///     with `config.kaslr` those pages differ from one boot (one guest) to another.
     public init(name: String, memoryPages: Int, config: GuestKernelConfig, swap swapConfig: SwapDeviceConfig,
-                costs: CostModel, seed: UInt64, kernelImageSeed: UInt64 = 0, kernelImagePages: Int = 0) {
+                costs: CostModel, seed: UInt64, kernelImageSeed: UInt64 = 0, kernelImagePages: Int = 0,
+                kernelRelocated: Double = 0) {
         precondition(memoryPages >= 4096, "a guest needs at least 16 MiB")
         precondition(memoryPages <= PTE.maxFrames, "a guest has at most 512 GiB")
         self.name = name
@@ -121,11 +131,13 @@ public final class GuestKernel {
         zeroPFN = PFN(reservedPages - 1)
         self.kernelImageSeed = kernelImageSeed
         self.kernelImagePages = kernelImagePages
+        kaslrOffset = config.kaslr ? StableHash.mix(contentSeed, StableHash.fnv1a64("kaslr")) | 1 : 0
+        relocatedThreshold = UInt64(max(0, min(1, kernelRelocated)) * Double(UInt64(1) << 53))
         // Kernel memory: image text first, then kernel data (half zero, half sparse structures).
         for i in 0..<reservedPages {
             frames.setUse(PFN(i), .kernel)
-            frames.content[i] = GuestKernel.kernelFrameContent(i, reserved: reservedPages, imagePages: kernelImagePages,
-                                                               imageSeed: kernelImageSeed, contentSeed: contentSeed)
+            frames.content[i] = GuestKernel.kernelFrameContent(i, reserved: reservedPages, imagePages: kernelImagePages, imageSeed: kernelImageSeed,
+                                                               contentSeed: contentSeed, kaslrOffset: kaslrOffset, relocated: relocatedThreshold)
         }
         kernelFrames = reservedPages
         buddy = BuddyAllocator(frames: frames, managed: reservedPages..<memoryPages)
@@ -143,19 +155,33 @@ public final class GuestKernel {
         var cost: Int64 = 0
         for i in 0..<reservedPages {
             cost += touch(PFN(i), write: true)
-            frames.content[i] = GuestKernel.kernelFrameContent(i, reserved: reservedPages, imagePages: kernelImagePages,
-                                                               imageSeed: kernelImageSeed, contentSeed: contentSeed)
+            frames.content[i] = GuestKernel.kernelFrameContent(i, reserved: reservedPages, imagePages: kernelImagePages, imageSeed: kernelImageSeed,
+                                                               contentSeed: contentSeed, kaslrOffset: kaslrOffset, relocated: relocatedThreshold)
         }
         return cost
     }
 
     /// What kernel frame `i` holds after boot: image text, then data (half zero, half sparse);
-    /// the last reserved frame is the zero page.
-    static func kernelFrameContent(_ i: Int, reserved: Int, imagePages: Int, imageSeed: UInt64, contentSeed: UInt64) -> PageContent {
+    /// the last reserved frame is the zero page. With KASLR, an image page holding an absolute
+    /// relocation is patched with this boot's offset, so its bytes are this guest's own.
+    static func kernelFrameContent(_ i: Int, reserved: Int, imagePages: Int, imageSeed: UInt64, contentSeed: UInt64,
+                                   kaslrOffset: UInt64, relocated: UInt64) -> PageContent {
         if i == reserved - 1 { return .zero }
-        if i < imagePages { return PageContent(style: .code, seed: StableHash.mix(imageSeed, UInt64(i))) }
+        if i < imagePages {
+            var seed = StableHash.mix(imageSeed, UInt64(i))
+            if kaslrOffset != 0 && StableHash.mix(imageSeed, UInt64(i) | (1 << 52)) >> 11 < relocated {
+                seed = StableHash.mix(seed, kaslrOffset)
+            }
+            return PageContent(style: .code, seed: seed)
+        }
         if i % 2 == 0 { return .zero }
         return PageContent(style: .sparse, seed: StableHash.mix(contentSeed, UInt64(i) | (1 << 50)))
+    }
+
+    /// The layout execve gives process `pid` (`GuestProcess.layoutSeed`): fixed without
+    /// randomisation, a fresh random value (deterministic per guest and pid) with it.
+    func execLayout(_ pid: PID) -> UInt64 {
+        config.randomize_va_space == 0 ? 0 : StableHash.mix(contentSeed, UInt64(UInt32(bitPattern: pid)) | (1 << 40)) | 1
     }
 
     /// Adds a process to both tables.
@@ -220,6 +246,7 @@ public final class GuestKernel {
         }
         let p = GuestProcess(pid: pid, name: name, family: fam, writeStyles: defaultWriteStyles)
         p.oomScoreAdj = max(-1000, min(1000, oomScoreAdj))
+        p.layoutSeed = execLayout(pid)
         register(p)
         return pid
     }
@@ -247,6 +274,7 @@ public final class GuestKernel {
 
     @inline(__always)
     func writtenContent(_ p: GuestProcess, _ pfn: Int) -> PageContent {
+        if let c = storing { return c }
         writeCounter &+= 1
         let s = StableHash.mix(contentSeed, writeCounter)
         if frames.flags[pfn] & FrameFlag.anon != 0 {

@@ -33,6 +33,18 @@ public struct GuestKernelConfig: ParameterTable {
     public var dirty_expire_centisecs: Int = 3000
     /// vm.page-cluster: swap readahead reads 2^n pages around a faulting slot.
     public var page_cluster: Int = 3
+    /// kernel.randomize_va_space: 0 no address-space randomisation, 1 stack, mmap base and
+    /// vDSO, 2 also the heap (brk): every execve gets a new layout (fs/binfmt_elf.c
+    /// `load_elf_binary`, mm/util.c `arch_pick_mmap_layout`); fork keeps the parent's. Linux's
+    /// default is 2 (Documentation/admin-guide/sysctl/kernel.rst). With any layout
+    /// randomisation the pointers a process writes differ from those of another execve of the
+    /// same program (Barker et al., USENIX ATC 2012: ASLR reduces sharing).
+    public var randomize_va_space: Int = 2
+    /// Kernel address-space layout randomisation (x86-64 CONFIG_RANDOMIZE_BASE, on by default
+    /// since Linux 4.12; `nokaslr` turns it off): the boot code moves the kernel to a random
+    /// virtual offset and patches every absolute relocation (arch/x86/boot/compressed/misc.c
+    /// `handle_relocations`), so the image's relocated pages differ from one boot to the next.
+    public var kaslr: Bool = true
     /// Read-ahead window of the guest's disk (/sys/block/*/queue/read_ahead_kb): a page-cache
     /// miss that continues a sequential read brings this much in with one I/O.
     public var read_ahead_kb: Int = 128
@@ -81,6 +93,10 @@ public struct GuestKernelConfig: ParameterTable {
         .init(\.dirty_expire_centisecs, "vm.dirty_expire_centisecs", "dirty page-cache data older than this is written back",
               .range(0...360_000_000, because: "the longest run"), unit: "1/100 s"),
         .init(\.page_cluster, "vm.page-cluster", "swap readahead reads 2^n slots around a faulting one", .range(0...10)),
+        .init(\.randomize_va_space, "kernel.randomize_va_space",
+              "ASLR: 0 off, 1 stack/mmap/vDSO, 2 also the heap; each execve gets a new layout, fork keeps it (pointers differ between execs)",
+              .range(0...2).described(as: "0 (off), 1 (stack, mmap, vDSO) or 2 (also the heap)")),
+        .init(\.kaslr, "kaslr", "kernel ASLR (CONFIG_RANDOMIZE_BASE): the image's relocated pages differ from boot to boot"),
         .init(\.read_ahead_kb, "read_ahead_kb", "read-ahead of a sequential page-cache miss, as /sys/block/*/queue/read_ahead_kb",
               .range(0...16_384), unit: "KiB"),
         .init(\.replacement_policy, "replacement_policy", "guest page replacement policy"),

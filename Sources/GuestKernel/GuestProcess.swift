@@ -29,6 +29,11 @@ public final class GuestProcess {
     public let heapStart: VPN
     /// Styles of pages this process writes, 256 precomputed picks (the compressibility mix).
     public var writeStyles: [ContentStyle]
+    /// Where execve placed the stack, heap, mmap base and shared libraries, as a seed: 0 for
+    /// the fixed layout of `kernel.randomize_va_space = 0`, a per-exec random value otherwise;
+    /// fork copies it. Pages holding pointers have the same bytes in two processes only if
+    /// their layouts are equal.
+    public internal(set) var layoutSeed: UInt64 = 0
     /// Index of the last region found (one-entry cache for region lookup).
     var lastRegion = 0
 

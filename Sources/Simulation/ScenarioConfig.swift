@@ -187,6 +187,11 @@ public struct FileConfig: ParameterTable {
     /// When true each guest gets its own contents (e.g. a database file); otherwise every
     /// guest booted from the image reads identical bytes (libraries, web content).
     public var per_guest: Bool = false
+    /// Another file of the image this one is a byte-for-byte copy of (its size, style and
+    /// `per_guest` are that file's): the same library in several container layers, a runtime
+    /// bundled with each application, a copied package. Its pages in the page cache duplicate
+    /// the other file's inside the guest.
+    public var same_as: String? = nil
 
     public init() {}
     public init(path: String, size: ByteCount, style: ContentStyle, perGuest: Bool = false) {
@@ -200,6 +205,8 @@ public struct FileConfig: ParameterTable {
         .init(\.size, "size", "file size", .range(ByteCount(1) ... ByteCount.largestHost)),
         .init(\.style, "style", "what the bytes look like (decides compressibility)"),
         .init(\.per_guest, "per_guest", "true: each guest has its own contents; false: identical in every guest of the image"),
+        .init(\.same_as, "same_as", "path of another file of the image this one copies byte for byte (container layers, bundled runtimes); size, style and per_guest are that file's",
+              unset: "(none)"),
     ]
 }
 
@@ -216,6 +223,12 @@ public struct ImageConfig: ParameterTable {
     public var name: String = "linux"
     /// Kernel text and read-only data loaded at boot (identical across guests of the image).
     public var kernel_size: ByteCount = .mib(24)
+    /// Share of the kernel image's pages that hold an absolute relocation: with KASLR
+    /// (`guests[].kernel.kaslr`) the boot patches them with a random offset, so they differ
+    /// between guests. 59 % measured on Debian 12's cloud kernel (6.1.0-50-cloud-amd64: of
+    /// the 5159 pages of .text, .rodata and .data, 3047 hold at least one of the 202,532
+    /// entries of the relocation table appended to vmlinux; scripts/kernel-relocations.py).
+    public var kernel_relocated: Percentage = Percentage(percent: 59)
     /// Files in the image.
     public var files: [FileConfig] = []
     /// A raw memory image (guest RAM dump) whose pages fill the guest's memory at boot; the
@@ -229,11 +242,15 @@ public struct ImageConfig: ParameterTable {
     public static let fields: [ParameterField<Self>] = [
         .init(\.name, "name", "image name that guests refer to"),
         .init(\.kernel_size, "kernel_size", "kernel text and data loaded at boot", .upToLargestHost),
+        .init(\.kernel_relocated, "kernel_relocated",
+              "share of the kernel image's pages holding an absolute relocation: with KASLR they differ between guests (measured on Debian 12's 6.1 cloud kernel)",
+              .share),
         .init(\.files, "files", "files in the image's file system (at most \(ImageConfig.maxFiles))"),
         .init(\.memory_image, "memory_image", "path of a raw memory image (4 KiB pages) loaded into guest memory at boot", unset: "(none)"),
     ]
 
-    /// A name, at most `maxFiles` files, each path once, no memory-image style.
+    /// A name, at most `maxFiles` files, each path once, no memory-image style, copies
+    /// (`same_as`) naming an original of the image.
     public func consistencyProblems() -> [ParameterProblem] {
         var p: [ParameterProblem] = []
         if name.isEmpty { p.append(("name", "must not be empty")) }
@@ -244,6 +261,15 @@ public struct ImageConfig: ParameterTable {
         for (i, f) in files.enumerated() {
             if !paths.insert(f.path).inserted { p.append(("files[\(i)].path", "duplicate path '\(f.path)'")) }
             if f.style == .stored { p.append(("files[\(i)].style", "'stored' is for memory images; use code, text, random, sparse, pointers, pattern or zero")) }
+            if let o = f.same_as {
+                if o == f.path {
+                    p.append(("files[\(i)].same_as", "names the file itself; name another file of the image"))
+                } else if let t = files.first(where: { $0.path == o }) {
+                    if t.same_as != nil { p.append(("files[\(i)].same_as", "'\(o)' is itself a copy (same_as '\(t.same_as!)'); name the original")) }
+                } else {
+                    p.append(("files[\(i)].same_as", "'\(o)' is not a file of image '\(name)'; allowed: " + files.filter { $0.same_as == nil && $0.path != f.path }.map(\.path).joined(separator: ", ")))
+                }
+            }
         }
         return p
     }

@@ -30,9 +30,12 @@ extension Simulation {
                                    storedImage: (index: Int, pages: Int)?) -> [String] {
         var bootFiles: [String] = []
         for f in img.files {
-            let seed = f.per_guest ? StableHash.mix(guestSeed, StableHash.fnv1a64(f.path)) : StableHash.mix(imageSeed, StableHash.fnv1a64(f.path))
-            _ = kernel.registerFile(path: f.path, pages: max(1, (Int(f.size.bytes) + 4095) / 4096), style: f.style, contentSeed: seed)
-            if f.style == .code { bootFiles.append(f.path) }
+            // A copy (same_as) has the original's bytes: its seed, size and style.
+            let original = f.same_as.flatMap { o in img.files.first { $0.path == o } } ?? f
+            let seed = original.per_guest ? StableHash.mix(guestSeed, StableHash.fnv1a64(original.path))
+                                          : StableHash.mix(imageSeed, StableHash.fnv1a64(original.path))
+            _ = kernel.registerFile(path: f.path, pages: max(1, (Int(original.size.bytes) + 4095) / 4096), style: original.style, contentSeed: seed)
+            if original.style == .code { bootFiles.append(f.path) }
         }
         if let stored = storedImage {
             let path = "/dev/mem-image"

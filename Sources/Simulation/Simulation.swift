@@ -92,7 +92,7 @@ public final class Simulation {
             let guestSeed = StableHash.mix(config.seed, StableHash.fnv1a64("guest:" + g.name))
             let kernel = GuestKernel(name: g.name, memoryPages: g.memory.pages, config: g.kernel, swap: g.swap,
                                      costs: config.costs, seed: guestSeed, kernelImageSeed: imageSeed,
-                                     kernelImagePages: img.kernel_size.pages)
+                                     kernelImagePages: img.kernel_size.pages, kernelRelocated: img.kernel_relocated.fraction)
             if options.check { kernel.enableContentShadow() }
             let stored = imageIndex[img.name].map { (index: $0, pages: memoryImages[$0].pageCount) }
             let bootFiles = Simulation.registerImageFiles(img, in: kernel, guestSeed: guestSeed, imageSeed: imageSeed, storedImage: stored)

@@ -13,6 +13,12 @@ import PageContents
 /// `repeat: true` a new job process is spawned `repeat_delay` after each one ends, like a
 /// cron job or a CI runner.
 ///
+/// With `input_file` set, the job first reads the first `input_size` of that file into the
+/// start of its heap with read(2) — the input it works on (a benchmark's data set, a
+/// compiler's sources) — and only reads it afterwards: those heap pages hold the same bytes as
+/// the file's page-cache pages. `program_data` of the pages it computes are the same in every
+/// run of the job (see `ProgramData`).
+///
 /// One unit of work (`stats.operations`) is one job completed.
 public struct BatchWorkloadParameters: WorkloadParameters {
     public static let kindName = "batch"
@@ -34,6 +40,12 @@ public struct BatchWorkloadParameters: WorkloadParameters {
     public var retry_interval: SimDuration = .ms(100)
     /// Refused brk calls in a row before the job gives up.
     public var max_retries: Int = 20
+    /// File the job reads its input from ("" for none).
+    public var input_file: String = ""
+    /// Input read into the start of the heap (at most the file and the peak).
+    public var input_size: ByteCount = .mib(0)
+    /// Share of the heap pages the job computes that are the same in every run (see `ProgramData`).
+    public var program_data: Percentage = Percentage(percent: 0)
 
     public var access_rate: Double = 200_000
     public var start_at: SimDuration = .ns(0)
@@ -53,11 +65,22 @@ public struct BatchWorkloadParameters: WorkloadParameters {
         .init(\.repeat_delay, "repeat_delay", "pause between the end of a job and the start of the next", .delay),
         .init(\.retry_interval, "retry_interval", "wait before retrying a brk refused with ENOMEM", .period),
         .init(\.max_retries, "max_retries", "refused brk calls in a row before the job gives up and exits", .range(0...1_000_000)),
+        .init(\.input_file, "input_file", "file the job reads its input from with read(2), into the start of its heap (a copy of the page-cache pages)",
+              meaning: "none"),
+        .init(\.input_size, "input_size", "input read from input_file (at most the file and the peak); those heap pages are only read afterwards",
+              .upToLargestHost),
+        .init(\.program_data, "program_data",
+              "share of the heap pages the job computes that are the same in every run of it (deterministic results of the same input; pointer pages only under the same layout)",
+              .share),
     ]
+
+    public func ownProblems() -> [ParameterProblem] {
+        input_size.bytes > 0 && input_file.isEmpty ? [("input_size", "needs input_file: name the file the input is read from")] : []
+    }
 
     public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
                              imageFiles: [String]) throws -> any Workload {
-        BatchWorkload(self)
+        try BatchWorkload(self, kernel: kernel)
     }
 }
 
@@ -81,6 +104,10 @@ public final class BatchWorkload: Workload {
     let peakPages: Int
     let stepPages: Int
     let writeP: Double
+    /// The input file and the heap pages read from it.
+    let input: FileID?
+    let inputPages: Int
+    var data = ProgramData(program: 0, fraction: 0, mix: [])
 
     enum Phase { case waiting, growing, sweeping }
     var phase = Phase.waiting
@@ -96,13 +123,24 @@ public final class BatchWorkload: Workload {
     var sweepsDone = 0
     var retries = 0
 
-    public init(_ params: BatchWorkloadParameters) {
+    /// A batch job; `kernel` resolves `input_file` (a missing file throws
+    /// `WorkloadError.missingFile`).
+    public init(_ params: BatchWorkloadParameters, kernel: GuestKernel? = nil) throws {
         self.params = params
         mix = params.content_mix.fractions
         life = Lifetime(params)
         peakPages = max(1, params.peak.pages)
         stepPages = max(1, params.step.pages)
         writeP = params.write_fraction.fraction
+        if params.input_file.isEmpty || params.input_size.pages == 0 {
+            input = nil; inputPages = 0
+        } else {
+            guard let k = kernel, let f = k.fileID(path: params.input_file), k.filePages(f) > 0 else {
+                throw WorkloadError.missingFile(kind: "batch", key: "input_file", path: params.input_file)
+            }
+            input = f
+            inputPages = min(params.input_size.pages, k.filePages(f), max(1, params.peak.pages))
+        }
     }
 
     /// The current job's process (0 before the first job).
@@ -122,8 +160,21 @@ public final class BatchWorkload: Workload {
                 if pid == 0 || !kernel.isAlive(pid) { startJob(kernel, &c) } else { phase = .growing }
             case .growing:
                 if cursor < heapPages {
-                    // Fill the newly allocated step, as the program initialises its data.
-                    if c.access(kernel, pid, heapStart + VPN(cursor), write: true) == .noProcess { jobKilled(&c); continue }
+                    // Fill the newly allocated step: read the input into its first pages, then
+                    // initialise the data the program computes.
+                    let r: AccessResult
+                    if let f = input, cursor < inputPages {
+                        r = c.read(kernel, pid, f, page: cursor, into: heapStart + VPN(cursor))
+                    } else if let content = data.content(region: ProgramData.Region.heap, page: cursor, layout: kernel.process(pid)?.layoutSeed ?? 0) {
+                        let o = kernel.access(pid, heapStart + VPN(cursor), storing: content)
+                        c.stats.references &+= 1
+                        c.stats.writes &+= 1
+                        c.charge(o)
+                        r = o.result
+                    } else {
+                        r = c.access(kernel, pid, heapStart + VPN(cursor), write: true)
+                    }
+                    if r == .noProcess { jobKilled(&c); continue }
                     cursor += 1
                 } else if heapPages < peakPages {
                     grow(kernel, &c)
@@ -134,7 +185,9 @@ public final class BatchWorkload: Workload {
                     if params.sweeps == 0 { endJob(kernel, &c) }
                 }
             case .sweeping:
-                if c.access(kernel, pid, heapStart + VPN(cursor), write: c.rng.chance(writeP)) == .noProcess { jobKilled(&c); continue }
+                // The input is only read; the rest of the heap is read and written.
+                let write = c.rng.chance(writeP) && cursor >= inputPages
+                if c.access(kernel, pid, heapStart + VPN(cursor), write: write) == .noProcess { jobKilled(&c); continue }
                 cursor += 1
                 if cursor == heapPages {
                     cursor = 0
@@ -148,6 +201,9 @@ public final class BatchWorkload: Workload {
     func startJob(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
         jobs += 1
         pid = kernel.spawnProcess("batch-job-\(jobs)", adj: params.oom_score_adj, mix: mix, context: &c)
+        if data.program == 0 {
+            data = ProgramData(program: ProgramData.identity(kernel: kernel, name: "batch-job"), fraction: params.program_data.fraction, mix: mix)
+        }
         heapStart = kernel.heapRange(pid).lowerBound
         heapPages = 0
         cursor = 0

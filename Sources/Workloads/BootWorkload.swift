@@ -25,6 +25,8 @@ public struct BootWorkloadParameters: WorkloadParameters {
     public var max_per_file: ByteCount = .mib(32)
     /// Anonymous memory init writes before reading files.
     public var init_memory: ByteCount = .mib(8)
+    /// Share of `init_memory` that is init's constant data (see `ProgramData`).
+    public var program_data: Percentage = ProgramData.defaultFraction
 
     public var access_rate: Double = 200_000
     public var start_at: SimDuration = .ns(0)
@@ -40,6 +42,7 @@ public struct BootWorkloadParameters: WorkloadParameters {
         .init(\.files, "files", "paths to read in order; empty reads every file of the guest's image", meaning: "every file of the image"),
         .init(\.max_per_file, "max_per_file", "at most this much of each file is read, from its start", .atLeastOnePage),
         .init(\.init_memory, "init_memory", "anonymous memory init (PID 1) writes before reading files", .upToLargestHost),
+        .init(\.program_data, "program_data", ProgramData.parameterSummary, .share),
     ]
 
     public func ownProblems() -> [ParameterProblem] {
@@ -74,6 +77,7 @@ public final class BootWorkload: Workload {
     let initPages: Int
 
     var pid: PID = 0
+    var data = ProgramData(program: 0, fraction: 0, mix: [])
     var initBase: VPN? = nil
     var populated = 0
     var fileIndex = 0
@@ -107,13 +111,14 @@ public final class BootWorkload: Workload {
         let stop = life.stopTime
         if pid == 0 {
             pid = kernel.spawnProcess("systemd", adj: params.oom_score_adj, mix: mix, context: &c)
+            data = ProgramData(program: ProgramData.identity(kernel: kernel, name: "systemd"), fraction: params.program_data.fraction, mix: mix)
             if initPages > 0 { initBase = kernel.mapAnonymous(pid, pages: initPages, context: &c) }
         }
         while c.budget > 0 {
             if c.now >= stop { isFinished = true; return }
             let r: AccessResult
             if let base = initBase, populated < initPages {
-                r = c.accessBurst(kernel, pid, base + VPN(populated), write: true)
+                r = c.populate(kernel, pid, base + VPN(populated), data, region: ProgramData.Region.initMemory, page: populated)
                 populated += 1
             } else if let f = file {
                 r = c.fileRead(kernel, pid, f, page: filePage)

@@ -6,7 +6,9 @@ import PageContents
 /// PostgreSQL's `shared_buffers`), one multi-threaded process.
 ///
 /// Imitates an OLTP database: the buffer pool is anonymous memory caching pages of the data
-/// file; a pool page is read from `data_file` the first time it is needed (warm-up), then
+/// file; a pool page is read from `data_file` with read(2) the first time it is needed
+/// (warm-up) — buffered I/O, as PostgreSQL does, so until the page is modified the pool and
+/// the guest's page cache hold the same bytes ("double buffering") — then
 /// referenced with a skewed hot set — by default 20 % of the pages get 80 % of the references,
 /// the classic 80/20 rule of OLTP access — scattered over the pool as real hot rows are.
 /// Some references go to private memory (sort and join buffers, connection state) and a few
@@ -200,11 +202,13 @@ public final class DatabaseWorkload: Workload {
                     if loaded.contains(index) {
                         r = c.access(kernel, pid, poolBase + VPN(index), write: write)
                     } else {
-                        // Pool miss: read the page from the data file and copy it into the pool.
-                        if let f = dataFile, c.fileRead(kernel, pid, f, page: index % dataPages) == .noProcess {
-                            lost(&c); continue
+                        // Pool miss: read(2) the page from the data file into the pool, which
+                        // then holds the same bytes as the page cache (double buffering).
+                        if let f = dataFile {
+                            r = c.read(kernel, pid, f, page: index % dataPages, into: poolBase + VPN(index))
+                        } else {
+                            r = c.accessBurst(kernel, pid, poolBase + VPN(index), write: true)
                         }
-                        r = c.accessBurst(kernel, pid, poolBase + VPN(index), write: true)
                         if r != .noProcess && r != .outOfMemory { loaded.insert(index) }
                     }
                 }

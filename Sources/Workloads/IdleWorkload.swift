@@ -18,6 +18,8 @@ public struct IdleWorkloadParameters: WorkloadParameters {
     public var resident: ByteCount = .mib(64)
     /// Fraction of references that are writes.
     public var write_fraction: Percentage = Percentage(percent: 10)
+    /// Share of each daemon's resident set that is its constant data (see `ProgramData`).
+    public var program_data: Percentage = ProgramData.defaultFraction
 
     public var access_rate: Double = 1_000
     public var start_at: SimDuration = .ns(0)
@@ -32,6 +34,7 @@ public struct IdleWorkloadParameters: WorkloadParameters {
         .init(\.daemons, "daemons", "number of daemon processes (journald, sshd, cron, ...)", .range(1...1024), unit: "processes"),
         .init(\.resident, "resident", "memory the idle daemons keep touched, split evenly between them", .atLeastOnePage),
         .init(\.write_fraction, "write_fraction", "fraction of references that are writes", .share),
+        .init(\.program_data, "program_data", ProgramData.parameterSummary, .share),
     ]
 
     public func ownProblems() -> [ParameterProblem] {
@@ -66,6 +69,8 @@ public final class IdleWorkload: Workload {
     var started = false
     var pids: [PID] = []
     var bases: [VPN] = []
+    /// Each daemon's program data.
+    var data: [ProgramData] = []
     /// Indexes (into `pids`) of daemons still alive with memory.
     var alive: [Int] = []
     /// Start-up: daemon and page being written.
@@ -95,7 +100,7 @@ public final class IdleWorkload: Workload {
             if populateSlot < alive.count {
                 // Start-up: each daemon writes its memory once, at memory speed.
                 let d = alive[populateSlot]
-                let r = c.accessBurst(kernel, pids[d], bases[d] + VPN(populatePage), write: true)
+                let r = c.populate(kernel, pids[d], bases[d] + VPN(populatePage), data[d], region: ProgramData.Region.daemonMemory, page: populatePage)
                 if r == .noProcess { lose(populateSlot, &c); populatePage = 0; continue }
                 populatePage += 1
                 if populatePage == pagesPer { populatePage = 0; populateSlot += 1 }
@@ -120,6 +125,7 @@ public final class IdleWorkload: Workload {
             }
             pids.append(pid)
             bases.append(vpn)
+            data.append(ProgramData(program: ProgramData.identity(kernel: kernel, name: base), fraction: params.program_data.fraction, mix: mix))
             alive.append(pids.count - 1)
         }
     }

@@ -33,6 +33,9 @@ public struct SpawnerWorkloadParameters: WorkloadParameters {
     public var write_fraction: Percentage = Percentage(percent: 30)
     /// Most children alive at once; arrivals beyond it are dropped.
     public var max_children: Int = 32
+    /// Share of the parent's memory, and of each child's memory set up when it is forked,
+    /// that is the program's constant data (see `ProgramData`).
+    public var program_data: Percentage = ProgramData.defaultFraction
 
     public var access_rate: Double = 200_000
     public var start_at: SimDuration = .ns(0)
@@ -52,6 +55,9 @@ public struct SpawnerWorkloadParameters: WorkloadParameters {
         .init(\.inherited_write_fraction, "inherited_write_fraction", "fraction of references to inherited memory that are writes (copy-on-write)", .share),
         .init(\.write_fraction, "write_fraction", "fraction of references to a child's own memory that are writes", .share),
         .init(\.max_children, "max_children", "most children alive at once; arrivals beyond it are dropped", .range(1...100_000), unit: "processes"),
+        .init(\.program_data, "program_data",
+              ProgramData.parameterSummary + "; a child writes its share of child_memory when forked (a renderer or worker setting itself up), the same in every child",
+              .share),
     ]
 
     public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
@@ -95,6 +101,12 @@ public final class SpawnerWorkload: Workload {
     var childExitAt: [Int64] = []
     /// Earliest `childExitAt` (Int64.max with no child).
     var nextExitAt: Int64 = .max
+    /// The program's constant data, and which child-memory pages of it a child writes when forked.
+    var data = ProgramData(program: 0, fraction: 0, mix: [])
+    var childSetupPages: [Int] = []
+    /// Children (pids) still writing their start-up data, and the next page of the first.
+    var settingUp: [PID] = []
+    var setupCursor = 0
 
     public init(_ params: SpawnerWorkloadParameters) {
         self.params = params
@@ -123,8 +135,20 @@ public final class SpawnerWorkload: Workload {
             if c.now >= stop { shutdown(kernel, &c); return }
             if c.now >= nextExitAt { reapChildren(kernel, &c); continue }
             if parentAlive && populated < parentPages {
-                if c.accessBurst(kernel, parent, parentBase + VPN(populated), write: true) == .noProcess { parentLost(&c) }
+                if c.populate(kernel, parent, parentBase + VPN(populated), data, region: ProgramData.Region.parentMemory, page: populated) == .noProcess { parentLost(&c) }
                 populated += 1
+                continue
+            }
+            if let child = settingUp.first {
+                // A new child sets itself up at memory speed; one that exited or was killed stops.
+                if let i = childPid.firstIndex(of: child) {
+                    let page = childSetupPages[setupCursor]
+                    let content = data.content(region: ProgramData.Region.childMemory, page: page, layout: kernel.process(child)?.layoutSeed ?? 0)!
+                    setupCursor = c.store(kernel, child, childBase[i] + VPN(page), content) == .noProcess ? childSetupPages.count : setupCursor + 1
+                } else {
+                    setupCursor = childSetupPages.count
+                }
+                if setupCursor >= childSetupPages.count { settingUp.removeFirst(); setupCursor = 0 }
                 continue
             }
             if parentAlive && c.now >= nextForkAt { forkChild(kernel, &c); continue }
@@ -151,6 +175,8 @@ public final class SpawnerWorkload: Workload {
 
     func startParent(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
         parent = kernel.spawnProcess("supervisor", adj: params.oom_score_adj, mix: mix, context: &c)
+        data = ProgramData(program: ProgramData.identity(kernel: kernel, name: "supervisor"), fraction: params.program_data.fraction, mix: mix)
+        childSetupPages = data.programPages(region: ProgramData.Region.childMemory, pages: childPages)
         parentAlive = true
         if let base = kernel.mapAnonymous(parent, pages: parentPages, context: &c) {
             parentBase = base
@@ -177,6 +203,7 @@ public final class SpawnerWorkload: Workload {
         childBase.append(base)
         childExitAt.append(exitAt)
         nextExitAt = min(nextExitAt, exitAt)
+        if !childSetupPages.isEmpty { settingUp.append(child) }
     }
 
     /// Children whose lifetime is over exit.
@@ -215,6 +242,7 @@ public final class SpawnerWorkload: Workload {
     func shutdown(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
         for p in childPid { kernel.exitProcess(p, context: &c) }
         childPid.removeAll(); childBase.removeAll(); childExitAt.removeAll()
+        settingUp.removeAll()
         if parentAlive { kernel.exitProcess(parent, context: &c) }
         parentAlive = false
         isFinished = true

@@ -31,6 +31,9 @@ public struct WebWorkloadParameters: WorkloadParameters {
     public var worker_memory: ByteCount = .mib(32)
     /// Memory the master writes before forking (configuration, shared state), inherited COW.
     public var master_memory: ByteCount = .mib(16)
+    /// Share of the master's memory, and of each worker's memory set up when it is forked,
+    /// that is nginx's constant data (see `ProgramData`).
+    public var program_data: Percentage = ProgramData.defaultFraction
     /// Memory references per page served (parsing and copying through buffers).
     public var refs_per_page: Int = 6
     /// Fraction of references to the worker's own memory that are writes.
@@ -59,6 +62,9 @@ public struct WebWorkloadParameters: WorkloadParameters {
         .init(\.zipf_exponent, "zipf_exponent", "Zipf exponent of document popularity (web traces: 0.6-0.8; 0 = uniform)", .range(0...10)),
         .init(\.worker_memory, "worker_memory", "anonymous memory of each worker (connection state, buffers)", .atLeastOnePage),
         .init(\.master_memory, "master_memory", "memory the master writes before forking, shared copy-on-write with workers", .atLeastOnePage),
+        .init(\.program_data, "program_data",
+              ProgramData.parameterSummary + "; a worker writes its share of worker_memory when forked (per-worker connection and event tables, caches), the same in every worker",
+              .share),
         .init(\.refs_per_page, "refs_per_page", "memory references per page served: one in the binary, one in master memory, the rest in the worker's",
               .range(0...10_000), unit: "references"),
         .init(\.write_fraction, "write_fraction", "fraction of references to the worker's own memory that are writes", .share),
@@ -108,6 +114,9 @@ public final class WebWorkload: Workload {
     let masterPages: Int
     let writeP: Double
     let restartDelay: Int64
+    /// nginx's constant data, and which worker-memory pages of it a worker writes when forked.
+    let data: ProgramData
+    let workerSetupPages: [Int]
 
     enum Phase { case stopped, populating, serving }
     var phase = Phase.stopped
@@ -121,6 +130,9 @@ public final class WebWorkload: Workload {
     var workerBase: [VPN]
     /// Slots (indexes into `workerPid`) of live workers.
     var aliveWorkers: [Int] = []
+    /// Workers (slots) still writing their start-up data, and the next page of the first.
+    var settingUp: [Int] = []
+    var setupCursor = 0
     var roundRobin = 0
     // The request being served.
     var reqWorker = -1
@@ -152,6 +164,8 @@ public final class WebWorkload: Workload {
         masterPages = max(1, params.master_memory.pages)
         writeP = params.write_fraction.fraction
         restartDelay = max(1, params.restart_delay.nanoseconds)
+        data = ProgramData(program: ProgramData.identity(kernel: kernel, name: "nginx", binary: binary), fraction: params.program_data.fraction, mix: mix)
+        workerSetupPages = data.programPages(region: ProgramData.Region.workerMemory, pages: workerPages)
         workerPid = Array(repeating: 0, count: max(1, params.workers))
         workerBase = Array(repeating: 0, count: max(1, params.workers))
     }
@@ -171,11 +185,25 @@ public final class WebWorkload: Workload {
                 startMaster(kernel, &c)
             case .populating:
                 // The master writes its configuration and shared state at memory speed.
-                let r = c.accessBurst(kernel, master, masterBase + VPN(populated), write: true)
+                let r = c.populate(kernel, master, masterBase + VPN(populated), data, region: ProgramData.Region.masterMemory, page: populated)
                 if r == .noProcess { c.stats.killed += 1; scheduleRestart(&c); continue }
                 populated += 1
                 if populated == masterPages { phase = .serving; wakeAt = c.now }
             case .serving:
+                if reqWorker < 0 && !settingUp.isEmpty {
+                    // A new worker sets itself up (at memory speed) before it takes requests.
+                    let slot = settingUp[0]
+                    let page = workerSetupPages[setupCursor]
+                    let content = data.content(region: ProgramData.Region.workerMemory, page: page, layout: kernel.process(workerPid[slot])?.layoutSeed ?? 0)!
+                    // A worker killed meanwhile stops setting up (serving finds it dead and counts it).
+                    if c.store(kernel, workerPid[slot], workerBase[slot] + VPN(page), content) == .noProcess {
+                        setupCursor = workerSetupPages.count
+                    } else {
+                        setupCursor += 1
+                    }
+                    if setupCursor >= workerSetupPages.count { settingUp.removeFirst(); setupCursor = 0 }
+                    continue
+                }
                 if reqWorker < 0 {
                     if aliveWorkers.count < workerPid.count && c.now >= wakeAt { respawnWorker(kernel, &c) }
                     if aliveWorkers.isEmpty {
@@ -268,11 +296,14 @@ public final class WebWorkload: Workload {
         workerPid[slot] = child
         workerBase[slot] = base
         aliveWorkers.append(slot)
+        if !workerSetupPages.isEmpty && !settingUp.contains(slot) { settingUp.append(slot) }
     }
 
     /// Every process is gone (or the master died before forking): restart the service later.
     func scheduleRestart(_ c: inout WorkloadContext) {
         aliveWorkers.removeAll()
+        settingUp.removeAll()
+        setupCursor = 0
         reqWorker = -1
         phase = .stopped
         c.stats.restarts += 1
@@ -283,6 +314,7 @@ public final class WebWorkload: Workload {
         for s in aliveWorkers { kernel.exitProcess(workerPid[s], context: &c) }
         if phase != .stopped { kernel.exitProcess(master, context: &c) }
         aliveWorkers.removeAll()
+        settingUp.removeAll()
         isFinished = true
     }
 }

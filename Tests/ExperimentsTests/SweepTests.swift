@@ -9,7 +9,7 @@ name: tiny
 seed: 11
 duration: 1s
 sample_interval: 250ms
-host: {memory: 1GiB, hypervisor_reserved: 128MiB, vm_overhead: 16MiB, large_pages: false}
+host: {memory: 1GiB, hypervisor_reserved: 128MiB, vm_overhead: 16MiB, large_pages: false, sharing: {pages_to_scan: 20000, sleep_millisecs: 20}}
 guests:
   - name: a
     memory: 128MiB
