@@ -70,9 +70,8 @@ extension VirtualMachine {
         if compress {
             let cfg = host.config.compression
             let limit = Int(Double(pageSize) * cfg.threshold.fraction)
-            let stored: Int? = host.generator.withBytes(content) { bytes in
-                compressor.compressPage(bytes, limit: limit, costNs: host.costs.compress.nanoseconds)
-            }
+            let stored = compressor.compressedSize(of: content, generator: host.generator, limit: limit,
+                                                   costNs: host.costs.compress.nanoseconds)
             if let size = stored {
                 // Make room by moving the oldest entries to swap (ESX evicts cold compressed pages).
                 while cache.bytes + CompressionCache.stride(size) > cache.limitBytes, let old = cache.oldest() {
@@ -80,7 +79,7 @@ extension VirtualMachine {
                     swapWrites += 1
                 }
                 if cache.bytes + CompressionCache.stride(size) <= cache.limitBytes {
-                    let e = cache.insert(compressor.lastOutput(size), pfn: UInt32(i), content: content)
+                    let e = cache.insert(size: size, pfn: UInt32(i), content: content)
                     _ = guest.hostTakeContent(pfn)
                     p2m[i] = .compressed(entry: UInt32(e))
                     host.frames.release(frame)
@@ -112,8 +111,8 @@ extension VirtualMachine {
         guard host.config.swap.enabled, let slot = allocateSlot() else { return false }
         let i = Int(cache.owner[e])
         let content = cache.content[e]
-        compressor.decompressChecked(cache.data[e], expected: content, generator: host.generator,
-                                     verify: host.verifyDecompressedBytes, costNs: 0, page: "vm \(name) pfn \(i)")
+        compressor.restore(content, size: Int(cache.size[e]), generator: host.generator,
+                           verify: host.verifyDecompressedBytes, costNs: 0, page: "vm \(name) pfn \(i)")
         cache.remove(e)
         resizeCacheFrames()
         swapSlots[Int(slot)] = content
