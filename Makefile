@@ -7,6 +7,7 @@
 #   make validate                 validate every scenario under Configs/
 #   make report-check             render an HTML report in headless Chromium and check its charts
 #   make bench                    the benchmark package in Benchmarks/ (slow first build)
+#   make bench-scale              the scale ladder Configs/scale/ (hours; DURATION=60s for a short pass)
 #
 # SCRATCH picks SwiftPM's build directory (default .build), so several checkouts or people
 # can build side by side: `make test SCRATCH=.build-mine`.
@@ -27,7 +28,7 @@ ARGS ?=
 
 CONFIG_REFERENCE := docs/config-reference.md
 
-.PHONY: help setup build run test docs check-docs validate report-check slurm-check bench clean debug-bin
+.PHONY: help setup build run test docs check-docs validate report-check slurm-check bench bench-scale clean debug-bin
 
 help:
 	@echo "make run       build (release) and run the built-in default scenario"
@@ -39,6 +40,7 @@ help:
 	@echo "make report-check  run a short scenario with --report and check the page in headless Chromium"
 	@echo "make slurm-check  run docs/howto-sweeps.md's Slurm recipe on a one-node Slurm started here (root)"
 	@echo "make bench     run the benchmarks in Benchmarks/"
+	@echo "make bench-scale  run the scale ladder Configs/scale/ (CPU, wall, RSS per rung; DURATION=60s to shorten)"
 	@echo "make setup     install the system packages (libxxhash-dev, liblz4-dev, libzstd-dev, pkg-config)"
 	@echo "make clean     remove $(SCRATCH) and Benchmarks/.build"
 
@@ -98,6 +100,11 @@ slurm-check: debug-bin
 bench: setup
 	@test -f Benchmarks/Package.swift || { echo "bench: Benchmarks/Package.swift does not exist" >&2; exit 1; }
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+
+## The scale ladder (Configs/scale/): CPU s, wall s, peak RSS and simulated s per wall s per
+## rung (docs/performance.md). Not part of `make test`: a full pass takes hours on 2 cores.
+bench-scale: build
+	DURATION=$${DURATION:-} scripts/bench-scale.sh $(RELEASE_BIN) $(RUNGS)
 
 clean:
 	rm -rf $(SCRATCH) Benchmarks/.build

@@ -1,3 +1,5 @@
+import OvercommitSupport
+
 /// Where one guest-physical page lives, as the VM's p2m map says: the typed view of a
 /// 4-byte entry of `P2MMap`.
 ///
@@ -23,9 +25,13 @@ enum P2MEntry: Equatable {
 ///
 /// The top two bits are the state (private, shared, compressed, swapped) and the other 30
 /// the frame, node, entry or slot; the two largest values of the swapped range stand for
-/// unbacked and overdraft. Reads and writes go through the typed `P2MEntry`.
+/// unbacked and overdraft. Reads and writes go through the typed `P2MEntry`. Every write
+/// that backs a page with a private frame also makes it a host-paging candidate (`victims`),
+/// so no path that backs a page can forget to.
 struct P2MMap {
     private(set) var raw: [UInt32]
+    /// The pages host paging may pick from (see `HostVictimSet`).
+    var victims: HostVictimSet
 
     static let unbackedRaw: UInt32 = .max
     static let overdraftRaw: UInt32 = .max - 1
@@ -38,17 +44,24 @@ struct P2MMap {
     /// Largest value an entry may carry (the top of the swapped range is reserved).
     static let maxValue = Int(valueMask) - 16
 
-    /// `pages` unbacked entries.
-    init(pages: Int) { raw = Array(repeating: P2MMap.unbackedRaw, count: pages) }
+    /// `pages` unbacked entries; `victimRNG` is the stream host paging draws victims from.
+    init(pages: Int, victimRNG: Xoshiro256 = Xoshiro256(seed: 0)) {
+        raw = Array(repeating: P2MMap.unbackedRaw, count: pages)
+        victims = HostVictimSet(pages: pages, rng: victimRNG)
+    }
 
     var count: Int { raw.count }
-    /// Bytes of simulator memory the map holds.
-    var capacityBytes: Int { raw.capacity * 4 }
+    /// Bytes of simulator memory the map holds (with its victim set).
+    var capacityBytes: Int { raw.capacity * 4 + victims.capacityBytes }
 
     @inline(__always)
     subscript(i: Int) -> P2MEntry {
         get { P2MMap.decode(raw[i]) }
-        set { raw[i] = P2MMap.encode(newValue) }
+        set {
+            let v = P2MMap.encode(newValue)
+            raw[i] = v
+            if v & P2MMap.tagMask == P2MMap.privateTag { victims.insert(i) }
+        }
     }
 
     /// Whether page `i` is backed by a private machine frame (the test victim and candidate

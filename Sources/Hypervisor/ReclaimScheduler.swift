@@ -127,31 +127,57 @@ public final class ReclaimScheduler {
 
     /// Synchronous reclamation for a VM that needs a frame now (the low state blocks such VMs;
     /// with no free frame at all every state does): a large page broken, else 32 pages paged
-    /// out, from the other VMs first and the requester last. Returns how long the VM waited.
+    /// out of the VM that should lose memory first, as ESX's share-based allocation picks it:
+    /// a VM above its limit, else the one with the fewest adjusted shares per page
+    /// (`victimVM`), the requester included. Returns how long the VM waited.
     func reclaimForAllocation(requester: VirtualMachine, on host: HostMemory) -> Int64 {
         blockedAllocations += 1
         var wait: Int64 = 0
         let batch = 32
-        let order = host.vms.filter { $0.poweredOn && $0 !== requester } + [requester]
         if config.large_pages {
             let breaking = LargePageBreaking()
+            let order = host.vms.filter { $0.poweredOn && $0 !== requester } + [requester]
             for vm in order where breaking.count(vm, on: host) > 0 {
                 record(breaking.scan(HostReclaimControl(vm: vm, nrToScan: 512, mayShare: machine.isEnabled(.share)), on: host))
                 if host.freeFrames >= batch { return wait }
             }
         }
         let compress = config.compression.enabled, swap = config.swap.enabled
-        for vm in order {
+        // One batch at least (the low state blocks allocations while frames are free, and
+        // the batch is what moves the host back up); more VMs only while no frame is free.
+        var tried = Set<Int>()
+        repeat {
+            guard let vm = victimVM(on: host, excluding: tried) else { break }
+            tried.insert(vm.index)
             let control = ReclaimScheduler.pagingControl(vm, batch, compress: compress, swap: swap)
             guard let m = ReclaimScheduler.pagingMechanism(for: control) else { return wait }
-            if m.count(vm, on: host) > 0 {
-                let out = m.scan(control, on: host)
-                wait += Int64(out.reclaimed) * host.costs.compress.nanoseconds
-                if out.swapWrites > 0 { wait += config.swap.writeLatency.nanoseconds }
-            }
-            if host.freeFrames > 0 { break }
-        }
+            let out = m.scan(control, on: host)
+            wait += Int64(out.reclaimed) * host.costs.compress.nanoseconds
+            if out.swapWrites > 0 { wait += config.swap.writeLatency.nanoseconds }
+        } while host.freeFrames == 0
         return wait
+    }
+
+    /// The VM an allocation stall pages out, after Waldspurger (OSDI 2002, 5.1-5.3): among the
+    /// powered-on VMs with private pages above their reservation, one above its limit first,
+    /// else the one with the lowest rho = S / (P · (f + k · (1 − f))), ties to the lowest index.
+    /// O(VMs) per 32-page batch, independent of their sizes.
+    func victimVM(on host: HostMemory, excluding tried: Set<Int>) -> VirtualMachine? {
+        let tau = config.scheduler.idle_memory_tax.fraction
+        var best: VirtualMachine?
+        var bestKey = (over: false, rho: Double.infinity)
+        for vm in host.vms where vm.poweredOn && vm.privatePages > 0 && !tried.contains(vm.index) {
+            let pages = vm.consumedPages
+            if pages <= vm.settings.reservationPages { continue }
+            let over = pages > vm.settings.limitPages
+            let rho = ShareAllocation.adjustedSharesPerPage(shares: vm.settings.shares, pages: pages,
+                                                            activeFraction: activeFractionOfAllocated(vm), tau: tau)
+            if best == nil || (over && !bestKey.over) || (over == bestKey.over && rho < bestKey.rho) {
+                best = vm
+                bestKey = (over, rho)
+            }
+        }
+        return best
     }
 
     // MARK: - Balloon policy

@@ -119,8 +119,8 @@ extension VirtualMachine {
         }
         let e = Int(entry)
         let content = cache.content[e]
-        compressor.decompressChecked(cache.data[e], expected: content, generator: host.generator,
-                                     verify: host.verifyDecompressedBytes, costNs: host.costs.decompress.nanoseconds,
+        compressor.restore(content, size: Int(cache.size[e]), generator: host.generator,
+                           verify: host.verifyDecompressedBytes, costNs: host.costs.decompress.nanoseconds,
                                      page: "vm \(name) pfn \(i)")
         cache.remove(e)
         resizeCacheFrames()

@@ -7,7 +7,7 @@ extension VirtualMachine {
         f.checksums = checksum.capacity * 4
         f.regions = largeRegion.capacity + regionBacked.capacity * 2
         f.swapAndCache = swapSlots.capacity * 8 + swapFreeSlots.capacity * 4
-            + cache.data.capacity * 8 + cache.content.capacity * 8 + cache.owner.capacity * 4 + cache.sequence.capacity * 8
+            + cache.size.capacity * 2 + cache.content.capacity * 8 + cache.owner.capacity * 4 + cache.sequence.capacity * 8
         return f
     }
 }

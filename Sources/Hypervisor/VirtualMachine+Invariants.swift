@@ -6,7 +6,7 @@ extension VirtualMachine {
     /// never grants more than the backing allows (a shared page is never writable; a page out
     /// of memory or unbacked is never mapped, except a ballooned one).
     func checkInvariants() -> [String] {
-        var priv = 0, shared = 0, zero = 0, comp = 0, swapped = 0, over = 0, large = 0
+        var priv = 0, shared = 0, zero = 0, comp = 0, swapped = 0, over = 0, large = 0, notCandidates = 0
         var backedPerRegion = Array(repeating: 0, count: regionBacked.count)
         for i in 0..<p2m.count {
             let entry = p2m[i]
@@ -15,7 +15,9 @@ extension VirtualMachine {
             switch entry {
             case .unbacked: break
             case .overdraft: over += 1
-            case .machine: priv += 1
+            case .machine:
+                priv += 1
+                if !p2m.victims.contains(i) { notCandidates += 1 }
             case .shared(let node):
                 shared += 1
                 if node == SharedFrames.zeroNode { zero += 1 }
@@ -29,6 +31,7 @@ extension VirtualMachine {
         }
         for r in largeRegion where r != 0 { large += 1 }
         var p: [String] = []
+        if notCandidates > 0 { p.append("vm \(name): \(notCandidates) private pages are not host-paging candidates") }
         if priv != privatePages { p.append("vm \(name): p2m has \(priv) private frames, counter \(privatePages)") }
         if shared != sharedPages { p.append("vm \(name): p2m has \(shared) shared pages, counter \(sharedPages)") }
         if zero != zeroSharedPages { p.append("vm \(name): p2m has \(zero) zero-frame pages, counter \(zeroSharedPages)") }

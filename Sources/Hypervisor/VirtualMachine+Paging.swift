@@ -7,35 +7,55 @@ import PageContents
 extension VirtualMachine {
     /// Takes up to `pages` private pages out of memory, compressing each first when `compress`
     /// (a page that fits below the threshold stays in the cache), else (or when it does not
-    /// fit) writing it to the swap file when `swap`. Victims are private small pages in a
-    /// pseudo-random order (ESX: the host cannot know which pages the guest values), or with
-    /// the `accessed` selection those whose EPT accessed bit is clear (clearing it as it goes,
-    /// a CLOCK). `scanned` counts the pages looked at, `reclaimed` the pages taken out,
-    /// `swapWrites` the pages written to the swap file (cache evictions included).
+    /// fit) writing it to the swap file when `swap`. Victims are drawn at random from the VM's
+    /// candidates (`HostVictimSet`; ESX: the host cannot know which pages the guest values),
+    /// or with the `accessed` selection only those whose EPT accessed bit is clear, clearing it
+    /// on the way (a randomised CLOCK: a page skipped for its bit is retried once the other
+    /// candidates have been seen). Untouched subpages of an intact large page are left for
+    /// breaking and sharing, which is cheaper than swapping them.
+    ///
+    /// Cost: amortised O(1) per page reclaimed; a candidate that is no longer private is
+    /// dropped when drawn, and the pages skipped in one call are at most
+    /// `16 * pages + 512`. `scanned` counts the candidates drawn,
+    /// `reclaimed` the pages taken out, `swapWrites` the pages written to the swap file (cache
+    /// evictions included).
     @discardableResult
     public func pageOut(_ pages: Int, compress: Bool, swap: Bool) -> ReclaimOutcome {
-        let n = p2m.count
         var out = ReclaimOutcome()
-        var visited = 0
         let useAccessed = host.config.swap.victim_selection == .accessed
         let ept = guest.ept
-        while out.reclaimed < pages && visited < 2 * n {
-            let i = victimPosition
-            victimPosition = (victimPosition + victimStride) % n
-            visited += 1
-            guard p2m.isPrivate(i) else { continue }
-            if ept[i] & 3 == 0 && largeRegion[i >> 9] != 0 {
-                // Untouched subpage of a large page: breaking and sharing is cheaper than swapping.
+        // Candidates kept in this call: skipped for their accessed bit or a large page, or
+        // that could not be paged out. They go back into the set at the end.
+        var kept: [UInt32] = []
+        var retried = false
+        let allowance = pages * 16 + 512
+        defer { for i in kept { p2m.victims.insert(Int(i)) } }
+        while out.reclaimed < pages && out.scanned < allowance {
+            guard let i = p2m.victims.draw() else {
+                // CLOCK's second hand: the pages skipped for their accessed bit, bits now clear.
+                guard useAccessed && !retried && !kept.isEmpty else { break }
+                retried = true
+                for k in kept { p2m.victims.insert(Int(k)) }
+                kept.removeAll()
                 continue
             }
-            if useAccessed && guest.testAndClearEPTAccessed(PFN(i)) { continue }
+            out.scanned += 1
+            guard p2m.isPrivate(i) else { continue }
+            if ept[i] & 3 == 0 && largeRegion[i >> 9] != 0 {
+                kept.append(UInt32(i))
+                continue
+            }
+            if useAccessed && guest.testAndClearEPTAccessed(PFN(i)) {
+                kept.append(UInt32(i))
+                continue
+            }
             if pageOutOne(i, compress: compress, swap: swap, swapWrites: &out.swapWrites) {
                 out.reclaimed += 1
-            } else if !compress || !swap {
-                if swappedPages >= swapCapacity { break }
+            } else {
+                kept.append(UInt32(i))
+                if (!compress || !swap) && swappedPages >= swapCapacity { break }
             }
         }
-        out.scanned = visited
         return out
     }
 
@@ -50,9 +70,8 @@ extension VirtualMachine {
         if compress {
             let cfg = host.config.compression
             let limit = Int(Double(pageSize) * cfg.threshold.fraction)
-            let stored: Int? = host.generator.withBytes(content) { bytes in
-                compressor.compressPage(bytes, limit: limit, costNs: host.costs.compress.nanoseconds)
-            }
+            let stored = compressor.compressedSize(of: content, generator: host.generator, limit: limit,
+                                                   costNs: host.costs.compress.nanoseconds)
             if let size = stored {
                 // Make room by moving the oldest entries to swap (ESX evicts cold compressed pages).
                 while cache.bytes + CompressionCache.stride(size) > cache.limitBytes, let old = cache.oldest() {
@@ -60,7 +79,7 @@ extension VirtualMachine {
                     swapWrites += 1
                 }
                 if cache.bytes + CompressionCache.stride(size) <= cache.limitBytes {
-                    let e = cache.insert(compressor.lastOutput(size), pfn: UInt32(i), content: content)
+                    let e = cache.insert(size: size, pfn: UInt32(i), content: content)
                     _ = guest.hostTakeContent(pfn)
                     p2m[i] = .compressed(entry: UInt32(e))
                     host.frames.release(frame)
@@ -92,8 +111,8 @@ extension VirtualMachine {
         guard host.config.swap.enabled, let slot = allocateSlot() else { return false }
         let i = Int(cache.owner[e])
         let content = cache.content[e]
-        compressor.decompressChecked(cache.data[e], expected: content, generator: host.generator,
-                                     verify: host.verifyDecompressedBytes, costNs: 0, page: "vm \(name) pfn \(i)")
+        compressor.restore(content, size: Int(cache.size[e]), generator: host.generator,
+                           verify: host.verifyDecompressedBytes, costNs: 0, page: "vm \(name) pfn \(i)")
         cache.remove(e)
         resizeCacheFrames()
         swapSlots[Int(slot)] = content

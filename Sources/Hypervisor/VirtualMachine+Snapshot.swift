@@ -34,8 +34,9 @@ extension VirtualMachine {
         case .shared(let node):
             return generator.withBytes(host.sharedFrames.content(of: node)) { PageHash.xxh3($0) }
         case .compressed(let e):
-            guard let out = compressor.decompress(cache.data[Int(e)]) else { return 0 }
-            return PageHash.xxh3(out)
+            // The bytes the cache entry stands for, through the real codec (compressed, then decompressed).
+            guard let out = compressor.roundTrip(cache.content[Int(e)], generator: generator) else { return 0 }
+            return PageHash.xxh3(out.bytes)
         case .swapped(let slot):
             return generator.withBytes(swapSlots[Int(slot)]) { PageHash.xxh3($0) }
         case .unbacked, .overdraft, .machine:

@@ -44,9 +44,6 @@ public final class VirtualMachine: GuestPhysicalBacking {
     var cache: CompressionCache
     /// The VM's compressor (codec, scratch buffers, CPU time, decompression problems).
     let compressor: PageCompressor
-    /// Host swap victim cursor (a pseudo-random permutation of the pages).
-    var victimPosition = 0
-    let victimStride: Int
 
     /// First global page reference of this VM (the sharing tables name pages by reference).
     let pageRefBase: UInt32
@@ -80,7 +77,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
     public internal(set) var sampledTouched = 0
     public internal(set) var activePeriods = 0
 
-    /// A VM for `guest`, powered off. `victimRNG` draws the host-swap victim order.
+    /// A VM for `guest`, powered off. `victimRNG` seeds the host-paging victim draws.
     init(host: HostServices, index: Int, name: String, guest: any GuestPhysicalMemory, settings: VMResourceSettings,
          balloon: BalloonVMSettings, pageRefBase: UInt32, salt: UInt64, victimRNG rng: inout Xoshiro256) {
         self.host = host
@@ -93,7 +90,11 @@ public final class VirtualMachine: GuestPhysicalBacking {
         self.salt = salt
         zeroPageHash = host.generator.withBytes(.zero) { PageHash.xxh3($0, salt: salt) }
         let n = guest.totalPages
-        p2m = P2MMap(pages: n)
+        // Two draws, as the victim cursor's stride and start once took: the VM's other
+        // streams (the scanner's start) stay where they were.
+        let victimSeed = rng.next()
+        _ = rng.next()
+        p2m = P2MMap(pages: n, victimRNG: Xoshiro256(seed: victimSeed, component: "host-paging-victims"))
         checksum = Array(repeating: 0, count: n)
         let regions = (n + 511) / 512
         largeRegion = Array(repeating: 0, count: regions)
@@ -101,8 +102,6 @@ public final class VirtualMachine: GuestPhysicalBacking {
         swapCapacity = host.config.swap.enabled ? max(0, n - settings.reservationPages) : 0
         cache = CompressionCache(limitBytes: Int(Double(n) * host.config.compression.cache_size.fraction) * pageSize)
         compressor = PageCompressor(codec: (CodecKind(rawValue: host.config.compression.codec) ?? .lz4).make())
-        victimStride = VirtualMachine.coprimeStride(n, &rng)
-        victimPosition = Int(rng.next(below: UInt64(n)))
     }
 
     /// An odd stride coprime with `n`, for a pseudo-random visiting order (ESX scans and

@@ -116,7 +116,7 @@ public final class Simulation {
     }
 
     /// Runs to the scenario's duration (or until the host runs out of memory).
-    /// `progress` is called with the fraction of simulated time done, about every 1 %.
+    /// `progress` is called with the fraction of simulated time done, about every 0.1 %.
     public func run(progress: ((Double) -> Void)? = nil) -> SimulationResult {
         _ = runEvents(through: config.duration.nanoseconds, until: nil, progress: progress)
         return finish()
@@ -186,7 +186,7 @@ public final class Simulation {
             now = t
             handle(e.payload)
             if let p = progress {
-                let pct = Int(Double(t) * 100 / Double(max(1, duration)))
+                let pct = Int(Double(t) * 1000 / Double(max(1, duration)))
                 if pct != lastProgress { lastProgress = pct; p(Double(t) / Double(max(1, duration))) }
             }
             if host.outOfMemory && endedEarly == nil {

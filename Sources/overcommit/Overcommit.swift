@@ -123,6 +123,17 @@ struct Run: ParsableCommand {
     @Flag(help: "Print summary.json on stdout instead of the summary lines.")
     var json = false
 
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp(
+        "Memory the run may use, e.g. 12GiB (default: MemAvailable of /proc/meminfo); a run whose estimated peak is above it is refused.",
+        valueName: "SIZE"))
+    var maxMemory: String?
+
+    @Flag(name: .customLong("force-memory"), help: "Run even when the estimated peak memory exceeds the available memory (or --max-memory).")
+    var forceMemory = false
+
+    @Flag(name: .customLong("no-progress"), help: "Do not report progress on stderr (by default a redrawn line on a terminal, else a line at most every 5 s).")
+    var noProgress = false
+
     @Flag(help: "Also write report.html (self-contained HTML with SVG charts) into the --out directory.")
     var report = false
 
@@ -130,8 +141,10 @@ struct Run: ParsableCommand {
         let source = attempt { try ScenarioSource.read(scenario) }
         var config = attempt { try edits.load(source) }
         if let s = seed { config.seed = s }
+        let estimate = RunCostEstimate.of(config)
         if dryRun {
             print(ScenarioRenderer.yaml(config), terminator: "")
+            print("# " + estimate.summary)
             return
         }
         if report && out == nil { fail("--report writes report.html into the output directory: pass --out DIR too") }
@@ -143,20 +156,22 @@ struct Run: ParsableCommand {
         options.stop = StopSignals.stopReason
         let inputs = RunSetup.inputs(config, source: source)
         if let o = out { attempt { try OutputDirectory.check(o, force: force, inputs: inputs) } }
+        checkMemory(estimate, file: source.file)
         let sim = attempt { try RunSetup.build(config, options: options, source: source) }
 
         StopSignals.install()
-        let showProgress = isatty(2) != 0 && !quiet
+        // Progress on stderr: redrawn on a terminal; in a log (batch jobs) a line at most
+        // every 5 s, and only for runs long enough to need it.
+        let terminal = isatty(2) != 0
+        var progress = ProgressReporter(durationSeconds: config.duration.seconds, terminal: terminal)
+        let showProgress = !noProgress && (terminal ? !quiet : true)
         let start = Date()
         let result = sim.run(progress: showProgress ? { f in
-            let wall = Date().timeIntervalSince(start)
-            let simS = f * config.duration.seconds
-            let rate = wall > 0 ? simS / wall : 0
-            let eta = rate > 0 ? (config.duration.seconds - simS) / rate : 0
-            let etaText = rate > 0 ? String(format: "%.0fs", eta) : "--"
-            FileHandle.standardError.write(Data((String(format: "\r%5.1f%%  %.1f sim-s/s  ETA ", f * 100, rate) + etaText + " ").utf8))
+            if let line = progress.update(fraction: f, wall: Date().timeIntervalSince(start)) {
+                FileHandle.standardError.write(Data(line.utf8))
+            }
         } : nil)
-        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if showProgress { FileHandle.standardError.write(Data(progress.finish.utf8)) }
         var reportProblem: CLIProblem? = nil
         if let o = out { reportProblem = writeOutput(result, to: o, inputs: inputs) }
         if !quiet {
@@ -184,6 +199,24 @@ struct Run: ParsableCommand {
             code = StopSignals.exitCode(sig)
         }
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// Refuses (exit 2) a run whose estimated peak memory exceeds `--max-memory` or the
+    /// machine's available memory, unless `--force-memory`.
+    func checkMemory(_ estimate: RunCostEstimate, file: String) {
+        if let m = maxMemory, ByteCount.parse(m) == nil {
+            fail("--max-memory: '\(m)' is not a size; write it as 12GiB, 512MiB or a number of bytes", code: 64)
+        }
+        guard !forceMemory else { return }
+        let limit: UInt64?, what: String
+        if let m = maxMemory, let b = ByteCount.parse(m) {
+            limit = b.bytes; what = "--max-memory"
+        } else {
+            limit = MemoryBudget.availableBytes(); what = "the memory available on this machine (MemAvailable)"
+        }
+        if let l = limit, let p = MemoryBudget.refusal(estimate: estimate.peakMemoryBytes, limit: l, limitSource: what, file: file) {
+            fail(p)
+        }
     }
 
     /// Writes every output file (atomically, see `OutputDirectory`); a report that cannot be
@@ -227,6 +260,7 @@ struct Validate: ParsableCommand {
                 let mem = g.reduce(UInt64(0)) { $0 + $1.memory.bytes }
                 print("\(source.file): ok — \(c.name): \(g.count) guest(s), \(ByteCount(mem)) configured on \(c.host.memory) host RAM, \(c.duration)"
                       + (c.description.isEmpty ? "" : " — " + c.description.split(separator: "\n").first.map(String.init)!))
+                print("  " + RunCostEstimate.of(c).summary)
             } catch {
                 // Messages start with the file (file:line:column: key: problem), as a compiler's do.
                 FileHandle.standardError.write(Data(("\(error.message)\n").utf8))

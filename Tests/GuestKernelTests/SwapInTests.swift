@@ -2,10 +2,25 @@ import Testing
 import OvercommitTestSupport
 @testable import GuestKernel
 import OvercommitSupport
+import PageContents
 
 /// Swap-in and recency as Linux counts them: do_swap_page (mm/memory.c, Linux >= 5.19) maps an
 /// exclusive page of a writable VMA writable at once; exact LRU sees faulting accesses too.
 @Suite struct SwapInTests {
+    @Test func aSwapAreaCostsWhatItsUsedSlotsCostNotItsSize() {
+        var area = SwapArea(slots: 1 << 24)          // 64 GiB of swap
+        #expect(area.capacityBytes == 0)
+        for _ in 0..<1000 {
+            let s = Int(area.allocate()!)
+            area.swapMap[s] = 1
+            area.slotContent[s] = PageContent(raw: UInt64(s + 1))
+        }
+        #expect(area.usedSlots == 1000 && area.freeSlots == (1 << 24) - 1000)
+        #expect(area.capacityBytes < 1000 * 18 * 4, "\(area.capacityBytes) bytes for 1000 slots")
+        #expect(area.isFree(5000) && area.swapMap[1 << 23] == 0 && area.slotFrame[1 << 23] == nilFrame, "unused slots read as free")
+        #expect(area.checkInvariants().isEmpty)
+    }
+
     /// A process that wrote more than RAM: its first pages are in swap.
     func swappedProcess(_ k: GuestKernel, pages: Int = 20_000) -> (PID, VPN) {
         let pid = k.spawn(name: "big")

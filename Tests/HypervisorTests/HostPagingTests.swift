@@ -99,6 +99,55 @@ import PageContents
         expectHostConsistent(host)
     }
 
+    @Test func theVictimSetDrawsEachCandidateOnceAndSkipsDuplicates() {
+        var set = HostVictimSet(pages: 200, rng: Xoshiro256(seed: 3))
+        for i in [5, 70, 199, 5, 70, 0] { set.insert(i) }
+        #expect(set.count == 4, "a page already in the set is not added twice")
+        var drawn: [Int] = []
+        while let i = set.draw() { drawn.append(i) }
+        #expect(drawn.sorted() == [0, 5, 70, 199])
+        #expect(!set.contains(5) && set.count == 0)
+        set.insert(5)
+        #expect(set.contains(5), "a drawn page can come back")
+    }
+
+    @Test func pagingADrainedVMCostsNothingAndHostPagingStaysProportional() {
+        // A VM with 64 MiB configured and a handful of private pages: the old cursor visited
+        // up to twice the configured pages per call; candidates make it the pages drawn.
+        let host = makeHost { $0.sharing.enabled = false }
+        let (k, vm) = addGuest(host, "a", mib: 64)
+        _ = writer(k, pages: 2000, style: .sparse)
+        let first = vm.pageOut(10_000, compress: true, swap: true)
+        #expect(first.reclaimed == vm.stats.compressions + vm.stats.swapOuts - vm.stats.cacheEvictions)
+        let again = vm.pageOut(32, compress: true, swap: true)
+        #expect(again.reclaimed == 0)
+        #expect(again.scanned <= 16 * 32 + 512, "scanned \(again.scanned) of \(vm.configuredPages) configured pages")
+        expectHostConsistent(host, "drained")
+    }
+
+    @Test func anAllocationStallPagesOutTheVMWithTheFewestSharesPerPage() {
+        // Two VMs with the same memory in use; the low-shares one loses pages when a third
+        // VM's allocation finds no free frame, whatever their order on the host.
+        for lowFirst in [true, false] {
+            let host = makeHost(mib: 96) { $0.sharing.enabled = false }
+            let names = lowFirst ? ["low", "high"] : ["high", "low"]
+            var vms: [String: (GuestKernel, VirtualMachine)] = [:]
+            for n in names {
+                vms[n] = addGuest(host, n, mib: 32) { $0.shares = n == "low" ? 100 : 10_000 }
+                _ = writer(vms[n]!.0, pages: 3000, style: .sparse)
+            }
+            let (_, requester) = addGuest(host, "req", mib: 32)
+            var taken: [UInt32] = []
+            while let f = host.frames.allocate() { taken.append(f) }
+            let lowBefore = vms["low"]!.1.consumedPages, highBefore = vms["high"]!.1.consumedPages
+            _ = host.scheduler.reclaimForAllocation(requester: requester, on: host)
+            #expect(vms["low"]!.1.consumedPages < lowBefore, "low shares pays (order low first: \(lowFirst))")
+            #expect(vms["high"]!.1.consumedPages == highBefore, "high shares keeps its pages (order low first: \(lowFirst))")
+            for f in taken { host.frames.release(f) }
+            expectHostConsistent(host)
+        }
+    }
+
     @Test func theSwapFileIsSizedConfiguredMinusReservation() {
         let host = makeHost { $0.sharing.enabled = false }
         let (_, vm) = addGuest(host, "a", mib: 32) { $0.reservationPages = 2048 }

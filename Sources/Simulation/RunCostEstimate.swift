@@ -1,0 +1,80 @@
+import OvercommitSupport
+import Workloads
+
+/// What a run will cost the machine that simulates it, estimated from the scenario before
+/// anything is built: peak resident memory and CPU time (docs/performance.md, "Know the cost
+/// before paying it").
+///
+/// Memory follows the data layout (docs/architecture.md): per configured guest page the
+/// frame table (26 B), the p2m entry, KSM checksum and host-paging candidate bit (8.1 B); per
+/// configured guest swap slot the swap map (18 B); per page the guests are expected to touch
+/// (at most the host's memory plus what it can page out) page tables, candidate lists and
+/// swap-file slots; and a fixed part (binary, runtime, buffers). CPU time is the references
+/// the workloads issue (vCPUs times their mean `access_rate`, for the time each guest runs)
+/// at the throughput measured on the scale ladder, plus a part per configured page (setup,
+/// sampling). The constants are calibrated against measured runs (docs/performance.md gives
+/// the comparison); treat the time as an order of magnitude.
+public struct RunCostEstimate: Sendable, Equatable {
+    /// Estimated peak resident memory of the simulator, bytes.
+    public var peakMemoryBytes: UInt64
+    /// Estimated CPU time of the run with one thread, seconds.
+    public var cpuSeconds: Double
+    /// Memory references the workloads would issue if nothing stalled.
+    public var references: Double
+
+    /// Fixed part: the binary, the Swift runtime, output buffers (measured: a 1 s run of a
+    /// small scenario).
+    public static let baseBytes: Double = 48 * 1024 * 1024
+    /// Per configured guest page: frame table 26 B, p2m 4 B, checksum 4 B, candidate bit and
+    /// per-region counters.
+    public static let bytesPerConfiguredPage: Double = 34.2
+    /// Per configured guest swap slot: `SwapArea` (swap_map, content, swap-cache frame, shadow).
+    public static let bytesPerGuestSwapSlot: Double = 18
+    /// Per touched page beyond the configured arrays: PTE, host-paging candidate, host swap
+    /// slot or compression-cache bookkeeping, sharing tables.
+    public static let bytesPerTouchedPage: Double = 16
+    /// Simulated references per CPU second for an overcommitted mix (measured on the ladder).
+    public static let referencesPerCPUSecond: Double = 4.0e6
+    /// CPU seconds per configured guest page per simulated second (host sampling, scans).
+    public static let cpuPerConfiguredPageSecond: Double = 2.0e-9
+
+    public static func of(_ c: ScenarioConfig) -> RunCostEstimate {
+        let pageBytes = 4096.0
+        let guests = c.expandedGuests
+        let hostPages = Double(c.host.memory.bytes) / pageBytes
+        var configured = 0.0, swapSlots = 0.0, refs = 0.0
+        let duration = c.duration.seconds
+        for g in guests {
+            let pages = Double(g.memory.bytes) / pageBytes
+            configured += pages
+            swapSlots += Double(g.swap.size.bytes) / pageBytes
+            let rates = g.workloads.map { $0.parameters.access_rate }
+            let mean = rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count)
+            let running = max(0, duration - g.start_at.seconds)
+            refs += Double(g.vcpus) * mean * running
+        }
+        let touched = min(configured, hostPages * 1.5)
+        let bytes = baseBytes + configured * bytesPerConfiguredPage + swapSlots * bytesPerGuestSwapSlot
+            + touched * bytesPerTouchedPage
+        let cpu = refs / referencesPerCPUSecond + configured * duration * cpuPerConfiguredPageSecond
+        return RunCostEstimate(peakMemoryBytes: UInt64(bytes), cpuSeconds: cpu, references: refs)
+    }
+
+    /// One line: "estimate: peak memory ~1.3 GiB, CPU ~12 min (40 G references)".
+    public var summary: String {
+        "estimate: peak memory ~" + ByteCount.human(Double(peakMemoryBytes)) + ", CPU time ~"
+            + RunCostEstimate.duration(cpuSeconds) + " (" + RunCostEstimate.count(references) + " references)"
+    }
+
+    static func duration(_ s: Double) -> String {
+        if s < 120 { return formatFixed(s, 0) + " s" }
+        if s < 7200 { return formatFixed(s / 60, 0) + " min" }
+        return formatFixed(s / 3600, 1) + " h"
+    }
+
+    static func count(_ n: Double) -> String {
+        if n >= 1e9 { return formatFixed(n / 1e9, 1) + " G" }
+        if n >= 1e6 { return formatFixed(n / 1e6, 1) + " M" }
+        return formatFixed(n, 0)
+    }
+}
