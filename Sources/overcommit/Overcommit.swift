@@ -177,6 +177,14 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(Data("overcommit: \(p.message)\n".utf8))
             code = p.exitCode
         }
+        if let e = result.policyError {
+            // MOM logs a policy error and stops managing the host; overcommit stops the run
+            // there, writes what was simulated (marked partial) and says where and when.
+            let simulated = "the \(formatFixed(Double(result.simulatedNs) / 1e9, 3)) s simulated"
+            let what = out.map { "wrote \(simulated) to '\($0)' (summary.json \"partial\": true)" } ?? "the summary covers \(simulated)"
+            FileHandle.standardError.write(Data("overcommit: policy error: \(e)\novercommit: \(what)\n".utf8))
+            code = 2
+        }
         if result.partial, let sig = StopSignals.received {
             let simulated = "the \(formatFixed(Double(result.simulatedNs) / 1e9, 3)) s simulated"
             let what = out.map { "wrote \(simulated) to '\($0)' (summary.json \"partial\": true)" } ?? "the summary covers \(simulated)"
