@@ -101,7 +101,7 @@ let package = Package(
             "Scenarios", "Simulation", "Workloads", "Hypervisor", "GuestKernel", "PageContents", "OvercommitSupport",
         ]),
         .testTarget(name: "SimulationTests", dependencies: [
-            "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport", "Hypervisor", "PolicyLanguage",
+            "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport", "HostPolicies", "Hypervisor", "PolicyLanguage",
         ], exclude: ["Golden"]),
         // The command line: its file handling in-process, and the built `overcommit` binary run
         // as a subprocess (issue reproducers, signals, a seeded fuzz test).
