@@ -109,7 +109,7 @@ let package = Package(
             "CLISupport", "Simulation", "Scenarios", "Reports", "OvercommitSupport", "PolicyLanguage", "overcommit",
         ]),
         .testTarget(name: "ExperimentsTests", dependencies: [
-            "Experiments", "Simulation", "Scenarios", "Reports", "Hypervisor", "PageContents", "OvercommitSupport",
+            "Experiments", "Simulation", "Scenarios", "Reports", "Hypervisor", "PageContents", "OvercommitSupport", "PolicyLanguage",
         ]),
     ]
 )
