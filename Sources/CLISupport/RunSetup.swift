@@ -58,8 +58,8 @@ public enum RunSetup {
             }
             o.memoryImages[p] = bytes
         }
-        if c.host.policy.isProgram {
-            do { o.policySources = try policySources(c.host.policy.files, source: source) } catch {
+        if c.host.policy.isProgram && o.policySources[c.host.policy.files] == nil {
+            do { o.policySources[c.host.policy.files] = try policySources(c.host.policy.files, source: source) } catch {
                 problem("host.policy.files", error.message)
             }
         }

@@ -54,6 +54,14 @@ public enum HostPolicyKind: String, Codable, Sendable, CaseIterable {
     case none
     /// oVirt MOM policy files.
     case mom
+
+    /// One line for `overcommit policies`.
+    public var summary: String {
+        switch self {
+        case .none: return "no program: host.balloon_policy sets the balloon targets, host.sharing paces KSM"
+        case .mom: return "oVirt MOM policy files (/etc/vdsm/mom.d/*.policy, MOM's *.rules) set balloon targets and KSM tunables"
+        }
+    }
 }
 
 extension HostPolicyKind: ParameterChoice {

@@ -71,7 +71,7 @@ extension Simulation {
             }
         }
         if config.host.policy.isProgram {
-            problems += PolicyBinding.program(config.host.policy, sources: options.policySources).1
+            problems += PolicyBinding.program(config.host.policy, sources: options.policySources[config.host.policy.files] ?? []).1
         }
         guard problems.isEmpty, let (memoryImages, imageIndex) = try? Simulation.memoryImages(config, options) else { return problems }
         let images = config.resolvedImages

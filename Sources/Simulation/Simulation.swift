@@ -18,8 +18,9 @@ public struct SimulationOptions: Sendable {
     /// (`SimulationResult.partial`); the model keeps no global state, the caller decides.
     public var stop: (@Sendable () -> String?)? = nil
     /// The files of `host.policy` (MOM policy files), already read by the caller and in the
-    /// order MOM joins them.
-    public var policySources: [PolicySource] = []
+    /// order MOM joins them, by the `files` list the scenario names (sweep points may name
+    /// different files).
+    public var policySources: [[String]: [PolicySource]] = [:]
     public init() {}
 }
 
@@ -115,7 +116,7 @@ public final class Simulation {
             queue.schedule(at: g.start_at.nanoseconds, priority: Simulation.prioPowerOn, .powerOn(gi))
         }
         if config.host.policy.isProgram {
-            let (program, problems) = PolicyBinding.program(config.host.policy, sources: options.policySources)
+            let (program, problems) = PolicyBinding.program(config.host.policy, sources: options.policySources[config.host.policy.files] ?? [])
             if let p = problems.first { throw p }
             policy = PolicyBinding(program: program!, config: config.host.policy, vms: guests.count)
         }

@@ -258,6 +258,9 @@ struct Policies: ParsableCommand {
         print("Balloon policies (host.balloon_policy.kind):")
         for k in BalloonPolicyKind.allCases { print("  \(k.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(k.summary)") }
         print("")
+        print("Policy programs (host.policy.kind), in place of the balloon policy:")
+        for k in HostPolicyKind.allCases { print("  \(k.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(k.summary)") }
+        print("")
         print("Host reclaim mechanisms (techniques in host.states.*_techniques, cheapest first):")
         for t in ReclaimTechnique.allCases { print("  \(t.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(t.summary)") }
         print("")

@@ -23,7 +23,7 @@ private func demoRunner(_ demo: DemoKind, seed: UInt64? = nil) throws -> DemoRun
         o.textResources[p] = try String(contentsOfFile: repoRoot + "/Configs/demos/" + p, encoding: .utf8)
     } } }
     if c.host.policy.isProgram {
-        o.policySources = try c.host.policy.files.map {
+        o.policySources[c.host.policy.files] = try c.host.policy.files.map {
             PolicySource(name: $0, text: try String(contentsOfFile: repoRoot + "/Configs/demos/" + $0, encoding: .utf8))
         }
     }

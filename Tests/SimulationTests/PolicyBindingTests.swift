@@ -99,7 +99,7 @@ guests:
         c.host.policy.variables = NamedScalars(variables)
         #expect(c.validationProblems().isEmpty)
         var o = SimulationOptions()
-        o.policySources = source(policy)
+        o.policySources[c.host.policy.files] = source(policy)
         return (c, o)
     }
 
@@ -369,7 +369,7 @@ guests:
 
         // A syntax error names file:line:column; an injected name that cannot be a variable is refused.
         var o2 = o
-        o2.policySources = Self.source("(defvar x (+ 1 2)\n")
+        o2.policySources[c.host.policy.files] = Self.source("(defvar x (+ 1 2)\n")
         #expect(Simulation.setupProblems(config: c, options: o2).first?.message.hasPrefix("test.policy:") == true)
         let (c3, o3) = try Self.withPolicy(policySharingYAML, "(defvar x 1)", variables: [.init("Host", .int(1))])
         #expect(Simulation.setupProblems(config: c3, options: o3).map(\.keyPath) == ["host.policy.variables.Host"])
