@@ -146,3 +146,24 @@ final class PolicyBinding {
         }
     }
 }
+
+extension SimulationEvent {
+    /// A KSM tunable the policy program wrote (`ksm_tunable` in events.jsonl): which, the
+    /// value, and what the write did (`written`, with the pages `run` 2 unmerged; `busy`;
+    /// `out_of_memory`).
+    init(time: Int64, ksmWrite w: PolicyEvaluationRecord.KSMWrite) {
+        timeNs = time
+        guest = nil
+        kind = "ksm_tunable"
+        var f: [(String, String)] = [("tunable", w.tunable.rawValue), ("value", "\(w.value)")]
+        switch w.outcome {
+        case .written(let n):
+            f.append(("outcome", "written"))
+            if w.tunable == .run && w.value == 2 { f.append(("unmerged_pages", "\(n)")) }
+        case .invalid(let why): f += [("outcome", "invalid"), ("reason", why)]
+        case .busy(let why): f += [("outcome", "busy"), ("reason", why)]
+        case .outOfMemory(let n): f += [("outcome", "out_of_memory"), ("unmerged_pages", "\(n)")]
+        }
+        fields = f
+    }
+}

@@ -296,6 +296,9 @@ public final class Simulation {
                 return
             }
             drainEvents()
+            if let r = binding.evaluations.last, r.timeNs == now {
+                for w in r.ksmWrites { events.append(SimulationEvent(time: now, ksmWrite: w)) }
+            }
             queue.schedule(at: binding.nextDue, priority: Simulation.prioHost, .policy)
         case .activeSampling:
             host.sampleActiveMemory()

@@ -297,6 +297,9 @@ guests:
         #expect(sim.host.sharing.pages_shared == 0 && sim.host.sharing.pages_sharing == 0 && sim.host.sharing.zero_pages_sharing == 0)
         #expect(sim.host.vms.allSatisfy { $0.sharedPages == 0 })
         #expect(sim.host.checkInvariants(full: true).isEmpty)
+        // events.jsonl records the write.
+        let event = try #require(sim.eventLog.last { $0.kind == "ksm_tunable" })
+        #expect(event.fields.map { $0.0 + "=" + $0.1 } == ["tunable=run", "value=2", "outcome=written", "unmerged_pages=\(unmerged)"])
         // Stopped: nothing merges again, and every page still reads what the guest wrote.
         let r = sim.finish()
         #expect(r.host.pagesSharing == 0 && r.host.zeroPagesSharing == 0)
