@@ -13,10 +13,13 @@ public struct KSMTunables: Sendable, Equatable {
     /// one node, so the value is kept and reported but changes no merge.
     public var merge_across_nodes: Int
 
-    /// The tunables a host starts with: `run` 1 when sharing is enabled (else 0), the
-    /// configured rates or KSM's defaults, `merge_across_nodes` 1 (the kernel's default).
-    public init(_ config: SharingConfig) {
-        run = config.enabled ? 1 : 0
+    /// The tunables a host starts with: the configured rates or KSM's defaults,
+    /// `merge_across_nodes` 1 (the kernel's default), and `run` 1, except on a host whose
+    /// sharing is disabled and that a policy program manages (`managed`): there `run` starts
+    /// at 0 and the program may start ksmd. (Without a program, `host.sharing.enabled` says
+    /// whether the engine wakes the scanner at all; a caller may still wake it by hand.)
+    public init(_ config: SharingConfig, managed: Bool = false) {
+        run = managed && !config.enabled ? 0 : 1
         pages_to_scan = config.pages_to_scan ?? SharingConfig.defaultPagesToScan
         sleep_millisecs = config.sleep_millisecs ?? SharingConfig.defaultSleepMillisecs
         merge_across_nodes = 1

@@ -17,9 +17,9 @@ final class SharingScanScheduler {
     /// ESX vocabulary: pages each VM may still scan, carried between wake-ups (by VM index).
     private var credit: [Double] = []
 
-    init(config: SharingConfig) {
+    init(config: SharingConfig, managed: Bool) {
         self.config = config
-        tunables = KSMTunables(config)
+        tunables = KSMTunables(config, managed: managed)
     }
 
     /// Starts pacing a new VM.
