@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Workloads", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"], swiftSettings: hotPathSettings),
         // The simulation engine: time, costs, metrics, invariants.
         .target(name: "Simulation", dependencies: [
-            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Workloads",
+            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Workloads", "PolicyLanguage",
             .product(name: "Collections", package: "swift-collections"),
         ], swiftSettings: hotPathSettings),
         // Scenario files: YAML/JSON parsing, validation, resolution.
@@ -68,7 +68,7 @@ let package = Package(
         // stdin, streams), the checks `run` makes before simulating, output directories
         // written atomically and replaced only when they are overcommit's, stop signals.
         .target(name: "CLISupport", dependencies: [
-            "OvercommitSupport", "Workloads", "Simulation", "Scenarios", "Experiments",
+            "OvercommitSupport", "Workloads", "Simulation", "Scenarios", "Experiments", "PolicyLanguage",
         ]),
         // The thin command-line front end.
         .executableTarget(name: "overcommit", dependencies: [
@@ -101,15 +101,15 @@ let package = Package(
             "Scenarios", "Simulation", "Workloads", "Hypervisor", "GuestKernel", "PageContents", "OvercommitSupport",
         ]),
         .testTarget(name: "SimulationTests", dependencies: [
-            "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport",
+            "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport", "HostPolicies", "Hypervisor", "PolicyLanguage",
         ], exclude: ["Golden"]),
         // The command line: its file handling in-process, and the built `overcommit` binary run
         // as a subprocess (issue reproducers, signals, a seeded fuzz test).
         .testTarget(name: "CLITests", dependencies: [
-            "CLISupport", "Simulation", "Scenarios", "Reports", "OvercommitSupport", "overcommit",
+            "CLISupport", "Simulation", "Scenarios", "Reports", "OvercommitSupport", "PolicyLanguage", "overcommit",
         ]),
         .testTarget(name: "ExperimentsTests", dependencies: [
-            "Experiments", "Simulation", "Scenarios", "Reports", "Hypervisor", "PageContents", "OvercommitSupport",
+            "Experiments", "Simulation", "Scenarios", "Reports", "Hypervisor", "PageContents", "OvercommitSupport", "PolicyLanguage",
         ]),
     ]
 )

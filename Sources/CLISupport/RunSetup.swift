@@ -1,4 +1,5 @@
 import Experiments
+import PolicyLanguage
 import Scenarios
 import Simulation
 import Workloads
@@ -57,7 +58,44 @@ public enum RunSetup {
             }
             o.memoryImages[p] = bytes
         }
+        if c.host.policy.isProgram && o.policySources[c.host.policy.files] == nil {
+            do { o.policySources[c.host.policy.files] = try policySources(c.host.policy.files, source: source) } catch {
+                problem("host.policy.files", error.message)
+            }
+        }
         if !problems.isEmpty { throw CLIProblem(problems.joined(separator: "\n")) }
+    }
+
+    /// The MOM policy files `paths` name (resolved against the scenario's folder): a file as
+    /// it is, a directory as its `*.policy` files (MOM's `policy-dir`), all joined in
+    /// file-name order as MOM joins a policy directory (by the name before `.policy`; files
+    /// of the same name keep the order given). Each source is named by its path as the user
+    /// can open it, so errors point at the real file.
+    public static func policySources(_ paths: [String], source: ScenarioSource) throws(CLIProblem) -> [PolicySource] {
+        var files: [String] = []
+        for p in paths {
+            let path = source.resolve(p)
+            switch FileSystem.kind(path, followingLinks: true) {
+            case .directory?:
+                let names = PolicySource.momDirectoryOrder(try FileSystem.entries(ofDirectory: path))
+                guard !names.isEmpty else { throw CLIProblem("\(path): no *.policy files in the directory") }
+                files += names.map { FileSystem.trimmingTrailingSlashes(path) + "/" + $0 }
+            default:
+                files.append(path)
+            }
+        }
+        func baseName(_ f: String) -> String { f.split(separator: "/").last.map(String.init) ?? f }
+        let ordered = files.enumerated().sorted { a, b in
+            let ka = PolicySource.momPolicyName(baseName(a.element)), kb = PolicySource.momPolicyName(baseName(b.element))
+            if ka != kb { return ka.unicodeScalars.lexicographicallyPrecedes(kb.unicodeScalars) }
+            return a.offset < b.offset
+        }.map(\.element)
+        var sources: [PolicySource] = []
+        for f in ordered {
+            let bytes = try FileSystem.readAll(f, what: "the policy file")
+            sources.append(PolicySource(name: f, text: try FileSystem.utf8Text(bytes, path: f, what: "the policy file")))
+        }
+        return sources
     }
 
     /// The files `c` reads (the scenario file, traces, memory images): an output directory
@@ -72,6 +110,9 @@ public enum RunSetup {
         }
         for img in c.images {
             if let p = img.memory_image { out.append(RunInput(path: source.resolve(p), role: "a memory image")) }
+        }
+        if c.host.policy.isProgram {
+            for p in c.host.policy.files { out.append(RunInput(path: source.resolve(p), role: "a policy file")) }
         }
         return out
     }

@@ -22,6 +22,7 @@ public enum DemoKind: String, CaseIterable, Sendable {
     case hostSwap = "host-swap"
     case reclaimCascade = "reclaim-cascade"
     case beladysAnomaly = "beladys-anomaly"
+    case momPolicy = "mom-policy"
 
     /// The demo's script: title, what it is about, and its steps.
     public var script: DemoScript {
@@ -36,6 +37,7 @@ public enum DemoKind: String, CaseIterable, Sendable {
         case .hostSwap: DemoScripts.hostSwap
         case .reclaimCascade: DemoScripts.reclaimCascade
         case .beladysAnomaly: DemoScripts.beladysAnomaly
+        case .momPolicy: DemoScripts.momPolicy
         }
     }
 

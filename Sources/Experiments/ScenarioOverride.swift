@@ -220,6 +220,23 @@ public enum ScenarioOverrides {
                                    done: path, override: o, resolved: &resolved)
             if let idx { pairs[idx].1 = newChild } else { pairs.append((Node(p.key), newChild)) }
             return .mapping(Node.Mapping(pairs, mappingTag ?? .implicit))
+        case (.key(let name), .mapOfScalars):
+            // `host.policy.variables.balloonEnabled=0`: one entry of a mapping of names.
+            guard steps.count == 1 else {
+                throw OverrideError("--set \(o): '\(done).\(name)' is one value of a mapping; nothing is below it")
+            }
+            var pairs: [(Node, Node)] = []
+            var mappingTag: Tag? = nil
+            switch node {
+            case .mapping(let m)?: pairs = m.map { ($0.key, $0.value) }; mappingTag = m.tag
+            case nil: break
+            case .scalar(let s)? where s.string.isEmpty || s.string == "null" || s.string == "~": break
+            default:
+                throw OverrideError("--set \(o): '\(done)' is not a mapping here; set it as a whole (--set \(done)=...)")
+            }
+            resolved = done + "." + name
+            if let i = pairs.firstIndex(where: { $0.0.scalar?.string == name }) { pairs[i].1 = value } else { pairs.append((Node(name), value)) }
+            return .mapping(Node.Mapping(pairs, mappingTag ?? .implicit))
         case (.index, .list), (.name, .list):
             guard case .sequence(var s)? = node else {
                 throw OverrideError("--set \(o): '\(done)' has no entries in the scenario to select from")
@@ -254,7 +271,7 @@ public enum ScenarioOverrides {
 
     static func isVariant(_ k: ParameterKind) -> Bool { if case .variant = k { return true }; return false }
     static func isContainer(_ k: ParameterKind) -> Bool {
-        switch k { case .table, .list, .variant: return true; default: return false }
+        switch k { case .table, .list, .variant, .mapOfScalars: return true; default: return false }
     }
 
     /// Keys allowed in a table, or in a variant table for the kind currently written (or the default).

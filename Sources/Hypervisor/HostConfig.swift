@@ -32,6 +32,10 @@ public struct HostConfig: ParameterTable {
     public var active_sampling: ActiveMemoryEstimatorConfig = ActiveMemoryEstimatorConfig()
     /// The balloon policy setting each VM's balloon target.
     public var balloon_policy = BalloonPolicySpec()
+    /// A policy program (MOM policy files) managing balloons and KSM instead.
+    public var policy = HostPolicyConfig()
+    /// Logical processors of the host (MOM's `Host.cpu_count`; overcommit has no CPU model).
+    public var cpus: Int = 32
 
     public init() {}
 
@@ -50,12 +54,27 @@ public struct HostConfig: ParameterTable {
         .init(\.states, "states", "free-memory states (thresholds in percent of minFree) and their techniques"),
         .init(\.scheduler, "scheduler", "the reclaim scheduler: period, idle memory tax, rates"),
         .init(\.active_sampling, "active_sampling", "statistical active-memory estimation"),
-        .init(\.balloon_policy, "balloon_policy", "the balloon policy setting each VM's balloon target"),
+        .init(\.balloon_policy, "balloon_policy", "the balloon policy setting each VM's balloon target (not run when `policy` runs a program)"),
+        .init(\.policy, "policy", "a policy program (oVirt MOM policy files) setting balloon targets and KSM tunables in place of balloon_policy"),
+        .init(\.cpus, "cpus", "logical processors of the host, as MOM's Host.cpu_count reports them (no CPU time is modelled)",
+              .range(1...4096), unit: "CPUs"),
     ]
 
     public func consistencyProblems() -> [ParameterProblem] {
-        guard hypervisor_reserved >= memory else { return [] }
-        return [("hypervisor_reserved", "must be smaller than host memory (\(memory)); got \(hypervisor_reserved)")]
+        var p: [ParameterProblem] = []
+        if hypervisor_reserved >= memory {
+            p.append(("hypervisor_reserved", "must be smaller than host memory (\(memory)); got \(hypervisor_reserved)"))
+        }
+        if policy.isProgram {
+            let kind = balloon_policy.kindName
+            if kind != BalloonPolicyRegistry.defaultPolicy.kindName && kind != NoBalloonParameters.kindName {
+                p.append(("balloon_policy", "the policy program (policy.kind \(policy.kind.rawValue)) sets the balloon targets in place of balloon policy '\(kind)': use one or the other"))
+            }
+            if sharing.usesESXRates {
+                p.append(("sharing", "the policy program drives KSM's pages_to_scan and sleep_millisecs: use KSM's vocabulary, not the ESX rates (scan_rate_per_vm, scan_rate_total, share_scan_time)"))
+            }
+        }
+        return p
     }
 }
 

@@ -49,7 +49,7 @@ public final class HostMemory: AllocationReclaimer {
         services = HostServices(config: config, costs: costs, generator: generator, frames: frames)
         sharing = PageSharing(config: config.sharing, shared: services.sharedFrames, costs: costs, generator: generator)
         scheduler = ReclaimScheduler(config: config, minFreePages: minFree)
-        sharingScanScheduler = SharingScanScheduler(config: config.sharing)
+        sharingScanScheduler = SharingScanScheduler(config: config.sharing, managed: config.policy.isProgram)
         rng = Xoshiro256(seed: seed, component: "host")
         services.reclaimer = self
         scheduler.publishState(to: frames)

@@ -107,6 +107,13 @@ public final class PageSharing {
         tableCount = 0
     }
 
+    /// Empties the unstable table (KSM's `run` 2 removes every rmap item): the next scan
+    /// starts collecting candidates afresh.
+    func forgetCandidates() {
+        for k in table.indices { table[k] = PageSharing.empty }
+        tableCount = 0
+    }
+
     /// What scanning one page did.
     enum PageScanResult {
         /// Not a candidate (not a private page, or in a large page without precomputed hashes).

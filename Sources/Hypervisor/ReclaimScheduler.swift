@@ -203,15 +203,25 @@ public final class ReclaimScheduler {
                                    freePages: host.freeFrames, minFreePages: minFreePages, state: state,
                                    ballooningEnabled: machine.isEnabled(.balloon), vms: views)
         let targets = policy.targets(view)
-        let request = BalloonRequest()
-        for (i, vm) in vms.enumerated() where vm.settings.balloonDriver && vm.poweredOn && i < targets.count {
-            let target = max(0, min(vm.settings.balloonMaxPages, targets[i]))
-            if target > vm.balloonTarget {
-                _ = request.scan(HostReclaimControl(vm: vm, nrToScan: target - vm.balloonTarget), on: host)
-            } else {
-                vm.lowerBalloonTarget(to: target)
-            }
+        for (i, vm) in vms.enumerated() where i < targets.count {
+            applyBalloonTarget(targets[i], to: vm, on: host)
         }
+    }
+
+    /// Sets a VM's balloon target as every balloon policy's result is applied: clamped to
+    /// 0...the balloon's maximum; a higher target is asked of the VM through the balloon
+    /// mechanism, a lower one gives memory back. A VM without a driver or powered off is left
+    /// alone. Returns the target now in force.
+    @discardableResult
+    func applyBalloonTarget(_ pages: Int, to vm: VirtualMachine, on host: HostMemory) -> Int {
+        guard vm.settings.balloonDriver && vm.poweredOn else { return vm.balloonTarget }
+        let target = max(0, min(vm.settings.balloonMaxPages, pages))
+        if target > vm.balloonTarget {
+            _ = BalloonRequest().scan(HostReclaimControl(vm: vm, nrToScan: target - vm.balloonTarget), on: host)
+        } else {
+            vm.lowerBalloonTarget(to: target)
+        }
+        return vm.balloonTarget
     }
 
     // MARK: - Active memory

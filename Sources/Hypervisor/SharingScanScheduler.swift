@@ -7,22 +7,28 @@ import OvercommitSupport
 /// capped by `scan_rate_total`) paid out as scan credit at every wake-up (`scan_tick`).
 ///
 /// Each wake-up is a host synchronisation point: it calls the `SharingScan` mechanism on the
-/// VMs in order. A state whose techniques leave out `share` stops the scanner.
+/// VMs in order. A state whose techniques leave out `share` stops the scanner, and so does
+/// KSM's `run` tunable other than 1; in KSM's vocabulary `pages_to_scan` and
+/// `sleep_millisecs` are read from the live tunables at every wake-up.
 final class SharingScanScheduler {
     let config: SharingConfig
+    /// KSM's tunables now (a policy program may change them while the host runs).
+    var tunables: KSMTunables
     /// ESX vocabulary: pages each VM may still scan, carried between wake-ups (by VM index).
     private var credit: [Double] = []
 
-    init(config: SharingConfig) { self.config = config }
+    init(config: SharingConfig, managed: Bool) {
+        self.config = config
+        tunables = KSMTunables(config, managed: managed)
+    }
 
     /// Starts pacing a new VM.
     func addVM() { credit.append(0) }
 
     /// One wake-up of the scanner; returns the nanoseconds until the next.
     func wake(on host: HostMemory) -> Int64 {
-        let interval = config.usesESXRates ? config.scan_tick.nanoseconds
-            : Int64(config.sleep_millisecs ?? SharingConfig.defaultSleepMillisecs) * 1_000_000
-        guard host.scheduler.machine.isEnabled(.share) else { return interval }
+        let interval = config.usesESXRates ? config.scan_tick.nanoseconds : tunables.sleepNanoseconds
+        guard tunables.run == 1, host.scheduler.machine.isEnabled(.share) else { return interval }
         let scanner = SharingScan()
         let on = host.vms.filter(\.poweredOn)
         if config.usesESXRates {
@@ -46,7 +52,7 @@ final class SharingScanScheduler {
             return interval
         }
         // KSM: pages_to_scan per wake-up, one VM after the other.
-        var budget = config.pages_to_scan ?? SharingConfig.defaultPagesToScan
+        var budget = tunables.pages_to_scan
         var guardCount = 0
         while budget > 0 && guardCount < 2 * max(1, on.count) + 2 {
             guard let vm = on.first(where: { !host.sharing.hasFinishedPass($0) }) else {

@@ -51,3 +51,25 @@ extension VirtualMachine {
         if node == SharedFrames.zeroNode { zeroSharedPages -= 1 }
     }
 }
+
+extension VirtualMachine {
+    /// Gives every page of this VM that maps a shared frame (the host zero frame included) a
+    /// private copy again: KSM's unmerge on `run` 2 (`unmerge_ksm_pages`, `break_ksm`). Each
+    /// copy takes a machine frame, waiting for reclaim as a fault would; stops at the first
+    /// page no frame can be found for. The EPT keeps the page read-only: the next guest write
+    /// takes a cheap write fault, the contents are the guest's and stay as they were.
+    func unmergeSharedPages() -> (unmerged: Int, outOfFrames: Bool) {
+        var unmerged = 0
+        var i = 0
+        while sharedPages > 0 && i < configuredPages {
+            defer { i += 1 }
+            guard case .shared(let node) = p2m[i] else { continue }
+            guard let (m, _) = obtainFrame() else { return (unmerged, true) }
+            p2m[i] = .machine(m)
+            privatePages += 1
+            dropSharedMapping(node)
+            unmerged += 1
+        }
+        return (unmerged, false)
+    }
+}

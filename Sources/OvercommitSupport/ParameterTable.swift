@@ -30,6 +30,8 @@ public enum ParameterKind: Sendable, Equatable {
     case listOfScalars(String)
     /// A list whose entries are names from a closed set (`[share, balloon]`).
     case listOfChoices(noun: String, [String])
+    /// A mapping whose keys the user names and whose values are scalars (`{balloonEnabled: 1}`).
+    case mapOfScalars(String)
     /// A table whose keys depend on a discriminating key (e.g. `kind: web`).
     case variant(discriminator: String, cases: [(name: String, table: any ParameterSchema.Type)])
 
@@ -50,6 +52,7 @@ public enum ParameterKind: Sendable, Equatable {
         case .list(let t): return "list of \(t.tableName)"
         case .listOfScalars(let s): return "list of \(s)"
         case .listOfChoices(let noun, let c): return "list of \(noun): " + c.joined(separator: ", ")
+        case .mapOfScalars(let s): return "mapping of names to \(s)"
         case .variant(let d, let cases): return "table selected by `\(d)`: " + cases.map(\.name).joined(separator: ", ")
         }
     }

@@ -154,3 +154,82 @@ public enum ParameterPath {
         sub.isEmpty ? prefix : sub.hasPrefix("[") ? prefix + sub : prefix + "." + sub
     }
 }
+
+// MARK: - Named scalars
+
+/// A scalar a scenario gives as the value of a name it chooses: an integer, a number or a
+/// string (`true` and `false` read as 1 and 0, as vdsm's policy files define `True` and `False`).
+public enum ParameterScalar: Sendable, Equatable, CustomStringConvertible {
+    case int(Int)
+    case double(Double)
+    case string(String)
+
+    public var description: String {
+        switch self {
+        case .int(let i): return String(i)
+        case .double(let d): return "\(d)"
+        case .string(let s): return s
+        }
+    }
+}
+
+/// A mapping from names the user chooses to scalars (`variables: {balloonEnabled: 1}`),
+/// kept sorted by name so that its text and everything read from it are deterministic.
+public struct NamedScalars: PlainParameterValue {
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        public var value: ParameterScalar
+        public init(_ name: String, _ value: ParameterScalar) { self.name = name; self.value = value }
+    }
+    /// The entries, sorted by name (code points).
+    public private(set) var entries: [Entry]
+
+    public init(_ entries: [Entry] = []) {
+        self.entries = entries.sorted { $0.name.unicodeScalars.lexicographicallyPrecedes($1.name.unicodeScalars) }
+    }
+
+    public subscript(_ name: String) -> ParameterScalar? {
+        get { entries.first { $0.name == name }?.value }
+        set {
+            entries.removeAll { $0.name == name }
+            if let v = newValue { self = NamedScalars(entries + [Entry(name, v)]) }
+        }
+    }
+
+    public var isEmpty: Bool { entries.isEmpty }
+
+    public static var parameterKind: ParameterKind { .mapOfScalars("integers, numbers or strings") }
+    public var parameterText: String {
+        "{" + entries.map { "\($0.name): \($0.value)" }.joined(separator: ", ") + "}"
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { return nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        var out: [Entry] = []
+        for k in c.allKeys {
+            if let i = try? c.decode(Int.self, forKey: k) { out.append(Entry(k.stringValue, .int(i))) }
+            else if let d = try? c.decode(Double.self, forKey: k) { out.append(Entry(k.stringValue, .double(d))) }
+            else if let b = try? c.decode(Bool.self, forKey: k) { out.append(Entry(k.stringValue, .int(b ? 1 : 0))) }
+            else { out.append(Entry(k.stringValue, .string(try c.decode(String.self, forKey: k)))) }
+        }
+        self.init(out)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        for e in entries {
+            switch e.value {
+            case .int(let i): try c.encode(i, forKey: Key(stringValue: e.name))
+            case .double(let d): try c.encode(d, forKey: Key(stringValue: e.name))
+            case .string(let s): try c.encode(s, forKey: Key(stringValue: e.name))
+            }
+        }
+    }
+}

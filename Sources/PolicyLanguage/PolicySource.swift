@@ -40,6 +40,10 @@ public struct PolicySource: Sendable, Equatable {
         return byName.sorted { precedes($0.key, $1.key) }.map(\.file)
     }
 
+    /// MOM's policy name of a file: the part before the first `.policy` (the key MOM sorts
+    /// the files of a policy directory by).
+    public static func momPolicyName(_ file: String) -> String { policyName(file) }
+
     /// MOM's policy name of a file: the part before the first `.policy`.
     static func policyName(_ file: String) -> String {
         let s = Array(file.unicodeScalars), pattern = Array(".policy".unicodeScalars)

@@ -243,6 +243,25 @@ struct SchemaWalker {
                 }
             }
             return ok ? node : nil
+        case .mapOfScalars(let noun):
+            guard case .mapping(let mapping) = node else {
+                problem(node.mark, path, "expected \(SchemaWalker.expectation(kind)); got \(SchemaWalker.describe(node))")
+                return nil
+            }
+            var ok = true
+            for (k, v) in mapping {
+                guard case .scalar(let ks) = k, !ks.string.isEmpty else {
+                    problem(k.mark ?? mapping.mark, path, "expected a name as key; got \(SchemaWalker.describe(k))")
+                    ok = false
+                    continue
+                }
+                guard case .scalar = v, !SchemaWalker.isNull(v) else {
+                    problem(v.mark ?? mapping.mark, SchemaWalker.join(path, ks.string), "expected one of \(noun); got \(SchemaWalker.describe(v))")
+                    ok = false
+                    continue
+                }
+            }
+            return ok ? node : nil
         case .bytes, .duration, .percent, .int, .double, .bool, .string, .choice:
             guard case .scalar(let s) = node else {
                 problem(node.mark, path, "expected \(SchemaWalker.expectation(kind)); got \(SchemaWalker.describe(node))")
@@ -271,7 +290,7 @@ struct SchemaWalker {
         case .choice(let options):
             if options.contains(s.string) { return nil }
             return ("unknown value '\(s.string)'" + Suggestions.didYouMean(s.string, options), options.joined(separator: ", "))
-        case .table, .list, .listOfScalars, .listOfChoices, .variant: ok = false
+        case .table, .list, .listOfScalars, .listOfChoices, .mapOfScalars, .variant: ok = false
         }
         return ok ? nil : ("expected \(expectation(kind)); got '\(s.string)'", nil)
     }
@@ -302,6 +321,7 @@ struct SchemaWalker {
         case .table(let t): return "a table (\(t.tableName))"
         case .list(let t): return "a list of \(t.tableName) tables"
         case .listOfScalars(let s): return "a list of \(s)"
+        case .mapOfScalars(let s): return "a mapping of names to \(s)"
         case .listOfChoices(let noun, let c): return "a list of \(noun) names (" + c.joined(separator: ", ") + ")"
         case .variant(let d, _): return "a table with '\(d)'"
         }

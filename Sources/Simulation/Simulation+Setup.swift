@@ -73,6 +73,9 @@ extension Simulation {
                 problems.append(SimulationSetupError(keyPath: "images[\(i)].memory_image", message: "memory image '\(path)' was not loaded"))
             }
         }
+        if config.host.policy.isProgram {
+            problems += PolicyBinding.program(config.host.policy, sources: options.policySources[config.host.policy.files] ?? []).1
+        }
         guard problems.isEmpty, let (memoryImages, imageIndex) = try? Simulation.memoryImages(config, options) else { return problems }
         let images = config.resolvedImages
         let resources = WorkloadResources(options.textResources)

@@ -2,6 +2,7 @@ import GuestKernel
 import Hypervisor
 import OvercommitSupport
 import PageContents
+import PolicyLanguage
 import Workloads
 
 /// Options of one run that are not part of the scenario.
@@ -16,6 +17,10 @@ public struct SimulationOptions: Sendable {
     /// "interrupted by SIGINT"). The run then ends where it stands, as a partial result
     /// (`SimulationResult.partial`); the model keeps no global state, the caller decides.
     public var stop: (@Sendable () -> String?)? = nil
+    /// The files of `host.policy` (MOM policy files), already read by the caller and in the
+    /// order MOM joins them, by the `files` list the scenario names (sweep points may name
+    /// different files).
+    public var policySources: [[String]: [PolicySource]] = [:]
     public init() {}
 }
 
@@ -53,8 +58,12 @@ public final class Simulation {
     var endedEarly: String?
     /// Whether the run was stopped on request (`SimulationOptions.stop`) before its duration.
     var stopped = false
+    /// The host's policy program (`host.policy`), when it runs one.
+    var policy: PolicyBinding?
+    /// The run-time error that stopped the policy program, and with it the run.
+    var policyError: PolicyError?
 
-    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), activeSampling }
+    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), activeSampling, policy }
     static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioHost = 4, prioSample = 9
 
     /// A guest and what runs in it.
@@ -108,10 +117,17 @@ public final class Simulation {
             guests.append(inst)
             queue.schedule(at: g.start_at.nanoseconds, priority: Simulation.prioPowerOn, .powerOn(gi))
         }
+        if config.host.policy.isProgram {
+            let (program, problems) = PolicyBinding.program(config.host.policy, sources: options.policySources[config.host.policy.files] ?? [])
+            if let p = problems.first { throw p }
+            policy = PolicyBinding(program: program!, config: config.host.policy, vms: guests.count)
+        }
         queue.schedule(at: 0, priority: Simulation.prioSample, .sample)
         queue.schedule(at: 0, priority: Simulation.prioHost, .scheduler)
-        if config.host.sharing.enabled { queue.schedule(at: 0, priority: Simulation.prioHost, .sharingScan) }
-        queue.schedule(at: 0, priority: Simulation.prioHost, .balloonPolicy)
+        // A policy program may start KSM (run 1) on a host configured with sharing off.
+        if config.host.sharing.enabled || policy != nil { queue.schedule(at: 0, priority: Simulation.prioHost, .sharingScan) }
+        // The policy program takes the built-in balloon policy's place (and its place in the queue).
+        queue.schedule(at: 0, priority: Simulation.prioHost, policy != nil ? .policy : .balloonPolicy)
         queue.schedule(at: config.host.active_sampling.period.nanoseconds, priority: Simulation.prioHost, .activeSampling)
     }
 
@@ -164,6 +180,12 @@ public final class Simulation {
     /// Guest `index` as its output counters read it, now.
     public func guestState(index: Int) -> GuestState { guestState(guests[index]) }
 
+    /// Each evaluation of the host's policy program so far, and what the host applied.
+    public var policyEvaluations: [PolicyEvaluationRecord] { policy?.evaluations ?? [] }
+
+    /// The run-time error of the host's policy program that stopped the run, if one did.
+    public var policyFailure: PolicyError? { policyError }
+
     /// Kernel and host events logged so far, in order.
     public var eventLog: [SimulationEvent] { events }
 
@@ -185,6 +207,7 @@ public final class Simulation {
         while let t = queue.nextTime, t <= end, let e = queue.pop() {
             now = t
             handle(e.payload)
+            if policyError != nil { return false }
             if let p = progress {
                 let pct = Int(Double(t) * 1000 / Double(max(1, duration)))
                 if pct != lastProgress { lastProgress = pct; p(Double(t) / Double(max(1, duration))) }
@@ -267,6 +290,21 @@ public final class Simulation {
             g.kernel.runBalloonDriver()
             drainEvents()
             queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
+        case .policy:
+            guard let binding = policy else { return }
+            do {
+                try binding.run(host: host, guests: guests, now: now)
+            } catch {
+                policyError = error
+                let place = error.location.map { " (\($0.fileAndLine))" } ?? ""
+                stopHere("stopped by a policy error" + place)
+                return
+            }
+            drainEvents()
+            if let r = binding.evaluations.last, r.timeNs == now {
+                for w in r.ksmWrites { events.append(SimulationEvent(time: now, ksmWrite: w)) }
+            }
+            queue.schedule(at: binding.nextDue, priority: Simulation.prioHost, .policy)
         case .activeSampling:
             host.sampleActiveMemory()
             queue.schedule(at: now + config.host.active_sampling.period.nanoseconds, priority: Simulation.prioHost, .activeSampling)
@@ -364,6 +402,7 @@ public final class Simulation {
             events: events, hostTotalPages: host.totalFrames, hostFreePages: host.freeFrames, hostConsumedPages: host.consumedFrames,
             hostOverheadPages: host.overheadFrames, hostHypervisorPages: host.hypervisorFrames, hostOutOfMemory: host.outOfMemory,
             host: host.snapshot(),
-            checkProblems: checkProblems, checksRun: checksRun, partial: stopped)
+            checkProblems: checkProblems, checksRun: checksRun, partial: stopped,
+            policyError: policyError, policyEvaluations: policy?.evaluations ?? [])
     }
 }

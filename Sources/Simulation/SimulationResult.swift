@@ -1,6 +1,7 @@
 import GuestKernel
 import Hypervisor
 import OvercommitSupport
+import PolicyLanguage
 
 /// One row of `timeseries.csv`: a guest's sampled counters at a sampling instant (levels)
 /// and over the interval that ended there (event counts, EAT).
@@ -69,6 +70,11 @@ public struct SimulationResult: Sendable {
     /// Whether the run was stopped on request (SIGINT, SIGTERM) before its duration: the
     /// outputs cover `simulatedNs` only; `endedEarly` says why and when.
     public var partial: Bool = false
+    /// The run-time error of the host's policy program that stopped the run (then `partial`
+    /// is true and `endedEarly` names the place), with the simulated time set.
+    public var policyError: PolicyError? = nil
+    /// Each evaluation of the host's policy program and what the host applied.
+    public var policyEvaluations: [PolicyEvaluationRecord] = []
 }
 
 extension SimulationResult {

@@ -192,6 +192,14 @@ struct Run: ParsableCommand {
             FileHandle.standardError.write(Data("overcommit: \(p.message)\n".utf8))
             code = p.exitCode
         }
+        if let e = result.policyError {
+            // MOM logs a policy error and stops managing the host; overcommit stops the run
+            // there, writes what was simulated (marked partial) and says where and when.
+            let simulated = "the \(formatFixed(Double(result.simulatedNs) / 1e9, 3)) s simulated"
+            let what = out.map { "wrote \(simulated) to '\($0)' (summary.json \"partial\": true)" } ?? "the summary covers \(simulated)"
+            FileHandle.standardError.write(Data("overcommit: policy error: \(e)\novercommit: \(what)\n".utf8))
+            code = 2
+        }
         if result.partial, let sig = StopSignals.received {
             let simulated = "the \(formatFixed(Double(result.simulatedNs) / 1e9, 3)) s simulated"
             let what = out.map { "wrote \(simulated) to '\($0)' (summary.json \"partial\": true)" } ?? "the summary covers \(simulated)"
@@ -283,6 +291,9 @@ struct Policies: ParsableCommand {
         print("")
         print("Balloon policies (host.balloon_policy.kind):")
         for k in BalloonPolicyKind.allCases { print("  \(k.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(k.summary)") }
+        print("")
+        print("Policy programs (host.policy.kind), in place of the balloon policy:")
+        for k in HostPolicyKind.allCases { print("  \(k.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(k.summary)") }
         print("")
         print("Host reclaim mechanisms (techniques in host.states.*_techniques, cheapest first):")
         for t in ReclaimTechnique.allCases { print("  \(t.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(t.summary)") }

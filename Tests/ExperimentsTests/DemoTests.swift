@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Experiments
+import PolicyLanguage
 import Scenarios
 import Simulation
 
@@ -21,6 +22,11 @@ private func demoRunner(_ demo: DemoKind, seed: UInt64? = nil) throws -> DemoRun
     for g in c.guests { for w in g.workloads { for p in w.resourcePaths {
         o.textResources[p] = try String(contentsOfFile: repoRoot + "/Configs/demos/" + p, encoding: .utf8)
     } } }
+    if c.host.policy.isProgram {
+        o.policySources[c.host.policy.files] = try c.host.policy.files.map {
+            PolicySource(name: $0, text: try String(contentsOfFile: repoRoot + "/Configs/demos/" + $0, encoding: .utf8))
+        }
+    }
     return try DemoRunner(demo: demo, config: c, options: o)
 }
 
@@ -63,7 +69,7 @@ private func transcript(_ demo: DemoKind, seed: UInt64? = nil) throws -> (text: 
             #expect(!d.script.steps.isEmpty)
         }
         #expect(DemoKind.listing.count == DemoKind.allCases.count)
-        #expect(DemoKind.allCases.count == 10)
+        #expect(DemoKind.allCases.count == 11)
     }
 
     @Test func narrationNumbersComeFromTheSimulation() throws {

@@ -137,7 +137,7 @@ import Workloads
     @Test func orderedEncoderKeepsWriteOrder() throws {
         let v = try OrderedEncoding.encode(HostConfig())
         #expect(v.mapPairs?.map(\.key) == ["name", "memory", "hypervisor_reserved", "vm_overhead", "large_pages", "sharing",
-                                           "compression", "swap", "states", "scheduler", "active_sampling", "balloon_policy"])
+                                           "compression", "swap", "states", "scheduler", "active_sampling", "balloon_policy", "policy", "cpus"])
         #expect(v["memory"] == .string("64GiB"))
     }
 }

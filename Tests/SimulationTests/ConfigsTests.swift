@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OvercommitSupport
+import PolicyLanguage
 import Reports
 import Scenarios
 @testable import Simulation
@@ -29,6 +30,11 @@ func options(for c: ScenarioConfig, file: String) -> SimulationOptions {
     for img in c.images { if let p = img.memory_image {
         o.memoryImages[p] = FileManager.default.contents(atPath: p.hasPrefix("/") ? p : dir + "/" + p).map { [UInt8]($0) } ?? []
     } }
+    if c.host.policy.isProgram {
+        o.policySources[c.host.policy.files] = c.host.policy.files.map { p in
+            PolicySource(name: p, text: (try? String(contentsOfFile: p.hasPrefix("/") ? p : dir + "/" + p, encoding: .utf8)) ?? "")
+        }
+    }
     return o
 }
 
