@@ -116,9 +116,8 @@ public enum ExperimentReportPage {
         if runs == "1" {
             b += "<p class=\"note\">One run per point: no confidence interval can be given (sweep with --runs 3 or more).</p>\n"
         }
-        var nav = "<nav>"
-        for f in familyTitles { nav += "<a href=\"#f-\(f.key.replacingOccurrences(of: " ", with: "-"))\">\(esc(f.title))</a>" }
-        b += nav + "<a href=\"#table\">Table</a><a href=\"#plan\">Plan</a></nav>\n"
+        let navAt = b.utf8.count
+        var drawnFamilies: [(key: String, title: String)] = []
 
         // Charts, one per family; metrics zero at every point are listed, not drawn.
         var zero: [String] = []
@@ -155,6 +154,7 @@ public enum ExperimentReportPage {
             let axis: SVGChart.YAxis = memory ? .memoryKB : (spread > 300 && f.key != "time" ? .log(unit: unit + " (log scale)") : .linear(unit: unit))
             // Chunks of at most eight series, so the legend stays readable.
             let chunks = stride(from: 0, to: series.count, by: 8).map { Array(series[$0..<min($0 + 8, series.count)]) }
+            drawnFamilies.append(f)
             b += "<h2 id=\"f-\(f.key.replacingOccurrences(of: " ", with: "-"))\">\(esc(f.title))</h2>\n<div class=\"charts\">\n"
             for (ci, chunk) in chunks.enumerated() {
                 let xs = numeric ? order.map { xNum[$0] } : sortedCats.indices.map(Double.init)
@@ -165,6 +165,7 @@ public enum ExperimentReportPage {
                 if numeric {
                     let lo = xs.first ?? 0, hi = xs.last ?? 1, pad = (hi - lo) * 0.04
                     c.xMin = lo - pad; c.xMax = hi + pad
+                    if xs.allSatisfy({ $0 == $0.rounded() }) { c.xStepMin = 1 }
                 } else {
                     c.xCategories = sortedCats
                 }
@@ -173,6 +174,9 @@ public enum ExperimentReportPage {
             }
             b += "</div>\n"
         }
+        var nav = "<nav>"
+        for f in drawnFamilies { nav += "<a href=\"#f-\(f.key.replacingOccurrences(of: " ", with: "-"))\">\(esc(f.title))</a>" }
+        b.insert(contentsOf: nav + "<a href=\"#table\">Table</a><a href=\"#plan\">Plan</a></nav>\n", at: b.utf8.index(b.utf8.startIndex, offsetBy: navAt))
         if !zero.isEmpty {
             b += "<p class=\"note\">Zero at every point (not drawn): \(esc(zero.joined(separator: ", "))).</p>\n"
         }
@@ -227,7 +231,7 @@ public enum ExperimentReportPage {
         for (si, s) in searches.enumerated() {
             b += try consolidationSection(s, index: si)
         }
-        b += "<h2>Console summary</h2><pre>\(esc(summary))</pre>\n"
+        b += "<h2>Console summary</h2><pre class=\"wrap\">\(esc(summary))</pre>\n"
         return page(title: "overcommit report: consolidation", body: b)
     }
 
@@ -279,11 +283,12 @@ public enum ExperimentReportPage {
                              yAxis: .linear(unit: ts.first?.unit.isEmpty == false ? ts.first!.unit : name), xs: xs, xMax: (xs.last ?? 1) + 0.5,
                              series: [.init(name, color: "#1f5f9f", values: values)])
             c.xLabel = "VMs on the host"
+            c.xStepMin = 1
             c.xMin = max(0, (xs.first ?? 1) - 0.5)
             c.dots = true
             if let l = limit, l.isFinite { c.levels = [.init(value: l, label: "SLA limit \(HumanUnits.significant(l))", color: "#b71c1c")] }
             if let l = limitVMs { c.markers.append(.init(x: l, label: "holds: \(formatFixed(l, 0)) VMs", color: "#2e7d32")) }
-            if let x = beyondVMs { c.markers.append(.init(x: x, label: "breaks: \(formatFixed(x, 0))", color: "#b71c1c")) }
+            if let x = beyondVMs { c.markers.append(.init(x: x, label: "breaks: \(formatFixed(x, 0))", color: "#b71c1c", labelRow: 1)) }
             c.width = 594; c.height = 280
             b += c.render() + "\n"
         }

@@ -99,6 +99,7 @@ public enum HTMLReport {
     @media print{main{max-width:none;padding:0}nav{display:none}.scroll{overflow:visible}svg.chart,table,figure{break-inside:avoid}.glance{break-inside:avoid}}
     details{margin:8px 0}summary{cursor:pointer;font-weight:600}
     pre{font-size:12px;background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;overflow-x:auto}
+    pre.wrap{white-space:pre-wrap;overflow-wrap:anywhere}
     .note{color:#555;font-size:13px}
     """
 }

@@ -43,7 +43,11 @@ public struct SVGChart: Sendable {
     /// A vertical line at `x` seconds (an event).
     public struct Marker: Sendable {
         public var x: Double; public var label: String; public var color: String
-        public init(x: Double, label: String, color: String) { self.x = x; self.label = label; self.color = color }
+        /// The label's line from the top (1: one line lower, so neighbouring markers' labels do not collide).
+        public var labelRow = 0
+        public init(x: Double, label: String, color: String, labelRow: Int = 0) {
+            self.x = x; self.label = label; self.color = color; self.labelRow = labelRow
+        }
     }
     /// A legend entry that is not a series (band colors, markers).
     public struct LegendEntry: Sendable { public var name: String; public var color: String; public var kind: Kind
@@ -76,6 +80,8 @@ public struct SVGChart: Sendable {
     public var dots = false
     /// The start of the x axis (0 for time; below the first value for experiments).
     public var xMin = 0.0
+    /// The smallest step between x ticks (1 when x counts things, such as VMs).
+    public var xStepMin = 0.0
 
     public init(title: String, style: Style, yAxis: YAxis, xs: [Double], xMax: Double, series: [Series]) {
         self.title = title; self.style = style; self.yAxis = yAxis; self.xs = xs
@@ -276,7 +282,7 @@ public struct SVGChart: Sendable {
         if let cats = xCategories {
             xTicks = cats.enumerated().map { (Double($0.offset), $0.element) }
         } else {
-            let xStep = Self.niceStep(xSpan / 8)
+            let xStep = max(Self.niceStep(xSpan / 8), xStepMin)
             let xDec = Self.decimals(for: xStep)
             var t = (x0 / xStep).rounded(.up) * xStep
             while t <= x1 + xSpan * 0.0001 { xTicks.append((t, Self.label(t, decimals: xDec))); t += xStep }
@@ -361,7 +367,7 @@ public struct SVGChart: Sendable {
             s += "<g class=\"marker\"><line x1=\"\(Self.coord(x))\" y1=\"\(Self.coord(plotT))\" x2=\"\(Self.coord(x))\" y2=\"\(Self.coord(plotT + plotH))\" stroke=\"\(m.color)\" stroke-width=\"1.5\"/>"
             // Labels near the right edge go on the line's left.
             let leftOfLine = x > plotL + plotW * 0.8
-            s += "<text x=\"\(Self.coord(leftOfLine ? x - 3 : x + 3))\" y=\"\(Self.coord(plotT + 11))\"\(leftOfLine ? " text-anchor=\"end\"" : "") fill=\"\(m.color)\">\(HTMLReport.escape(m.label))</text></g>\n"
+            s += "<text x=\"\(Self.coord(leftOfLine ? x - 3 : x + 3))\" y=\"\(Self.coord(plotT + 11 + 14 * Double(m.labelRow)))\"\(leftOfLine ? " text-anchor=\"end\"" : "") fill=\"\(m.color)\">\(HTMLReport.escape(m.label))</text></g>\n"
         }
         if n > 0 && dataMax == 0 {
             s += "<text class=\"empty\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH / 2))\" text-anchor=\"middle\">all zero during the run</text>\n"
