@@ -55,7 +55,13 @@ extension PageBuilder {
             let st = o.hostValue(h.state).map { HostMemoryState(level: Int($0)).rawValue } ?? "?"
             sentence += "The host stayed in the <b>\(esc(st))</b> state all run."
         } else {
-            sentence += "The host changed state \(changes.count) time\(changes.count == 1 ? "" : "s") (time in each: \(esc(spent.joined(separator: ", "))))."
+            // The deepest state reached (the last of ESXi's order high .. low), and when first.
+            let reached = changes.compactMap { e in e.field("to").flatMap(HostMemoryState.init(rawValue:)).map { (e, $0) } }
+            let deepest = reached.max { $0.1 < $1.1 }
+            let deep = deepest.map { d in
+                "; the deepest, <span class=\"st st-\(d.1.rawValue)\">\(d.1.rawValue)</span>, first at \(formatFixed(reached.first { $0.1 == d.1 }!.0.timeSeconds, 2)) s"
+            } ?? ""
+            sentence += "The host changed state \(changes.count) time\(changes.count == 1 ? "" : "s")\(deep) (time in each: \(esc(spent.joined(separator: ", "))))."
         }
         add("<p class=\"lead\">\(sentence)</p>")
         if !changes.isEmpty {
