@@ -223,8 +223,8 @@ import Glibc
         let summary = try #require(read(dir + "/r/summary.json"))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any])
         #expect(json["partial"] as? Bool == true)
-        #expect((json["ended_early"] as? String)?.hasPrefix("interrupted by \(name) at") == true)
-        let simulated = try #require(json["simulated_seconds"] as? Double)
+        #expect((json["ended_early_reason"] as? String)?.hasPrefix("interrupted by \(name) at") == true)
+        let simulated = try #require(json["simulated_s"] as? Double)
         #expect(simulated < 3600)
         // The files are complete: every CSV row has the header's columns, and `report` reads them.
         for name in ["timeseries.csv", "host_timeseries.csv"] {
