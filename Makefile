@@ -5,7 +5,7 @@
 #   make test                     debug build + the whole test suite (what CI runs)
 #   make docs / check-docs        regenerate / verify docs/config-reference.md
 #   make validate                 validate every scenario under Configs/
-#   make report-check             render an HTML report in headless Chromium and check its charts
+#   make report-check             render a run's, a sweep's and a consolidation's HTML reports in headless Chromium and check their charts
 #   make bench                    the benchmark package in Benchmarks/ (slow first build)
 #   make bench-scale              the scale ladder Configs/scale/ (hours; DURATION=60s for a short pass)
 #
@@ -37,7 +37,7 @@ help:
 	@echo "make build     release build only"
 	@echo "make validate  validate every Configs/**/*.yaml"
 	@echo "make docs      regenerate $(CONFIG_REFERENCE); make check-docs verifies it"
-	@echo "make report-check  run a short scenario with --report and check the page in headless Chromium"
+	@echo "make report-check  report a short run, sweep and consolidation and check the pages in headless Chromium"
 	@echo "make slurm-check  run docs/howto-sweeps.md's Slurm recipe on a one-node Slurm started here (root)"
 	@echo "make bench     run the benchmarks in Benchmarks/"
 	@echo "make bench-scale  run the scale ladder Configs/scale/ (CPU, wall, RSS per rung; DURATION=60s to shorten)"

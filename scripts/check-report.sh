@@ -7,8 +7,10 @@
 # an empty or zero-sized chart, a NaN coordinate or data drawn invisibly fails the check.
 #
 #   scripts/check-report.sh REPORT.html     check one report (exit 1 if broken)
-#   scripts/check-report.sh                 run a short scenario with --report, check that
-#                                           report, then self-test: broken copies must fail
+#   scripts/check-report.sh                 run a short scenario with --report, a small sweep
+#                                           and a small consolidation, check the three pages
+#                                           (`overcommit report` of each directory), then
+#                                           self-test: broken copies must fail
 #
 # Needs Debian's `chromium` (run as root it gets --no-sandbox) and coreutils; no Python.
 # OVERCOMMIT picks the binary (default .build/debug/overcommit, built by `make debug-bin`);
@@ -49,7 +51,7 @@ probe_script='<script>
 (function () {
   var out = [], bad = [];
   var charts = document.querySelectorAll("svg.chart");
-  if (charts.length < 4) bad.push("only " + charts.length + " charts (expected at least 4)");
+  if (charts.length < __MIN_CHARTS__) bad.push("only " + charts.length + " charts (expected at least __MIN_CHARTS__)");
   charts.forEach(function (svg, i) {
     var t = svg.querySelector("title");
     var title = (t ? t.textContent : "chart " + i).replace(/\s+/g, " ");
@@ -146,15 +148,16 @@ JS
     } > "$4"
 }
 
-# Checks one report; prints what it found; returns 0 if it renders right.
+# Checks one report (at least $2 charts, default 4); prints what it found; returns 0 if it
+# renders right.
 check() {
-    local report=$1 name
-    name=$(basename "$report" .html)
+    local report=$1 min_charts=${2:-4} name
+    name=$(basename "$(dirname "$report")")-$(basename "$report" .html)
     local dir="$work/$name"
     mkdir -p "$dir"
     if [ ! -s "$report" ]; then echo "check-report: $report: empty or missing"; return 1; fi
     # 1. Layout and DOM probe.
-    { sed 's#</body></html>##' "$report"; printf '%s\n</body></html>\n' "$probe_script"; } > "$dir/probe.html"
+    { sed 's#</body></html>##' "$report"; printf '%s\n</body></html>\n' "${probe_script//__MIN_CHARTS__/$min_charts}"; } > "$dir/probe.html"
     chrome --window-size=$WIDTH,1000 --dump-dom "file://$dir/probe.html" > "$dir/dom.html" || true
     sed -n '/<pre id="report-check">/,/<\/pre>/p' "$dir/dom.html" | grep -E '^(CHART|PAGE|VERDICT)' > "$dir/probe.txt" || true
     if ! grep -q '^VERDICT' "$dir/probe.txt"; then
@@ -196,11 +199,25 @@ scenario=scripts/report-check.yaml
 good="$work/run/report.html"
 check "$good" || { echo "check-report: FAIL: the report of $scenario does not render right" >&2; exit 1; }
 
+# The experiment pages: a small sweep (two runs per point, so there are intervals) and a
+# small consolidation, each drawn by `overcommit report DIR`.
+"$OVERCOMMIT" sweep "$scenario" --set 'guests[web].memory=128MiB,192MiB,256MiB' --duration 2s --runs 2 \
+    --out "$work/sweep" --quiet
+"$OVERCOMMIT" report "$work/sweep" --quiet
+check "$work/sweep/report.html" 3 || { echo "check-report: FAIL: the sweep page does not render right" >&2; exit 1; }
+"$OVERCOMMIT" consolidate "$scenario" --vm web --max-vms 6 --duration 1s --max-oom-kills 1000 \
+    --max-overcommit-penalty 1.05 --out "$work/consolidate" > /dev/null
+"$OVERCOMMIT" report "$work/consolidate" --quiet
+check "$work/consolidate/report.html" 1 || { echo "check-report: FAIL: the consolidation page does not render right" >&2; exit 1; }
+if [ "${KEEP:-0}" = 1 ]; then
+    cp "$work/sweep/report.html" "$work/sweep-report.html"; cp "$work/consolidate/report.html" "$work/consolidate-report.html"
+fi
+
 # Self-test: each broken copy must fail the check.
 broken() {  # $1 = name, then a sed program that breaks the page
     local name=$1; shift
     sed "$@" "$good" > "$work/broken-$name.html"
-    if check "$work/broken-$name.html" > "$work/broken-$name.log" 2>&1; then
+    if check "$work/broken-$name.html" "${broken_min:-4}" > "$work/broken-$name.log" 2>&1; then
         cat "$work/broken-$name.log"
         echo "check-report: FAIL: self-test '$name' was not detected" >&2
         exit 1
@@ -213,4 +230,8 @@ broken nan -e '0,/d="M[0-9.]*,/s//d="MNaN,/'
 broken zero-size -e 's#</style>#svg.chart{width:0!important;height:0!important}</style>#'
 broken invisible-data -e 's#</style>#svg.chart .data path{stroke:\#fff!important;fill:\#fff!important}</style>#'
 broken blank-page -e 's#</style>#body{filter:brightness(0) invert(1)}</style>#'
+# The sweep page too: without its data series, or with its data painted white.
+good="$work/sweep/report.html" broken_min=3
+broken sweep-no-data -e '/<path class="series/d'
+broken sweep-invisible -e 's#</style>#svg.chart .data *{stroke:\#fff!important;fill:\#fff!important}</style>#'
 echo "check-report: ok"

@@ -63,6 +63,9 @@ public struct DemoScript: Sendable {
     public var summary: String
     /// Printed before the first step: the setup and what to watch.
     public var introduction: String
+    /// Where the behaviour comes from, printed under the introduction: papers, kernel functions
+    /// and files, vendor documents a reader can look up (never notes the reader does not have).
+    public var sources: [String]
     /// Counters shown under the state view, besides meminfo and the host bars.
     public var counters: [DemoCounter]
     /// Whether to draw the host line and VM bars (guest-only demos can leave them out).
@@ -217,6 +220,12 @@ public final class DemoRunner {
     public var header: String {
         var lines = [script.title, String(repeating: "=", count: script.title.count), ""]
         lines += DemoText.wrap(script.introduction, width: DemoText.width)
+        lines.append("")
+        lines.append("Sources:")
+        for source in script.sources {
+            let wrapped = DemoText.wrap(source, width: DemoText.width, indent: "    ")
+            lines += wrapped.enumerated().map { $0.offset == 0 ? "  - " + $0.element.dropFirst(4) : $0.element }
+        }
         lines.append("")
         let c = sim.config
         let guests = c.expandedGuests.map { "\($0.name) (\($0.memory))" }.joined(separator: ", ")

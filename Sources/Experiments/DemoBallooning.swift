@@ -16,6 +16,12 @@ extension DemoScripts {
         cache, then anonymous pages to its swap. The host cannot make that choice nearly as well: it does not know \
         which pages are free, cache or hot.
         """,
+        sources: [
+            "C. A. Waldspurger, \"Memory Resource Management in VMware ESX Server\", OSDI 2002, section 3.2 (ballooning).",
+            "Linux drivers/virtio/virtio_balloon.c: fill_balloon(), leak_balloon(), update_balloon_size(); the virtio 1.2 specification, section 5.5 (traditional memory balloon device).",
+            "Linux mm/vmscan.c: kswapd(), balance_pgdat(), shrink_lruvec(): the guest reclaim the balloon sets off.",
+            "VMware, \"Understanding Memory Resource Management in VMware vSphere 5.0\" (technical white paper, 2011), \"Ballooning\".",
+        ],
         counters: [\.vmstat.balloonInflate, \.vmstat.kswapdWakeups, \.vmstat.pgstealKswapd, \.vmstat.pswpout, \.vmstat.pswpin, \.vmstat.pgmajfault],
         steps: [
             DemoStep("the guest has booted; inflation begins", stop: .at(.ms(450)), narrate: { v in

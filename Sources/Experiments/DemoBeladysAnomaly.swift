@@ -49,6 +49,11 @@ extension DemoScripts {
         the frames are full the policy picks its victim before the new page comes in. Intuition says more \
         frames mean fewer faults. For FIFO it is wrong.
         """,
+        sources: [
+            "L. A. Belady, R. A. Nelson, G. S. Shedler, \"An Anomaly in Space-Time Characteristics of Certain Programs Running in a Paging Machine\", Communications of the ACM 12(6), 1969.",
+            "L. A. Belady, \"A Study of Replacement Algorithms for a Virtual-Storage Computer\", IBM Systems Journal 5(2), 1966 (OPT/MIN).",
+            "R. L. Mattson, J. Gecsei, D. R. Slutz, I. L. Traiger, \"Evaluation Techniques for Storage Hierarchies\", IBM Systems Journal 9(2), 1970 (stack algorithms: why LRU and OPT have no anomaly).",
+        ],
         counters: [\.vmstat.pgfault, \.vmstat.zeroFills, \.liveProcesses],
         showHost: false,
         steps: [

@@ -15,6 +15,11 @@ extension DemoScripts {
         in front of a swap device). A page that does not fit is rejected and swapped. Reading a compressed page \
         back costs a decompression, microseconds; a swapped one costs a device read.
         """,
+        sources: [
+            "VMware, \"Understanding Memory Resource Management in VMware vSphere 5.0\" (technical white paper, 2011), \"Memory Compression\": a page is kept compressed only if it fits in 2 KiB; Mem.MemZipMaxPct caps the cache at 10 % of the VM.",
+            "Linux mm/zswap.c: zswap_store(), a compressed cache in front of swap; Documentation/admin-guide/mm/zswap.rst.",
+            "LZ4 block format (github.com/lz4/lz4, doc/lz4_Block_format.md): the codec run on each page's bytes.",
+        ],
         counters: [\.host.compressions, \.host.compressionRejects, \.host.decompressions, \.host.hostSwapOuts, \.host.hostSwapIns, \.vmstat.pswpout],
         steps: [
             DemoStep("the guest has booted", stop: .at(.ms(450)), narrate: { v in

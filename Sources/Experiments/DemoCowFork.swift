@@ -13,6 +13,11 @@ extension DemoScripts {
         Linux's fork() copies the page tables (copy_page_range), not the pages: both processes map the same \
         frames read-only, and a write fault (do_wp_page) copies a page only if someone else still maps it.
         """,
+        sources: [
+            "Linux mm/memory.c: copy_page_range() at fork (the PTEs are copied write-protected), do_wp_page() and wp_page_copy() on the first write.",
+            "Linux kernel/fork.c: copy_process(), dup_mmap().",
+            "fork(2) and vfork(2) manual pages (man7.org/linux/man-pages).",
+        ],
         counters: [\.vmstat.pgfault, \.vmstat.zeroFills, \.vmstat.cowCopies, \.liveProcesses],
         showHost: false,
         steps: [

@@ -15,6 +15,11 @@ extension DemoScripts {
         it back in, and the guest then writes it out again. This is double paging: two I/Os for a page nobody \
         needed, and a page the host just read is dropped by the guest right away.
         """,
+        sources: [
+            "C. A. Waldspurger, \"Memory Resource Management in VMware ESX Server\", OSDI 2002, section 3.3 (demand paging by the host, random victims).",
+            "R. P. Goldberg, R. Hassinger, \"The Double Paging Anomaly\", AFIPS National Computer Conference, 1974.",
+            "VMware, \"Understanding Memory Resource Management in VMware vSphere 5.0\" (technical white paper, 2011), \"Hypervisor Swapping\" (the per-VM .vswp file).",
+        ],
         counters: [\.host.hostSwapOuts, \.host.hostSwapIns, \.host.doublePaging, \.vmstat.pswpout, \.vmstat.pswpin, \.vmstat.pgmajfault],
         steps: [
             DemoStep("the guest has booted", stop: .at(.ms(450)), narrate: { v in

@@ -13,6 +13,11 @@ extension DemoScripts {
         down: a guest frame gets machine memory only when the guest first touches it (large pages are off here, so \
         the host backs 4 KiB at a time).
         """,
+        sources: [
+            "Linux mm/memory.c: do_anonymous_page() (a read maps the shared zero page, a write allocates a zeroed frame), handle_mm_fault().",
+            "Linux mm/mmap.c: do_brk_flags() and mmap_region() only create or grow a VMA; no frame is allocated.",
+            "malloc(3), brk(2) and mmap(2) manual pages (man7.org/linux/man-pages).",
+        ],
         counters: [\.vmstat.pgfault, \.vmstat.zeroPageMaps, \.vmstat.zeroFills, \.liveProcesses],
         steps: [
             DemoStep("the guest has booted", stop: .at(.ms(450)), narrate: { v in

@@ -15,6 +15,12 @@ extension DemoScripts {
         while on the inactive list is promoted to the active list (pgactivate) instead of being evicted, so the \
         hot set survives while cold pages cycle through swap.
         """,
+        sources: [
+            "Linux mm/vmscan.c: kswapd(), balance_pgdat(), shrink_active_list(), shrink_inactive_list(); mm/page_alloc.c: the min/low/high watermarks (__setup_per_zone_wmarks()).",
+            "Linux mm/swap_state.c (the swap cache) and mm/swapfile.c (swap_map).",
+            "M. Gorman, \"Understanding the Linux Virtual Memory Manager\", Prentice Hall, 2004, chapters 10 (page frame reclamation) and 11 (swap management).",
+            "N. Murray, N. Horman, \"Understanding Virtual Memory\", Red Hat Magazine, November 2004 (the page state machine).",
+        ],
         counters: [\.vmstat.kswapdWakeups, \.vmstat.pgscanKswapd, \.vmstat.pgstealKswapd, \.vmstat.pgscanDirect, \.vmstat.pgactivate,
                    \.vmstat.pgdeactivate, \.vmstat.pswpout, \.vmstat.pswpin, \.vmstat.workingsetRefault, \.vmstat.pgmajfault,
                    \.vmstat.oomKill],

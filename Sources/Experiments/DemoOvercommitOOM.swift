@@ -16,6 +16,10 @@ extension DemoScripts {
         mode 2: every private writable mapping is charged to Committed_AS up front, and an mmap that would push it \
         past CommitLimit = swap + RAM x overcommit_ratio (50%) fails with ENOMEM.
         """,
+        sources: [
+            "Linux mm/util.c: __vm_enough_memory() (vm.overcommit_memory 0/1/2, CommitLimit); Documentation/mm/overcommit-accounting.rst.",
+            "Linux mm/oom_kill.c: out_of_memory(), select_bad_process(), oom_badness(); proc(5): /proc/PID/oom_score and oom_score_adj.",
+        ],
         counters: [\.vmstat.refusedAllocations, \.vmstat.oomKill, \.liveProcesses, \.vmstat.pgstealKswapd],
         steps: [
             DemoStep("both guests have booted", stop: .at(.ms(450)), narrate: { v in

@@ -17,6 +17,11 @@ extension DemoScripts {
         salt 'blue'; red has none, so its salt is its own. Zero pages are shared with one host-wide zero frame \
         whatever the salt.
         """,
+        sources: [
+            "Linux mm/ksm.c: ksm_do_scan(), cmp_and_merge_page(), the stable and unstable trees; Documentation/admin-guide/mm/ksm.rst (pages_shared, pages_sharing, ksm_zero_pages).",
+            "C. A. Waldspurger, \"Memory Resource Management in VMware ESX Server\", OSDI 2002, section 4 (content-based page sharing).",
+            "VMware KB 2080735, \"Security considerations and disallowing inter-Virtual Machine Transparent Page Sharing\" (Mem.ShareForceSalting).",
+        ],
         counters: [\.host.cowBreaks],
         steps: [
             DemoStep("three VMs have booted", stop: .at(.ms(450)), narrate: { v in

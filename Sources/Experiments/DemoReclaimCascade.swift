@@ -19,6 +19,11 @@ extension DemoScripts {
         and swaps; low below 16%, where allocating VMs also wait. Returning to high needs 400% of minFree. Each \
         state adds a costlier technique only when the cheaper ones were not enough.
         """,
+        sources: [
+            "VMware, \"Understanding Memory Resource Management in VMware vSphere 5.0\" (technical white paper, 2011): the free-memory states and minFree.",
+            "VMware, \"vSphere Resource Management\" (ESXi 6.x/7.0 documentation): memory reclamation, Mem.ShareForceSalting, Mem.MemZipMaxPct.",
+            "C. A. Waldspurger, \"Memory Resource Management in VMware ESX Server\", OSDI 2002, sections 3 to 6 (ballooning, sharing, shares and the idle memory tax).",
+        ],
         counters: [\.host.compressions, \.host.compressionRejects, \.host.hostSwapOuts, \.host.cowBreaks, \.vmstat.pswpout],
         steps: [
             DemoStep("high: large pages, nothing reclaimed", stop: .at(.ms(3000)), narrate: { v in

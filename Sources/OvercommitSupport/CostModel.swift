@@ -1,5 +1,7 @@
-/// Time costs of memory events, after the effective-access-time model of the course notes
-/// (EAT = (1 - p) * ma + p * fault_time) and the latencies of real devices.
+/// Time costs of memory events, after the effective-access-time model of demand paging
+/// (EAT = (1 - p) * ma + p * fault_time; Silberschatz, Galvin and Gagne, "Operating System
+/// Concepts", chapter "Virtual Memory", "Performance of Demand Paging") and the latencies of
+/// real devices.
 ///
 /// Every cost is configurable in the scenario's `costs:` table; defaults are documented
 /// in `docs/cost-model.md`.
@@ -31,7 +33,7 @@ public struct CostModel: ParameterTable {
     public init() {}
 
     public static let tableName = "costs"
-    public static let tableSummary = "Time cost of memory events (EAT model of the course notes; device latencies are in swap device presets)."
+    public static let tableSummary = "Time cost of memory events (effective access time of demand paging, EAT = (1-p)*ma + p*fault, as in Silberschatz et al., Operating System Concepts; device latencies are in swap device presets)."
     public static let fields: [ParameterField<Self>] = [
         .init(\.memory_access, "memory_access", "time of one memory access that hits (ma in EAT = (1-p)*ma + p*fault)", .cost),
         .init(\.minor_fault, "minor_fault", "a fault served without I/O: map the zero page, a page-cache or swap-cache page", .cost),
@@ -49,7 +51,8 @@ public struct CostModel: ParameterTable {
 
 /// A block device preset: latency of one 4 KiB page read or write.
 ///
-/// HDD ~5 ms (seek + rotation, the course notes' figure), SATA SSD ~100 us, NVMe ~20 us.
+/// HDD ~5 ms (average seek plus half a rotation of a 7200 rpm disk, 4.17 ms), SATA SSD ~100 us,
+/// NVMe ~20 us.
 public enum DevicePreset: String, CaseIterable, Codable, Sendable {
     case hdd, ssd, nvme, ramdisk
     public var readLatency: SimDuration {

@@ -51,13 +51,13 @@ public enum HTMLReport {
     ]
 
     /// Distinct colors for many VMs (Tableau 10, then its lighter companions).
-    static let palette = [
+    public static let palette = [
         "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
         "#a0cbe8", "#ffbe7d", "#ff9d9a", "#86bcb6", "#8cd17d", "#f1ce63", "#d4a6c8", "#fabfd2", "#d7b5a6", "#79706e",
     ]
     static func color(_ i: Int) -> String { palette[i % palette.count] }
 
-    static let css = """
+    public static let css = """
     body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#222;background:#fff;margin:0;line-height:1.4}
     main{max-width:1240px;margin:0 auto;padding:12px 20px 40px}
     h1{font-size:24px;margin:8px 0 4px}h2{font-size:20px;margin:28px 0 8px;border-bottom:2px solid #ddd;padding-bottom:4px}
@@ -84,8 +84,22 @@ public enum HTMLReport {
     tr.oom_kill td,tr.guest_panic td,tr.host_out_of_memory td{background:#fdecec}
     tr.host_state td{background:#f1f6fc}
     .scroll{overflow-x:auto}
+    table.fit{max-width:100%}table.fit th{white-space:normal}td.wrap{white-space:normal;overflow-wrap:anywhere;text-align:left}
+    caption{text-align:left;font-weight:600;padding:4px 0;font-size:14px}
+    .glance{background:#f7f9fc;border:1px solid #d8e0ea;border-radius:6px;padding:4px 16px 10px;margin:12px 0}
+    .glance h2{border:none;margin-top:10px}
+    .glance .lead{font-size:16px}
+    .glance-tables{display:flex;flex-wrap:wrap;gap:10px 32px;align-items:flex-start}
+    .st{padding:1px 6px;border-radius:3px;font-weight:600}
+    .st-high{background:#dcf0d8}.st-clear{background:#dbe8f6}.st-soft{background:#fff1bf}.st-hard{background:#ffdcb8}.st-low{background:#f8c9c9}
+    tr.idle td{color:#888}
+    p.good{color:#1b5e20;font-weight:600}
+    .about p.notes,.about ul.notes{max-width:900px}
+    code{font-size:90%;background:#f1f1f1;padding:0 3px;border-radius:3px}
+    @media print{main{max-width:none;padding:0}nav{display:none}.scroll{overflow:visible}svg.chart,table,figure{break-inside:avoid}.glance{break-inside:avoid}}
     details{margin:8px 0}summary{cursor:pointer;font-weight:600}
     pre{font-size:12px;background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;overflow-x:auto}
+    pre.wrap{white-space:pre-wrap;overflow-wrap:anywhere}
     .note{color:#555;font-size:13px}
     """
 }
@@ -160,6 +174,8 @@ struct PageBuilder {
         add("<style>\n\(HTMLReport.css)\n</style></head><body><main>")
         header(name)
         let skippedAt = html.endIndex
+        try glance()
+        scenarioNotes()
         try host()
         try vmOverview()
         for (i, g) in o.guestNames.enumerated() { try vm(g, index: i) }
@@ -180,7 +196,6 @@ struct PageBuilder {
     mutating func header(_ name: String) {
         let s = o.scenario
         add("<h1>overcommit report: \(esc(name))</h1>")
-        if !s.description.isEmpty { add("<p>\(esc(s.description))</p>") }
         let guests = o.guestNames.count
         let ram = o.hostValue(HostCounters.handles.ram) ?? 0
         let configured = o.guestSummaries.reduce(0.0) { $0 + (RunOutput.value(GuestCounters.handles.configured, in: $1) ?? 0) }
@@ -199,7 +214,7 @@ struct PageBuilder {
         } else if checks > 0 {
             add("<div class=\"banner ok\">\(formatFixed(checks, 0)) invariant checks passed.</div>")
         }
-        var nav = "<nav><a href=\"#host\">Host</a><a href=\"#vms\">VMs</a>"
+        var nav = "<nav><a href=\"#summary\">At a glance</a><a href=\"#host\">Host</a><a href=\"#vms\">VMs</a>"
         for (i, g) in o.guestNames.enumerated() { nav += "<a href=\"#vm-\(i)\">\(esc(g))</a>" }
         nav += "<a href=\"#events\">Events</a><a href=\"#statistics\">Statistics</a></nav>"
         add(nav)
@@ -250,7 +265,7 @@ struct PageBuilder {
         add("</tbody></table>")
 
         // Free memory over the host's states, with the thresholds.
-        var chart = SVGChart(title: "Host free memory and reclaim state", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration,
+        var chart = SVGChart(title: "Host free memory and reclaim state (log scale: the state thresholds stay visible)", style: .lines, yAxis: .logMemoryKB, xs: xs, xMax: duration,
                              series: [.init("free memory", color: "#1f3f8f", values: free)])
         chart.width = Self.big.w; chart.height = Self.big.h
         chart.bands = stateBands(sampleTimes: xs, sampleStates: states)
@@ -263,18 +278,7 @@ struct PageBuilder {
         chart.extraLegend = HTMLReport.stateColors.map { .init(name: "state \($0.state.rawValue)", color: $0.band, kind: .band) }
         chart.markers = endMarkers
         let chartSVG = draw(chart)
-        add("<figure>\(chartSVG)<figcaption class=\"note\">Background: the host's free-memory state (ESXi high, clear, soft, hard, low) from the state-change events. Dashed: the threshold below which each state begins, in percent of minFree (\(esc(HTMLReport.memory(mf)))).</figcaption></figure>")
-        // The same, zoomed on the thresholds (up to the high threshold), where the states change;
-        // only when free memory comes down there from far above.
-        let zoomTop = max(th.high.fraction, th.clear.fraction + th.hysteresis.fraction) * mf * 1.1
-        if mf > 0, (free.max() ?? 0) > zoomTop * 1.5, (free.min() ?? 0) < zoomTop {
-            var zoom = chart
-            zoom.title = "Host free memory near minFree (zoomed to \(formatFixed(zoomTop / mf * 100, 0)) % of minFree)"
-            zoom.yCeiling = zoomTop
-            zoom.levels = chart.levels.filter { $0.value <= zoomTop }
-            let zoomSVG = draw(zoom)
-            add("<figure>\(zoomSVG)</figure>")
-        }
+        add("<figure>\(chartSVG)<figcaption class=\"note\">Background: the host's free-memory state (ESXi high, clear, soft, hard, low) from the state-change events. Dashed: the threshold below which each state begins, in percent of minFree (\(esc(HTMLReport.memory(mf)))); the scale is logarithmic so that gigabytes of free memory and the thresholds, a few percent of RAM, show on one chart.</figcaption></figure>")
 
         // Where machine memory goes.
         let names = o.guestNames
@@ -372,28 +376,37 @@ struct PageBuilder {
                              c.host.balloonTarget, c.host.compressed, c.host.hostSwapped, c.swapUsed]
         let largest = guests.flatMap { g in memoryColumns.compactMap { RunOutput.value($0, in: g) } }.filter(\.isFinite).max() ?? 0
         let unit = SVGChart.memoryUnit(maxKB: largest)
-        add("<div class=\"scroll\"><table><thead><tr><th class=\"l\">VM</th><th>status</th><th>configured</th><th>consumed</th><th>peak consumed</th>"
-            + "<th>private</th><th>shared</th><th>ballooned (target)</th><th>compressed</th><th>host-swapped</th><th>guest swap used</th>"
-            + "<th>faults</th><th>major</th><th>OOM kills</th><th>EAT (ns)</th><th>slowdown</th></tr></thead><tbody>")
+        // Two tables that fit the page (and print): memory, then what the VMs' accesses cost.
+        add("<table class=\"fit\"><caption>Memory at the end of the run, in \(unit.label)</caption><thead><tr><th class=\"l\">VM</th><th>configured</th>"
+            + "<th>consumed</th><th>peak consumed</th><th>private</th><th>shared</th><th>ballooned (target)</th><th>compressed</th>"
+            + "<th>host-swapped</th><th>guest swap used</th></tr></thead><tbody>")
         for (i, g) in guests.enumerated() {
             let name = g[SummaryKey.name]?.stringValue ?? "?"
             func v(_ k: GuestCounter) -> Double? { RunOutput.value(k, in: g) }
             func mem(_ k: GuestCounter) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0 / unit.divisor, unit.divisor == 1 ? 0 : 1) } }
-            func n(_ k: GuestCounter) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0, 0) } }
-            func real(_ k: GuestCounter, _ d: Int) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0, d) } }
-            let status = (v(c.panicked) ?? 0) != 0 ? "panicked" : (v(c.poweredOn) ?? 1) != 0 ? "running" : "not powered on"
-            let row = "<tr><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(name))</a></td><td class=\"l\">\(status)</td>"
+            add("<tr><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(name))</a></td>"
                 + "<td>\(mem(c.configured))</td><td>\(mem(c.host.consumed))</td><td>\(mem(c.host.consumedPeak))</td>"
                 + "<td>\(mem(c.host.privateFrames))</td><td>\(mem(c.host.shared))</td>"
                 + "<td>\(mem(c.host.ballooned)) (\(mem(c.host.balloonTarget)))</td>"
-                + "<td>\(mem(c.host.compressed))</td><td>\(mem(c.host.hostSwapped))</td><td>\(mem(c.swapUsed))</td>"
-                + "<td>\(n(c.vmstat.pgfault))</td><td>\(n(c.vmstat.pgmajfault))</td>"
-                + "<td>\(n(c.vmstat.oomKill))</td>"
-                + "<td>\(real(c.eat, 1))</td><td>\(real(c.slowdown, 3))</td></tr>"
-            add(row)
+                + "<td>\(mem(c.host.compressed))</td><td>\(mem(c.host.hostSwapped))</td><td>\(mem(c.swapUsed))</td></tr>")
         }
-        add("</tbody></table></div>")
-        add("<p class=\"note\">At the end of the run; memory in \(unit.label). Consumed: machine memory backing the VM (private frames and its compression cache); shared: guest memory mapped to shared frames; EAT: effective memory access time over the run; slowdown: EAT against a run without faults.</p>")
+        add("</tbody></table>")
+        add("<table class=\"fit\"><caption>Faults and their cost over the run</caption><thead><tr><th class=\"l\">VM</th><th class=\"l\">status</th>"
+            + "<th>faults</th><th>major faults</th><th>guest swap-ins</th><th>host swap-ins</th><th>OOM kills</th>"
+            + "<th>EAT (ns)</th><th>slowdown</th></tr></thead><tbody>")
+        for (i, g) in guests.enumerated() {
+            let name = g[SummaryKey.name]?.stringValue ?? "?"
+            func v(_ k: GuestCounter) -> Double? { RunOutput.value(k, in: g) }
+            func n(_ k: GuestCounter) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0, 0) } }
+            func real(_ k: GuestCounter, _ d: Int) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0, d) } }
+            let status = (v(c.panicked) ?? 0) != 0 ? "panicked" : (v(c.poweredOn) ?? 1) != 0 ? "running" : "not powered on"
+            let hurt = (v(c.vmstat.oomKill) ?? 0) > 0 || (v(c.panicked) ?? 0) != 0
+            add("<tr\(hurt ? " class=\"oom_kill\"" : "")><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(name))</a></td><td class=\"l\">\(status)</td>"
+                + "<td>\(n(c.vmstat.pgfault))</td><td>\(n(c.vmstat.pgmajfault))</td><td>\(n(c.vmstat.pswpin))</td><td>\(n(c.host.hostSwapIns))</td>"
+                + "<td>\(n(c.vmstat.oomKill))</td><td>\(real(c.eat, 1))</td><td>\(real(c.slowdown, 3))</td></tr>")
+        }
+        add("</tbody></table>")
+        add("<p class=\"note\">Consumed: machine memory backing the VM (private frames and its compression cache); shared: guest memory mapped to shared frames; guest swap-ins: pages the guest read back from its own swap (pswpin); host swap-ins: pages the host read back from the VM's swap file; EAT: effective memory access time over the run; slowdown: EAT against a run without faults.</p>")
         if o.guestNames.count > 1 {
             var series: [SVGChart.Series] = []
             var xs: [Double] = []
@@ -475,7 +488,7 @@ struct PageBuilder {
         balloon.width = Self.small.w; balloon.height = Self.small.h; balloon.markers = markers
 
         let r = rateRows(name)
-        var faults = SVGChart(title: "Faults per second", style: .lines, yAxis: .linear(unit: "per second"), xs: r.xs, xMax: duration, series: [
+        var faults = SVGChart(title: "Faults and swap-ins per second (log scale)", style: .lines, yAxis: .log(unit: "per second"), xs: r.xs, xMax: duration, series: [
             .init("faults", color: "#4e79a7", values: try alignedRates(name, c.vmstat.pgfault, perSecond: true, at: r.xs)),
             .init("major faults", color: "#e15759", values: try alignedRates(name, c.vmstat.pgmajfault, perSecond: true, at: r.xs)),
             .init("guest swap-ins", color: "#f28e2b", values: try alignedRates(name, c.vmstat.pswpin, perSecond: true, at: r.xs), dashed: true),
@@ -506,10 +519,10 @@ struct PageBuilder {
         if o.events.isEmpty { add("<p class=\"note\">No events.</p>"); return }
         let open = o.events.count <= 60 ? " open" : ""
         add("<details\(open)><summary>Event list (\(o.events.count)\(o.events.count > limit ? ", first \(limit) shown" : ""))</summary>")
-        add("<div class=\"scroll\"><table><thead><tr><th>time (s)</th><th class=\"l\">kind</th><th class=\"l\">guest</th><th class=\"l\">details</th></tr></thead><tbody>")
+        add("<div class=\"scroll\"><table class=\"fit\"><thead><tr><th>time (s)</th><th class=\"l\">kind</th><th class=\"l\">guest</th><th class=\"l\">details</th></tr></thead><tbody>")
         for e in shown {
             let details = e.fields.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            add("<tr class=\"\(esc(e.kind))\"><td>\(formatFixed(e.timeSeconds, 3))</td><td class=\"l\">\(esc(e.kind))</td><td class=\"l\">\(esc(e.guest ?? "(host)"))</td><td class=\"l\">\(esc(details))</td></tr>")
+            add("<tr class=\"\(esc(e.kind))\"><td>\(formatFixed(e.timeSeconds, 3))</td><td class=\"l\">\(esc(e.kind))</td><td class=\"l\">\(esc(e.guest ?? "(host)"))</td><td class=\"l wrap\">\(esc(details))</td></tr>")
         }
         add("</tbody></table></div>")
         if o.events.count > limit { add("<p class=\"note\">\(o.events.count - limit) more in events.jsonl.</p>") }

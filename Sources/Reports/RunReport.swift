@@ -80,7 +80,23 @@ public enum RunReport {
         lines.append("host \(r.config.host.name) " + f([h.state, h.minFree, h.pagesShared, h.pagesSharing, h.ksmZeroPages, h.savedBySharing,
                                                        h.ballooned, h.compressed, h.compressionSaved, h.hostSwapped, h.largePages,
                                                        h.scanCPU, h.compressCPU]))
+        lines.append("host \(r.config.host.name) " + savedLine(r))
         return lines
+    }
+
+    /// What each technique saved, in words: at the end, with the peak when it was higher (a
+    /// balloon deflates once the host is back in high), then the time in each state.
+    public static func savedLine(_ r: SimulationResult) -> String {
+        let h = HostCounters.handles
+        func part(_ name: String, _ c: HostCounter) -> String {
+            let end = c.value(at: r.hostState)
+            let peak = max(end, r.hostSamples.compactMap { $0[c] }.max() ?? 0)
+            return name + " " + HumanUnits.memory(kilobytes: end) + (peak > end ? " (peak " + HumanUnits.memory(kilobytes: peak) + ")" : "")
+        }
+        let techniques = [part("sharing", h.savedBySharing), part("ballooning", h.ballooned), part("compression", h.compressionSaved),
+                          part("host swap", h.hostSwapped)]
+        let states = HostMemoryState.allCases.map { "\($0.rawValue) " + HumanUnits.duration(seconds: h.timeIn($0).value(at: r.hostState)) }
+        return "saved: " + techniques.joined(separator: ", ") + "; time in " + states.joined(separator: ", ")
     }
 
     /// A counter's value as JSON: whole numbers as integers, reals as numbers (null when not

@@ -14,6 +14,9 @@ public struct SVGChart: Sendable {
     /// quantity with its unit, or a logarithmic one (ratios such as slowdown, ≥ 1).
     public enum YAxis: Sendable, Equatable {
         case memoryKB
+        /// Memory in kB on a logarithmic scale (in KiB, MiB or GiB): for free memory, which
+        /// spans gigabytes down to the megabytes of ESXi's state thresholds.
+        case logMemoryKB
         case linear(unit: String)
         case log(unit: String)
     }
@@ -23,17 +26,29 @@ public struct SVGChart: Sendable {
         public var color: String
         public var values: [Double]
         public var dashed: Bool
-        public init(_ name: String, color: String, values: [Double], dashed: Bool = false) {
-            self.name = name; self.color = color; self.values = values; self.dashed = dashed
+        /// Half-widths of an error bar at each point (a 95 % confidence interval), or nil.
+        public var errors: [Double]?
+        public init(_ name: String, color: String, values: [Double], dashed: Bool = false, errors: [Double]? = nil) {
+            self.name = name; self.color = color; self.values = values; self.dashed = dashed; self.errors = errors
         }
     }
 
     /// A background band over [x0, x1) (seconds).
     public struct Band: Sendable { public var x0, x1: Double; public var color: String }
     /// A horizontal reference line at `value` (in the series' unit, kB for memory).
-    public struct Level: Sendable { public var value: Double; public var label: String; public var color: String }
+    public struct Level: Sendable {
+        public var value: Double; public var label: String; public var color: String
+        public init(value: Double, label: String, color: String) { self.value = value; self.label = label; self.color = color }
+    }
     /// A vertical line at `x` seconds (an event).
-    public struct Marker: Sendable { public var x: Double; public var label: String; public var color: String }
+    public struct Marker: Sendable {
+        public var x: Double; public var label: String; public var color: String
+        /// The label's line from the top (1: one line lower, so neighbouring markers' labels do not collide).
+        public var labelRow = 0
+        public init(x: Double, label: String, color: String, labelRow: Int = 0) {
+            self.x = x; self.label = label; self.color = color; self.labelRow = labelRow
+        }
+    }
     /// A legend entry that is not a series (band colors, markers).
     public struct LegendEntry: Sendable { public var name: String; public var color: String; public var kind: Kind
         public enum Kind: Sendable { case area, line, dashed, band } }
@@ -57,6 +72,16 @@ public struct SVGChart: Sendable {
     /// Caps the y axis (in the series' unit, kB for memory) to zoom on low values; values
     /// above it are drawn at the top edge.
     public var yCeiling: Double? = nil
+    /// The x axis' name (time for a run; a swept key or the number of VMs for experiments).
+    public var xLabel = "simulated time (s)"
+    /// Names of the x positions 0, 1, 2, ... when x is not a number (a swept key's values).
+    public var xCategories: [String]? = nil
+    /// Whether to mark each point with a dot (experiments, where points are few).
+    public var dots = false
+    /// The start of the x axis (0 for time; below the first value for experiments).
+    public var xMin = 0.0
+    /// The smallest step between x ticks (1 when x counts things, such as VMs).
+    public var xStepMin = 0.0
 
     public init(title: String, style: Style, yAxis: YAxis, xs: [Double], xMax: Double, series: [Series]) {
         self.title = title; self.style = style; self.yAxis = yAxis; self.xs = xs
@@ -152,8 +177,16 @@ public struct SVGChart: Sendable {
         }
         var dataMax = 0.0, dataMin = Double.infinity
         for s in series { for v in s.values where v.isFinite { dataMax = max(dataMax, v); dataMin = min(dataMin, v) } }
+        for s in series {
+            guard let e = s.errors else { continue }
+            for (v, h) in zip(s.values, e) where v.isFinite && h.isFinite { dataMax = max(dataMax, v + h) }
+        }
         if let last = tops.last { for v in last { dataMax = max(dataMax, v) } }
         for l in levels { dataMax = max(dataMax, l.value) }
+        // The smallest positive value (a log axis starts at the decade below it).
+        var positiveMin = Double.infinity
+        for s in series { for v in s.values where v.isFinite && v > 0 { positiveMin = min(positiveMin, v) } }
+        for l in levels where l.value > 0 { positiveMin = min(positiveMin, l.value) }
         if let c = yCeiling, c > 0 { dataMax = min(dataMax, c) }
 
         // Y scale.
@@ -167,29 +200,43 @@ public struct SVGChart: Sendable {
         case .memoryKB:
             let u = dataMax > 0 ? Self.memoryUnit(maxKB: dataMax) : (label: "MiB", divisor: 1024.0)
             unitLabel = u.label; divisor = u.divisor; isLog = false
+        case .logMemoryKB:
+            let u = dataMax > 0 ? Self.memoryUnit(maxKB: dataMax) : (label: "MiB", divisor: 1024.0)
+            unitLabel = u.label + " (log scale)"; divisor = u.divisor; isLog = true
         case .linear(let unit): unitLabel = unit; isLog = false
         case .log(let unit): unitLabel = unit; isLog = true
         }
         if isLog {
-            yMin = 1
-            var hi = 1.0
-            let top = max(dataMax, 1.0)
+            // Ticks at 1, 2, 5 × powers of ten (in the axis unit) from the bottom decade: 1 for
+            // ratios and rates, the decade below the smallest value for memory (at most six
+            // decades below the top; values under the bottom are drawn on it).
+            var low = 1.0
+            if yAxis == .logMemoryKB {
+                let smallest = positiveMin.isFinite ? positiveMin / divisor : 1
+                let top = max(dataMax / divisor, 1e-9)
+                while low > smallest { low /= 10 }
+                while low * 10 <= smallest { low *= 10 }
+                while low * 1e6 < top { low *= 10 }
+            }
+            var hi = low
+            let top = max(dataMax / divisor, low)
             let steps = [1.0, 2.0, 5.0]
-            var decade = 1.0
+            var decade = low
             outer: while true {
                 for m in steps where m * decade >= top * 1.0001 { hi = m * decade; break outer }
                 decade *= 10
-                if decade > 1e12 { hi = decade; break }
+                if decade > 1e12 * low { hi = decade; break }
             }
-            if hi < 2 { hi = 2 }
-            yMax = hi
-            decade = 1
-            while decade <= yMax {
-                for m in steps where m * decade <= yMax * 1.0001 { ticks.append(m * decade) }
+            if hi < 2 * low { hi = 2 * low }
+            decade = low
+            while decade <= hi {
+                for m in steps where m * decade <= hi * 1.0001 { ticks.append(m * decade) }
                 decade *= 10
             }
-            if ticks.count > 8 { ticks = ticks.filter(isPowerOf10) }
-            tickDecimals = 0
+            if ticks.count > 10 { ticks = ticks.filter { isPowerOf10($0 / low) } }
+            tickDecimals = Self.decimals(for: low)
+            yMin = low * divisor
+            yMax = hi * divisor
         } else {
             let top = dataMax > 0 ? dataMax / divisor : 1
             let step = Self.niceStep(top / 5)
@@ -207,8 +254,10 @@ public struct SVGChart: Sendable {
             }
             return plotT + plotH - (min(max(v, yMin), yMax) - yMin) / (yMax - yMin) * plotH
         }
-        let xSpan = xMax > 0 ? xMax : 1
-        func px(_ t: Double) -> Double { plotL + min(max(t, 0), xSpan) / xSpan * plotW }
+        let x0 = xCategories == nil ? xMin : -0.5
+        let x1 = xCategories.map { Double($0.count) - 0.5 } ?? xMax
+        let xSpan = x1 > x0 ? x1 - x0 : 1
+        func px(_ t: Double) -> Double { plotL + min(max(t - x0, 0), xSpan) / xSpan * plotW }
 
         var s = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Self.coord(width))\" height=\"\(Self.coord(totalH))\" "
         s += "viewBox=\"0 0 \(Self.coord(width)) \(Self.coord(totalH))\" role=\"img\" aria-label=\"\(HTMLReport.escape(title))\">\n"
@@ -222,24 +271,29 @@ public struct SVGChart: Sendable {
         // Grid and y ticks.
         s += "<g class=\"axis y\">\n"
         for t in ticks {
-            let y = py(isLog ? t : t * divisor)
+            let y = py(t * divisor)
             s += "<line class=\"grid\" x1=\"\(Self.coord(plotL))\" y1=\"\(Self.coord(y))\" x2=\"\(Self.coord(plotL + plotW))\" y2=\"\(Self.coord(y))\"/>"
             s += "<text x=\"\(Self.coord(plotL - 6))\" y=\"\(Self.coord(y + 4))\" text-anchor=\"end\">\(Self.label(t, decimals: tickDecimals))</text>\n"
         }
         s += "<text class=\"unit\" transform=\"translate(14 \(Self.coord(plotT + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(HTMLReport.escape(unitLabel))</text>\n"
         s += "</g>\n"
-        // X ticks.
-        let xStep = Self.niceStep(xSpan / 8)
-        let xDec = Self.decimals(for: xStep)
+        // X ticks: every category, or 1-2-5 steps over the span.
+        var xTicks: [(at: Double, label: String)] = []
+        if let cats = xCategories {
+            xTicks = cats.enumerated().map { (Double($0.offset), $0.element) }
+        } else {
+            let xStep = max(Self.niceStep(xSpan / 8), xStepMin)
+            let xDec = Self.decimals(for: xStep)
+            var t = (x0 / xStep).rounded(.up) * xStep
+            while t <= x1 + xSpan * 0.0001 { xTicks.append((t, Self.label(t, decimals: xDec))); t += xStep }
+        }
         s += "<g class=\"axis x\">\n"
-        var t = 0.0
-        while t <= xSpan * 1.0001 {
+        for (t, label) in xTicks {
             let x = px(t)
             s += "<line class=\"tick\" x1=\"\(Self.coord(x))\" y1=\"\(Self.coord(plotT + plotH))\" x2=\"\(Self.coord(x))\" y2=\"\(Self.coord(plotT + plotH + 5))\"/>"
-            s += "<text x=\"\(Self.coord(x))\" y=\"\(Self.coord(plotT + plotH + 18))\" text-anchor=\"middle\">\(Self.label(t, decimals: xDec))</text>\n"
-            t += xStep
+            s += "<text x=\"\(Self.coord(x))\" y=\"\(Self.coord(plotT + plotH + 18))\" text-anchor=\"middle\">\(HTMLReport.escape(label))</text>\n"
         }
-        s += "<text class=\"unit\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH + 34))\" text-anchor=\"middle\">simulated time (s)</text>\n"
+        s += "<text class=\"unit\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH + 34))\" text-anchor=\"middle\">\(HTMLReport.escape(xLabel))</text>\n"
         s += "</g>\n"
 
         // Frame, under the data so a line at zero stays visible.
@@ -272,6 +326,27 @@ public struct SVGChart: Sendable {
                     if idx.count == 1 { d += "l0.1,0" }
                     let dash = se.dashed ? " stroke-dasharray=\"6 4\"" : ""
                     s += "<path class=\"series line\" d=\"\(d)\" fill=\"none\" stroke=\"\(se.color)\" stroke-width=\"2\"\(dash)><title>\(HTMLReport.escape(se.name))</title></path>\n"
+                    // Error bars (whiskers with caps) and dots at the points.
+                    if let errors = se.errors {
+                        var e = ""
+                        for i in idx where i < se.values.count && i < errors.count {
+                            let v = se.values[i], h = errors[i]
+                            guard v.isFinite, h.isFinite, h > 0 else { continue }
+                            let x = px(xs[i]), yLo = py(v - h), yHi = py(v + h)
+                            e += "M" + Self.coord(x) + "," + Self.coord(yLo) + "L" + Self.coord(x) + "," + Self.coord(yHi)
+                            e += "M" + Self.coord(x - 4) + "," + Self.coord(yLo) + "L" + Self.coord(x + 4) + "," + Self.coord(yLo)
+                            e += "M" + Self.coord(x - 4) + "," + Self.coord(yHi) + "L" + Self.coord(x + 4) + "," + Self.coord(yHi)
+                        }
+                        if !e.isEmpty {
+                            s += "<path class=\"errorbar\" d=\"\(e)\" fill=\"none\" stroke=\"\(se.color)\" stroke-width=\"1.3\"><title>\(HTMLReport.escape(se.name)): 95 % confidence interval</title></path>\n"
+                        }
+                    }
+                    if dots {
+                        for i in idx where i < se.values.count && se.values[i].isFinite {
+                            s += "<circle class=\"dot\" cx=\"\(Self.coord(px(xs[i])))\" cy=\"\(Self.coord(py(se.values[i])))\" r=\"3\" fill=\"\(se.color)\"/>"
+                        }
+                        s += "\n"
+                    }
                 }
             }
         }
@@ -292,9 +367,9 @@ public struct SVGChart: Sendable {
             s += "<g class=\"marker\"><line x1=\"\(Self.coord(x))\" y1=\"\(Self.coord(plotT))\" x2=\"\(Self.coord(x))\" y2=\"\(Self.coord(plotT + plotH))\" stroke=\"\(m.color)\" stroke-width=\"1.5\"/>"
             // Labels near the right edge go on the line's left.
             let leftOfLine = x > plotL + plotW * 0.8
-            s += "<text x=\"\(Self.coord(leftOfLine ? x - 3 : x + 3))\" y=\"\(Self.coord(plotT + 11))\"\(leftOfLine ? " text-anchor=\"end\"" : "") fill=\"\(m.color)\">\(HTMLReport.escape(m.label))</text></g>\n"
+            s += "<text x=\"\(Self.coord(leftOfLine ? x - 3 : x + 3))\" y=\"\(Self.coord(plotT + 11 + 14 * Double(m.labelRow)))\"\(leftOfLine ? " text-anchor=\"end\"" : "") fill=\"\(m.color)\">\(HTMLReport.escape(m.label))</text></g>\n"
         }
-        if n > 0 && dataMax == 0 && !isLog {
+        if n > 0 && dataMax == 0 {
             s += "<text class=\"empty\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH / 2))\" text-anchor=\"middle\">all zero during the run</text>\n"
         }
         if n == 0 {

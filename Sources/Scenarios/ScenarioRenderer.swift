@@ -101,6 +101,10 @@ struct Emitter {
                 if isRoot { lines.append("") }
                 lines.append("\(pad)\(key):")
                 list(items, schema: childSchema, indent: indent + 2)
+            case .string(let text) where YAMLText.literalBlock(text) != nil:
+                // Several lines of prose (`notes`) read best as a literal block.
+                lines.append("\(pad)\(key): " + YAMLText.literalBlock(text)!.header)
+                for l in YAMLText.literalBlock(text)!.lines { lines.append(l.isEmpty ? "" : pad + "  " + l) }
             default:
                 lines.append("\(pad)\(key): \(Emitter.scalar(value))")
             }

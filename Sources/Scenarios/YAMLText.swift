@@ -32,6 +32,22 @@ enum YAMLText {
         return Resolver.default.resolveTag(of: Node(s)) == .str
     }
 
+    /// A multi-line string as a YAML literal block (`|` keeps the final newline, `|-` strips
+    /// it), when that reads back as the same string: printable text, no tabs, no trailing
+    /// spaces, a first line that does not start with a space, at most one final newline.
+    /// Nil for anything else (it is double-quoted instead).
+    static func literalBlock(_ s: String) -> (header: String, lines: [String])? {
+        guard s.contains("\n") else { return nil }
+        let body = s.hasSuffix("\n") ? String(s.dropLast()) : s
+        guard !body.isEmpty, !body.hasSuffix("\n"), !body.hasPrefix(" "), !body.hasPrefix("\n") else { return nil }
+        let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for l in lines {
+            if l.hasSuffix(" ") { return nil }
+            for c in l.unicodeScalars where c.value < 0x20 || c.value == 0x7F || (0x80...0x9F).contains(c.value) || c.value == 0xFEFF { return nil }
+        }
+        return (s.hasSuffix("\n") ? "|" : "|-", lines)
+    }
+
     static func quoted(_ s: String) -> String {
         var out = "\""
         for c in s.unicodeScalars {

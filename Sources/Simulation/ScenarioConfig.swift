@@ -14,6 +14,9 @@ public struct ScenarioConfig: ParameterTable {
     public var name: String = "unnamed"
     /// Free text shown by `validate` and in reports.
     public var description: String = ""
+    /// What to look for in the run's outputs (free text, several lines), kept in
+    /// scenario.resolved.yaml and shown at the top of the HTML report under the description.
+    public var notes: String = ""
     /// Seed of every random stream in the run (each component derives its own).
     public var seed: UInt64 = 1
     /// Simulated time to run.
@@ -38,6 +41,7 @@ public struct ScenarioConfig: ParameterTable {
     public static let fields: [ParameterField<Self>] = [
         .init(\.name, "name", "scenario name shown in reports"),
         .init(\.description, "description", "free text describing the scenario"),
+        .init(\.notes, "notes", "what to look for in the outputs (free text, may span lines: `notes: |`); shown at the top of the HTML report"),
         .init(\.seed, "seed", "seed of every random stream (each component derives its own)",
               .unbounded(because: "only mixed into random streams")),
         .init(\.duration, "duration", "simulated time to run", .range(.ms(1) ... SimDuration.longestRun)),

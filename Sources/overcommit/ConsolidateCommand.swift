@@ -17,7 +17,8 @@ struct ConsolidateCommand: ParsableCommand {
         <= --max-overcommit-penalty (1.10), \
         and, when given, host swap-in rate <= --max-host-swap-in-rate and longest stretch in the low state <= --max-low-seconds. \
         --compare 'label:key=value;key=value' (repeatable) runs the search per setting and prints them side by side. \
-        See docs/howto-consolidation.md.
+        --out DIR also writes consolidation.json and consolidation.txt there (atomically, like run and sweep); \
+        `overcommit report DIR` draws them. See docs/howto-consolidation.md.
         """)
 
     @Argument(help: "Scenario file (YAML or JSON), or - for standard input.")
@@ -59,6 +60,12 @@ struct ConsolidateCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Option(help: "Also write the result to this directory (consolidation.json, consolidation.txt), for `overcommit report DIR`.")
+    var out: String?
+
+    @Flag(help: "Replace the --out directory if it exists and holds overcommit output (never a directory with other files).")
+    var force = false
+
     mutating func run() throws {
         guard (vm != nil) != scaleMix else { fail("give exactly one of --vm NAME or --scale-mix") }
         guard maxOvercommitPenalty >= 1 else {
@@ -94,6 +101,7 @@ struct ConsolidateCommand: ParsableCommand {
         } catch { fail(error.description) }
 
         var searches: [ConsolidationSearch] = []
+        var inputs: [RunInput] = []
         for s in settings {
             let tag = s.label.isEmpty ? "" : "[\(s.label)] "
             do {
@@ -102,6 +110,7 @@ struct ConsolidateCommand: ParsableCommand {
                 var options = SimulationOptions()
                 try RunSetup.loadResources(config, source: source, into: &options)
                 try RunSetup.check(config, options: options, source: source)
+                for i in RunSetup.inputs(config, source: source) where !inputs.contains(i) { inputs.append(i) }
                 options.stop = StopSignals.stopReason
                 let total = jobs ?? defaultJobs()
                 searches.append(try ConsolidationSearch(label: s.label, base: config, mode: mode, sla: sla, maxVMs: maxVMs,
@@ -109,6 +118,8 @@ struct ConsolidateCommand: ParsableCommand {
             } catch let e as CLIProblem { fail(tag + e.message, code: e.exitCode) }
             catch { fail(tag + "\(error)") }
         }
+        // An unusable --out is refused before the first simulated second.
+        if let out { attempt { try OutputDirectory.check(out, force: force, inputs: inputs) } }
         StopSignals.install()
         let showProgress = isatty(2) != 0 && !json
         let outer = max(1, min(searches.count, jobs ?? defaultJobs()))
@@ -128,13 +139,16 @@ struct ConsolidateCommand: ParsableCommand {
         for (i, r) in results.enumerated() {
             do { done.append(try r.get()) } catch { fail("\(file)\(settings[i].label.isEmpty ? "" : " [\(settings[i].label)]"): \(error)") }
         }
+        let v: JSONValue = done.count == 1 && compare.isEmpty ? ConsolidationReport.json(done[0]) : .array(done.map(ConsolidationReport.json))
+        let lines = compare.isEmpty ? ConsolidationReport.text(done[0]) : ConsolidationReport.compareText(done)
+        if let out {
+            let files = [("consolidation.json", v.rendered(indent: 2) + "\n"), ("consolidation.txt", lines.joined(separator: "\n") + "\n")]
+            for w in attempt({ try OutputDirectory.write(files, to: out, force: force, inputs: inputs) }) { warn(w) }
+        }
         if json {
-            let v: JSONValue = done.count == 1 && compare.isEmpty ? ConsolidationReport.json(done[0]) : .array(done.map(ConsolidationReport.json))
             print(v.rendered(indent: 2))
-        } else if compare.isEmpty {
-            for l in ConsolidationReport.text(done[0]) { print(l) }
         } else {
-            for l in ConsolidationReport.compareText(done) { print(l) }
+            for l in lines { print(l) }
         }
     }
 }

@@ -19,12 +19,15 @@ struct DemoCommand: ParsableCommand {
 
         Every number in the narration is read from the simulation at that step; each step's
         expectations are checked against it ([ok] or [FAILED]). The command exits 1 if any failed.
+        With --step it pauses after each step: Enter goes on, b goes back one step (shown again
+        exactly as it was: the run is deterministic), q quits. Each demo's header names its
+        sources: papers, kernel functions and files, vendor documents.
         """)
 
     @Argument(help: "Demo to run; omit to list the demos.")
     var name: String?
 
-    @Flag(help: "Wait for Enter between steps (continues without waiting when stdin is not a terminal).")
+    @Flag(help: "Pause between steps: Enter goes on, b goes back one step, q quits (without a terminal on stdin it goes on without waiting).")
     var step = false
 
     @Option(parsing: .unconditional, help: "Seed for every random stream (overrides the demo scenario's seed).")
@@ -54,20 +57,33 @@ struct DemoCommand: ParsableCommand {
         print(runner.header)
         print("")
         let interactive = step && isatty(0) != 0
-        var first = true
-        while true {
-            let report: DemoStepReport?
-            do { report = try runner.next() } catch { fail("\(error)", code: 1) }
-            guard let r = report else { break }
-            if step && !first {
-                if interactive {
-                    FileHandle.standardOutput.write(Data("[Enter: step \(r.index + 1) of \(r.count)] ".utf8))
-                    if readLine() == nil { /* EOF: go on without waiting */ }
-                }
+        if step && interactive { print("(" + DemoKey.help + ")") }
+        var session = DemoSession(runner: runner)
+        var key = DemoKey.next
+        loop: while true {
+            let move: DemoSession.Move
+            do { move = try session.apply(key) } catch { fail("\(error)", code: 1) }
+            switch move {
+            case .show(let r):
+                print(r.text)
+            case .finished:
+                break loop
+            case .atFirstStep:
+                print("(this is the first step; nothing before it)")
+            case .unknown(let s):
+                print("('\(s)' is not a key here. \(DemoKey.help))")
+            case .quit(let at, let of):
+                print("Stopped at step \(at) of \(of).")
+                if !runner.failures.isEmpty { print(runner.footer) }
+                throw ExitCode(runner.failures.isEmpty ? 0 : 1)
             }
-            first = false
-            print(r.text)
             fflush(nil)
+            // Between steps, --step waits on a terminal; anything else goes straight on.
+            guard interactive else { key = .next; continue }
+            let pos = session.position, count = runner.script.steps.count
+            let next = pos + 1 < count ? "Enter: next" : "Enter: finish"
+            FileHandle.standardOutput.write(Data("[step \(pos + 1) of \(count): \(next), b: back, q: quit] ".utf8))
+            key = DemoKey(line: readLine())
         }
         print(runner.footer)
         if !runner.failures.isEmpty { throw ExitCode(1) }

@@ -259,7 +259,7 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
             "unknown key 'overcommit_memory'",
         ])
         // The top-level allowed list leaves out the free-form templates key.
-        #expect(errors.first?.allowed == "name, description, seed, duration, sample_interval, tick, costs, host, images, guests")
+        #expect(errors.first?.allowed == "name, description, notes, seed, duration, sample_interval, tick, costs, host, images, guests")
     }
 
     @Test func wrongTypes() {
