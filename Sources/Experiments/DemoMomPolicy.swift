@@ -19,7 +19,12 @@ extension DemoScripts {
         policy's variables, tuned from the scenario (idle_step, idle_free, idle_fault_rate) as the oVirt engine \
         injects its own. MOM's default rules would shrink every guest alike.
         """,
-        counters: [.balloonInflate, .pgmajfault, .pswpout, .pswpin, .hostSwapOuts],
+        sources: [
+            "oVirt MOM (Memory Overcommitment Manager): the policy language and the Balloon controller, github.com/oVirt/mom (mom/Policy/Parser.py, mom/Controllers/Balloon.py).",
+            "vdsm's production policies, /etc/vdsm/mom.d/*.policy (02-balloon.policy): the rules an oVirt host runs.",
+            "Linux drivers/virtio/virtio_balloon.c: fill_balloon(), leak_balloon(): the guest side of every target the policy sets.",
+        ],
+        counters: [\.vmstat.balloonInflate, \.vmstat.pgmajfault, \.vmstat.pswpout, \.vmstat.pswpin, \.host.hostSwapOuts],
         steps: [
             DemoStep("the idle guests booted, the database starts", stop: .at(.seconds(2)), narrate: { v in
                 let free = MomPolicyDemo.hostFreeShare(v)
