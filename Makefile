@@ -48,9 +48,9 @@ help:
 setup:
 	@scripts/setup-deps.sh
 
-## Release build of everything (the binary is $(RELEASE_BIN)).
+## Release build of the overcommit binary ($(RELEASE_BIN)); the test-support target builds only with the tests.
 build: setup
-	$(SWIFT) build -c release $(SWIFTPM)
+	$(SWIFT) build -c release $(SWIFTPM) --product overcommit
 
 ## Runs a scenario with the release binary: the built-in default unless SCENARIO is set.
 run: build
