@@ -20,8 +20,7 @@ extension DemoScripts {
         injects its own. MOM's default rules would shrink every guest alike.
         """,
         sources: [
-            "oVirt MOM (Memory Overcommitment Manager): the policy language and the Balloon controller, github.com/oVirt/mom (mom/Policy/Parser.py, mom/Controllers/Balloon.py).",
-            "vdsm's production policies, /etc/vdsm/mom.d/*.policy (02-balloon.policy): the rules an oVirt host runs.",
+            "oVirt MOM (Memory Overcommitment Manager, 2010-): the policy language (mom/Policy/Parser.py, Evaluator.eval()) and the Balloon controller (mom/Controllers/Balloon.py); vdsm's production rules in /etc/vdsm/mom.d/02-balloon.policy.",
             "Linux drivers/virtio/virtio_balloon.c: fill_balloon(), leak_balloon(): the guest side of every target the policy sets.",
         ],
         counters: [\.vmstat.balloonInflate, \.vmstat.pgmajfault, \.vmstat.pswpout, \.vmstat.pswpin, \.host.hostSwapOuts],

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Experiments
+import PolicyLanguage
 import Scenarios
 import Simulation
 
@@ -17,6 +18,11 @@ private func runner(_ demo: DemoKind) throws -> DemoRunner {
     for g in c.guests { for w in g.workloads { for p in w.resourcePaths {
         o.textResources[p] = try String(contentsOfFile: repoRoot + "/Configs/demos/" + p, encoding: .utf8)
     } } }
+    if c.host.policy.isProgram {
+        o.policySources[c.host.policy.files] = try c.host.policy.files.map {
+            PolicySource(name: $0, text: try String(contentsOfFile: repoRoot + "/Configs/demos/" + $0, encoding: .utf8))
+        }
+    }
     return try DemoRunner(demo: demo, config: c, options: o)
 }
 
