@@ -55,7 +55,7 @@ let package = Package(
         ]),
         // oVirt MOM's policy language: scanner, parser, evaluator with Python's semantics, the
         // MOM data model (Host and guest fields, controls) and a static checker (no I/O).
-        .target(name: "PolicyLanguage"),
+        .target(name: "PolicyLanguage", dependencies: ["OvercommitSupport"]),
         // Output files: stats.txt, summary.json, timeseries.csv, events.jsonl.
         .target(name: "Reports", dependencies: ["OvercommitSupport", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios"]),
         // What users run the simulator for: sweeps, consolidation searches, memory-image

@@ -200,7 +200,7 @@ public enum ScenarioOverrides {
                     let parts = key.split(separator: ".").count
                     let candidate = segments.prefix(parts).joined(separator: ".")
                     if let s = Suggest.closest(candidate, in: [key]) {
-                        let d = Suggest.distance(Array(candidate.lowercased()), Array(s.lowercased()))
+                        let d = EditDistance.osa(candidate, s)
                         if d < bestDistance { bestDistance = d; hint = s; unknown = candidate }
                     }
                 }
@@ -304,25 +304,9 @@ enum Suggest {
     static func closest(_ word: String, in candidates: [String]) -> String? {
         var best: (String, Int)? = nil
         for c in candidates {
-            let d = distance(Array(word.lowercased()), Array(c.lowercased()))
+            let d = EditDistance.osa(word, c)
             if d <= max(1, word.count / 3), best == nil || d < best!.1 { best = (c, d) }
         }
         return best?.0
-    }
-
-    static func distance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        // Optimal string alignment: insertions, deletions, substitutions and swaps of neighbours.
-        var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
-        for i in 0...a.count { d[i][0] = i }
-        for j in 0...b.count { d[0][j] = j }
-        for i in 1...a.count {
-            for j in 1...b.count {
-                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
-            }
-        }
-        return d[a.count][b.count]
     }
 }

@@ -1,26 +1,8 @@
+import OvercommitSupport
+
 /// "Did you mean" suggestions by edit distance.
 
 enum Suggestions {
-    /// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions),
-    /// case-insensitive.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let x = Array(a.lowercased()), y = Array(b.lowercased())
-        if x.isEmpty { return y.count }
-        if y.isEmpty { return x.count }
-        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
-        for i in 0...x.count { d[i][0] = i }
-        for j in 0...y.count { d[0][j] = j }
-        for i in 1...x.count {
-            for j in 1...y.count {
-                let cost = x[i - 1] == y[j - 1] ? 0 : 1
-                var v = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { v = min(v, d[i - 2][j - 2] + 1) }
-                d[i][j] = v
-            }
-        }
-        return d[x.count][y.count]
-    }
-
     /// The closest candidate to `word`, if close enough to be a likely typo. A candidate
     /// with a dotted prefix (`vm.swappiness`) also matches on its last part, so
     /// `swapiness` suggests `vm.swappiness`. Ties go to the earlier candidate. Failing a
@@ -30,10 +12,10 @@ enum Suggestions {
         let limit = max(1, min(3, word.count / 3))
         var best: (name: String, d: Int)? = nil
         for c in candidates where c != word {
-            var d = distance(word, c)
+            var d = EditDistance.osa(word, c)
             if let dot = c.lastIndex(of: ".") {
                 let tail = String(c[c.index(after: dot)...])
-                if !tail.isEmpty { d = min(d, distance(word, tail)) }
+                if !tail.isEmpty { d = min(d, EditDistance.osa(word, tail)) }
             }
             if d <= limit, best == nil || d < best!.d { best = (c, d) }
         }
