@@ -60,8 +60,11 @@ final class SharingScanScheduler {
                 guardCount += 1
                 continue
             }
-            budget -= scanner.scan(HostReclaimControl(vm: vm, nrToScan: budget), on: host).scanned
+            let scanned = scanner.scan(HostReclaimControl(vm: vm, nrToScan: budget), on: host).scanned
             host.sharing.endFullScanIfDone(on: host)
+            // A pass that cannot advance (a VM with no pages) ends the wake-up, never spins.
+            guard scanned > 0 else { break }
+            budget -= scanned
         }
         return interval
     }

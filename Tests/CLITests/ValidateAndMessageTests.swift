@@ -98,7 +98,10 @@ import Glibc
         while let f = e?.nextObject() as? String { if f.hasSuffix(".yaml") { files.append("Configs/" + f) } }
         let v = try overcommit(["validate"] + files.sorted(), in: repoRoot)
         #expect(v.status == 0, "\(v)")
-        #expect(v.stdout.split(separator: "\n").count == files.count)
+        // One "ok" line per file, each followed by its cost estimate.
+        let lines = v.stdout.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("Configs/") }.count == files.count, "\(v)")
+        #expect(lines.filter { $0.hasPrefix("Configs/") && $0.contains(": ok") }.count == files.count, "\(v)")
     }
 }
 
@@ -147,7 +150,7 @@ import Glibc
         (["sweep", "t.yaml", "--runs", "-1", "--out", "o"], "--runs must be between 1 and 10000; got -1"),
         (["sweep", "t.yaml", "--jobs", "-2", "--out", "o"], "--jobs must be between 1 and 1024; got -2"),
         (["consolidate", "t.yaml", "--vm", "g", "--max-vms", "-3"], "--max-vms must be at least 1; got -3"),
-        (["consolidate", "t.yaml", "--vm", "g", "--max-slowdown", "-1"], "--max-slowdown must be at least 1"),
+        (["consolidate", "t.yaml", "--vm", "g", "--max-overcommit-penalty", "-1"], "--max-overcommit-penalty must be at least 1"),
         (["run", "t.yaml", "--seed", "-1"], "'-1' is invalid for '--seed"),
         (["run", "t.yaml", "--duration", "-5s"], "duration"),
     ])

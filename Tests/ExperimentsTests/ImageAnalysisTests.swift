@@ -176,7 +176,9 @@ func sampleSet() -> [MemoryImage] {
         let sim = try Simulation(config: config, options: options)
         _ = sim.run()
         let host = sim.host
-        // Memory is static now: scan until three more full scans are done (KSM converges in two).
+        #expect(host.sharing.pages_scanned == 0, "sharing is disabled: the engine never woke the scanner")
+        // Memory is static now: wake the scanner by hand until three full scans are done (KSM
+        // converges in two).
         let target = host.sharing.full_scans + 3
         var wakeups = 0
         while host.sharing.full_scans < target && wakeups < 100_000 { _ = host.runSharingScanner(); wakeups += 1 }

@@ -255,6 +255,20 @@ guests:
         #expect(running.host.sharing.pages_scanned > 10 * scanned)
     }
 
+    /// On a host whose sharing is disabled, ksmd starts stopped and the policy may start it
+    /// (MOM's KSM controller on a host where ksmtuned is off): it then scans and merges.
+    @Test func aPolicyStartsKSMOnAHostWhoseSharingIsDisabled() throws {
+        let yaml = policySharingYAML.replacingOccurrences(of: "sharing: {salting: 0,", with: "sharing: {enabled: false, salting: 0,")
+        let (c, o) = try Self.withPolicy(yaml, "(Host.Control \"ksm_run\" 1)", interval: .seconds(1), sampleInterval: .seconds(1))
+        #expect(!c.host.sharing.enabled)
+        let sim = try Simulation(config: c, options: o)
+        #expect(sim.host.ksmTunables.run == 0)
+        sim.advance(to: c.duration.nanoseconds)
+        #expect(sim.host.ksmTunables.run == 1)
+        #expect(sim.host.sharing.full_scans > 0)
+        #expect(sim.host.sharing.pages_sharing > 0, "the two guests' common library pages merge")
+    }
+
     @Test func pagesToScanAndSleepAreHonouredLive() throws {
         func scanned(_ policy: String) throws -> (Int, KSMTunables) {
             let (c, o) = try Self.withPolicy(policySharingYAML, policy, interval: .seconds(1), sampleInterval: .seconds(1))
