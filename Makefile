@@ -5,6 +5,7 @@
 #   make test                     debug build + the whole test suite (what CI runs)
 #   make docs / check-docs        regenerate / verify docs/config-reference.md
 #   make validate                 validate every scenario under Configs/
+#   make check-configs            every Configs/ scenario (but the scale ladder) 2 s under `run --check` (~7 min)
 #   make report-check             render a run's, a sweep's and a consolidation's HTML reports in headless Chromium and check their charts
 #   make bench                    the benchmark package in Benchmarks/ (slow first build)
 #   make bench-scale              the scale ladder Configs/scale/ (hours; DURATION=60s for a short pass)
@@ -28,7 +29,7 @@ ARGS ?=
 
 CONFIG_REFERENCE := docs/config-reference.md
 
-.PHONY: help setup build run test docs check-docs validate report-check slurm-check bench bench-scale clean debug-bin
+.PHONY: help setup build run test docs check-docs validate check-configs report-check slurm-check bench bench-scale clean debug-bin
 
 help:
 	@echo "make run       build (release) and run the built-in default scenario"
@@ -36,6 +37,7 @@ help:
 	@echo "make test      run the test suite (debug build)"
 	@echo "make build     release build only"
 	@echo "make validate  validate every Configs/**/*.yaml"
+	@echo "make check-configs  run every Configs/ scenario (not scale/) for 2 s under --check (release; ~7 min)"
 	@echo "make docs      regenerate $(CONFIG_REFERENCE); make check-docs verifies it"
 	@echo "make report-check  report a short run, sweep and consolidation and check the pages in headless Chromium"
 	@echo "make slurm-check  run docs/howto-sweeps.md's Slurm recipe on a one-node Slurm started here (root)"
@@ -84,6 +86,18 @@ check-docs: debug-bin
 validate: debug-bin
 	@files=$$(find Configs -name '*.yaml' | LC_ALL=C sort); \
 	$(DEBUG_BIN) validate $$files
+
+## Runs every scenario under Configs/ (the scale ladder aside) for 2 simulated seconds under
+## `run --check`: invariants after every tick, page contents at every sample. `make test`
+## checks the same slices at every sample only (ConfigsTests); this is the thorough pass.
+check-configs: build
+	@set -e; out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
+	for f in $$(find Configs -name '*.yaml' -not -path 'Configs/scale/*' | LC_ALL=C sort); do \
+	  printf '%-48s ' "$$f"; \
+	  $(RELEASE_BIN) run "$$f" --duration 2s --check --quiet --out "$$out/run" --force > /dev/null 2> "$$out/err" \
+	    || { echo FAILED; cat "$$out/err" >&2; exit 1; }; \
+	  tail -1 "$$out/err"; \
+	done
 
 ## Renders an HTML report in headless Chromium (Debian's chromium package) and fails on a
 ## blank page or a broken chart; then checks that deliberately broken pages fail.

@@ -34,6 +34,36 @@ import Glibc
         #expect(dry.status == 0 && dry.stdout.contains("seed: 9"), "\(dry)")
     }
 
+    /// Issue 10: each sweep point runs the policy files its own `host.policy.files` names
+    /// (the files are read per point, not once for the whole sweep).
+    @Test func sweepPointsRunTheirOwnPolicyFiles() throws {
+        let dir = try scratchDirectory("policy-sweep"); defer { cleanup(dir) }
+        try write("""
+            name: policy-sweep
+            seed: 1
+            duration: 4s
+            host:
+              memory: 1GiB
+              policy: {kind: mom, files: [shrink.policy], interval: 1s, sample_interval: 1s}
+            guests:
+              - {name: g, memory: 256MiB, workloads: [{kind: idle}]}
+            """, to: dir + "/t.yaml")
+        try write("(with Guests guest (guest.Control \"balloon_target\" (/ guest.balloon_cur 2)))\n", to: dir + "/shrink.policy")
+        try write("(defvar unused 1)\n", to: dir + "/keep.policy")
+        try write("(defvar other 2)\n", to: dir + "/other.policy")
+        let r = try overcommit(["sweep", "t.yaml", "--set", "host.policy.files=[keep.policy],[shrink.policy],[other.policy]",
+                                "--out", "s", "--quiet"], in: dir)
+        #expect(r.status == 0, "\(r)")
+        let lines = try #require(read(dir + "/s/runs.csv")).split(separator: "\n")
+        let header = lines[0].split(separator: ",")
+        let files = try #require(header.firstIndex(of: "host.policy.files"))
+        let ballooned = try #require(header.firstIndex(of: "host.ballooned_kb"))
+        let rows = lines.dropFirst().map { $0.split(separator: ",") }
+        #expect(rows.map { String($0[files]) } == ["[keep.policy]", "[shrink.policy]", "[other.policy]"])
+        // Only the point that runs shrink.policy inflates the balloon: 3 evaluations halve it.
+        #expect(rows.map { Int($0[ballooned]) ?? -1 }.map { $0 > 0 } == [false, true, false], "\(lines)")
+    }
+
     @Test func aSweepPointReRunsWithRunSet() throws {
         // A one-run sweep point is `run` with the same --set (same seed): same metrics.
         let dir = try scratchDirectory("point"); defer { cleanup(dir) }
