@@ -25,6 +25,4 @@ public enum FrameFlag {
     public static let writeback: UInt16 = 1 << 13
     /// PG_mlocked.
     public static let mlocked: UInt16 = 1 << 14
-    /// Mapped by at least one shared (MAP_SHARED) mapping.
-    public static let sharedMapping: UInt16 = 1 << 15
 }

@@ -33,5 +33,4 @@ public struct PTE: Equatable, Sendable {
     @inlinable public var isSwap: Bool { raw & (PTE.presentBit | PTE.swapBit) == PTE.swapBit }
     @inlinable public var pfn: PFN { raw & PTE.pfnMask }
     @inlinable public var slot: UInt32 { raw & PTE.slotMask }
-    @inlinable public var isYoung: Bool { raw & PTE.youngBit != 0 }
 }

@@ -6,7 +6,6 @@
 /// as they do in Linux.
 public struct PageTablePool {
     public static let entriesPerLeaf = 512
-    public static let leafShift: VPN = 9
     /// All leaves, back to back.
     public var entries: [UInt32] = []
     /// The guest frame backing each leaf.

@@ -93,8 +93,6 @@ public struct SlotArray<Element> {
         }
     }
 
-    /// Slots stored (the highest written + 1).
-    public var storedCount: Int { storage.count }
     /// Bytes of simulator memory held.
     public var capacityBytes: Int { storage.capacity * MemoryLayout<Element>.stride }
 }

@@ -66,11 +66,6 @@ final class PageCompressor {
         return size
     }
 
-    /// The bytes of the last compression.
-    func lastOutput(_ size: Int) -> [UInt8] {
-        [UInt8](UnsafeRawBufferPointer(start: scratch, count: size))
-    }
-
     /// Decompresses `data` into the compressor's page buffer; nil if the codec rejects it.
     func decompress(_ data: [UInt8]) -> UnsafeRawPointer? {
         let ok = data.withUnsafeBytes { codec.decompress($0.baseAddress!, count: $0.count, into: page) }

@@ -44,9 +44,6 @@ public struct ByteCount: Hashable, Comparable, Sendable, Codable, CustomStringCo
         return "\(bytes)B"
     }
 
-    /// Human form with one decimal for reports: `3.2 GiB`.
-    public var humanReadable: String { ByteCount.human(Double(bytes)) }
-
     public static func human(_ b: Double) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var v = b, i = 0

@@ -69,16 +69,6 @@ public enum PolicyValue: Sendable, Equatable {
         default: return nil
         }
     }
-
-    /// The value as a `Double` if it is a number (nil also for an integer too large for one).
-    public var doubleValue: Double? {
-        switch number {
-        case .int(let i): return Double(i)
-        case .big(let b): return b.double
-        case .float(let d): return d
-        case nil: return nil
-        }
-    }
 }
 
 /// A numeric value: Python's `int` (64-bit or larger) or `float`.

@@ -189,9 +189,6 @@ public final class Simulation {
     /// Each evaluation of the host's policy program so far, and what the host applied.
     public var policyEvaluations: [PolicyEvaluationRecord] { policy?.evaluations ?? [] }
 
-    /// The run-time error of the host's policy program that stopped the run, if one did.
-    public var policyFailure: PolicyError? { policyError }
-
     /// Kernel and host events logged so far, in order.
     public var eventLog: [SimulationEvent] { events }
 

@@ -109,9 +109,4 @@ public struct SimulationEvent: Sendable, Equatable {
         }
         kind = k.rawValue
     }
-
-    /// Is this an event users count as a failure (kill, refusal, panic, host OOM)?
-    public var isFailure: Bool {
-        [EventKind.oomKill, .allocationRefused, .guestPanic, .hostOutOfMemory, .admissionRefused].contains { self.is($0) }
-    }
 }

@@ -176,8 +176,6 @@ public final class CompiledTrace: Sendable {
     /// Memory references (reads and writes) in one pass.
     public let referenceCount: Int
 
-    /// Operations (references, maps, spawns, forks, exits) in one pass.
-    public var operationCount: Int { ops.count }
     /// Processes the trace creates (a pid reused after exit counts again).
     public var processCount: Int { processPid.count }
     /// Distinct pages the trace references (over all processes), the size of the per-page tables.
