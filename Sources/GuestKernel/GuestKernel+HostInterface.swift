@@ -67,7 +67,11 @@ extension GuestKernel: GuestPhysicalMemory {
     public func attach(to backing: any GuestPhysicalBacking) { self.backing = backing }
 
     /// The host plugs the balloon device in (power-on).
-    public func plugBalloonDevice(_ device: BalloonDevice) { balloonDevice = device }
+    public func plugBalloonDevice(_ device: BalloonDevice) {
+        balloonDevice = device
+        // page_reporting_register(): the allocator starts notifying frees of that order.
+        if let r = device.freePageReporting { buddy.reportingOrder = r.order }
+    }
 
     /// MemFree and MemAvailable in pages, from /proc/meminfo.
     public var balloonStats: BalloonStats {

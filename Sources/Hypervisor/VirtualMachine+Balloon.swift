@@ -18,6 +18,20 @@ extension VirtualMachine {
         stats.balloonReturned += 1
     }
 
+    /// The guest reported the free block of 2^order pages at `pfn` (virtio-balloon free page
+    /// reporting): like QEMU's virtio-balloon with `free-page-reporting=on`, which discards
+    /// the range with MADV_DONTNEED, the host drops whatever backs each page (a private
+    /// frame, a share, a compressed copy or a swap slot) and removes its EPT entry; the
+    /// guest's next touch backs it again with a zero-filled frame.
+    public func freePagesReported(pfn: PFN, order: Int) {
+        let start = Int(pfn)
+        for i in start..<min(start + (1 << order), p2m.count) {
+            if p2m[i] != .unbacked { stats.reportedFreed += 1 }
+            dropBacking(i)
+            guest.setEPT(PFN(i), 0)
+        }
+    }
+
     /// Raises the balloon target by up to `pages` without passing the balloon's maximum;
     /// returns the raise (the `BalloonRequest` mechanism).
     func raiseBalloonTarget(by pages: Int) -> Int {

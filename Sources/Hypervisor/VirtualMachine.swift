@@ -121,7 +121,11 @@ public final class VirtualMachine: GuestPhysicalBacking {
         poweredOn = true
         if settings.balloonDriver {
             let perPoll = Int(Double(balloonSettings.rate.pages) * Double(balloonSettings.poll_interval.nanoseconds) / 1e9)
-            guest.plugBalloonDevice(BalloonDevice(pagesPerPoll: perPoll, deflateOnOOM: settings.balloonDeflateOnOOM))
+            let b = balloonSettings
+            let reporting = b.free_page_reporting
+                ? FreePageReporting(order: b.reporting_order, delayNs: b.reporting_delay.nanoseconds, capacity: b.reporting_capacity) : nil
+            guest.plugBalloonDevice(BalloonDevice(pagesPerPoll: perPoll, deflateOnOOM: settings.balloonDeflateOnOOM,
+                                                  freePageReporting: reporting))
         }
     }
 

@@ -63,7 +63,7 @@ public final class Simulation {
     /// The run-time error that stopped the policy program, and with it the run.
     var policyError: PolicyError?
 
-    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), activeSampling, policy }
+    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), pageReporting(Int), activeSampling, policy }
     static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioHost = 4, prioSample = 9
 
     /// A guest and what runs in it.
@@ -236,6 +236,14 @@ public final class Simulation {
         if hostSamples.last?.timeNs != now { takeSample() }
     }
 
+    /// Schedules the guest's free page reporting pass (Linux's delayed work) when a free of
+    /// the reporting order requested one and none is pending.
+    func requestPageReporting(_ g: GuestInstance) {
+        if let t = g.kernel.takePageReportingRequest(now: now) {
+            queue.schedule(at: t, priority: Simulation.prioHost, .pageReporting(g.index))
+        }
+    }
+
     func handle(_ s: Service) {
         switch s {
         case .powerOn(let gi):
@@ -251,10 +259,12 @@ public final class Simulation {
                 g.lastWriteback = now
             }
             drainEvents()
+            requestPageReporting(g)
         case .tick(let gi):
             let g = guests[gi]
             runTick(g)
             drainEvents()
+            requestPageReporting(g)
             if options.check { runChecks(contents: false) }
             queue.schedule(at: now + config.tick.nanoseconds, priority: Simulation.prioTick, .tick(gi))
         case .kswapd(let gi):
@@ -262,6 +272,7 @@ public final class Simulation {
             g.kernel.now = now
             g.kernel.runKswapd()
             drainEvents()
+            requestPageReporting(g)
             queue.schedule(at: now + g.config.kernel.kswapd_interval.nanoseconds, priority: Simulation.prioKswapd, .kswapd(gi))
         case .aging(let gi):
             let g = guests[gi]
@@ -270,6 +281,7 @@ public final class Simulation {
             let expired = now - g.lastWriteback >= expire
             if expired { g.lastWriteback = now }
             g.kernel.runPeriodicAging(dirtyExpired: expired)
+            requestPageReporting(g)
             queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(gi))
         case .sample:
             takeSample()
@@ -277,6 +289,7 @@ public final class Simulation {
         case .scheduler:
             host.runScheduler(now: now)
             drainEvents()
+            for g in guests { requestPageReporting(g) }
             queue.schedule(at: now + config.host.scheduler.interval.nanoseconds, priority: Simulation.prioHost, .scheduler)
         case .sharingScan:
             let next = host.runSharingScanner()
@@ -289,7 +302,13 @@ public final class Simulation {
             g.kernel.now = now
             g.kernel.runBalloonDriver()
             drainEvents()
+            requestPageReporting(g)
             queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
+        case .pageReporting(let gi):
+            let g = guests[gi]
+            g.kernel.now = now
+            g.kernel.runPageReporting()
+            requestPageReporting(g)
         case .policy:
             guard let binding = policy else { return }
             do {
