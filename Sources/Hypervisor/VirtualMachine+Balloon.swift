@@ -24,8 +24,16 @@ extension VirtualMachine {
     /// frame, a share, a compressed copy or a swap slot) and removes its EPT entry; the
     /// guest's next touch backs it again with a zero-filled frame.
     public func freePagesReported(pfn: PFN, order: Int) {
-        let start = Int(pfn)
-        for i in start..<min(start + (1 << order), p2m.count) {
+        let start = Int(pfn), end = min(start + (1 << order), p2m.count)
+        // A large page wholly inside the block is discarded whole, not split (MADV_DONTNEED
+        // of a whole 2 MiB THP frees it without splitting): its frames go back one by one
+        // below, without counting a break.
+        var r = (start + 511) >> 9
+        while (r + 1) << 9 <= end {
+            if largeRegion[r] != 0 { largeRegion[r] = 0; largePages -= 1 }
+            r += 1
+        }
+        for i in start..<end {
             if p2m[i] != .unbacked { stats.reportedFreed += 1 }
             dropBacking(i)
             guest.setEPT(PFN(i), 0)
