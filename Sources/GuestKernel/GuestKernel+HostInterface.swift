@@ -73,6 +73,11 @@ extension GuestKernel: GuestPhysicalMemory {
         if let r = device.freePageReporting { buddy.reportingOrder = r.order }
     }
 
+    /// The stats virtqueue's answer (virtio_balloon.c `stats_handle_request`): meminfo and vmstat now.
+    public func statsReport(now: Int64) -> GuestStatsReport {
+        GuestStatsReport(timeNs: now, meminfo: meminfo, vmstat: vmstat)
+    }
+
     /// MemFree and MemAvailable in pages, from /proc/meminfo.
     public var balloonStats: BalloonStats {
         let m = meminfo

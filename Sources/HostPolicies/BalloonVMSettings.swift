@@ -28,6 +28,11 @@ public struct BalloonVMSettings: ParameterTable {
     public var reporting_delay: SimDuration = .seconds(2)
     /// Most blocks per report request (Linux PAGE_REPORTING_CAPACITY, 32).
     public var reporting_capacity = 32
+    /// How often the host polls the guest's memory statistics on the stats virtqueue (QEMU
+    /// `guest-stats-polling-interval`, 0 = off by default; libvirt `<stats period='N'/>`):
+    /// balloon policies see the guest's memory as of the last poll. nil = they read the
+    /// guest's meminfo at the instant they run (an idealisation).
+    public var stats_period: SimDuration? = nil
     /// Memory the guest keeps at least (Proxmox `balloon:`, Hyper-V minimum RAM, oVirt
     /// guaranteed memory); nil = configured memory: the VM is not auto-ballooned by MOM or Proxmox.
     public var minimum: ByteCount? = nil
@@ -77,6 +82,9 @@ public struct BalloonVMSettings: ParameterTable {
               .period),
         .init(\.reporting_capacity, "reporting_capacity", "most blocks per report request (Linux PAGE_REPORTING_CAPACITY)",
               .range(1...4096)),
+        .init(\.stats_period, "stats_period",
+              "how often the host polls the stats virtqueue (QEMU guest-stats-polling-interval, libvirt <stats period>); policies see the last poll",
+              .period, unset: "(policies read the guest's meminfo at once)"),
         .init(\.minimum, "minimum", "memory the guest keeps at least (Proxmox balloon:, Hyper-V minimum); unset = not auto-ballooned",
               .upToLargestHost, unset: "(configured memory)"),
         .init(\.dynamic_min, "dynamic_min", "XenServer memory-dynamic-min: the lowest target squeezed sets",
@@ -96,6 +104,9 @@ public struct BalloonVMSettings: ParameterTable {
         }
         if free_page_reporting && !driver {
             p.append(("free_page_reporting", "needs the balloon driver (driver: true): the guest reports through virtio-balloon"))
+        }
+        if stats_period != nil && !driver {
+            p.append(("stats_period", "needs the balloon driver (driver: true): the guest answers on virtio-balloon's stats virtqueue"))
         }
         return p
     }

@@ -7,6 +7,22 @@ extension VirtualMachine {
     /// The balloon size the driver reads.
     public var balloonTargetPages: Int { balloonTarget }
 
+    /// Polls the stats virtqueue (QEMU's stats timer, every `balloon.stats_period`): keeps
+    /// the guest's answer for the balloon policies. Nothing without a driver or before power-on.
+    public func pollGuestStats(now: Int64) {
+        guard settings.balloonDriver && poweredOn else { return }
+        lastStatsReport = guest.statsReport(now: now)
+    }
+
+    /// The guest statistics a balloon policy sees: with a stats period, the last report on
+    /// the stats virtqueue; without one (or before the first poll), the guest's meminfo now.
+    public var policyStatsReport: GuestStatsReport? {
+        balloonSettings.stats_period == nil ? nil : lastStatsReport
+    }
+
+    /// MemFree and MemAvailable as the balloon policies see them (`policyStatsReport`).
+    public var policyBalloonStats: BalloonStats { policyStatsReport?.balloonStats ?? guest.balloonStats }
+
     public func balloonInflated(pfn: PFN) {
         let i = Int(pfn)
         if p2m[i] != .unbacked { stats.balloonReclaimed += 1 }

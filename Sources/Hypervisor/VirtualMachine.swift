@@ -71,6 +71,8 @@ public final class VirtualMachine: GuestPhysicalBacking {
     public internal(set) var stats = VMHostStats()
     /// The balloon size the host asks for (pages): the balloon policy's last target.
     public internal(set) var balloonTarget = 0
+    /// The guest's last answer on the stats virtqueue (nil before the first poll).
+    public internal(set) var lastStatsReport: GuestStatsReport?
     /// Active memory: the statistical estimate (fraction) and the true share touched in the last period.
     public internal(set) var activeEstimate = 1.0
     public internal(set) var trueActivePages = 0

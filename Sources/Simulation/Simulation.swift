@@ -63,7 +63,7 @@ public final class Simulation {
     /// The run-time error that stopped the policy program, and with it the run.
     var policyError: PolicyError?
 
-    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), pageReporting(Int), activeSampling, policy }
+    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), pageReporting(Int), balloonStats(Int), activeSampling, policy }
     static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioHost = 4, prioSample = 9
 
     /// A guest and what runs in it.
@@ -255,6 +255,10 @@ public final class Simulation {
                 queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(gi))
                 if g.config.balloon.driver {
                     queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
+                    if let period = g.config.balloon.stats_period {
+                        g.vm.pollGuestStats(now: now)
+                        queue.schedule(at: now + period.nanoseconds, priority: Simulation.prioHost, .balloonStats(gi))
+                    }
                 }
                 g.lastWriteback = now
             }
@@ -304,6 +308,12 @@ public final class Simulation {
             drainEvents()
             requestPageReporting(g)
             queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
+        case .balloonStats(let gi):
+            let g = guests[gi]
+            g.vm.pollGuestStats(now: now)
+            if let period = g.config.balloon.stats_period {
+                queue.schedule(at: now + period.nanoseconds, priority: Simulation.prioHost, .balloonStats(gi))
+            }
         case .pageReporting(let gi):
             let g = guests[gi]
             g.kernel.now = now
