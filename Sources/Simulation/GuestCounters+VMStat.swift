@@ -81,9 +81,8 @@ extension GuestCounters {
         public let freePageReports = count("free_page_reports", "free page reporting requests sent to the balloon device") {
             $0.free_page_reports
         }
-        public let freePagesReported = GuestCounter.events("free_pages_reported", unit: .pages,
-                                                           "pages in the free blocks reported to the host (page_reporting)") {
-            $0.vmstat.free_pages_reported
+        public let freePagesReported = count("free_pages_reported", "pages in the free blocks reported to the host (page_reporting)") {
+            $0.free_pages_reported
         }
     }
 }
