@@ -69,8 +69,12 @@ extension GuestKernel: GuestPhysicalMemory {
     /// The host plugs the balloon device in (power-on).
     public func plugBalloonDevice(_ device: BalloonDevice) {
         balloonDevice = device
-        // page_reporting_register(): the allocator starts notifying frees of that order.
-        if let r = device.freePageReporting { buddy.reportingOrder = r.order }
+        // page_reporting_register(): the allocator starts notifying frees of that order, and
+        // a first pass is requested at once ("begin initial flush of zones").
+        if let r = device.freePageReporting {
+            buddy.reportingOrder = r.order
+            buddy.reportingRequested = true
+        }
     }
 
     /// The stats virtqueue's answer (virtio_balloon.c `stats_handle_request`): meminfo and vmstat now.
