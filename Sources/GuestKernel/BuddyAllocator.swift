@@ -34,6 +34,14 @@ public struct BuddyAllocator {
     var freeLists: [FrameList]
     /// Free frames in all free blocks (`NR_FREE_PAGES`).
     public private(set) var freePages: Int = 0
+    /// The lowest order free page reporting reports (`page_reporting_order`); above
+    /// `maxOrder` when reporting is off (no free notifies it).
+    public var reportingOrder = BuddyAllocator.maxOrder + 1
+    /// A block of `reportingOrder` or more was freed since the last reporting pass began
+    /// (Linux's PAGE_REPORTING_REQUESTED, set by `page_reporting_notify_free`).
+    public var reportingRequested = false
+    /// Frames in free blocks marked reported (PG_reported on their heads).
+    public private(set) var reportedPages = 0
 
     /// Puts every frame of `range` on the free lists as maximal aligned blocks.
     ///
@@ -74,6 +82,9 @@ public struct BuddyAllocator {
         var current = order
         while current <= BuddyAllocator.maxOrder && freeLists[current].count == 0 { current += 1 }
         guard current <= BuddyAllocator.maxOrder, let head = freeLists[current].popHead(in: frames) else { return nil }
+        // del_page_from_free_list(): a reported block loses PG_reported; its split halves go
+        // back unreported (the host discarded them, so a later pass reports them again).
+        if frames.flags[Int(head)] & FrameFlag.reported != 0 { reportedPages -= 1 << current }
         // expand(): halve the block until it has the wanted order; upper halves go back.
         while current > order {
             current -= 1
@@ -113,6 +124,11 @@ public struct BuddyAllocator {
             let buddy = head ^ (1 << current)
             guard isFreeHead(buddy, order: current) else { break }
             freeLists[current].remove(PFN(buddy), in: frames)
+            // The merged block is new to page reporting: the buddy loses PG_reported.
+            if frames.flags[buddy] & FrameFlag.reported != 0 {
+                reportedPages -= 1 << current
+                frames.resetFlags(PFN(buddy), FrameUse.free.rawValue)
+            }
             // The higher of the two heads becomes a tail of the merged block.
             frames.rmapIndex[max(head, buddy)] = BuddyAllocator.tailMarker
             head = min(head, buddy)
@@ -121,6 +137,37 @@ public struct BuddyAllocator {
         frames.rmapIndex[head] = UInt32(current)
         freeLists[current].pushHead(PFN(head), in: frames)
         freePages += size
+        // page_reporting_notify_free(): a block of the reporting order or more is free.
+        if current >= reportingOrder { reportingRequested = true }
+    }
+
+    // MARK: - Free page reporting
+
+    /// Whether the free block headed by `pfn` is marked reported.
+    public func isReported(_ pfn: PFN) -> Bool { frames.flags[Int(pfn)] & FrameFlag.reported != 0 }
+
+    /// Walks the free list of `order` from its head and returns its unreported blocks, as
+    /// `page_reporting_cycle` does (reported blocks sit at the tail and are skipped).
+    public func unreportedBlocks(order: Int) -> [PFN] {
+        var out: [PFN] = []
+        var p = freeLists[order].head
+        while p != nilFrame {
+            if frames.flags[Int(p)] & FrameFlag.reported == 0 { out.append(p) }
+            p = frames.next[Int(p)]
+        }
+        return out
+    }
+
+    /// Marks the free block of `order` headed by `pfn` reported and moves it to the tail of
+    /// its list, so allocations take unreported (still backed) blocks first
+    /// (`page_reporting_drain` -> `__putback_isolated_page`, then `__SetPageReported`).
+    public mutating func markReported(_ pfn: PFN, order: Int) {
+        precondition(isFreeHead(Int(pfn), order: order), "pfn \(pfn) does not head a free block of order \(order)")
+        precondition(!isReported(pfn), "block \(pfn) of order \(order) is already reported")
+        freeLists[order].remove(pfn, in: frames)
+        freeLists[order].pushTail(pfn, in: frames)
+        frames.flags[Int(pfn)] |= FrameFlag.reported
+        reportedPages += 1 << order
     }
 
     /// True iff `pfn` heads a free block of exactly `order` lying inside the managed range
@@ -200,7 +247,7 @@ public struct BuddyAllocator {
         func fail(_ s: String) { if problems.count < 50 { problems.append(s) } }
         let lower = managed.lowerBound
         var covered = [Bool](repeating: false, count: managed.count)
-        var sum = 0
+        var sum = 0, reported = 0
         for order in 0...BuddyAllocator.maxOrder {
             let list = freeLists[order]
             let size = 1 << order
@@ -218,6 +265,10 @@ public struct BuddyAllocator {
                     if f & FrameFlag.useMask != FrameUse.free.rawValue { fail("order \(order): head \(i) has use \(frames.use(p))") }
                     let bits = frames.rmapIndex[i]
                     if bits != UInt32(order) { fail("order \(order): head \(i) has order \(bits)") }
+                    if f & FrameFlag.reported != 0 {
+                        reported += size
+                        if order < reportingOrder { fail("order \(order): block \(i) is reported below the reporting order \(reportingOrder)") }
+                    }
                     if order < BuddyAllocator.maxOrder && isFreeHead(i ^ size, order: order) {
                         if i < i ^ size { fail("order \(order): free buddies \(i) and \(i ^ size) were not merged") }
                     }
@@ -226,7 +277,7 @@ public struct BuddyAllocator {
                         covered[j - lower] = true
                         if j > i {
                             let t = frames.flags[j]
-                            if t & FrameFlag.useMask != FrameUse.free.rawValue || frames.rmapIndex[j] != BuddyAllocator.tailMarker {
+                            if t & (FrameFlag.useMask | FrameFlag.reported) != FrameUse.free.rawValue || frames.rmapIndex[j] != BuddyAllocator.tailMarker {
                                 fail("order \(order): tail frame \(j) of block \(i) has flags 0x\(String(t, radix: 16)), order \(frames.rmapIndex[j])")
                             }
                         }
@@ -240,6 +291,7 @@ public struct BuddyAllocator {
             if list.tail != previous && seen <= list.count { fail("order \(order): tail is \(list.tail), last entry \(previous)") }
         }
         if sum != freePages { fail("freePages is \(freePages) but free blocks hold \(sum) frames") }
+        if reported != reportedPages { fail("reportedPages is \(reportedPages) but reported free blocks hold \(reported) frames") }
         for j in managed where !covered[j - lower] && frames.flags[j] & FrameFlag.useMask == FrameUse.free.rawValue {
             fail("frame \(j) is marked free but is in no free block")
         }

@@ -8,9 +8,13 @@ public enum FrameFlag {
     /// Bits 4-6: the frame's EPT entry, which belongs to the host, not to the guest: read and
     /// write permission granted by the hypervisor, and the hardware accessed bit (see
     /// `GuestKernel.ept`). Kept in the same word to save a byte per frame; every guest-side
-    /// update of the flags preserves these bits. Bit 7 is unused.
+    /// update of the flags preserves these bits.
     public static let eptShift: UInt16 = 4
     public static let eptMask: UInt16 = 0x0070
+    /// PG_reported: on the head frame of a free buddy block only, the block was handed to the
+    /// host by free page reporting (Linux mm/page_reporting.c; Linux aliases the bit to
+    /// PG_uptodate, which free pages do not use). Cleared when the block leaves the free lists.
+    public static let reported: UInt16 = 1 << 7
     /// PG_referenced: seen accessed once by the LRU scan; a second sighting promotes.
     public static let referenced: UInt16 = 1 << 8
     /// The hardware accessed (young) bit, aggregated over all mappings of the frame.

@@ -67,7 +67,20 @@ extension GuestKernel: GuestPhysicalMemory {
     public func attach(to backing: any GuestPhysicalBacking) { self.backing = backing }
 
     /// The host plugs the balloon device in (power-on).
-    public func plugBalloonDevice(_ device: BalloonDevice) { balloonDevice = device }
+    public func plugBalloonDevice(_ device: BalloonDevice) {
+        balloonDevice = device
+        // page_reporting_register(): the allocator starts notifying frees of that order, and
+        // a first pass is requested at once ("begin initial flush of zones").
+        if let r = device.freePageReporting {
+            buddy.reportingOrder = r.order
+            buddy.reportingRequested = true
+        }
+    }
+
+    /// The stats virtqueue's answer (virtio_balloon.c `stats_handle_request`): meminfo and vmstat now.
+    public func statsReport(now: Int64) -> GuestStatsReport {
+        GuestStatsReport(timeNs: now, meminfo: meminfo, vmstat: vmstat)
+    }
 
     /// MemFree and MemAvailable in pages, from /proc/meminfo.
     public var balloonStats: BalloonStats {

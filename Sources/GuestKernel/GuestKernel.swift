@@ -50,6 +50,8 @@ public final class GuestKernel {
     public internal(set) var balloonDevice: BalloonDevice?
     /// virtio-balloon DEFLATE_ON_OOM, as negotiated with the device.
     public var balloonDeflateOnOOM: Bool { balloonDevice?.deflateOnOOM ?? false }
+    /// A free page reporting pass is scheduled and has not run yet (Linux's delayed work).
+    var pageReportingPending = false
     /// Frames the balloon driver holds, in inflate order.
     public internal(set) var balloonFrames: [PFN] = []
 

@@ -16,6 +16,10 @@ public protocol GuestPhysicalBacking: AnyObject {
     /// The balloon driver gave `pfn` back to the guest (deflate); the host backs it again on the
     /// next touch.
     func balloonDeflated(pfn: PFN)
+    /// Free page reporting handed the free block of 2^order frames at `pfn` to the host
+    /// (virtio-balloon's reporting virtqueue): the host discards what backs it (QEMU:
+    /// MADV_DONTNEED), so the guest reads zeroes there and the next touch backs it again.
+    func freePagesReported(pfn: PFN, order: Int)
     /// The balloon size the host asks for, in pages, as the driver reads it at each poll
     /// (virtio-balloon's `num_pages` configuration field; vmmemctl's GET_TARGET).
     var balloonTargetPages: Int { get }

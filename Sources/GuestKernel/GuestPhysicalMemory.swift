@@ -46,4 +46,6 @@ public protocol GuestPhysicalMemory: AnyObject {
     func isBallooned(_ pfn: PFN) -> Bool
     /// Guest memory statistics as the balloon driver reports them.
     var balloonStats: BalloonStats { get }
+    /// The balloon driver's answer to a stats request on the stats virtqueue, at `now`.
+    func statsReport(now: Int64) -> GuestStatsReport
 }

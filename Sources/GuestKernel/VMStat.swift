@@ -41,6 +41,11 @@ public struct VMStat: Sendable, Equatable {
     public var balloon_inflate_failed = 0
     /// OOM notifications answered by deflating the balloon (virtio-balloon DEFLATE_ON_OOM).
     public var balloon_oom_deflates = 0
+    /// Free page reporting: report requests sent to the host (one per full scatterlist of
+    /// PAGE_REPORTING_CAPACITY blocks, or the remainder at the end of a pass) and the pages
+    /// in the blocks they reported.
+    public var free_page_reports = 0
+    public var free_pages_reported = 0
     /// Simulated nanoseconds spent by accesses (hits and faults), for EAT.
     public var accessTimeNs: Int64 = 0
     /// Simulated nanoseconds spent in faults and reclaim beyond the plain access time.

@@ -18,6 +18,21 @@ public struct BalloonVMSettings: ParameterTable {
     /// virtio-balloon VIRTIO_BALLOON_F_DEFLATE_ON_OOM: the guest's OOM notifier releases
     /// 256 pages (1 MiB) from the balloon instead of killing a process.
     public var deflate_on_oom = false
+    /// virtio-balloon VIRTIO_BALLOON_F_REPORTING (QEMU `free-page-reporting=on`, off by
+    /// default): the guest reports free blocks and the host discards their backing.
+    public var free_page_reporting = false
+    /// Lowest order of the blocks reported (Linux `page_reporting_order`; default
+    /// pageblock_order = 9 on x86-64, 2 MiB).
+    public var reporting_order = 9
+    /// Delay between a free of that order and the pass that reports it (Linux PAGE_REPORTING_DELAY, 2 s).
+    public var reporting_delay: SimDuration = .seconds(2)
+    /// Most blocks per report request (Linux PAGE_REPORTING_CAPACITY, 32).
+    public var reporting_capacity = 32
+    /// How often the host polls the guest's memory statistics on the stats virtqueue (QEMU
+    /// `guest-stats-polling-interval`, 0 = off by default; libvirt `<stats period='N'/>`):
+    /// balloon policies see the guest's memory as of the last poll. nil = they read the
+    /// guest's meminfo at the instant they run (an idealisation).
+    public var stats_period: SimDuration? = nil
     /// Memory the guest keeps at least (Proxmox `balloon:`, Hyper-V minimum RAM, oVirt
     /// guaranteed memory); nil = configured memory: the VM is not auto-ballooned by MOM or Proxmox.
     public var minimum: ByteCount? = nil
@@ -59,6 +74,17 @@ public struct BalloonVMSettings: ParameterTable {
               .atLeastOnePage, unit: "per second"),
         .init(\.poll_interval, "poll_interval", "how often the driver reads its target", .period),
         .init(\.deflate_on_oom, "deflate_on_oom", "virtio-balloon DEFLATE_ON_OOM: release 1MiB of balloon per guest OOM instead of killing"),
+        .init(\.free_page_reporting, "free_page_reporting",
+              "virtio-balloon free page reporting (QEMU free-page-reporting=on): the host discards the free blocks the guest reports"),
+        .init(\.reporting_order, "reporting_order", "lowest order of the free blocks reported (Linux page_reporting_order; 9 = 2MiB)",
+              .range(0...10, because: "the buddy allocator's orders, MAX_PAGE_ORDER = 10")),
+        .init(\.reporting_delay, "reporting_delay", "delay from a free of that order to the reporting pass (Linux PAGE_REPORTING_DELAY)",
+              .period),
+        .init(\.reporting_capacity, "reporting_capacity", "most blocks per report request (Linux PAGE_REPORTING_CAPACITY)",
+              .range(1...4096)),
+        .init(\.stats_period, "stats_period",
+              "how often the host polls the stats virtqueue (QEMU guest-stats-polling-interval, libvirt <stats period>); policies see the last poll",
+              .period, unset: "(policies read the guest's meminfo at once)"),
         .init(\.minimum, "minimum", "memory the guest keeps at least (Proxmox balloon:, Hyper-V minimum); unset = not auto-ballooned",
               .upToLargestHost, unset: "(configured memory)"),
         .init(\.dynamic_min, "dynamic_min", "XenServer memory-dynamic-min: the lowest target squeezed sets",
@@ -72,10 +98,17 @@ public struct BalloonVMSettings: ParameterTable {
 
     /// Problems that do not depend on the VM's memory size (bounds are in `fields`).
     public func consistencyProblems() -> [ParameterProblem] {
+        var p: [ParameterProblem] = []
         if let lo = dynamic_min, let hi = dynamic_max, lo > hi {
-            return [("dynamic_min", "must not exceed dynamic_max (\(hi)); got \(lo)")]
+            p.append(("dynamic_min", "must not exceed dynamic_max (\(hi)); got \(lo)"))
         }
-        return []
+        if free_page_reporting && !driver {
+            p.append(("free_page_reporting", "needs the balloon driver (driver: true): the guest reports through virtio-balloon"))
+        }
+        if stats_period != nil && !driver {
+            p.append(("stats_period", "needs the balloon driver (driver: true): the guest answers on virtio-balloon's stats virtqueue"))
+        }
+        return p
     }
 
     /// All problems for a VM with `configured` memory, in field order: `validationProblems()`

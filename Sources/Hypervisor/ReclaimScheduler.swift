@@ -187,7 +187,7 @@ public final class ReclaimScheduler {
     func runBalloonPolicy(now: Int64, on host: HostMemory) {
         let vms = host.vms
         let views = vms.enumerated().map { (i, vm) -> BalloonVMView in
-            let stats = vm.guest.balloonStats
+            let stats = vm.policyBalloonStats
             var s = vm.balloonSettings
             s.driver = vm.settings.balloonDriver
             return BalloonVMView(

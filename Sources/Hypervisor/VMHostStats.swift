@@ -24,6 +24,8 @@ public struct VMHostStats: Sendable, Equatable {
     /// Pages released to the host by the balloon, and given back on deflate.
     public var balloonReclaimed = 0
     public var balloonReturned = 0
+    /// Guest pages whose backing the host dropped because free page reporting reported them.
+    public var reportedFreed = 0
     /// Host swap-outs the VM's swap file had no room for.
     public var swapFull = 0
     /// Time guest accesses waited for the host in the low state (blocked allocations).

@@ -7,6 +7,22 @@ extension VirtualMachine {
     /// The balloon size the driver reads.
     public var balloonTargetPages: Int { balloonTarget }
 
+    /// Polls the stats virtqueue (QEMU's stats timer, every `balloon.stats_period`): keeps
+    /// the guest's answer for the balloon policies. Nothing without a driver or before power-on.
+    public func pollGuestStats(now: Int64) {
+        guard settings.balloonDriver && poweredOn else { return }
+        lastStatsReport = guest.statsReport(now: now)
+    }
+
+    /// The guest statistics a balloon policy sees: with a stats period, the last report on
+    /// the stats virtqueue; without one (or before the first poll), the guest's meminfo now.
+    public var policyStatsReport: GuestStatsReport? {
+        balloonSettings.stats_period == nil ? nil : lastStatsReport
+    }
+
+    /// MemFree and MemAvailable as the balloon policies see them (`policyStatsReport`).
+    public var policyBalloonStats: BalloonStats { policyStatsReport?.balloonStats ?? guest.balloonStats }
+
     public func balloonInflated(pfn: PFN) {
         let i = Int(pfn)
         if p2m[i] != .unbacked { stats.balloonReclaimed += 1 }
@@ -16,6 +32,28 @@ extension VirtualMachine {
 
     public func balloonDeflated(pfn: PFN) {
         stats.balloonReturned += 1
+    }
+
+    /// The guest reported the free block of 2^order pages at `pfn` (virtio-balloon free page
+    /// reporting): like QEMU's virtio-balloon with `free-page-reporting=on`, which discards
+    /// the range with MADV_DONTNEED, the host drops whatever backs each page (a private
+    /// frame, a share, a compressed copy or a swap slot) and removes its EPT entry; the
+    /// guest's next touch backs it again with a zero-filled frame.
+    public func freePagesReported(pfn: PFN, order: Int) {
+        let start = Int(pfn), end = min(start + (1 << order), p2m.count)
+        // A large page wholly inside the block is discarded whole, not split (MADV_DONTNEED
+        // of a whole 2 MiB THP frees it without splitting): its frames go back one by one
+        // below, without counting a break.
+        var r = (start + 511) >> 9
+        while (r + 1) << 9 <= end {
+            if largeRegion[r] != 0 { largeRegion[r] = 0; largePages -= 1 }
+            r += 1
+        }
+        for i in start..<end {
+            if p2m[i] != .unbacked { stats.reportedFreed += 1 }
+            dropBacking(i)
+            guest.setEPT(PFN(i), 0)
+        }
     }
 
     /// Raises the balloon target by up to `pages` without passing the balloon's maximum;

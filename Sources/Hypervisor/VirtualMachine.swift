@@ -71,6 +71,8 @@ public final class VirtualMachine: GuestPhysicalBacking {
     public internal(set) var stats = VMHostStats()
     /// The balloon size the host asks for (pages): the balloon policy's last target.
     public internal(set) var balloonTarget = 0
+    /// The guest's last answer on the stats virtqueue (nil before the first poll).
+    public internal(set) var lastStatsReport: GuestStatsReport?
     /// Active memory: the statistical estimate (fraction) and the true share touched in the last period.
     public internal(set) var activeEstimate = 1.0
     public internal(set) var trueActivePages = 0
@@ -121,7 +123,11 @@ public final class VirtualMachine: GuestPhysicalBacking {
         poweredOn = true
         if settings.balloonDriver {
             let perPoll = Int(Double(balloonSettings.rate.pages) * Double(balloonSettings.poll_interval.nanoseconds) / 1e9)
-            guest.plugBalloonDevice(BalloonDevice(pagesPerPoll: perPoll, deflateOnOOM: settings.balloonDeflateOnOOM))
+            let b = balloonSettings
+            let reporting = b.free_page_reporting
+                ? FreePageReporting(order: b.reporting_order, delayNs: b.reporting_delay.nanoseconds, capacity: b.reporting_capacity) : nil
+            guest.plugBalloonDevice(BalloonDevice(pagesPerPoll: perPoll, deflateOnOOM: settings.balloonDeflateOnOOM,
+                                                  freePageReporting: reporting))
         }
     }
 

@@ -79,6 +79,9 @@ extension GuestCounters {
         public let balloonReturned = GuestCounter.events("balloon_returned", "pages given back to the guest on deflate") {
             $0.host.stats.balloonReturned
         }
+        public let reportedFreed = GuestCounter.events("reported_freed", "backed pages the host dropped on free page reports (MADV_DONTNEED)") {
+            $0.host.stats.reportedFreed
+        }
         public let swapFull = GuestCounter.events("swap_full", "host swap-outs the VM's swap file had no room for") { $0.host.stats.swapFull }
         public let blocked = GuestCounter.time("blocked_s", "time waiting for synchronous host reclamation") {
             $0.host.stats.blockedNs

@@ -80,15 +80,18 @@ struct MOMCollectors {
     /// driver), GuestQemuProc (host faults since the previous collection, frames mapped).
     mutating func guestSample(_ vm: VirtualMachine, kernel: GuestKernel, now: Int64) -> MOMGuestSample {
         var s = MOMGuestSample()
-        let m = kernel.meminfo
-        let v = kernel.vmstat
+        // With a stats period, what libvirt's virDomainMemoryStats returns: the last poll.
+        let report = vm.policyStatsReport
+        let m = report?.meminfo ?? kernel.meminfo
+        let v = report?.vmstat ?? kernel.vmstat
+        let sampleTime = report?.timeNs ?? now
         let prev = guests[vm.index]
-        let seconds = prev.map { Double(now - $0.timeNs) / 1e9 } ?? 0
+        let seconds = prev.map { Double(sampleTime - $0.timeNs) / 1e9 } ?? 0
         func rate(_ delta: Int, _ unit: Int = 1) -> PolicyValue {
             seconds > 0 ? .float(Double(delta * unit) / seconds) : .int(0)
         }
         s[.mem_available] = .int(m.MemTotal)
-        s[.mem_unused] = .int(kernel.balloonStats.freePages * 4)
+        s[.mem_unused] = .int(vm.policyBalloonStats.freePages * 4)
         s[.mem_free] = .int(m.MemFree + m.Buffers + m.Cached)
         let pv = prev?.vmstat ?? v
         s[.major_fault] = rate(v.pgmajfault - pv.pgmajfault)
@@ -107,7 +110,7 @@ struct MOMCollectors {
         s[.host_major_faults] = .int(hostMajor)
         s[.host_minor_faults] = .int(faults - hostMajor)
         s[.rss] = .int(vm.privatePages + vm.sharedPages)
-        guests[vm.index] = GuestCounters(timeNs: now, vmstat: v, eptFaults: vm.stats.eptFaults, hostSwapIns: vm.stats.swapIns)
+        guests[vm.index] = GuestCounters(timeNs: sampleTime, vmstat: v, eptFaults: vm.stats.eptFaults, hostSwapIns: vm.stats.swapIns)
         return s
     }
 

@@ -69,7 +69,7 @@ public final class Simulation {
     /// The run-time error that stopped the policy program, and with it the run.
     var policyError: PolicyError?
 
-    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), activeSampling, policy }
+    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), pageReporting(Int), balloonStats(Int), activeSampling, policy }
     static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioHost = 4, prioSample = 9
 
     /// A guest and what runs in it.
@@ -239,6 +239,14 @@ public final class Simulation {
         if hostSamples.last?.timeNs != now { takeSample() }
     }
 
+    /// Schedules the guest's free page reporting pass (Linux's delayed work) when a free of
+    /// the reporting order requested one and none is pending.
+    func requestPageReporting(_ g: GuestInstance) {
+        if let t = g.kernel.takePageReportingRequest(now: now) {
+            queue.schedule(at: t, priority: Simulation.prioHost, .pageReporting(g.index))
+        }
+    }
+
     func handle(_ s: Service) {
         switch s {
         case .powerOn(let gi):
@@ -250,14 +258,20 @@ public final class Simulation {
                 queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(gi))
                 if g.config.balloon.driver {
                     queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
+                    if let period = g.config.balloon.stats_period {
+                        g.vm.pollGuestStats(now: now)
+                        queue.schedule(at: now + period.nanoseconds, priority: Simulation.prioHost, .balloonStats(gi))
+                    }
                 }
                 g.lastWriteback = now
             }
             drainEvents()
+            requestPageReporting(g)
         case .tick(let gi):
             let g = guests[gi]
             runTick(g)
             drainEvents()
+            requestPageReporting(g)
             if options.check && options.checkAfterEachTick { runChecks(afterTickOf: g) }
             queue.schedule(at: now + config.tick.nanoseconds, priority: Simulation.prioTick, .tick(gi))
         case .kswapd(let gi):
@@ -265,6 +279,7 @@ public final class Simulation {
             g.kernel.now = now
             g.kernel.runKswapd()
             drainEvents()
+            requestPageReporting(g)
             queue.schedule(at: now + g.config.kernel.kswapd_interval.nanoseconds, priority: Simulation.prioKswapd, .kswapd(gi))
         case .aging(let gi):
             let g = guests[gi]
@@ -273,6 +288,7 @@ public final class Simulation {
             let expired = now - g.lastWriteback >= expire
             if expired { g.lastWriteback = now }
             g.kernel.runPeriodicAging(dirtyExpired: expired)
+            requestPageReporting(g)
             queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(gi))
         case .sample:
             takeSample()
@@ -280,6 +296,7 @@ public final class Simulation {
         case .scheduler:
             host.runScheduler(now: now)
             drainEvents()
+            for g in guests { requestPageReporting(g) }
             queue.schedule(at: now + config.host.scheduler.interval.nanoseconds, priority: Simulation.prioHost, .scheduler)
         case .sharingScan:
             let next = host.runSharingScanner()
@@ -292,7 +309,19 @@ public final class Simulation {
             g.kernel.now = now
             g.kernel.runBalloonDriver()
             drainEvents()
+            requestPageReporting(g)
             queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
+        case .balloonStats(let gi):
+            let g = guests[gi]
+            g.vm.pollGuestStats(now: now)
+            if let period = g.config.balloon.stats_period {
+                queue.schedule(at: now + period.nanoseconds, priority: Simulation.prioHost, .balloonStats(gi))
+            }
+        case .pageReporting(let gi):
+            let g = guests[gi]
+            g.kernel.now = now
+            g.kernel.runPageReporting()
+            requestPageReporting(g)
         case .policy:
             guard let binding = policy else { return }
             do {
