@@ -4,6 +4,7 @@
 #   make run SCENARIO=Configs/thrashing.yaml ARGS="--out runs/thrash --force"
 #   make test                     debug build + the whole test suite (what CI runs)
 #   make docs / check-docs        regenerate / verify docs/config-reference.md
+#   make format / lint            apply / check the .swift-format style (swift format, part of the toolchain)
 #   make validate                 validate every scenario under Configs/
 #   make check-configs            every Configs/ scenario (but the scale ladder) 2 s under `run --check` (~7 min)
 #   make report-check             render a run's, a sweep's and a consolidation's HTML reports in headless Chromium and check their charts
@@ -29,13 +30,14 @@ ARGS ?=
 
 CONFIG_REFERENCE := docs/config-reference.md
 
-.PHONY: help setup build run test docs check-docs validate check-configs report-check slurm-check bench bench-scale clean debug-bin
+.PHONY: help setup build run test docs check-docs format lint validate check-configs report-check slurm-check bench bench-scale clean debug-bin
 
 help:
 	@echo "make run       build (release) and run the built-in default scenario"
 	@echo "               make run SCENARIO=Configs/leak-oom.yaml ARGS='--out runs/leak --force'"
 	@echo "make test      run the test suite (debug build)"
 	@echo "make build     release build only"
+	@echo "make format    apply .swift-format to the Swift sources; make lint checks it (CI)"
 	@echo "make validate  validate every Configs/**/*.yaml"
 	@echo "make check-configs  run every Configs/ scenario (not scale/) for 2 s under --check (release; ~7 min)"
 	@echo "make docs      regenerate $(CONFIG_REFERENCE); make check-docs verifies it"
@@ -81,6 +83,16 @@ check-docs: debug-bin
 	  exit 1; \
 	fi
 	@echo "check-docs: $(CONFIG_REFERENCE) is up to date"
+
+## The Swift sources in the style of .swift-format (swift format ships with the toolchain).
+SWIFT_SOURCES := Sources Tests Package.swift Benchmarks/Package.swift Benchmarks/Benchmarks
+format:
+	$(SWIFT) format format --in-place --parallel --recursive $(SWIFT_SOURCES)
+
+## Fails on any difference from .swift-format's style, listing file:line:column.
+lint:
+	$(SWIFT) format lint --strict --parallel --recursive $(SWIFT_SOURCES)
+	@echo "lint: the sources follow .swift-format"
 
 ## Validates every scenario under Configs/ (recursively).
 validate: debug-bin

@@ -19,10 +19,12 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "overcommit", targets: ["overcommit"]),
-        .library(name: "OvercommitModel", targets: [
-            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor",
-            "Workloads", "Simulation", "Scenarios", "Reports", "Experiments", "PolicyLanguage",
-        ]),
+        .library(
+            name: "OvercommitModel",
+            targets: [
+                "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor",
+                "Workloads", "Simulation", "Scenarios", "Reports", "Experiments", "PolicyLanguage",
+            ]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -50,15 +52,19 @@ let package = Package(
         // Workload generators and trace replay, driving a guest kernel.
         .target(name: "Workloads", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"], swiftSettings: hotPathSettings),
         // The simulation engine: time, costs, metrics, invariants.
-        .target(name: "Simulation", dependencies: [
-            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Workloads", "PolicyLanguage",
-            .product(name: "Collections", package: "swift-collections"),
-        ], swiftSettings: hotPathSettings),
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Workloads", "PolicyLanguage",
+                .product(name: "Collections", package: "swift-collections"),
+            ], swiftSettings: hotPathSettings),
         // Scenario files: YAML/JSON parsing, validation, resolution.
-        .target(name: "Scenarios", dependencies: [
-            "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor", "Workloads", "Simulation",
-            .product(name: "Yams", package: "Yams"),
-        ]),
+        .target(
+            name: "Scenarios",
+            dependencies: [
+                "OvercommitSupport", "PageContents", "GuestKernel", "Hypervisor", "Workloads", "Simulation",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // oVirt MOM's policy language: scanner, parser, evaluator with Python's semantics, the
         // MOM data model (Host and guest fields, controls) and a static checker (no I/O).
         .target(name: "PolicyLanguage", dependencies: ["OvercommitSupport"]),
@@ -66,56 +72,78 @@ let package = Package(
         .target(name: "Reports", dependencies: ["OvercommitSupport", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios"]),
         // What users run the simulator for: sweeps, consolidation searches, memory-image
         // analysis, narrated demos (no I/O: the CLI reads files and prints).
-        .target(name: "Experiments", dependencies: [
-            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Workloads",
-            "Simulation", "Scenarios", "Reports",
-        ]),
+        .target(
+            name: "Experiments",
+            dependencies: [
+                "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Workloads",
+                "Simulation", "Scenarios", "Reports",
+            ]),
         // The command line's file handling, testable on its own: scenario sources (files,
         // stdin, streams), the checks `run` makes before simulating, output directories
         // written atomically and replaced only when they are overcommit's, stop signals.
-        .target(name: "CLISupport", dependencies: [
-            "OvercommitSupport", "Workloads", "Simulation", "Scenarios", "Experiments", "PolicyLanguage",
-        ]),
+        .target(
+            name: "CLISupport",
+            dependencies: [
+                "OvercommitSupport", "Workloads", "Simulation", "Scenarios", "Experiments", "PolicyLanguage",
+            ]),
         // The thin command-line front end.
-        .executableTarget(name: "overcommit", dependencies: [
-            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios", "Reports",
-            "Experiments", "CLISupport", "PolicyLanguage",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "overcommit",
+            dependencies: [
+                "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor", "Simulation", "Scenarios", "Reports",
+                "Experiments", "CLISupport", "PolicyLanguage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         // Helpers shared by the test targets: small guests and hosts, consistency expectations.
-        .target(name: "OvercommitTestSupport", dependencies: [
-            "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor",
-        ], path: "Tests/OvercommitTestSupport"),
+        .target(
+            name: "OvercommitTestSupport",
+            dependencies: [
+                "OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies", "Hypervisor",
+            ], path: "Tests/OvercommitTestSupport"),
 
         .testTarget(name: "OvercommitSupportTests", dependencies: ["OvercommitSupport"]),
         .testTarget(name: "PageContentsTests", dependencies: ["PageContents"]),
-        .testTarget(name: "GuestKernelTests", dependencies: [
-            "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
-        ]),
+        .testTarget(
+            name: "GuestKernelTests",
+            dependencies: [
+                "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
+            ]),
         .testTarget(name: "HostPoliciesTests", dependencies: ["HostPolicies", "OvercommitSupport"]),
-        .testTarget(name: "HypervisorTests", dependencies: [
-            "Hypervisor", "HostPolicies", "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
-        ]),
-        .testTarget(name: "WorkloadsTests", dependencies: [
-            "Workloads", "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
-        ]),
+        .testTarget(
+            name: "HypervisorTests",
+            dependencies: [
+                "Hypervisor", "HostPolicies", "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
+            ]),
+        .testTarget(
+            name: "WorkloadsTests",
+            dependencies: [
+                "Workloads", "GuestKernel", "PageContents", "OvercommitSupport", "OvercommitTestSupport",
+            ]),
         .testTarget(name: "PolicyLanguageTests", dependencies: ["PolicyLanguage", "HostPolicies", "OvercommitSupport"]),
         // Every module a test target imports is listed, so that SwiftPM rebuilds the tests when
         // one of them changes a type's layout.
-        .testTarget(name: "ScenariosTests", dependencies: [
-            "Scenarios", "Simulation", "Workloads", "Hypervisor", "GuestKernel", "PageContents", "OvercommitSupport",
-        ]),
-        .testTarget(name: "SimulationTests", dependencies: [
-            "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport", "HostPolicies", "Hypervisor", "PolicyLanguage",
-        ], exclude: ["Golden"]),
+        .testTarget(
+            name: "ScenariosTests",
+            dependencies: [
+                "Scenarios", "Simulation", "Workloads", "Hypervisor", "GuestKernel", "PageContents", "OvercommitSupport",
+            ]),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: [
+                "Simulation", "Scenarios", "Reports", "GuestKernel", "OvercommitSupport", "HostPolicies", "Hypervisor", "PolicyLanguage",
+            ], exclude: ["Golden"]),
         // The command line: its file handling in-process, and the built `overcommit` binary run
         // as a subprocess (issue reproducers, signals, a seeded fuzz test).
-        .testTarget(name: "CLITests", dependencies: [
-            "CLISupport", "Simulation", "Scenarios", "Reports", "OvercommitSupport", "PolicyLanguage", "overcommit",
-        ]),
-        .testTarget(name: "ExperimentsTests", dependencies: [
-            "Experiments", "Simulation", "Scenarios", "Reports", "Hypervisor", "PageContents", "OvercommitSupport", "PolicyLanguage",
-        ]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: [
+                "CLISupport", "Simulation", "Scenarios", "Reports", "OvercommitSupport", "PolicyLanguage", "overcommit",
+            ]),
+        .testTarget(
+            name: "ExperimentsTests",
+            dependencies: [
+                "Experiments", "Simulation", "Scenarios", "Reports", "Hypervisor", "PageContents", "OvercommitSupport", "PolicyLanguage",
+            ]),
     ]
 )

@@ -170,8 +170,9 @@ public enum FileSystem {
                 let byte = bytes[offset]
                 let hex = String(byte, radix: 16)
                 let column = String(decoding: bytes[lineStart..<offset], as: UTF8.self).unicodeScalars.count + 1
-                throw CLIProblem("\(path): \(what) is not UTF-8 text: byte 0x\(hex.count == 1 ? "0" + hex : hex) at line \(line), column \(column)"
-                                 + (bytes.prefix(4096).contains(0) ? " (it holds NUL bytes: a binary file?)" : ""))
+                throw CLIProblem(
+                    "\(path): \(what) is not UTF-8 text: byte 0x\(hex.count == 1 ? "0" + hex : hex) at line \(line), column \(column)"
+                        + (bytes.prefix(4096).contains(0) ? " (it holds NUL bytes: a binary file?)" : ""))
             }
         }
     }

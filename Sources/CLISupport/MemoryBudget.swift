@@ -29,7 +29,7 @@ public enum MemoryBudget {
         guard estimate > limit else { return nil }
         return CLIProblem(
             "\(file): the estimated peak memory of this run, \(ByteCount.human(Double(estimate))), exceeds "
-            + "\(limitSource), \(ByteCount.human(Double(limit))); pass --force-memory to run it anyway, or "
-            + "--max-memory SIZE to set the limit (see docs/performance.md for how the estimate is made)")
+                + "\(limitSource), \(ByteCount.human(Double(limit))); pass --force-memory to run it anyway, or "
+                + "--max-memory SIZE to set the limit (see docs/performance.md for how the estimate is made)")
     }
 }

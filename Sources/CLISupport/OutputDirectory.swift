@@ -59,8 +59,10 @@ public enum OutputDirectory {
     /// Throws exit code 1 (the work is done; only writing failed). Returns warnings (an old
     /// copy that could not be removed).
     @discardableResult
-    public static func write(_ files: [(name: String, contents: String)], to path: String, force: Bool,
-                             inputs: [RunInput], option: String = "--out") throws(CLIProblem) -> [String] {
+    public static func write(
+        _ files: [(name: String, contents: String)], to path: String, force: Bool,
+        inputs: [RunInput], option: String = "--out"
+    ) throws(CLIProblem) -> [String] {
         let p = try normalized(path, option: option)
         try checkExisting(p, given: path, force: force, inputs: inputs, option: option, exitCode: 1)
         do {
@@ -104,9 +106,12 @@ public enum OutputDirectory {
     /// Writes a run's files, plus `report.html` when `renderReport` is given and draws it. A
     /// report that cannot be drawn costs only itself: the other files are written and its
     /// problem is returned (exit code 1), so a finished simulation is never lost to its report.
-    public static func writeRun(_ files: [(name: String, contents: String)], report renderReport: (() throws -> String)?,
-                                to path: String, force: Bool, inputs: [RunInput])
-        throws(CLIProblem) -> (reportProblem: CLIProblem?, warnings: [String]) {
+    public static func writeRun(
+        _ files: [(name: String, contents: String)], report renderReport: (() throws -> String)?,
+        to path: String, force: Bool, inputs: [RunInput]
+    )
+        throws(CLIProblem) -> (reportProblem: CLIProblem?, warnings: [String])
+    {
         var all = files
         var problem: CLIProblem? = nil
         if let renderReport {
@@ -165,12 +170,14 @@ public enum OutputDirectory {
         do { entries = try FileSystem.entries(ofDirectory: p) } catch { return error.message }
         if entries.isEmpty { return nil }
         guard entries.contains(markerName), FileSystem.kind(p + "/" + markerName) == .regular,
-              let marker = try? FileSystem.readAll(p + "/" + markerName, what: "the marker") else {
+            let marker = try? FileSystem.readAll(p + "/" + markerName, what: "the marker")
+        else {
             return "holds files overcommit did not write (\(listing(entries))) and no \(markerName) marker"
                 + "; overcommit replaces only its own output directories and empty ones: choose another directory"
         }
-        let listed = Set(String(decoding: marker, as: UTF8.self).split(separator: "\n")
-            .filter { !$0.hasPrefix("#") }.map(String.init))
+        let listed = Set(
+            String(decoding: marker, as: UTF8.self).split(separator: "\n")
+                .filter { !$0.hasPrefix("#") }.map(String.init))
         let foreign = entries.filter { name in
             name != markerName && !(listed.contains(name) && FileSystem.kind(p + "/" + name) == .regular)
                 && !OutputFile.isOvercommitReport(p + "/" + name)
@@ -242,7 +249,8 @@ public enum OutputFile {
         if let kind = FileSystem.kind(path) {
             switch kind {
             case .regular: break
-            case .directory: throw CLIProblem("\(option) '\(path)': is a directory; give a file name (e.g. \(FileSystem.trimmingTrailingSlashes(path))/report.html)")
+            case .directory:
+                throw CLIProblem("\(option) '\(path)': is a directory; give a file name (e.g. \(FileSystem.trimmingTrailingSlashes(path))/report.html)")
             default: throw CLIProblem("\(option) '\(path)': is \(kind.noun); overcommit writes only regular files it owns")
             }
             let real = FileSystem.realPath(path)
@@ -250,7 +258,8 @@ public enum OutputFile {
                 throw CLIProblem("\(option) '\(path)': is \(input.role), an input of this command; choose another file")
             }
             if !isOvercommitReport(path) {
-                throw CLIProblem("\(option) '\(path)': exists and is not an overcommit report; overcommit overwrites only its own reports: remove it or choose another file")
+                throw CLIProblem(
+                    "\(option) '\(path)': exists and is not an overcommit report; overcommit overwrites only its own reports: remove it or choose another file")
             }
         }
         let parent = FileSystem.parent(path)

@@ -141,7 +141,7 @@ public enum RunSetup {
             message = t.description
         }
         if case .missingFile(_, let key, _)? = e.underlying as? WorkloadError {
-            keyPath += "." + key   // at the data_file or docroot line itself
+            keyPath += "." + key  // at the data_file or docroot line itself
         }
         return CLIProblem(ScenarioPlaces.error(file: source.file, text: source.text, keyPath: keyPath, message: message).description)
     }

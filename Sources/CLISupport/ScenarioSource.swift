@@ -33,8 +33,9 @@ public struct ScenarioSource: Sendable {
         guard let path else { return builtin }
         if path == "-" {
             let bytes = try FileSystem.readAll("-", what: "the scenario")
-            return ScenarioSource(text: try FileSystem.utf8Text(bytes, path: stdinName, what: "the scenario"),
-                                  file: stdinName, baseDir: "", inputPath: nil)
+            return ScenarioSource(
+                text: try FileSystem.utf8Text(bytes, path: stdinName, what: "the scenario"),
+                file: stdinName, baseDir: "", inputPath: nil)
         }
         if path.isEmpty { throw CLIProblem("the scenario path is empty (an unset shell variable?); give a scenario file, or - for standard input") }
         if FileSystem.kind(path, followingLinks: true) == .directory {
@@ -47,8 +48,9 @@ public struct ScenarioSource: Sendable {
         let text = try FileSystem.utf8Text(bytes, path: path, what: "the scenario file")
         // A stream has no folder of its own: its relative paths resolve against the current directory.
         let isFile = FileSystem.kind(path, followingLinks: true) == .regular
-        return ScenarioSource(text: text, file: path, baseDir: isFile ? FileSystem.parentOrEmpty(path) : "",
-                              inputPath: isFile ? path : nil)
+        return ScenarioSource(
+            text: text, file: path, baseDir: isFile ? FileSystem.parentOrEmpty(path) : "",
+            inputPath: isFile ? path : nil)
     }
 
     /// A path written in the scenario, resolved against `baseDir`.

@@ -56,7 +56,7 @@ public enum StopSignals {
         let handler = a.__sigaction_u.__sa_handler
         #endif
         guard let handler else { return false }
-        return unsafeBitCast(handler, to: Int.self) == 1   // SIG_IGN is (void (*)(int)) 1
+        return unsafeBitCast(handler, to: Int.self) == 1  // SIG_IGN is (void (*)(int)) 1
     }
 
     /// The signal received, if any.

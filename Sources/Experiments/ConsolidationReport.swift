@@ -20,7 +20,10 @@ public enum ConsolidationReport {
     static func memory(_ bytes: UInt64) -> String { HumanUnits.memory(kilobytes: Double(bytes) / 1024) }
 
     static func what(_ m: ConsolidationMode) -> String {
-        switch m { case .vm(let n): "copies of \(n)"; case .scaleMix: "copies of the whole mix" }
+        switch m {
+        case .vm(let n): "copies of \(n)";
+        case .scaleMix: "copies of the whole mix"
+        }
     }
 
     /// `1.035` and the margin to the limit, `0.065` (negative: over it), or `-` without a term.
@@ -44,11 +47,14 @@ public enum ConsolidationReport {
         for p in r.evaluated {
             let verdict = p.passed ? "holds" + heldTerms(p) : "breaks: " + p.broken.map(\.description).joined(separator: "; ")
             let (measured, margin) = penalty(p)
-            out.append(pad("\(p.copies)", 6) + pad("\(p.vms)", 6) + pad(memory(p.configuredBytes), 12) + pad(formatFixed(p.ratio, 2), 7)
-                       + pad(measured, 9) + pad(margin, 8) + "  " + verdict)
+            out.append(
+                pad("\(p.copies)", 6) + pad("\(p.vms)", 6) + pad(memory(p.configuredBytes), 12) + pad(formatFixed(p.ratio, 2), 7)
+                    + pad(measured, 9) + pad(margin, 8) + "  " + verdict)
         }
         if let l = r.limit {
-            out.append("limit: \(l.vms) VMs (\(l.copies) \(l.copies == 1 ? "copy" : "copies")), \(memory(l.configuredBytes)) configured on \(memory(l.hostBytes)) host RAM: consolidation ratio \(formatFixed(l.ratio, 2))")
+            out.append(
+                "limit: \(l.vms) VMs (\(l.copies) \(l.copies == 1 ? "copy" : "copies")), \(memory(l.configuredBytes)) configured on \(memory(l.hostBytes)) host RAM: consolidation ratio \(formatFixed(l.ratio, 2))"
+            )
         } else {
             out.append("limit: none; even one copy breaks the SLA")
         }
@@ -73,9 +79,13 @@ public enum ConsolidationReport {
         rows.append(("overcommit_penalty at the limit", rs.map { r in r.limit.map { penalty($0).measured } ?? "-" }))
         rows.append(("  margin to the SLA", rs.map { r in r.limit.map { penalty($0).margin } ?? "-" }))
         rows.append(("first breaking term", rs.map { $0.beyond?.broken.first?.name ?? "(none up to max)" }))
-        rows.append(("  measured vs limit", rs.map { r in
-            r.beyond?.broken.first.map { t in formatFixed(t.measured, 3) + " > " + formatFixed(t.limit, 3) } ?? "-"
-        }))
+        rows.append(
+            (
+                "  measured vs limit",
+                rs.map { r in
+                    r.beyond?.broken.first.map { t in formatFixed(t.measured, 3) + " > " + formatFixed(t.limit, 3) } ?? "-"
+                }
+            ))
         for s in savings {
             rows.append((s.label, rs.map { $0.limit.map { RunMetrics.human(s.metric, $0.metric(s.metric)) } ?? "-" }))
         }
@@ -95,23 +105,30 @@ public enum ConsolidationReport {
     }
 
     static func termJSON(_ t: SLATerm) -> JSONValue {
-        .object([("name", .string(t.name)), ("measured", .double(t.measured)),
-                 ("limit", t.limit.isInfinite ? .null : .double(t.limit)), ("margin", t.margin.map { .double($0) } ?? .null),
-                 ("unit", .string(t.unit)),
-                 ("checked", .bool(t.checked)), ("passed", .bool(t.passed)), ("detail", .string(t.detail))])
+        .object([
+            ("name", .string(t.name)), ("measured", .double(t.measured)),
+            ("limit", t.limit.isInfinite ? .null : .double(t.limit)), ("margin", t.margin.map { .double($0) } ?? .null),
+            ("unit", .string(t.unit)),
+            ("checked", .bool(t.checked)), ("passed", .bool(t.passed)), ("detail", .string(t.detail)),
+        ])
     }
 
     static func pointJSON(_ p: ConsolidationPoint) -> JSONValue {
-        .object([("copies", .int(p.copies)), ("vms", .int(p.vms)), ("configured_kb", .int(Int64(p.configuredBytes / 1024))),
-                 ("host_kb", .int(Int64(p.hostBytes / 1024))), ("ratio", .double(p.ratio)), ("passed", .bool(p.passed)),
-                 ("terms", .array(p.terms.map(termJSON))),
-                 ("metrics", .object(zip(RunMetrics.all, p.metrics).map { ($0.name, .double($1)) }))])
+        .object([
+            ("copies", .int(p.copies)), ("vms", .int(p.vms)), ("configured_kb", .int(Int64(p.configuredBytes / 1024))),
+            ("host_kb", .int(Int64(p.hostBytes / 1024))), ("ratio", .double(p.ratio)), ("passed", .bool(p.passed)),
+            ("terms", .array(p.terms.map(termJSON))),
+            ("metrics", .object(zip(RunMetrics.all, p.metrics).map { ($0.name, .double($1)) })),
+        ])
     }
 
     /// One search as JSON.
     public static func json(_ r: ConsolidationResult) -> JSONValue {
         let mode: JSONValue
-        switch r.mode { case .vm(let n): mode = .object([("vm", .string(n))]); case .scaleMix: mode = .string("scale-mix") }
+        switch r.mode {
+        case .vm(let n): mode = .object([("vm", .string(n))]);
+        case .scaleMix: mode = .string("scale-mix")
+        }
         let sla = r.sla
         let slaJSON: JSONValue = .object([
             ("max_overcommit_penalty", .double(sla.maxOvercommitPenalty)), ("max_oom_kills", .int(sla.maxOOMKills)),

@@ -67,8 +67,10 @@ public struct ConsolidationSearch: Sendable {
     public var options: SimulationOptions
     public var jobs: Int
 
-    public init(label: String = "", base: ScenarioConfig, mode: ConsolidationMode, sla: ServiceLevel, maxVMs: Int,
-                options: SimulationOptions, jobs: Int) throws(OverrideError) {
+    public init(
+        label: String = "", base: ScenarioConfig, mode: ConsolidationMode, sla: ServiceLevel, maxVMs: Int,
+        options: SimulationOptions, jobs: Int
+    ) throws(OverrideError) {
         self.label = label; self.base = base; self.mode = mode; self.sla = sla; self.maxVMs = maxVMs
         self.options = options; self.jobs = max(1, jobs)
         if case .vm(let name) = mode, !base.guests.contains(where: { $0.name == name }) {
@@ -148,8 +150,9 @@ public struct ConsolidationSearch: Sendable {
         }
         let r = try results[0].get(), b = try results[1].get()
         let gs = c.expandedGuests
-        return ConsolidationPoint(copies: k, vms: gs.count, configuredBytes: gs.reduce(0) { $0 + $1.memory.bytes },
-                                  hostBytes: c.host.memory.bytes, terms: sla.evaluate(r, baseline: b), metrics: RunMetrics.values(r))
+        return ConsolidationPoint(
+            copies: k, vms: gs.count, configuredBytes: gs.reduce(0) { $0 + $1.memory.bytes },
+            hostBytes: c.host.memory.bytes, terms: sla.evaluate(r, baseline: b), metrics: RunMetrics.values(r))
     }
 
     /// Exponential search, then bisection; `progress` is told each size as it is finished.
@@ -177,7 +180,8 @@ public struct ConsolidationSearch: Sendable {
             }
             hi = h
         }
-        return ConsolidationResult(label: label, mode: mode, sla: sla, limit: lo > 0 ? seen[lo] : nil, beyond: hi.flatMap { seen[$0] },
-                                   evaluated: seen.keys.sorted().map { seen[$0]! }, maxCopies: top)
+        return ConsolidationResult(
+            label: label, mode: mode, sla: sla, limit: lo > 0 ? seen[lo] : nil, beyond: hi.flatMap { seen[$0] },
+            evaluated: seen.keys.sorted().map { seen[$0]! }, maxCopies: top)
     }
 }

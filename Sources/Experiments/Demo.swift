@@ -95,8 +95,10 @@ public struct DemoStep: Sendable {
     /// What the narration claims, checked against the simulation.
     public var expect: @Sendable (DemoView) -> [DemoExpectation]
 
-    public init(_ title: String, stop: DemoStop, narrate: @escaping @Sendable (DemoView) -> String,
-                expect: @escaping @Sendable (DemoView) -> [DemoExpectation] = { _ in [] }) {
+    public init(
+        _ title: String, stop: DemoStop, narrate: @escaping @Sendable (DemoView) -> String,
+        expect: @escaping @Sendable (DemoView) -> [DemoExpectation] = { _ in [] }
+    ) {
         self.title = title; self.stop = stop; self.narrate = narrate; self.expect = expect
     }
 }
@@ -229,8 +231,9 @@ public final class DemoRunner {
         lines.append("")
         let c = sim.config
         let guests = c.expandedGuests.map { "\($0.name) (\($0.memory))" }.joined(separator: ", ")
-        lines += DemoText.wrap("Scenario: \(c.name) (Configs/demos/\(demo.scenarioFile)), seed \(c.seed): host RAM \(c.host.memory), "
-                               + "guests \(guests).", width: DemoText.width)
+        lines += DemoText.wrap(
+            "Scenario: \(c.name) (Configs/demos/\(demo.scenarioFile)), seed \(c.seed): host RAM \(c.host.memory), "
+                + "guests \(guests).", width: DemoText.width)
         lines.append("VM bars (40 characters = the VM's configured memory):")
         lines.append("  " + DemoText.barLegend)
         return lines.joined(separator: "\n")
@@ -243,16 +246,19 @@ public final class DemoRunner {
         try run(to: step.stop)
         let now = DemoRunner.snapshot(sim)
         let all = sim.eventLog
-        let view = DemoView(now: now, before: last, start: startSnapshot,
-                            events: Array(all[min(last.eventCount, all.count)...]), allEvents: all)
+        let view = DemoView(
+            now: now, before: last, start: startSnapshot,
+            events: Array(all[min(last.eventCount, all.count)...]), allEvents: all)
         let narration = step.narrate(view)
         let exps = step.expect(view)
         checked += exps.count
         for e in exps where !e.holds { failures.append("step \(nextStep + 1): \(e.claim)") }
-        let text = DemoText.renderStep(index: nextStep, count: script.steps.count, title: step.title, view: view,
-                                       narration: narration, expectations: exps, script: script)
-        let report = DemoStepReport(index: nextStep, count: script.steps.count, title: step.title, timeNs: now.timeNs,
-                                    narration: narration, expectations: exps, text: text)
+        let text = DemoText.renderStep(
+            index: nextStep, count: script.steps.count, title: step.title, view: view,
+            narration: narration, expectations: exps, script: script)
+        let report = DemoStepReport(
+            index: nextStep, count: script.steps.count, title: step.title, timeNs: now.timeNs,
+            narration: narration, expectations: exps, text: text)
         last = now
         nextStep += 1
         return report
@@ -291,8 +297,9 @@ public final class DemoRunner {
                 throw DemoError(message: "demo \(demo.rawValue): the scenario has no guest '\(guest)'")
             }
             let s = sim
-            s.advance(until: { !s.workloadsFinished(guest: gi).dropFirst().contains(false) },
-                      notAfter: sim.config.duration.nanoseconds)
+            s.advance(
+                until: { !s.workloadsFinished(guest: gi).dropFirst().contains(false) },
+                notAfter: sim.config.duration.nanoseconds)
             // Let the periodic services (kswapd, the host scheduler) see the exit.
             sim.advance(to: sim.currentTime + sim.config.host.scheduler.interval.nanoseconds)
         case .hostState(let state, let after):
@@ -311,7 +318,8 @@ public final class DemoRunner {
             throw DemoError(message: "demo \(demo.rawValue): the scenario has no guest '\(guest)'")
         }
         guard let wi = guests[gi].workloads.firstIndex(where: { $0.kind == .trace }),
-              let path = guests[gi].workloads[wi].resourcePaths.first else {
+            let path = guests[gi].workloads[wi].resourcePaths.first
+        else {
             throw DemoError(message: "demo \(demo.rawValue): guest '\(guest)' replays no trace")
         }
         guard let text = options.textResources[path] else {
@@ -340,14 +348,16 @@ public final class DemoRunner {
     static func snapshot(_ sim: Simulation) -> DemoSnapshot {
         let gs = sim.host.vms.enumerated().map { i, vm in
             let k = sim.guestKernel(i)
-            return DemoGuestState(name: vm.name, configuredPages: vm.configuredPages, meminfo: k.meminfo, vmstat: k.vmstat,
-                           processes: k.processTable(), vm: vm.snapshot(), poweredOn: vm.poweredOn,
-                           workloads: sim.workloadStats(guest: i),
-                           watermarksKB: (k.watermarks.min * 4, k.watermarks.low * 4, k.watermarks.high * 4),
-                           state: sim.guestState(index: i))
+            return DemoGuestState(
+                name: vm.name, configuredPages: vm.configuredPages, meminfo: k.meminfo, vmstat: k.vmstat,
+                processes: k.processTable(), vm: vm.snapshot(), poweredOn: vm.poweredOn,
+                workloads: sim.workloadStats(guest: i),
+                watermarksKB: (k.watermarks.min * 4, k.watermarks.low * 4, k.watermarks.high * 4),
+                state: sim.guestState(index: i))
         }
-        return DemoSnapshot(timeNs: sim.currentTime, guests: gs, host: sim.host.snapshot(), hostTotalPages: sim.host.totalFrames,
-                            eventCount: sim.eventLog.count)
+        return DemoSnapshot(
+            timeNs: sim.currentTime, guests: gs, host: sim.host.snapshot(), hostTotalPages: sim.host.totalFrames,
+            eventCount: sim.eventLog.count)
     }
 }
 

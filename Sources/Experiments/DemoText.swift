@@ -38,8 +38,10 @@ public enum DemoText {
     /// A signed change.
     static func signed(_ v: Int) -> String { v > 0 ? "+\(v)" : "\(v)" }
 
-    static func renderStep(index: Int, count: Int, title: String, view: DemoView, narration: String,
-                           expectations: [DemoExpectation], script: DemoScript) -> String {
+    static func renderStep(
+        index: Int, count: Int, title: String, view: DemoView, narration: String,
+        expectations: [DemoExpectation], script: DemoScript
+    ) -> String {
         var lines: [String] = []
         let head = "--- Step \(index + 1) of \(count), t = \(view.seconds): \(title) "
         lines.append(head + String(repeating: "-", count: max(3, width - head.count)))
@@ -90,21 +92,26 @@ public enum DemoText {
             return pad(value, cellW - 9) + (delta.count > 8 ? " " + delta : d)
         }
         var out: [String] = []
-        out.append("  " + "(\(unit))".padRight(labelW)
-                   + guests.map { cell("guest " + $0.name, "") }.joined())
+        out.append(
+            "  " + "(\(unit))".padRight(labelW)
+                + guests.map { cell("guest " + $0.name, "") }.joined())
         for (label, f) in rows {
-            let line = "  " + label.padRight(labelW) + guests.map { g in
-                let b = v.before.guest(g.name)
-                return cell(mem(f(g)), change(f(g) - f(b)))
-            }.joined()
+            let line =
+                "  " + label.padRight(labelW)
+                + guests.map { g in
+                    let b = v.before.guest(g.name)
+                    return cell(mem(f(g)), change(f(g) - f(b)))
+                }.joined()
             out.append(line)
         }
         for c in counters {
-            let line = "  " + GuestCounters.handles[keyPath: c].name.padRight(labelW) + guests.map { g in
-                let b = v.before.guest(g.name)
-                let d = g.value(c) - b.value(c)
-                return cell("\(g.value(c))", d == 0 ? "" : "(\(signed(d)))")
-            }.joined()
+            let line =
+                "  " + GuestCounters.handles[keyPath: c].name.padRight(labelW)
+                + guests.map { g in
+                    let b = v.before.guest(g.name)
+                    let d = g.value(c) - b.value(c)
+                    return cell("\(g.value(c))", d == 0 ? "" : "(\(signed(d)))")
+                }.joined()
             out.append(line)
         }
         return out.map { String($0.reversed().drop { $0 == " " }.reversed()) }
@@ -115,7 +122,8 @@ public enum DemoText {
         let h = v.now.host
         var out: [String] = []
         let stateChange = v.before.host.state != h.state ? " (was \(v.before.host.state.rawValue))" : ""
-        let summary = "free \(mib(pages: h.free)) of \(mib(pages: v.now.hostTotalPages)), state \(h.state.rawValue)\(stateChange), "
+        let summary =
+            "free \(mib(pages: h.free)) of \(mib(pages: v.now.hostTotalPages)), state \(h.state.rawValue)\(stateChange), "
             + "minFree \(mib(pages: h.minFree)); KSM pages_shared \(h.pagesShared) pages_sharing \(h.pagesSharing) "
             + "pages_unshared \(h.pagesUnshared) ksm_zero_pages \(h.zeroPagesSharing) full_scans \(h.fullScans); "
             + "ballooned \(mib(pages: h.ballooned)), compressed \(mib(pages: h.compressed)) in \(mib(pages: h.cacheFrames)), "
@@ -126,8 +134,9 @@ public enum DemoText {
         }
         let nameW = min(14, v.now.guests.map(\.name.count).max() ?? 0)
         for g in v.now.guests {
-            out.append("  " + g.name.padRight(nameW) + " [" + bar(g.vm) + "] consumed "
-                       + mib(pages: g.vm.consumed))
+            out.append(
+                "  " + g.name.padRight(nameW) + " [" + bar(g.vm) + "] consumed "
+                    + mib(pages: g.vm.consumed))
         }
         return out
     }

@@ -36,7 +36,8 @@ public enum ExperimentReportPage {
     static func familyKey(_ name: String) -> String {
         if let m = RunMetrics.named(name) {
             switch m.unit {
-            case .kilobytes: return name.hasPrefix("guests.") ? "guest memory" : name.contains("free") || name.contains("consumed") ? "host memory" : "reclaimed"
+            case .kilobytes:
+                return name.hasPrefix("guests.") ? "guest memory" : name.contains("free") || name.contains("consumed") ? "host memory" : "reclaimed"
             case .seconds: return "time"
             case .ratio: return "slowdown"
             case .perSecond: return "rates"
@@ -111,7 +112,8 @@ public enum ExperimentReportPage {
 
         var b = ""
         b += "<h1>overcommit sweep: \(esc(scenario))</h1>\n"
-        b += "<p class=\"meta\">\(t.rows.count) points × \(esc(runs)) run\(runs == "1" ? "" : "s") each · swept: \(esc(axes.joined(separator: ", ")))"
+        b +=
+            "<p class=\"meta\">\(t.rows.count) points × \(esc(runs)) run\(runs == "1" ? "" : "s") each · swept: \(esc(axes.joined(separator: ", ")))"
             + " · directory \(esc(dir)) · each point is the mean of its runs, the bars its 95 % confidence interval (Student's t)</p>\n"
         if runs == "1" {
             b += "<p class=\"note\">One run per point: no confidence interval can be given (sweep with --runs 3 or more).</p>\n"
@@ -141,8 +143,10 @@ public enum ExperimentReportPage {
                     drawn = true
                     allValues += values.filter(\.isFinite)
                     let name = groups.count > 1 ? "\(m) [\(g)]" : m
-                    series.append(.init(name, color: colors[(series.count) % colors.count], values: values,
-                                        dashed: gi % 2 == 1 && groups.count > 1, errors: errors))
+                    series.append(
+                        .init(
+                            name, color: colors[(series.count) % colors.count], values: values,
+                            dashed: gi % 2 == 1 && groups.count > 1, errors: errors))
                 }
                 if !drawn { zero.append(m) }
             }
@@ -158,8 +162,9 @@ public enum ExperimentReportPage {
             b += "<h2 id=\"f-\(f.key.replacingOccurrences(of: " ", with: "-"))\">\(esc(f.title))</h2>\n<div class=\"charts\">\n"
             for (ci, chunk) in chunks.enumerated() {
                 let xs = numeric ? order.map { xNum[$0] } : sortedCats.indices.map(Double.init)
-                var c = SVGChart(title: f.title + (chunks.count > 1 ? " (\(ci + 1)/\(chunks.count))" : ""), style: .lines, yAxis: axis,
-                                 xs: xs, xMax: xs.last ?? 1, series: chunk)
+                var c = SVGChart(
+                    title: f.title + (chunks.count > 1 ? " (\(ci + 1)/\(chunks.count))" : ""), style: .lines, yAxis: axis,
+                    xs: xs, xMax: xs.last ?? 1, series: chunk)
                 c.xLabel = xKey
                 c.dots = true
                 if numeric {
@@ -241,14 +246,22 @@ public enum ExperimentReportPage {
         let label = s["label"]?.stringValue ?? ""
         let mode: String
         if let vm = s["mode"]?["vm"]?.stringValue { mode = "copies of \(vm)" } else { mode = "copies of the whole mix" }
-        struct Point { var vms: Double; var passed: Bool; var ratio: Double; var terms: [(name: String, measured: Double, limit: Double?, unit: String, checked: Bool, passed: Bool)] }
+        struct Point {
+            var vms: Double; var passed: Bool; var ratio: Double;
+            var terms: [(name: String, measured: Double, limit: Double?, unit: String, checked: Bool, passed: Bool)]
+        }
         var points: [Point] = []
         for e in evaluated {
             guard let vms = e["vms"]?.number, let terms = e["terms"]?.arrayValue else { throw bad("search \(index + 1): a point without 'vms' or 'terms'") }
-            points.append(Point(vms: vms, passed: e["passed"]?.boolValue ?? false, ratio: e["ratio"]?.number ?? 0, terms: terms.map { t in
-                (t["name"]?.stringValue ?? "?", t["measured"]?.number ?? .nan, t["limit"]?.number, t["unit"]?.stringValue ?? "",
-                 t["checked"]?.boolValue ?? false, t["passed"]?.boolValue ?? true)
-            }))
+            points.append(
+                Point(
+                    vms: vms, passed: e["passed"]?.boolValue ?? false, ratio: e["ratio"]?.number ?? 0,
+                    terms: terms.map { t in
+                        (
+                            t["name"]?.stringValue ?? "?", t["measured"]?.number ?? .nan, t["limit"]?.number, t["unit"]?.stringValue ?? "",
+                            t["checked"]?.boolValue ?? false, t["passed"]?.boolValue ?? true
+                        )
+                    }))
         }
         points.sort { $0.vms < $1.vms }
         let limitVMs = s["limit"]?["vms"]?.number
@@ -257,11 +270,16 @@ public enum ExperimentReportPage {
         let ratio = s["consolidation_ratio"]?.number
         let verdict: String
         if let l = limitVMs {
-            verdict = "The SLA holds up to <b>\(formatFixed(l, 0)) VMs</b>" + (ratio.map { " (consolidation ratio \(formatFixed($0, 2)))" } ?? "")
+            verdict =
+                "The SLA holds up to <b>\(formatFixed(l, 0)) VMs</b>" + (ratio.map { " (consolidation ratio \(formatFixed($0, 2)))" } ?? "")
                 + (beyondVMs.map { "; at \(formatFixed($0, 0)) VMs it breaks" } ?? "; it held up to --max-vms")
-                + ((s["first_breaking"]?.arrayValue ?? []).isEmpty ? "." : ": " + (s["first_breaking"]?.arrayValue ?? []).map { t in
-                    esc(t["name"]?.stringValue ?? "?") + " " + formatFixed(t["measured"]?.number ?? .nan, 3) + " &gt; " + formatFixed(t["limit"]?.number ?? .nan, 3)
-                }.joined(separator: ", ") + ".")
+                + ((s["first_breaking"]?.arrayValue ?? []).isEmpty
+                    ? "."
+                    : ": "
+                        + (s["first_breaking"]?.arrayValue ?? []).map { t in
+                            esc(t["name"]?.stringValue ?? "?") + " " + formatFixed(t["measured"]?.number ?? .nan, 3) + " &gt; "
+                                + formatFixed(t["limit"]?.number ?? .nan, 3)
+                        }.joined(separator: ", ") + ".")
         } else {
             verdict = "Even one copy breaks the SLA."
         }
@@ -279,9 +297,10 @@ public enum ExperimentReportPage {
             let limit = ts.compactMap(\.limit).first
             if let l = limit, l == 0, values.allSatisfy({ $0 == 0 }) { flat.append(name); continue }
             let xs = points.map(\.vms)
-            var c = SVGChart(title: "\(name) against the number of VMs", style: .lines,
-                             yAxis: .linear(unit: ts.first?.unit.isEmpty == false ? ts.first!.unit : name), xs: xs, xMax: (xs.last ?? 1) + 0.5,
-                             series: [.init(name, color: "#1f5f9f", values: values)])
+            var c = SVGChart(
+                title: "\(name) against the number of VMs", style: .lines,
+                yAxis: .linear(unit: ts.first?.unit.isEmpty == false ? ts.first!.unit : name), xs: xs, xMax: (xs.last ?? 1) + 0.5,
+                series: [.init(name, color: "#1f5f9f", values: values)])
             c.xLabel = "VMs on the host"
             c.xStepMin = 1
             c.xMin = max(0, (xs.first ?? 1) - 0.5)
@@ -297,11 +316,13 @@ public enum ExperimentReportPage {
 
         // The table: every size tried, every checked term with its margin.
         let checked = termNames.indices.filter { ti in points.contains { p in p.terms.indices.contains(ti) && p.terms[ti].checked } }
-        b += "<table class=\"fit\"><caption>Every size tried (measured; margin to the limit in brackets, negative when over it)</caption><thead><tr><th>VMs</th><th>ratio</th><th class=\"l\">SLA</th>"
+        b +=
+            "<table class=\"fit\"><caption>Every size tried (measured; margin to the limit in brackets, negative when over it)</caption><thead><tr><th>VMs</th><th>ratio</th><th class=\"l\">SLA</th>"
         for ti in checked { b += "<th>\(esc(termNames[ti]).replacingOccurrences(of: "_", with: "_<wbr>"))</th>" }
         b += "</tr></thead><tbody>\n"
         for p in points {
-            b += "<tr\(p.passed ? "" : " class=\"oom_kill\"")><td>\(formatFixed(p.vms, 0))</td><td>\(formatFixed(p.ratio, 2))</td><td class=\"l\">\(p.passed ? "holds" : "breaks")</td>"
+            b +=
+                "<tr\(p.passed ? "" : " class=\"oom_kill\"")><td>\(formatFixed(p.vms, 0))</td><td>\(formatFixed(p.ratio, 2))</td><td class=\"l\">\(p.passed ? "holds" : "breaks")</td>"
             for ti in checked {
                 let t = p.terms[ti]
                 let margin = t.limit.map { $0 - t.measured }

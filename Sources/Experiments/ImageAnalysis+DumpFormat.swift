@@ -37,8 +37,9 @@ public struct ImageLayout: Equatable, Sendable {
 
     /// A whole file read as raw pages.
     public static func raw(fileSize: UInt64) -> ImageLayout {
-        ImageLayout(format: .raw, segments: [Segment(fileOffset: 0, byteCount: fileSize, physicalAddress: 0, virtualAddress: 0)],
-                    skippedHeaders: 0)
+        ImageLayout(
+            format: .raw, segments: [Segment(fileOffset: 0, byteCount: fileSize, physicalAddress: 0, virtualAddress: 0)],
+            skippedHeaders: 0)
     }
 
     /// Why a file cannot be analysed as memory, naming the file and what to do.
@@ -57,28 +58,32 @@ public struct ImageLayout: Equatable, Sendable {
     /// core: any other first bytes, an ELF executable or library at the start of a RAM dump
     /// included, are raw memory. kdump-compressed and Windows crash dumps are refused with
     /// how to get a dump `analyze` reads. `forceRaw` reads every file as raw pages.
-    public static func detect(path: String, fileSize: UInt64, forceRaw: Bool = false,
-                              read: (UInt64, Int) -> [UInt8]) throws -> ImageLayout {
+    public static func detect(
+        path: String, fileSize: UInt64, forceRaw: Bool = false,
+        read: (UInt64, Int) -> [UInt8]
+    ) throws -> ImageLayout {
         if forceRaw { return .raw(fileSize: fileSize) }
         let head = read(0, 64)
         func starts(_ s: String) -> Bool { head.count >= s.utf8.count && Array(head.prefix(s.utf8.count)) == Array(s.utf8) }
         if starts("KDUMP   ") || starts("DISKDUMP") || starts("makedumpfile") {
-            throw FormatError(message: """
-                \(path): is a kdump-compressed dump (virsh dump --format kdump-zlib/kdump-lzo/kdump-snappy, QEMU \
-                dump-guest-memory -z/-l/-s, or makedumpfile), not memory analyze can read: its pages are compressed \
-                one by one and zero or page-cache pages may have been left out. Only the crash utility reads it. \
-                Dump the guest again as an ELF core, which analyze reads (`virsh dump --memory-only --format elf DOMAIN \
-                FILE`, the default format, or QEMU `dump-guest-memory FILE` without -z/-l/-s), or as raw memory \
-                (QEMU pmemsave, a copy of the memory backing file); see docs/howto-analyze-images.md. To read these \
-                bytes as raw pages anyway, pass --raw.
-                """)
+            throw FormatError(
+                message: """
+                    \(path): is a kdump-compressed dump (virsh dump --format kdump-zlib/kdump-lzo/kdump-snappy, QEMU \
+                    dump-guest-memory -z/-l/-s, or makedumpfile), not memory analyze can read: its pages are compressed \
+                    one by one and zero or page-cache pages may have been left out. Only the crash utility reads it. \
+                    Dump the guest again as an ELF core, which analyze reads (`virsh dump --memory-only --format elf DOMAIN \
+                    FILE`, the default format, or QEMU `dump-guest-memory FILE` without -z/-l/-s), or as raw memory \
+                    (QEMU pmemsave, a copy of the memory backing file); see docs/howto-analyze-images.md. To read these \
+                    bytes as raw pages anyway, pass --raw.
+                    """)
         }
         if starts("PAGEDU64") || starts("PAGEDUMP") {
-            throw FormatError(message: """
-                \(path): is a Windows crash dump (virsh dump --format win-dmp, QEMU dump-guest-memory -w), not memory \
-                analyze can read. Dump the guest as an ELF core (`virsh dump --memory-only --format elf DOMAIN FILE`) or \
-                as raw memory (docs/howto-analyze-images.md); pass --raw to read these bytes as raw pages anyway.
-                """)
+            throw FormatError(
+                message: """
+                    \(path): is a Windows crash dump (virsh dump --format win-dmp, QEMU dump-guest-memory -w), not memory \
+                    analyze can read. Dump the guest as an ELF core (`virsh dump --memory-only --format elf DOMAIN FILE`) or \
+                    as raw memory (docs/howto-analyze-images.md); pass --raw to read these bytes as raw pages anyway.
+                    """)
         }
         guard head.count >= 20, Array(head.prefix(4)) == elfMagic else { return .raw(fileSize: fileSize) }
         let elfClass = head[4], data = head[5]
@@ -92,7 +97,8 @@ public struct ImageLayout: Equatable, Sendable {
         guard Int(u(head, 16, 2)) == etCore else { return .raw(fileSize: fileSize) }
         let is64 = elfClass == 2
         func bad(_ what: String) -> FormatError {
-            FormatError(message: "\(path): is an ELF core (e_type ET_CORE) but \(what); it may be truncated or damaged (pass --raw to read its bytes as raw pages)")
+            FormatError(
+                message: "\(path): is an ELF core (e_type ET_CORE) but \(what); it may be truncated or damaged (pass --raw to read its bytes as raw pages)")
         }
         guard head.count >= (is64 ? 64 : 52) else { throw bad("its ELF header is cut short") }
         let phoff = is64 ? u(head, 32, 8) : u(head, 28, 4)
@@ -109,7 +115,9 @@ public struct ImageLayout: Equatable, Sendable {
         }
         guard phnum > 0 else { throw bad("it has no program headers") }
         let tableBytes = UInt64(phnum) * UInt64(phentsize)
-        guard phoff < fileSize, tableBytes <= fileSize - phoff else { throw bad("its \(phnum) program headers at offset \(phoff) go past the end of the file (\(fileSize) bytes)") }
+        guard phoff < fileSize, tableBytes <= fileSize - phoff else {
+            throw bad("its \(phnum) program headers at offset \(phoff) go past the end of the file (\(fileSize) bytes)")
+        }
         var segments: [Segment] = []
         var skipped = 0
         var index = 0
@@ -127,7 +135,9 @@ public struct ImageLayout: Equatable, Sendable {
                 let filesz = is64 ? u(table, b + 32, 8) : u(table, b + 16, 4)
                 guard type == ptLoad, filesz > 0 else { skipped += 1; continue }
                 guard offset <= fileSize, filesz <= fileSize - offset else {
-                    throw bad("its PT_LOAD segment \(index + k) (\(filesz) bytes at offset \(offset), guest-physical 0x\(String(paddr, radix: 16))) goes past the end of the file (\(fileSize) bytes)")
+                    throw bad(
+                        "its PT_LOAD segment \(index + k) (\(filesz) bytes at offset \(offset), guest-physical 0x\(String(paddr, radix: 16))) goes past the end of the file (\(fileSize) bytes)"
+                    )
                 }
                 segments.append(Segment(fileOffset: offset, byteCount: filesz, physicalAddress: paddr, virtualAddress: vaddr))
             }

@@ -24,20 +24,27 @@ extension ImageAnalysis {
     /// The lines `overcommit analyze` prints.
     public func textLines() -> [String] {
         var out: [String] = []
-        out.append("\(images.count) image(s), \(pages) pages of 4 KiB (\(ImageAnalysis.mib(pages)) MiB), \(distinctContents) distinct contents (the zero page counted once), \(zeroPages) zero pages (\(percent(zeroPages, of: pages)) %)")
+        out.append(
+            "\(images.count) image(s), \(pages) pages of 4 KiB (\(ImageAnalysis.mib(pages)) MiB), \(distinctContents) distinct contents (the zero page counted once), \(zeroPages) zero pages (\(percent(zeroPages, of: pages)) %)"
+        )
         out.append("")
         var rows = [["image", "pages", "MiB", "zero", "same-filled", "distinct", "dup-in-image", "dup-in-others", "salted shared", "salted sharing"]]
         for f in images {
-            rows.append([f.name, "\(f.pages)", ImageAnalysis.mib(f.pages), "\(f.zeroPages)", "\(f.sameFilledPages)", "\(f.distinctContents)",
-                         "\(f.duplicateInImagePages)", "\(f.duplicateInOtherImagesPages)", "\(f.salted.pagesShared)", "\(f.salted.pagesSharing)"])
+            rows.append([
+                f.name, "\(f.pages)", ImageAnalysis.mib(f.pages), "\(f.zeroPages)", "\(f.sameFilledPages)", "\(f.distinctContents)",
+                "\(f.duplicateInImagePages)", "\(f.duplicateInOtherImagesPages)", "\(f.salted.pagesShared)", "\(f.salted.pagesSharing)",
+            ])
         }
         out += ImageAnalysis.table(rows)
         for f in images where f.format == ImageLayout.Format.elfCore.rawValue {
-            let ranges = f.ranges.count <= 8 ? f.ranges.joined(separator: ", ")
+            let ranges =
+                f.ranges.count <= 8
+                ? f.ranges.joined(separator: ", ")
                 : f.ranges.prefix(8).joined(separator: ", ") + ", ... (\(f.ranges.count) ranges)"
-            out.append("note: \(f.name) is an ELF core: \(f.byteCount) bytes of memory in \(f.segments) PT_LOAD segment(s)"
-                       + (f.skippedHeaders > 0 ? " (\(f.skippedHeaders) other program header(s) hold no memory, skipped)" : "")
-                       + "; \(f.addressSpace) \(ranges)")
+            out.append(
+                "note: \(f.name) is an ELF core: \(f.byteCount) bytes of memory in \(f.segments) PT_LOAD segment(s)"
+                    + (f.skippedHeaders > 0 ? " (\(f.skippedHeaders) other program header(s) hold no memory, skipped)" : "")
+                    + "; \(f.addressSpace) \(ranges)")
         }
         for f in images where f.paddingBytes > 0 {
             if f.format == ImageLayout.Format.elfCore.rawValue {
@@ -50,19 +57,26 @@ extension ImageAnalysis {
         out.append("Transparent page sharing once the scanner has converged (XXH3-64, full 4096-byte comparison, max_page_sharing \(options.maxPageSharing)):")
         rows = [["salting", ImageAnalysis.shared, ImageAnalysis.sharing, ImageAnalysis.zero, "saved pages", "saved MiB", "saved %", "false matches"]]
         for (label, t) in [("off (across images)", unsalted), ("on (per image)", salted)] {
-            rows.append([label, "\(t.pagesShared)", "\(t.pagesSharing)", "\(t.zeroPagesSharing)", "\(t.savedPages)",
-                         ImageAnalysis.mib(t.savedPages), percent(t.savedPages, of: pages), "\(t.falseMatches)"])
+            rows.append([
+                label, "\(t.pagesShared)", "\(t.pagesSharing)", "\(t.zeroPagesSharing)", "\(t.savedPages)",
+                ImageAnalysis.mib(t.savedPages), percent(t.savedPages, of: pages), "\(t.falseMatches)",
+            ])
         }
         out += ImageAnalysis.table(rows)
         out.append(zeroPagePolicy + "; saved = \(ImageAnalysis.sharing) + \(ImageAnalysis.zero).")
         out.append("")
         let nonZero = pages - zeroPages
-        out.append("Compressibility of the \(nonZero) non-zero pages (zero pages excluded; kept = compressed below \(options.keepLimit) bytes, host.compression.threshold \(options.threshold)):")
+        out.append(
+            "Compressibility of the \(nonZero) non-zero pages (zero pages excluded; kept = compressed below \(options.keepLimit) bytes, host.compression.threshold \(options.threshold)):"
+        )
         rows = [["codec", "<512B", "<1KiB", "<2KiB", "<3KiB", "<4KiB", ">=4KiB", "kept", "kept %", "ratio", "cache MiB", "saved MiB"]]
         for c in codecs {
-            rows.append([c.codec.rawValue] + c.buckets.map { "\($0)" }
-                        + ["\(c.keptPages)", percent(c.keptPages, of: c.pages), formatFixed(c.keptRatio, 2),
-                           ImageAnalysis.mibBytes(c.cacheBytes), ImageAnalysis.mib(c.savedPages)])
+            rows.append(
+                [c.codec.rawValue] + c.buckets.map { "\($0)" }
+                    + [
+                        "\(c.keptPages)", percent(c.keptPages, of: c.pages), formatFixed(c.keptRatio, 2),
+                        ImageAnalysis.mibBytes(c.cacheBytes), ImageAnalysis.mib(c.savedPages),
+                    ])
         }
         out += ImageAnalysis.table(rows)
         out.append("ratio = 4 KiB x kept pages / their compressed bytes; cache MiB = kept pages in 16-byte size classes; saved = kept pages - cache frames.")
@@ -123,13 +137,16 @@ extension ImageAnalysis {
         }
         return .object([
             ("page_size", .int(pageSize)),
-            ("options", .object([
-                ("codecs", .array(options.codecs.map { .string($0.rawValue) })),
-                ("threshold_percent", .double(options.threshold.percent)), ("keep_below_bytes", .int(options.keepLimit)),
-                ("use_zero_pages", .bool(options.useZeroPages)), ("max_page_sharing", .int(options.maxPageSharing)),
-                ("zero_pages_in_sharing_counts", .bool(!options.useZeroPages)),
-                ("zero_pages_in_compression", .bool(false)),
-            ])),
+            (
+                "options",
+                .object([
+                    ("codecs", .array(options.codecs.map { .string($0.rawValue) })),
+                    ("threshold_percent", .double(options.threshold.percent)), ("keep_below_bytes", .int(options.keepLimit)),
+                    ("use_zero_pages", .bool(options.useZeroPages)), ("max_page_sharing", .int(options.maxPageSharing)),
+                    ("zero_pages_in_sharing_counts", .bool(!options.useZeroPages)),
+                    ("zero_pages_in_compression", .bool(false)),
+                ])
+            ),
             ("images", .array(imgs)),
             ("pages", .int(pages)), ("zero_pages", .int(zeroPages)), ("distinct_contents", .int(distinctContents)),
             ("sharing", .object([("salting_off", tps(unsalted)), ("salting_on", tps(salted))])),

@@ -189,8 +189,10 @@ public struct ImageAnalysis: Equatable, Sendable {
 
     /// Analyses `images` in order. `progress` is called with (pages done, pages in all) about
     /// every 16384 pages and at the end.
-    public static func analyze<I: ImageAnalysisInput>(_ images: [I], options: ImageAnalysisOptions = ImageAnalysisOptions(),
-                                                      progress: ((Int, Int) -> Void)? = nil) -> ImageAnalysis {
+    public static func analyze<I: ImageAnalysisInput>(
+        _ images: [I], options: ImageAnalysisOptions = ImageAnalysisOptions(),
+        progress: ((Int, Int) -> Void)? = nil
+    ) -> ImageAnalysis {
         var a = Analyzer(images: images, options: options)
         return a.run(progress: progress)
     }
@@ -239,8 +241,9 @@ private struct Analyzer<I: ImageAnalysisInput> {
 
     mutating func run(progress: ((Int, Int) -> Void)?) -> ImageAnalysis {
         var result = ImageAnalysis(
-            options: .init(codecs: options.codecs, threshold: options.threshold, keepLimit: limit,
-                           useZeroPages: options.useZeroPages, maxPageSharing: options.maxPageSharing),
+            options: .init(
+                codecs: options.codecs, threshold: options.threshold, keepLimit: limit,
+                useZeroPages: options.useZeroPages, maxPageSharing: options.maxPageSharing),
             images: [])
         var figures = options.codecs.map { CodecFigures(codec: $0) }
         let allPages = images.reduce(0) { $0 + $1.pageCount }

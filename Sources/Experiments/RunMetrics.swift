@@ -94,8 +94,10 @@ public struct RunMetrics: Sendable {
     public let timeInSoft = RunMetric.end(HostCounters.handles.timeInSoft)
     public let timeInHard = RunMetric.end(HostCounters.handles.timeInHard)
     public let timeInLow = RunMetric.end(HostCounters.handles.timeInLow)
-    public let lowLongest = RunMetric("host.low_longest_s", .seconds, decimals: 3,
-                                      "longest uninterrupted stretch in the low state (from host_state events)") { RunMetrics.longestLowStretch($0) }
+    public let lowLongest = RunMetric(
+        "host.low_longest_s", .seconds, decimals: 3,
+        "longest uninterrupted stretch in the low state (from host_state events)"
+    ) { RunMetrics.longestLowStretch($0) }
     public let savedBySharing = RunMetric.end(HostCounters.handles.savedBySharing)
     public let ballooned = RunMetric.end(HostCounters.handles.ballooned)
     public let balloonedPeak = RunMetric.peak(HostCounters.handles.ballooned)
@@ -117,8 +119,10 @@ public struct RunMetrics: Sendable {
     public let outOfMemory = RunMetric.end(HostCounters.handles.outOfMemory)
 
     /// The metrics `overcommit sweep` prints per point on the console.
-    public static let headline = [handles.freeMin, handles.savedBySharing, handles.ballooned, handles.hostSwapped, handles.slowdownMax,
-                                  handles.timeInLow]
+    public static let headline = [
+        handles.freeMin, handles.savedBySharing, handles.ballooned, handles.hostSwapped, handles.slowdownMax,
+        handles.timeInLow,
+    ]
 
     /// A value of this metric for people: memory and times in human units, others with
     /// three significant digits.

@@ -168,8 +168,10 @@ public enum ScenarioOverrides {
 
     /// Replaces the node at `steps` under `node` (whose schema is `kind`), creating tables on the way.
     /// `defaultCase` is the case a variant table takes when it names none (the key's default).
-    static func set(_ value: Node, at steps: ArraySlice<Step>, in node: Node?, table kind: ParameterKind, defaultCase: String? = nil,
-                    done: String, override o: ScenarioOverride, resolved: inout String) throws(OverrideError) -> Node {
+    static func set(
+        _ value: Node, at steps: ArraySlice<Step>, in node: Node?, table kind: ParameterKind, defaultCase: String? = nil,
+        done: String, override o: ScenarioOverride, resolved: inout String
+    ) throws(OverrideError) -> Node {
         guard let step = steps.first else { resolved = done; return value }
         switch (step, kind) {
         case (.key(let dotted), .table), (.key(let dotted), .variant):
@@ -205,8 +207,9 @@ public enum ScenarioOverrides {
                     }
                 }
                 let place = done.isEmpty ? "the scenario" : "'" + done + "'"
-                throw OverrideError("--set \(o): unknown key '\(unknown)' in \(place)"
-                                    + (hint.map { "; did you mean '\($0)'? allowed: " } ?? "; allowed: ") + allowed.joined(separator: ", "))
+                throw OverrideError(
+                    "--set \(o): unknown key '\(unknown)' in \(place)"
+                        + (hint.map { "; did you mean '\($0)'? allowed: " } ?? "; allowed: ") + allowed.joined(separator: ", "))
             }
             var restSteps = Array(steps.dropFirst())
             if dotted.count > p.key.count { restSteps.insert(.key(String(dotted.dropFirst(p.key.count + 1))), at: 0) }
@@ -216,8 +219,9 @@ public enum ScenarioOverrides {
             if !restSteps.isEmpty, !isContainer(p.kind) {
                 throw OverrideError("--set \(o): '\(path)' is a \(p.kind.typeName), not a table or list; nothing is below it")
             }
-            let newChild = try set(value, at: restSteps[...], in: child, table: p.kind, defaultCase: p.defaultValue,
-                                   done: path, override: o, resolved: &resolved)
+            let newChild = try set(
+                value, at: restSteps[...], in: child, table: p.kind, defaultCase: p.defaultValue,
+                done: path, override: o, resolved: &resolved)
             if let idx { pairs[idx].1 = newChild } else { pairs.append((Node(p.key), newChild)) }
             return .mapping(Node.Mapping(pairs, mappingTag ?? .implicit))
         case (.key(let name), .mapOfScalars):
@@ -245,12 +249,15 @@ public enum ScenarioOverrides {
             let at: Int
             if case .index(let i) = step {
                 guard i >= 0, i < s.count else {
-                    throw OverrideError("--set \(o): '\(done)[\(i)]' is out of range; the scenario has \(s.count) entr\(s.count == 1 ? "y" : "ies") (0...\(s.count - 1)): \(names.joined(separator: ", "))")
+                    throw OverrideError(
+                        "--set \(o): '\(done)[\(i)]' is out of range; the scenario has \(s.count) entr\(s.count == 1 ? "y" : "ies") (0...\(s.count - 1)): \(names.joined(separator: ", "))"
+                    )
                 }
                 at = i
             } else {
                 guard case .name(let n) = step, let j = names.firstIndex(of: n) else {
-                    throw OverrideError("--set \(o): no entry of '\(done)' is named '\(stepName(step))'; allowed: \(names.filter { !$0.isEmpty }.joined(separator: ", "))")
+                    throw OverrideError(
+                        "--set \(o): no entry of '\(done)' is named '\(stepName(step))'; allowed: \(names.filter { !$0.isEmpty }.joined(separator: ", "))")
                 }
                 at = j
             }
@@ -266,12 +273,19 @@ public enum ScenarioOverrides {
     }
 
     static func stepName(_ s: Step) -> String {
-        switch s { case .key(let k): k; case .index(let i): "\(i)"; case .name(let n): n }
+        switch s {
+        case .key(let k): k;
+        case .index(let i): "\(i)";
+        case .name(let n): n
+        }
     }
 
     static func isVariant(_ k: ParameterKind) -> Bool { if case .variant = k { return true }; return false }
     static func isContainer(_ k: ParameterKind) -> Bool {
-        switch k { case .table, .list, .variant, .mapOfScalars: return true; default: return false }
+        switch k {
+        case .table, .list, .variant, .mapOfScalars: return true;
+        default: return false
+        }
     }
 
     /// Keys allowed in a table, or in a variant table for the kind currently written (or the default).

@@ -23,47 +23,65 @@ public struct ServiceLevel: Sendable, Equatable {
     public init() {}
 
     /// The terms in the order they are checked and reported.
-    public static let termNames = ["vms_running", "host_memory", "oom_kills", "refused_allocations", "overcommit_penalty", "host_swap_in_rate",
-                                   "low_state"]
+    public static let termNames = [
+        "vms_running", "host_memory", "oom_kills", "refused_allocations", "overcommit_penalty", "host_swap_in_rate",
+        "low_state",
+    ]
 
     /// Checks every term on a run, given the baseline run of the same VMs on an unconstrained host.
     public func evaluate(_ r: SimulationResult, baseline: SimulationResult) -> [SLATerm] {
         var terms: [SLATerm] = []
         let failed = r.guests.filter { !$0.poweredOn || $0.panicked }
-        terms.append(SLATerm(name: "vms_running", measured: Double(failed.count), limit: 0, unit: "VMs", checked: true,
-                             detail: failed.first.map { "\($0.name) \($0.poweredOn ? "panicked" : "not powered on (admission control)")" } ?? ""))
-        terms.append(SLATerm(name: "host_memory", measured: r.hostOutOfMemory ? 1 : 0, limit: 0, unit: "host OOM", checked: true,
-                             detail: r.endedEarly ?? ""))
+        terms.append(
+            SLATerm(
+                name: "vms_running", measured: Double(failed.count), limit: 0, unit: "VMs", checked: true,
+                detail: failed.first.map { "\($0.name) \($0.poweredOn ? "panicked" : "not powered on (admission control)")" } ?? ""))
+        terms.append(
+            SLATerm(
+                name: "host_memory", measured: r.hostOutOfMemory ? 1 : 0, limit: 0, unit: "host OOM", checked: true,
+                detail: r.endedEarly ?? ""))
         let kills = r.guests.map { ($0.name, $0.vmstat.oom_kill) }
         let worstKill = kills.max { $0.1 < $1.1 }
-        terms.append(SLATerm(name: "oom_kills", measured: Double(kills.reduce(0) { $0 + $1.1 }), limit: Double(maxOOMKills), unit: "kills", checked: true,
-                             detail: worstKill.flatMap { $0.1 > 0 ? "most in \($0.0)" : nil } ?? ""))
+        terms.append(
+            SLATerm(
+                name: "oom_kills", measured: Double(kills.reduce(0) { $0 + $1.1 }), limit: Double(maxOOMKills), unit: "kills", checked: true,
+                detail: worstKill.flatMap { $0.1 > 0 ? "most in \($0.0)" : nil } ?? ""))
         let refused = r.guests.map { ($0.name, $0.vmstat.refusedAllocations) }
         let worstRefused = refused.max { $0.1 < $1.1 }
-        terms.append(SLATerm(name: "refused_allocations", measured: Double(refused.reduce(0) { $0 + $1.1 }), limit: Double(maxRefusedAllocations),
-                             unit: "allocations", checked: true, detail: worstRefused.flatMap { $0.1 > 0 ? "most in \($0.0)" : nil } ?? ""))
+        terms.append(
+            SLATerm(
+                name: "refused_allocations", measured: Double(refused.reduce(0) { $0 + $1.1 }), limit: Double(maxRefusedAllocations),
+                unit: "allocations", checked: true, detail: worstRefused.flatMap { $0.1 > 0 ? "most in \($0.0)" : nil } ?? ""))
         var worst: (String, Double) = ("", 1)
         for g in r.guests where g.poweredOn {
             guard let b = baseline.guests.first(where: { $0.name == g.name }), b.eatNs > 0 else { continue }
             let s = g.eatNs / b.eatNs
             if s > worst.1 || worst.0.isEmpty { worst = (g.name, s) }
         }
-        terms.append(SLATerm(name: "overcommit_penalty", measured: worst.1, limit: maxOvercommitPenalty, unit: "x", checked: true,
-                             detail: worst.0.isEmpty ? "" : "worst \(worst.0)"))
+        terms.append(
+            SLATerm(
+                name: "overcommit_penalty", measured: worst.1, limit: maxOvercommitPenalty, unit: "x", checked: true,
+                detail: worst.0.isEmpty ? "" : "worst \(worst.0)"))
         let rate = RunMetrics.handles.hostSwapInRate.measure(r)
-        terms.append(SLATerm(name: "host_swap_in_rate", measured: rate, limit: maxHostSwapInRate ?? .infinity, unit: "pages/s",
-                             checked: maxHostSwapInRate != nil, detail: ""))
-        terms.append(SLATerm(name: "low_state", measured: RunMetrics.longestLowStretch(r), limit: maxLowStateSeconds ?? .infinity,
-                             unit: "s", checked: maxLowStateSeconds != nil, detail: "longest stretch"))
+        terms.append(
+            SLATerm(
+                name: "host_swap_in_rate", measured: rate, limit: maxHostSwapInRate ?? .infinity, unit: "pages/s",
+                checked: maxHostSwapInRate != nil, detail: ""))
+        terms.append(
+            SLATerm(
+                name: "low_state", measured: RunMetrics.longestLowStretch(r), limit: maxLowStateSeconds ?? .infinity,
+                unit: "s", checked: maxLowStateSeconds != nil, detail: "longest stretch"))
         return terms
     }
 
     /// One line describing the SLA, e.g. `no OOM kill, no refused allocation, overcommit_penalty <= 1.10, ...`.
     public var description: String {
-        var parts = ["every VM runs", "no host OOM",
-                     maxOOMKills == 0 ? "no OOM kill" : "OOM kills <= \(maxOOMKills)",
-                     maxRefusedAllocations == 0 ? "no refused allocation" : "refused allocations <= \(maxRefusedAllocations)",
-                     "overcommit_penalty <= \(formatFixed(maxOvercommitPenalty, 2))"]
+        var parts = [
+            "every VM runs", "no host OOM",
+            maxOOMKills == 0 ? "no OOM kill" : "OOM kills <= \(maxOOMKills)",
+            maxRefusedAllocations == 0 ? "no refused allocation" : "refused allocations <= \(maxRefusedAllocations)",
+            "overcommit_penalty <= \(formatFixed(maxOvercommitPenalty, 2))",
+        ]
         if let y = maxHostSwapInRate { parts.append("host swap-in rate <= \(formatFixed(y, 1)) pages/s") }
         if let z = maxLowStateSeconds { parts.append("low state <= \(formatFixed(z, 3)) s at a stretch") }
         return parts.joined(separator: ", ")

@@ -58,8 +58,10 @@ public enum Sweep {
     /// Runs `tasks` (all, or one shard's) on `jobs` threads. `setup` turns a scenario into
     /// a simulation (the CLI passes the traces and images the scenario reads); `finished`
     /// is called after each run with the number done (from any thread).
-    public static func run(_ plan: SweepPlan, tasks: [Int], jobs: Int, options: SimulationOptions,
-                           finished: (@Sendable (Int) -> Void)? = nil) throws -> [SweepRun] {
+    public static func run(
+        _ plan: SweepPlan, tasks: [Int], jobs: Int, options: SimulationOptions,
+        finished: (@Sendable (Int) -> Void)? = nil
+    ) throws -> [SweepRun] {
         let counter = ParallelRunner.Slots<Int>(0)
         let outcome: [Result<SweepRun, any Error>] = ParallelRunner.map(count: tasks.count, jobs: jobs) { k in
             let t = tasks[k]
@@ -71,8 +73,10 @@ public enum Sweep {
             let r = sim.run()
             let fields = zip(RunMetrics.all, RunMetrics.values(r)).map { formatFixed($1, $0.decimals) }
             if let f = finished { f(counter.take() + 1) }
-            return .success(SweepRun(task: t, point: t / plan.runs, replication: t % plan.runs, seed: config.seed,
-                                     endedEarly: r.endedEarly != nil, fields: fields))
+            return .success(
+                SweepRun(
+                    task: t, point: t / plan.runs, replication: t % plan.runs, seed: config.seed,
+                    endedEarly: r.endedEarly != nil, fields: fields))
         }
         return try outcome.map { try $0.get() }
     }
@@ -83,8 +87,10 @@ public enum Sweep {
         let header = plan.planText(shard: shard)
         let runsCSV = runsCSV(axes: plan.axes, pointValues: plan.pointValues, runs: runs)
         if shard != nil { return [("plan.txt", header), ("runs.csv", runsCSV)] }
-        return [("plan.txt", header), ("runs.csv", runsCSV),
-                ("sweep.csv", sweepCSV(axes: plan.axes.map(\.path), pointValues: plan.pointValues, runs: runs))]
+        return [
+            ("plan.txt", header), ("runs.csv", runsCSV),
+            ("sweep.csv", sweepCSV(axes: plan.axes.map(\.path), pointValues: plan.pointValues, runs: runs)),
+        ]
     }
 
     static func csvQuote(_ f: String) -> String {
@@ -95,11 +101,13 @@ public enum Sweep {
     /// of its own: the `seed` column is the run's seed, the point's value for replication 0.
     static func runsCSV(axes: [SweepAxis], pointValues: [[String]], runs: [SweepRun]) -> String {
         let shown = axes.indices.filter { axes[$0].path != "seed" }
-        var s = (["task", "point", "replication", "seed"] + shown.map { axes[$0].path } + ["ended_early"] + RunMetrics.all.map(\.name))
+        var s =
+            (["task", "point", "replication", "seed"] + shown.map { axes[$0].path } + ["ended_early"] + RunMetrics.all.map(\.name))
             .map(csvQuote).joined(separator: ",") + "\n"
         for r in runs.sorted(by: { $0.task < $1.task }) {
-            s += (["\(r.task)", "\(r.point)", "\(r.replication)", "\(r.seed)"] + shown.map { pointValues[r.point][$0] }
-                  + [r.endedEarly ? "1" : "0"] + r.fields).map(csvQuote).joined(separator: ",") + "\n"
+            s +=
+                (["\(r.task)", "\(r.point)", "\(r.replication)", "\(r.seed)"] + shown.map { pointValues[r.point][$0] }
+                + [r.endedEarly ? "1" : "0"] + r.fields).map(csvQuote).joined(separator: ",") + "\n"
         }
         return s
     }

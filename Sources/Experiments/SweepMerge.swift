@@ -49,7 +49,8 @@ public enum SweepMerge {
         }
         let n = first.shard.count
         for p in parsed where p.shard.count != n {
-            throw OverrideError("\(p.input.label) is shard \(p.shard) but \(first.input.label) is shard \(first.shard): shards of different splits do not merge")
+            throw OverrideError(
+                "\(p.input.label) is shard \(p.shard) but \(first.input.label) is shard \(first.shard): shards of different splits do not merge")
         }
         var byIndex: [Parsed?] = Array(repeating: nil, count: n)
         for p in parsed {
@@ -60,11 +61,13 @@ public enum SweepMerge {
         }
         let missing = byIndex.indices.filter { byIndex[$0] == nil }
         guard missing.isEmpty else {
-            throw OverrideError("missing shard\(missing.count == 1 ? "" : "s") " + missing.map { "\($0)/\(n)" }.joined(separator: ", ")
-                                + " (have " + parsed.map { "\($0.shard)" }.sorted().joined(separator: ", ") + ")")
+            throw OverrideError(
+                "missing shard\(missing.count == 1 ? "" : "s") " + missing.map { "\($0)/\(n)" }.joined(separator: ", ")
+                    + " (have " + parsed.map { "\($0.shard)" }.sorted().joined(separator: ", ") + ")")
         }
         guard let totalText = first.plan.first(where: { $0.0 == "tasks" })?.1, let total = Int(totalText),
-              let runsText = first.plan.first(where: { $0.0 == "runs" })?.1, let runsPerPoint = Int(runsText), runsPerPoint > 0 else {
+            let runsText = first.plan.first(where: { $0.0 == "runs" })?.1, let runsPerPoint = Int(runsText), runsPerPoint > 0
+        else {
             throw OverrideError("\(first.input.label)/plan.txt: no tasks: or runs: line")
         }
 
@@ -93,8 +96,14 @@ public enum SweepMerge {
                 let lacking = Set(expected).subtracting(got).sorted()
                 let extra = Set(got).subtracting(expected).sorted()
                 var why: [String] = []
-                if !lacking.isEmpty { why.append("lacks task\(lacking.count == 1 ? "" : "s") \(lacking.prefix(8).map(String.init).joined(separator: ", "))\(lacking.count > 8 ? ", ..." : "")") }
-                if !extra.isEmpty { why.append("holds task\(extra.count == 1 ? "" : "s") \(extra.prefix(8).map(String.init).joined(separator: ", ")) of another shard") }
+                if !lacking.isEmpty {
+                    why.append(
+                        "lacks task\(lacking.count == 1 ? "" : "s") \(lacking.prefix(8).map(String.init).joined(separator: ", "))\(lacking.count > 8 ? ", ..." : "")"
+                    )
+                }
+                if !extra.isEmpty {
+                    why.append("holds task\(extra.count == 1 ? "" : "s") \(extra.prefix(8).map(String.init).joined(separator: ", ")) of another shard")
+                }
                 if why.isEmpty { why.append("has its tasks out of order or repeated") }
                 throw OverrideError("\(p.input.label)/runs.csv (shard \(p.shard)) " + why.joined(separator: " and ") + "; rerun that shard")
             }
@@ -116,14 +125,18 @@ public enum SweepMerge {
         var runs: [SweepRun] = []
         for r in rows {
             let point = r.task / runsPerPoint
-            runs.append(SweepRun(task: r.task, point: point, replication: r.task % runsPerPoint, seed: UInt64(r.cells[3]) ?? 0,
-                                 endedEarly: r.cells[ee] == "1", fields: Array(r.cells[(ee + 1)...])))
+            runs.append(
+                SweepRun(
+                    task: r.task, point: point, replication: r.task % runsPerPoint, seed: UInt64(r.cells[3]) ?? 0,
+                    endedEarly: r.cells[ee] == "1", fields: Array(r.cells[(ee + 1)...])))
         }
         let planLines = first.input.planText.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix("shard: ") && !$0.hasPrefix("shard_tasks: ") }
         let runsCSV = ([cols.map(Sweep.csvQuote).joined(separator: ",")] + rows.map(\.line)).joined(separator: "\n") + "\n"
-        return [("plan.txt", planLines.joined(separator: "\n")), ("runs.csv", runsCSV),
-                ("sweep.csv", Sweep.sweepCSV(axes: axes.map(\.path), pointValues: pointValues, runs: runs))]
+        return [
+            ("plan.txt", planLines.joined(separator: "\n")), ("runs.csv", runsCSV),
+            ("sweep.csv", Sweep.sweepCSV(axes: axes.map(\.path), pointValues: pointValues, runs: runs)),
+        ]
     }
 
     static func parsePlan(_ text: String) -> [(String, String)] {
@@ -150,10 +163,16 @@ public enum SweepMerge {
             if quoted {
                 if c == "\"" {
                     if i + 1 < chars.count, chars[i + 1] == "\"" { cur.append("\""); i += 1 } else { quoted = false }
-                } else { cur.append(c) }
-            } else if c == "\"" { quoted = true }
-            else if c == "," { cells.append(cur); cur = "" }
-            else { cur.append(c) }
+                } else {
+                    cur.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                cells.append(cur); cur = ""
+            } else {
+                cur.append(c)
+            }
             i += 1
         }
         cells.append(cur)

@@ -33,7 +33,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws(OverrideError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
-            throw OverrideError("--shard \(text): write INDEX/COUNT, e.g. 0/4 (indices start at 0, as Slurm's SLURM_ARRAY_TASK_ID=0-3 and Kubernetes' JOB_COMPLETION_INDEX do)")
+            throw OverrideError(
+                "--shard \(text): write INDEX/COUNT, e.g. 0/4 (indices start at 0, as Slurm's SLURM_ARRAY_TASK_ID=0-3 and Kubernetes' JOB_COMPLETION_INDEX do)")
         }
         guard n >= 1, n <= 100_000 else { throw OverrideError("--shard \(text): COUNT must be between 1 and 100000; got \(n)") }
         guard i >= 0, i < n else { throw OverrideError("--shard \(text): INDEX must be between 0 and \(n - 1); got \(i)") }
@@ -100,8 +101,9 @@ public struct SweepPlan: Sendable {
             let resolved = ScenarioRenderer.yaml(config)
             if let j = firstOf[resolved] {
                 func show(_ p: [String]) -> String { zip(axes, p).map { "\($0.path)=\($1)" }.joined(separator: " ") }
-                throw OverrideError("points \(j) (\(show(combos[j]))) and \(i) (\(show(c))) are the same scenario once resolved; "
-                                    + "each would run twice: list every value once (use --runs for replications)")
+                throw OverrideError(
+                    "points \(j) (\(show(combos[j]))) and \(i) (\(show(c))) are the same scenario once resolved; "
+                        + "each would run twice: list every value once (use --runs for replications)")
             }
             firstOf[resolved] = i
             configs.append(config)
@@ -156,9 +158,11 @@ public struct SweepPlan: Sendable {
     public func planText(shard: Shard?) -> String {
         var lines = ["# overcommit sweep plan", "scenario: \(scenarioFile)", "scenario_name: \(scenarioName)"]
         lines += identityLines
-        lines += ["points: \(points.count)", "tasks: \(taskCount)",
-                  "seeds: replication 0 uses each point's scenario seed, replication r > 0 StableHash.mix(seed, r)",
-                  "plan_hash: \(planHash)"]
+        lines += [
+            "points: \(points.count)", "tasks: \(taskCount)",
+            "seeds: replication 0 uses each point's scenario seed, replication r > 0 StableHash.mix(seed, r)",
+            "plan_hash: \(planHash)",
+        ]
         if let shard { lines += ["shard: \(shard)", "shard_tasks: \(tasks(shard).count)"] }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -22,8 +22,14 @@ public enum AccessResult: UInt8, Sendable, CaseIterable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .hit: "hit"; case .minorFault: "minor_fault"; case .zeroFill: "zero_fill"; case .cowCopy: "cow_copy"
-        case .majorFault: "major_fault"; case .segv: "segv"; case .noProcess: "no_process"; case .outOfMemory: "out_of_memory"
+        case .hit: "hit";
+        case .minorFault: "minor_fault";
+        case .zeroFill: "zero_fill";
+        case .cowCopy: "cow_copy"
+        case .majorFault: "major_fault";
+        case .segv: "segv";
+        case .noProcess: "no_process";
+        case .outOfMemory: "out_of_memory"
         }
     }
     /// True for every fault kind (minor or major).

@@ -49,8 +49,9 @@ public struct BuddyAllocator {
     /// their list (FPI_TO_TAIL, Linux 5.10+), so early allocations come from low addresses.
     /// Every frame of the range is overwritten (flags, links); others are left alone.
     public init(frames: FrameTable, managed range: Range<Int>) {
-        precondition(range.lowerBound >= 0 && range.upperBound <= frames.count,
-                     "managed range \(range) is outside the frame table of \(frames.count) frames")
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= frames.count,
+            "managed range \(range) is outside the frame table of \(frames.count) frames")
         precondition(range.upperBound < Int(nilFrame), "frame numbers must fit in a PFN")
         self.frames = frames
         self.managed = range
@@ -113,8 +114,9 @@ public struct BuddyAllocator {
         precondition(order >= 0 && order <= BuddyAllocator.maxOrder, "order \(order) out of 0...\(BuddyAllocator.maxOrder)")
         let start = Int(pfn), size = 1 << order
         precondition(start & (size - 1) == 0, "pfn \(pfn) is not aligned to order \(order)")
-        precondition(start >= managed.lowerBound && start + size <= managed.upperBound,
-                     "block \(start)..<\(start + size) is outside the managed range \(managed)")
+        precondition(
+            start >= managed.lowerBound && start + size <= managed.upperBound,
+            "block \(start)..<\(start + size) is outside the managed range \(managed)")
         for i in start..<(start + size) {
             precondition(frames.flags[i] & FrameFlag.useMask != FrameUse.free.rawValue, "double free of frame \(i)")
             setFree(i, order: BuddyAllocator.tailMarker)

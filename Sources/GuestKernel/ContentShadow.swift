@@ -6,7 +6,7 @@ import PageContents
 /// compression or ballooning. `verify` resolves every recorded page through the live
 /// structures and compares hashes of the produced bytes: "nothing lost".
 public final class ContentShadow {
-    var anon: [UInt64: PageContent] = [:]   // pid << 40 | vpn
+    var anon: [UInt64: PageContent] = [:]  // pid << 40 | vpn
     var fileData: [UInt64: PageContent] = [:]  // file << 32 | page
     public private(set) var recordedWrites = 0
 
@@ -57,11 +57,14 @@ public final class ContentShadow {
             let expected = contentHash(anon[key]!)
             let e = PTE(raw: k.pteValue(p, vpn))
             let actual: UInt64
-            if e.isPresent { actual = frameHash(e.pfn) }
-            else if e.isSwap {
+            if e.isPresent {
+                actual = frameHash(e.pfn)
+            } else if e.isSwap {
                 let f = k.swap.slotFrame[Int(e.slot)]
                 actual = f != nilFrame ? frameHash(f) : contentHash(k.swap.slotContent[Int(e.slot)])
-            } else { problems.append("pid \(pid) vpn \(vpn): written page has no mapping"); continue }
+            } else {
+                problems.append("pid \(pid) vpn \(vpn): written page has no mapping"); continue
+            }
             if actual != expected { problems.append("pid \(pid) vpn \(vpn): contents differ from what was last written") }
             if problems.count > 20 { break }
         }

@@ -23,9 +23,16 @@ public enum FrameUse: UInt16, CaseIterable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .free: "free"; case .activeAnon: "active_anon"; case .inactiveAnon: "inactive_anon"
-        case .activeFile: "active_file"; case .inactiveFile: "inactive_file"; case .unevictable: "unevictable"
-        case .balloon: "balloon"; case .kernel: "kernel"; case .pageTable: "page_table"; case .isolated: "isolated"
+        case .free: "free";
+        case .activeAnon: "active_anon";
+        case .inactiveAnon: "inactive_anon"
+        case .activeFile: "active_file";
+        case .inactiveFile: "inactive_file";
+        case .unevictable: "unevictable"
+        case .balloon: "balloon";
+        case .kernel: "kernel";
+        case .pageTable: "page_table";
+        case .isolated: "isolated"
         }
     }
     /// True for the four LRU lists.

@@ -59,7 +59,6 @@ extension GuestKernel {
     public func runBalloonDriver() {
         guard let device = balloonDevice, let host = backing else { return }
         let diff = host.balloonTargetPages - balloonPages
-        if diff > 0 { balloonInflate(pages: min(diff, device.pagesPerPoll)) }
-        else if diff < 0 { balloonDeflate(pages: min(-diff, device.pagesPerPoll)) }
+        if diff > 0 { balloonInflate(pages: min(diff, device.pagesPerPoll)) } else if diff < 0 { balloonDeflate(pages: min(-diff, device.pagesPerPoll)) }
     }
 }

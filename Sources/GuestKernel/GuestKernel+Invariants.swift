@@ -22,15 +22,18 @@ extension GuestKernel {
             let u = Int(frames.flags[i] & FrameFlag.useMask)
             byUse[u] += 1
             if (FrameUse(rawValue: UInt16(u))?.isLRU ?? false) || u == Int(FrameUse.unevictable.rawValue) {
-                if frames.flags[i] & FrameFlag.anon != 0 { anonResident += 1 }
-                else if frames.flags[i] & FrameFlag.dirty != 0 { dirtyFile += 1 }
+                if frames.flags[i] & FrameFlag.anon != 0 { anonResident += 1 } else if frames.flags[i] & FrameFlag.dirty != 0 { dirtyFile += 1 }
             }
         }
         if byUse[Int(FrameUse.free.rawValue)] != buddy.freePages { fail("free frames \(byUse[0]) != buddy.freePages \(buddy.freePages)") }
         if byUse[Int(FrameUse.isolated.rawValue)] != 0 { fail("\(byUse[Int(FrameUse.isolated.rawValue)]) frames left isolated") }
         if byUse[Int(FrameUse.kernel.rawValue)] != kernelFrames { fail("kernel frames \(byUse[Int(FrameUse.kernel.rawValue)]) != \(kernelFrames)") }
-        if byUse[Int(FrameUse.pageTable.rawValue)] != pageTableFrames { fail("page-table frames \(byUse[Int(FrameUse.pageTable.rawValue)]) != \(pageTableFrames)") }
-        if byUse[Int(FrameUse.unevictable.rawValue)] != mlockedPages { fail("unevictable frames \(byUse[Int(FrameUse.unevictable.rawValue)]) != mlocked \(mlockedPages)") }
+        if byUse[Int(FrameUse.pageTable.rawValue)] != pageTableFrames {
+            fail("page-table frames \(byUse[Int(FrameUse.pageTable.rawValue)]) != \(pageTableFrames)")
+        }
+        if byUse[Int(FrameUse.unevictable.rawValue)] != mlockedPages {
+            fail("unevictable frames \(byUse[Int(FrameUse.unevictable.rawValue)]) != mlocked \(mlockedPages)")
+        }
         if byUse[Int(FrameUse.balloon.rawValue)] != balloonPages { fail("balloon frames \(byUse[Int(FrameUse.balloon.rawValue)]) != \(balloonPages)") }
         for u in [FrameUse.activeAnon, .inactiveAnon, .activeFile, .inactiveFile] where byUse[Int(u.rawValue)] != policy.count(u) {
             fail("\(u) frames \(byUse[Int(u.rawValue)]) != policy count \(policy.count(u))")
@@ -81,7 +84,9 @@ extension GuestKernel {
                         if frames.rmapOwner[f] != p.family || VPN(frames.rmapIndex[f]) != vpn & 0xFFFF_FFFF {
                             fail("pid \(p.pid): anon frame \(f) rmap (\(frames.rmapOwner[f]), \(frames.rmapIndex[f])) != (\(p.family), \(vpn))")
                         }
-                        if e.isWritable && frames.flags[f] & FrameFlag.swapCache != 0 && frames.mapCount[f] != 1 { fail("frame \(f): writable while in the swap cache and mapped \(frames.mapCount[f]) times") }
+                        if e.isWritable && frames.flags[f] & FrameFlag.swapCache != 0 && frames.mapCount[f] != 1 {
+                            fail("frame \(f): writable while in the swap cache and mapped \(frames.mapCount[f]) times")
+                        }
                     } else {
                         rssF += 1
                         if Int(frames.rmapOwner[f]) != Int(r.fileID ?? .max) || Int(frames.rmapIndex[f]) != r.fileIndex(vpn) {
@@ -115,7 +120,8 @@ extension GuestKernel {
                     if file.isShmem { shmem += 1 }
                     let u = frames.use(PFN(f))
                     if !(u.isLRU || u == .unevictable) || frames.flags[f] & FrameFlag.anon != 0
-                        || Int(frames.rmapOwner[f]) != fi || Int(frames.rmapIndex[f]) != idx {
+                        || Int(frames.rmapOwner[f]) != fi || Int(frames.rmapIndex[f]) != idx
+                    {
                         fail("file \(file.path) page \(idx): cached frame \(f) does not point back")
                     }
                 case GuestFile.swappedTag:
@@ -132,10 +138,14 @@ extension GuestKernel {
         for s in 0..<swap.slotCount {
             if Int32(swap.swapMap[s]) != swapRefs[s] { fail("slot \(s): swap_map \(swap.swapMap[s]) != \(swapRefs[s]) references") }
             let f = swap.slotFrame[s]
-            if f != nilFrame && (frameSlot[f] != UInt32(s) || !frames.has(f, FrameFlag.swapCache)) { fail("slot \(s): swap-cache frame \(f) does not point back") }
+            if f != nilFrame && (frameSlot[f] != UInt32(s) || !frames.has(f, FrameFlag.swapCache)) {
+                fail("slot \(s): swap-cache frame \(f) does not point back")
+            }
         }
         if frameSlot.count != swapCachePages { fail("swap cache holds \(frameSlot.count) frames, SwapCached says \(swapCachePages)") }
-        for (f, s) in frameSlot.sorted(by: { $0.key < $1.key }) where swap.slotFrame[Int(s)] != f { fail("frame \(f): swap cache slot \(s) does not point back") }
+        for (f, s) in frameSlot.sorted(by: { $0.key < $1.key }) where swap.slotFrame[Int(s)] != f {
+            fail("frame \(f): swap cache slot \(s) does not point back")
+        }
         return problems
     }
 }

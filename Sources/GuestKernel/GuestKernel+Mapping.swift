@@ -40,7 +40,7 @@ extension GuestKernel {
         }
         if isAnon && frames.mapCount[i] == 0 {
             if frames.flags[i] & FrameFlag.swapCache != 0, let slot = frameSlot[f] {
-                if swap.swapMap[Int(slot)] > 0 { return } // others still need the data via the slot; keep the cache page
+                if swap.swapMap[Int(slot)] > 0 { return }  // others still need the data via the slot; keep the cache page
                 removeFromSwapCache(f, slot: slot)
             }
             releaseFrame(f)
@@ -51,8 +51,7 @@ extension GuestKernel {
     /// Takes a resident frame off its list and returns it to the buddy allocator.
     func releaseFrame(_ f: PFN) {
         let u = frames.use(f)
-        if u.isLRU { policy.remove(f) }
-        else if u == .unevictable { mlockedPages -= 1 }
+        if u.isLRU { policy.remove(f) } else if u == .unevictable { mlockedPages -= 1 }
         freeFrame(f)
     }
 

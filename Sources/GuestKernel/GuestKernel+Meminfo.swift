@@ -12,7 +12,7 @@ extension GuestKernel {
         m.Unevictable = mlockedPages * kb
         m.Mlocked = mlockedPages * kb
         m.SwapCached = swapCachePages * kb
-        m.Cached = filePages * kb     // page cache incl. shmem, excl. swap cache, as Linux prints it
+        m.Cached = filePages * kb  // page cache incl. shmem, excl. swap cache, as Linux prints it
         m.SwapTotal = swap.slotCount * kb
         m.SwapFree = swap.freeSlots * kb
         m.Dirty = dirtyFilePages * kb

@@ -11,8 +11,9 @@ extension GuestKernel {
     /// multiple of `totalpages / 1000`. nil where Linux returns LONG_MIN: a process with
     /// oom_score_adj -1000 (OOM_SCORE_ADJ_MIN) is never chosen. May be negative.
     public func badness(_ p: GuestProcess) -> Int? {
-        GuestKernel.oomBadness(rssPages: p.rssAnon + p.rssFile, swapEntries: p.swapEntries, pageTablePages: p.pageTablePages,
-                               oomScoreAdj: p.oomScoreAdj, totalPages: oomTotalPages)
+        GuestKernel.oomBadness(
+            rssPages: p.rssAnon + p.rssFile, swapEntries: p.swapEntries, pageTablePages: p.pageTablePages,
+            oomScoreAdj: p.oomScoreAdj, totalPages: oomTotalPages)
     }
 
     /// `oom_badness()` on explicit inputs (see `badness(_:)`).
@@ -96,9 +97,10 @@ extension GuestKernel {
     public func processTable() -> [ProcessInfo] {
         processes.compactMap { p in
             p.map {
-                ProcessInfo(pid: $0.pid, name: $0.name, rssPages: $0.rssAnon + $0.rssFile, swapPages: $0.swapEntries,
-                            pageTablePages: $0.pageTablePages, virtualPages: $0.virtualPages, oomScore: oomScore($0),
-                            oomScoreAdj: $0.oomScoreAdj, lockedPages: $0.lockedPages)
+                ProcessInfo(
+                    pid: $0.pid, name: $0.name, rssPages: $0.rssAnon + $0.rssFile, swapPages: $0.swapEntries,
+                    pageTablePages: $0.pageTablePages, virtualPages: $0.virtualPages, oomScore: oomScore($0),
+                    oomScoreAdj: $0.oomScoreAdj, lockedPages: $0.lockedPages)
             }
         }
     }

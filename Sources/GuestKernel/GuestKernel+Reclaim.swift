@@ -82,7 +82,9 @@ extension GuestKernel {
             sc.nrReclaimed += freedNow
             if freedNow == 0 { idleRounds += 1 }
         }
-        if sc.reason == .kswapd { vmstat.pgsteal_kswapd += sc.nrReclaimed } else {
+        if sc.reason == .kswapd {
+            vmstat.pgsteal_kswapd += sc.nrReclaimed
+        } else {
             vmstat.pgsteal_direct += sc.nrReclaimed
             // Direct reclaim waits for the batch it submitted to be written (one device latency).
             if sc.nrSwapWrites > 0 { sc.stallNs += swapConfig.effectiveWriteLatency.nanoseconds }

@@ -36,11 +36,12 @@ extension GuestKernel {
         switch config.overcommit_memory {
         case 1: ok = true
         case 2: ok = committedAS + pages < strictCommitAllowance(totalVM: p.virtualPages)
-        default: ok = pages <= managedPages + swap.slotCount   // heuristic: refuse only absurd requests
+        default: ok = pages <= managedPages + swap.slotCount  // heuristic: refuse only absurd requests
         }
         if !ok {
             vmstat.refusedAllocations += 1
-            events.append(.allocationRefused(pid: p.pid, name: p.name, pages: pages, committedAS: committedAS, commitLimit: commitLimit, mode: config.overcommit_memory))
+            events.append(
+                .allocationRefused(pid: p.pid, name: p.name, pages: pages, committedAS: committedAS, commitLimit: commitLimit, mode: config.overcommit_memory))
         }
         return ok
     }
@@ -58,16 +59,19 @@ extension GuestKernel {
 
     /// Creates a mapping of `pages` pages (mmap). No frame is allocated: pages are faulted in
     /// on first access. Shared anonymous mappings are backed by a shmem object.
-    public func mmap(_ pid: PID, pages: Int, protection: Protection = .readWrite, backing: MappingBacking = .anonymous,
-                     shared: Bool = false) -> Result<VPN, Errno> {
+    public func mmap(
+        _ pid: PID, pages: Int, protection: Protection = .readWrite, backing: MappingBacking = .anonymous,
+        shared: Bool = false
+    ) -> Result<VPN, Errno> {
         guard let p = process(pid) else { return .failure(.ESRCH) }
         guard pages > 0, pages < 1 << 30 else { return .failure(.EINVAL) }
         var b = backing
         if case .file(let f, let off) = backing {
             guard Int(f) < files.count, off >= 0, off + pages <= files[Int(f)].pages else { return .failure(.EINVAL) }
         }
-        var region = Region(start: p.mmapCursor, end: p.mmapCursor + VPN(pages), protection: protection, backing: b,
-                            shared: shared, locked: false, isHeap: false)
+        var region = Region(
+            start: p.mmapCursor, end: p.mmapCursor + VPN(pages), protection: protection, backing: b,
+            shared: shared, locked: false, isHeap: false)
         if shared, case .anonymous = backing { region.isShmem = true }
         let accounted = region.isAccounted ? pages : 0
         guard mayCommit(p, accounted) else { return .failure(.ENOMEM) }
@@ -81,7 +85,7 @@ extension GuestKernel {
             region.backing = b
         }
         charge(p, accounted)
-        p.mmapCursor = region.end + 1     // one guard page between mappings
+        p.mmapCursor = region.end + 1  // one guard page between mappings
         p.insert(region)
         if case .file(let f, let off) = b { files[Int(f)].mappers.append((pid, region.start, off, pages)) }
         return .success(region.start)
@@ -111,7 +115,9 @@ extension GuestKernel {
         guard newEnd < GuestProcess.mmapBase else { return .failure(.ENOMEM) }
         guard mayCommit(p, deltaPages) else { return .failure(.ENOMEM) }
         charge(p, deltaPages)
-        if let i = idx { p.regions[i].end = newEnd } else {
+        if let i = idx {
+            p.regions[i].end = newEnd
+        } else {
             p.insert(Region(start: p.heapStart, end: newEnd, protection: .readWrite, backing: .anonymous, shared: false, locked: false, isHeap: true))
         }
         return .success(newEnd)
@@ -195,7 +201,9 @@ extension GuestKernel {
                 }
                 p.regions.remove(at: ri)
                 p.lastRegion = 0
-            } else { ri += 1 }
+            } else {
+                ri += 1
+            }
         }
     }
 
@@ -238,7 +246,9 @@ extension GuestKernel {
         let child = GuestProcess(pid: cpid, name: parent.name, family: parent.family, writeStyles: parent.writeStyles)
         child.oomScoreAdj = parent.oomScoreAdj
         child.layoutSeed = parent.layoutSeed
-        child.regions = parent.regions.map { var r = $0; r.locked = false; return r }   // mlock is not inherited
+        child.regions = parent.regions.map {
+            var r = $0; r.locked = false; return r
+        }  // mlock is not inherited
         child.mmapCursor = parent.mmapCursor
         register(child)
         families[Int(parent.family)].append(cpid)

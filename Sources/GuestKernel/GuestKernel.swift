@@ -116,9 +116,11 @@ public final class GuestKernel {
     ///     (identical in every guest booted from the same image).
     ///   - kernelRelocated: fraction of the image's pages that hold an absolute relocation;
     ///     with `config.kaslr` those pages differ from one boot (one guest) to another.
-    public init(name: String, memoryPages: Int, config: GuestKernelConfig, swap swapConfig: SwapDeviceConfig,
-                costs: CostModel, seed: UInt64, kernelImageSeed: UInt64 = 0, kernelImagePages: Int = 0,
-                kernelRelocated: Double = 0) {
+    public init(
+        name: String, memoryPages: Int, config: GuestKernelConfig, swap swapConfig: SwapDeviceConfig,
+        costs: CostModel, seed: UInt64, kernelImageSeed: UInt64 = 0, kernelImagePages: Int = 0,
+        kernelRelocated: Double = 0
+    ) {
         precondition(memoryPages >= 4096, "a guest needs at least 16 MiB")
         precondition(memoryPages <= PTE.maxFrames, "a guest has at most 512 GiB")
         self.name = name
@@ -138,8 +140,9 @@ public final class GuestKernel {
         // Kernel memory: image text first, then kernel data (half zero, half sparse structures).
         for i in 0..<reservedPages {
             frames.setUse(PFN(i), .kernel)
-            frames.content[i] = GuestKernel.kernelFrameContent(i, reserved: reservedPages, imagePages: kernelImagePages, imageSeed: kernelImageSeed,
-                                                               contentSeed: contentSeed, kaslrOffset: kaslrOffset, relocated: relocatedThreshold)
+            frames.content[i] = GuestKernel.kernelFrameContent(
+                i, reserved: reservedPages, imagePages: kernelImagePages, imageSeed: kernelImageSeed,
+                contentSeed: contentSeed, kaslrOffset: kaslrOffset, relocated: relocatedThreshold)
         }
         kernelFrames = reservedPages
         buddy = BuddyAllocator(frames: frames, managed: reservedPages..<memoryPages)
@@ -147,8 +150,9 @@ public final class GuestKernel {
         swap = SwapArea(slots: swapConfig.size.pages)
         policy = LinuxTwoListPolicy(frames: frames, referenced: { _ in false })
         defaultWriteStyles = GuestKernel.styleTable([(.pointers, 0.4), (.text, 0.2), (.sparse, 0.2), (.random, 0.1), (.zero, 0.1)])
-        policy = config.replacement_policy.make(frames: frames, nextUse: { [unowned self] pfn in self.nextUse(of: pfn) },
-                                                referenced: { [unowned self] pfn in self.testAndClearReferenced(pfn) })
+        policy = config.replacement_policy.make(
+            frames: frames, nextUse: { [unowned self] pfn in self.nextUse(of: pfn) },
+            referenced: { [unowned self] pfn in self.testAndClearReferenced(pfn) })
         policyWantsAccessHook = policy.wantsAccessHook
     }
 
@@ -157,8 +161,9 @@ public final class GuestKernel {
         var cost: Int64 = 0
         for i in 0..<reservedPages {
             cost += touch(PFN(i), write: true)
-            frames.content[i] = GuestKernel.kernelFrameContent(i, reserved: reservedPages, imagePages: kernelImagePages, imageSeed: kernelImageSeed,
-                                                               contentSeed: contentSeed, kaslrOffset: kaslrOffset, relocated: relocatedThreshold)
+            frames.content[i] = GuestKernel.kernelFrameContent(
+                i, reserved: reservedPages, imagePages: kernelImagePages, imageSeed: kernelImageSeed,
+                contentSeed: contentSeed, kaslrOffset: kaslrOffset, relocated: relocatedThreshold)
         }
         return cost
     }
@@ -166,8 +171,10 @@ public final class GuestKernel {
     /// What kernel frame `i` holds after boot: image text, then data (half zero, half sparse);
     /// the last reserved frame is the zero page. With KASLR, an image page holding an absolute
     /// relocation is patched with this boot's offset, so its bytes are this guest's own.
-    static func kernelFrameContent(_ i: Int, reserved: Int, imagePages: Int, imageSeed: UInt64, contentSeed: UInt64,
-                                   kaslrOffset: UInt64, relocated: UInt64) -> PageContent {
+    static func kernelFrameContent(
+        _ i: Int, reserved: Int, imagePages: Int, imageSeed: UInt64, contentSeed: UInt64,
+        kaslrOffset: UInt64, relocated: UInt64
+    ) -> PageContent {
         if i == reserved - 1 { return .zero }
         if i < imagePages {
             var seed = StableHash.mix(imageSeed, UInt64(i))

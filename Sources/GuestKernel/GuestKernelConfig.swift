@@ -68,45 +68,62 @@ public struct GuestKernelConfig: ParameterTable {
     public static let tableName = "guest.kernel"
     public static let tableSummary = "Guest kernel tunables, named and defaulted as Linux's /proc/sys/vm sysctls."
     public static let fields: [ParameterField<Self>] = [
-        .init(\.overcommit_memory, "vm.overcommit_memory", "0 heuristic (refuse only requests larger than RAM + swap), 1 always, 2 strict (CommitLimit)",
-              .range(0...2).described(as: "0 (heuristic), 1 (always) or 2 (strict)")),
-        .init(\.overcommit_ratio, "vm.overcommit_ratio", "percent of RAM in CommitLimit = swap + RAM * ratio / 100 (mode 2)",
-              .range(0...10_000), unit: "percent"),
-        .init(\.overcommit_kbytes, "vm.overcommit_kbytes", "if non-zero, CommitLimit = swap + this many kB instead of the ratio",
-              .atMost(1 << 32, because: "4TiB"), unit: "kB"),
-        .init(\.admin_reserve_kbytes, "vm.admin_reserve_kbytes", "mode 2: CommitLimit headroom kept for CAP_SYS_ADMIN (guest processes run without it)",
-              .atMost(1 << 32, because: "4TiB"), unit: "kB", unset: "min(free/32, 8MiB)"),
-        .init(\.user_reserve_kbytes, "vm.user_reserve_kbytes", "mode 2: a process may not commit the last min(total_vm/32, this) of CommitLimit",
-              .atMost(1 << 32, because: "4TiB"), unit: "kB", unset: "min(free/32, 128MiB)"),
-        .init(\.swappiness, "vm.swappiness", "0-200: preference for swapping anonymous pages over dropping page cache",
-              .range(0...200, because: "Linux's range")),
-        .init(\.min_free_kbytes, "vm.min_free_kbytes", "the min watermark; derived as calculate_min_free_kbytes() does, clamped to 128 kB..256 MiB",
-              .atMost(1 << 32, because: "4TiB"), unit: "kB", unset: "sqrt(lowmem_kB*16)"),
-        .init(\.watermark_scale_factor, "vm.watermark_scale_factor", "gap between min, low and high watermarks in 0.01 % of memory (min 1/4 of min)",
-              .range(1...3000), unit: "0.01 %"),
-        .init(\.panic_on_oom, "vm.panic_on_oom", "1 or 2: the guest panics instead of killing a process",
-              .range(0...2).described(as: "0, 1 or 2")),
-        .init(\.oom_kill_allocating_task, "vm.oom_kill_allocating_task", "1: kill the allocating task instead of the worst by badness",
-              .range(0...1).described(as: "0 or 1")),
-        .init(\.dirty_background_ratio, "vm.dirty_background_ratio", "percent of available memory dirty before background writeback starts",
-              .range(0...100), unit: "percent"),
-        .init(\.dirty_expire_centisecs, "vm.dirty_expire_centisecs", "dirty page-cache data older than this is written back",
-              .range(0...360_000_000, because: "the longest run"), unit: "1/100 s"),
+        .init(
+            \.overcommit_memory, "vm.overcommit_memory", "0 heuristic (refuse only requests larger than RAM + swap), 1 always, 2 strict (CommitLimit)",
+            .range(0...2).described(as: "0 (heuristic), 1 (always) or 2 (strict)")),
+        .init(
+            \.overcommit_ratio, "vm.overcommit_ratio", "percent of RAM in CommitLimit = swap + RAM * ratio / 100 (mode 2)",
+            .range(0...10_000), unit: "percent"),
+        .init(
+            \.overcommit_kbytes, "vm.overcommit_kbytes", "if non-zero, CommitLimit = swap + this many kB instead of the ratio",
+            .atMost(1 << 32, because: "4TiB"), unit: "kB"),
+        .init(
+            \.admin_reserve_kbytes, "vm.admin_reserve_kbytes", "mode 2: CommitLimit headroom kept for CAP_SYS_ADMIN (guest processes run without it)",
+            .atMost(1 << 32, because: "4TiB"), unit: "kB", unset: "min(free/32, 8MiB)"),
+        .init(
+            \.user_reserve_kbytes, "vm.user_reserve_kbytes", "mode 2: a process may not commit the last min(total_vm/32, this) of CommitLimit",
+            .atMost(1 << 32, because: "4TiB"), unit: "kB", unset: "min(free/32, 128MiB)"),
+        .init(
+            \.swappiness, "vm.swappiness", "0-200: preference for swapping anonymous pages over dropping page cache",
+            .range(0...200, because: "Linux's range")),
+        .init(
+            \.min_free_kbytes, "vm.min_free_kbytes", "the min watermark; derived as calculate_min_free_kbytes() does, clamped to 128 kB..256 MiB",
+            .atMost(1 << 32, because: "4TiB"), unit: "kB", unset: "sqrt(lowmem_kB*16)"),
+        .init(
+            \.watermark_scale_factor, "vm.watermark_scale_factor", "gap between min, low and high watermarks in 0.01 % of memory (min 1/4 of min)",
+            .range(1...3000), unit: "0.01 %"),
+        .init(
+            \.panic_on_oom, "vm.panic_on_oom", "1 or 2: the guest panics instead of killing a process",
+            .range(0...2).described(as: "0, 1 or 2")),
+        .init(
+            \.oom_kill_allocating_task, "vm.oom_kill_allocating_task", "1: kill the allocating task instead of the worst by badness",
+            .range(0...1).described(as: "0 or 1")),
+        .init(
+            \.dirty_background_ratio, "vm.dirty_background_ratio", "percent of available memory dirty before background writeback starts",
+            .range(0...100), unit: "percent"),
+        .init(
+            \.dirty_expire_centisecs, "vm.dirty_expire_centisecs", "dirty page-cache data older than this is written back",
+            .range(0...360_000_000, because: "the longest run"), unit: "1/100 s"),
         .init(\.page_cluster, "vm.page-cluster", "swap readahead reads 2^n slots around a faulting one", .range(0...10)),
-        .init(\.randomize_va_space, "kernel.randomize_va_space",
-              "ASLR: 0 off, 1 stack/mmap/vDSO, 2 also the heap; each execve gets a new layout, fork keeps it (pointers differ between execs)",
-              .range(0...2).described(as: "0 (off), 1 (stack, mmap, vDSO) or 2 (also the heap)")),
+        .init(
+            \.randomize_va_space, "kernel.randomize_va_space",
+            "ASLR: 0 off, 1 stack/mmap/vDSO, 2 also the heap; each execve gets a new layout, fork keeps it (pointers differ between execs)",
+            .range(0...2).described(as: "0 (off), 1 (stack, mmap, vDSO) or 2 (also the heap)")),
         .init(\.kaslr, "kaslr", "kernel ASLR (CONFIG_RANDOMIZE_BASE): the image's relocated pages differ from boot to boot"),
-        .init(\.read_ahead_kb, "read_ahead_kb", "read-ahead of a sequential page-cache miss, as /sys/block/*/queue/read_ahead_kb",
-              .range(0...16_384), unit: "KiB"),
+        .init(
+            \.read_ahead_kb, "read_ahead_kb", "read-ahead of a sequential page-cache miss, as /sys/block/*/queue/read_ahead_kb",
+            .range(0...16_384), unit: "KiB"),
         .init(\.replacement_policy, "replacement_policy", "guest page replacement policy"),
-        .init(\.kernel_reserved, "kernel_reserved", "memory the guest kernel keeps for itself at boot",
-              .atMost(.gib(512), because: "the largest guest"), unset: "1.5% + 16MiB"),
+        .init(
+            \.kernel_reserved, "kernel_reserved", "memory the guest kernel keeps for itself at boot",
+            .atMost(.gib(512), because: "the largest guest"), unset: "1.5% + 16MiB"),
         .init(\.kswapd_interval, "kswapd_interval", "period of kswapd's watermark check (it also wakes on allocation below low)", .period),
         .init(\.lru_scan_interval, "lru_scan_interval", "period of LRU aging (accessed-bit harvesting, active list balancing)", .period),
-        .init(\.kswapd_batch, "kswapd_batch", "pages kswapd may reclaim per wakeup",
-              .range(1...134_217_728, because: "the pages of the largest guest"), unit: "pages"),
-        .init(\.thrashing_refaults_per_second, "thrashing_refaults_per_second", "refault rate above which the guest is reported thrashing",
-              .above(0, atMost: 1e9), unit: "refaults/s"),
+        .init(
+            \.kswapd_batch, "kswapd_batch", "pages kswapd may reclaim per wakeup",
+            .range(1...134_217_728, because: "the pages of the largest guest"), unit: "pages"),
+        .init(
+            \.thrashing_refaults_per_second, "thrashing_refaults_per_second", "refault rate above which the guest is reported thrashing",
+            .above(0, atMost: 1e9), unit: "refaults/s"),
     ]
 }

@@ -28,13 +28,15 @@ public struct Meminfo: Sendable, Equatable {
 
     /// Field names and values in /proc/meminfo order (names as Linux prints them).
     public var fields: [(String, Int)] {
-        [("MemTotal", MemTotal), ("MemFree", MemFree), ("MemAvailable", MemAvailable), ("Buffers", Buffers),
-         ("Cached", Cached), ("SwapCached", SwapCached), ("Active", Active), ("Inactive", Inactive),
-         ("Active(anon)", ActiveAnon), ("Inactive(anon)", InactiveAnon), ("Active(file)", ActiveFile),
-         ("Inactive(file)", InactiveFile), ("Unevictable", Unevictable), ("Mlocked", Mlocked),
-         ("SwapTotal", SwapTotal), ("SwapFree", SwapFree), ("Dirty", Dirty), ("AnonPages", AnonPages),
-         ("Mapped", Mapped), ("Shmem", Shmem), ("PageTables", PageTables), ("CommitLimit", CommitLimit),
-         ("Committed_AS", Committed_AS), ("Balloon", Balloon), ("KernelReserved", KernelReserved)]
+        [
+            ("MemTotal", MemTotal), ("MemFree", MemFree), ("MemAvailable", MemAvailable), ("Buffers", Buffers),
+            ("Cached", Cached), ("SwapCached", SwapCached), ("Active", Active), ("Inactive", Inactive),
+            ("Active(anon)", ActiveAnon), ("Inactive(anon)", InactiveAnon), ("Active(file)", ActiveFile),
+            ("Inactive(file)", InactiveFile), ("Unevictable", Unevictable), ("Mlocked", Mlocked),
+            ("SwapTotal", SwapTotal), ("SwapFree", SwapFree), ("Dirty", Dirty), ("AnonPages", AnonPages),
+            ("Mapped", Mapped), ("Shmem", Shmem), ("PageTables", PageTables), ("CommitLimit", CommitLimit),
+            ("Committed_AS", Committed_AS), ("Balloon", Balloon), ("KernelReserved", KernelReserved),
+        ]
     }
 
     /// The text /proc/meminfo would show.

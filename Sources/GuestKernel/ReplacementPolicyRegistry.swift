@@ -44,8 +44,10 @@ public struct ReplacementPolicyKind: Sendable, CustomStringConvertible {
     let build: @Sendable (ReplacementPolicyContext) -> any ReplacementPolicy
 
     /// A policy for the registry; `build` makes one instance over a guest's frames.
-    public init(name: String, summary: String, needsFutureReferences: Bool = false,
-                build: @escaping @Sendable (ReplacementPolicyContext) -> any ReplacementPolicy) {
+    public init(
+        name: String, summary: String, needsFutureReferences: Bool = false,
+        build: @escaping @Sendable (ReplacementPolicyContext) -> any ReplacementPolicy
+    ) {
         self.rawValue = name; self.summary = summary; self.needsFutureReferences = needsFutureReferences; self.build = build
     }
 

@@ -18,7 +18,11 @@ struct ResidentList {
     }
 
     func count(_ use: FrameUse) -> Int {
-        switch use { case .activeAnon: anonCount; case .activeFile: list.count - anonCount; default: 0 }
+        switch use {
+        case .activeAnon: anonCount;
+        case .activeFile: list.count - anonCount;
+        default: 0
+        }
     }
 
     func checkInvariants(_ name: String, in frames: FrameTable) -> [String] {

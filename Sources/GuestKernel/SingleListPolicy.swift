@@ -7,7 +7,13 @@
 public final class SingleListPolicy: ReplacementPolicy {
     public enum Mode { case lru, fifo, clock }
     public let mode: Mode
-    public var kind: ReplacementPolicyKind { switch mode { case .lru: .lru; case .fifo: .fifo; case .clock: .clock } }
+    public var kind: ReplacementPolicyKind {
+        switch mode {
+        case .lru: .lru;
+        case .fifo: .fifo;
+        case .clock: .clock
+        }
+    }
     public var wantsAccessHook: Bool { mode == .lru }
     unowned(unsafe) let frames: FrameTable
     /// page_referenced(): tests and clears the page's accessed bits.

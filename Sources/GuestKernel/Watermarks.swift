@@ -16,7 +16,9 @@ public struct Watermarks: Sendable, Equatable {
     public init(managedPages: Int, config: GuestKernelConfig) {
         let lowmemKB = managedPages * 4
         let mfk: Int
-        if let v = config.min_free_kbytes { mfk = Int(v) } else {
+        if let v = config.min_free_kbytes {
+            mfk = Int(v)
+        } else {
             mfk = Swift.max(128, Swift.min(262_144, Watermarks.intSqrt(lowmemKB * 16)))
         }
         minFreeKbytes = mfk

@@ -16,7 +16,8 @@ public struct ActiveMemoryEstimatorConfig: ParameterTable {
     public init() {}
 
     public static let tableName = "host.active_sampling"
-    public static let tableSummary = "Statistical active-memory sampling per VM (ESX: random pages invalidated each period, smoothed with fast and slow moving averages)."
+    public static let tableSummary =
+        "Statistical active-memory sampling per VM (ESX: random pages invalidated each period, smoothed with fast and slow moving averages)."
     public static let fields: [ParameterField<Self>] = [
         .init(\.sample_pages, "sample_pages", "random pages of each VM sampled per period", .range(1...1_000_000), unit: "pages"),
         .init(\.period, "period", "length of one sampling period (60s in ESXi, 30s in the 2002 paper)", .period),

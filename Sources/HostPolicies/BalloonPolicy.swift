@@ -28,10 +28,12 @@ public struct BalloonVMView: Sendable {
     public var reclaimTargetPages: Int
     public var settings: BalloonVMSettings
 
-    public init(name: String, configuredPages: Int, consumedPages: Int = 0, balloonPages: Int = 0, targetPages: Int = 0,
-                maxBalloonPages: Int? = nil, hasDriver: Bool = true, guestFreePages: Int = 0, guestAvailablePages: Int = 0,
-                reservationPages: Int = 0, limitPages: Int = .max, shares: Double = 0, activeFraction: Double = 1,
-                reclaimTargetPages: Int = 0, settings: BalloonVMSettings = BalloonVMSettings()) {
+    public init(
+        name: String, configuredPages: Int, consumedPages: Int = 0, balloonPages: Int = 0, targetPages: Int = 0,
+        maxBalloonPages: Int? = nil, hasDriver: Bool = true, guestFreePages: Int = 0, guestAvailablePages: Int = 0,
+        reservationPages: Int = 0, limitPages: Int = .max, shares: Double = 0, activeFraction: Double = 1,
+        reclaimTargetPages: Int = 0, settings: BalloonVMSettings = BalloonVMSettings()
+    ) {
         self.name = name; self.configuredPages = configuredPages; self.consumedPages = consumedPages
         self.balloonPages = balloonPages; self.targetPages = targetPages
         self.maxBalloonPages = maxBalloonPages ?? settings.maxBalloonPages(configuredPages: configuredPages)
@@ -57,8 +59,10 @@ public struct BalloonHostView: Sendable {
     public var ballooningEnabled: Bool
     public var vms: [BalloonVMView]
 
-    public init(timeNs: Int64 = 0, usablePages: Int, freePages: Int, minFreePages: Int = 0,
-                state: HostMemoryState = .high, ballooningEnabled: Bool = false, vms: [BalloonVMView]) {
+    public init(
+        timeNs: Int64 = 0, usablePages: Int, freePages: Int, minFreePages: Int = 0,
+        state: HostMemoryState = .high, ballooningEnabled: Bool = false, vms: [BalloonVMView]
+    ) {
         self.timeNs = timeNs; self.usablePages = usablePages; self.freePages = freePages
         self.minFreePages = minFreePages; self.state = state; self.ballooningEnabled = ballooningEnabled; self.vms = vms
     }
@@ -160,8 +164,9 @@ public struct BalloonPolicySpec: PlainParameterValue {
 
     public init(from decoder: Decoder) throws {
         let policies = BalloonPolicyRegistry.policies
-        let i = try ParameterVariants.caseIndex(policies, from: decoder, default: BalloonPolicyRegistry.defaultPolicy.kindName,
-                                                noun: "balloon policy kind")
+        let i = try ParameterVariants.caseIndex(
+            policies, from: decoder, default: BalloonPolicyRegistry.defaultPolicy.kindName,
+            noun: "balloon policy kind")
         parameters = try policies[i].init(from: decoder)
     }
 

@@ -66,33 +66,44 @@ public struct BalloonVMSettings: ParameterTable {
     }
 
     public static let tableName = "guest.balloon"
-    public static let tableSummary = "A VM's balloon driver (vmmemctl / virtio-balloon) and the per-VM knobs of the balloon policies (Proxmox minimum and shares, XenServer dynamic range)."
+    public static let tableSummary =
+        "A VM's balloon driver (vmmemctl / virtio-balloon) and the per-VM knobs of the balloon policies (Proxmox minimum and shares, XenServer dynamic range)."
     public static let fields: [ParameterField<Self>] = [
         .init(\.driver, "driver", "whether the guest runs a balloon driver (without one the host can only swap)"),
         .init(\.max, "max", "largest balloon, of configured memory (ESX Mem.CtlMaxPercent)", .share),
-        .init(\.rate, "rate", "memory the driver inflates or deflates per second (vmw_balloon: 16384 pages per cycle)",
-              .atLeastOnePage, unit: "per second"),
+        .init(
+            \.rate, "rate", "memory the driver inflates or deflates per second (vmw_balloon: 16384 pages per cycle)",
+            .atLeastOnePage, unit: "per second"),
         .init(\.poll_interval, "poll_interval", "how often the driver reads its target", .period),
         .init(\.deflate_on_oom, "deflate_on_oom", "virtio-balloon DEFLATE_ON_OOM: release 1MiB of balloon per guest OOM instead of killing"),
-        .init(\.free_page_reporting, "free_page_reporting",
-              "virtio-balloon free page reporting (QEMU free-page-reporting=on): the host discards the free blocks the guest reports"),
-        .init(\.reporting_order, "reporting_order", "lowest order of the free blocks reported (Linux page_reporting_order; 9 = 2MiB)",
-              .range(0...10, because: "the buddy allocator's orders, MAX_PAGE_ORDER = 10")),
-        .init(\.reporting_delay, "reporting_delay", "delay from a free of that order to the reporting pass (Linux PAGE_REPORTING_DELAY)",
-              .period),
-        .init(\.reporting_capacity, "reporting_capacity", "most blocks per report request (Linux PAGE_REPORTING_CAPACITY)",
-              .range(1...4096)),
-        .init(\.stats_period, "stats_period",
-              "how often the host polls the stats virtqueue (QEMU guest-stats-polling-interval, libvirt <stats period>); policies see the last poll",
-              .period, unset: "(policies read the guest's meminfo at once)"),
-        .init(\.minimum, "minimum", "memory the guest keeps at least (Proxmox balloon:, Hyper-V minimum); unset = not auto-ballooned",
-              .upToLargestHost, unset: "(configured memory)"),
-        .init(\.dynamic_min, "dynamic_min", "XenServer memory-dynamic-min: the lowest target squeezed sets",
-              .upToLargestHost, unset: "(half of configured memory)"),
-        .init(\.dynamic_max, "dynamic_max", "XenServer memory-dynamic-max: the highest target squeezed sets",
-              .upToLargestHost, unset: "(configured memory)"),
-        .init(\.proxmox_shares, "proxmox_shares", "Proxmox auto-balloon shares weight (0 excludes the VM)",
-              .range(0...50_000, because: "Proxmox's range")),
+        .init(
+            \.free_page_reporting, "free_page_reporting",
+            "virtio-balloon free page reporting (QEMU free-page-reporting=on): the host discards the free blocks the guest reports"),
+        .init(
+            \.reporting_order, "reporting_order", "lowest order of the free blocks reported (Linux page_reporting_order; 9 = 2MiB)",
+            .range(0...10, because: "the buddy allocator's orders, MAX_PAGE_ORDER = 10")),
+        .init(
+            \.reporting_delay, "reporting_delay", "delay from a free of that order to the reporting pass (Linux PAGE_REPORTING_DELAY)",
+            .period),
+        .init(
+            \.reporting_capacity, "reporting_capacity", "most blocks per report request (Linux PAGE_REPORTING_CAPACITY)",
+            .range(1...4096)),
+        .init(
+            \.stats_period, "stats_period",
+            "how often the host polls the stats virtqueue (QEMU guest-stats-polling-interval, libvirt <stats period>); policies see the last poll",
+            .period, unset: "(policies read the guest's meminfo at once)"),
+        .init(
+            \.minimum, "minimum", "memory the guest keeps at least (Proxmox balloon:, Hyper-V minimum); unset = not auto-ballooned",
+            .upToLargestHost, unset: "(configured memory)"),
+        .init(
+            \.dynamic_min, "dynamic_min", "XenServer memory-dynamic-min: the lowest target squeezed sets",
+            .upToLargestHost, unset: "(half of configured memory)"),
+        .init(
+            \.dynamic_max, "dynamic_max", "XenServer memory-dynamic-max: the highest target squeezed sets",
+            .upToLargestHost, unset: "(configured memory)"),
+        .init(
+            \.proxmox_shares, "proxmox_shares", "Proxmox auto-balloon shares weight (0 excludes the VM)",
+            .range(0...50_000, because: "Proxmox's range")),
         .init(\.static_target, "static_target", "balloon size the static policy holds", .upToLargestHost),
     ]
 
@@ -132,7 +143,11 @@ public struct BalloonVMSettings: ParameterTable {
             p.append(("dynamic_min", "must not exceed dynamic_max (\(ByteCount.pages(hi))); got \(ByteCount.pages(lo))"))
         }
         if lo * 4 < cfg {
-            p.append(("dynamic_min", "must be at least a quarter of configured memory (\(ByteCount.pages((cfg + 3) / 4))), as XenServer requires; got \(ByteCount.pages(lo))"))
+            p.append(
+                (
+                    "dynamic_min",
+                    "must be at least a quarter of configured memory (\(ByteCount.pages((cfg + 3) / 4))), as XenServer requires; got \(ByteCount.pages(lo))"
+                ))
         }
         if static_target.pages > maxBalloonPages(configuredPages: cfg) {
             p.append(("static_target", "must not exceed the largest balloon (max \(max) of \(configured)); got \(static_target)"))

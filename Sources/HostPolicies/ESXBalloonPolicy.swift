@@ -14,10 +14,12 @@ public struct ESXBalloonParameters: BalloonPolicyParameters {
 
     public init() {}
 
-    public static let tableSummary = "VMware ESX ballooning: in the soft state each VM's balloon grows by what share-based allocation (with the idle memory tax) takes from it; deflates gradually in high and clear; limits always enforced."
+    public static let tableSummary =
+        "VMware ESX ballooning: in the soft state each VM's balloon grows by what share-based allocation (with the idle memory tax) takes from it; deflates gradually in high and clear; limits always enforced."
     public static let ownFields: [ParameterField<Self>] = [
-        .init(\.deflate_step, "deflate_step", "drop of a balloon target per run in the high and clear states, of configured memory",
-              .above(.percent(0), atMost: .percent(100), because: "at 0% balloons never deflate")),
+        .init(
+            \.deflate_step, "deflate_step", "drop of a balloon target per run in the high and clear states, of configured memory",
+            .above(.percent(0), atMost: .percent(100), because: "at 0% balloons never deflate"))
     ]
 
     public func makePolicy() -> any BalloonPolicy { ESXBalloonPolicy(self) }

@@ -72,19 +72,22 @@ public struct HostStateConfig: ParameterTable {
     }
 
     public static let tableName = "host.states"
-    public static let tableSummary = "Free-memory states of the host (ESXi 6.x memory scheduler): thresholds in percent of minFree and the reclaim techniques each state enables."
+    public static let tableSummary =
+        "Free-memory states of the host (ESXi 6.x memory scheduler): thresholds in percent of minFree and the reclaim techniques each state enables."
     /// Thresholds are compared with free memory, which is at most all of the host's memory:
     /// about 100 × minFree on the largest host (minFree is 1 % of memory beyond 28 GiB).
-    static let thresholdBounds = ParameterBounds<Percentage>.above(.percent(0), atMost: .percent(10_000),
-                                                                     because: "free memory is at most ~100 × minFree")
+    static let thresholdBounds = ParameterBounds<Percentage>.above(
+        .percent(0), atMost: .percent(10_000),
+        because: "free memory is at most ~100 × minFree")
     public static let fields: [ParameterField<Self>] = [
         .init(\.high, "high", "free memory (of minFree) a host must reach to return to the high state", thresholdBounds),
         .init(\.clear, "clear", "below this free memory (of minFree) the host leaves high for clear", thresholdBounds),
         .init(\.soft, "soft", "below this free memory (of minFree) the host enters soft", thresholdBounds),
         .init(\.hard, "hard", "below this free memory (of minFree) the host enters hard", thresholdBounds),
         .init(\.low, "low", "below this free memory (of minFree) the host enters low", thresholdBounds),
-        .init(\.hysteresis, "hysteresis", "margin (of minFree) above a state's lower edge needed to rise back into it",
-              .range(.percent(0) ... .percent(10_000))),
+        .init(
+            \.hysteresis, "hysteresis", "margin (of minFree) above a state's lower edge needed to rise back into it",
+            .range(.percent(0) ... .percent(10_000))),
         .init(\.high_techniques, "high_techniques", "reclaim techniques enabled in the high state"),
         .init(\.clear_techniques, "clear_techniques", "reclaim techniques enabled in the clear state"),
         .init(\.soft_techniques, "soft_techniques", "reclaim techniques enabled in the soft state"),

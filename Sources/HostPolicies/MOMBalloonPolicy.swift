@@ -19,11 +19,14 @@ public struct MOMBalloonParameters: BalloonPolicyParameters {
 
     public init() {}
 
-    public static let tableSummary = "oVirt MOM's default balloon.rules: under host pressure shrink every guest toward its used memory plus a free margin scaled by the pressure, else grow it back, a few percent per step."
+    public static let tableSummary =
+        "oVirt MOM's default balloon.rules: under host pressure shrink every guest toward its used memory plus a free margin scaled by the pressure, else grow it back, a few percent per step."
     public static let ownFields: [ParameterField<Self>] = [
-        .init(\.pressure_threshold, "pressure_threshold", "host free memory (of usable) below which guests are shrunk",
-              .above(.percent(0), atMost: .percent(100))),
-        .init(\.pressure_critical, "pressure_critical", "host free memory at or below which guests are shrunk below their used memory (forced to swap)", .share),
+        .init(
+            \.pressure_threshold, "pressure_threshold", "host free memory (of usable) below which guests are shrunk",
+            .above(.percent(0), atMost: .percent(100))),
+        .init(
+            \.pressure_critical, "pressure_critical", "host free memory at or below which guests are shrunk below their used memory (forced to swap)", .share),
         .init(\.min_guest_free, "min_guest_free", "free memory an unconstrained guest keeps, of its current memory", .share),
         .init(\.max_balloon_change, "max_balloon_change", "largest change of a guest's memory per step, of its current memory", .share),
         .init(\.min_balloon_change, "min_balloon_change", "smaller changes of a guest's memory are skipped, of its current memory", .share),
@@ -66,7 +69,8 @@ public struct MOMBalloonPolicy: BalloonPolicy {
             let guaranteed = Double(vm.settings.minimumPages(configuredPages: vm.configuredPages))
             var size: Double
             if pressure {
-                let guestFree = hostFree <= p.pressure_critical.fraction
+                let guestFree =
+                    hostFree <= p.pressure_critical.fraction
                     ? hostFree - Self.criticalGuestFreeOffset
                     : p.min_guest_free.fraction * hostFree / p.pressure_threshold.fraction
                 size = max(current * (1 - p.max_balloon_change.fraction), guaranteed, used + guestFree * current)

@@ -9,7 +9,8 @@ public struct NoBalloonParameters: BalloonPolicyParameters {
 
     public init() {}
 
-    public static let tableSummary = "No ballooning: every balloon target is 0, so the host reclaims by sharing, compression and swap only (a host without balloon drivers or with ballooning disabled)."
+    public static let tableSummary =
+        "No ballooning: every balloon target is 0, so the host reclaims by sharing, compression and swap only (a host without balloon drivers or with ballooning disabled)."
     public static let ownFields: [ParameterField<Self>] = []
 
     public func makePolicy() -> any BalloonPolicy { NoBalloonPolicy(self) }

@@ -15,7 +15,8 @@ public struct ProxmoxBalloonParameters: BalloonPolicyParameters {
 
     public init() {}
 
-    public static let tableSummary = "Proxmox VE auto-ballooning (pvestatd, PVE::AutoBalloon): move host memory use toward 80%, at most 100MiB per VM per round, split by shares between each VM's minimum and configured memory."
+    public static let tableSummary =
+        "Proxmox VE auto-ballooning (pvestatd, PVE::AutoBalloon): move host memory use toward 80%, at most 100MiB per VM per round, split by shares between each VM's minimum and configured memory."
     public static let ownFields: [ParameterField<Self>] = [
         .init(\.target, "target", "host memory use to aim at (node option ballooning-target)", .share),
         .init(\.max_change, "max_change", "largest change of one VM's memory per round", .atLeastOnePage),
@@ -51,8 +52,9 @@ public struct ProxmoxBalloonPolicy: BalloonPolicy {
         var members: [Member] = []
         var short: [Int] = [], spare: [Int] = []
         for (i, vm) in view.vms.enumerated() where vm.hasDriver && vm.settings.minimum != nil && vm.settings.proxmox_shares > 0 {
-            let m = Member(index: i, memory: vm.guestMemoryPages, minimum: vm.settings.minimumPages(configuredPages: vm.configuredPages),
-                           maximum: vm.configuredPages, shares: vm.settings.proxmox_shares)
+            let m = Member(
+                index: i, memory: vm.guestMemoryPages, minimum: vm.settings.minimumPages(configuredPages: vm.configuredPages),
+                maximum: vm.configuredPages, shares: vm.settings.proxmox_shares)
             let hasSpare = Double(vm.guestFreePages) > Double(m.minimum) * Self.shortOfMemoryFraction && m.memory >= m.minimum
             if hasSpare { spare.append(members.count) } else { short.append(members.count) }
             members.append(m)
@@ -92,12 +94,15 @@ public struct ProxmoxBalloonPolicy: BalloonPolicy {
             for k in ids where !done.contains(k) {
                 let m = members[k]
                 var desired = m.minimum + Int(allocNew / Double(sharesTotal) * Double(m.shares))
-                if desired > m.maximum { desired = m.maximum; repeatLoop = true }
-                else if desired < m.minimum { desired = m.minimum; repeatLoop = true }
+                if desired > m.maximum { desired = m.maximum; repeatLoop = true } else if desired < m.minimum { desired = m.minimum; repeatLoop = true }
                 let new: Int
-                if amount > 0 && desired > m.memory { new = min(m.memory + maxChange, desired) }
-                else if desired < m.memory { new = max(m.memory - maxChange, desired) }
-                else { done.insert(k); continue }
+                if amount > 0 && desired > m.memory {
+                    new = min(m.memory + maxChange, desired)
+                } else if desired < m.memory {
+                    new = max(m.memory - maxChange, desired)
+                } else {
+                    done.insert(k); continue
+                }
                 if new != m.memory {
                     let step = new - (memory[k] ?? m.memory)
                     memory[k] = new

@@ -13,8 +13,10 @@ public struct AllocationVM: Sendable, Equatable {
     /// Pages it may hold at most (ESX limit, "max"); `Int.max` when unlimited.
     public var limitPages: Int
 
-    public init(shares: Double, allocatedPages: Int, activeFraction: Double = 1,
-                reservationPages: Int = 0, limitPages: Int = .max) {
+    public init(
+        shares: Double, allocatedPages: Int, activeFraction: Double = 1,
+        reservationPages: Int = 0, limitPages: Int = .max
+    ) {
         self.shares = shares; self.allocatedPages = allocatedPages; self.activeFraction = activeFraction
         self.reservationPages = reservationPages; self.limitPages = limitPages
     }
@@ -150,8 +152,10 @@ public enum SharesSetting: Codable, Sendable, Equatable, CustomStringConvertible
         case "normal": self = .normal
         case "high": self = .high
         default:
-            throw DecodingError.dataCorruptedError(in: c, debugDescription:
-                "'\(s)' is not a shares setting; allowed: low, normal, high (5, 10, 20 shares per MiB) or a number of shares")
+            throw DecodingError.dataCorruptedError(
+                in: c,
+                debugDescription:
+                    "'\(s)' is not a shares setting; allowed: low, normal, high (5, 10, 20 shares per MiB) or a number of shares")
         }
     }
 

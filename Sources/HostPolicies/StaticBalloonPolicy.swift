@@ -9,7 +9,8 @@ public struct StaticBalloonParameters: BalloonPolicyParameters {
 
     public init() {}
 
-    public static let tableSummary = "Static balloons: each VM holds its guest.balloon static_target at all times (compare with a VM configured that much smaller)."
+    public static let tableSummary =
+        "Static balloons: each VM holds its guest.balloon static_target at all times (compare with a VM configured that much smaller)."
     public static let ownFields: [ParameterField<Self>] = []
 
     public func makePolicy() -> any BalloonPolicy { StaticBalloonPolicy(self) }

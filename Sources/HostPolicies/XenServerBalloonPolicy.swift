@@ -16,7 +16,8 @@ public struct XenServerBalloonParameters: BalloonPolicyParameters {
 
     public init() {}
 
-    public static let tableSummary = "XenServer squeezed: every VM at the same fraction between its dynamic-min and dynamic-max so that guests fit the host; balloons that make no progress are left out."
+    public static let tableSummary =
+        "XenServer squeezed: every VM at the same fraction between its dynamic-min and dynamic-max so that guests fit the host; balloons that make no progress are left out."
     public static let ownFields: [ParameterField<Self>] = [
         .init(\.host_reserve, "host_reserve", "free memory kept out of the guests' share", .upToLargestHost, unset: "(host minFree)"),
         .init(\.stuck_after, "stuck_after", "a balloon that has not moved toward its target for this long is left out", .period),

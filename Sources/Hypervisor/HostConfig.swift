@@ -43,9 +43,10 @@ public struct HostConfig: ParameterTable {
     public static let tableSummary = "The physical host: machine memory, hypervisor overhead and the memory-overcommit techniques (ESXi-like)."
     public static let fields: [ParameterField<Self>] = [
         .init(\.name, "name", "host name shown in reports"),
-        .init(\.memory, "memory", "machine memory (RAM) of the host", .range(.mib(64) ... ByteCount.largestHost)),
-        .init(\.hypervisor_reserved, "hypervisor_reserved", "memory the hypervisor keeps for itself",
-              .range(.kib(4) ... ByteCount.largestHost, because: "at least the page holding the host zero frame")),
+        .init(\.memory, "memory", "machine memory (RAM) of the host", .range(.mib(64)...ByteCount.largestHost)),
+        .init(
+            \.hypervisor_reserved, "hypervisor_reserved", "memory the hypervisor keeps for itself",
+            .range(.kib(4)...ByteCount.largestHost, because: "at least the page holding the host zero frame")),
         .init(\.vm_overhead, "vm_overhead", "per-VM overhead memory reserved at power-on", .upToLargestHost),
         .init(\.large_pages, "large_pages", "back guest memory with 2 MiB pages while in the high state (ESXi default); never shared"),
         .init(\.sharing, "sharing", "transparent page sharing (TPS / KSM)"),
@@ -56,8 +57,9 @@ public struct HostConfig: ParameterTable {
         .init(\.active_sampling, "active_sampling", "statistical active-memory estimation"),
         .init(\.balloon_policy, "balloon_policy", "the balloon policy setting each VM's balloon target (not run when `policy` runs a program)"),
         .init(\.policy, "policy", "a policy program (oVirt MOM policy files) setting balloon targets and KSM tunables in place of balloon_policy"),
-        .init(\.cpus, "cpus", "logical processors of the host, as MOM's Host.cpu_count reports them (no CPU time is modelled)",
-              .range(1...4096), unit: "CPUs"),
+        .init(
+            \.cpus, "cpus", "logical processors of the host, as MOM's Host.cpu_count reports them (no CPU time is modelled)",
+            .range(1...4096), unit: "CPUs"),
     ]
 
     public func consistencyProblems() -> [ParameterProblem] {
@@ -68,10 +70,18 @@ public struct HostConfig: ParameterTable {
         if policy.isProgram {
             let kind = balloon_policy.kindName
             if kind != BalloonPolicyRegistry.defaultPolicy.kindName && kind != NoBalloonParameters.kindName {
-                p.append(("balloon_policy", "the policy program (policy.kind \(policy.kind.rawValue)) sets the balloon targets in place of balloon policy '\(kind)': use one or the other"))
+                p.append(
+                    (
+                        "balloon_policy",
+                        "the policy program (policy.kind \(policy.kind.rawValue)) sets the balloon targets in place of balloon policy '\(kind)': use one or the other"
+                    ))
             }
             if sharing.usesESXRates {
-                p.append(("sharing", "the policy program drives KSM's pages_to_scan and sleep_millisecs: use KSM's vocabulary, not the ESX rates (scan_rate_per_vm, scan_rate_total, share_scan_time)"))
+                p.append(
+                    (
+                        "sharing",
+                        "the policy program drives KSM's pages_to_scan and sleep_millisecs: use KSM's vocabulary, not the ESX rates (scan_rate_per_vm, scan_rate_total, share_scan_time)"
+                    ))
             }
         }
         return p
@@ -96,11 +106,14 @@ public struct SchedulerConfig: ParameterTable {
     public static let tableSummary = "The reclaim scheduler: period, idle memory tax (Waldspurger 2002), large-page breaking and paging rates."
     public static let fields: [ParameterField<Self>] = [
         .init(\.interval, "interval", "how often the state, the reclaim targets and host paging are re-evaluated", .period),
-        .init(\.idle_memory_tax, "idle_memory_tax", "ESX Mem.IdleTax tau: idle pages cost k = 1/(1-tau) times an active one",
-              .range(.percent(0) ... .percent(99), because: "ESX allows 0-99")),
-        .init(\.break_batch, "break_batch", "large pages broken per VM per run while breaking is enabled",
-              .range(1...100_000), unit: "large pages"),
-        .init(\.reclaim_rate, "reclaim_rate", "bytes per second the host can compress or swap out, all VMs together",
-              .atLeastOnePage, unit: "per second"),
+        .init(
+            \.idle_memory_tax, "idle_memory_tax", "ESX Mem.IdleTax tau: idle pages cost k = 1/(1-tau) times an active one",
+            .range(.percent(0) ... .percent(99), because: "ESX allows 0-99")),
+        .init(
+            \.break_batch, "break_batch", "large pages broken per VM per run while breaking is enabled",
+            .range(1...100_000), unit: "large pages"),
+        .init(
+            \.reclaim_rate, "reclaim_rate", "bytes per second the host can compress or swap out, all VMs together",
+            .atLeastOnePage, unit: "per second"),
     ]
 }

@@ -6,7 +6,9 @@ extension HostMemory {
         var p: [String] = []
         let sum = freeFrames + privateFrames + sharing.sharedFrames + cacheFrames + overheadFrames + hypervisorFrames
         if sum != totalFrames {
-            p.append("host: free \(freeFrames) + private \(privateFrames) + shared \(sharing.sharedFrames) + cache \(cacheFrames) + overhead \(overheadFrames) + hypervisor \(hypervisorFrames) = \(sum) != RAM \(totalFrames)")
+            p.append(
+                "host: free \(freeFrames) + private \(privateFrames) + shared \(sharing.sharedFrames) + cache \(cacheFrames) + overhead \(overheadFrames) + hypervisor \(hypervisorFrames) = \(sum) != RAM \(totalFrames)"
+            )
         }
         p += frames.checkInvariants()
         for vm in vms { p += vm.compressor.takeProblems() }

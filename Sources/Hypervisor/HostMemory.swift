@@ -83,8 +83,10 @@ public final class HostMemory: AllocationReclaimer {
     public var largePagesAllowed: Bool { frames.largePagesAllowed }
 
     /// Adds a VM for a guest; it is powered off until `powerOn`. The VM owns the guest.
-    public func addVM(name: String, kernel guest: any GuestPhysicalMemory, settings: VMResourceSettings = VMResourceSettings(),
-                      balloon: BalloonVMSettings = BalloonVMSettings()) -> VirtualMachine {
+    public func addVM(
+        name: String, kernel guest: any GuestPhysicalMemory, settings: VMResourceSettings = VMResourceSettings(),
+        balloon: BalloonVMSettings = BalloonVMSettings()
+    ) -> VirtualMachine {
         let base = nextPageRef
         let n = guest.totalPages
         let chunks = (n + 4095) / 4096
@@ -95,8 +97,9 @@ public final class HostMemory: AllocationReclaimer {
         // victim order, the scanner's random start.
         var vrng = Xoshiro256(seed: rng.next())
         let scanStride = VirtualMachine.coprimeStride(n, &vrng)
-        let vm = VirtualMachine(host: services, index: vms.count, name: name, guest: guest, settings: settings,
-                                balloon: balloon, pageRefBase: base, salt: salt, victimRNG: &vrng)
+        let vm = VirtualMachine(
+            host: services, index: vms.count, name: name, guest: guest, settings: settings,
+            balloon: balloon, pageRefBase: base, salt: salt, victimRNG: &vrng)
         let scanStart = config.sharing.scan_order == .random ? Int(vrng.next(below: UInt64(n))) : 0
         sharing.addCursor(ScanCursor(position: scanStart, stride: scanStride))
         sharingScanScheduler.addVM()

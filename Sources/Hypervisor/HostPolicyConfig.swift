@@ -31,13 +31,23 @@ public struct HostPolicyConfig: ParameterTable {
     public static let tableName = "host.policy"
     public static let tableSummary = "A policy program managing balloons and KSM (oVirt MOM policy files), in place of the built-in balloon policy."
     public static let fields: [ParameterField<Self>] = [
-        .init(\.kind, "kind", "none: host.balloon_policy sets balloon targets and host.sharing paces KSM (files and variables are not read); mom: the MOM policy files set both"),
-        .init(\.files, "files", "MOM policy files and directories (their *.policy files), relative to the scenario file; joined in file-name order as MOM joins a policy directory"),
+        .init(
+            \.kind, "kind",
+            "none: host.balloon_policy sets balloon targets and host.sharing paces KSM (files and variables are not read); mom: the MOM policy files set both"),
+        .init(
+            \.files, "files",
+            "MOM policy files and directories (their *.policy files), relative to the scenario file; joined in file-name order as MOM joins a policy directory"),
         .init(\.interval, "interval", "how often the policy is evaluated (MOM policy-engine-interval)", .period),
-        .init(\.sample_interval, "sample_interval", "how often host and guest statistics are collected (MOM host- and guest-monitor-interval); a collection is also taken just before each evaluation", .period),
-        .init(\.sample_history, "sample_history", "samples kept for Stat and StatAvg (MOM sample-history-length)",
-              .range(1...1000), unit: "samples"),
-        .init(\.variables, "variables", "variables set before the policy runs, as the oVirt engine injects them (balloonEnabled, ksmEnabled, ksmMergeAcrossNodes...)"),
+        .init(
+            \.sample_interval, "sample_interval",
+            "how often host and guest statistics are collected (MOM host- and guest-monitor-interval); a collection is also taken just before each evaluation",
+            .period),
+        .init(
+            \.sample_history, "sample_history", "samples kept for Stat and StatAvg (MOM sample-history-length)",
+            .range(1...1000), unit: "samples"),
+        .init(
+            \.variables, "variables",
+            "variables set before the policy runs, as the oVirt engine injects them (balloonEnabled, ksmEnabled, ksmMergeAcrossNodes...)"),
     ]
 
     /// With kind none, `files` and `variables` are kept but not read, so that a sweep can

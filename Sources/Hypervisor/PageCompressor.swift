@@ -78,15 +78,18 @@ final class PageCompressor {
     func roundTrip(_ content: PageContent, generator: PageGenerator) -> (size: Int, bytes: UnsafeRawPointer)? {
         let capacity = max(codec.worstCaseSize, pageSize)
         guard let n = generator.withBytes(content, { codec.compress($0, into: scratch, capacity: capacity) }),
-              codec.decompress(UnsafeRawPointer(scratch), count: n, into: page) else { return nil }
+            codec.decompress(UnsafeRawPointer(scratch), count: n, into: page)
+        else { return nil }
         return (n, UnsafeRawPointer(page))
     }
 
     /// Takes a page out of the cache: the entry held `content`, compressed to `size` bytes;
     /// `costNs` is charged. With `verify` the compressed bytes are regenerated, decompressed
     /// by the codec and compared with the page (and the size with the one the cache kept).
-    func restore(_ content: PageContent, size: Int, generator: PageGenerator, verify: Bool,
-                 costNs: Int64, page label: @autoclosure () -> String) {
+    func restore(
+        _ content: PageContent, size: Int, generator: PageGenerator, verify: Bool,
+        costNs: Int64, page label: @autoclosure () -> String
+    ) {
         cpuNs += costNs
         guard verify else { return }
         guard let (n, out) = roundTrip(content, generator: generator) else {

@@ -175,7 +175,9 @@ public final class PageSharing {
             var alreadyIn = false
             while table[slot] != PageSharing.empty {
                 let ref = table[slot]
-                if ref == me { alreadyIn = true } else {
+                if ref == me {
+                    alreadyIn = true
+                } else {
                     let (other, j) = host.page(ref)
                     if other.checksum[j] == c && other.salt == vm.salt && other.isMergeable(j) {
                         let candidate = other.guest.content(of: PFN(j))

@@ -81,9 +81,10 @@ public final class ReclaimScheduler {
         let goal = machine.risePages(.clear)
         let need = state >= .soft ? max(0, goal - host.freeFrames) : 0
         let allocs = vms.map { vm -> AllocationVM in
-            AllocationVM(shares: vm.settings.shares, allocatedPages: vm.poweredOn ? vm.consumedPages : 0,
-                         activeFraction: activeFractionOfAllocated(vm), reservationPages: vm.settings.reservationPages,
-                         limitPages: vm.settings.limitPages)
+            AllocationVM(
+                shares: vm.settings.shares, allocatedPages: vm.poweredOn ? vm.consumedPages : 0,
+                activeFraction: activeFractionOfAllocated(vm), reservationPages: vm.settings.reservationPages,
+                limitPages: vm.settings.limitPages)
         }
         reclaimTargets = ShareAllocation.reclaimTargets(allocs, pagesToReclaim: need, tau: config.scheduler.idle_memory_tax.fraction)
 
@@ -110,8 +111,9 @@ public final class ReclaimScheduler {
             let excess = vm.consumedPages - vm.settings.limitPages
             let balloonCanTake = vm.settings.balloonDriver && vm.balloonPages < vm.settings.balloonMaxPages
             if excess > 0 && !balloonCanTake && budget > 0 {
-                let control = ReclaimScheduler.pagingControl(vm, min(excess, budget), compress: config.compression.enabled,
-                                                             swap: config.swap.enabled)
+                let control = ReclaimScheduler.pagingControl(
+                    vm, min(excess, budget), compress: config.compression.enabled,
+                    swap: config.swap.enabled)
                 if let m = ReclaimScheduler.pagingMechanism(for: control), m.count(vm, on: host) > 0 {
                     budget -= m.scan(control, on: host).reclaimed
                 }
@@ -170,8 +172,9 @@ public final class ReclaimScheduler {
             let pages = vm.consumedPages
             if pages <= vm.settings.reservationPages { continue }
             let over = pages > vm.settings.limitPages
-            let rho = ShareAllocation.adjustedSharesPerPage(shares: vm.settings.shares, pages: pages,
-                                                            activeFraction: activeFractionOfAllocated(vm), tau: tau)
+            let rho = ShareAllocation.adjustedSharesPerPage(
+                shares: vm.settings.shares, pages: pages,
+                activeFraction: activeFractionOfAllocated(vm), tau: tau)
             if best == nil || (over && !bestKey.over) || (over == bestKey.over && rho < bestKey.rho) {
                 best = vm
                 bestKey = (over, rho)
@@ -199,9 +202,10 @@ public final class ReclaimScheduler {
                 shares: vm.settings.shares, activeFraction: activeFractionOfAllocated(vm),
                 reclaimTargetPages: i < reclaimTargets.count ? reclaimTargets[i] : 0, settings: s)
         }
-        let view = BalloonHostView(timeNs: now, usablePages: host.totalFrames - host.hypervisorFrames,
-                                   freePages: host.freeFrames, minFreePages: minFreePages, state: state,
-                                   ballooningEnabled: machine.isEnabled(.balloon), vms: views)
+        let view = BalloonHostView(
+            timeNs: now, usablePages: host.totalFrames - host.hypervisorFrames,
+            freePages: host.freeFrames, minFreePages: minFreePages, state: state,
+            ballooningEnabled: machine.isEnabled(.balloon), vms: views)
         let targets = policy.targets(view)
         for (i, vm) in vms.enumerated() where i < targets.count {
             applyBalloonTarget(targets[i], to: vm, on: host)

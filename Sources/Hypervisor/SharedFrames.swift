@@ -105,7 +105,8 @@ final class SharedFrames {
 
     /// Bytes of simulator memory held by the nodes and the index.
     var footprintBytes: Int {
-        let nodes = nodeFrame.capacity * 4 + nodeRefs.capacity * 8 + nodeContent.capacity * 8
+        let nodes =
+            nodeFrame.capacity * 4 + nodeRefs.capacity * 8 + nodeContent.capacity * 8
             + nodeHash.capacity * 8 + nodeSalt.capacity * 8 + freeNodes.capacity * 4
         // A Dictionary<UInt64, UInt32> entry: key, value and about a byte of metadata per bucket.
         return nodes + stableIndex.capacity * 13

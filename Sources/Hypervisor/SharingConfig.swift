@@ -55,24 +55,32 @@ public struct SharingConfig: ParameterTable {
     public static let tableSummary = "Transparent page sharing (KSM algorithm, ESX or KSM rate vocabulary, ESX salting)."
     public static let fields: [ParameterField<Self>] = [
         .init(\.enabled, "enabled", "run the page-sharing scanner"),
-        .init(\.pages_to_scan, "pages_to_scan", "KSM: pages scanned per wake-up, all VMs together",
-              .range(1...1_000_000), unit: "pages", unset: "\(defaultPagesToScan) (KSM)"),
-        .init(\.sleep_millisecs, "sleep_millisecs", "KSM: milliseconds between wake-ups",
-              .range(1...60_000), unit: "ms", unset: "\(defaultSleepMillisecs) (KSM)"),
-        .init(\.scan_rate_per_vm, "scan_rate_per_vm", "ESX: pages per second scanned in each VM (ESX 2.x: 50); excludes the KSM keys",
-              .above(0, atMost: 1e8), unit: "pages/s", unset: "(unset)"),
-        .init(\.scan_rate_total, "scan_rate_total", "ESX: cap on pages per second over all VMs (ESX 2.x: 200)",
-              .above(0, atMost: 1e9), unit: "pages/s", unset: "(unset)"),
-        .init(\.share_scan_time, "share_scan_time", "ESX Mem.ShareScanTime: time to scan each VM's memory once (ESXi: 60min)",
-              .period, unset: "(unset)"),
-        .init(\.scan_tick, "scan_tick", "ESX vocabulary: how often the scanner wakes up to spend the per-VM and total rates (KSM: sleep_millisecs)",
-              .range(.ms(1) ... .seconds(60))),
+        .init(
+            \.pages_to_scan, "pages_to_scan", "KSM: pages scanned per wake-up, all VMs together",
+            .range(1...1_000_000), unit: "pages", unset: "\(defaultPagesToScan) (KSM)"),
+        .init(
+            \.sleep_millisecs, "sleep_millisecs", "KSM: milliseconds between wake-ups",
+            .range(1...60_000), unit: "ms", unset: "\(defaultSleepMillisecs) (KSM)"),
+        .init(
+            \.scan_rate_per_vm, "scan_rate_per_vm", "ESX: pages per second scanned in each VM (ESX 2.x: 50); excludes the KSM keys",
+            .above(0, atMost: 1e8), unit: "pages/s", unset: "(unset)"),
+        .init(
+            \.scan_rate_total, "scan_rate_total", "ESX: cap on pages per second over all VMs (ESX 2.x: 200)",
+            .above(0, atMost: 1e9), unit: "pages/s", unset: "(unset)"),
+        .init(
+            \.share_scan_time, "share_scan_time", "ESX Mem.ShareScanTime: time to scan each VM's memory once (ESXi: 60min)",
+            .period, unset: "(unset)"),
+        .init(
+            \.scan_tick, "scan_tick", "ESX vocabulary: how often the scanner wakes up to spend the per-VM and total rates (KSM: sleep_millisecs)",
+            .range(.ms(1) ... .seconds(60))),
         .init(\.scan_order, "scan_order", "page order within a VM: sequential (KSM) or random (ESX)"),
-        .init(\.salting, "salting", "ESX Mem.ShareForceSalting: 0 inter-VM sharing; 1 salt=pshare_salt else common; 2 salt=pshare_salt else per VM",
-              .range(0...2).described(as: "0, 1 or 2 (ESX Mem.ShareForceSalting)")),
+        .init(
+            \.salting, "salting", "ESX Mem.ShareForceSalting: 0 inter-VM sharing; 1 salt=pshare_salt else common; 2 salt=pshare_salt else per VM",
+            .range(0...2).described(as: "0, 1 or 2 (ESX Mem.ShareForceSalting)")),
         .init(\.use_zero_pages, "use_zero_pages", "zero pages share one host-wide zero frame regardless of salt (KSM use_zero_pages)"),
-        .init(\.max_page_sharing, "max_page_sharing", "KSM: mappings of one shared frame before another copy starts",
-              .range(2...1_000_000, because: "KSM refuses < 2")),
+        .init(
+            \.max_page_sharing, "max_page_sharing", "KSM: mappings of one shared frame before another copy starts",
+            .range(2...1_000_000, because: "KSM refuses < 2")),
         .init(\.precompute_large_page_hashes, "precompute_large_page_hashes", "ESX: hash subpages of large pages so they share as soon as the page is broken"),
     ]
 
@@ -80,7 +88,11 @@ public struct SharingConfig: ParameterTable {
     public func consistencyProblems() -> [ParameterProblem] {
         var p: [ParameterProblem] = []
         if usesESXRates && (pages_to_scan != nil || sleep_millisecs != nil) {
-            p.append(("pages_to_scan", "the KSM keys (pages_to_scan, sleep_millisecs) and the ESX keys (scan_rate_per_vm, scan_rate_total, share_scan_time) set the same scan rate: use one vocabulary"))
+            p.append(
+                (
+                    "pages_to_scan",
+                    "the KSM keys (pages_to_scan, sleep_millisecs) and the ESX keys (scan_rate_per_vm, scan_rate_total, share_scan_time) set the same scan rate: use one vocabulary"
+                ))
         }
         if scan_rate_per_vm != nil && share_scan_time != nil {
             p.append(("share_scan_time", "scan_rate_per_vm and share_scan_time both set the per-VM rate: use one"))
@@ -111,8 +123,9 @@ public struct CompressionConfig: ParameterTable {
     public static let fields: [ParameterField<Self>] = [
         .init(\.enabled, "enabled", "compress pages chosen for host swap-out first"),
         .init(\.codec, "codec", "compression codec (a real library run on the page bytes)", choices: codecNames, noun: "codec"),
-        .init(\.threshold, "threshold", "keep a page compressed only if it shrinks below this share of 4 KiB (ESX: 2 KiB)",
-              .above(.percent(0), atMost: .percent(100))),
+        .init(
+            \.threshold, "threshold", "keep a page compressed only if it shrinks below this share of 4 KiB (ESX: 2 KiB)",
+            .above(.percent(0), atMost: .percent(100))),
         .init(\.cache_size, "cache_size", "compression cache limit per VM, share of configured memory (ESX Mem.MemZipMaxPct)", .share),
     ]
 
@@ -156,8 +169,10 @@ public struct HostSwapConfig: ParameterTable {
         .init(\.device, "device", "device of the swap files: hdd, ssd, nvme, ramdisk (latency and bandwidth presets)"),
         .init(\.read_latency, "read_latency", "override the latency of one page read (swap-in)", .cost, unset: "(preset)"),
         .init(\.write_latency, "write_latency", "override the latency of one page write (swap-out)", .cost, unset: "(preset)"),
-        .init(\.bandwidth, "bandwidth", "bytes per second (presets: hdd 150MiB, ssd 500MiB, nvme 2000MiB, ramdisk 8000MiB); adds 4 KiB / bandwidth per page and caps the swap-out rate",
-              .atLeastOnePage, unit: "per second", unset: "(preset)"),
+        .init(
+            \.bandwidth, "bandwidth",
+            "bytes per second (presets: hdd 150MiB, ssd 500MiB, nvme 2000MiB, ramdisk 8000MiB); adds 4 KiB / bandwidth per page and caps the swap-out rate",
+            .atLeastOnePage, unit: "per second", unset: "(preset)"),
         .init(\.victim_selection, "victim_selection", "random pages (ESX) or pages whose EPT accessed bit is clear (CLOCK)"),
     ]
 }

@@ -45,7 +45,8 @@ extension VirtualMachine {
         let r = i >> 9
         var cost: Int64 = 0
         if host.frames.largePagesAllowed && regionBacked[r] == 0 && (r + 1) * 512 <= p2m.count,
-           let frames = host.frames.allocateLargePage() {
+            let frames = host.frames.allocateLargePage()
+        {
             let start = r * 512
             for k in 0..<512 {
                 p2m[start + k] = .machine(frames[k])
@@ -119,9 +120,10 @@ extension VirtualMachine {
         }
         let e = Int(entry)
         let content = cache.content[e]
-        compressor.restore(content, size: Int(cache.size[e]), generator: host.generator,
-                           verify: host.verifyDecompressedBytes, costNs: host.costs.decompress.nanoseconds,
-                                     page: "vm \(name) pfn \(i)")
+        compressor.restore(
+            content, size: Int(cache.size[e]), generator: host.generator,
+            verify: host.verifyDecompressedBytes, costNs: host.costs.decompress.nanoseconds,
+            page: "vm \(name) pfn \(i)")
         cache.remove(e)
         resizeCacheFrames()
         guest.hostPutContent(PFN(i), content)

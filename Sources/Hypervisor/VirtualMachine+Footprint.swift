@@ -6,7 +6,8 @@ extension VirtualMachine {
         f.p2m = p2m.capacityBytes
         f.checksums = checksum.capacity * 4
         f.regions = largeRegion.capacity + regionBacked.capacity * 2
-        f.swapAndCache = swapSlots.capacity * 8 + swapFreeSlots.capacity * 4
+        f.swapAndCache =
+            swapSlots.capacity * 8 + swapFreeSlots.capacity * 4
             + cache.size.capacity * 2 + cache.content.capacity * 8 + cache.owner.capacity * 4 + cache.sequence.capacity * 8
         return f
     }

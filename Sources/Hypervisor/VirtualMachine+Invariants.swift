@@ -37,7 +37,9 @@ extension VirtualMachine {
         if zero != zeroSharedPages { p.append("vm \(name): p2m has \(zero) zero-frame pages, counter \(zeroSharedPages)") }
         if comp != cache.count { p.append("vm \(name): p2m has \(comp) compressed pages, cache holds \(cache.count)") }
         if swapped != swappedPages { p.append("vm \(name): p2m has \(swapped) swapped pages, counter \(swappedPages)") }
-        if swapped + swapFreeSlots.count != swapSlots.count { p.append("vm \(name): swap slots \(swapSlots.count) != used \(swapped) + free \(swapFreeSlots.count)") }
+        if swapped + swapFreeSlots.count != swapSlots.count {
+            p.append("vm \(name): swap slots \(swapSlots.count) != used \(swapped) + free \(swapFreeSlots.count)")
+        }
         if over != overdraftPages { p.append("vm \(name): p2m has \(over) overdraft pages, counter \(overdraftPages)") }
         if large != largePages { p.append("vm \(name): \(large) large regions, counter \(largePages)") }
         if backedPerRegion.map({ UInt16($0) }) != regionBacked { p.append("vm \(name): per-region backed counts disagree with the p2m") }

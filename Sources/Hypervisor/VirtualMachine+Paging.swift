@@ -70,8 +70,9 @@ extension VirtualMachine {
         if compress {
             let cfg = host.config.compression
             let limit = Int(Double(pageSize) * cfg.threshold.fraction)
-            let stored = compressor.compressedSize(of: content, generator: host.generator, limit: limit,
-                                                   costNs: host.costs.compress.nanoseconds)
+            let stored = compressor.compressedSize(
+                of: content, generator: host.generator, limit: limit,
+                costNs: host.costs.compress.nanoseconds)
             if let size = stored {
                 // Make room by moving the oldest entries to swap (ESX evicts cold compressed pages).
                 while cache.bytes + CompressionCache.stride(size) > cache.limitBytes, let old = cache.oldest() {
@@ -111,8 +112,9 @@ extension VirtualMachine {
         guard host.config.swap.enabled, let slot = allocateSlot() else { return false }
         let i = Int(cache.owner[e])
         let content = cache.content[e]
-        compressor.restore(content, size: Int(cache.size[e]), generator: host.generator,
-                           verify: host.verifyDecompressedBytes, costNs: 0, page: "vm \(name) pfn \(i)")
+        compressor.restore(
+            content, size: Int(cache.size[e]), generator: host.generator,
+            verify: host.verifyDecompressedBytes, costNs: 0, page: "vm \(name) pfn \(i)")
         cache.remove(e)
         resizeCacheFrames()
         swapSlots[Int(slot)] = content

@@ -80,8 +80,10 @@ public final class VirtualMachine: GuestPhysicalBacking {
     public internal(set) var activePeriods = 0
 
     /// A VM for `guest`, powered off. `victimRNG` seeds the host-paging victim draws.
-    init(host: HostServices, index: Int, name: String, guest: any GuestPhysicalMemory, settings: VMResourceSettings,
-         balloon: BalloonVMSettings, pageRefBase: UInt32, salt: UInt64, victimRNG rng: inout Xoshiro256) {
+    init(
+        host: HostServices, index: Int, name: String, guest: any GuestPhysicalMemory, settings: VMResourceSettings,
+        balloon: BalloonVMSettings, pageRefBase: UInt32, salt: UInt64, victimRNG rng: inout Xoshiro256
+    ) {
         self.host = host
         self.index = index
         self.name = name
@@ -124,10 +126,13 @@ public final class VirtualMachine: GuestPhysicalBacking {
         if settings.balloonDriver {
             let perPoll = Int(Double(balloonSettings.rate.pages) * Double(balloonSettings.poll_interval.nanoseconds) / 1e9)
             let b = balloonSettings
-            let reporting = b.free_page_reporting
+            let reporting =
+                b.free_page_reporting
                 ? FreePageReporting(order: b.reporting_order, delayNs: b.reporting_delay.nanoseconds, capacity: b.reporting_capacity) : nil
-            guest.plugBalloonDevice(BalloonDevice(pagesPerPoll: perPoll, deflateOnOOM: settings.balloonDeflateOnOOM,
-                                                  freePageReporting: reporting))
+            guest.plugBalloonDevice(
+                BalloonDevice(
+                    pagesPerPoll: perPoll, deflateOnOOM: settings.balloonDeflateOnOOM,
+                    freePageReporting: reporting))
         }
     }
 

@@ -33,7 +33,8 @@ public struct CostModel: ParameterTable {
     public init() {}
 
     public static let tableName = "costs"
-    public static let tableSummary = "Time cost of memory events (effective access time of demand paging, EAT = (1-p)*ma + p*fault, as in Silberschatz et al., Operating System Concepts; device latencies are in swap device presets)."
+    public static let tableSummary =
+        "Time cost of memory events (effective access time of demand paging, EAT = (1-p)*ma + p*fault, as in Silberschatz et al., Operating System Concepts; device latencies are in swap device presets)."
     public static let fields: [ParameterField<Self>] = [
         .init(\.memory_access, "memory_access", "time of one memory access that hits (ma in EAT = (1-p)*ma + p*fault)", .cost),
         .init(\.minor_fault, "minor_fault", "a fault served without I/O: map the zero page, a page-cache or swap-cache page", .cost),
@@ -56,15 +57,30 @@ public struct CostModel: ParameterTable {
 public enum DevicePreset: String, CaseIterable, Codable, Sendable {
     case hdd, ssd, nvme, ramdisk
     public var readLatency: SimDuration {
-        switch self { case .hdd: .ms(5); case .ssd: .us(100); case .nvme: .us(20); case .ramdisk: .us(2) }
+        switch self {
+        case .hdd: .ms(5);
+        case .ssd: .us(100);
+        case .nvme: .us(20);
+        case .ramdisk: .us(2)
+        }
     }
     public var writeLatency: SimDuration {
-        switch self { case .hdd: .ms(5); case .ssd: .us(60); case .nvme: .us(15); case .ramdisk: .us(2) }
+        switch self {
+        case .hdd: .ms(5);
+        case .ssd: .us(60);
+        case .nvme: .us(15);
+        case .ramdisk: .us(2)
+        }
     }
     /// Sequential bandwidth: a 7200 rpm disk ~150 MB/s, a SATA SSD ~500 MB/s, an NVMe drive
     /// ~2 GB/s, memory-backed ~8 GB/s.
     public var bandwidth: ByteCount {
-        switch self { case .hdd: .mib(150); case .ssd: .mib(500); case .nvme: .mib(2000); case .ramdisk: .mib(8000) }
+        switch self {
+        case .hdd: .mib(150);
+        case .ssd: .mib(500);
+        case .nvme: .mib(2000);
+        case .ramdisk: .mib(8000)
+        }
     }
 }
 

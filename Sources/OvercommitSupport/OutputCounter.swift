@@ -116,8 +116,10 @@ public struct OutputCounter<State: Sendable>: Sendable {
     public let equivalents: [Equivalent]
     @usableFromInline let reader: @Sendable (CounterWindow<State>) -> Double
 
-    public init(_ name: String, unit: CounterUnit, format: CounterFormat = .integer, kind: CounterKind, sampled: Bool = false,
-                _ summary: String, also equivalents: [Equivalent] = [], read: @escaping @Sendable (CounterWindow<State>) -> Double) {
+    public init(
+        _ name: String, unit: CounterUnit, format: CounterFormat = .integer, kind: CounterKind, sampled: Bool = false,
+        _ summary: String, also equivalents: [Equivalent] = [], read: @escaping @Sendable (CounterWindow<State>) -> Double
+    ) {
         self.name = name
         self.unit = unit
         self.format = format
@@ -157,37 +159,47 @@ public struct OutputCounter<State: Sendable>: Sendable {
 extension OutputCounter {
     /// Memory held at an instant, read in 4 KiB pages and written in kB.
     @inlinable
-    public static func memory(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
-                              _ pages: @escaping @Sendable (State) -> Int) -> OutputCounter {
+    public static func memory(
+        _ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
+        _ pages: @escaping @Sendable (State) -> Int
+    ) -> OutputCounter {
         OutputCounter(name, unit: .kilobytes, kind: .gauge, sampled: sampled, summary, also: also) { Double(pages($0.now) * 4) }
     }
 
     /// Memory held at an instant, read in kB.
     @inlinable
-    public static func kilobytes(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
-                                 _ kilobytes: @escaping @Sendable (State) -> Int) -> OutputCounter {
+    public static func kilobytes(
+        _ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
+        _ kilobytes: @escaping @Sendable (State) -> Int
+    ) -> OutputCounter {
         OutputCounter(name, unit: .kilobytes, kind: .gauge, sampled: sampled, summary, also: also) { Double(kilobytes($0.now)) }
     }
 
     /// A whole-number level at an instant.
     @inlinable
-    public static func gauge(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
-                             _ read: @escaping @Sendable (State) -> Int) -> OutputCounter {
+    public static func gauge(
+        _ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
+        _ read: @escaping @Sendable (State) -> Int
+    ) -> OutputCounter {
         OutputCounter(name, unit: unit, kind: .gauge, sampled: sampled, summary, also: also) { Double(read($0.now)) }
     }
 
     /// A count of events since the start of the run; a sampling interval shows its increase.
     @inlinable
-    public static func events(_ name: String, unit: CounterUnit = .count, sampled: Bool = false, _ summary: String,
-                              also: [Equivalent] = [], _ read: @escaping @Sendable (State) -> Int) -> OutputCounter {
+    public static func events(
+        _ name: String, unit: CounterUnit = .count, sampled: Bool = false, _ summary: String,
+        also: [Equivalent] = [], _ read: @escaping @Sendable (State) -> Int
+    ) -> OutputCounter {
         OutputCounter(name, unit: unit, kind: .events, sampled: sampled, summary, also: also) { Double($0.increase(read)) }
     }
 
     /// Time accumulated since the start of the run, read in nanoseconds and written in
     /// seconds (`decimals` in CSV files); a sampling interval shows its increase.
     @inlinable
-    public static func time(_ name: String, decimals: Int = 6, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
-                            nanoseconds read: @escaping @Sendable (State) -> Int64) -> OutputCounter {
+    public static func time(
+        _ name: String, decimals: Int = 6, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
+        nanoseconds read: @escaping @Sendable (State) -> Int64
+    ) -> OutputCounter {
         OutputCounter(name, unit: .seconds, format: .decimals(decimals), kind: .events, sampled: sampled, summary, also: also) { w in
             Double(w.increase(read)) / 1e9
         }
@@ -195,23 +207,29 @@ extension OutputCounter {
 
     /// A yes/no figure at an instant.
     @inlinable
-    public static func flag(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
-                            _ read: @escaping @Sendable (State) -> Bool) -> OutputCounter {
+    public static func flag(
+        _ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
+        _ read: @escaping @Sendable (State) -> Bool
+    ) -> OutputCounter {
         OutputCounter(name, unit: .bool, format: .flag, kind: .gauge, sampled: sampled, summary, also: also) { read($0.now) ? 1 : 0 }
     }
 
     /// A formula over the window (gem5's Formula): a ratio or a rate, written with `decimals`
     /// in CSV files.
     @inlinable
-    public static func derived(_ name: String, _ unit: CounterUnit, decimals: Int, sampled: Bool = false, _ summary: String,
-                               also: [Equivalent] = [], _ formula: @escaping @Sendable (CounterWindow<State>) -> Double) -> OutputCounter {
+    public static func derived(
+        _ name: String, _ unit: CounterUnit, decimals: Int, sampled: Bool = false, _ summary: String,
+        also: [Equivalent] = [], _ formula: @escaping @Sendable (CounterWindow<State>) -> Double
+    ) -> OutputCounter {
         OutputCounter(name, unit: unit, format: .decimals(decimals), kind: .derived, sampled: sampled, summary, also: also, read: formula)
     }
 
     /// A whole-number formula over the window (a sum of other figures).
     @inlinable
-    public static func derived(_ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
-                               _ formula: @escaping @Sendable (CounterWindow<State>) -> Int) -> OutputCounter {
+    public static func derived(
+        _ name: String, _ unit: CounterUnit, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
+        _ formula: @escaping @Sendable (CounterWindow<State>) -> Int
+    ) -> OutputCounter {
         OutputCounter(name, unit: unit, kind: .derived, sampled: sampled, summary, also: also) { Double(formula($0)) }
     }
 }

@@ -30,8 +30,9 @@ public struct ParameterField<Table: ParameterTable>: Sendable {
 
     /// What the reference, the schema walk and `--set` know of the key.
     public var info: ParameterInfo {
-        ParameterInfo(key, kind, default: defaultText(), summary, unit: unit, bounds: bounds,
-                      lowerBound: lowerBound, upperBound: upperBound)
+        ParameterInfo(
+            key, kind, default: defaultText(), summary, unit: unit, bounds: bounds,
+            lowerBound: lowerBound, upperBound: upperBound)
     }
 
     /// Reads the key from `container` into `table`; an absent key leaves the value as it is.
@@ -47,12 +48,14 @@ public struct ParameterField<Table: ParameterTable>: Sendable {
     /// Problems of the key's value in `table`: out of bounds, then problems inside it.
     public func problems(in table: Table) -> [ParameterProblem] { checkValue(table) }
 
-    init(key: String, kind: ParameterKind, summary: String, unit: String?, bounds: String?,
-         lowerBound: String? = nil, upperBound: String? = nil,
-         defaultText: @escaping @Sendable () -> String,
-         decode: @escaping @Sendable (inout Table, KeyedDecodingContainer<AnyCodingKey>) throws -> Void,
-         encode: @escaping @Sendable (Table, inout KeyedEncodingContainer<AnyCodingKey>) throws -> Void,
-         check: @escaping @Sendable (Table) -> [ParameterProblem]) {
+    init(
+        key: String, kind: ParameterKind, summary: String, unit: String?, bounds: String?,
+        lowerBound: String? = nil, upperBound: String? = nil,
+        defaultText: @escaping @Sendable () -> String,
+        decode: @escaping @Sendable (inout Table, KeyedDecodingContainer<AnyCodingKey>) throws -> Void,
+        encode: @escaping @Sendable (Table, inout KeyedEncodingContainer<AnyCodingKey>) throws -> Void,
+        check: @escaping @Sendable (Table) -> [ParameterProblem]
+    ) {
         self.key = key; self.kind = kind; self.summary = summary; self.unit = unit; self.bounds = bounds
         self.lowerBound = lowerBound; self.upperBound = upperBound
         self.defaultText = defaultText; self.decodeValue = decode; self.encodeValue = encode; self.checkValue = check
@@ -64,87 +67,103 @@ public struct ParameterField<Table: ParameterTable>: Sendable {
     ///
     /// - Parameter meaning: what the default value stands for, shown after it in the reference
     ///   (`[] (every file of the image)`), or alone when the default is empty (`(required)`).
-    public init<Value: PlainParameterValue>(_ keyPath: WritableKeyPath<Table, Value> & Sendable, _ key: String,
-                                            _ summary: String, meaning: String? = nil) {
-        self.init(key: key, kind: Value.parameterKind, summary: summary, unit: nil, bounds: nil,
-                  defaultText: { Self.shown(Table()[keyPath: keyPath].parameterText, meaning: meaning) },
-                  decode: { t, c in
-                      if let v = try c.decodeIfPresent(Value.self, forKey: AnyCodingKey(key)) { t[keyPath: keyPath] = v }
-                  },
-                  encode: { t, c in try c.encode(t[keyPath: keyPath], forKey: AnyCodingKey(key)) },
-                  check: { t in Self.nested(key, t[keyPath: keyPath]) })
+    public init<Value: PlainParameterValue>(
+        _ keyPath: WritableKeyPath<Table, Value> & Sendable, _ key: String,
+        _ summary: String, meaning: String? = nil
+    ) {
+        self.init(
+            key: key, kind: Value.parameterKind, summary: summary, unit: nil, bounds: nil,
+            defaultText: { Self.shown(Table()[keyPath: keyPath].parameterText, meaning: meaning) },
+            decode: { t, c in
+                if let v = try c.decodeIfPresent(Value.self, forKey: AnyCodingKey(key)) { t[keyPath: keyPath] = v }
+            },
+            encode: { t, c in try c.encode(t[keyPath: keyPath], forKey: AnyCodingKey(key)) },
+            check: { t in Self.nested(key, t[keyPath: keyPath]) })
     }
 
     /// An optional key holding a string, boolean, choice, table or list.
     ///
     /// - Parameter unset: what leaving the key out means, as the reference shows it
     ///   (`(none)`, `(configured memory)`).
-    public init<Value: PlainParameterValue>(_ keyPath: WritableKeyPath<Table, Value?> & Sendable, _ key: String,
-                                            _ summary: String, unset: String) {
-        self.init(key: key, kind: Value.parameterKind, summary: summary, unit: nil, bounds: nil,
-                  defaultText: { Table()[keyPath: keyPath]?.parameterText ?? unset },
-                  decode: { t, c in
-                      if let v = try c.decodeIfPresent(Value.self, forKey: AnyCodingKey(key)) { t[keyPath: keyPath] = v }
-                  },
-                  encode: { t, c in
-                      if let v = t[keyPath: keyPath] { try c.encode(v, forKey: AnyCodingKey(key)) }
-                  },
-                  check: { t in t[keyPath: keyPath].map { Self.nested(key, $0) } ?? [] })
+    public init<Value: PlainParameterValue>(
+        _ keyPath: WritableKeyPath<Table, Value?> & Sendable, _ key: String,
+        _ summary: String, unset: String
+    ) {
+        self.init(
+            key: key, kind: Value.parameterKind, summary: summary, unit: nil, bounds: nil,
+            defaultText: { Table()[keyPath: keyPath]?.parameterText ?? unset },
+            decode: { t, c in
+                if let v = try c.decodeIfPresent(Value.self, forKey: AnyCodingKey(key)) { t[keyPath: keyPath] = v }
+            },
+            encode: { t, c in
+                if let v = t[keyPath: keyPath] { try c.encode(v, forKey: AnyCodingKey(key)) }
+            },
+            check: { t in t[keyPath: keyPath].map { Self.nested(key, $0) } ?? [] })
     }
 
     /// A numeric key (integer, number, size, duration, percentage) with its bounds.
     ///
     /// - Parameter unit: the unit of a plain number (`pages`, `ms`, `kB`); sizes, durations
     ///   and percentages carry theirs in the value.
-    public init<Value: NumericParameterValue>(_ keyPath: WritableKeyPath<Table, Value> & Sendable, _ key: String,
-                                              _ summary: String, _ bounds: ParameterBounds<Value>, unit: String? = nil) {
-        self.init(key: key, kind: Value.parameterKind, summary: summary, unit: unit, bounds: bounds.phrase,
-                  lowerBound: bounds.lower?.parameterText, upperBound: bounds.upper?.parameterText,
-                  defaultText: { Table()[keyPath: keyPath].parameterText },
-                  decode: { t, c in
-                      if let v = try c.decodeIfPresent(Value.self, forKey: AnyCodingKey(key)) { t[keyPath: keyPath] = v }
-                  },
-                  encode: { t, c in try c.encode(t[keyPath: keyPath], forKey: AnyCodingKey(key)) },
-                  check: { t in bounds.problem(t[keyPath: keyPath]).map { [(key, $0)] } ?? [] })
+    public init<Value: NumericParameterValue>(
+        _ keyPath: WritableKeyPath<Table, Value> & Sendable, _ key: String,
+        _ summary: String, _ bounds: ParameterBounds<Value>, unit: String? = nil
+    ) {
+        self.init(
+            key: key, kind: Value.parameterKind, summary: summary, unit: unit, bounds: bounds.phrase,
+            lowerBound: bounds.lower?.parameterText, upperBound: bounds.upper?.parameterText,
+            defaultText: { Table()[keyPath: keyPath].parameterText },
+            decode: { t, c in
+                if let v = try c.decodeIfPresent(Value.self, forKey: AnyCodingKey(key)) { t[keyPath: keyPath] = v }
+            },
+            encode: { t, c in try c.encode(t[keyPath: keyPath], forKey: AnyCodingKey(key)) },
+            check: { t in bounds.problem(t[keyPath: keyPath]).map { [(key, $0)] } ?? [] })
     }
 
     /// An optional numeric key with its bounds (checked when the key is set).
-    public init<Value: NumericParameterValue>(_ keyPath: WritableKeyPath<Table, Value?> & Sendable, _ key: String,
-                                              _ summary: String, _ bounds: ParameterBounds<Value>, unit: String? = nil,
-                                              unset: String) {
-        self.init(key: key, kind: Value.parameterKind, summary: summary, unit: unit, bounds: bounds.phrase,
-                  lowerBound: bounds.lower?.parameterText, upperBound: bounds.upper?.parameterText,
-                  defaultText: { Table()[keyPath: keyPath]?.parameterText ?? unset },
-                  decode: { t, c in
-                      if let v = try c.decodeIfPresent(Value.self, forKey: AnyCodingKey(key)) { t[keyPath: keyPath] = v }
-                  },
-                  encode: { t, c in
-                      if let v = t[keyPath: keyPath] { try c.encode(v, forKey: AnyCodingKey(key)) }
-                  },
-                  check: { t in t[keyPath: keyPath].flatMap { bounds.problem($0) }.map { [(key, $0)] } ?? [] })
+    public init<Value: NumericParameterValue>(
+        _ keyPath: WritableKeyPath<Table, Value?> & Sendable, _ key: String,
+        _ summary: String, _ bounds: ParameterBounds<Value>, unit: String? = nil,
+        unset: String
+    ) {
+        self.init(
+            key: key, kind: Value.parameterKind, summary: summary, unit: unit, bounds: bounds.phrase,
+            lowerBound: bounds.lower?.parameterText, upperBound: bounds.upper?.parameterText,
+            defaultText: { Table()[keyPath: keyPath]?.parameterText ?? unset },
+            decode: { t, c in
+                if let v = try c.decodeIfPresent(Value.self, forKey: AnyCodingKey(key)) { t[keyPath: keyPath] = v }
+            },
+            encode: { t, c in
+                if let v = t[keyPath: keyPath] { try c.encode(v, forKey: AnyCodingKey(key)) }
+            },
+            check: { t in t[keyPath: keyPath].flatMap { bounds.problem($0) }.map { [(key, $0)] } ?? [] })
     }
 
     /// A string key whose value must be one of `choices` (names registered at run time, such
     /// as the codecs of this build); `noun` names a value in messages (`unknown codec 'zip'`).
-    public init(_ keyPath: WritableKeyPath<Table, String> & Sendable, _ key: String, _ summary: String,
-                choices: [String], noun: String = "value") {
-        self.init(key: key, kind: .choice(choices), summary: summary, unit: nil, bounds: nil,
-                  defaultText: { Table()[keyPath: keyPath] },
-                  decode: { t, c in
-                      if let v = try c.decodeIfPresent(String.self, forKey: AnyCodingKey(key)) { t[keyPath: keyPath] = v }
-                  },
-                  encode: { t, c in try c.encode(t[keyPath: keyPath], forKey: AnyCodingKey(key)) },
-                  check: { t in
-                      let v = t[keyPath: keyPath]
-                      return choices.contains(v) ? [] : [(key, "unknown \(noun) '\(v)'; allowed: " + choices.joined(separator: ", "))]
-                  })
+    public init(
+        _ keyPath: WritableKeyPath<Table, String> & Sendable, _ key: String, _ summary: String,
+        choices: [String], noun: String = "value"
+    ) {
+        self.init(
+            key: key, kind: .choice(choices), summary: summary, unit: nil, bounds: nil,
+            defaultText: { Table()[keyPath: keyPath] },
+            decode: { t, c in
+                if let v = try c.decodeIfPresent(String.self, forKey: AnyCodingKey(key)) { t[keyPath: keyPath] = v }
+            },
+            encode: { t, c in try c.encode(t[keyPath: keyPath], forKey: AnyCodingKey(key)) },
+            check: { t in
+                let v = t[keyPath: keyPath]
+                return choices.contains(v) ? [] : [(key, "unknown \(noun) '\(v)'; allowed: " + choices.joined(separator: ", "))]
+            })
     }
 
     /// A documented key whose value is free-form and never read (the scenario's `templates:`,
     /// a place for YAML anchors).
     public static func freeForm(_ key: String, _ summary: String) -> ParameterField {
-        ParameterField(key: key, kind: .string, summary: summary, unit: nil, bounds: nil,
-                       defaultText: { "" }, decode: { _, _ in }, encode: { _, _ in }, check: { _ in [] })
+        ParameterField(
+            key: key, kind: .string, summary: summary, unit: nil, bounds: nil,
+            defaultText: { "" }, decode: { _, _ in }, encode: { _, _ in }, check: { _ in [] })
     }
 
     static func shown(_ text: String, meaning: String?) -> String {
@@ -212,8 +231,11 @@ public struct ParameterBounds<Value: NumericParameterValue>: Sendable {
         if let wording { return wording }
         var s: String
         switch (lower, upper) {
-        case let (l?, u?): s = lowerIsExclusive ? "above \(l.parameterText) and at most \(u.parameterText)"
-                                                : "between \(l.parameterText) and \(u.parameterText)"
+        case let (l?, u?):
+            s =
+                lowerIsExclusive
+                ? "above \(l.parameterText) and at most \(u.parameterText)"
+                : "between \(l.parameterText) and \(u.parameterText)"
         case let (l?, nil): s = lowerIsExclusive ? "above \(l.parameterText)" : "at least \(l.parameterText)"
         case let (nil, u?): s = "at most \(u.parameterText)"
         case (nil, nil): s = "any value"
@@ -244,7 +266,7 @@ extension ParameterBounds where Value == Percentage {
 extension ParameterBounds where Value == SimDuration {
     /// How often something runs: at least 1 ms (a shorter period makes a run crawl), at most
     /// the longest run.
-    public static var period: Self { .range(.ms(1) ... SimDuration.longestRun) }
+    public static var period: Self { .range(.ms(1)...SimDuration.longestRun) }
     /// A wait or a point in time: up to the longest run.
     public static var delay: Self { .atMost(SimDuration.longestRun) }
     /// The time one memory event costs: at most 1 s (a disk seek is 5 ms; costs add up over
@@ -254,7 +276,7 @@ extension ParameterBounds where Value == SimDuration {
 
 extension ParameterBounds where Value == ByteCount {
     /// An amount of memory of at least one 4 KiB page and at most the largest host's memory.
-    public static var atLeastOnePage: Self { .range(.kib(4) ... ByteCount.largestHost) }
+    public static var atLeastOnePage: Self { .range(.kib(4)...ByteCount.largestHost) }
     /// An amount of memory up to the largest host's memory (0 allowed).
     public static var upToLargestHost: Self { .atMost(ByteCount.largestHost) }
 }

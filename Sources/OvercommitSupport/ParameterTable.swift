@@ -75,8 +75,10 @@ public struct ParameterInfo: Sendable {
     public var lowerBound: String?
     public var upperBound: String?
 
-    public init(_ key: String, _ kind: ParameterKind, default defaultValue: String, _ summary: String,
-                unit: String? = nil, bounds: String? = nil, lowerBound: String? = nil, upperBound: String? = nil) {
+    public init(
+        _ key: String, _ kind: ParameterKind, default defaultValue: String, _ summary: String,
+        unit: String? = nil, bounds: String? = nil, lowerBound: String? = nil, upperBound: String? = nil
+    ) {
         self.key = key; self.kind = kind; self.defaultValue = defaultValue; self.summary = summary
         self.unit = unit; self.bounds = bounds; self.lowerBound = lowerBound; self.upperBound = upperBound
     }
@@ -135,8 +137,10 @@ extension ParameterTable {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         let fields = Self.fields
         for key in c.allKeys where !fields.contains(where: { $0.key == key.stringValue }) && !Self.keysReadElsewhere.contains(key.stringValue) {
-            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription:
-                "unknown key '\(key.stringValue)'; allowed: " + (Self.keysReadElsewhere + fields.map(\.key)).joined(separator: ", "))
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: c,
+                debugDescription:
+                    "unknown key '\(key.stringValue)'; allowed: " + (Self.keysReadElsewhere + fields.map(\.key)).joined(separator: ", "))
         }
         for f in fields { try f.decode(into: &self, from: c) }
     }

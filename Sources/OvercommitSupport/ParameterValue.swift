@@ -113,8 +113,10 @@ extension ParameterChoice {
         let c = try decoder.singleValueContainer()
         let name = try c.decode(String.self)
         guard let value = Self(rawValue: name) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription:
-                "unknown \(Self.choiceNoun) '\(name)'; allowed: " + Self.allCases.map(\.rawValue).joined(separator: ", "))
+            throw DecodingError.dataCorruptedError(
+                in: c,
+                debugDescription:
+                    "unknown \(Self.choiceNoun) '\(name)'; allowed: " + Self.allCases.map(\.rawValue).joined(separator: ", "))
         }
         self = value
     }
@@ -214,10 +216,15 @@ public struct NamedScalars: PlainParameterValue {
         let c = try decoder.container(keyedBy: Key.self)
         var out: [Entry] = []
         for k in c.allKeys {
-            if let i = try? c.decode(Int.self, forKey: k) { out.append(Entry(k.stringValue, .int(i))) }
-            else if let d = try? c.decode(Double.self, forKey: k) { out.append(Entry(k.stringValue, .double(d))) }
-            else if let b = try? c.decode(Bool.self, forKey: k) { out.append(Entry(k.stringValue, .int(b ? 1 : 0))) }
-            else { out.append(Entry(k.stringValue, .string(try c.decode(String.self, forKey: k)))) }
+            if let i = try? c.decode(Int.self, forKey: k) {
+                out.append(Entry(k.stringValue, .int(i)))
+            } else if let d = try? c.decode(Double.self, forKey: k) {
+                out.append(Entry(k.stringValue, .double(d)))
+            } else if let b = try? c.decode(Bool.self, forKey: k) {
+                out.append(Entry(k.stringValue, .int(b ? 1 : 0)))
+            } else {
+                out.append(Entry(k.stringValue, .string(try c.decode(String.self, forKey: k))))
+            }
         }
         self.init(out)
     }

@@ -34,14 +34,18 @@ public enum ParameterVariants {
     ///
     /// - Throws: `DecodingError.dataCorrupted` for an unknown name, with the allowed ones:
     ///   `unknown workload kind 'webb'; allowed: idle, web, ...`.
-    public static func caseIndex(_ cases: [any ParameterVariant.Type], from decoder: Decoder,
-                                 default defaultName: String, noun: String) throws -> Int {
+    public static func caseIndex(
+        _ cases: [any ParameterVariant.Type], from decoder: Decoder,
+        default defaultName: String, noun: String
+    ) throws -> Int {
         let c = try decoder.container(keyedBy: AnyCodingKey.self)
         let key = AnyCodingKey(discriminator)
         let name = try c.decodeIfPresent(String.self, forKey: key) ?? defaultName
         guard let i = cases.firstIndex(where: { $0.kindName == name }) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription:
-                "unknown \(noun) '\(name)'; allowed: " + cases.map { $0.kindName }.joined(separator: ", "))
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: c,
+                debugDescription:
+                    "unknown \(noun) '\(name)'; allowed: " + cases.map { $0.kindName }.joined(separator: ", "))
         }
         return i
     }

@@ -56,8 +56,10 @@ public struct ByteCount: Hashable, Comparable, Sendable, Codable, CustomStringCo
         if let n = try? c.decode(UInt64.self) { self.bytes = n; return }
         let s = try c.decode(String.self)
         guard let v = ByteCount.parse(s) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription:
-                "'\(s)' is not a size; write bytes or a number with a unit: B, KiB, MiB, GiB, TiB (binary) or kB, MB, GB, TB (decimal), e.g. 8GiB")
+            throw DecodingError.dataCorruptedError(
+                in: c,
+                debugDescription:
+                    "'\(s)' is not a size; write bytes or a number with a unit: B, KiB, MiB, GiB, TiB (binary) or kB, MB, GB, TB (decimal), e.g. 8GiB")
         }
         self = v
     }
@@ -110,8 +112,10 @@ public struct SimDuration: Hashable, Comparable, Sendable, Codable, CustomString
         let c = try decoder.singleValueContainer()
         if let s = try? c.decode(String.self) {
             guard let v = SimDuration.parse(s) else {
-                throw DecodingError.dataCorruptedError(in: c, debugDescription:
-                    "'\(s)' is not a duration; write a number with a unit: ns, us, ms, s, min, h, e.g. 100us or 30s")
+                throw DecodingError.dataCorruptedError(
+                    in: c,
+                    debugDescription:
+                        "'\(s)' is not a duration; write a number with a unit: ns, us, ms, s, min, h, e.g. 100us or 30s")
             }
             self = v; return
         }

@@ -86,8 +86,10 @@ public struct CodecKind: Hashable, Sendable, Codable, CustomStringConvertible {
         let c = try decoder.singleValueContainer()
         let name = try c.decode(String.self)
         guard let k = CodecKind(rawValue: name) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription:
-                "unknown codec '\(name)'; allowed: " + CodecKind.allCases.map(\.rawValue).joined(separator: ", "))
+            throw DecodingError.dataCorruptedError(
+                in: c,
+                debugDescription:
+                    "unknown codec '\(name)'; allowed: " + CodecKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
         self = k
     }

@@ -29,8 +29,14 @@ public enum ContentStyle: UInt8, CaseIterable, Sendable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .zero: "zero"; case .code: "code"; case .text: "text"; case .random: "random"
-        case .sparse: "sparse"; case .pointers: "pointers"; case .pattern: "pattern"; case .stored: "stored"
+        case .zero: "zero";
+        case .code: "code";
+        case .text: "text";
+        case .random: "random"
+        case .sparse: "sparse";
+        case .pointers: "pointers";
+        case .pattern: "pattern";
+        case .stored: "stored"
         }
     }
 }
@@ -45,8 +51,10 @@ extension ContentStyle: Codable {
         let c = try decoder.singleValueContainer()
         let n = try c.decode(String.self)
         guard let s = ContentStyle(name: n) else {
-            throw DecodingError.dataCorruptedError(in: c, debugDescription:
-                "unknown content style '\(n)'; allowed: " + ContentStyle.allCases.map(\.description).joined(separator: ", "))
+            throw DecodingError.dataCorruptedError(
+                in: c,
+                debugDescription:
+                    "unknown content style '\(n)'; allowed: " + ContentStyle.allCases.map(\.description).joined(separator: ", "))
         }
         self = s
     }

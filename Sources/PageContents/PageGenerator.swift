@@ -117,9 +117,9 @@ public struct PageGenerator: Sendable {
             let slot = Int(bits & 511)
             let w: UInt64
             switch (bits >> 9) & 3 {
-            case 0: w = 0x0000_7f00_0000_0000 | (r.next() & 0x00ff_ffff_fff8) // a heap pointer
-            case 1: w = 1 + (r.next() & 0xffff)                             // a counter
-            default: w = r.next() | 1                                        // anything non-zero
+            case 0: w = 0x0000_7f00_0000_0000 | (r.next() & 0x00ff_ffff_fff8)  // a heap pointer
+            case 1: w = 1 + (r.next() & 0xffff)  // a counter
+            default: w = r.next() | 1  // anything non-zero
             }
             store(w, dst, word: slot)
         }
@@ -310,7 +310,7 @@ enum TextStream {
             let sel = (bits >> 32) & 0xff
             let capital = lineWords == 0 && (bits >> 42) & 7 == 0
             if lineWords == 0 && (bits >> 40) & 3 == 0 {
-                w.put(0x2020, count: 2) // indentation
+                w.put(0x2020, count: 2)  // indentation
             }
             if sel < numberShare {
                 // A number: 1...6 decimal digits.
@@ -334,15 +334,15 @@ enum TextStream {
                 lineWords += 1
             }
             if lineWords >= lineLength {
-                if sel & 3 == 0 { w.put(0x0a2e, count: 2) } else { w.put(0x0a, count: 1) } // ".\n"
+                if sel & 3 == 0 { w.put(0x0a2e, count: 2) } else { w.put(0x0a, count: 1) }  // ".\n"
                 lineWords = 0
                 lineLength = 4 + r.int(below: 12)
             } else {
                 switch (bits >> 58) & 0xf {
-                case 0: w.put(0x202c, count: 2)        // ", "
-                case 1: w.put(0x3d, count: 1)          // "="
-                case 2: w.put(0x203a, count: 2)        // ": "
-                case 3: w.put(0x2f, count: 1)          // "/"
+                case 0: w.put(0x202c, count: 2)  // ", "
+                case 1: w.put(0x3d, count: 1)  // "="
+                case 2: w.put(0x203a, count: 2)  // ": "
+                case 3: w.put(0x2f, count: 1)  // "/"
                 default: w.put(0x20, count: 1)
                 }
             }
@@ -379,8 +379,9 @@ enum CodeStream {
         let t = CodeTable.templates[Int(ins & 0xff)]
         let reg = (ins >> 8) & 7, rm = (ins >> 11) & 7
         w.mark()
-        w.put(t.opcodes | ((reg << 3) << t.modrmShift) & t.regMask | (rm << t.modrmShift) & t.rmMask,
-              count: Int(t.count))
+        w.put(
+            t.opcodes | ((reg << 3) << t.modrmShift) & t.regMask | (rm << t.modrmShift) & t.rmMask,
+            count: Int(t.count))
         let imm = ins >> 32
         switch t.operand {
         case .none:
@@ -444,40 +445,40 @@ struct InstructionTemplate: Sendable {
 /// instruction-mix studies of compiled x86-64 code: mov, call, lea, cmp/test, jcc, push/pop).
 enum CodeTable {
     static let templates: [InstructionTemplate] = [
-        .init([0x48, 0x8b, 0x45], modrm: 2, reg: true, .disp8),          // mov r64, [rbp-d8]
-        .init([0x48, 0x89, 0x45], modrm: 2, reg: true, .disp8),          // mov [rbp-d8], r64
-        .init([0xe8], .rel32),                                           // call rel32
-        .init([0x48, 0x89, 0xc0], modrm: 2, reg: true, rm: true),        // mov r64, r64
-        .init([0x48, 0x8d, 0x05], modrm: 2, reg: true, .rel32),          // lea r64, [rip+d32]
-        .init([0x85, 0xc0], modrm: 1, reg: true, rm: true),              // test r32, r32
-        .init([0x74], .rel8),                                            // je rel8
-        .init([0x8b, 0x40], modrm: 1, reg: true, rm: true, .imm8),       // mov r32, [r+d8]
-        .init([0x48, 0x83, 0xc0], modrm: 2, rm: true, .imm8),            // add r64, imm8
-        .init([0x75], .rel8),                                            // jne rel8
-        .init([0x31, 0xc0], modrm: 1, reg: true, rm: true),              // xor r32, r32
-        .init([0x48, 0x8b, 0x05], modrm: 2, reg: true, .rel32),          // mov r64, [rip+d32]
-        .init([0x55, 0x48, 0x89, 0xe5]),                                 // push rbp; mov rbp, rsp
-        .init([0x5d, 0xc3]),                                             // pop rbp; ret
-        .init([0x48, 0x83, 0xec], .imm8),                                // sub rsp, imm8
-        .init([0x83, 0xf8], modrm: 1, rm: true, .imm8),                  // cmp r32, imm8
-        .init([0xb8], modrm: 0, rm: true, .imm32),                       // mov r32, imm32
-        .init([0x41, 0x54]),                                             // push r12
-        .init([0x53]),                                                   // push rbx
-        .init([0x5b]),                                                   // pop rbx
-        .init([0x0f, 0x84], .rel32),                                     // je rel32
-        .init([0xe9], .rel32),                                           // jmp rel32
-        .init([0xeb], .rel8),                                            // jmp rel8
-        .init([0x48, 0x39, 0xc0], modrm: 2, reg: true, rm: true),        // cmp r64, r64
-        .init([0x0f, 0xb6, 0x40], modrm: 2, reg: true, rm: true, .imm8), // movzx r32, byte [r+d8]
-        .init([0xc7, 0x45], .disp8),                                     // mov dword [rbp-d8], ...
-        .init([0x00, 0x00, 0x00, 0x00]),                                 //   ... imm32 0
-        .init([0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00]),                     // nopw 0(rax,rax,1)
-        .init([0x0f, 0x1f, 0x40, 0x00]),                                 // nopl 0(rax)
-        .init([0xcc]),                                                   // int3 padding
-        .init([0xff, 0x15], .rel32),                                     // call [rip+d32]
-        .init([0x48, 0x63, 0xc0], modrm: 2, reg: true, rm: true),        // movsxd r64, r32
-        .init([0xc1, 0xe0], modrm: 1, rm: true, .imm8),                  // shl r32, imm8
-        .init([0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00]),               // nopl 0(rax) d32
+        .init([0x48, 0x8b, 0x45], modrm: 2, reg: true, .disp8),  // mov r64, [rbp-d8]
+        .init([0x48, 0x89, 0x45], modrm: 2, reg: true, .disp8),  // mov [rbp-d8], r64
+        .init([0xe8], .rel32),  // call rel32
+        .init([0x48, 0x89, 0xc0], modrm: 2, reg: true, rm: true),  // mov r64, r64
+        .init([0x48, 0x8d, 0x05], modrm: 2, reg: true, .rel32),  // lea r64, [rip+d32]
+        .init([0x85, 0xc0], modrm: 1, reg: true, rm: true),  // test r32, r32
+        .init([0x74], .rel8),  // je rel8
+        .init([0x8b, 0x40], modrm: 1, reg: true, rm: true, .imm8),  // mov r32, [r+d8]
+        .init([0x48, 0x83, 0xc0], modrm: 2, rm: true, .imm8),  // add r64, imm8
+        .init([0x75], .rel8),  // jne rel8
+        .init([0x31, 0xc0], modrm: 1, reg: true, rm: true),  // xor r32, r32
+        .init([0x48, 0x8b, 0x05], modrm: 2, reg: true, .rel32),  // mov r64, [rip+d32]
+        .init([0x55, 0x48, 0x89, 0xe5]),  // push rbp; mov rbp, rsp
+        .init([0x5d, 0xc3]),  // pop rbp; ret
+        .init([0x48, 0x83, 0xec], .imm8),  // sub rsp, imm8
+        .init([0x83, 0xf8], modrm: 1, rm: true, .imm8),  // cmp r32, imm8
+        .init([0xb8], modrm: 0, rm: true, .imm32),  // mov r32, imm32
+        .init([0x41, 0x54]),  // push r12
+        .init([0x53]),  // push rbx
+        .init([0x5b]),  // pop rbx
+        .init([0x0f, 0x84], .rel32),  // je rel32
+        .init([0xe9], .rel32),  // jmp rel32
+        .init([0xeb], .rel8),  // jmp rel8
+        .init([0x48, 0x39, 0xc0], modrm: 2, reg: true, rm: true),  // cmp r64, r64
+        .init([0x0f, 0xb6, 0x40], modrm: 2, reg: true, rm: true, .imm8),  // movzx r32, byte [r+d8]
+        .init([0xc7, 0x45], .disp8),  // mov dword [rbp-d8], ...
+        .init([0x00, 0x00, 0x00, 0x00]),  //   ... imm32 0
+        .init([0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00]),  // nopw 0(rax,rax,1)
+        .init([0x0f, 0x1f, 0x40, 0x00]),  // nopl 0(rax)
+        .init([0xcc]),  // int3 padding
+        .init([0xff, 0x15], .rel32),  // call [rip+d32]
+        .init([0x48, 0x63, 0xc0], modrm: 2, reg: true, rm: true),  // movsxd r64, r32
+        .init([0xc1, 0xe0], modrm: 1, rm: true, .imm8),  // shl r32, imm8
+        .init([0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00]),  // nopl 0(rax) d32
     ]
 }
 

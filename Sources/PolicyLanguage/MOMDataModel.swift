@@ -39,11 +39,12 @@ public enum MOMEntityKind: String, Sendable, CaseIterable {
     public var properties: [MOMPropertyInfo] {
         switch self {
         case .host: return [MOMPropertyInfo(name: "interval", summary: "host-monitor-interval in seconds (MOM puts it in the host's properties for HostKSM)")]
-        case .guest: return [
-            MOMPropertyInfo(name: "name", summary: "the VM's name"),
-            MOMPropertyInfo(name: "uuid", summary: "the VM's UUID"),
-            MOMPropertyInfo(name: "pid", summary: "the process ID of the VM's QEMU process"),
-        ]
+        case .guest:
+            return [
+                MOMPropertyInfo(name: "name", summary: "the VM's name"),
+                MOMPropertyInfo(name: "uuid", summary: "the VM's UUID"),
+                MOMPropertyInfo(name: "pid", summary: "the process ID of the VM's QEMU process"),
+            ]
         }
     }
 
@@ -151,14 +152,16 @@ public enum MOMGuestField: String, Sendable, CaseIterable {
 
     public var info: MOMFieldInfo {
         func f(_ unit: String, _ collector: String, _ summary: String, optional: Bool = true, fixed: PolicyValue? = nil) -> MOMFieldInfo {
-            MOMFieldInfo(name: rawValue, unit: unit, collector: collector, summary: summary, optional: optional,
-                         source: fixed.map { .fixed($0) } ?? .simulated)
+            MOMFieldInfo(
+                name: rawValue, unit: unit, collector: collector, summary: summary, optional: optional,
+                source: fixed.map { .fixed($0) } ?? .simulated)
         }
         switch self {
         case .mem_available: return f("KiB", "GuestMemory", "the guest's total memory: MemTotal (virtio-balloon stat 'available')")
         case .mem_unused: return f("KiB", "GuestMemory", "memory the guest uses for nothing: MemFree (stat 'unused')")
         case .mem_free: return f("KiB", "GuestMemory", "free memory including caches: MemFree + buffers + page cache (stats 'unused' + 'disk_caches')")
-        case .major_fault: return f("per second", "GuestMemory", "major page faults per second over the last stats interval (vdsm; libvirt reports a cumulative count)")
+        case .major_fault:
+            return f("per second", "GuestMemory", "major page faults per second over the last stats interval (vdsm; libvirt reports a cumulative count)")
         case .minor_fault: return f("per second", "GuestMemory", "minor page faults per second over the last stats interval (vdsm)")
         case .swap_in: return f("KiB/s", "GuestMemory", "memory swapped in per second over the last stats interval (vdsm; libvirt: cumulative KiB)")
         case .swap_out: return f("KiB/s", "GuestMemory", "memory swapped out per second over the last stats interval (vdsm)")
@@ -167,8 +170,10 @@ public enum MOMGuestField: String, Sendable, CaseIterable {
         case .balloon_cur: return f("KiB", "GuestBalloon", "current memory: configured memory minus the balloon")
         case .balloon_max: return f("KiB", "GuestBalloon", "configured (maximum) memory")
         case .balloon_min: return f("KiB", "GuestBalloon", "guaranteed memory, the least the guest is ballooned to")
-        case .host_minor_faults: return f("count", "GuestQemuProc", "minor faults of the VM's QEMU process on the host since the previous sample", optional: false)
-        case .host_major_faults: return f("count", "GuestQemuProc", "major faults (host swap-ins) of the VM's QEMU process since the previous sample", optional: false)
+        case .host_minor_faults:
+            return f("count", "GuestQemuProc", "minor faults of the VM's QEMU process on the host since the previous sample", optional: false)
+        case .host_major_faults:
+            return f("count", "GuestQemuProc", "major faults (host swap-ins) of the VM's QEMU process since the previous sample", optional: false)
         case .rss: return f("pages", "GuestQemuProc", "resident set of the VM's QEMU process: host frames backing it", optional: false)
         case .vcpu_quota: return f("us", "GuestCpuTune", "CFS quota of each vCPU (libvirt vcpu_quota; 0 none set)", optional: false, fixed: .int(0))
         case .vcpu_period: return f("us", "GuestCpuTune", "CFS period of the vCPUs (libvirt vcpu_period; 0 none set)", optional: false, fixed: .int(0))
@@ -186,10 +191,15 @@ public enum MOMHostControl: String, Sendable, CaseIterable {
 
     public var info: MOMControlInfo {
         switch self {
-        case .ksm_run: return MOMControlInfo(name: rawValue, unit: "0/1/2", controller: "KSM", summary: "0 stops ksmd, 1 runs it, 2 stops it and unmerges every shared page")
+        case .ksm_run:
+            return MOMControlInfo(
+                name: rawValue, unit: "0/1/2", controller: "KSM", summary: "0 stops ksmd, 1 runs it, 2 stops it and unmerges every shared page")
         case .ksm_pages_to_scan: return MOMControlInfo(name: rawValue, unit: "pages", controller: "KSM", summary: "pages ksmd scans per batch")
         case .ksm_sleep_millisecs: return MOMControlInfo(name: rawValue, unit: "ms", controller: "KSM", summary: "ksmd's sleep between batches")
-        case .ksm_merge_across_nodes: return MOMControlInfo(name: rawValue, unit: "0/1", controller: "KSM", summary: "merge pages across NUMA nodes (the kernel accepts a change only while no page is shared)")
+        case .ksm_merge_across_nodes:
+            return MOMControlInfo(
+                name: rawValue, unit: "0/1", controller: "KSM",
+                summary: "merge pages across NUMA nodes (the kernel accepts a change only while no page is shared)")
         }
     }
 }
@@ -200,9 +210,14 @@ public enum MOMGuestControl: String, Sendable, CaseIterable {
 
     public var info: MOMControlInfo {
         switch self {
-        case .balloon_target: return MOMControlInfo(name: rawValue, unit: "KiB", controller: "Balloon", summary: "the guest's memory after ballooning (libvirt setMemory): the balloon is balloon_max minus it")
-        case .vcpu_quota: return MOMControlInfo(name: rawValue, unit: "us", controller: "CpuTune", summary: "CFS quota per vCPU (recorded; overcommit has no CPU model)")
-        case .vcpu_period: return MOMControlInfo(name: rawValue, unit: "us", controller: "CpuTune", summary: "CFS period (recorded; overcommit has no CPU model)")
+        case .balloon_target:
+            return MOMControlInfo(
+                name: rawValue, unit: "KiB", controller: "Balloon",
+                summary: "the guest's memory after ballooning (libvirt setMemory): the balloon is balloon_max minus it")
+        case .vcpu_quota:
+            return MOMControlInfo(name: rawValue, unit: "us", controller: "CpuTune", summary: "CFS quota per vCPU (recorded; overcommit has no CPU model)")
+        case .vcpu_period:
+            return MOMControlInfo(name: rawValue, unit: "us", controller: "CpuTune", summary: "CFS period (recorded; overcommit has no CPU model)")
         }
     }
 }
@@ -259,17 +274,21 @@ public enum MOMDataModelReference {
         }
         table("Host fields", ["field", "unit", "collector", "meaning"], fieldRows(.host))
         table("Guest fields", ["field", "unit", "collector", "meaning"], fieldRows(.guest))
-        table("Properties (`(X.Prop \"name\")`)", ["entity", "property", "meaning"],
-              MOMEntityKind.allCases.flatMap { k in k.properties.map { [k == .host ? "Host" : "guest", "`\($0.name)`", $0.summary] } })
-        table("Controls (`(X.Control \"name\" value)`)", ["entity", "control", "unit", "controller", "effect"],
-              MOMEntityKind.allCases.flatMap { k in k.controls.map { [k == .host ? "Host" : "guest", "`\($0.name)`", $0.unit, $0.controller, $0.summary] } })
-        table("Variables the oVirt engine injects", ["variable", "vdsm default", "meaning"],
-              MOMEngineVariable.allCases.map { ["`\($0.rawValue)`", "\($0.vdsmDefault)", $0.summary] })
-        table("Methods of Host and of each guest", ["method", "arguments", "meaning"],
-              MOMEntityMethod.allCases.map { m in
-                  let args = m.arity.count == 1 ? "\(m.arity.lowerBound)" : "\(m.arity.lowerBound)-\(m.arity.upperBound)"
-                  return ["`\(m.rawValue)`", args, m.summary]
-              })
+        table(
+            "Properties (`(X.Prop \"name\")`)", ["entity", "property", "meaning"],
+            MOMEntityKind.allCases.flatMap { k in k.properties.map { [k == .host ? "Host" : "guest", "`\($0.name)`", $0.summary] } })
+        table(
+            "Controls (`(X.Control \"name\" value)`)", ["entity", "control", "unit", "controller", "effect"],
+            MOMEntityKind.allCases.flatMap { k in k.controls.map { [k == .host ? "Host" : "guest", "`\($0.name)`", $0.unit, $0.controller, $0.summary] } })
+        table(
+            "Variables the oVirt engine injects", ["variable", "vdsm default", "meaning"],
+            MOMEngineVariable.allCases.map { ["`\($0.rawValue)`", "\($0.vdsmDefault)", $0.summary] })
+        table(
+            "Methods of Host and of each guest", ["method", "arguments", "meaning"],
+            MOMEntityMethod.allCases.map { m in
+                let args = m.arity.count == 1 ? "\(m.arity.lowerBound)" : "\(m.arity.lowerBound)-\(m.arity.upperBound)"
+                return ["`\(m.rawValue)`", args, m.summary]
+            })
         while out.last == "" { out.removeLast() }
         return out.joined(separator: "\n") + "\n"
     }

@@ -88,14 +88,18 @@ public struct MOMSampleBuilder: Sendable {
     func fieldIndex(_ key: String, _ kind: MOMEntityKind, _ values: [PolicyValue], origin: String) throws(PolicyError) -> Int {
         guard let i = kind.fieldIndex(key) else {
             let props = kind.properties.map(\.name)
-            throw PolicyError(.unknownField, "\(origin): \(key) is not a field of \(kind.displayName)\(Suggest.didYouMean(key, kind.fieldNames + props)) (fields: \(kind.fieldNames.joined(separator: ", ")); properties: \(props.joined(separator: ", ")))")
+            throw PolicyError(
+                .unknownField,
+                "\(origin): \(key) is not a field of \(kind.displayName)\(Suggest.didYouMean(key, kind.fieldNames + props)) (fields: \(kind.fieldNames.joined(separator: ", ")); properties: \(props.joined(separator: ", ")))"
+            )
         }
         if case .fixed = kind.fields[i].source, kind.fields[i].unit == "objects" {
             throw PolicyError(.value, "\(origin): \(key) holds objects overcommit does not model (it is always nil)")
         }
         guard !values.isEmpty else { throw PolicyError(.value, "\(origin): \(key) needs at least one value") }
         guard values.count <= historyLength else {
-            throw PolicyError(.value, "\(origin): \(key) has \(values.count) values, more than the sample history of \(historyLength) (raise it with --history)")
+            throw PolicyError(
+                .value, "\(origin): \(key) has \(values.count) values, more than the sample history of \(historyLength) (raise it with --history)")
         }
         for v in values {
             switch v {
@@ -120,11 +124,16 @@ public struct MOMSampleBuilder: Sendable {
     public func build() -> PolicyInput {
         var host = MOMHostData(interval: hostInterval)
         if hostGiven {
-            host.samples = Self.samples(hostFields, .host).map { var s = MOMHostSample(); s.values = $0; return s }
+            host.samples = Self.samples(hostFields, .host).map {
+                var s = MOMHostSample(); s.values = $0; return s
+            }
         }
         let gs = guests.map { g in
-            MOMGuestData(name: g.name, uuid: g.uuid, pid: g.pid,
-                         samples: Self.samples(g.fields, .guest).map { var s = MOMGuestSample(); s.values = $0; return s })
+            MOMGuestData(
+                name: g.name, uuid: g.uuid, pid: g.pid,
+                samples: Self.samples(g.fields, .guest).map {
+                    var s = MOMGuestSample(); s.values = $0; return s
+                })
         }
         return PolicyInput(host: host, guests: gs, variables: variables)
     }
@@ -148,7 +157,8 @@ public struct MOMSampleBuilder: Sendable {
             case .string(let s): values.append(.string(s))
             case .symbol("nil"): values.append(.none)
             default:
-                throw PolicyError(.value, "\(origin(t.offset + 1)): expected a number, a quoted string or nil, found '\(map.excerpt(t.offset, t.offset + t.length))'")
+                throw PolicyError(
+                    .value, "\(origin(t.offset + 1)): expected a number, a quoted string or nil, found '\(map.excerpt(t.offset, t.offset + t.length))'")
             }
         }
         return values
@@ -167,9 +177,7 @@ public struct MOMSampleBuilder: Sendable {
             var line = String.UnicodeScalarView()
             var quote: Unicode.Scalar? = nil
             for c in rawLine.unicodeScalars {
-                if let q = quote { if c == q { quote = nil } }
-                else if c == "\"" || c == "'" { quote = c }
-                else if c == "#" { break }
+                if let q = quote { if c == q { quote = nil } } else if c == "\"" || c == "'" { quote = c } else if c == "#" { break }
                 line.append(c)
             }
             let content = String(line)

@@ -81,12 +81,15 @@ struct PolicyChecker {
         for e in expressions { walk(e) }
         for v in injected where !used.contains(v) {
             let names = Array(types.keys).sorted()
-            diagnostics.append(PolicyDiagnostic(severity: .warning, kind: .undefinedSymbol,
-                message: "the injected variable \(v) is not used by the policy\(Suggest.didYouMean(v, names))",
-                location: map.location(0)))
+            diagnostics.append(
+                PolicyDiagnostic(
+                    severity: .warning, kind: .undefinedSymbol,
+                    message: "the injected variable \(v) is not used by the policy\(Suggest.didYouMean(v, names))",
+                    location: map.location(0)))
         }
-        return PolicyCheckReport(diagnostics: diagnostics, hostFieldsRead: hostFields, guestFieldsRead: guestFields,
-                                 hostControlsSet: hostControls, guestControlsSet: guestControls, functions: functionOrder)
+        return PolicyCheckReport(
+            diagnostics: diagnostics, hostFieldsRead: hostFields, guestFieldsRead: guestFields,
+            hostControlsSet: hostControls, guestControlsSet: guestControls, functions: functionOrder)
     }
 
     // MARK: Pass 1: functions and types
@@ -261,7 +264,10 @@ struct PolicyChecker {
         case .symbol(let s): name = s; display = s
         case .op(let o): name = SpecialForm.operators[o]!.rawValue; display = o
         default:
-            report(.malformed, "\(map.excerpt(ht.offset, ht.offset + ht.length)) cannot be called: the first item of a list must be a function name or an operator (write (+ 2 2), not (2 + 2))", first)
+            report(
+                .malformed,
+                "\(map.excerpt(ht.offset, ht.offset + ht.length)) cannot be called: the first item of a list must be a function name or an operator (write (+ 2 2), not (2 + 2))",
+                first)
             for a in args { walk(a) }
             return
         }
@@ -295,7 +301,10 @@ struct PolicyChecker {
             let arities = defs.compactMap { $0.params?.count }
             if !arities.isEmpty, !arities.contains(args.count) {
                 let want = Array(Set(arities)).sorted().map(String.init).joined(separator: " or ")
-                report(.arity, "function \(name) takes \(want) argument\(arities == [1] ? "" : "s"), got \(args.count) (defined at \(map.location(defs[0].offset).fileAndLine))", first)
+                report(
+                    .arity,
+                    "function \(name) takes \(want) argument\(arities == [1] ? "" : "s"), got \(args.count) (defined at \(map.location(defs[0].offset).fileAndLine))",
+                    first)
             }
             return
         }
@@ -315,18 +324,26 @@ struct PolicyChecker {
         case .Stat, .StatAvg:
             if kinds.contains(where: { $0.fieldIndex(s) != nil }) { noteField(kinds, s); return }
             let names = Array(Set(kinds.flatMap(\.fieldNames))).sorted()
-            report(.unknownField, "\(obj).\(m.rawValue): \"\(s)\" is not a field of \(kinds.count == 1 ? kinds[0].displayName : "Host or a guest")\(Suggest.didYouMean(s, names))", args[0])
+            report(
+                .unknownField,
+                "\(obj).\(m.rawValue): \"\(s)\" is not a field of \(kinds.count == 1 ? kinds[0].displayName : "Host or a guest")\(Suggest.didYouMean(s, names))",
+                args[0])
         case .Control:
             if let k = kinds.first(where: { $0.controls.contains { $0.name == s } }) {
                 if k == .host { Self.note(&hostControls, s) } else { Self.note(&guestControls, s) }
                 return
             }
             let names = kinds.flatMap { $0.controls.map(\.name) }
-            report(.unknownControl, "\(obj).Control: \"\(s)\" is not a control of \(kinds.count == 1 ? kinds[0].displayName : "Host or a guest")\(Suggest.didYouMean(s, names)) (controls: \(names.joined(separator: ", ")); MOM would ignore it silently)", args[0])
+            report(
+                .unknownControl,
+                "\(obj).Control: \"\(s)\" is not a control of \(kinds.count == 1 ? kinds[0].displayName : "Host or a guest")\(Suggest.didYouMean(s, names)) (controls: \(names.joined(separator: ", ")); MOM would ignore it silently)",
+                args[0])
         case .Prop:
             let names = kinds.flatMap { $0.properties.map(\.name) }
             if !names.contains(s) {
-                report(.unknownField, "\(obj).Prop: \"\(s)\" is not a property\(Suggest.didYouMean(s, names)) (properties: \(names.joined(separator: ", ")))", args[0])
+                report(
+                    .unknownField, "\(obj).Prop: \"\(s)\" is not a property\(Suggest.didYouMean(s, names)) (properties: \(names.joined(separator: ", ")))",
+                    args[0])
             }
         case .SetVar, .GetVar, .GetControl:
             break
@@ -349,7 +366,9 @@ struct PolicyChecker {
         switch form {
         case .def, .defun:
             if let name = requireSymbol(args[0], "first"), let defs = functions[name], defs.count > 1, defs[0].offset != node.offset {
-                report(.malformed, "\(name) is defined again (first at \(map.location(defs[0].offset).fileAndLine)): the later definition replaces it", head, warning: true)
+                report(
+                    .malformed, "\(name) is defined again (first at \(map.location(defs[0].offset).fileAndLine)): the later definition replaces it", head,
+                    warning: true)
             }
             if let ps = args[1].listItems {
                 for p in ps where p.symbol == nil {
@@ -363,7 +382,8 @@ struct PolicyChecker {
             if let name = requireSymbol(args[0], "first") {
                 used.insert(name)
                 if !isDefined(name) {
-                    report(.undefinedSymbol, "\(display) \(name): no defvar, let, parameter or with defines \(name)\(Suggest.didYouMean(name, allNames))", args[0])
+                    report(
+                        .undefinedSymbol, "\(display) \(name): no defvar, let, parameter or with defines \(name)\(Suggest.didYouMean(name, allNames))", args[0])
                 }
             }
             walk(args[1])

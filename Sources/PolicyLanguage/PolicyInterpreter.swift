@@ -179,7 +179,10 @@ final class PolicyInterpreter {
                 if case .entity(let e) = v {
                     let ent = entities[e]
                     if ent.samples.isEmpty, ent.kind.fieldIndex(attr) != nil {
-                        return error(.unknownField, "\(obj).\(attr): \(ent.label) has no sample yet, so it has no fields (MOM runs a policy only after the first collection; give \(ent.kind == .host ? "host" : "guest") data with --host, --guest or --sample)", at: offset)
+                        return error(
+                            .unknownField,
+                            "\(obj).\(attr): \(ent.label) has no sample yet, so it has no fields (MOM runs a policy only after the first collection; give \(ent.kind == .host ? "host" : "guest") data with --host, --guest or --sample)",
+                            at: offset)
                     }
                     let candidates = ent.kind.fieldNames + MOMEntityMethod.allCases.map(\.rawValue)
                     let hint = Suggest.didYouMean(attr, candidates)
@@ -192,7 +195,8 @@ final class PolicyInterpreter {
         }
         var hint = Suggest.didYouMean(name, knownNames)
         if MOMEngineVariable(rawValue: name) != nil {
-            hint += " (\(name) is one of the variables the oVirt engine injects: define it with defvar, as vdsm's 00-defines.policy does, or set it from outside)"
+            hint +=
+                " (\(name) is one of the variables the oVirt engine injects: define it with defvar, as vdsm's 00-defines.policy does, or set it from outside)"
         }
         return error(.undefinedSymbol, "undefined symbol \(name)\(hint)", at: offset)
     }
@@ -241,7 +245,9 @@ final class PolicyInterpreter {
 
     @inline(never)
     func tooDeep(at offset: Int) -> PolicyError {
-        error(.recursion, "evaluation nested more than \(Self.maxDepth) deep: runaway recursion? (MOM, in Python, stops at about 100 nested calls of a function)", at: offset)
+        error(
+            .recursion, "evaluation nested more than \(Self.maxDepth) deep: runaway recursion? (MOM, in Python, stops at about 100 nested calls of a function)",
+            at: offset)
     }
 
     func evalToken(_ t: PolicyToken) throws -> PolicyValue {
@@ -272,7 +278,8 @@ final class PolicyInterpreter {
         let id = ht.symbol
         // 1. A variable holding something other than nil is called.
         if let v = lookup(id) {
-            if case .none = v {} else {
+            if case .none = v {
+            } else {
                 return try call(v, try evalAll(args), name: display(ht), at: ht.offset)
             }
         }
@@ -306,14 +313,18 @@ final class PolicyInterpreter {
     @inline(never)
     func badHead(_ l: PolicyList) -> PolicyError {
         guard let head = l.items.first else {
-            return error(.value, "an empty list () has no value: a call needs a function name first (MOM fails with 'list index out of range')", at: l.open.offset)
+            return error(
+                .value, "an empty list () has no value: a call needs a function name first (MOM fails with 'list index out of range')", at: l.open.offset)
         }
         guard case .token(let ht) = head else {
             return error(.malformed, "the first item of a list must be a function name, not a list", at: head.offset)
         }
         if case .open(let c) = ht.kind { return error(.syntax, "unexpected '\(c)'", at: ht.offset) }
         if case .close(let c) = ht.kind { return error(.syntax, "unexpected '\(c)'", at: ht.offset) }
-        return error(.malformed, "\(map.excerpt(ht.offset, ht.offset + ht.length)) cannot be called: the first item of a list must be a function name or an operator (write (+ 2 2), not (2 + 2))", at: ht.offset)
+        return error(
+            .malformed,
+            "\(map.excerpt(ht.offset, ht.offset + ht.length)) cannot be called: the first item of a list must be a function name or an operator (write (+ 2 2), not (2 + 2))",
+            at: ht.offset)
     }
 
     @inline(never)
@@ -365,10 +376,12 @@ final class PolicyInterpreter {
         let name = symbols[id].name
         let defined = map.location(f.offset).fileAndLine
         guard let params = f.params.listItems else {
-            return error(.malformed, "function \(name) (defined at \(defined)) has no parameter list: def takes a name, a list of parameters and a body", at: offset)
+            return error(
+                .malformed, "function \(name) (defined at \(defined)) has no parameter list: def takes a name, a list of parameters and a body", at: offset)
         }
         guard params.count == count else {
-            return error(.arity, "function \(name) takes \(params.count) argument\(params.count == 1 ? "" : "s"), got \(count) (defined at \(defined))", at: offset)
+            return error(
+                .arity, "function \(name) takes \(params.count) argument\(params.count == 1 ? "" : "s"), got \(count) (defined at \(defined))", at: offset)
         }
         return error(.malformed, "a parameter of \(name) (defined at \(defined)) is not a symbol", at: offset)
     }
@@ -510,7 +523,10 @@ final class PolicyInterpreter {
         case .list(let l): return l
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         default:
-            throw error(.type, "'\(collection.typeName)' object is not iterable (with goes through a list such as Guests; \(symbols[listID].name) is \(collection.pythonRepr(entityName: entityName)))", at: offset)
+            throw error(
+                .type,
+                "'\(collection.typeName)' object is not iterable (with goes through a list such as Guests; \(symbols[listID].name) is \(collection.pythonRepr(entityName: entityName)))",
+                at: offset)
         }
     }
 
@@ -571,7 +587,10 @@ final class PolicyInterpreter {
                 hint = Suggest.didYouMean(s, names)
                 if names.contains(s) { hint = " (not given for \(label))" }
             }
-            throw error(.unknownField, "Prop: \(label) has no property \(args[0].pythonRepr(entityName: entityName))\(hint) (properties: \(names.joined(separator: ", ")))", at: offset)
+            throw error(
+                .unknownField,
+                "Prop: \(label) has no property \(args[0].pythonRepr(entityName: entityName))\(hint) (properties: \(names.joined(separator: ", ")))", at: offset
+            )
         case .Stat:
             let i = try fieldIndex()
             return entities[e].samples.last?[i] ?? .none
@@ -579,7 +598,10 @@ final class PolicyInterpreter {
             let i = try fieldIndex()
             let samples = entities[e].samples
             guard !samples.isEmpty else {
-                throw error(.value, "StatAvg: statistic '\(kind.fieldNames[i])' not available: \(label) has no sample yet (MOM runs a policy only after the first collection; give \(kind == .host ? "host" : "guest") data with --host, --guest or --sample)", at: offset)
+                throw error(
+                    .value,
+                    "StatAvg: statistic '\(kind.fieldNames[i])' not available: \(label) has no sample yet (MOM runs a policy only after the first collection; give \(kind == .host ? "host" : "guest") data with --host, --guest or --sample)",
+                    at: offset)
             }
             var total = PolicyValue.int(0)
             var n = 0
@@ -605,7 +627,10 @@ final class PolicyInterpreter {
             guard case .string(let s) = args[0], names.contains(s) else {
                 var hint = ""
                 if case .string(let s) = args[0] { hint = Suggest.didYouMean(s, names) }
-                throw error(.unknownControl, "Control: \(args[0].pythonRepr(entityName: entityName)) is not a control of \(kind.displayName)\(hint) (MOM's controllers read \(names.joined(separator: ", ")); MOM would ignore it silently)", at: offset)
+                throw error(
+                    .unknownControl,
+                    "Control: \(args[0].pythonRepr(entityName: entityName)) is not a control of \(kind.displayName)\(hint) (MOM's controllers read \(names.joined(separator: ", ")); MOM would ignore it silently)",
+                    at: offset)
             }
             let setting = PolicyControlSetting(name: s, value: args[1], location: map.location(offset))
             if let k = entities[e].controls.firstIndex(where: { $0.name == s }) {

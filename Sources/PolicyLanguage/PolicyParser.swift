@@ -71,7 +71,8 @@ struct PolicyParser {
         while i < tokens.count {
             let t = tokens[i]
             if case .close(let c) = t.kind {
-                throw PolicyError(.syntax, "unexpected '\(c)': no open bracket to close (expected an expression or the end of the program)", at: map.location(t.offset))
+                throw PolicyError(
+                    .syntax, "unexpected '\(c)': no open bracket to close (expected an expression or the end of the program)", at: map.location(t.offset))
             }
             out.append(try parseValue())
         }
@@ -101,12 +102,14 @@ struct PolicyParser {
         }
         while true {
             guard i < tokens.count else {
-                throw PolicyError(.syntax, "'\(open)' opened here is never closed: expected '\(close)' before the end of the program", at: map.location(t.offset))
+                throw PolicyError(
+                    .syntax, "'\(open)' opened here is never closed: expected '\(close)' before the end of the program", at: map.location(t.offset))
             }
             let u = tokens[i]
             if case .close(let c) = u.kind {
                 guard c == close else {
-                    throw PolicyError(.syntax, "expected '\(close)' to close the '\(open)' at \(map.location(t.offset)), found '\(c)'", at: map.location(u.offset))
+                    throw PolicyError(
+                        .syntax, "expected '\(close)' to close the '\(open)' at \(map.location(t.offset)), found '\(c)'", at: map.location(u.offset))
                 }
                 i += 1
                 return .list(PolicyList(open: t, items: items, closeOffset: u.offset))

@@ -44,12 +44,13 @@ struct SymbolTable: Sendable {
             attribute = String(rest[..<(rest.firstIndex(of: ".") ?? rest.endIndex)])
         }
         let id = symbols.count
-        symbols.append(SymbolInfo(
-            name: name, object: object < 0 ? id : object, attribute: attribute,
-            method: attribute.flatMap { MOMEntityMethod(rawValue: $0) },
-            hostField: attribute.flatMap { MOMEntityKind.host.fieldIndex($0) },
-            guestField: attribute.flatMap { MOMEntityKind.guest.fieldIndex($0) },
-            form: SpecialForm(rawValue: name)))
+        symbols.append(
+            SymbolInfo(
+                name: name, object: object < 0 ? id : object, attribute: attribute,
+                method: attribute.flatMap { MOMEntityMethod(rawValue: $0) },
+                hostField: attribute.flatMap { MOMEntityKind.host.fieldIndex($0) },
+                guestField: attribute.flatMap { MOMEntityKind.guest.fieldIndex($0) },
+                form: SpecialForm(rawValue: name)))
         index[name] = id
         return id
     }

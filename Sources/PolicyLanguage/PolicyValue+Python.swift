@@ -24,7 +24,9 @@ enum PythonOps {
     // MARK: Arithmetic
 
     /// An integer operation on 64 bits, redone on big integers when it overflows.
-    static func integer(_ x: PolicyNumber, _ y: PolicyNumber, _ small: (Int, Int) -> (Int, Bool), _ big: (BigInt, BigInt) -> BigInt) throws(OperationError) -> PolicyValue? {
+    static func integer(
+        _ x: PolicyNumber, _ y: PolicyNumber, _ small: (Int, Int) -> (Int, Bool), _ big: (BigInt, BigInt) -> BigInt
+    ) throws(OperationError) -> PolicyValue? {
         if case .int(let i) = x, case .int(let j) = y {
             let (r, o) = small(i, j)
             if !o { return .int(r) }

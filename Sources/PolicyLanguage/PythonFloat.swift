@@ -60,9 +60,7 @@ enum PythonFloat {
         if shift <= 0 {
             let s = -shift
             let hi: UInt64, lo: UInt64
-            if s == 0 { hi = 0; lo = am }
-            else if s < 64 { hi = am >> UInt64(64 - s); lo = am << UInt64(s) }
-            else { hi = am << UInt64(s - 64); lo = 0 }
+            if s == 0 { hi = 0; lo = am } else if s < 64 { hi = am >> UInt64(64 - s); lo = am << UInt64(s) } else { hi = am << UInt64(s - 64); lo = 0 }
             let (quotient, remainder) = bm.dividingFullWidth((high: hi, low: lo))
             q = quotient
             inexact = remainder != 0

@@ -7,7 +7,8 @@ import Simulation
 /// same figure. `CounterReferenceTests` fails when the document is stale;
 /// `UPDATE_DOCS=1 swift test --filter CounterReferenceTests` rewrites it.
 public enum CounterReference {
-    public static let begin = "<!-- BEGIN counter tables: generated from Sources/Simulation/*Counters*.swift; "
+    public static let begin =
+        "<!-- BEGIN counter tables: generated from Sources/Simulation/*Counters*.swift; "
         + "UPDATE_DOCS=1 swift test --filter CounterReferenceTests -->"
     public static let end = "<!-- END counter tables -->"
 
@@ -16,13 +17,15 @@ public enum CounterReference {
         var out = [begin, ""]
         out += table("Run", "stats.txt `sim.<name>`, the top level of summary.json", RunCounters.catalog, series: nil)
         out += table("Host", "stats.txt `host.<name>`, summary.json `host`", HostCounters.catalog, series: "host_timeseries.csv")
-        out += table("Guest", "stats.txt `guest.<guest>.<path>`, each object of summary.json `guests` (groups as nested objects)",
-                     GuestCounters.catalog, series: "timeseries.csv")
+        out += table(
+            "Guest", "stats.txt `guest.<guest>.<path>`, each object of summary.json `guests` (groups as nested objects)",
+            GuestCounters.catalog, series: "timeseries.csv")
         out.append("### The same figures in real systems")
         out.append("")
-        out.append("Where Linux (inside the guest, or on a KVM host for the host's counters), KSM, esxtop or `virsh dommemstat` "
-                   + "shows the same figure; `≈` marks a close but not identical one, `(a rate)` a per-second figure of a count. "
-                   + "An empty cell: that system has no such figure.")
+        out.append(
+            "Where Linux (inside the guest, or on a KVM host for the host's counters), KSM, esxtop or `virsh dommemstat` "
+                + "shows the same figure; `≈` marks a close but not identical one, `(a rate)` a per-second figure of a count. "
+                + "An empty cell: that system has no such figure.")
         out.append("")
         out.append("| Counter | " + Equivalent.Source.allCases.map(\.rawValue).joined(separator: " | ") + " |")
         out.append("|---|" + String(repeating: "---|", count: Equivalent.Source.allCases.count))
@@ -47,8 +50,9 @@ public enum CounterReference {
         out.append("|---|---|---|---|" + (series == nil ? "" : "---|"))
         for e in catalog.entries {
             let c = e.counter
-            out.append("| `\(e.path)` | \(c.unit.rawValue) | \(kind(c)) | \(c.summary.replacing("|", with: "\\|")) |"
-                       + (series == nil ? "" : (c.sampled ? " yes |" : " |")))
+            out.append(
+                "| `\(e.path)` | \(c.unit.rawValue) | \(kind(c)) | \(c.summary.replacing("|", with: "\\|")) |"
+                    + (series == nil ? "" : (c.sampled ? " yes |" : " |")))
         }
         out.append("")
         return out

@@ -40,7 +40,8 @@ extension PageBuilder {
         let ram = o.hostValue(h.ram) ?? 0
         var sentence = ""
         if let minIdx = free.indices.min(by: { free[$0] < free[$1] }), let first = free.first {
-            sentence += "Free host memory went from \(esc(HTMLReport.memory(first))) down to \(esc(HTMLReport.memory(free[minIdx])))"
+            sentence +=
+                "Free host memory went from \(esc(HTMLReport.memory(first))) down to \(esc(HTMLReport.memory(free[minIdx])))"
                 + " at \(formatFixed(xs[minIdx], 1)) s"
                 + (ram > 0 ? " (\(formatFixed(free[minIdx] / ram * 100, 1)) % of RAM)" : "")
                 + " and ended at \(esc(HTMLReport.memory(free.last ?? 0))). "
@@ -58,10 +59,12 @@ extension PageBuilder {
             // The deepest state reached (the last of ESXi's order high .. low), and when first.
             let reached = changes.compactMap { e in e.field("to").flatMap(HostMemoryState.init(rawValue:)).map { (e, $0) } }
             let deepest = reached.max { $0.1 < $1.1 }
-            let deep = deepest.map { d in
-                "; the deepest, <span class=\"st st-\(d.1.rawValue)\">\(d.1.rawValue)</span>, first at \(formatFixed(reached.first { $0.1 == d.1 }!.0.timeSeconds, 2)) s"
-            } ?? ""
-            sentence += "The host changed state \(changes.count) time\(changes.count == 1 ? "" : "s")\(deep) (time in each: \(esc(spent.joined(separator: ", "))))."
+            let deep =
+                deepest.map { d in
+                    "; the deepest, <span class=\"st st-\(d.1.rawValue)\">\(d.1.rawValue)</span>, first at \(formatFixed(reached.first { $0.1 == d.1 }!.0.timeSeconds, 2)) s"
+                } ?? ""
+            sentence +=
+                "The host changed state \(changes.count) time\(changes.count == 1 ? "" : "s")\(deep) (time in each: \(esc(spent.joined(separator: ", "))))."
         }
         add("<p class=\"lead\">\(sentence)</p>")
         if !changes.isEmpty {
@@ -86,15 +89,17 @@ extension PageBuilder {
             ("compression", h.compressionSaved, "guest memory held compressed, minus the cache frames that hold it"),
             ("host swap", h.hostSwapped, "guest memory in the host's swap files"),
         ]
-        add("<div class=\"glance-tables\"><table class=\"fit\"><caption>What each technique reclaimed</caption>"
-            + "<thead><tr><th class=\"l\">technique</th><th>peak</th><th>at</th><th>at the end</th></tr></thead><tbody>")
+        add(
+            "<div class=\"glance-tables\"><table class=\"fit\"><caption>What each technique reclaimed</caption>"
+                + "<thead><tr><th class=\"l\">technique</th><th>peak</th><th>at</th><th>at the end</th></tr></thead><tbody>")
         for (name, c, what) in techniques {
             let p = try peak(c)
             let end = o.hostValue(c) ?? 0
             let idle = p.value <= 0
-            add("<tr\(idle ? " class=\"idle\"" : "")><td class=\"l\" title=\"\(esc(what))\">\(esc(name))</td>"
-                + "<td>\(idle ? "—" : esc(HTMLReport.memory(p.value)))</td><td>\(idle ? "" : formatFixed(p.at, 1) + " s")</td>"
-                + "<td>\(idle ? "—" : esc(HTMLReport.memory(end)))</td></tr>")
+            add(
+                "<tr\(idle ? " class=\"idle\"" : "")><td class=\"l\" title=\"\(esc(what))\">\(esc(name))</td>"
+                    + "<td>\(idle ? "—" : esc(HTMLReport.memory(p.value)))</td><td>\(idle ? "" : formatFixed(p.at, 1) + " s")</td>"
+                    + "<td>\(idle ? "—" : esc(HTMLReport.memory(end)))</td></tr>")
         }
         add("</tbody></table>")
 
@@ -103,9 +108,11 @@ extension PageBuilder {
         for (i, s) in o.guestSummaries.enumerated() {
             func v(_ c: GuestCounter) -> Double { RunOutput.value(c, in: s) ?? 0 }
             let sd = RunOutput.value(g.slowdown, in: s) ?? 1
-            vms.append(Suffering(index: i, name: s[SummaryKey.name]?.stringValue ?? "?", slowdown: sd.isFinite ? sd : 1,
-                                 majorFaults: v(g.vmstat.pgmajfault), guestSwapIns: v(g.vmstat.pswpin),
-                                 hostSwapIns: v(g.host.hostSwapIns), oomKills: v(g.vmstat.oomKill), panicked: v(g.panicked) != 0))
+            vms.append(
+                Suffering(
+                    index: i, name: s[SummaryKey.name]?.stringValue ?? "?", slowdown: sd.isFinite ? sd : 1,
+                    majorFaults: v(g.vmstat.pgmajfault), guestSwapIns: v(g.vmstat.pswpin),
+                    hostSwapIns: v(g.host.hostSwapIns), oomKills: v(g.vmstat.oomKill), panicked: v(g.panicked) != 0))
         }
         let worst = vms.sorted { a, b in
             a.oomKills + (a.panicked ? 1 : 0) != b.oomKills + (b.panicked ? 1 : 0)
@@ -114,17 +121,20 @@ extension PageBuilder {
         }
         let suffered = worst.filter(\.suffered)
         let shown = (suffered.isEmpty ? Array(worst.prefix(3)) : Array(suffered.prefix(Self.listedVMs)))
-        let caption = suffered.isEmpty
+        let caption =
+            suffered.isEmpty
             ? "No VM ran more than 5 % slower than plain memory access (the slowest shown)"
             : "\(suffered.count) of \(vms.count) VM\(vms.count == 1 ? "" : "s") suffered (slowdown above 1.05× or OOM kills)"
                 + (suffered.count > shown.count ? "; the worst \(shown.count) shown" : "")
-        add("<table class=\"fit\"><caption>\(esc(caption))</caption><thead><tr><th class=\"l\">VM</th><th>slowdown</th>"
-            + "<th>major faults</th><th>guest swap-ins</th><th>host swap-ins</th><th>OOM kills</th></tr></thead><tbody>")
+        add(
+            "<table class=\"fit\"><caption>\(esc(caption))</caption><thead><tr><th class=\"l\">VM</th><th>slowdown</th>"
+                + "<th>major faults</th><th>guest swap-ins</th><th>host swap-ins</th><th>OOM kills</th></tr></thead><tbody>")
         for v in shown {
             let bad = v.oomKills > 0 || v.panicked
-            add("<tr\(bad ? " class=\"oom_kill\"" : "")><td class=\"l\"><a href=\"#vm-\(v.index)\">\(esc(v.name))</a>\(v.panicked ? " (panicked)" : "")</td>"
-                + "<td>\(formatFixed(v.slowdown, 2))×</td><td>\(formatFixed(v.majorFaults, 0))</td><td>\(formatFixed(v.guestSwapIns, 0))</td>"
-                + "<td>\(formatFixed(v.hostSwapIns, 0))</td><td>\(formatFixed(v.oomKills, 0))</td></tr>")
+            add(
+                "<tr\(bad ? " class=\"oom_kill\"" : "")><td class=\"l\"><a href=\"#vm-\(v.index)\">\(esc(v.name))</a>\(v.panicked ? " (panicked)" : "")</td>"
+                    + "<td>\(formatFixed(v.slowdown, 2))×</td><td>\(formatFixed(v.majorFaults, 0))</td><td>\(formatFixed(v.guestSwapIns, 0))</td>"
+                    + "<td>\(formatFixed(v.hostSwapIns, 0))</td><td>\(formatFixed(v.oomKills, 0))</td></tr>")
         }
         add("</tbody></table></div>")
 
@@ -140,15 +150,19 @@ extension PageBuilder {
                 let who = esc(e.guest ?? "host")
                 switch e.kind {
                 case EventKind.oomKill.rawValue:
-                    items.append("\(formatFixed(e.timeSeconds, 2)) s: \(who)'s OOM killer killed \(esc(e.field("process") ?? "?")) (pid \(esc(e.field("pid") ?? "?")))")
+                    items.append(
+                        "\(formatFixed(e.timeSeconds, 2)) s: \(who)'s OOM killer killed \(esc(e.field("process") ?? "?")) (pid \(esc(e.field("pid") ?? "?")))")
                 case EventKind.guestPanic.rawValue:
                     items.append("\(formatFixed(e.timeSeconds, 2)) s: \(who) panicked (\(esc(e.field("reason") ?? "?")))")
                 default:
-                    items.append("\(formatFixed(e.timeSeconds, 2)) s: the host ran out of memory (\(esc(e.field("vm") ?? "?")) touched a page with no frame left)")
+                    items.append(
+                        "\(formatFixed(e.timeSeconds, 2)) s: the host ran out of memory (\(esc(e.field("vm") ?? "?")) touched a page with no frame left)")
                 }
             }
             let more = losses.count > 8 ? "<li>… \(losses.count - 8) more in the Events list</li>" : ""
-            add("<div class=\"banner\">Lost: \(losses.count) event\(losses.count == 1 ? "" : "s")<ul>\(items.map { "<li>\($0)</li>" }.joined())\(more)</ul></div>")
+            add(
+                "<div class=\"banner\">Lost: \(losses.count) event\(losses.count == 1 ? "" : "s")<ul>\(items.map { "<li>\($0)</li>" }.joined())\(more)</ul></div>"
+            )
         }
         add("</section>")
     }
@@ -193,7 +207,7 @@ extension PageBuilder {
                 if !para.isEmpty { let l = list; list = []; flush(); list = l }
                 list.append(String(line.dropFirst(2)))
             } else if !list.isEmpty && raw.hasPrefix(" ") {
-                list[list.count - 1] += " " + line   // a continuation of the item
+                list[list.count - 1] += " " + line  // a continuation of the item
             } else {
                 if !list.isEmpty { flush() }
                 para.append(line)

@@ -58,50 +58,50 @@ public enum HTMLReport {
     static func color(_ i: Int) -> String { palette[i % palette.count] }
 
     public static let css = """
-    body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#222;background:#fff;margin:0;line-height:1.4}
-    main{max-width:1240px;margin:0 auto;padding:12px 20px 40px}
-    h1{font-size:24px;margin:8px 0 4px}h2{font-size:20px;margin:28px 0 8px;border-bottom:2px solid #ddd;padding-bottom:4px}
-    h3{font-size:16px;margin:22px 0 6px}
-    p.meta{color:#555;margin:2px 0}
-    nav{font-size:14px;margin:8px 0;color:#555}nav a{margin-right:10px}
-    a{color:#1f5f9f}
-    .banner{background:#fde2e2;border:1px solid #e0a0a0;color:#8b1a1a;padding:8px 12px;border-radius:4px;margin:10px 0;font-weight:600}
-    .ok{background:#e3f4e1;border-color:#9ccc9c;color:#1b5e20}
-    figure{margin:10px 0}
-    .charts{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
-    svg.chart{display:block;max-width:100%;height:auto;background:#fff;border:1px solid #e3e3e3;border-radius:4px}
-    svg.chart text{font-size:12px;fill:#333;font-family:inherit}
-    svg.chart .chart-title{font-size:14px;font-weight:600;fill:#222}
-    svg.chart .unit{fill:#555}
-    svg.chart .grid{stroke:#e6e6e6;stroke-width:1}
-    svg.chart .tick,svg.chart .frame{stroke:#888;stroke-width:1}
-    svg.chart .band{opacity:0.9}
-    svg.chart .empty{fill:#999;font-size:14px}
-    table{border-collapse:collapse;font-size:13px;margin:6px 0}
-    th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}
-    th{background:#f3f3f3;text-align:center}
-    td.l,th.l{text-align:left}
-    tr.oom_kill td,tr.guest_panic td,tr.host_out_of_memory td{background:#fdecec}
-    tr.host_state td{background:#f1f6fc}
-    .scroll{overflow-x:auto}
-    table.fit{max-width:100%}table.fit th{white-space:normal}td.wrap{white-space:normal;overflow-wrap:anywhere;text-align:left}
-    caption{text-align:left;font-weight:600;padding:4px 0;font-size:14px}
-    .glance{background:#f7f9fc;border:1px solid #d8e0ea;border-radius:6px;padding:4px 16px 10px;margin:12px 0}
-    .glance h2{border:none;margin-top:10px}
-    .glance .lead{font-size:16px}
-    .glance-tables{display:flex;flex-wrap:wrap;gap:10px 32px;align-items:flex-start}
-    .st{padding:1px 6px;border-radius:3px;font-weight:600}
-    .st-high{background:#dcf0d8}.st-clear{background:#dbe8f6}.st-soft{background:#fff1bf}.st-hard{background:#ffdcb8}.st-low{background:#f8c9c9}
-    tr.idle td{color:#888}
-    p.good{color:#1b5e20;font-weight:600}
-    .about p.notes,.about ul.notes{max-width:900px}
-    code{font-size:90%;background:#f1f1f1;padding:0 3px;border-radius:3px}
-    @media print{main{max-width:none;padding:0}nav{display:none}.scroll{overflow:visible}svg.chart,table,figure{break-inside:avoid}.glance{break-inside:avoid}}
-    details{margin:8px 0}summary{cursor:pointer;font-weight:600}
-    pre{font-size:12px;background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;overflow-x:auto}
-    pre.wrap{white-space:pre-wrap;overflow-wrap:anywhere}
-    .note{color:#555;font-size:13px}
-    """
+        body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#222;background:#fff;margin:0;line-height:1.4}
+        main{max-width:1240px;margin:0 auto;padding:12px 20px 40px}
+        h1{font-size:24px;margin:8px 0 4px}h2{font-size:20px;margin:28px 0 8px;border-bottom:2px solid #ddd;padding-bottom:4px}
+        h3{font-size:16px;margin:22px 0 6px}
+        p.meta{color:#555;margin:2px 0}
+        nav{font-size:14px;margin:8px 0;color:#555}nav a{margin-right:10px}
+        a{color:#1f5f9f}
+        .banner{background:#fde2e2;border:1px solid #e0a0a0;color:#8b1a1a;padding:8px 12px;border-radius:4px;margin:10px 0;font-weight:600}
+        .ok{background:#e3f4e1;border-color:#9ccc9c;color:#1b5e20}
+        figure{margin:10px 0}
+        .charts{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
+        svg.chart{display:block;max-width:100%;height:auto;background:#fff;border:1px solid #e3e3e3;border-radius:4px}
+        svg.chart text{font-size:12px;fill:#333;font-family:inherit}
+        svg.chart .chart-title{font-size:14px;font-weight:600;fill:#222}
+        svg.chart .unit{fill:#555}
+        svg.chart .grid{stroke:#e6e6e6;stroke-width:1}
+        svg.chart .tick,svg.chart .frame{stroke:#888;stroke-width:1}
+        svg.chart .band{opacity:0.9}
+        svg.chart .empty{fill:#999;font-size:14px}
+        table{border-collapse:collapse;font-size:13px;margin:6px 0}
+        th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}
+        th{background:#f3f3f3;text-align:center}
+        td.l,th.l{text-align:left}
+        tr.oom_kill td,tr.guest_panic td,tr.host_out_of_memory td{background:#fdecec}
+        tr.host_state td{background:#f1f6fc}
+        .scroll{overflow-x:auto}
+        table.fit{max-width:100%}table.fit th{white-space:normal}td.wrap{white-space:normal;overflow-wrap:anywhere;text-align:left}
+        caption{text-align:left;font-weight:600;padding:4px 0;font-size:14px}
+        .glance{background:#f7f9fc;border:1px solid #d8e0ea;border-radius:6px;padding:4px 16px 10px;margin:12px 0}
+        .glance h2{border:none;margin-top:10px}
+        .glance .lead{font-size:16px}
+        .glance-tables{display:flex;flex-wrap:wrap;gap:10px 32px;align-items:flex-start}
+        .st{padding:1px 6px;border-radius:3px;font-weight:600}
+        .st-high{background:#dcf0d8}.st-clear{background:#dbe8f6}.st-soft{background:#fff1bf}.st-hard{background:#ffdcb8}.st-low{background:#f8c9c9}
+        tr.idle td{color:#888}
+        p.good{color:#1b5e20;font-weight:600}
+        .about p.notes,.about ul.notes{max-width:900px}
+        code{font-size:90%;background:#f1f1f1;padding:0 3px;border-radius:3px}
+        @media print{main{max-width:none;padding:0}nav{display:none}.scroll{overflow:visible}svg.chart,table,figure{break-inside:avoid}.glance{break-inside:avoid}}
+        details{margin:8px 0}summary{cursor:pointer;font-weight:600}
+        pre{font-size:12px;background:#f7f7f7;border:1px solid #e3e3e3;padding:8px;overflow-x:auto}
+        pre.wrap{white-space:pre-wrap;overflow-wrap:anywhere}
+        .note{color:#555;font-size:13px}
+        """
 }
 
 /// Builds the page section by section.
@@ -186,7 +186,10 @@ struct PageBuilder {
         add("</main></body></html>")
         if !skipped.isEmpty {
             let items = skipped.map { "<li>\(esc($0))</li>" }.joined()
-            html.insert(contentsOf: "<div class=\"banner\">Not drawn: \(skipped.count) value\(skipped.count == 1 ? "" : "s") that \(skipped.count == 1 ? "is" : "are") not finite or missing; everything else is.<ul>\(items)</ul></div>\n", at: skippedAt)
+            html.insert(
+                contentsOf:
+                    "<div class=\"banner\">Not drawn: \(skipped.count) value\(skipped.count == 1 ? "" : "s") that \(skipped.count == 1 ? "is" : "are") not finite or missing; everything else is.<ul>\(items)</ul></div>\n",
+                at: skippedAt)
         }
         return html
     }
@@ -199,13 +202,16 @@ struct PageBuilder {
         let guests = o.guestNames.count
         let ram = o.hostValue(HostCounters.handles.ram) ?? 0
         let configured = o.guestSummaries.reduce(0.0) { $0 + (RunOutput.value(GuestCounters.handles.configured, in: $1) ?? 0) }
-        add("<p class=\"meta\">seed \(s.seed) · duration \(esc(s.duration.description)) · sample interval \(esc(s.sample_interval.description))"
-            + " · simulated \(formatFixed(simulated, 3)) s · host \(esc(HTMLReport.memory(ram))) RAM · \(guests) VM\(guests == 1 ? "" : "s")"
-            + " configured \(esc(HTMLReport.memory(configured)))"
-            + (ram > 0 ? " (\(formatFixed(configured / ram * 100, 0)) % of host RAM)" : "")
-            + " · balloon policy \(esc(s.host.balloon_policy.kindName))</p>")
+        add(
+            "<p class=\"meta\">seed \(s.seed) · duration \(esc(s.duration.description)) · sample interval \(esc(s.sample_interval.description))"
+                + " · simulated \(formatFixed(simulated, 3)) s · host \(esc(HTMLReport.memory(ram))) RAM · \(guests) VM\(guests == 1 ? "" : "s")"
+                + " configured \(esc(HTMLReport.memory(configured)))"
+                + (ram > 0 ? " (\(formatFixed(configured / ram * 100, 0)) % of host RAM)" : "")
+                + " · balloon policy \(esc(s.host.balloon_policy.kindName))</p>")
         if let why = endedEarly {
-            add("<div class=\"banner\">The run ended early: \(esc(why)), after \(formatFixed(simulated, 3)) s of \(esc(s.duration.description)). The charts end there (red line).</div>")
+            add(
+                "<div class=\"banner\">The run ended early: \(esc(why)), after \(formatFixed(simulated, 3)) s of \(esc(s.duration.description)). The charts end there (red line).</div>"
+            )
         }
         let problems = o.summary[SummaryKey.checks]?[SummaryKey.checkProblems]?.arrayValue ?? []
         let checks = o.summary[SummaryKey.checks]?[SummaryKey.checksRun]?.number ?? 0
@@ -265,8 +271,10 @@ struct PageBuilder {
         add("</tbody></table>")
 
         // Free memory over the host's states, with the thresholds.
-        var chart = SVGChart(title: "Host free memory and reclaim state (log scale: the state thresholds stay visible)", style: .lines, yAxis: .logMemoryKB, xs: xs, xMax: duration,
-                             series: [.init("free memory", color: "#1f3f8f", values: free)])
+        var chart = SVGChart(
+            title: "Host free memory and reclaim state (log scale: the state thresholds stay visible)", style: .lines, yAxis: .logMemoryKB, xs: xs,
+            xMax: duration,
+            series: [.init("free memory", color: "#1f3f8f", values: free)])
         chart.width = Self.big.w; chart.height = Self.big.h
         chart.bands = stateBands(sampleTimes: xs, sampleStates: states)
         let th = o.scenario.host.states
@@ -278,7 +286,9 @@ struct PageBuilder {
         chart.extraLegend = HTMLReport.stateColors.map { .init(name: "state \($0.state.rawValue)", color: $0.band, kind: .band) }
         chart.markers = endMarkers
         let chartSVG = draw(chart)
-        add("<figure>\(chartSVG)<figcaption class=\"note\">Background: the host's free-memory state (ESXi high, clear, soft, hard, low) from the state-change events. Dashed: the threshold below which each state begins, in percent of minFree (\(esc(HTMLReport.memory(mf)))); the scale is logarithmic so that gigabytes of free memory and the thresholds, a few percent of RAM, show on one chart.</figcaption></figure>")
+        add(
+            "<figure>\(chartSVG)<figcaption class=\"note\">Background: the host's free-memory state (ESXi high, clear, soft, hard, low) from the state-change events. Dashed: the threshold below which each state begins, in percent of minFree (\(esc(HTMLReport.memory(mf)))); the scale is logarithmic so that gigabytes of free memory and the thresholds, a few percent of RAM, show on one chart.</figcaption></figure>"
+        )
 
         // Where machine memory goes.
         let names = o.guestNames
@@ -296,8 +306,9 @@ struct PageBuilder {
         for p in parts.dropFirst() { for i in rest.indices { rest[i] -= p.values[i] } }
         if rest.contains(where: { $0 > 0.5 }) { parts.append(.init("other consumed", color: "#6b6b6b", values: rest.map { max(0, $0) })) }
         parts.append(.init("free", color: "#e4e4e4", values: free))
-        var where_ = SVGChart(title: "Where machine memory goes (stacked, sums to host RAM)", style: .stackedAreas, yAxis: .memoryKB,
-                              xs: xs, xMax: duration, series: parts)
+        var where_ = SVGChart(
+            title: "Where machine memory goes (stacked, sums to host RAM)", style: .stackedAreas, yAxis: .memoryKB,
+            xs: xs, xMax: duration, series: parts)
         where_.width = Self.big.w; where_.height = Self.big.h
         where_.levels = [.init(value: ram, label: "host RAM", color: "#333")]
         where_.markers = endMarkers
@@ -308,19 +319,23 @@ struct PageBuilder {
         let pagesShared = try o.hostColumn(c.pagesShared).map { $0 * 4 }
         let pagesSharing = try o.hostColumn(c.pagesSharing).map { $0 * 4 }
         let zero = try o.hostColumn(c.ksmZeroPages).map { $0 * 4 }
-        var tps = SVGChart(title: "Page sharing (KSM counters × 4 KiB)", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
-            .init("saved (\(c.pagesSharing.name) + \(c.ksmZeroPages.name))", color: "#2e8b57", values: try o.hostColumn(c.savedBySharing)),
-            .init("\(c.pagesShared.name) (frames)", color: "#4e79a7", values: pagesShared),
-            .init(c.pagesSharing.name, color: "#f28e2b", values: pagesSharing, dashed: true),
-            .init(c.ksmZeroPages.name, color: "#b07aa1", values: zero, dashed: true),
-        ])
+        var tps = SVGChart(
+            title: "Page sharing (KSM counters × 4 KiB)", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration,
+            series: [
+                .init("saved (\(c.pagesSharing.name) + \(c.ksmZeroPages.name))", color: "#2e8b57", values: try o.hostColumn(c.savedBySharing)),
+                .init("\(c.pagesShared.name) (frames)", color: "#4e79a7", values: pagesShared),
+                .init(c.pagesSharing.name, color: "#f28e2b", values: pagesSharing, dashed: true),
+                .init(c.ksmZeroPages.name, color: "#b07aa1", values: zero, dashed: true),
+            ])
         tps.width = Self.small.w; tps.height = Self.small.h; tps.markers = endMarkers
-        var reclaim = SVGChart(title: "Host reclamation: what each technique holds", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
-            .init("ballooned", color: "#c9a400", values: try o.hostColumn(c.ballooned)),
-            .init("compressed", color: "#b07aa1", values: try o.hostColumn(c.compressed)),
-            .init("compression cache", color: "#76b7b2", values: try o.hostColumn(c.cache), dashed: true),
-            .init("host-swapped", color: "#e15759", values: try o.hostColumn(c.hostSwapped)),
-        ])
+        var reclaim = SVGChart(
+            title: "Host reclamation: what each technique holds", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration,
+            series: [
+                .init("ballooned", color: "#c9a400", values: try o.hostColumn(c.ballooned)),
+                .init("compressed", color: "#b07aa1", values: try o.hostColumn(c.compressed)),
+                .init("compression cache", color: "#76b7b2", values: try o.hostColumn(c.cache), dashed: true),
+                .init("host-swapped", color: "#e15759", values: try o.hostColumn(c.hostSwapped)),
+            ])
         reclaim.width = Self.small.w; reclaim.height = Self.small.h; reclaim.markers = endMarkers
         let tpsSVG = draw(tps), reclaimSVG = draw(reclaim)
         add("<div class=\"charts\">\(tpsSVG)\n\(reclaimSVG)</div>")
@@ -372,28 +387,33 @@ struct PageBuilder {
         let guests = o.guestSummaries
         let c = GuestCounters.handles
         // One unit for every memory figure of the table, from the largest (configured memory).
-        let memoryColumns = [c.configured, c.host.consumed, c.host.consumedPeak, c.host.privateFrames, c.host.shared, c.host.ballooned,
-                             c.host.balloonTarget, c.host.compressed, c.host.hostSwapped, c.swapUsed]
+        let memoryColumns = [
+            c.configured, c.host.consumed, c.host.consumedPeak, c.host.privateFrames, c.host.shared, c.host.ballooned,
+            c.host.balloonTarget, c.host.compressed, c.host.hostSwapped, c.swapUsed,
+        ]
         let largest = guests.flatMap { g in memoryColumns.compactMap { RunOutput.value($0, in: g) } }.filter(\.isFinite).max() ?? 0
         let unit = SVGChart.memoryUnit(maxKB: largest)
         // Two tables that fit the page (and print): memory, then what the VMs' accesses cost.
-        add("<table class=\"fit\"><caption>Memory at the end of the run, in \(unit.label)</caption><thead><tr><th class=\"l\">VM</th><th>configured</th>"
-            + "<th>consumed</th><th>peak consumed</th><th>private</th><th>shared</th><th>ballooned (target)</th><th>compressed</th>"
-            + "<th>host-swapped</th><th>guest swap used</th></tr></thead><tbody>")
+        add(
+            "<table class=\"fit\"><caption>Memory at the end of the run, in \(unit.label)</caption><thead><tr><th class=\"l\">VM</th><th>configured</th>"
+                + "<th>consumed</th><th>peak consumed</th><th>private</th><th>shared</th><th>ballooned (target)</th><th>compressed</th>"
+                + "<th>host-swapped</th><th>guest swap used</th></tr></thead><tbody>")
         for (i, g) in guests.enumerated() {
             let name = g[SummaryKey.name]?.stringValue ?? "?"
             func v(_ k: GuestCounter) -> Double? { RunOutput.value(k, in: g) }
             func mem(_ k: GuestCounter) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0 / unit.divisor, unit.divisor == 1 ? 0 : 1) } }
-            add("<tr><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(name))</a></td>"
-                + "<td>\(mem(c.configured))</td><td>\(mem(c.host.consumed))</td><td>\(mem(c.host.consumedPeak))</td>"
-                + "<td>\(mem(c.host.privateFrames))</td><td>\(mem(c.host.shared))</td>"
-                + "<td>\(mem(c.host.ballooned)) (\(mem(c.host.balloonTarget)))</td>"
-                + "<td>\(mem(c.host.compressed))</td><td>\(mem(c.host.hostSwapped))</td><td>\(mem(c.swapUsed))</td></tr>")
+            add(
+                "<tr><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(name))</a></td>"
+                    + "<td>\(mem(c.configured))</td><td>\(mem(c.host.consumed))</td><td>\(mem(c.host.consumedPeak))</td>"
+                    + "<td>\(mem(c.host.privateFrames))</td><td>\(mem(c.host.shared))</td>"
+                    + "<td>\(mem(c.host.ballooned)) (\(mem(c.host.balloonTarget)))</td>"
+                    + "<td>\(mem(c.host.compressed))</td><td>\(mem(c.host.hostSwapped))</td><td>\(mem(c.swapUsed))</td></tr>")
         }
         add("</tbody></table>")
-        add("<table class=\"fit\"><caption>Faults and their cost over the run</caption><thead><tr><th class=\"l\">VM</th><th class=\"l\">status</th>"
-            + "<th>faults</th><th>major faults</th><th>guest swap-ins</th><th>host swap-ins</th><th>OOM kills</th>"
-            + "<th>EAT (ns)</th><th>slowdown</th></tr></thead><tbody>")
+        add(
+            "<table class=\"fit\"><caption>Faults and their cost over the run</caption><thead><tr><th class=\"l\">VM</th><th class=\"l\">status</th>"
+                + "<th>faults</th><th>major faults</th><th>guest swap-ins</th><th>host swap-ins</th><th>OOM kills</th>"
+                + "<th>EAT (ns)</th><th>slowdown</th></tr></thead><tbody>")
         for (i, g) in guests.enumerated() {
             let name = g[SummaryKey.name]?.stringValue ?? "?"
             func v(_ k: GuestCounter) -> Double? { RunOutput.value(k, in: g) }
@@ -401,12 +421,15 @@ struct PageBuilder {
             func real(_ k: GuestCounter, _ d: Int) -> String { cell(v(k), "\(name) \(k.name)") { formatFixed($0, d) } }
             let status = (v(c.panicked) ?? 0) != 0 ? "panicked" : (v(c.poweredOn) ?? 1) != 0 ? "running" : "not powered on"
             let hurt = (v(c.vmstat.oomKill) ?? 0) > 0 || (v(c.panicked) ?? 0) != 0
-            add("<tr\(hurt ? " class=\"oom_kill\"" : "")><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(name))</a></td><td class=\"l\">\(status)</td>"
-                + "<td>\(n(c.vmstat.pgfault))</td><td>\(n(c.vmstat.pgmajfault))</td><td>\(n(c.vmstat.pswpin))</td><td>\(n(c.host.hostSwapIns))</td>"
-                + "<td>\(n(c.vmstat.oomKill))</td><td>\(real(c.eat, 1))</td><td>\(real(c.slowdown, 3))</td></tr>")
+            add(
+                "<tr\(hurt ? " class=\"oom_kill\"" : "")><td class=\"l\"><a href=\"#vm-\(i)\">\(esc(name))</a></td><td class=\"l\">\(status)</td>"
+                    + "<td>\(n(c.vmstat.pgfault))</td><td>\(n(c.vmstat.pgmajfault))</td><td>\(n(c.vmstat.pswpin))</td><td>\(n(c.host.hostSwapIns))</td>"
+                    + "<td>\(n(c.vmstat.oomKill))</td><td>\(real(c.eat, 1))</td><td>\(real(c.slowdown, 3))</td></tr>")
         }
         add("</tbody></table>")
-        add("<p class=\"note\">Consumed: machine memory backing the VM (private frames and its compression cache); shared: guest memory mapped to shared frames; guest swap-ins: pages the guest read back from its own swap (pswpin); host swap-ins: pages the host read back from the VM's swap file; EAT: effective memory access time over the run; slowdown: EAT against a run without faults.</p>")
+        add(
+            "<p class=\"note\">Consumed: machine memory backing the VM (private frames and its compression cache); shared: guest memory mapped to shared frames; guest swap-ins: pages the guest read back from its own swap (pswpin); host swap-ins: pages the host read back from the VM's swap file; EAT: effective memory access time over the run; slowdown: EAT against a run without faults.</p>"
+        )
         if o.guestNames.count > 1 {
             var series: [SVGChart.Series] = []
             var xs: [Double] = []
@@ -415,8 +438,9 @@ struct PageBuilder {
                 if xs.isEmpty { xs = r.xs }
                 series.append(.init(g, color: HTMLReport.color(i), values: try alignedRates(g, c.slowdown, perSecond: false, at: xs)))
             }
-            var c = SVGChart(title: "Slowdown of every VM per sampling interval (log scale)", style: .lines, yAxis: .log(unit: "slowdown (×)"),
-                             xs: xs, xMax: duration, series: series)
+            var c = SVGChart(
+                title: "Slowdown of every VM per sampling interval (log scale)", style: .lines, yAxis: .log(unit: "slowdown (×)"),
+                xs: xs, xMax: duration, series: series)
             c.width = Self.big.w; c.height = Self.big.h; c.markers = endMarkers
             let svg = draw(c)
             add("<figure>\(svg)</figure>")
@@ -467,38 +491,48 @@ struct PageBuilder {
             add("<p class=\"note\">No samples for this VM in timeseries.csv.</p>")
             return
         }
-        var mem = SVGChart(title: "How \(name)'s memory is backed (stacked)", style: .stackedAreas, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
-            .init("private", color: "#4e79a7", values: try o.guestColumn(c.host.privateFrames, rows: rows)),
-            .init("shared", color: "#59a14f", values: try o.guestColumn(c.host.shared, rows: rows)),
-            .init("ballooned", color: "#edc948", values: try o.guestColumn(c.host.ballooned, rows: rows)),
-            .init("compressed", color: "#b07aa1", values: try o.guestColumn(c.host.compressed, rows: rows)),
-            .init("host-swapped", color: "#e15759", values: try o.guestColumn(c.host.hostSwapped, rows: rows)),
-            .init("guest-swapped", color: "#f28e2b", values: try o.guestColumn(c.swapUsed, rows: rows)),
-        ])
+        var mem = SVGChart(
+            title: "How \(name)'s memory is backed (stacked)", style: .stackedAreas, yAxis: .memoryKB, xs: xs, xMax: duration,
+            series: [
+                .init("private", color: "#4e79a7", values: try o.guestColumn(c.host.privateFrames, rows: rows)),
+                .init("shared", color: "#59a14f", values: try o.guestColumn(c.host.shared, rows: rows)),
+                .init("ballooned", color: "#edc948", values: try o.guestColumn(c.host.ballooned, rows: rows)),
+                .init("compressed", color: "#b07aa1", values: try o.guestColumn(c.host.compressed, rows: rows)),
+                .init("host-swapped", color: "#e15759", values: try o.guestColumn(c.host.hostSwapped, rows: rows)),
+                .init("guest-swapped", color: "#f28e2b", values: try o.guestColumn(c.swapUsed, rows: rows)),
+            ])
         mem.width = Self.big.w; mem.height = Self.big.h
         mem.levels = [.init(value: configured, label: "configured memory", color: "#333")]
         mem.markers = markers
         let memSVG = draw(mem)
-        add("<figure>\(memSVG)<figcaption class=\"note\">Guest memory by what backs it on the host; guest-swapped is memory the guest itself paged out to its swap area (above the configured line when the guest swaps).</figcaption></figure>")
+        add(
+            "<figure>\(memSVG)<figcaption class=\"note\">Guest memory by what backs it on the host; guest-swapped is memory the guest itself paged out to its swap area (above the configured line when the guest swaps).</figcaption></figure>"
+        )
 
-        var balloon = SVGChart(title: "Balloon: policy target and actual size", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration, series: [
-            .init("ballooned", color: "#c9a400", values: try o.guestColumn(c.host.ballooned, rows: rows)),
-            .init("target", color: "#c25e00", values: try o.guestColumn(c.host.balloonTarget, rows: rows), dashed: true),
-        ])
+        var balloon = SVGChart(
+            title: "Balloon: policy target and actual size", style: .lines, yAxis: .memoryKB, xs: xs, xMax: duration,
+            series: [
+                .init("ballooned", color: "#c9a400", values: try o.guestColumn(c.host.ballooned, rows: rows)),
+                .init("target", color: "#c25e00", values: try o.guestColumn(c.host.balloonTarget, rows: rows), dashed: true),
+            ])
         balloon.width = Self.small.w; balloon.height = Self.small.h; balloon.markers = markers
 
         let r = rateRows(name)
-        var faults = SVGChart(title: "Faults and swap-ins per second (log scale)", style: .lines, yAxis: .log(unit: "per second"), xs: r.xs, xMax: duration, series: [
-            .init("faults", color: "#4e79a7", values: try alignedRates(name, c.vmstat.pgfault, perSecond: true, at: r.xs)),
-            .init("major faults", color: "#e15759", values: try alignedRates(name, c.vmstat.pgmajfault, perSecond: true, at: r.xs)),
-            .init("guest swap-ins", color: "#f28e2b", values: try alignedRates(name, c.vmstat.pswpin, perSecond: true, at: r.xs), dashed: true),
-            .init("host swap-ins", color: "#7b3294", values: try alignedRates(name, c.host.hostSwapIns, perSecond: true, at: r.xs), dashed: true),
-        ])
+        var faults = SVGChart(
+            title: "Faults and swap-ins per second (log scale)", style: .lines, yAxis: .log(unit: "per second"), xs: r.xs, xMax: duration,
+            series: [
+                .init("faults", color: "#4e79a7", values: try alignedRates(name, c.vmstat.pgfault, perSecond: true, at: r.xs)),
+                .init("major faults", color: "#e15759", values: try alignedRates(name, c.vmstat.pgmajfault, perSecond: true, at: r.xs)),
+                .init("guest swap-ins", color: "#f28e2b", values: try alignedRates(name, c.vmstat.pswpin, perSecond: true, at: r.xs), dashed: true),
+                .init("host swap-ins", color: "#7b3294", values: try alignedRates(name, c.host.hostSwapIns, perSecond: true, at: r.xs), dashed: true),
+            ])
         faults.width = Self.small.w; faults.height = Self.small.h; faults.markers = markers
-        var slow = SVGChart(title: "Slowdown per interval (EAT / memory access, log scale)", style: .lines, yAxis: .log(unit: "slowdown (×)"),
-                            xs: r.xs, xMax: duration, series: [
-            .init("slowdown", color: "#1f3f8f", values: try alignedRates(name, c.slowdown, perSecond: false, at: r.xs)),
-        ])
+        var slow = SVGChart(
+            title: "Slowdown per interval (EAT / memory access, log scale)", style: .lines, yAxis: .log(unit: "slowdown (×)"),
+            xs: r.xs, xMax: duration,
+            series: [
+                .init("slowdown", color: "#1f3f8f", values: try alignedRates(name, c.slowdown, perSecond: false, at: r.xs))
+            ])
         slow.width = Self.small.w; slow.height = Self.small.h; slow.markers = markers
         let balloonSVG = draw(balloon), faultsSVG = draw(faults), slowSVG = draw(slow)
         add("<div class=\"charts\">\(balloonSVG)\n\(faultsSVG)\n\(slowSVG)</div>")
@@ -519,10 +553,14 @@ struct PageBuilder {
         if o.events.isEmpty { add("<p class=\"note\">No events.</p>"); return }
         let open = o.events.count <= 60 ? " open" : ""
         add("<details\(open)><summary>Event list (\(o.events.count)\(o.events.count > limit ? ", first \(limit) shown" : ""))</summary>")
-        add("<div class=\"scroll\"><table class=\"fit\"><thead><tr><th>time (s)</th><th class=\"l\">kind</th><th class=\"l\">guest</th><th class=\"l\">details</th></tr></thead><tbody>")
+        add(
+            "<div class=\"scroll\"><table class=\"fit\"><thead><tr><th>time (s)</th><th class=\"l\">kind</th><th class=\"l\">guest</th><th class=\"l\">details</th></tr></thead><tbody>"
+        )
         for e in shown {
             let details = e.fields.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            add("<tr class=\"\(esc(e.kind))\"><td>\(formatFixed(e.timeSeconds, 3))</td><td class=\"l\">\(esc(e.kind))</td><td class=\"l\">\(esc(e.guest ?? "(host)"))</td><td class=\"l wrap\">\(esc(details))</td></tr>")
+            add(
+                "<tr class=\"\(esc(e.kind))\"><td>\(formatFixed(e.timeSeconds, 3))</td><td class=\"l\">\(esc(e.kind))</td><td class=\"l\">\(esc(e.guest ?? "(host)"))</td><td class=\"l wrap\">\(esc(details))</td></tr>"
+            )
         }
         add("</tbody></table></div>")
         if o.events.count > limit { add("<p class=\"note\">\(o.events.count - limit) more in events.jsonl.</p>") }
@@ -535,7 +573,8 @@ struct PageBuilder {
         let w = o.stats.map(\.name.count).max() ?? 10
         var pre = ""
         for s in o.stats {
-            pre += s.name + String(repeating: " ", count: max(0, w - s.name.count)) + "  "
+            pre +=
+                s.name + String(repeating: " ", count: max(0, w - s.name.count)) + "  "
                 + String(repeating: " ", count: max(0, 16 - s.value.count)) + s.value + "  " + s.unit
                 + String(repeating: " ", count: max(0, 6 - s.unit.count)) + "  # " + s.summary + "\n"
         }

@@ -30,9 +30,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += "\(i)"
         case .double(let d):
-            if !d.isFinite { out += "null" }
-            else if d == d.rounded() && abs(d) < 1e15 { out += "\(Int64(d))" }
-            else { out += formatFixed(d, 6) }
+            if !d.isFinite { out += "null" } else if d == d.rounded() && abs(d) < 1e15 { out += "\(Int64(d))" } else { out += formatFixed(d, 6) }
         case .decimal(let d, let places): out += d.isFinite ? formatFixed(d, places) : "null"
         case .string(let s): JSONValue.quote(s, into: &out)
         case .array(let a):
@@ -78,7 +76,9 @@ public indirect enum JSONValue: Sendable, Equatable {
                 if u.value < 0x20 {
                     let h = String(u.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else { out.unicodeScalars.append(u) }
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
         out += "\""

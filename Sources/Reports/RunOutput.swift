@@ -47,8 +47,11 @@ public struct CSVTable: Sendable {
             let c = scalars[i]
             if inQuotes {
                 if c == "\"" {
-                    if i + 1 < scalars.count, scalars[i + 1] == "\"" { field.unicodeScalars.append("\""); i += 1; column += 1 }
-                    else { inQuotes = false; afterQuote = true }
+                    if i + 1 < scalars.count, scalars[i + 1] == "\"" {
+                        field.unicodeScalars.append("\""); i += 1; column += 1
+                    } else {
+                        inQuotes = false; afterQuote = true
+                    }
                 } else {
                     field.unicodeScalars.append(c)
                     if c == "\n" { line += 1; column = 0 }
@@ -195,8 +198,7 @@ public struct RunOutput: Sendable {
             events.append(RunEvent(timeSeconds: t, kind: kind, guest: guest, fields: fields))
         }
         scenarioText = try text("scenario.resolved.yaml")
-        do { scenario = try ScenarioLoader.load(text: scenarioText, file: "scenario.resolved.yaml") }
-        catch {
+        do { scenario = try ScenarioLoader.load(text: scenarioText, file: "scenario.resolved.yaml") } catch {
             // Scenario errors carry their own file:line: key path; keep their first line.
             let first = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
             throw ReportInputError(file: "scenario.resolved.yaml", line: 1, column: 1, "does not load: \(first)")
@@ -219,8 +221,10 @@ public struct RunOutput: Sendable {
             guard head.count == 3, parts.count == 2 else {
                 throw ReportInputError(file: "stats.txt", line: n + 1, column: 1, "expected 'name value unit # description'")
             }
-            out.append(StatLine(name: String(head[0]), value: String(head[1]), unit: String(head[2]),
-                                summary: String(parts[1].drop { $0 == " " })))
+            out.append(
+                StatLine(
+                    name: String(head[0]), value: String(head[1]), unit: String(head[2]),
+                    summary: String(parts[1].drop { $0 == " " })))
         }
         if !sawEnd { throw ReportInputError(file: "stats.txt", line: 1, column: 1, "no '---------- End Simulation Statistics' marker (truncated file?)") }
         return out
@@ -246,15 +250,19 @@ public struct RunOutput: Sendable {
     /// The guest counters whose `timeseries.csv` columns the report draws (checked on load).
     static var guestColumns: [GuestCounter] {
         let g = GuestCounters.handles
-        return [g.host.consumed, g.host.privateFrames, g.host.shared, g.host.ballooned, g.host.balloonTarget, g.host.compressed,
-                g.host.hostSwapped, g.swapUsed, g.vmstat.pgfault, g.vmstat.pgmajfault, g.vmstat.pswpin, g.host.hostSwapIns, g.slowdown]
+        return [
+            g.host.consumed, g.host.privateFrames, g.host.shared, g.host.ballooned, g.host.balloonTarget, g.host.compressed,
+            g.host.hostSwapped, g.swapUsed, g.vmstat.pgfault, g.vmstat.pgmajfault, g.vmstat.pswpin, g.host.hostSwapIns, g.slowdown,
+        ]
     }
 
     /// The host counters whose `host_timeseries.csv` columns the report draws (checked on load).
     static var hostColumns: [HostCounter] {
         let h = HostCounters.handles
-        return [h.free, h.consumed, h.overhead, h.state, h.minFree, h.sharedFrames, h.pagesShared, h.pagesSharing, h.ksmZeroPages,
-                h.savedBySharing, h.ballooned, h.compressed, h.cache, h.hostSwapped]
+        return [
+            h.free, h.consumed, h.overhead, h.state, h.minFree, h.sharedFrames, h.pagesShared, h.pagesSharing, h.ksmZeroPages,
+            h.savedBySharing, h.ballooned, h.compressed, h.cache, h.hostSwapped,
+        ]
     }
 
     /// The sampling instants of `host_timeseries.csv`.

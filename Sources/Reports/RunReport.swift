@@ -64,22 +64,35 @@ public enum RunReport {
         for g in r.guests {
             let w = CounterWindow(now: g.state)
             func f(_ list: [GuestCounter]) -> String { list.map { consoleField($0, w) }.joined(separator: " ") }
-            lines.append("guest \(g.name) " + f([c.configured, c.host.consumed, c.meminfo.memFree, c.meminfo.cached, c.meminfo.anonPages,
-                                                c.swapUsed, c.meminfo.committedAS, c.vmstat.accesses, c.vmstat.pgfault, c.vmstat.pgmajfault,
-                                                c.vmstat.pswpin, c.vmstat.pswpout, c.vmstat.oomKill, c.vmstat.refusedAllocations, c.eat, c.slowdown])
-                + (g.panicked ? " " + consoleField(c.panicked, w) : "") + (g.poweredOn ? "" : " " + consoleField(c.poweredOn, w)))
+            lines.append(
+                "guest \(g.name) "
+                    + f([
+                        c.configured, c.host.consumed, c.meminfo.memFree, c.meminfo.cached, c.meminfo.anonPages,
+                        c.swapUsed, c.meminfo.committedAS, c.vmstat.accesses, c.vmstat.pgfault, c.vmstat.pgmajfault,
+                        c.vmstat.pswpin, c.vmstat.pswpout, c.vmstat.oomKill, c.vmstat.refusedAllocations, c.eat, c.slowdown,
+                    ])
+                    + (g.panicked ? " " + consoleField(c.panicked, w) : "") + (g.poweredOn ? "" : " " + consoleField(c.poweredOn, w)))
             let active = g.host.activePeriods > 0 ? f([c.host.activeEstimated, c.host.activeTrue]) : "active=unsampled"
-            lines.append("vm \(g.name) " + f([c.host.consumed, c.host.privateFrames, c.host.shared, c.host.ballooned, c.host.compressed,
-                                             c.host.cache, c.host.hostSwapped]) + " " + active + " "
-                + f([c.host.largePages, c.host.cowBreaks, c.host.hostSwapIns, c.host.doublePaging]))
+            lines.append(
+                "vm \(g.name) "
+                    + f([
+                        c.host.consumed, c.host.privateFrames, c.host.shared, c.host.ballooned, c.host.compressed,
+                        c.host.cache, c.host.hostSwapped,
+                    ]) + " " + active + " "
+                    + f([c.host.largePages, c.host.cowBreaks, c.host.hostSwapIns, c.host.doublePaging]))
         }
         let w = CounterWindow(now: r.hostState)
         func f(_ list: [HostCounter]) -> String { list.map { consoleField($0, w) }.joined(separator: " ") }
-        lines.append("host \(r.config.host.name) " + f([h.ram, h.free, h.consumed, h.overhead, h.hypervisor]) + " guests=\(r.guests.count) "
-            + consoleField(RunCounters.handles.simulated, CounterWindow(now: r)) + " " + f([h.outOfMemory]))
-        lines.append("host \(r.config.host.name) " + f([h.state, h.minFree, h.pagesShared, h.pagesSharing, h.ksmZeroPages, h.savedBySharing,
-                                                       h.ballooned, h.compressed, h.compressionSaved, h.hostSwapped, h.largePages,
-                                                       h.scanCPU, h.compressCPU]))
+        lines.append(
+            "host \(r.config.host.name) " + f([h.ram, h.free, h.consumed, h.overhead, h.hypervisor]) + " guests=\(r.guests.count) "
+                + consoleField(RunCounters.handles.simulated, CounterWindow(now: r)) + " " + f([h.outOfMemory]))
+        lines.append(
+            "host \(r.config.host.name) "
+                + f([
+                    h.state, h.minFree, h.pagesShared, h.pagesSharing, h.ksmZeroPages, h.savedBySharing,
+                    h.ballooned, h.compressed, h.compressionSaved, h.hostSwapped, h.largePages,
+                    h.scanCPU, h.compressCPU,
+                ]))
         lines.append("host \(r.config.host.name) " + savedLine(r))
         return lines
     }
@@ -93,8 +106,10 @@ public enum RunReport {
             let peak = max(end, r.hostSamples.compactMap { $0[c] }.max() ?? 0)
             return name + " " + HumanUnits.memory(kilobytes: end) + (peak > end ? " (peak " + HumanUnits.memory(kilobytes: peak) + ")" : "")
         }
-        let techniques = [part("sharing", h.savedBySharing), part("ballooning", h.ballooned), part("compression", h.compressionSaved),
-                          part("host swap", h.hostSwapped)]
+        let techniques = [
+            part("sharing", h.savedBySharing), part("ballooning", h.ballooned), part("compression", h.compressionSaved),
+            part("host swap", h.hostSwapped),
+        ]
         let states = HostMemoryState.allCases.map { "\($0.rawValue) " + HumanUnits.duration(seconds: h.timeIn($0).value(at: r.hostState)) }
         return "saved: " + techniques.joined(separator: ", ") + "; time in " + states.joined(separator: ", ")
     }
@@ -143,33 +158,53 @@ public enum RunReport {
 
     public static func summaryJSON(_ r: SimulationResult) -> JSONValue {
         let guests: [JSONValue] = r.guests.map { g in
-            .object([(SummaryKey.name, .string(g.name))]
-                + counterFields(GuestCounters.catalog, CounterWindow(now: g.state))
-                + [
-                    (SummaryKey.buddyinfo, .array(g.buddyinfo.map { .int($0) })),
-                    (SummaryKey.processes, .array(g.processes.map { p in
-                        .object([("pid", .int(Int(p.pid))), ("name", .string(p.name)), ("rss_kb", .int(p.rssPages * 4)),
-                                 ("swap_kb", .int(p.swapPages * 4)), ("page_tables_kb", .int(p.pageTablePages * 4)),
-                                 ("oom_score", .int(p.oomScore)), ("oom_score_adj", .int(p.oomScoreAdj))])
-                    })),
-                    (SummaryKey.workloads, .array(g.workloads.map { w in
-                        .object([("kind", .string(w.kind))] + w.stats.entries.map { ($0.name, .double($0.value)) })
-                    })),
-                ])
+            .object(
+                [(SummaryKey.name, .string(g.name))]
+                    + counterFields(GuestCounters.catalog, CounterWindow(now: g.state))
+                    + [
+                        (SummaryKey.buddyinfo, .array(g.buddyinfo.map { .int($0) })),
+                        (
+                            SummaryKey.processes,
+                            .array(
+                                g.processes.map { p in
+                                    .object([
+                                        ("pid", .int(Int(p.pid))), ("name", .string(p.name)), ("rss_kb", .int(p.rssPages * 4)),
+                                        ("swap_kb", .int(p.swapPages * 4)), ("page_tables_kb", .int(p.pageTablePages * 4)),
+                                        ("oom_score", .int(p.oomScore)), ("oom_score_adj", .int(p.oomScoreAdj)),
+                                    ])
+                                })
+                        ),
+                        (
+                            SummaryKey.workloads,
+                            .array(
+                                g.workloads.map { w in
+                                    .object([("kind", .string(w.kind))] + w.stats.entries.map { ($0.name, .double($0.value)) })
+                                })
+                        ),
+                    ])
         }
-        return .object([
-            (SummaryKey.scenario, .string(r.config.name)),
-            (SummaryKey.seed, .int(Int64(bitPattern: r.config.seed))),
-            (SummaryKey.version, .string(OvercommitVersion.string)),
-        ] + counterFields(RunCounters.catalog, CounterWindow(now: r)) + [
-            (SummaryKey.endedEarlyReason, r.endedEarly.map { .string($0) } ?? .null),
-            (SummaryKey.partial, .bool(r.partial)),
-            (SummaryKey.host, .object([(SummaryKey.name, .string(r.config.host.name))] + counterFields(HostCounters.catalog, CounterWindow(now: r.hostState)))),
-            (SummaryKey.guests, .array(guests)),
-            (SummaryKey.events, .object(eventCounts(r).map { ($0.0, .int($0.1)) })),
-            (SummaryKey.checks, .object([(SummaryKey.checksRun, .int(r.checksRun)),
-                                         (SummaryKey.checkProblems, .array(r.checkProblems.map { .string($0) }))])),
-        ])
+        return .object(
+            [
+                (SummaryKey.scenario, .string(r.config.name)),
+                (SummaryKey.seed, .int(Int64(bitPattern: r.config.seed))),
+                (SummaryKey.version, .string(OvercommitVersion.string)),
+            ] + counterFields(RunCounters.catalog, CounterWindow(now: r)) + [
+                (SummaryKey.endedEarlyReason, r.endedEarly.map { .string($0) } ?? .null),
+                (SummaryKey.partial, .bool(r.partial)),
+                (
+                    SummaryKey.host,
+                    .object([(SummaryKey.name, .string(r.config.host.name))] + counterFields(HostCounters.catalog, CounterWindow(now: r.hostState)))
+                ),
+                (SummaryKey.guests, .array(guests)),
+                (SummaryKey.events, .object(eventCounts(r).map { ($0.0, .int($0.1)) })),
+                (
+                    SummaryKey.checks,
+                    .object([
+                        (SummaryKey.checksRun, .int(r.checksRun)),
+                        (SummaryKey.checkProblems, .array(r.checkProblems.map { .string($0) })),
+                    ])
+                ),
+            ])
     }
 
     static func eventCounts(_ r: SimulationResult) -> [(String, Int)] {

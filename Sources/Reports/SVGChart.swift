@@ -50,8 +50,10 @@ public struct SVGChart: Sendable {
         }
     }
     /// A legend entry that is not a series (band colors, markers).
-    public struct LegendEntry: Sendable { public var name: String; public var color: String; public var kind: Kind
-        public enum Kind: Sendable { case area, line, dashed, band } }
+    public struct LegendEntry: Sendable {
+        public var name: String; public var color: String; public var kind: Kind
+        public enum Kind: Sendable { case area, line, dashed, band }
+    }
 
     public var title: String
     public var style: Style
@@ -266,7 +268,8 @@ public struct SVGChart: Sendable {
         // Bands.
         for b in bands where b.x1 > b.x0 {
             let x0 = px(b.x0), x1 = px(b.x1)
-            s += "<rect class=\"band\" x=\"\(Self.coord(x0))\" y=\"\(Self.coord(plotT))\" width=\"\(Self.coord(max(0.5, x1 - x0)))\" height=\"\(Self.coord(plotH))\" fill=\"\(b.color)\"/>\n"
+            s +=
+                "<rect class=\"band\" x=\"\(Self.coord(x0))\" y=\"\(Self.coord(plotT))\" width=\"\(Self.coord(max(0.5, x1 - x0)))\" height=\"\(Self.coord(plotH))\" fill=\"\(b.color)\"/>\n"
         }
         // Grid and y ticks.
         s += "<g class=\"axis y\">\n"
@@ -275,7 +278,8 @@ public struct SVGChart: Sendable {
             s += "<line class=\"grid\" x1=\"\(Self.coord(plotL))\" y1=\"\(Self.coord(y))\" x2=\"\(Self.coord(plotL + plotW))\" y2=\"\(Self.coord(y))\"/>"
             s += "<text x=\"\(Self.coord(plotL - 6))\" y=\"\(Self.coord(y + 4))\" text-anchor=\"end\">\(Self.label(t, decimals: tickDecimals))</text>\n"
         }
-        s += "<text class=\"unit\" transform=\"translate(14 \(Self.coord(plotT + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(HTMLReport.escape(unitLabel))</text>\n"
+        s +=
+            "<text class=\"unit\" transform=\"translate(14 \(Self.coord(plotT + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(HTMLReport.escape(unitLabel))</text>\n"
         s += "</g>\n"
         // X ticks: every category, or 1-2-5 steps over the span.
         var xTicks: [(at: Double, label: String)] = []
@@ -290,14 +294,17 @@ public struct SVGChart: Sendable {
         s += "<g class=\"axis x\">\n"
         for (t, label) in xTicks {
             let x = px(t)
-            s += "<line class=\"tick\" x1=\"\(Self.coord(x))\" y1=\"\(Self.coord(plotT + plotH))\" x2=\"\(Self.coord(x))\" y2=\"\(Self.coord(plotT + plotH + 5))\"/>"
+            s +=
+                "<line class=\"tick\" x1=\"\(Self.coord(x))\" y1=\"\(Self.coord(plotT + plotH))\" x2=\"\(Self.coord(x))\" y2=\"\(Self.coord(plotT + plotH + 5))\"/>"
             s += "<text x=\"\(Self.coord(x))\" y=\"\(Self.coord(plotT + plotH + 18))\" text-anchor=\"middle\">\(HTMLReport.escape(label))</text>\n"
         }
-        s += "<text class=\"unit\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH + 34))\" text-anchor=\"middle\">\(HTMLReport.escape(xLabel))</text>\n"
+        s +=
+            "<text class=\"unit\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH + 34))\" text-anchor=\"middle\">\(HTMLReport.escape(xLabel))</text>\n"
         s += "</g>\n"
 
         // Frame, under the data so a line at zero stays visible.
-        s += "<rect class=\"frame\" x=\"\(Self.coord(plotL))\" y=\"\(Self.coord(plotT))\" width=\"\(Self.coord(plotW))\" height=\"\(Self.coord(plotH))\" fill=\"none\"/>\n"
+        s +=
+            "<rect class=\"frame\" x=\"\(Self.coord(plotL))\" y=\"\(Self.coord(plotT))\" width=\"\(Self.coord(plotW))\" height=\"\(Self.coord(plotH))\" fill=\"none\"/>\n"
         // Data.
         s += "<g class=\"data\">\n"
         if n > 0 {
@@ -310,7 +317,8 @@ public struct SVGChart: Sendable {
                     for (j, i) in idx.enumerated() { d += (j == 0 ? "M" : "L") + Self.coord(px(xs[i])) + "," + Self.coord(py(upper[i])) }
                     for i in idx.reversed() { d += "L" + Self.coord(px(xs[i])) + "," + Self.coord(py(lower[i])) }
                     d += "Z"
-                    s += "<path class=\"series area\" d=\"\(d)\" fill=\"\(se.color)\" fill-opacity=\"0.85\" stroke=\"none\"><title>\(HTMLReport.escape(se.name))</title></path>\n"
+                    s +=
+                        "<path class=\"series area\" d=\"\(d)\" fill=\"\(se.color)\" fill-opacity=\"0.85\" stroke=\"none\"><title>\(HTMLReport.escape(se.name))</title></path>\n"
                 }
             case .lines:
                 for se in series {
@@ -325,7 +333,8 @@ public struct SVGChart: Sendable {
                     }
                     if idx.count == 1 { d += "l0.1,0" }
                     let dash = se.dashed ? " stroke-dasharray=\"6 4\"" : ""
-                    s += "<path class=\"series line\" d=\"\(d)\" fill=\"none\" stroke=\"\(se.color)\" stroke-width=\"2\"\(dash)><title>\(HTMLReport.escape(se.name))</title></path>\n"
+                    s +=
+                        "<path class=\"series line\" d=\"\(d)\" fill=\"none\" stroke=\"\(se.color)\" stroke-width=\"2\"\(dash)><title>\(HTMLReport.escape(se.name))</title></path>\n"
                     // Error bars (whiskers with caps) and dots at the points.
                     if let errors = se.errors {
                         var e = ""
@@ -338,7 +347,8 @@ public struct SVGChart: Sendable {
                             e += "M" + Self.coord(x - 4) + "," + Self.coord(yHi) + "L" + Self.coord(x + 4) + "," + Self.coord(yHi)
                         }
                         if !e.isEmpty {
-                            s += "<path class=\"errorbar\" d=\"\(e)\" fill=\"none\" stroke=\"\(se.color)\" stroke-width=\"1.3\"><title>\(HTMLReport.escape(se.name)): 95 % confidence interval</title></path>\n"
+                            s +=
+                                "<path class=\"errorbar\" d=\"\(e)\" fill=\"none\" stroke=\"\(se.color)\" stroke-width=\"1.3\"><title>\(HTMLReport.escape(se.name)): 95 % confidence interval</title></path>\n"
                         }
                     }
                     if dots {
@@ -356,24 +366,30 @@ public struct SVGChart: Sendable {
         // minFree thresholds) are named in the legend instead, so labels never pile up.
         for l in levels {
             let y = py(l.value)
-            s += "<g class=\"level\"><line x1=\"\(Self.coord(plotL))\" y1=\"\(Self.coord(y))\" x2=\"\(Self.coord(plotL + plotW))\" y2=\"\(Self.coord(y))\" stroke=\"\(l.color)\" stroke-width=\"1.2\" stroke-dasharray=\"3 3\"/>"
+            s +=
+                "<g class=\"level\"><line x1=\"\(Self.coord(plotL))\" y1=\"\(Self.coord(y))\" x2=\"\(Self.coord(plotL + plotW))\" y2=\"\(Self.coord(y))\" stroke=\"\(l.color)\" stroke-width=\"1.2\" stroke-dasharray=\"3 3\"/>"
             if levels.count <= 2 {
-                s += "<text x=\"\(Self.coord(plotL + plotW - 4))\" y=\"\(Self.coord(y - 3))\" text-anchor=\"end\" fill=\"\(l.color)\">\(HTMLReport.escape(l.label))</text>"
+                s +=
+                    "<text x=\"\(Self.coord(plotL + plotW - 4))\" y=\"\(Self.coord(y - 3))\" text-anchor=\"end\" fill=\"\(l.color)\">\(HTMLReport.escape(l.label))</text>"
             }
             s += "</g>\n"
         }
         for m in markers {
             let x = px(m.x)
-            s += "<g class=\"marker\"><line x1=\"\(Self.coord(x))\" y1=\"\(Self.coord(plotT))\" x2=\"\(Self.coord(x))\" y2=\"\(Self.coord(plotT + plotH))\" stroke=\"\(m.color)\" stroke-width=\"1.5\"/>"
+            s +=
+                "<g class=\"marker\"><line x1=\"\(Self.coord(x))\" y1=\"\(Self.coord(plotT))\" x2=\"\(Self.coord(x))\" y2=\"\(Self.coord(plotT + plotH))\" stroke=\"\(m.color)\" stroke-width=\"1.5\"/>"
             // Labels near the right edge go on the line's left.
             let leftOfLine = x > plotL + plotW * 0.8
-            s += "<text x=\"\(Self.coord(leftOfLine ? x - 3 : x + 3))\" y=\"\(Self.coord(plotT + 11 + 14 * Double(m.labelRow)))\"\(leftOfLine ? " text-anchor=\"end\"" : "") fill=\"\(m.color)\">\(HTMLReport.escape(m.label))</text></g>\n"
+            s +=
+                "<text x=\"\(Self.coord(leftOfLine ? x - 3 : x + 3))\" y=\"\(Self.coord(plotT + 11 + 14 * Double(m.labelRow)))\"\(leftOfLine ? " text-anchor=\"end\"" : "") fill=\"\(m.color)\">\(HTMLReport.escape(m.label))</text></g>\n"
         }
         if n > 0 && dataMax == 0 {
-            s += "<text class=\"empty\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH / 2))\" text-anchor=\"middle\">all zero during the run</text>\n"
+            s +=
+                "<text class=\"empty\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH / 2))\" text-anchor=\"middle\">all zero during the run</text>\n"
         }
         if n == 0 {
-            s += "<text class=\"empty\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH / 2))\" text-anchor=\"middle\">no samples</text>\n"
+            s +=
+                "<text class=\"empty\" x=\"\(Self.coord(plotL + plotW / 2))\" y=\"\(Self.coord(plotT + plotH / 2))\" text-anchor=\"middle\">no samples</text>\n"
         }
         // Legend.
         s += "<g class=\"legend\">\n"
@@ -385,7 +401,8 @@ public struct SVGChart: Sendable {
                 s += "<rect x=\"\(Self.coord(p.x))\" y=\"\(Self.coord(y - 9))\" width=\"18\" height=\"11\" fill=\"\(e.color)\"\(stroke)/>"
             case .line, .dashed:
                 let dash = e.kind == .dashed ? " stroke-dasharray=\"6 4\"" : ""
-                s += "<line x1=\"\(Self.coord(p.x))\" y1=\"\(Self.coord(y - 4))\" x2=\"\(Self.coord(p.x + 18))\" y2=\"\(Self.coord(y - 4))\" stroke=\"\(e.color)\" stroke-width=\"2.5\"\(dash)/>"
+                s +=
+                    "<line x1=\"\(Self.coord(p.x))\" y1=\"\(Self.coord(y - 4))\" x2=\"\(Self.coord(p.x + 18))\" y2=\"\(Self.coord(y - 4))\" stroke=\"\(e.color)\" stroke-width=\"2.5\"\(dash)/>"
             }
             s += "<text x=\"\(Self.coord(p.x + 24))\" y=\"\(Self.coord(y))\">\(HTMLReport.escape(e.name))</text>\n"
         }

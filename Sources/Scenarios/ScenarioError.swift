@@ -25,8 +25,10 @@ public struct ScenarioError: Error, CustomStringConvertible, Sendable, Equatable
     /// `? allowed: a, b, c`).
     public var allowed: String?
 
-    public init(file: String, line: Int? = nil, column: Int? = nil, keyPath: String = "",
-                message: String, allowed: String? = nil) {
+    public init(
+        file: String, line: Int? = nil, column: Int? = nil, keyPath: String = "",
+        message: String, allowed: String? = nil
+    ) {
         self.file = file; self.line = line; self.column = column
         self.keyPath = keyPath; self.message = message; self.allowed = allowed
     }

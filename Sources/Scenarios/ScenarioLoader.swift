@@ -38,12 +38,18 @@ public enum ScenarioLoader {
             throw fail(syntaxProblems(error, text: text))
         }
         guard let root = composed, !SchemaWalker.isNull(root) else {
-            throw fail([Problem(mark: nil, keyPath: "",
-                                message: "the scenario is empty; write at least a guest, e.g. 'guests: [{name: vm, memory: 2GiB}]'")])
+            throw fail([
+                Problem(
+                    mark: nil, keyPath: "",
+                    message: "the scenario is empty; write at least a guest, e.g. 'guests: [{name: vm, memory: 2GiB}]'")
+            ])
         }
         guard case .mapping = root else {
-            throw fail([Problem(mark: Place(root.mark), keyPath: "",
-                                message: "a scenario must be a table of keys (name:, host:, guests:, ...); got \(SchemaWalker.describe(root))")])
+            throw fail([
+                Problem(
+                    mark: Place(root.mark), keyPath: "",
+                    message: "a scenario must be a table of keys (name:, host:, guests:, ...); got \(SchemaWalker.describe(root))")
+            ])
         }
         // Aliases and merge keys: bounded before anything walks the tree (YAMLExpansion).
         if let excess = YAMLExpansion.excess(root) {
@@ -95,8 +101,9 @@ public enum ScenarioLoader {
             allowed = String(message[r.upperBound...])
             message = String(message[..<r.lowerBound])
         }
-        return ScenarioError(file: file, line: p.mark?.line, column: p.mark?.column,
-                             keyPath: p.keyPath, message: message, allowed: allowed)
+        return ScenarioError(
+            file: file, line: p.mark?.line, column: p.mark?.column,
+            keyPath: p.keyPath, message: message, allowed: allowed)
     }
 
     static func syntaxProblems(_ error: Error, text: String) -> [Problem] {
@@ -114,8 +121,11 @@ public enum ScenarioLoader {
             let mark = Place(yamsMark)!
             if problem == "found undefined alias" {
                 let name = TextScan.word(after: mark, in: text, skipping: "*")
-                return [Problem(mark: mark, keyPath: "",
-                                message: "unknown alias '*\(name)': define the anchor '&\(name)' before using it (e.g. under templates:)")]
+                return [
+                    Problem(
+                        mark: mark, keyPath: "",
+                        message: "unknown alias '*\(name)': define the anchor '&\(name)' before using it (e.g. under templates:)")
+                ]
             }
             if problem == "but found another document" {
                 return [Problem(mark: mark, keyPath: "", message: "a scenario file holds one YAML document; found a second one ('---')")]
@@ -128,8 +138,9 @@ public enum ScenarioLoader {
             return duplicates.map { key in
                 let first = Place(context.mark)!
                 if let second = TextScan.nextSiblingKey(key, after: first, in: text) {
-                    return Problem(mark: second, keyPath: "",
-                                   message: "duplicate key '\(key)'; it is already set at line \(first.line), column \(first.column)")
+                    return Problem(
+                        mark: second, keyPath: "",
+                        message: "duplicate key '\(key)'; it is already set at line \(first.line), column \(first.column)")
                 }
                 return Problem(mark: first, keyPath: "", message: "duplicate key '\(key)': a key may appear only once in a table")
             }
@@ -228,9 +239,7 @@ enum NodePath {
             case let (.key(k), .mapping(m)):
                 guard let pair = m.first(where: { $0.key.scalar?.string == k }) else { return best }
                 node = pair.value
-                if case .scalar = pair.value, let vm = pair.value.mark { best = vm }
-                else if let km = pair.key.mark { best = km }
-                else { return best }
+                if case .scalar = pair.value, let vm = pair.value.mark { best = vm } else if let km = pair.key.mark { best = km } else { return best }
             case let (.index(i), .sequence(s)):
                 guard i >= 0, i < s.count else { return best }
                 node = s[i]
@@ -341,7 +350,7 @@ enum TextScan {
         }
         for n in first.line..<ls.count {
             let line = Array(ls[n].unicodeScalars)
-            guard let indent = line.firstIndex(where: { $0 != " " }) else { continue }   // blank
+            guard let indent = line.firstIndex(where: { $0 != " " }) else { continue }  // blank
             if line[indent] == "#" { continue }
             if indent < col {
                 // A list item's dash may sit left of the key; anything else ends the mapping.

@@ -11,7 +11,7 @@ import Simulation
 public enum ScenarioRenderer {
     public static func yaml(_ config: ScenarioConfig) -> String {
         var lines = [
-            "# Resolved scenario: every default filled in. Loading this file gives the same scenario.",
+            "# Resolved scenario: every default filled in. Loading this file gives the same scenario."
         ]
         do {
             let value = try OrderedEncoding.encode(config)
@@ -50,7 +50,8 @@ struct Emitter {
     static func orderedParams(_ schema: RenderSchema, pairs: [(key: String, value: EncodedValue)]) -> [ParameterInfo] {
         func caseParams(_ d: String, _ cases: [(name: String, table: any ParameterSchema.Type)]) -> [ParameterInfo] {
             guard case .string(let name)? = pairs.first(where: { $0.key == d })?.value,
-                  let t = cases.first(where: { $0.name == name })?.table else { return [] }
+                let t = cases.first(where: { $0.name == name })?.table
+            else { return [] }
             return t.parameters.filter { $0.key != d }
         }
         switch schema {

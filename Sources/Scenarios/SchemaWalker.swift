@@ -57,7 +57,9 @@ struct SchemaWalker {
 
     /// A table's parameters without a parameter that makes the table itself a variant
     /// (`kind: variant(discriminator: "kind")`, as the `workload` entry of `WorkloadSpec`), and that variant.
-    static func split(_ table: any ParameterSchema.Type) -> (params: [ParameterInfo], variant: (discriminator: String, cases: [(name: String, table: any ParameterSchema.Type)])?) {
+    static func split(
+        _ table: any ParameterSchema.Type
+    ) -> (params: [ParameterInfo], variant: (discriminator: String, cases: [(name: String, table: any ParameterSchema.Type)])?) {
         var params: [ParameterInfo] = []
         var variant: (discriminator: String, cases: [(name: String, table: any ParameterSchema.Type)])? = nil
         for p in table.parameters {
@@ -72,15 +74,18 @@ struct SchemaWalker {
 
     mutating func walkTable(_ node: Node, _ table: any ParameterSchema.Type, path: String, isRoot: Bool = false) -> Node? {
         let (params, variant) = SchemaWalker.split(table)
-        return walkMapping(node, expecting: .table(table), params: params,
-                           defaults: OrderedEncoding.defaults(of: table), variant: variant,
-                           path: path, isRoot: isRoot)
+        return walkMapping(
+            node, expecting: .table(table), params: params,
+            defaults: OrderedEncoding.defaults(of: table), variant: variant,
+            path: path, isRoot: isRoot)
     }
 
-    mutating func walkMapping(_ node: Node, expecting kind: ParameterKind, params: [ParameterInfo],
-                              defaults: [(key: String, value: EncodedValue)],
-                              variant: (discriminator: String, cases: [(name: String, table: any ParameterSchema.Type)])?,
-                              path: String, isRoot: Bool) -> Node? {
+    mutating func walkMapping(
+        _ node: Node, expecting kind: ParameterKind, params: [ParameterInfo],
+        defaults: [(key: String, value: EncodedValue)],
+        variant: (discriminator: String, cases: [(name: String, table: any ParameterSchema.Type)])?,
+        path: String, isRoot: Bool
+    ) -> Node? {
         guard case .mapping(let mapping) = node else {
             problem(node.mark, path, "expected \(SchemaWalker.expectation(kind)); got \(SchemaWalker.describe(node))")
             return nil
@@ -98,13 +103,15 @@ struct SchemaWalker {
                 return nil
             }
             guard case .scalar(let s) = entry.value else {
-                problem(entry.value.mark, SchemaWalker.join(path, d), "expected a name; got \(SchemaWalker.describe(entry.value))",
-                        allowed: names.joined(separator: ", "))
+                problem(
+                    entry.value.mark, SchemaWalker.join(path, d), "expected a name; got \(SchemaWalker.describe(entry.value))",
+                    allowed: names.joined(separator: ", "))
                 return nil
             }
             guard let chosen = variant.cases.first(where: { $0.name == s.string }) else {
-                problem(s.mark, SchemaWalker.join(path, d), "unknown \(d) '\(s.string)'" + Suggestions.didYouMean(s.string, names),
-                        allowed: names.joined(separator: ", "))
+                problem(
+                    s.mark, SchemaWalker.join(path, d), "unknown \(d) '\(s.string)'" + Suggestions.didYouMean(s.string, names),
+                    allowed: names.joined(separator: ", "))
                 return nil
             }
             let (caseParams, _) = SchemaWalker.split(chosen.table)
@@ -123,12 +130,13 @@ struct SchemaWalker {
             let keyPath = SchemaWalker.join(path, entry.key)
             guard let p = params.first(where: { $0.key == entry.key }) else {
                 let guess = Suggestions.closest(to: entry.key, in: allowedKeys)
-                problem(entry.keyNode.mark, keyPath, "unknown key '\(entry.key)'" + (guess.map { "; did you mean '\($0)'?" } ?? ""),
-                        allowed: allowedKeys.joined(separator: ", "))
+                problem(
+                    entry.keyNode.mark, keyPath, "unknown key '\(entry.key)'" + (guess.map { "; did you mean '\($0)'?" } ?? ""),
+                    allowed: allowedKeys.joined(separator: ", "))
                 if let guess { guessedKeys.append(SchemaWalker.join(path, guess)) }
                 continue
             }
-            if SchemaWalker.isNull(entry.value) { continue }     // `key:` alone means the default
+            if SchemaWalker.isNull(entry.value) { continue }  // `key:` alone means the default
             if let v = walkValue(entry.value, p.kind, path: keyPath) {
                 out.append((entry.key, entry.keyNode, v))
             } else {
@@ -160,8 +168,11 @@ struct SchemaWalker {
                     merged.append(flattenMerges(m, path: path))
                 case .sequence(let seq):
                     for item in seq {
-                        if case .mapping(let m) = item { merged.append(flattenMerges(m, path: path)) }
-                        else { problem(item.mark, path, mergeHelp + "; got \(SchemaWalker.describe(item))") }
+                        if case .mapping(let m) = item {
+                            merged.append(flattenMerges(m, path: path))
+                        } else {
+                            problem(item.mark, path, mergeHelp + "; got \(SchemaWalker.describe(item))")
+                        }
                     }
                 default:
                     problem(v.mark, path, mergeHelp + "; got \(SchemaWalker.describe(v))")
@@ -231,14 +242,16 @@ struct SchemaWalker {
             var ok = true
             for (i, item) in seq.enumerated() {
                 guard case .scalar(let s) = item, !SchemaWalker.isNull(item) else {
-                    problem(item.mark ?? seq.mark, path + "[\(i)]", "expected a \(noun) name; got \(SchemaWalker.describe(item))",
-                            allowed: names.joined(separator: ", "))
+                    problem(
+                        item.mark ?? seq.mark, path + "[\(i)]", "expected a \(noun) name; got \(SchemaWalker.describe(item))",
+                        allowed: names.joined(separator: ", "))
                     ok = false
                     continue
                 }
                 if !names.contains(s.string) {
-                    problem(s.mark, path + "[\(i)]", "unknown \(noun) '\(s.string)'" + Suggestions.didYouMean(s.string, names),
-                            allowed: names.joined(separator: ", "))
+                    problem(
+                        s.mark, path + "[\(i)]", "unknown \(noun) '\(s.string)'" + Suggestions.didYouMean(s.string, names),
+                        allowed: names.joined(separator: ", "))
                     ok = false
                 }
             }

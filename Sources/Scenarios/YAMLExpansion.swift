@@ -27,10 +27,12 @@ public enum YAMLExpansion {
             let overNodes = count > maxNodes, overDepth = f.depth > maxDepth
             if overNodes || overDepth {
                 let what = overNodes ? "more than \(maxNodes) YAML nodes" : "more than \(maxDepth) levels of nesting"
-                return (f.mergeMark ?? f.keyMark ?? root.mark,
-                        "the scenario expands to \(what), counting every use of an alias or merge key "
+                return (
+                    f.mergeMark ?? f.keyMark ?? root.mark,
+                    "the scenario expands to \(what), counting every use of an alias or merge key "
                         + "(the limit keeps validation fast); a chain of templates that each use the previous one twice "
-                        + "doubles at every step: merge each template once, or write the tables out")
+                        + "doubles at every step: merge each template once, or write the tables out"
+                )
             }
             switch f.node {
             case .mapping(let m):

@@ -8,22 +8,30 @@ extension GuestCounters {
     public struct HostGroup: CounterGroup {
         public static let key = "host"
 
-        public let consumed = GuestCounter.memory("consumed_kb", sampled: true,
-                                                  "machine memory consumed: private frames and compression cache",
-                                                  also: [.esxtop("≈ GRANT - SHRDSVD"), .dommemstat("≈ rss (without overhead)")]) { $0.host.consumed }
+        public let consumed = GuestCounter.memory(
+            "consumed_kb", sampled: true,
+            "machine memory consumed: private frames and compression cache",
+            also: [.esxtop("≈ GRANT - SHRDSVD"), .dommemstat("≈ rss (without overhead)")]
+        ) { $0.host.consumed }
         public let consumedPeak = GuestCounter.memory("consumed_peak_kb", "peak machine memory backing the guest") { $0.peakConsumedPages }
         public let privateFrames = GuestCounter.memory("private_kb", sampled: true, "machine memory backing the guest privately") {
             $0.host.privateFrames
         }
         public let shared = GuestCounter.memory("shared_kb", sampled: true, "guest memory mapped to shared frames", also: [.esxtop("SHRD")]) { $0.host.shared }
-        public let zeroShared = GuestCounter.memory("zero_shared_kb", sampled: true, "guest memory mapped to the host zero frame",
-                                                    also: [.esxtop("ZERO")]) {
+        public let zeroShared = GuestCounter.memory(
+            "zero_shared_kb", sampled: true, "guest memory mapped to the host zero frame",
+            also: [.esxtop("ZERO")]
+        ) {
             $0.host.zeroShared
         }
-        public let ballooned = GuestCounter.memory("ballooned_kb", sampled: true, "memory held by the balloon driver",
-                                                   also: [.esxtop("MCTLSZ"), .dommemstat("configured - actual")]) { $0.host.ballooned }
-        public let balloonTarget = GuestCounter.memory("balloon_target_kb", sampled: true, "the balloon policy's target",
-                                                       also: [.esxtop("MCTLTGT")]) {
+        public let ballooned = GuestCounter.memory(
+            "ballooned_kb", sampled: true, "memory held by the balloon driver",
+            also: [.esxtop("MCTLSZ"), .dommemstat("configured - actual")]
+        ) { $0.host.ballooned }
+        public let balloonTarget = GuestCounter.memory(
+            "balloon_target_kb", sampled: true, "the balloon policy's target",
+            also: [.esxtop("MCTLTGT")]
+        ) {
             $0.host.balloonTarget
         }
         public let compressed = GuestCounter.memory("compressed_kb", sampled: true, "guest memory held compressed") { $0.host.compressed }
@@ -31,15 +39,21 @@ extension GuestCounters {
             $0.host.compressedBytes
         }
         public let cache = GuestCounter.memory("cache_kb", "machine memory of the compression cache", also: [.esxtop("CACHEUSD")]) { $0.host.cacheFrames }
-        public let hostSwapped = GuestCounter.memory("host_swapped_kb", sampled: true, "guest memory in the host swap file",
-                                                     also: [.esxtop("SWCUR")]) {
+        public let hostSwapped = GuestCounter.memory(
+            "host_swapped_kb", sampled: true, "guest memory in the host swap file",
+            also: [.esxtop("SWCUR")]
+        ) {
             $0.host.hostSwapped
         }
         public let largePages = GuestCounter.gauge("large_pages", .count, "intact 2 MiB large pages") { $0.host.largePages }
-        public let largePageUntouched = GuestCounter.memory("large_page_untouched_kb", sampled: true,
-                                                            "large-page memory the guest never touched (waste)") { $0.host.largePageUntouched }
-        public let activeEstimated = GuestCounter.memory("active_estimated_kb", sampled: true, "active memory estimated by sampling",
-                                                         also: [.esxtop("TCHD")]) {
+        public let largePageUntouched = GuestCounter.memory(
+            "large_page_untouched_kb", sampled: true,
+            "large-page memory the guest never touched (waste)"
+        ) { $0.host.largePageUntouched }
+        public let activeEstimated = GuestCounter.memory(
+            "active_estimated_kb", sampled: true, "active memory estimated by sampling",
+            also: [.esxtop("TCHD")]
+        ) {
             $0.host.activeEstimated
         }
         public let activeTrue = GuestCounter.memory("active_true_kb", sampled: true, "pages truly touched in the last sampling period") {
@@ -53,17 +67,25 @@ extension GuestCounters {
             $0.host.stats.cowBreaks
         }
         public let merges = GuestCounter.events("merges", "pages merged into shared frames") { $0.host.stats.merges }
-        public let compressions = GuestCounter.events("compressions", "pages compressed into the cache", also: [.esxtop("ZIP/s (a rate)")]) { $0.host.stats.compressions }
+        public let compressions = GuestCounter.events("compressions", "pages compressed into the cache", also: [.esxtop("ZIP/s (a rate)")]) {
+            $0.host.stats.compressions
+        }
         public let compressionRejects = GuestCounter.events("compression_rejects", "pages that did not compress below the threshold") {
             $0.host.stats.compressionRejects
         }
-        public let decompressions = GuestCounter.events("decompressions", "pages decompressed on access", also: [.esxtop("UNZIP/s (a rate)")]) { $0.host.stats.decompressions }
+        public let decompressions = GuestCounter.events("decompressions", "pages decompressed on access", also: [.esxtop("UNZIP/s (a rate)")]) {
+            $0.host.stats.decompressions
+        }
         public let cacheEvictions = GuestCounter.events("cache_evictions", "compressed pages moved to swap when the cache was full") {
             $0.host.stats.cacheEvictions
         }
-        public let hostSwapOuts = GuestCounter.events("host_swap_outs", "pages written to the host swap file", also: [.esxtop("SWW/s (a rate)")]) { $0.host.stats.swapOuts }
-        public let hostSwapIns = GuestCounter.events("host_swap_ins", sampled: true, "host-level major faults (swap file reads)",
-                                                    also: [.esxtop("SWR/s (a rate)")]) { $0.host.stats.swapIns }
+        public let hostSwapOuts = GuestCounter.events("host_swap_outs", "pages written to the host swap file", also: [.esxtop("SWW/s (a rate)")]) {
+            $0.host.stats.swapOuts
+        }
+        public let hostSwapIns = GuestCounter.events(
+            "host_swap_ins", sampled: true, "host-level major faults (swap file reads)",
+            also: [.esxtop("SWR/s (a rate)")]
+        ) { $0.host.stats.swapIns }
         public let doublePaging = GuestCounter.events("double_paging", "guest swap-outs of pages the host had swapped or compressed") {
             $0.host.stats.doublePaging
         }

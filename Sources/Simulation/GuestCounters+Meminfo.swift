@@ -8,8 +8,10 @@ extension GuestCounters {
     public struct MeminfoGroup: CounterGroup {
         public static let key = "meminfo"
 
-        static func field(_ name: String, sampled: Bool = false, also: [Equivalent] = [],
-                          _ read: @escaping @Sendable (Meminfo) -> Int) -> GuestCounter {
+        static func field(
+            _ name: String, sampled: Bool = false, also: [Equivalent] = [],
+            _ read: @escaping @Sendable (Meminfo) -> Int
+        ) -> GuestCounter {
             .kilobytes(name, sampled: sampled, "/proc/meminfo \(name)", also: [.meminfo(name)] + also) { read($0.meminfo) }
         }
 

@@ -8,14 +8,18 @@ extension GuestCounters {
         public static let key = "vmstat"
 
         /// A count of events under the simulator's own name.
-        static func count(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
-                          _ read: @escaping @Sendable (VMStat) -> Int) -> GuestCounter {
+        static func count(
+            _ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
+            _ read: @escaping @Sendable (VMStat) -> Int
+        ) -> GuestCounter {
             .events(name, sampled: sampled, summary, also: also) { read($0.vmstat) }
         }
 
         /// A count of events under Linux's /proc/vmstat name.
-        static func linux(_ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
-                          _ read: @escaping @Sendable (VMStat) -> Int) -> GuestCounter {
+        static func linux(
+            _ name: String, sampled: Bool = false, _ summary: String, also: [Equivalent] = [],
+            _ read: @escaping @Sendable (VMStat) -> Int
+        ) -> GuestCounter {
             .events(name, sampled: sampled, summary, also: [.vmstat(name)] + also) { read($0.vmstat) }
         }
 
@@ -35,8 +39,10 @@ extension GuestCounters {
         public let pswpout = linux("pswpout", sampled: true, "pages written to swap", also: [.dommemstat("swap_out (kB)")]) { $0.pswpout }
         public let swapCacheHits = count("swap_cache_hit", "swap faults served by the swap cache") { $0.swapCacheHits }
         public let swapWritesAvoided = count("swap_write_avoided", "evictions of clean swap-cache pages (no write)") { $0.swapWritesAvoided }
-        public let pgpgin = GuestCounter.events("pgpgin", unit: .kilobytes, "kB read from disk into the page cache (swap-ins: pswpin)",
-                                                also: [.vmstat("pgpgin")]) { $0.vmstat.pgpgin * 4 }
+        public let pgpgin = GuestCounter.events(
+            "pgpgin", unit: .kilobytes, "kB read from disk into the page cache (swap-ins: pswpin)",
+            also: [.vmstat("pgpgin")]
+        ) { $0.vmstat.pgpgin * 4 }
         public let pgpgout = GuestCounter.events("pgpgout", unit: .kilobytes, "kB written to disk or swap", also: [.vmstat("pgpgout")]) {
             $0.vmstat.pgpgout * 4
         }
@@ -54,8 +60,10 @@ extension GuestCounters {
         public let allocstall = linux("allocstall", "allocations that entered direct reclaim (Linux: allocstall_<zone>, summed)") {
             $0.allocstall
         }
-        public let workingsetRefault = linux("workingset_refault", sampled: true,
-                                             "faults on pages evicted earlier (Linux 5.9+: workingset_refault_anon + _file)") {
+        public let workingsetRefault = linux(
+            "workingset_refault", sampled: true,
+            "faults on pages evicted earlier (Linux 5.9+: workingset_refault_anon + _file)"
+        ) {
             $0.workingset_refault
         }
         public let workingsetActivate = linux("workingset_activate", "refaulted pages activated at once (short refault distance)") {

@@ -21,8 +21,10 @@ public struct GuestState: Sendable, Equatable {
     /// `costs.memory_access` (ns): the plain access the slowdown compares with.
     public var memoryAccessNs: Double
 
-    public init(configuredPages: Int, vcpus: Int, poweredOn: Bool, panicked: Bool, liveProcesses: Int, thrashing: Bool,
-                meminfo: Meminfo, vmstat: VMStat, host: VMHostSnapshot, peakConsumedPages: Int, memoryAccessNs: Double) {
+    public init(
+        configuredPages: Int, vcpus: Int, poweredOn: Bool, panicked: Bool, liveProcesses: Int, thrashing: Bool,
+        meminfo: Meminfo, vmstat: VMStat, host: VMHostSnapshot, peakConsumedPages: Int, memoryAccessNs: Double
+    ) {
         self.configuredPages = configuredPages; self.vcpus = vcpus; self.poweredOn = poweredOn; self.panicked = panicked
         self.liveProcesses = liveProcesses; self.thrashing = thrashing; self.meminfo = meminfo; self.vmstat = vmstat
         self.host = host; self.peakConsumedPages = peakConsumedPages; self.memoryAccessNs = memoryAccessNs
@@ -49,16 +51,23 @@ public struct GuestCounters: Sendable {
     public let poweredOn = GuestCounter.flag("powered_on", "1 if the guest powered on (0: kept off by admission control)") { $0.poweredOn }
     public let panicked = GuestCounter.flag("panicked", "1 if the guest kernel panicked") { $0.panicked }
     public let liveProcesses = GuestCounter.gauge("live_processes", .count, sampled: true, "live processes") { $0.liveProcesses }
-    public let thrashing = GuestCounter.flag("thrashing", sampled: true,
-                                             "1 while the guest is in a thrashing period (refault rate above its threshold)") { $0.thrashing }
-    public let swapUsed = GuestCounter.kilobytes("swap_used_kb", sampled: true, "guest swap in use (SwapTotal - SwapFree)",
-                                                 also: [.meminfo("SwapTotal - SwapFree")]) {
+    public let thrashing = GuestCounter.flag(
+        "thrashing", sampled: true,
+        "1 while the guest is in a thrashing period (refault rate above its threshold)"
+    ) { $0.thrashing }
+    public let swapUsed = GuestCounter.kilobytes(
+        "swap_used_kb", sampled: true, "guest swap in use (SwapTotal - SwapFree)",
+        also: [.meminfo("SwapTotal - SwapFree")]
+    ) {
         $0.meminfo.SwapTotal - $0.meminfo.SwapFree
     }
-    public let eat = GuestCounter.derived("eat_ns", .nanoseconds, decimals: 1, sampled: true,
-                                          "effective access time (1-p)*ma + p*fault_time", GuestCounters.eatNs)
-    public let slowdown = GuestCounter.derived("slowdown", .ratio, decimals: 4, sampled: true,
-                                               "EAT against a run with no faults (EAT / memory_access)") { w in
+    public let eat = GuestCounter.derived(
+        "eat_ns", .nanoseconds, decimals: 1, sampled: true,
+        "effective access time (1-p)*ma + p*fault_time", GuestCounters.eatNs)
+    public let slowdown = GuestCounter.derived(
+        "slowdown", .ratio, decimals: 4, sampled: true,
+        "EAT against a run with no faults (EAT / memory_access)"
+    ) { w in
         GuestCounters.eatNs(w) / w.now.memoryAccessNs
     }
     public let meminfo = MeminfoGroup()

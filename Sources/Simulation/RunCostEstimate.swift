@@ -54,7 +54,8 @@ public struct RunCostEstimate: Sendable, Equatable {
             refs += Double(g.vcpus) * mean * running
         }
         let touched = min(configured, hostPages * 1.5)
-        let bytes = baseBytes + configured * bytesPerConfiguredPage + swapSlots * bytesPerGuestSwapSlot
+        let bytes =
+            baseBytes + configured * bytesPerConfiguredPage + swapSlots * bytesPerGuestSwapSlot
             + touched * bytesPerTouchedPage
         let cpu = refs / referencesPerCPUSecond + configured * duration * cpuPerConfiguredPageSecond
         return RunCostEstimate(peakMemoryBytes: UInt64(bytes), cpuSeconds: cpu, references: refs)

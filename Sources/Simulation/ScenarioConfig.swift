@@ -42,12 +42,14 @@ public struct ScenarioConfig: ParameterTable {
         .init(\.name, "name", "scenario name shown in reports"),
         .init(\.description, "description", "free text describing the scenario"),
         .init(\.notes, "notes", "what to look for in the outputs (free text, may span lines: `notes: |`); shown at the top of the HTML report"),
-        .init(\.seed, "seed", "seed of every random stream (each component derives its own)",
-              .unbounded(because: "only mixed into random streams")),
-        .init(\.duration, "duration", "simulated time to run", .range(.ms(1) ... SimDuration.longestRun)),
+        .init(
+            \.seed, "seed", "seed of every random stream (each component derives its own)",
+            .unbounded(because: "only mixed into random streams")),
+        .init(\.duration, "duration", "simulated time to run", .range(.ms(1)...SimDuration.longestRun)),
         .init(\.sample_interval, "sample_interval", "interval between rows of timeseries.csv", .period),
-        .init(\.tick, "tick", "engine quantum between scheduling points",
-              .range(.us(1) ... .seconds(1), because: "one scheduling pass per tick")),
+        .init(
+            \.tick, "tick", "engine quantum between scheduling points",
+            .range(.us(1) ... .seconds(1), because: "one scheduling pass per tick")),
         .init(\.costs, "costs", "time costs of memory events"),
         .init(\.host, "host", "the physical host"),
         .init(\.images, "images", "OS images guests boot from (built-in: linux)"),
@@ -138,10 +140,12 @@ public struct GuestConfig: ParameterTable {
         .init(\.swap, "swap", "the guest's own swap device"),
         .init(\.workloads, "workloads", "what runs inside the guest"),
         .init(\.start_at, "start_at", "delay before the guest powers on", .delay),
-        .init(\.reservation, "reservation", "ESX sched.mem.min: machine memory guaranteed (admission control reserves it; never reclaimed below)",
-              .upToLargestHost),
-        .init(\.limit, "limit", "ESX sched.mem.max: most machine memory the guest may consume; below configured memory it forces reclamation",
-              .range(.mib(16) ... ByteCount.largestHost), unset: "(unlimited)"),
+        .init(
+            \.reservation, "reservation", "ESX sched.mem.min: machine memory guaranteed (admission control reserves it; never reclaimed below)",
+            .upToLargestHost),
+        .init(
+            \.limit, "limit", "ESX sched.mem.max: most machine memory the guest may consume; below configured memory it forces reclamation",
+            .range(.mib(16)...ByteCount.largestHost), unset: "(unlimited)"),
         .init(\.shares, "shares", "ESX sched.mem.shares: low, normal, high (5/10/20 per MiB of memory) or a number"),
         .init(\.pshare_salt, "pshare_salt", "ESX sched.mem.pshare.salt: guests with the same salt share pages under salting 1 and 2", unset: "(none)"),
         .init(\.balloon, "balloon", "balloon driver and per-VM balloon policy settings"),
@@ -174,7 +178,8 @@ public struct GuestConfig: ParameterTable {
         }
         for (k, m) in balloon.problems(configured: memory) { p.append(("balloon.\(k)", m)) }
         if kernel.replacement_policy.needsFutureReferences && !workloads.contains(where: { $0.kind == .trace }) {
-            p.append(("kernel.replacement_policy", "\(kernel.replacement_policy.rawValue) needs the future, so it works only with a trace workload (kind: trace)"))
+            p.append(
+                ("kernel.replacement_policy", "\(kernel.replacement_policy.rawValue) needs the future, so it works only with a trace workload (kind: trace)"))
         }
         return p
     }
@@ -206,11 +211,13 @@ public struct FileConfig: ParameterTable {
     public static let tableSummary = "A file in an image: identical across guests unless per_guest."
     public static let fields: [ParameterField<Self>] = [
         .init(\.path, "path", "path inside the guest (workloads name files by path)"),
-        .init(\.size, "size", "file size", .range(ByteCount(1) ... ByteCount.largestHost)),
+        .init(\.size, "size", "file size", .range(ByteCount(1)...ByteCount.largestHost)),
         .init(\.style, "style", "what the bytes look like (decides compressibility)"),
         .init(\.per_guest, "per_guest", "true: each guest has its own contents; false: identical in every guest of the image"),
-        .init(\.same_as, "same_as", "path of another file of the image this one copies byte for byte (container layers, bundled runtimes); size, style and per_guest are that file's",
-              unset: "(none)"),
+        .init(
+            \.same_as, "same_as",
+            "path of another file of the image this one copies byte for byte (container layers, bundled runtimes); size, style and per_guest are that file's",
+            unset: "(none)"),
     ]
 }
 
@@ -246,9 +253,10 @@ public struct ImageConfig: ParameterTable {
     public static let fields: [ParameterField<Self>] = [
         .init(\.name, "name", "image name that guests refer to"),
         .init(\.kernel_size, "kernel_size", "kernel text and data loaded at boot", .upToLargestHost),
-        .init(\.kernel_relocated, "kernel_relocated",
-              "share of the kernel image's pages holding an absolute relocation: with KASLR they differ between guests (measured on Debian 12's 6.1 cloud kernel)",
-              .share),
+        .init(
+            \.kernel_relocated, "kernel_relocated",
+            "share of the kernel image's pages holding an absolute relocation: with KASLR they differ between guests (measured on Debian 12's 6.1 cloud kernel)",
+            .share),
         .init(\.files, "files", "files in the image's file system (at most \(ImageConfig.maxFiles))"),
         .init(\.memory_image, "memory_image", "path of a raw memory image (4 KiB pages) loaded into guest memory at boot", unset: "(none)"),
     ]
@@ -264,14 +272,21 @@ public struct ImageConfig: ParameterTable {
         var paths = Set<String>()
         for (i, f) in files.enumerated() {
             if !paths.insert(f.path).inserted { p.append(("files[\(i)].path", "duplicate path '\(f.path)'")) }
-            if f.style == .stored { p.append(("files[\(i)].style", "'stored' is for memory images; use code, text, random, sparse, pointers, pattern or zero")) }
+            if f.style == .stored {
+                p.append(("files[\(i)].style", "'stored' is for memory images; use code, text, random, sparse, pointers, pattern or zero"))
+            }
             if let o = f.same_as {
                 if o == f.path {
                     p.append(("files[\(i)].same_as", "names the file itself; name another file of the image"))
                 } else if let t = files.first(where: { $0.path == o }) {
                     if t.same_as != nil { p.append(("files[\(i)].same_as", "'\(o)' is itself a copy (same_as '\(t.same_as!)'); name the original")) }
                 } else {
-                    p.append(("files[\(i)].same_as", "'\(o)' is not a file of image '\(name)'; allowed: " + files.filter { $0.same_as == nil && $0.path != f.path }.map(\.path).joined(separator: ", ")))
+                    p.append(
+                        (
+                            "files[\(i)].same_as",
+                            "'\(o)' is not a file of image '\(name)'; allowed: "
+                                + files.filter { $0.same_as == nil && $0.path != f.path }.map(\.path).joined(separator: ", ")
+                        ))
                 }
             }
         }

@@ -75,7 +75,8 @@ final class PolicyBinding {
         }
         let report = program.check(injectedVariables: config.variables.entries.map(\.name))
         for d in report.errors {
-            problems.append(SimulationSetupError(keyPath: "host.policy.files", message: d.description, underlying: PolicyError(d.kind, d.message, at: d.location)))
+            problems.append(
+                SimulationSetupError(keyPath: "host.policy.files", message: d.description, underlying: PolicyError(d.kind, d.message, at: d.location)))
         }
         return (problems.isEmpty ? program : nil, problems)
     }
@@ -106,8 +107,9 @@ final class PolicyBinding {
         let input = PolicyInput(
             host: MOMHostData(interval: Int(config.sample_interval.nanoseconds / 1_000_000_000), samples: hostHistory.samples),
             guests: members.map { g in
-                MOMGuestData(name: g.vm.name, uuid: MOMCollectors.uuid(g.vm.name), pid: 10_000 + g.vm.index,
-                             samples: guestHistory[g.vm.index].samples)
+                MOMGuestData(
+                    name: g.vm.name, uuid: MOMCollectors.uuid(g.vm.name), pid: 10_000 + g.vm.index,
+                    samples: guestHistory[g.vm.index].samples)
             },
             variables: variables)
         do throws(PolicyError) {
@@ -125,8 +127,9 @@ final class PolicyBinding {
                 let outcome = host.writeKSM(tunable, w.value)
                 record.ksmWrites.append(.init(tunable: tunable, value: w.value, outcome: outcome))
                 if case .invalid(let why) = outcome {
-                    throw PolicyError(.value, "control \(w.control.rawValue): the kernel refuses the value: \(why)",
-                                      at: evaluation.hostControl(w.control)?.location)
+                    throw PolicyError(
+                        .value, "control \(w.control.rawValue): the kernel refuses the value: \(why)",
+                        at: evaluation.hostControl(w.control)?.location)
                 }
             }
             evaluations.append(record)

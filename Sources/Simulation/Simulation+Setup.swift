@@ -8,8 +8,11 @@ import Workloads
 extension Simulation {
     /// The memory images the scenario's images name, from `options` (the caller read them),
     /// and each image's index among them.
-    static func memoryImages(_ config: ScenarioConfig, _ options: SimulationOptions) throws(SimulationSetupError)
-        -> (images: [MemoryImage], index: [String: Int]) {
+    static func memoryImages(
+        _ config: ScenarioConfig, _ options: SimulationOptions
+    ) throws(SimulationSetupError)
+        -> (images: [MemoryImage], index: [String: Int])
+    {
         var memoryImages: [MemoryImage] = []
         var imageIndex: [String: Int] = [:]
         for img in config.resolvedImages {
@@ -26,14 +29,18 @@ extension Simulation {
 
     /// Registers the image's files (and its memory image, as `/dev/mem-image`) in a guest's
     /// kernel; returns the files the guest's boot reads (code, then the memory image).
-    static func registerImageFiles(_ img: ImageConfig, in kernel: GuestKernel, guestSeed: UInt64, imageSeed: UInt64,
-                                   storedImage: (index: Int, pages: Int)?) -> [String] {
+    static func registerImageFiles(
+        _ img: ImageConfig, in kernel: GuestKernel, guestSeed: UInt64, imageSeed: UInt64,
+        storedImage: (index: Int, pages: Int)?
+    ) -> [String] {
         var bootFiles: [String] = []
         for f in img.files {
             // A copy (same_as) has the original's bytes: its seed, size and style.
             let original = f.same_as.flatMap { o in img.files.first { $0.path == o } } ?? f
-            let seed = original.per_guest ? StableHash.mix(guestSeed, StableHash.fnv1a64(original.path))
-                                          : StableHash.mix(imageSeed, StableHash.fnv1a64(original.path))
+            let seed =
+                original.per_guest
+                ? StableHash.mix(guestSeed, StableHash.fnv1a64(original.path))
+                : StableHash.mix(imageSeed, StableHash.fnv1a64(original.path))
             _ = kernel.registerFile(path: f.path, pages: max(1, (Int(original.size.bytes) + 4095) / 4096), style: original.style, contentSeed: seed)
             if original.style == .code { bootFiles.append(f.path) }
         }
@@ -47,9 +54,11 @@ extension Simulation {
 
     /// Builds workload `wi` of a guest, with its own random stream drawn from `rng`; a
     /// workload that cannot be built is reported at `guests[entry].workloads[wi]`.
-    static func makeWorkload(_ spec: WorkloadSpec, index wi: Int, entry: Int, kernel: GuestKernel, image img: ImageConfig,
-                             resources: WorkloadResources, rng: inout Xoshiro256,
-                             costs: CostModel) throws(SimulationSetupError) -> (any Workload, WorkloadContext) {
+    static func makeWorkload(
+        _ spec: WorkloadSpec, index wi: Int, entry: Int, kernel: GuestKernel, image img: ImageConfig,
+        resources: WorkloadResources, rng: inout Xoshiro256,
+        costs: CostModel
+    ) throws(SimulationSetupError) -> (any Workload, WorkloadContext) {
         var wrng = Xoshiro256(seed: rng.next())
         do {
             let w = try spec.make(kernel: kernel, rng: &wrng, resources: resources, imageFiles: img.files.map(\.path))
@@ -85,17 +94,19 @@ extension Simulation {
             let guestSeed = StableHash.mix(config.seed, StableHash.fnv1a64("guest:" + g.name))
             var noSwap = g.swap
             noSwap.size = ByteCount(0)
-            let kernel = GuestKernel(name: g.name, memoryPages: 4096, config: g.kernel, swap: noSwap,
-                                     costs: config.costs, seed: guestSeed, kernelImageSeed: imageSeed,
-                                     kernelImagePages: img.kernel_size.pages)
+            let kernel = GuestKernel(
+                name: g.name, memoryPages: 4096, config: g.kernel, swap: noSwap,
+                costs: config.costs, seed: guestSeed, kernelImageSeed: imageSeed,
+                kernelImagePages: img.kernel_size.pages)
             let stored = imageIndex[img.name].map { (index: $0, pages: memoryImages[$0].pageCount) }
             _ = registerImageFiles(img, in: kernel, guestSeed: guestSeed, imageSeed: imageSeed, storedImage: stored)
             var rng = Xoshiro256(seed: config.seed, component: "workload:" + g.name)
-            _ = rng.next()   // the boot workload's stream, as in `init`
+            _ = rng.next()  // the boot workload's stream, as in `init`
             for (wi, spec) in g.workloads.enumerated() {
                 do {
-                    _ = try makeWorkload(spec, index: wi, entry: entry, kernel: kernel, image: img, resources: resources,
-                                         rng: &rng, costs: config.costs)
+                    _ = try makeWorkload(
+                        spec, index: wi, entry: entry, kernel: kernel, image: img, resources: resources,
+                        rng: &rng, costs: config.costs)
                 } catch {
                     problems.append(error)
                 }

@@ -69,7 +69,10 @@ public final class Simulation {
     /// The run-time error that stopped the policy program, and with it the run.
     var policyError: PolicyError?
 
-    enum Service { case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), pageReporting(Int), balloonStats(Int), activeSampling, policy }
+    enum Service {
+        case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), pageReporting(Int),
+            balloonStats(Int), activeSampling, policy
+    }
     static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioHost = 4, prioSample = 9
 
     /// A guest and what runs in it.
@@ -105,9 +108,10 @@ public final class Simulation {
             let img = images.first { $0.name == g.image }!
             let imageSeed = StableHash.fnv1a64("image:" + img.name)
             let guestSeed = StableHash.mix(config.seed, StableHash.fnv1a64("guest:" + g.name))
-            let kernel = GuestKernel(name: g.name, memoryPages: g.memory.pages, config: g.kernel, swap: g.swap,
-                                     costs: config.costs, seed: guestSeed, kernelImageSeed: imageSeed,
-                                     kernelImagePages: img.kernel_size.pages, kernelRelocated: img.kernel_relocated.fraction)
+            let kernel = GuestKernel(
+                name: g.name, memoryPages: g.memory.pages, config: g.kernel, swap: g.swap,
+                costs: config.costs, seed: guestSeed, kernelImageSeed: imageSeed,
+                kernelImagePages: img.kernel_size.pages, kernelRelocated: img.kernel_relocated.fraction)
             if options.check { kernel.enableContentShadow() }
             let stored = imageIndex[img.name].map { (index: $0, pages: memoryImages[$0].pageCount) }
             let bootFiles = Simulation.registerImageFiles(img, in: kernel, guestSeed: guestSeed, imageSeed: imageSeed, storedImage: stored)
@@ -117,8 +121,10 @@ public final class Simulation {
             let boot = BootWorkload(files: bootFiles)
             inst.workloads.append((boot, WorkloadContext(rng: Xoshiro256(seed: rng.next()), costs: config.costs)))
             for (wi, spec) in g.workloads.enumerated() {
-                inst.workloads.append(try Simulation.makeWorkload(spec, index: wi, entry: entryOf[gi], kernel: kernel, image: img,
-                                                                  resources: resources, rng: &rng, costs: config.costs))
+                inst.workloads.append(
+                    try Simulation.makeWorkload(
+                        spec, index: wi, entry: entryOf[gi], kernel: kernel, image: img,
+                        resources: resources, rng: &rng, costs: config.costs))
             }
             guests.append(inst)
             queue.schedule(at: g.start_at.nanoseconds, priority: Simulation.prioPowerOn, .powerOn(gi))
@@ -354,7 +360,7 @@ public final class Simulation {
         for i in active {
             var ctx = g.workloads[i].1
             ctx.now = now
-            ctx.budget = min(ctx.budget, 0) + share   // carry overshoot debt into this slice
+            ctx.budget = min(ctx.budget, 0) + share  // carry overshoot debt into this slice
             g.workloads[i].0.run(on: k, context: &ctx)
             g.workloads[i].1 = ctx
             if host.outOfMemory { break }
@@ -377,8 +383,10 @@ public final class Simulation {
             if now > 0 { g.kernel.checkThrashing(elapsedNs: elapsed) }
             g.peakConsumed = max(g.peakConsumed, g.vm.consumedPages)
             let state = guestState(g)
-            samples.append(GuestSample(timeNs: now, guest: g.config.name,
-                                       values: GuestCounters.catalog.sample(CounterWindow(now: state, start: g.lastSample))))
+            samples.append(
+                GuestSample(
+                    timeNs: now, guest: g.config.name,
+                    values: GuestCounters.catalog.sample(CounterWindow(now: state, start: g.lastSample))))
             g.lastSample = state
         }
         drainEvents()
@@ -391,10 +399,11 @@ public final class Simulation {
     /// A guest as its output counters read it, now.
     func guestState(_ g: GuestInstance) -> GuestState {
         let k = g.kernel
-        return GuestState(configuredPages: k.totalPages, vcpus: g.config.vcpus, poweredOn: g.vm.poweredOn, panicked: k.panicked,
-                          liveProcesses: k.livePIDs.count, thrashing: k.thrashing, meminfo: k.meminfo, vmstat: k.vmstat,
-                          host: g.vm.snapshot(), peakConsumedPages: max(g.peakConsumed, g.vm.consumedPages),
-                          memoryAccessNs: Double(config.costs.memory_access.nanoseconds))
+        return GuestState(
+            configuredPages: k.totalPages, vcpus: g.config.vcpus, poweredOn: g.vm.poweredOn, panicked: k.panicked,
+            liveProcesses: k.livePIDs.count, thrashing: k.thrashing, meminfo: k.meminfo, vmstat: k.vmstat,
+            host: g.vm.snapshot(), peakConsumedPages: max(g.peakConsumed, g.vm.consumedPages),
+            memoryAccessNs: Double(config.costs.memory_access.nanoseconds))
     }
 
     /// The host as its output counters read it, now.
@@ -437,8 +446,9 @@ public final class Simulation {
     func makeResult() -> SimulationResult {
         let gs: [GuestSummary] = guests.map { g in
             let k = g.kernel
-            return GuestSummary(name: g.config.name, state: guestState(g), processes: k.processTable(),
-                                workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) }, buddyinfo: k.buddy.buddyinfo)
+            return GuestSummary(
+                name: g.config.name, state: guestState(g), processes: k.processTable(),
+                workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) }, buddyinfo: k.buddy.buddyinfo)
         }
         return SimulationResult(
             config: config, simulatedNs: now, endedEarly: endedEarly, guests: gs, samples: samples, hostSamples: hostSamples,

@@ -65,18 +65,24 @@ public struct SimulationEvent: Sendable, Equatable {
         switch e {
         case .oomKill(let pid, let name, let badness, let score, let rss, let swap, let freed, let trigger):
             k = .oomKill
-            fields = [("pid", .int(Int(pid))), ("process", .text(name)), ("badness", .int(badness)), ("oom_score", .int(score)),
-                      ("rss_kb", .kilobytes(pages: rss)), ("swap_kb", .kilobytes(pages: swap)), ("freed_kb", .kilobytes(pages: freed)),
-                      ("trigger", .text(trigger))]
+            fields = [
+                ("pid", .int(Int(pid))), ("process", .text(name)), ("badness", .int(badness)), ("oom_score", .int(score)),
+                ("rss_kb", .kilobytes(pages: rss)), ("swap_kb", .kilobytes(pages: swap)), ("freed_kb", .kilobytes(pages: freed)),
+                ("trigger", .text(trigger)),
+            ]
         case .allocationRefused(let pid, let name, let pages, let committed, let limit, let mode):
             k = .allocationRefused
-            fields = [("pid", .int(Int(pid))), ("process", .text(name)), ("size_kb", .kilobytes(pages: pages)),
-                      ("committed_as_kb", .kilobytes(pages: committed)), ("commit_limit_kb", .kilobytes(pages: limit)),
-                      ("overcommit_memory", .int(mode))]
+            fields = [
+                ("pid", .int(Int(pid))), ("process", .text(name)), ("size_kb", .kilobytes(pages: pages)),
+                ("committed_as_kb", .kilobytes(pages: committed)), ("commit_limit_kb", .kilobytes(pages: limit)),
+                ("overcommit_memory", .int(mode)),
+            ]
         case .segfault(let pid, let name, let vpn, let write):
             k = .segfault
-            fields = [("pid", .int(Int(pid))), ("process", .text(name)), ("address", .text("0x" + String(vpn << 12, radix: 16))),
-                      ("write", .flag(write))]
+            fields = [
+                ("pid", .int(Int(pid))), ("process", .text(name)), ("address", .text("0x" + String(vpn << 12, radix: 16))),
+                ("write", .flag(write)),
+            ]
         case .panic(let reason):
             k = .guestPanic
             fields = [("reason", .text(reason))]

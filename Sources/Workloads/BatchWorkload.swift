@@ -65,21 +65,26 @@ public struct BatchWorkloadParameters: WorkloadParameters {
         .init(\.repeat_delay, "repeat_delay", "pause between the end of a job and the start of the next", .delay),
         .init(\.retry_interval, "retry_interval", "wait before retrying a brk refused with ENOMEM", .period),
         .init(\.max_retries, "max_retries", "refused brk calls in a row before the job gives up and exits", .range(0...1_000_000)),
-        .init(\.input_file, "input_file", "file the job reads its input from with read(2), into the start of its heap (a copy of the page-cache pages)",
-              meaning: "none"),
-        .init(\.input_size, "input_size", "input read from input_file (at most the file and the peak); those heap pages are only read afterwards",
-              .upToLargestHost),
-        .init(\.program_data, "program_data",
-              "share of the heap pages the job computes that are the same in every run of it (deterministic results of the same input; pointer pages only under the same layout)",
-              .share),
+        .init(
+            \.input_file, "input_file", "file the job reads its input from with read(2), into the start of its heap (a copy of the page-cache pages)",
+            meaning: "none"),
+        .init(
+            \.input_size, "input_size", "input read from input_file (at most the file and the peak); those heap pages are only read afterwards",
+            .upToLargestHost),
+        .init(
+            \.program_data, "program_data",
+            "share of the heap pages the job computes that are the same in every run of it (deterministic results of the same input; pointer pages only under the same layout)",
+            .share),
     ]
 
     public func ownProblems() -> [ParameterProblem] {
         input_size.bytes > 0 && input_file.isEmpty ? [("input_size", "needs input_file: name the file the input is read from")] : []
     }
 
-    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
-                             imageFiles: [String]) throws -> any Workload {
+    public func makeWorkload(
+        kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+        imageFiles: [String]
+    ) throws -> any Workload {
         try BatchWorkload(self, kernel: kernel)
     }
 }

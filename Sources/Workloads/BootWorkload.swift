@@ -49,8 +49,10 @@ public struct BootWorkloadParameters: WorkloadParameters {
         files.enumerated().filter { $0.element.isEmpty }.map { ("files[\($0.offset)]", "must not be empty") }
     }
 
-    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
-                             imageFiles: [String]) throws -> any Workload {
+    public func makeWorkload(
+        kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+        imageFiles: [String]
+    ) throws -> any Workload {
         BootWorkload(self, imageFiles: imageFiles)
     }
 }

@@ -68,8 +68,9 @@ public struct DatabaseWorkloadParameters: WorkloadParameters {
         .init(\.data_file, "data_file", "data file the pool caches (read on a pool miss); \"\" for an in-memory database"),
         .init(\.binary, "binary", "server binary mapped into the process (skipped if the image lacks it or empty)"),
         .init(\.mlock, "mlock", "pin the buffer pool with mlock (pages still fault in lazily)"),
-        .init(\.refs_per_transaction, "refs_per_transaction", "references per transaction (the unit counted in operations)",
-              .range(1...1_000_000_000), unit: "references"),
+        .init(
+            \.refs_per_transaction, "refs_per_transaction", "references per transaction (the unit counted in operations)",
+            .range(1...1_000_000_000), unit: "references"),
         .init(\.restart_delay, "restart_delay", "delay before restarting after an OOM kill or a refused pool allocation", .period),
     ]
 
@@ -78,8 +79,10 @@ public struct DatabaseWorkloadParameters: WorkloadParameters {
         return [("io_fraction", "private_fraction + io_fraction must not exceed 100%; got \(private_fraction) + \(io_fraction)")]
     }
 
-    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
-                             imageFiles: [String]) throws -> any Workload {
+    public func makeWorkload(
+        kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+        imageFiles: [String]
+    ) throws -> any Workload {
         try DatabaseWorkload(self, kernel: kernel, rng: &rng)
     }
 }
@@ -145,7 +148,9 @@ public final class DatabaseWorkload: Workload {
         }
         if let b = params.binary.isEmpty ? nil : kernel.fileID(path: params.binary), kernel.filePages(b) > 0 {
             binary = b; binaryPages = kernel.filePages(b)
-        } else { binary = nil; binaryPages = 0 }
+        } else {
+            binary = nil; binaryPages = 0
+        }
         hotP = params.hot_probability.fraction
         writeP = params.write_fraction.fraction
         privateCut = params.private_fraction.fraction
@@ -223,7 +228,8 @@ public final class DatabaseWorkload: Workload {
         pid = kernel.spawnProcess(processName, adj: params.oom_score_adj, mix: mix, context: &c)
         codeBase = binary.flatMap { kernel.mapFile(pid, file: $0, context: &c) }
         guard let pool = kernel.mapAnonymous(pid, pages: poolPages, context: &c),
-              let priv = kernel.mapAnonymous(pid, pages: privatePages, context: &c) else {
+            let priv = kernel.mapAnonymous(pid, pages: privatePages, context: &c)
+        else {
             // The server fails to start ("Cannot allocate memory for the buffer pool").
             kernel.exitProcess(pid, context: &c)
             wakeAt = c.now + restartDelay
@@ -255,4 +261,3 @@ public final class DatabaseWorkload: Workload {
         isFinished = true
     }
 }
-

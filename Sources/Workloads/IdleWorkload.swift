@@ -42,8 +42,10 @@ public struct IdleWorkloadParameters: WorkloadParameters {
         return [("resident", "must be at least \(ByteCount.pages(daemons)) (one page per daemon); got \(resident)")]
     }
 
-    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
-                             imageFiles: [String]) throws -> any Workload {
+    public func makeWorkload(
+        kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+        imageFiles: [String]
+    ) throws -> any Workload {
         IdleWorkload(self)
     }
 }

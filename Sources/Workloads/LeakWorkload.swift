@@ -42,8 +42,10 @@ public struct LeakWorkloadParameters: WorkloadParameters {
         .init(\.write_fraction, "write_fraction", "fraction of working-set references that are writes", .share),
     ]
 
-    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
-                             imageFiles: [String]) throws -> any Workload {
+    public func makeWorkload(
+        kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+        imageFiles: [String]
+    ) throws -> any Workload {
         LeakWorkload(self)
     }
 }

@@ -49,7 +49,8 @@ struct ProgramData: Sendable {
     /// The default share of start-up memory that is program data.
     static let defaultFraction = Percentage(percent: 25)
     /// The description every workload's `program_data` key shares.
-    static let parameterSummary = "share of the memory written at start-up that is the program's constant data (parsed configuration, class and bytecode data, relocated library data): identical in every process of the program and image; pages holding pointers only under the same address-space layout (ASLR)"
+    static let parameterSummary =
+        "share of the memory written at start-up that is the program's constant data (parsed configuration, class and bytecode data, relocated library data): identical in every process of the program and image; pages holding pointers only under the same address-space layout (ASLR)"
 
     /// Region tags: start-up pages of different regions of a program are different data.
     enum Region {

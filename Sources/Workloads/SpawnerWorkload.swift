@@ -45,7 +45,8 @@ public struct SpawnerWorkloadParameters: WorkloadParameters {
 
     public init() {}
 
-    public static let tableSummary = "Process churn: a parent forks short-lived children (Poisson arrivals, exponential lifetimes) sharing its memory copy-on-write."
+    public static let tableSummary =
+        "Process churn: a parent forks short-lived children (Poisson arrivals, exponential lifetimes) sharing its memory copy-on-write."
     public static let ownFields: [ParameterField<Self>] = [
         .init(\.fork_rate, "fork_rate", "children forked per simulated second (Poisson arrivals)", .above(0, atMost: 1e6), unit: "per second"),
         .init(\.lifetime, "lifetime", "mean lifetime of a child (exponential)", .period),
@@ -55,13 +56,17 @@ public struct SpawnerWorkloadParameters: WorkloadParameters {
         .init(\.inherited_write_fraction, "inherited_write_fraction", "fraction of references to inherited memory that are writes (copy-on-write)", .share),
         .init(\.write_fraction, "write_fraction", "fraction of references to a child's own memory that are writes", .share),
         .init(\.max_children, "max_children", "most children alive at once; arrivals beyond it are dropped", .range(1...100_000), unit: "processes"),
-        .init(\.program_data, "program_data",
-              ProgramData.parameterSummary + "; a child writes its share of child_memory when forked (a renderer or worker setting itself up), the same in every child",
-              .share),
+        .init(
+            \.program_data, "program_data",
+            ProgramData.parameterSummary
+                + "; a child writes its share of child_memory when forked (a renderer or worker setting itself up), the same in every child",
+            .share),
     ]
 
-    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
-                             imageFiles: [String]) throws -> any Workload {
+    public func makeWorkload(
+        kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+        imageFiles: [String]
+    ) throws -> any Workload {
         SpawnerWorkload(self)
     }
 }
@@ -135,7 +140,9 @@ public final class SpawnerWorkload: Workload {
             if c.now >= stop { shutdown(kernel, &c); return }
             if c.now >= nextExitAt { reapChildren(kernel, &c); continue }
             if parentAlive && populated < parentPages {
-                if c.populate(kernel, parent, parentBase + VPN(populated), data, region: ProgramData.Region.parentMemory, page: populated) == .noProcess { parentLost(&c) }
+                if c.populate(kernel, parent, parentBase + VPN(populated), data, region: ProgramData.Region.parentMemory, page: populated) == .noProcess {
+                    parentLost(&c)
+                }
                 populated += 1
                 continue
             }

@@ -59,13 +59,14 @@ public final class FixedFramePager {
         pageOfFrame = Array(repeating: -1, count: frames)
         nextUseOfFrame = Array(repeating: .max, count: frames)
         frameOfPage = Array(repeating: nilFrame, count: pages)
-        policy = kind.make(frames: self.frames,
-                           nextUse: { [unowned self] pfn in self.nextUseOfFrame[Int(pfn)] },
-                           referenced: { [unowned self] pfn in
-                               let had = self.frames.has(pfn, FrameFlag.accessed)
-                               self.frames.clear(pfn, FrameFlag.accessed)
-                               return had
-                           })
+        policy = kind.make(
+            frames: self.frames,
+            nextUse: { [unowned self] pfn in self.nextUseOfFrame[Int(pfn)] },
+            referenced: { [unowned self] pfn in
+                let had = self.frames.has(pfn, FrameFlag.accessed)
+                self.frames.clear(pfn, FrameFlag.accessed)
+                return had
+            })
     }
 
     /// One reference to `page`; `nextUse` is the position of the page's next reference
@@ -150,8 +151,9 @@ public enum TracePaging {
         // More frames than pages never evict: the table needs no more frames than pages.
         let pager = FixedFramePager(frames: min(frames, max(1, trace.pageCount)), pages: trace.pageCount, policy: policy)
         trace.forEachReference { page, write, next in pager.reference(page, write: write, nextUse: next) }
-        return PagingResult(policy: policy, frames: frames, references: pager.references, faults: pager.faults,
-                            evictions: pager.evictions, writebacks: pager.writebacks, distinctPages: trace.distinctPages)
+        return PagingResult(
+            policy: policy, frames: frames, references: pager.references, faults: pager.faults,
+            evictions: pager.evictions, writebacks: pager.writebacks, distinctPages: trace.distinctPages)
     }
 
     /// Every combination, policies outer, frame counts inner, in the order given.

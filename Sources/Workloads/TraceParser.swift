@@ -262,8 +262,10 @@ public final class CompiledTrace: Sendable {
         out.reserveCapacity(referenceCount)
         for op in ops where op.code <= Code.write.rawValue {
             let m = Int(pageMapping[Int(op.arg)])
-            out.append(TraceReference(pid: processPid[Int(mappingProcess[m])], page: tracePage(Int(op.arg)),
-                                      write: op.code == Code.write.rawValue))
+            out.append(
+                TraceReference(
+                    pid: processPid[Int(mappingProcess[m])], page: tracePage(Int(op.arg)),
+                    write: op.code == Code.write.rawValue))
         }
         return out
     }
@@ -439,10 +441,12 @@ struct Builder {
         let first = address >> 21, last = end >> 21
         let span = last - first + 1
         guard span * UInt64(CompiledTrace.chunkPages) <= UInt64(CompiledTrace.maxMappingPages) else {
-            throw TraceParseError(line: line, message: """
-                M: the range of \(pages) pages at 0x\(String(address, radix: 16)) (\(span) 2MiB ranges) is larger than a guest \
-                process's address space allows one mapping to be (at most \(CompiledTrace.maxMappingPages) pages, just under 4 TiB)
-                """)
+            throw TraceParseError(
+                line: line,
+                message: """
+                    M: the range of \(pages) pages at 0x\(String(address, radix: 16)) (\(span) 2MiB ranges) is larger than a guest \
+                    process's address space allows one mapping to be (at most \(CompiledTrace.maxMappingPages) pages, just under 4 TiB)
+                    """)
         }
         let p = try process(pid)
         var c = first
@@ -612,7 +616,7 @@ struct FieldScanner {
     init(buf: UnsafeBufferPointer<UInt8>, pos: Int, end: Int, line: Int) {
         self.buf = buf; self.pos = pos; self.line = line
         var e = end
-        if e > pos && buf[e - 1] == 13 { e -= 1 }   // CRLF
+        if e > pos && buf[e - 1] == 13 { e -= 1 }  // CRLF
         self.end = e
     }
 

@@ -53,8 +53,10 @@ public struct TraceWorkloadParameters: WorkloadParameters {
         file.isEmpty ? [("file", "a trace workload needs the path of its trace file")] : []
     }
 
-    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
-                             imageFiles: [String]) throws -> any Workload {
+    public func makeWorkload(
+        kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+        imageFiles: [String]
+    ) throws -> any Workload {
         TraceWorkload(self, trace: try resources.trace(path: file, format: format))
     }
 }
@@ -252,8 +254,11 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
         let base: VPN?
         let fileOffset = trace.mappingFileOffset[m]
         if fileOffset != .max, textFile != nil || kernel.files.count < GuestKernel.maxFiles {
-            let f = textFile ?? kernel.registerFile(path: "/proc/trace/\(params.file)#text", pages: trace.textFilePages, style: .code,
-                                                    contentSeed: StableHash.fnv1a64("trace-text:" + params.file))
+            let f =
+                textFile
+                ?? kernel.registerFile(
+                    path: "/proc/trace/\(params.file)#text", pages: trace.textFilePages, style: .code,
+                    contentSeed: StableHash.fnv1a64("trace-text:" + params.file))
             textFile = f
             base = kernel.mapPrivateFile(pid, file: f, offset: Int(fileOffset), pages: pages, context: &c)
         } else {
@@ -315,7 +320,8 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
         let (base, m) = r[lo - 1]
         let offset = vpn - base
         guard offset < VPN(trace.mappingPages[Int(m)]),
-              let page = trace.pageIndex[UInt64(m) << 32 | offset] else { return .max }
+            let page = trace.pageIndex[UInt64(m) << 32 | offset]
+        else { return .max }
         let v = nextUseOfPage[Int(page)]
         return v == .max ? .max : Int(v)
     }

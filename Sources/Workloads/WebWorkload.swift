@@ -62,11 +62,14 @@ public struct WebWorkloadParameters: WorkloadParameters {
         .init(\.zipf_exponent, "zipf_exponent", "Zipf exponent of document popularity (web traces: 0.6-0.8; 0 = uniform)", .range(0...10)),
         .init(\.worker_memory, "worker_memory", "anonymous memory of each worker (connection state, buffers)", .atLeastOnePage),
         .init(\.master_memory, "master_memory", "memory the master writes before forking, shared copy-on-write with workers", .atLeastOnePage),
-        .init(\.program_data, "program_data",
-              ProgramData.parameterSummary + "; a worker writes its share of worker_memory when forked (per-worker connection and event tables, caches), the same in every worker",
-              .share),
-        .init(\.refs_per_page, "refs_per_page", "memory references per page served: one in the binary, one in master memory, the rest in the worker's",
-              .range(0...10_000), unit: "references"),
+        .init(
+            \.program_data, "program_data",
+            ProgramData.parameterSummary
+                + "; a worker writes its share of worker_memory when forked (per-worker connection and event tables, caches), the same in every worker",
+            .share),
+        .init(
+            \.refs_per_page, "refs_per_page", "memory references per page served: one in the binary, one in master memory, the rest in the worker's",
+            .range(0...10_000), unit: "references"),
         .init(\.write_fraction, "write_fraction", "fraction of references to the worker's own memory that are writes", .share),
         .init(\.binary, "binary", "server binary mapped into every process (skipped if the image lacks it or empty)"),
         .init(\.log_file, "log_file", "access log: a 128-byte line appended per request (skipped if absent or empty)"),
@@ -77,8 +80,10 @@ public struct WebWorkloadParameters: WorkloadParameters {
         docroot.isEmpty ? [("docroot", "must name a file of the guest's image")] : []
     }
 
-    public func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
-                             imageFiles: [String]) throws -> any Workload {
+    public func makeWorkload(
+        kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+        imageFiles: [String]
+    ) throws -> any Workload {
         try WebWorkload(self, kernel: kernel, rng: &rng)
     }
 }
@@ -156,10 +161,14 @@ public final class WebWorkload: Workload {
         scatter = Scatter(count: documents, rng: &rng)
         if let b = params.binary.isEmpty ? nil : kernel.fileID(path: params.binary), kernel.filePages(b) > 0 {
             binary = b; binaryPages = kernel.filePages(b)
-        } else { binary = nil; binaryPages = 0 }
+        } else {
+            binary = nil; binaryPages = 0
+        }
         if let l = params.log_file.isEmpty ? nil : kernel.fileID(path: params.log_file), kernel.filePages(l) > 0 {
             log = l; logPages = kernel.filePages(l)
-        } else { log = nil; logPages = 0 }
+        } else {
+            log = nil; logPages = 0
+        }
         workerPages = max(1, params.worker_memory.pages)
         masterPages = max(1, params.master_memory.pages)
         writeP = params.write_fraction.fraction

@@ -28,8 +28,10 @@ public protocol WorkloadParameters: ParameterVariant {
     /// Files the caller must load into `WorkloadResources` before `makeWorkload` (trace files).
     var resourcePaths: [String] { get }
     /// The generator for one guest (see `WorkloadSpec.make`); the parameters are valid.
-    func makeWorkload(kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
-                      imageFiles: [String]) throws -> any Workload
+    func makeWorkload(
+        kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
+        imageFiles: [String]
+    ) throws -> any Workload
 }
 
 extension WorkloadParameters {
@@ -39,17 +41,22 @@ extension WorkloadParameters {
     public func ownProblems() -> [ParameterProblem] { [] }
 
     /// The keys every kind accepts, after its own.
-    static var commonFields: [ParameterField<Self>] { [
-        .init(\.access_rate, "access_rate",
-              "memory references per simulated second per vCPU when no fault stalls it (think time = 1s/rate - memory_access)",
-              .above(0, atMost: 1e9, because: "one reference per ns"), unit: "per second"),
-        .init(\.start_at, "start_at", "delay after the guest powers on before the workload starts", .delay),
-        .init(\.stop_at, "stop_at", "time after power-on at which the workload stops and its processes exit", .delay, unset: "(never)"),
-        .init(\.content_mix, "content_mix",
-              "styles of the anonymous pages it writes (style: percent, summing to 100%); decides compressibility and sharing"),
-        .init(\.oom_score_adj, "oom_score_adj", "oom_score_adj of its processes: -1000 never OOM-killed .. 1000 killed first",
-              .range(-1000...1000, because: "Linux's range")),
-    ] }
+    static var commonFields: [ParameterField<Self>] {
+        [
+            .init(
+                \.access_rate, "access_rate",
+                "memory references per simulated second per vCPU when no fault stalls it (think time = 1s/rate - memory_access)",
+                .above(0, atMost: 1e9, because: "one reference per ns"), unit: "per second"),
+            .init(\.start_at, "start_at", "delay after the guest powers on before the workload starts", .delay),
+            .init(\.stop_at, "stop_at", "time after power-on at which the workload stops and its processes exit", .delay, unset: "(never)"),
+            .init(
+                \.content_mix, "content_mix",
+                "styles of the anonymous pages it writes (style: percent, summing to 100%); decides compressibility and sharing"),
+            .init(
+                \.oom_score_adj, "oom_score_adj", "oom_score_adj of its processes: -1000 never OOM-killed .. 1000 killed first",
+                .range(-1000...1000, because: "Linux's range")),
+        ]
+    }
 
     /// The kind's own problems, then `stop_at` after `start_at`.
     public func consistencyProblems() -> [ParameterProblem] {
@@ -127,7 +134,8 @@ public struct ContentMix: ParameterTable, CustomStringConvertible {
     }
 
     public static let tableName = "workload.content_mix"
-    public static let tableSummary = "Styles of the anonymous pages a workload writes, in percent summing to 100% (after memory-image studies: zero, code, text, pointer-rich heaps, sparse, incompressible)."
+    public static let tableSummary =
+        "Styles of the anonymous pages a workload writes, in percent summing to 100% (after memory-image studies: zero, code, text, pointer-rich heaps, sparse, incompressible)."
     public static let fields: [ParameterField<Self>] = ContentStyle.writableStyles.map { s in
         .init(\ContentMix[entry: s], s.description, ContentMix.summary(of: s), .share, unset: "0%")
     }

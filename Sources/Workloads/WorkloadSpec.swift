@@ -89,9 +89,11 @@ public struct WorkloadSpec: PlainParameterValue, ParameterListElement, Parameter
     ///   - imageFiles: paths of the guest image's files, read by `boot` when it lists none.
     /// - Throws: `WorkloadError` (invalid parameters, missing file or resource) or
     ///   `TraceParseError`.
-    public func make(kernel: GuestKernel, rng: inout Xoshiro256,
-                     resources: WorkloadResources = WorkloadResources(),
-                     imageFiles: [String] = []) throws -> any Workload {
+    public func make(
+        kernel: GuestKernel, rng: inout Xoshiro256,
+        resources: WorkloadResources = WorkloadResources(),
+        imageFiles: [String] = []
+    ) throws -> any Workload {
         let problems = validationProblems()
         if !problems.isEmpty {
             throw WorkloadError.invalidParameters(kind: kindName, problems: problems.map { $0.key + ": " + $0.message })
@@ -101,8 +103,10 @@ public struct WorkloadSpec: PlainParameterValue, ParameterListElement, Parameter
 
     /// `make` with file texts by path (each trace is parsed again for every call; pass one
     /// `WorkloadResources` for all guests to parse each trace once).
-    public func make(kernel: GuestKernel, rng: inout Xoshiro256, resources: [String: String],
-                     imageFiles: [String] = []) throws -> any Workload {
+    public func make(
+        kernel: GuestKernel, rng: inout Xoshiro256, resources: [String: String],
+        imageFiles: [String] = []
+    ) throws -> any Workload {
         try make(kernel: kernel, rng: &rng, resources: WorkloadResources(resources), imageFiles: imageFiles)
     }
 
@@ -116,8 +120,9 @@ public struct WorkloadSpec: PlainParameterValue, ParameterListElement, Parameter
 
     public init(from decoder: Decoder) throws {
         let kinds = WorkloadRegistry.kinds
-        let i = try ParameterVariants.caseIndex(kinds, from: decoder, default: WorkloadRegistry.defaultKind.kindName,
-                                                noun: "workload kind")
+        let i = try ParameterVariants.caseIndex(
+            kinds, from: decoder, default: WorkloadRegistry.defaultKind.kindName,
+            noun: "workload kind")
         parameters = try kinds[i].init(from: decoder)
     }
 
@@ -130,7 +135,10 @@ public struct WorkloadSpec: PlainParameterValue, ParameterListElement, Parameter
     public static let tableName = "workload"
     public static let tableSummary = "One workload: `kind` selects the generator and its parameters."
     public static var parameters: [ParameterInfo] {
-        [ParameterInfo(ParameterVariants.discriminator, parameterKind, default: WorkloadRegistry.defaultKind.kindName,
-                       "the workload generator")]
+        [
+            ParameterInfo(
+                ParameterVariants.discriminator, parameterKind, default: WorkloadRegistry.defaultKind.kindName,
+                "the workload generator")
+        ]
     }
 }

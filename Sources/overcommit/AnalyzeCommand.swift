@@ -14,16 +14,16 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Analyse raw memory images (4 KiB pages): zero and duplicate pages, TPS savings with salting off and on, compressibility per codec.",
         discussion: """
-        Each file is read as 4 KiB pages: a raw guest RAM dump, a .vmem file, a dd of a VM's \
-        memory backing file (a last partial page is zero-padded), whatever its first bytes; or \
-        an ELF core (e_type ET_CORE: QEMU dump-guest-memory in its default format, virsh dump \
-        --memory-only, kdump's /proc/vmcore, gcore), whose PT_LOAD segments are read and whose \
-        guest-physical ranges are reported. kdump-compressed and Windows crash dumps are refused \
-        with how to get a readable dump (docs/howto-analyze-images.md). Files are read, not \
-        mapped: a file that changes while it is read is reported, not analysed. Sharing follows \
-        the simulator's KSM scanner at convergence; compression uses the host's threshold \
-        (default 50 %).
-        """)
+            Each file is read as 4 KiB pages: a raw guest RAM dump, a .vmem file, a dd of a VM's \
+            memory backing file (a last partial page is zero-padded), whatever its first bytes; or \
+            an ELF core (e_type ET_CORE: QEMU dump-guest-memory in its default format, virsh dump \
+            --memory-only, kdump's /proc/vmcore, gcore), whose PT_LOAD segments are read and whose \
+            guest-physical ranges are reported. kdump-compressed and Windows crash dumps are refused \
+            with how to get a readable dump (docs/howto-analyze-images.md). Files are read, not \
+            mapped: a file that changes while it is read is reported, not analysed. Sharing follows \
+            the simulator's KSM scanner at convergence; compression uses the host's threshold \
+            (default 50 %).
+            """)
 
     @Argument(help: "Memory image files (raw or ELF core).")
     var images: [String]
@@ -40,10 +40,14 @@ struct Analyze: ParsableCommand {
     @Option(help: "host.compression.threshold: keep a page compressed only below this share of 4 KiB.")
     var threshold: String = "50%"
 
-    @Option(name: .customLong("max-page-sharing"), parsing: .unconditional, help: "host.sharing.max_page_sharing (KSM): mappings of one shared frame before another copy starts.")
+    @Option(
+        name: .customLong("max-page-sharing"), parsing: .unconditional,
+        help: "host.sharing.max_page_sharing (KSM): mappings of one shared frame before another copy starts.")
     var maxPageSharing: Int = SharingConfig().max_page_sharing
 
-    @Flag(name: .customLong("no-zero-page-frame"), help: "host.sharing.use_zero_pages false: share zero pages like any other content (salted, counted in pages_shared/pages_sharing).")
+    @Flag(
+        name: .customLong("no-zero-page-frame"),
+        help: "host.sharing.use_zero_pages false: share zero pages like any other content (salted, counted in pages_shared/pages_sharing).")
     var noZeroPageFrame = false
 
     mutating func run() throws {
@@ -65,20 +69,21 @@ struct Analyze: ParsableCommand {
 
         var files: [ImageFile] = []
         for path in images {
-            do { files.append(try ImageFile(path: path, forceRaw: raw)) }
-            catch { fail("\(error)") }
+            do { files.append(try ImageFile(path: path, forceRaw: raw)) } catch { fail("\(error)") }
         }
         let showProgress = isatty(2) != 0
-        let result = ImageAnalysis.analyze(files, options: options, progress: showProgress ? { done, all in
-            FileHandle.standardError.write(Data("\ranalyze: \(done * 100 / max(1, all))% of \(all) pages ".utf8))
-        } : nil)
+        let result = ImageAnalysis.analyze(
+            files, options: options,
+            progress: showProgress
+                ? { done, all in
+                    FileHandle.standardError.write(Data("\ranalyze: \(done * 100 / max(1, all))% of \(all) pages ".utf8))
+                } : nil)
         if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         // A file that changed under the analysis gave pages that are not one dump: no result.
         for f in files {
             if let problem = f.finish() { fail(problem, code: 1) }
         }
-        if json { print(result.json().rendered(indent: 2)) }
-        else { for l in result.textLines() { print(l) } }
+        if json { print(result.json().rendered(indent: 2)) } else { for l in result.textLines() { print(l) } }
     }
 }
 
@@ -171,7 +176,8 @@ final class ImageFile: ImageAnalysisInput {
         windowLength = got
         let have = max(0, min(count, Int(Int64(windowOffset) + Int64(got) - Int64(offset))))
         if have < count && problem == nil {
-            problem = "\(name): the file changed while it was read: \(count) bytes expected at offset \(offset), the file ended after \(Int(offset) + have) (it was \(before.st_size) bytes when opened); the analysis is discarded, analyse a copy that nothing writes to"
+            problem =
+                "\(name): the file changed while it was read: \(count) bytes expected at offset \(offset), the file ended after \(Int(offset) + have) (it was \(before.st_size) bytes when opened); the analysis is discarded, analyse a copy that nothing writes to"
         }
         return have
     }
@@ -196,7 +202,8 @@ final class ImageFile: ImageAnalysisInput {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return "\(name): cannot check the image after reading it: \(String(cString: strerror(errno)))" }
         if st.st_size != before.st_size || st.st_mtim.tv_sec != before.st_mtim.tv_sec || st.st_mtim.tv_nsec != before.st_mtim.tv_nsec {
-            return "\(name): the file changed while it was read (size \(before.st_size) -> \(st.st_size) bytes, or a new modification time); the analysis is discarded, analyse a copy that nothing writes to"
+            return
+                "\(name): the file changed while it was read (size \(before.st_size) -> \(st.st_size) bytes, or a new modification time); the analysis is discarded, analyse a copy that nothing writes to"
         }
         return nil
     }

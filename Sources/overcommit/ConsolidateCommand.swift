@@ -12,14 +12,14 @@ struct ConsolidateCommand: ParsableCommand {
         commandName: "consolidate",
         abstract: "Find the most VMs (copies of one guest, or of the whole mix) the host carries while the SLA holds.",
         discussion: """
-        SLA terms: every VM powers on, no host OOM, guest OOM kills <= --max-oom-kills (0), refused allocations <= \
-        --max-refused (0), per-VM overcommit penalty (EAT against the same VM on a host with memory to spare) \
-        <= --max-overcommit-penalty (1.10), \
-        and, when given, host swap-in rate <= --max-host-swap-in-rate and longest stretch in the low state <= --max-low-seconds. \
-        --compare 'label:key=value;key=value' (repeatable) runs the search per setting and prints them side by side. \
-        --out DIR also writes consolidation.json and consolidation.txt there (atomically, like run and sweep); \
-        `overcommit report DIR` draws them. See docs/howto-consolidation.md.
-        """)
+            SLA terms: every VM powers on, no host OOM, guest OOM kills <= --max-oom-kills (0), refused allocations <= \
+            --max-refused (0), per-VM overcommit penalty (EAT against the same VM on a host with memory to spare) \
+            <= --max-overcommit-penalty (1.10), \
+            and, when given, host swap-in rate <= --max-host-swap-in-rate and longest stretch in the low state <= --max-low-seconds. \
+            --compare 'label:key=value;key=value' (repeatable) runs the search per setting and prints them side by side. \
+            --out DIR also writes consolidation.json and consolidation.txt there (atomically, like run and sweep); \
+            `overcommit report DIR` draws them. See docs/howto-consolidation.md.
+            """)
 
     @Argument(help: "Scenario file (YAML or JSON), or - for standard input.")
     var scenario: String
@@ -35,8 +35,9 @@ struct ConsolidateCommand: ParsableCommand {
     @Option(name: .customLong("max-vms"), parsing: .unconditional, help: "Largest total number of VMs to try.")
     var maxVMs: Int = 64
 
-    @Option(name: .customLong("max-overcommit-penalty"), parsing: .unconditional,
-            help: "SLA: largest overcommit penalty of any VM (its EAT against the same VM's on an unconstrained host).")
+    @Option(
+        name: .customLong("max-overcommit-penalty"), parsing: .unconditional,
+        help: "SLA: largest overcommit penalty of any VM (its EAT against the same VM's on an unconstrained host).")
     var maxOvercommitPenalty: Double = 1.10
 
     @Option(name: .customLong("max-oom-kills"), parsing: .unconditional, help: "SLA: guest OOM kills allowed.")
@@ -113,10 +114,11 @@ struct ConsolidateCommand: ParsableCommand {
                 for i in RunSetup.inputs(config, source: source) where !inputs.contains(i) { inputs.append(i) }
                 options.stop = StopSignals.stopReason
                 let total = jobs ?? defaultJobs()
-                searches.append(try ConsolidationSearch(label: s.label, base: config, mode: mode, sla: sla, maxVMs: maxVMs,
-                                                        options: options, jobs: max(1, total / settings.count)))
-            } catch let e as CLIProblem { fail(tag + e.message, code: e.exitCode) }
-            catch { fail(tag + "\(error)") }
+                searches.append(
+                    try ConsolidationSearch(
+                        label: s.label, base: config, mode: mode, sla: sla, maxVMs: maxVMs,
+                        options: options, jobs: max(1, total / settings.count)))
+            } catch let e as CLIProblem { fail(tag + e.message, code: e.exitCode) } catch { fail(tag + "\(error)") }
         }
         // An unusable --out is refused before the first simulated second.
         if let out { attempt { try OutputDirectory.check(out, force: force, inputs: inputs) } }
@@ -126,10 +128,13 @@ struct ConsolidateCommand: ParsableCommand {
         let searchList = searches
         let results = ParallelRunner.map(count: searches.count, jobs: outer) { i -> Result<ConsolidationResult, Error> in
             Result {
-                try searchList[i].run(progress: showProgress ? { p in
-                    let tag = searchList[i].label.isEmpty ? "" : "[\(searchList[i].label)] "
-                    FileHandle.standardError.write(Data("\(tag)\(p.vms) VMs: \(p.passed ? "SLA holds" : "breaks " + p.broken.map(\.name).joined(separator: ", "))\n".utf8))
-                } : nil)
+                try searchList[i].run(
+                    progress: showProgress
+                        ? { p in
+                            let tag = searchList[i].label.isEmpty ? "" : "[\(searchList[i].label)] "
+                            FileHandle.standardError.write(
+                                Data("\(tag)\(p.vms) VMs: \(p.passed ? "SLA holds" : "breaks " + p.broken.map(\.name).joined(separator: ", "))\n".utf8))
+                        } : nil)
             }
         }
         if let sig = StopSignals.received {

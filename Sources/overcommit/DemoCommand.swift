@@ -14,15 +14,15 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "List the built-in demos, or run one as a narrated story, step by step.",
         discussion: """
-        Demos (each is a scenario under Configs/demos/, which `overcommit run` also accepts):
-        \(DemoKind.listing.map { "  " + $0 }.joined(separator: "\n"))
+            Demos (each is a scenario under Configs/demos/, which `overcommit run` also accepts):
+            \(DemoKind.listing.map { "  " + $0 }.joined(separator: "\n"))
 
-        Every number in the narration is read from the simulation at that step; each step's
-        expectations are checked against it ([ok] or [FAILED]). The command exits 1 if any failed.
-        With --step it pauses after each step: Enter goes on, b goes back one step (shown again
-        exactly as it was: the run is deterministic), q quits. Each demo's header names its
-        sources: papers, kernel functions and files, vendor documents.
-        """)
+            Every number in the narration is read from the simulation at that step; each step's
+            expectations are checked against it ([ok] or [FAILED]). The command exits 1 if any failed.
+            With --step it pauses after each step: Enter goes on, b goes back one step (shown again
+            exactly as it was: the run is deterministic), q quits. Each demo's header names its
+            sources: papers, kernel functions and files, vendor documents.
+            """)
 
     @Argument(help: "Demo to run; omit to list the demos.")
     var name: String?
@@ -52,8 +52,7 @@ struct DemoCommand: ParsableCommand {
         var options = SimulationOptions()
         attempt { try RunSetup.loadResources(config, source: source, into: &options) }
         let runner: DemoRunner
-        do { runner = try DemoRunner(demo: demo, config: config, options: options) }
-        catch { fail("\(path): \(error)") }
+        do { runner = try DemoRunner(demo: demo, config: config, options: options) } catch { fail("\(path): \(error)") }
         print(runner.header)
         print("")
         let interactive = step && isatty(0) != 0

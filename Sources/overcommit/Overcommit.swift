@@ -22,16 +22,18 @@ struct Overcommit: ParsableCommand {
         commandName: "overcommit",
         abstract: "A hypervisor memory-overcommit simulator: Linux-like guests on a host that shares, balloons, compresses and swaps.",
         discussion: """
-        Replacement policies: \(ReplacementPolicyKind.allCases.map(\.rawValue).joined(separator: ", ")).
-        Workload kinds: \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ", ")).
-        Balloon policies: \(BalloonPolicyKind.allCases.map(\.rawValue).joined(separator: ", ")).
-        Host reclaim mechanisms: \(ReclaimTechnique.allCases.map(\.rawValue).joined(separator: ", ")).
-        See `overcommit policies` for every parameter and docs/config-reference.md for every scenario key.
-        """,
+            Replacement policies: \(ReplacementPolicyKind.allCases.map(\.rawValue).joined(separator: ", ")).
+            Workload kinds: \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ", ")).
+            Balloon policies: \(BalloonPolicyKind.allCases.map(\.rawValue).joined(separator: ", ")).
+            Host reclaim mechanisms: \(ReclaimTechnique.allCases.map(\.rawValue).joined(separator: ", ")).
+            See `overcommit policies` for every parameter and docs/config-reference.md for every scenario key.
+            """,
         version: OvercommitVersion.string,
-        subcommands: [Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self,
-                      ReportCommand.self, SweepCommand.self, MergeCommand.self, ConsolidateCommand.self,
-                      Analyze.self, DemoCommand.self, PagingCommand.self, PolicyCommand.self],
+        subcommands: [
+            Run.self, Validate.self, Policies.self, ConfigReferenceCommand.self,
+            ReportCommand.self, SweepCommand.self, MergeCommand.self, ConsolidateCommand.self,
+            Analyze.self, DemoCommand.self, PagingCommand.self, PolicyCommand.self,
+        ],
         defaultSubcommand: Run.self)
 }
 
@@ -57,9 +59,11 @@ func warn(_ message: String) {
 /// `--set KEY=VALUE` and `--duration`: one option group for `run`, `validate`, `sweep` and
 /// `consolidate`, with the same key paths and validation everywhere.
 struct ScenarioEditOptions: ParsableArguments {
-    @Option(name: .customLong("set"), help: ArgumentHelp(
-        "Change a scenario key: path.to.key=value, e.g. host.memory=8GiB or guests[web].count=3 (repeatable; in a sweep, path=v1,v2,v3 is an axis).",
-        valueName: "path=value"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Change a scenario key: path.to.key=value, e.g. host.memory=8GiB or guests[web].count=3 (repeatable; in a sweep, path=v1,v2,v3 is an axis).",
+            valueName: "path=value"))
     var sets: [String] = []
 
     @Option(parsing: .unconditional, help: "Override the scenario's duration, e.g. 5s.")
@@ -91,11 +95,11 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a scenario (the built-in default when no file is given) and print a per-guest and host summary.",
         discussion: """
-        The scenario may be a file, - (standard input) or any readable stream such as <(envsubst < t.yaml); \
-        paths in a scenario read from a stream resolve against the current directory. SIGINT (Ctrl-C) or \
-        SIGTERM stops the run at the next event and writes what was simulated so far, marked "partial": true \
-        in summary.json; the exit code is then 130 (SIGINT) or 143 (SIGTERM). A second signal ends it at once.
-        """)
+            The scenario may be a file, - (standard input) or any readable stream such as <(envsubst < t.yaml); \
+            paths in a scenario read from a stream resolve against the current directory. SIGINT (Ctrl-C) or \
+            SIGTERM stops the run at the next event and writes what was simulated so far, marked "partial": true \
+            in summary.json; the exit code is then 130 (SIGINT) or 143 (SIGTERM). A second signal ends it at once.
+            """)
 
     @Argument(help: "Scenario file (YAML or JSON), or - for standard input. Omit to run the built-in default scenario.")
     var scenario: String?
@@ -123,9 +127,11 @@ struct Run: ParsableCommand {
     @Flag(help: "Print summary.json on stdout instead of the summary lines.")
     var json = false
 
-    @Option(name: .customLong("max-memory"), help: ArgumentHelp(
-        "Memory the run may use, e.g. 12GiB (default: MemAvailable of /proc/meminfo); a run whose estimated peak is above it is refused.",
-        valueName: "SIZE"))
+    @Option(
+        name: .customLong("max-memory"),
+        help: ArgumentHelp(
+            "Memory the run may use, e.g. 12GiB (default: MemAvailable of /proc/meminfo); a run whose estimated peak is above it is refused.",
+            valueName: "SIZE"))
     var maxMemory: String?
 
     @Flag(name: .customLong("force-memory"), help: "Run even when the estimated peak memory exceeds the available memory (or --max-memory).")
@@ -166,17 +172,18 @@ struct Run: ParsableCommand {
         var progress = ProgressReporter(durationSeconds: config.duration.seconds, terminal: terminal)
         let showProgress = !noProgress && (terminal ? !quiet : true)
         let start = Date()
-        let result = sim.run(progress: showProgress ? { f in
-            if let line = progress.update(fraction: f, wall: Date().timeIntervalSince(start)) {
-                FileHandle.standardError.write(Data(line.utf8))
-            }
-        } : nil)
+        let result = sim.run(
+            progress: showProgress
+                ? { f in
+                    if let line = progress.update(fraction: f, wall: Date().timeIntervalSince(start)) {
+                        FileHandle.standardError.write(Data(line.utf8))
+                    }
+                } : nil)
         if showProgress { FileHandle.standardError.write(Data(progress.finish.utf8)) }
         var reportProblem: CLIProblem? = nil
         if let o = out { reportProblem = writeOutput(result, to: o, inputs: inputs) }
         if !quiet {
-            if json { print(RunReport.summaryJSON(result).rendered(indent: 2)) }
-            else { for l in RunReport.consoleLines(result) { print(l) } }
+            if json { print(RunReport.summaryJSON(result).rendered(indent: 2)) } else { for l in RunReport.consoleLines(result) { print(l) } }
         }
         if let why = result.endedEarly, !quiet && !json { print("ended early: \(why)") }
         var code: Int32 = 0
@@ -231,9 +238,11 @@ struct Run: ParsableCommand {
     /// drawn does not cost the other files: they are written and the problem is returned.
     func writeOutput(_ r: SimulationResult, to dir: String, inputs: [RunInput]) -> CLIProblem? {
         let files = RunReport.files(r)
-        let render: (() throws -> String)? = report ? {
-            try reportHTML(files: Dictionary(files.map { ($0.name, $0.contents) }) { a, _ in a }, dir: dir)
-        } : nil
+        let render: (() throws -> String)? =
+            report
+            ? {
+                try reportHTML(files: Dictionary(files.map { ($0.name, $0.contents) }) { a, _ in a }, dir: dir)
+            } : nil
         let (problem, warnings) = attempt { try OutputDirectory.writeRun(files, report: render, to: dir, force: force, inputs: inputs) }
         for w in warnings { warn(w) }
         return problem
@@ -244,11 +253,11 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check scenario files without running them: every problem of every file, exit 2 if any is invalid.",
         discussion: """
-        Makes every check `run` makes before simulating: the scenario's keys and values, the trace files and \
-        memory images it names (they exist and read), and each guest's workloads built in their guest (a \
-        data_file or docroot must be a file of the guest's image; a trace must parse). - reads a scenario from \
-        standard input.
-        """)
+            Makes every check `run` makes before simulating: the scenario's keys and values, the trace files and \
+            memory images it names (they exist and read), and each guest's workloads built in their guest (a \
+            data_file or docroot must be a file of the guest's image; a trace must parse). - reads a scenario from \
+            standard input.
+            """)
 
     @Argument(help: "Scenario files (YAML or JSON); - reads one from standard input.")
     var files: [String]
@@ -266,8 +275,9 @@ struct Validate: ParsableCommand {
                 try RunSetup.check(c, options: options, source: source)
                 let g = c.expandedGuests
                 let mem = g.reduce(UInt64(0)) { $0 + $1.memory.bytes }
-                print("\(source.file): ok — \(c.name): \(g.count) guest(s), \(ByteCount(mem)) configured on \(c.host.memory) host RAM, \(c.duration)"
-                      + (c.description.isEmpty ? "" : " — " + c.description.split(separator: "\n").first.map(String.init)!))
+                print(
+                    "\(source.file): ok — \(c.name): \(g.count) guest(s), \(ByteCount(mem)) configured on \(c.host.memory) host RAM, \(c.duration)"
+                        + (c.description.isEmpty ? "" : " — " + c.description.split(separator: "\n").first.map(String.init)!))
                 print("  " + RunCostEstimate.of(c).summary)
             } catch {
                 // Messages start with the file (file:line:column: key: problem), as a compiler's do.
@@ -306,7 +316,8 @@ struct Policies: ParsableCommand {
 }
 
 struct ConfigReferenceCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config-reference",
+    static let configuration = CommandConfiguration(
+        commandName: "config-reference",
         abstract: "Print the configuration reference (Markdown) generated from the parameter tables.")
     mutating func run() throws { print(ConfigReference.markdown(), terminator: "") }
 }

@@ -11,14 +11,14 @@ struct PagingCommand: ParsableCommand {
         commandName: "paging",
         abstract: "Count the page faults of a trace with exactly N frames under each replacement policy (textbook demand paging).",
         discussion: """
-        The trace is read as `run` reads trace workloads: overcommit's text format (R/W/M/F/X) or \
-        valgrind lackey output (--trace-mem=yes). Every (process, page) of the trace is one page; \
-        a reference to a page not in one of the N frames is a fault; once the frames are full the \
-        policy picks its victim before the page comes in, one page at a time. CLOCK is the \
-        textbook ring (use bit set on load and on every reference); OPT is Belady's MIN. \
-        Policies: \(TracePaging.policies.map(\.rawValue).joined(separator: ", ")). \
-        See docs/textbook-paging.md.
-        """)
+            The trace is read as `run` reads trace workloads: overcommit's text format (R/W/M/F/X) or \
+            valgrind lackey output (--trace-mem=yes). Every (process, page) of the trace is one page; \
+            a reference to a page not in one of the N frames is a fault; once the frames are full the \
+            policy picks its victim before the page comes in, one page at a time. CLOCK is the \
+            textbook ring (use bit set on load and on every reference); OPT is Belady's MIN. \
+            Policies: \(TracePaging.policies.map(\.rawValue).joined(separator: ", ")). \
+            See docs/textbook-paging.md.
+            """)
 
     @Argument(help: "Trace file (text or lackey format).")
     var trace: String
@@ -55,7 +55,9 @@ struct PagingCommand: ParsableCommand {
             if !policies.contains(k) { policies.append(k) }
         }
         guard let data = FileManager.default.contents(atPath: trace) else { fail("\(trace): cannot read the trace file (does it exist?)") }
-        guard let text = String(data: data, encoding: .utf8) else { fail("\(trace): not UTF-8 text; a trace is a text file (R/W/M/F/X records or lackey output)") }
+        guard let text = String(data: data, encoding: .utf8) else {
+            fail("\(trace): not UTF-8 text; a trace is a text file (R/W/M/F/X records or lackey output)")
+        }
         let compiled: CompiledTrace
         do { compiled = try CompiledTrace(parsing: text, format: fmt, path: trace) } catch { fail("\(error)") }
 
@@ -64,7 +66,9 @@ struct PagingCommand: ParsableCommand {
         case "csv":
             print("policy,frames,references,faults,hits,fault_rate,evictions,writebacks,distinct_pages")
             for r in results {
-                print("\(r.policy.rawValue),\(r.frames),\(r.references),\(r.faults),\(r.hits),\(formatFixed(r.faultRate, 6)),\(r.evictions),\(r.writebacks),\(r.distinctPages)")
+                print(
+                    "\(r.policy.rawValue),\(r.frames),\(r.references),\(r.faults),\(r.hits),\(formatFixed(r.faultRate, 6)),\(r.evictions),\(r.writebacks),\(r.distinctPages)"
+                )
             }
         case "json":
             let rows = results.map { r in
@@ -72,21 +76,29 @@ struct PagingCommand: ParsableCommand {
                     + "\"hits\":\(r.hits),\"fault_rate\":\(formatFixed(r.faultRate, 6)),\"evictions\":\(r.evictions),"
                     + "\"writebacks\":\(r.writebacks)}"
             }
-            print("{\"trace\":\(jsonString(trace)),\"format\":\"\(compiled.format.rawValue)\",\"references\":\(compiled.referenceCount),"
-                  + "\"distinct_pages\":\(compiled.distinctPages),\"results\":[" + rows.joined(separator: ",") + "]}")
+            print(
+                "{\"trace\":\(jsonString(trace)),\"format\":\"\(compiled.format.rawValue)\",\"references\":\(compiled.referenceCount),"
+                    + "\"distinct_pages\":\(compiled.distinctPages),\"results\":[" + rows.joined(separator: ",") + "]}")
         default:
-            print("\(trace): \(compiled.format.rawValue) trace, \(compiled.referenceCount) references, \(compiled.distinctPages) distinct pages, \(compiled.processCount) process(es)")
+            print(
+                "\(trace): \(compiled.format.rawValue) trace, \(compiled.referenceCount) references, \(compiled.distinctPages) distinct pages, \(compiled.processCount) process(es)"
+            )
             print("")
             let header = ["policy", "frames", "faults", "fault rate", "hits", "evictions", "write-backs"]
             var rows: [[String]] = []
             for r in results {
-                rows.append([r.policy.rawValue, "\(r.frames)", "\(r.faults)", formatFixed(r.faultRate * 100, 2) + " %", "\(r.hits)",
-                             "\(r.evictions)", "\(r.writebacks)"])
+                rows.append([
+                    r.policy.rawValue, "\(r.frames)", "\(r.faults)", formatFixed(r.faultRate * 100, 2) + " %", "\(r.hits)",
+                    "\(r.evictions)", "\(r.writebacks)",
+                ])
             }
             let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
             func line(_ cells: [String]) -> String {
-                cells.enumerated().map { i, c in i == 0 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[i] - c.count) + c }.joined(separator: "  ")
+                cells.enumerated().map { i, c in
+                    i == 0
+                        ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                        : String(repeating: " ", count: widths[i] - c.count) + c
+                }.joined(separator: "  ")
             }
             print(line(header))
             for r in rows { print(line(r)) }

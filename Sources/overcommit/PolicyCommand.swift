@@ -6,12 +6,13 @@ import Foundation
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy",
-        abstract: "Try oVirt MOM policy files (/etc/vdsm/mom.d/*.policy, MOM's *.rules): evaluate them against sample data, or check them against MOM's data model.",
+        abstract:
+            "Try oVirt MOM policy files (/etc/vdsm/mom.d/*.policy, MOM's *.rules): evaluate them against sample data, or check them against MOM's data model.",
         discussion: """
-        FILE arguments are policy files, joined in the order given (as MOM joins the files of \
-        its policy directory), or directories, whose *.policy files are taken in MOM's order \
-        (sorted by name). See docs/policy-language.md.
-        """,
+            FILE arguments are policy files, joined in the order given (as MOM joins the files of \
+            its policy directory), or directories, whose *.policy files are taken in MOM's order \
+            (sorted by name). See docs/policy-language.md.
+            """,
         subcommands: [PolicyEval.self, PolicyCheck.self, PolicyFields.self])
 }
 
@@ -57,17 +58,17 @@ struct PolicyEval: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate policy files once and print the value of each top-level expression, then the controls they set.",
         discussion: """
-        The values print one per line as MOM's parser script prints them (Python's str). \
-        Host and the guests come from --sample and the --host/--guest flags (the flags win): \
-        MOM's fields in MOM's units (KiB), several values being a history, oldest first \
-        (Stat reads the last, StatAvg averages them). Without host data Host has no sample, \
-        as before MOM's first collection.
+            The values print one per line as MOM's parser script prints them (Python's str). \
+            Host and the guests come from --sample and the --host/--guest flags (the flags win): \
+            MOM's fields in MOM's units (KiB), several values being a history, oldest first \
+            (Stat reads the last, StatAvg averages them). Without host data Host has no sample, \
+            as before MOM's first collection.
 
-        Example: overcommit policy eval /etc/vdsm/mom.d --set balloonEnabled=1 \\
-            --host mem_available=16777216 --host mem_free=2097152 \\
-            --guest vm1:balloon_cur=4194304 --guest vm1:balloon_max=4194304 \\
-            --guest vm1:balloon_min=1048576 --guest vm1:mem_unused=1048576
-        """)
+            Example: overcommit policy eval /etc/vdsm/mom.d --set balloonEnabled=1 \\
+                --host mem_available=16777216 --host mem_free=2097152 \\
+                --guest vm1:balloon_cur=4194304 --guest vm1:balloon_max=4194304 \\
+                --guest vm1:balloon_min=1048576 --guest vm1:mem_unused=1048576
+            """)
 
     @Argument(help: "Policy files or directories, joined in this order.")
     var files: [String]
@@ -163,10 +164,10 @@ struct PolicyCheck: ParsableCommand {
         commandName: "check",
         abstract: "Parse policy files and check names, fields, controls and argument counts against MOM's data model, without running them.",
         discussion: """
-        Exits 2 when a file has an error. Scoping in MOM is dynamic, so a symbol counts as \
-        defined when any defvar, let, parameter or with of the files defines it, or --set \
-        names it (the variables the oVirt engine injects).
-        """)
+            Exits 2 when a file has an error. Scoping in MOM is dynamic, so a symbol counts as \
+            defined when any defvar, let, parameter or with of the files defines it, or --set \
+            names it (the variables the oVirt engine injects).
+            """)
 
     @Argument(help: "Policy files or directories, joined in this order.")
     var files: [String]
@@ -187,7 +188,9 @@ struct PolicyCheck: ParsableCommand {
         for d in report.diagnostics { FileHandle.standardError.write(Data((d.description + "\n").utf8)) }
         let errors = report.errors.count
         if errors > 0 { fail("\(errors) error\(errors == 1 ? "" : "s") in \(sources.count) file\(sources.count == 1 ? "" : "s")") }
-        print("ok: \(sources.count) file\(sources.count == 1 ? "" : "s"), \(program.expressions.count) top-level expressions, \(report.functions.count) functions")
+        print(
+            "ok: \(sources.count) file\(sources.count == 1 ? "" : "s"), \(program.expressions.count) top-level expressions, \(report.functions.count) functions"
+        )
         func show(_ label: String, _ items: [String]) { if !items.isEmpty { print("\(label): \(items.joined(separator: ", "))") } }
         show("Host fields read", report.hostFieldsRead)
         show("guest fields read", report.guestFieldsRead)
@@ -199,7 +202,9 @@ struct PolicyCheck: ParsableCommand {
 struct PolicyFields: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fields",
-        abstract: "Print MOM's data model as overcommit provides it: Host and guest fields with their units, properties, controls, engine variables and methods (Markdown).")
+        abstract:
+            "Print MOM's data model as overcommit provides it: Host and guest fields with their units, properties, controls, engine variables and methods (Markdown)."
+    )
 
     mutating func run() throws {
         print(MOMDataModelReference.markdown(), terminator: "")

@@ -10,17 +10,18 @@ import Glibc
 /// `overcommit report OUTDIR`: the self-contained HTML page about a run, from its output
 /// directory's files (written atomically, `OUTDIR/report.html` unless `--output` says otherwise).
 struct ReportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report",
+    static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Write a self-contained HTML report (SVG charts, opens offline) from a run's, a sweep's or a consolidation's output directory.",
         discussion: """
-        A run's directory (`overcommit run --out OUTDIR`: summary.json, timeseries.csv, host_timeseries.csv, \
-        events.jsonl, scenario.resolved.yaml, stats.txt): a summary at the top, the host's and each VM's charts. \
-        `overcommit run --out DIR --report` does the same as part of the run. \
-        A sweep's directory (`overcommit sweep --out` or `merge --out`: plan.txt, sweep.csv): every metric family \
-        against the swept key with 95 % confidence intervals, and the table. \
-        A consolidation's directory (`overcommit consolidate --out`: consolidation.json, consolidation.txt): each \
-        SLA term against the number of VMs with its limit and where it broke. The page is OUTDIR/report.html.
-        """)
+            A run's directory (`overcommit run --out OUTDIR`: summary.json, timeseries.csv, host_timeseries.csv, \
+            events.jsonl, scenario.resolved.yaml, stats.txt): a summary at the top, the host's and each VM's charts. \
+            `overcommit run --out DIR --report` does the same as part of the run. \
+            A sweep's directory (`overcommit sweep --out` or `merge --out`: plan.txt, sweep.csv): every metric family \
+            against the swept key with 95 % confidence intervals, and the table. \
+            A consolidation's directory (`overcommit consolidate --out`: consolidation.json, consolidation.txt): each \
+            SLA term against the number of VMs with its limit and where it broke. The page is OUTDIR/report.html.
+            """)
 
     @Argument(help: "Output directory of a run, a sweep or a consolidation (`run`/`sweep`/`merge`/`consolidate --out DIR`).")
     var outdir: String
@@ -50,17 +51,21 @@ struct ReportCommand: ParsableCommand {
         } else if has("plan.txt") {
             names = ["plan.txt", "sweep.csv"]
             render = { files throws(CLIProblem) in
-                do { return try ExperimentReportPage.sweep(plan: files["plan.txt"]!, sweepCSV: files["sweep.csv"]!, dir: outdir) }
-                catch { throw CLIProblem("\(outdir)/\(error)") }
+                do { return try ExperimentReportPage.sweep(plan: files["plan.txt"]!, sweepCSV: files["sweep.csv"]!, dir: outdir) } catch {
+                    throw CLIProblem("\(outdir)/\(error)")
+                }
             }
         } else if has("consolidation.json") {
             names = ["consolidation.json", "consolidation.txt"]
             render = { files throws(CLIProblem) in
-                do { return try ExperimentReportPage.consolidation(json: files["consolidation.json"]!, summary: files["consolidation.txt"]!, dir: outdir) }
-                catch { throw CLIProblem("\(outdir)/\(error)") }
+                do {
+                    return try ExperimentReportPage.consolidation(json: files["consolidation.json"]!, summary: files["consolidation.txt"]!, dir: outdir)
+                } catch { throw CLIProblem("\(outdir)/\(error)") }
             }
         } else {
-            fail("\(outdir): not an output directory of overcommit: expected summary.json (a run), plan.txt and sweep.csv (a sweep) or consolidation.json (a consolidation)")
+            fail(
+                "\(outdir): not an output directory of overcommit: expected summary.json (a run), plan.txt and sweep.csv (a sweep) or consolidation.json (a consolidation)"
+            )
         }
         var files: [String: String] = [:]
         for name in names {

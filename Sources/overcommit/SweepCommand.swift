@@ -17,11 +17,11 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Run a scenario over the cross product of --set values, with seeded replications, in parallel; write sweep.csv and runs.csv.",
         discussion: """
-        Paths name scenario keys: host.memory, host.sharing.salting, guests[1].memory, guests[web].kernel.vm.swappiness, \
-        host.balloon_policy.kind. Values keep their units (8GiB, 250ms, 40%). Replication 0 of every point runs with the \
-        scenario's seed, replication r with a seed derived from (seed, r): common random numbers across points. Output is \
-        byte-identical whatever --jobs and whatever the --shard split. See docs/howto-sweeps.md.
-        """)
+            Paths name scenario keys: host.memory, host.sharing.salting, guests[1].memory, guests[web].kernel.vm.swappiness, \
+            host.balloon_policy.kind. Values keep their units (8GiB, 250ms, 40%). Replication 0 of every point runs with the \
+            scenario's seed, replication r with a seed derived from (seed, r): common random numbers across points. Output is \
+            byte-identical whatever --jobs and whatever the --shard split. See docs/howto-sweeps.md.
+            """)
 
     @Argument(help: "Scenario file (YAML or JSON), or - for standard input.")
     var scenario: String
@@ -89,7 +89,9 @@ struct SweepCommand: ParsableCommand {
         }
         guard !quiet else { return }
         if let s = shardSel {
-            print("shard \(s): \(tasks.count) of \(plan.taskCount) runs (\(plan.points.count) points x \(plan.runs) runs) written to \(out); join the shards with `overcommit merge`")
+            print(
+                "shard \(s): \(tasks.count) of \(plan.taskCount) runs (\(plan.points.count) points x \(plan.runs) runs) written to \(out); join the shards with `overcommit merge`"
+            )
             return
         }
         print("\(plan.points.count) points x \(plan.runs) runs written to \(out)/sweep.csv and \(out)/runs.csv")
@@ -98,10 +100,12 @@ struct SweepCommand: ParsableCommand {
         let head = plan.axes.map(\.path) + shown.map(\.name)
         print(head.joined(separator: "  "))
         for p in plan.points.indices {
-            let cells = plan.pointValues[p] + stats.indices.map { i in
-                let st = stats[i][p]
-                return RunMetrics.human(shown[i], st.mean) + (st.ci95.isNaN ? "" : "±" + RunMetrics.human(shown[i], st.ci95))
-            }
+            let cells =
+                plan.pointValues[p]
+                + stats.indices.map { i in
+                    let st = stats[i][p]
+                    return RunMetrics.human(shown[i], st.mean) + (st.ci95.isNaN ? "" : "±" + RunMetrics.human(shown[i], st.ci95))
+                }
             print(zip(head, cells).map { h, c in c.padding(toLength: max(h.count, c.count), withPad: " ", startingAt: 0) }.joined(separator: "  "))
         }
     }
@@ -109,7 +113,8 @@ struct SweepCommand: ParsableCommand {
     /// A sweep writes complete results only: interrupted, it writes nothing and says so.
     func interrupted(_ sig: Int32) -> Never {
         if isatty(2) != 0 && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        fail("interrupted by \(StopSignals.name(sig)): nothing written to '\(out)' (a sweep writes complete results only; "
-             + "split a long sweep with --shard i/n so each slice is kept when it finishes)", code: StopSignals.exitCode(sig))
+        fail(
+            "interrupted by \(StopSignals.name(sig)): nothing written to '\(out)' (a sweep writes complete results only; "
+                + "split a long sweep with --shard i/n so each slice is kept when it finishes)", code: StopSignals.exitCode(sig))
     }
 }

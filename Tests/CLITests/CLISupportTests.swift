@@ -22,7 +22,7 @@ import Testing
             _ = try FileSystem.utf8Text(bytes, path: "t.trace", what: "the trace")
             Issue.record("expected a problem")
         } catch {
-            #expect(error.message == "t.trace: the trace is not UTF-8 text: byte 0xff at line 2, column 6")   // W, space, 1, space, é, then the byte
+            #expect(error.message == "t.trace: the trace is not UTF-8 text: byte 0xff at line 2, column 6")  // W, space, 1, space, é, then the byte
             #expect(error.exitCode == 2)
         }
         #expect((try? FileSystem.utf8Text(Array("é\n".utf8), path: "x", what: "y")) == "é\n")
@@ -52,8 +52,9 @@ import Testing
         // An input inside it.
         try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: false)
         #expect(OutputDirectory.whyNotReplaceable(dir + "/empty", inputs: []) == nil)
-        #expect(OutputDirectory.whyNotReplaceable(dir + "/empty", inputs: [RunInput(path: dir + "/empty", role: "a shard being merged")])?
-                    .contains("is a shard being merged") == true)
+        #expect(
+            OutputDirectory.whyNotReplaceable(dir + "/empty", inputs: [RunInput(path: dir + "/empty", role: "a shard being merged")])?
+                .contains("is a shard being merged") == true)
         #expect(OutputDirectory.whyNotReplaceable(dir + "/nothing-here", inputs: []) == nil)
     }
 

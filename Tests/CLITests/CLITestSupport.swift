@@ -59,7 +59,9 @@ func overcommit(_ args: [String], in cwd: String, stdin: String? = nil, limit: D
     try p.run()
     let fired = KillFlag()
     let pid = p.processIdentifier
-    let killer = DispatchWorkItem { fired.set(); kill(pid, SIGKILL) }
+    let killer = DispatchWorkItem {
+        fired.set(); kill(pid, SIGKILL)
+    }
     DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: killer)
     // Read both pipes while the process runs (a full pipe would block it).
     let outData = Collected(), errData = Collected()
@@ -73,9 +75,10 @@ func overcommit(_ args: [String], in cwd: String, stdin: String? = nil, limit: D
     group.wait()
     let hung = fired.get()
     let signaled = p.terminationReason == .uncaughtSignal
-    return CLIResult(status: signaled ? -1 : p.terminationStatus,
-                     signal: signaled && !hung ? p.terminationStatus : nil,
-                     hung: hung, stdout: String(decoding: outData.get(), as: UTF8.self), stderr: String(decoding: errData.get(), as: UTF8.self))
+    return CLIResult(
+        status: signaled ? -1 : p.terminationStatus,
+        signal: signaled && !hung ? p.terminationStatus : nil,
+        hung: hung, stdout: String(decoding: outData.get(), as: UTF8.self), stderr: String(decoding: errData.get(), as: UTF8.self))
 }
 
 final class KillFlag: @unchecked Sendable {
@@ -128,33 +131,33 @@ func snapshot(_ dir: String) -> [String: Data] {
 
 /// A scenario that runs in a fraction of a second in a debug build.
 let tinyScenario = """
-name: tiny
-seed: 3
-duration: 300ms
-sample_interval: 100ms
-host: {memory: 1GiB, hypervisor_reserved: 64MiB, vm_overhead: 8MiB}
-guests:
-  - name: g
-    memory: 64MiB
-    kernel: {kernel_reserved: 8MiB}
-    workloads:
-      - {kind: batch, peak: 24MiB, step: 8MiB, sweeps: 1, access_rate: 100000}
+    name: tiny
+    seed: 3
+    duration: 300ms
+    sample_interval: 100ms
+    host: {memory: 1GiB, hypervisor_reserved: 64MiB, vm_overhead: 8MiB}
+    guests:
+      - name: g
+        memory: 64MiB
+        kernel: {kernel_reserved: 8MiB}
+        workloads:
+          - {kind: batch, peak: 24MiB, step: 8MiB, sweeps: 1, access_rate: 100000}
 
-"""
+    """
 
 /// A scenario that runs for minutes in a debug build (for the signal tests).
 let longScenario = """
-name: long
-seed: 3
-duration: 1h
-sample_interval: 100ms
-host: {memory: 1GiB, hypervisor_reserved: 64MiB, vm_overhead: 8MiB}
-guests:
-  - name: g
-    memory: 64MiB
-    kernel: {kernel_reserved: 8MiB}
-    swap: {size: 64MiB, device: ssd}
-    workloads:
-      - {kind: batch, peak: 96MiB, step: 8MiB, sweeps: 1000, access_rate: 100000}
+    name: long
+    seed: 3
+    duration: 1h
+    sample_interval: 100ms
+    host: {memory: 1GiB, hypervisor_reserved: 64MiB, vm_overhead: 8MiB}
+    guests:
+      - name: g
+        memory: 64MiB
+        kernel: {kernel_reserved: 8MiB}
+        swap: {size: 64MiB, device: ssd}
+        workloads:
+          - {kind: batch, peak: 96MiB, step: 8MiB, sweeps: 1000, access_rate: 100000}
 
-"""
+    """

@@ -8,14 +8,15 @@ import Testing
 /// The run-cost estimate, the memory refusal and the progress lines for batch logs.
 @Suite struct CostAndProgressTests {
     static func scenario(guests: Int, memory: String, swap: String = "1GiB", duration: String = "60s") throws -> ScenarioConfig {
-        try ScenarioLoader.load(text: """
-            name: cost
-            duration: \(duration)
-            host: {memory: 64GiB}
-            guests:
-              - {name: g, count: \(guests), memory: \(memory), vcpus: 2, swap: {size: \(swap)},
-                 workloads: [{kind: database, buffer_pool: 1GiB, access_rate: 100000}]}
-            """, file: "cost.yaml")
+        try ScenarioLoader.load(
+            text: """
+                name: cost
+                duration: \(duration)
+                host: {memory: 64GiB}
+                guests:
+                  - {name: g, count: \(guests), memory: \(memory), vcpus: 2, swap: {size: \(swap)},
+                     workloads: [{kind: database, buffer_pool: 1GiB, access_rate: 100000}]}
+                """, file: "cost.yaml")
     }
 
     @Test func theEstimateGrowsWithConfiguredMemoryGuestsAndDuration() throws {
@@ -35,7 +36,8 @@ import Testing
     @Test func aRunAboveTheLimitIsRefusedNamingTheEstimateAndTheOverride() {
         #expect(MemoryBudget.refusal(estimate: 1 << 30, limit: 2 << 30, limitSource: "--max-memory", file: "a.yaml") == nil)
         let p = MemoryBudget.refusal(estimate: 3 << 30, limit: 2 << 30, limitSource: "--max-memory", file: "a.yaml")
-        #expect(p?.message.contains("a.yaml: the estimated peak memory of this run, 3.0 GiB, exceeds --max-memory, 2.0 GiB") == true, "\(String(describing: p))")
+        #expect(
+            p?.message.contains("a.yaml: the estimated peak memory of this run, 3.0 GiB, exceeds --max-memory, 2.0 GiB") == true, "\(String(describing: p))")
         #expect(p?.message.contains("--force-memory") == true)
         #expect(p?.exitCode == 2)
     }

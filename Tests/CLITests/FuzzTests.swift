@@ -103,8 +103,10 @@ import Glibc
     /// One mutation of a trace file's records.
     static func mutateTrace(_ text: String, _ rng: inout Xoshiro256) -> (String, String) {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let records = ["R 1 0x0", "W 1 0xffffffffffff", "M 1 0x0 0", "M 1 0x7ffffffff000 4096", "F 1 1", "F 1 2", "X 1", "X 9",
-                       "R -1 0x0", "Q 1 0x1", "R 1 zz", "W 1", " I  0400000,4", " L 0x0,99999999999", "==1== lackey", ""]
+        let records = [
+            "R 1 0x0", "W 1 0xffffffffffff", "M 1 0x0 0", "M 1 0x7ffffffff000 4096", "F 1 1", "F 1 2", "X 1", "X 9",
+            "R -1 0x0", "Q 1 0x1", "R 1 zz", "W 1", " I  0400000,4", " L 0x0,99999999999", "==1== lackey", "",
+        ]
         let i = rng.int(below: lines.count + 1)
         let r = records[rng.int(below: records.count)]
         if i < lines.count && rng.chance(0.5) { lines[i] = r } else { lines.insert(r, at: min(i, lines.count)) }
@@ -133,7 +135,8 @@ import Glibc
             var (what, bytes) = mutate(text, &rng)
             // A scenario replaying a trace sometimes gets a mutated copy of its trace instead.
             if let traceLine = text.split(separator: "\n").first(where: { $0.contains("file: ") && $0.contains(".t") }), rng.chance(0.3),
-               let path = traceLine.components(separatedBy: "file: ").last?.split(whereSeparator: { $0 == "}" || $0 == "," || $0 == " " }).first {
+                let path = traceLine.components(separatedBy: "file: ").last?.split(whereSeparator: { $0 == "}" || $0 == "," || $0 == " " }).first
+            {
                 let original = dir + "/Configs/" + (folder.isEmpty ? "" : folder + "/") + path
                 if let t = read(original) {
                     let (tw, mutated) = mutateTrace(t, &rng)
@@ -194,7 +197,8 @@ import Glibc
         var ran = 0
         for m in accepted where ran < Self.runCount {
             guard let c = try? ScenarioLoader.load(text: String(decoding: m.bytes, as: UTF8.self), file: m.name),
-                  c.expandedGuests.reduce(0, { $0 + $1.memory.bytes }) <= 8 << 30, c.host.memory.bytes <= 16 << 30 else { continue }
+                c.expandedGuests.reduce(0, { $0 + $1.memory.bytes }) <= 8 << 30, c.host.memory.bytes <= 16 << 30
+            else { continue }
             ran += 1
             let out = "out-\(ran)"
             let r = try overcommit(["run", m.name, "--out", out, "--quiet"] + edits, in: dir, limit: 600)
@@ -219,14 +223,19 @@ import Glibc
     static func keyPaths() throws -> [String] {
         let r = try overcommit(["config-reference"], in: repoRoot)
         var table = "", out: [String] = []
-        let prefixes = ["scenario": "", "costs": "costs.", "host": "host.", "guest": "guests[0].", "guest.kernel": "guests[0].kernel.",
-                        "swap": "guests[0].swap.", "guest.balloon": "guests[0].balloon.", "workload.batch": "guests[0].workloads[0]."]
+        let prefixes = [
+            "scenario": "", "costs": "costs.", "host": "host.", "guest": "guests[0].", "guest.kernel": "guests[0].kernel.",
+            "swap": "guests[0].swap.", "guest.balloon": "guests[0].balloon.", "workload.batch": "guests[0].workloads[0].",
+        ]
         for line in r.stdout.split(separator: "\n") {
             if line.hasPrefix("## ") { table = String(line.dropFirst(3)); continue }
             guard line.hasPrefix("| `"), !line.contains("table: "), !line.contains("list of") else { continue }
             let key = line.dropFirst(3).prefix { $0 != "`" }
-            if let p = prefixes[table] { out.append(p + key) }
-            else if table.hasPrefix("host.") && !table.hasPrefix("host.balloon_policy.") { out.append(table + "." + key) }
+            if let p = prefixes[table] {
+                out.append(p + key)
+            } else if table.hasPrefix("host.") && !table.hasPrefix("host.balloon_policy.") {
+                out.append(table + "." + key)
+            }
         }
         return out.filter { $0 != "guests[0].workloads[0].kind" && $0 != "templates" && $0 != "guests[0].name" }
     }
@@ -253,7 +262,7 @@ import Glibc
     /// Where `--out` points, and what is there before the command.
     enum Situation: CaseIterable {
         case fresh, nested, emptyDirectory, ownOutput, ownOutputWithUserFile, userDirectory, regularFile, symlink,
-             emptyPath, currentDirectory, parent, root, holdsScenario, underAFile, procfs, trailingSlash
+            emptyPath, currentDirectory, parent, root, holdsScenario, underAFile, procfs, trailingSlash
     }
 
     @Test func outputDirectorySituationsNeverLoseAFile() throws {
@@ -262,9 +271,11 @@ import Glibc
         // A finished run to copy as "overcommit's own output".
         #expect(try overcommit(["run", "base/t.yaml", "--out", "base/own", "--quiet"], in: dir).status == 0)
         var rng = Xoshiro256(seed: Self.seed, component: "fuzz-out")
-        let flagSets: [[String]] = [[], ["--seed", "7"], ["--duration", "200ms"], ["--set", "host.memory=2GiB"],
-                                    ["--seed", "-1"], ["--duration", "-5s"], ["--set", "nokey=1"], ["--set", "="],
-                                    ["--set", "guests[9].memory=1GiB"], ["--report"], ["--check"], ["--json"]]
+        let flagSets: [[String]] = [
+            [], ["--seed", "7"], ["--duration", "200ms"], ["--set", "host.memory=2GiB"],
+            ["--seed", "-1"], ["--duration", "-5s"], ["--set", "nokey=1"], ["--set", "="],
+            ["--set", "guests[9].memory=1GiB"], ["--report"], ["--check"], ["--json"],
+        ]
         for k in 0..<24 {
             let situation = Situation.allCases[rng.int(below: Situation.allCases.count)]
             let force = rng.chance(0.6)

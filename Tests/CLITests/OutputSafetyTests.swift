@@ -36,8 +36,10 @@ import Glibc
         let dir = try scratchDirectory("ancestor"); defer { cleanup(dir) }
         try write(tinyScenario, to: dir + "/work/t.yaml")
         try write("keep\n", to: dir + "/keep.txt")
-        for (out, why) in [("..", "ancestor of the current directory"), (".", "is the current directory"),
-                           ("/", "root directory"), ("", "the path is empty")] {
+        for (out, why) in [
+            ("..", "ancestor of the current directory"), (".", "is the current directory"),
+            ("/", "root directory"), ("", "the path is empty"),
+        ] {
             // `--out "$RESULTS"` with RESULTS unset is `--out ""`.
             let r = try overcommit(["run", "t.yaml", "--out", out, "--force"], in: dir + "/work")
             #expect(r.status == 2, "--out '\(out)': \(r)")
@@ -74,7 +76,9 @@ import Glibc
         #expect(empty.status == 0, "\(empty)")
         #expect(exists(dir + "/empty/summary.json"))
         // No temporary directory is left next to the outputs.
-        let left = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".partial-") || $0.contains(".old-") || $0.contains(".check-") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir).filter {
+            $0.contains(".partial-") || $0.contains(".old-") || $0.contains(".check-")
+        }
         #expect(left.isEmpty, "\(left)")
     }
 
@@ -167,8 +171,9 @@ import Glibc
         let files = ["scenario.resolved.yaml", "summary.json", "timeseries.csv", "host_timeseries.csv", "events.jsonl", "stats.txt"]
         struct Broken: Error {}
         // The run's writer, in-process, with a report that fails to draw.
-        let written = try OutputDirectory.writeRun(files.map { (name: $0, contents: "x\n") }, report: { throw Broken() },
-                                                   to: dir + "/out", force: false, inputs: [])
+        let written = try OutputDirectory.writeRun(
+            files.map { (name: $0, contents: "x\n") }, report: { throw Broken() },
+            to: dir + "/out", force: false, inputs: [])
         #expect(written.reportProblem?.exitCode == 1)
         #expect(written.reportProblem?.message.contains("report.html not written") == true)
         for f in files { #expect(read(dir + "/out/" + f) == "x\n") }
@@ -182,8 +187,10 @@ import Glibc
     /// Starts `overcommit run` on a long scenario, waits until it has installed its handler
     /// (SigCgt in /proc/PID/status: no race with the process start), lets it simulate a
     /// little, sends `sig`, and returns how it ended.
-    func interrupt(with sig: Int32, out: String, in dir: String,
-                   command: [String] = ["run", "long.yaml"]) throws -> (Int32, Process.TerminationReason) {
+    func interrupt(
+        with sig: Int32, out: String, in dir: String,
+        command: [String] = ["run", "long.yaml"]
+    ) throws -> (Int32, Process.TerminationReason) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: overcommitBinary)
         p.arguments = command + ["--out", out, "--quiet"]
@@ -195,15 +202,16 @@ import Glibc
         var caught = false
         for _ in 0..<6000 where p.isRunning {
             if let status = read("/proc/\(p.processIdentifier)/status"),
-               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
-               let bits = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16), bits & mask != 0 {
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+                let bits = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16), bits & mask != 0
+            {
                 caught = true
                 break
             }
             usleep(10_000)
         }
         #expect(caught, "the run never installed its \(sig) handler")
-        usleep(300_000)   // let it simulate a little (the test holds whatever time it reached)
+        usleep(300_000)  // let it simulate a little (the test holds whatever time it reached)
         kill(p.processIdentifier, sig)
         // It stops at its next event; a run that ignored the signal is killed (and fails below).
         let pid = p.processIdentifier
@@ -239,8 +247,9 @@ import Glibc
     @Test func aSweepStoppedByASignalWritesNothing() throws {
         let dir = try scratchDirectory("sweepsig"); defer { cleanup(dir) }
         try write(longScenario, to: dir + "/long.yaml")
-        let (status, reason) = try interrupt(with: SIGINT, out: "s", in: dir,
-                                             command: ["sweep", "long.yaml", "--set", "seed=1,2", "--jobs", "1"])
+        let (status, reason) = try interrupt(
+            with: SIGINT, out: "s", in: dir,
+            command: ["sweep", "long.yaml", "--set", "seed=1,2", "--jobs", "1"])
         #expect(reason == .exit && status == 130, "ended with \(reason) \(status)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["long.yaml"])
     }

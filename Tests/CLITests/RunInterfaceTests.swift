@@ -17,8 +17,11 @@ import Glibc
     @Test func runTakesSetAndDuration() throws {
         let dir = try scratchDirectory("set"); defer { cleanup(dir) }
         try write(tinyScenario, to: dir + "/t.yaml")
-        let r = try overcommit(["run", "t.yaml", "--set", "host.memory=2GiB", "--set", "guests[g].memory=96MiB",
-                                "--duration", "200ms", "--out", "r", "--quiet"], in: dir)
+        let r = try overcommit(
+            [
+                "run", "t.yaml", "--set", "host.memory=2GiB", "--set", "guests[g].memory=96MiB",
+                "--duration", "200ms", "--out", "r", "--quiet",
+            ], in: dir)
         #expect(r.status == 0, "\(r)")
         let resolved = try #require(read(dir + "/r/scenario.resolved.yaml"))
         #expect(resolved.contains("duration: 200ms"), "\(resolved.prefix(400))")
@@ -38,7 +41,8 @@ import Glibc
     /// (the files are read per point, not once for the whole sweep).
     @Test func sweepPointsRunTheirOwnPolicyFiles() throws {
         let dir = try scratchDirectory("policy-sweep"); defer { cleanup(dir) }
-        try write("""
+        try write(
+            """
             name: policy-sweep
             seed: 1
             duration: 4s
@@ -51,8 +55,11 @@ import Glibc
         try write("(with Guests guest (guest.Control \"balloon_target\" (/ guest.balloon_cur 2)))\n", to: dir + "/shrink.policy")
         try write("(defvar unused 1)\n", to: dir + "/keep.policy")
         try write("(defvar other 2)\n", to: dir + "/other.policy")
-        let r = try overcommit(["sweep", "t.yaml", "--set", "host.policy.files=[keep.policy],[shrink.policy],[other.policy]",
-                                "--out", "s", "--quiet"], in: dir)
+        let r = try overcommit(
+            [
+                "sweep", "t.yaml", "--set", "host.policy.files=[keep.policy],[shrink.policy],[other.policy]",
+                "--out", "s", "--quiet",
+            ], in: dir)
         #expect(r.status == 0, "\(r)")
         let lines = try #require(read(dir + "/s/runs.csv")).split(separator: "\n")
         let header = lines[0].split(separator: ",")

@@ -8,56 +8,71 @@ import Glibc
 /// `run` makes before simulating; both refuse each of these with the same message.
 @Suite(.serialized) struct ValidateLikeRunTests {
     static let cases: [(name: String, yaml: String, files: [String: String], expect: String)] = [
-        ("missing trace", """
-         name: t
-         duration: 200ms
-         sample_interval: 100ms
-         guests:
-           - name: a
-             memory: 128MiB
-             workloads:
-               - {kind: trace, file: traces/none.trace}
-         """, [:], "traces/none.trace: cannot read the trace: no such file or directory"),
-        ("missing memory image", """
-         name: m
-         duration: 200ms
-         sample_interval: 100ms
-         images:
-           - {name: dump, memory_image: none.img}
-         guests:
-           - {name: a, memory: 128MiB, image: dump}
-         """, [:], "images[0].memory_image: "),
-        ("data_file not in the image", """
-         name: d
-         duration: 200ms
-         sample_interval: 100ms
-         guests:
-           - name: db
-             memory: 256MiB
-             workloads:
-               - kind: database
-                 data_file: /var/lib/nope
-         """, [:], "guests[0].workloads[0].data_file: workload database: data_file '/var/lib/nope' is not a file of the guest's image"),
-        ("docroot not in the image", """
-         name: w
-         duration: 200ms
-         sample_interval: 100ms
-         guests:
-           - name: web
-             memory: 256MiB
-             workloads:
-               - {kind: web, docroot: /srv/none}
-         """, [:], "guests[0].workloads[0].docroot: workload web: docroot '/srv/none'"),
-        ("trace that does not parse", """
-         name: p
-         duration: 200ms
-         sample_interval: 100ms
-         guests:
-           - name: a
-             memory: 128MiB
-             workloads:
-               - {kind: trace, file: bad.trace}
-         """, ["bad.trace": "R 1 0x0\nQ 1 0x0\n"], "bad.trace:2: unknown record 'Q'"),
+        (
+            "missing trace",
+            """
+            name: t
+            duration: 200ms
+            sample_interval: 100ms
+            guests:
+              - name: a
+                memory: 128MiB
+                workloads:
+                  - {kind: trace, file: traces/none.trace}
+            """, [:], "traces/none.trace: cannot read the trace: no such file or directory"
+        ),
+        (
+            "missing memory image",
+            """
+            name: m
+            duration: 200ms
+            sample_interval: 100ms
+            images:
+              - {name: dump, memory_image: none.img}
+            guests:
+              - {name: a, memory: 128MiB, image: dump}
+            """, [:], "images[0].memory_image: "
+        ),
+        (
+            "data_file not in the image",
+            """
+            name: d
+            duration: 200ms
+            sample_interval: 100ms
+            guests:
+              - name: db
+                memory: 256MiB
+                workloads:
+                  - kind: database
+                    data_file: /var/lib/nope
+            """, [:], "guests[0].workloads[0].data_file: workload database: data_file '/var/lib/nope' is not a file of the guest's image"
+        ),
+        (
+            "docroot not in the image",
+            """
+            name: w
+            duration: 200ms
+            sample_interval: 100ms
+            guests:
+              - name: web
+                memory: 256MiB
+                workloads:
+                  - {kind: web, docroot: /srv/none}
+            """, [:], "guests[0].workloads[0].docroot: workload web: docroot '/srv/none'"
+        ),
+        (
+            "trace that does not parse",
+            """
+            name: p
+            duration: 200ms
+            sample_interval: 100ms
+            guests:
+              - name: a
+                memory: 128MiB
+                workloads:
+                  - {kind: trace, file: bad.trace}
+            """, ["bad.trace": "R 1 0x0\nQ 1 0x0\n"], "bad.trace:2: unknown record 'Q'"
+        ),
     ]
 
     @Test(arguments: cases.indices)
@@ -78,13 +93,14 @@ import Glibc
 
     @Test func validateReportsEveryProblemOfEveryFile() throws {
         let dir = try scratchDirectory("vall"); defer { cleanup(dir) }
-        try write(Self.cases[2].yaml + "\n" + """
-              - name: web
-                memory: 256MiB
-                workloads:
-                  - {kind: web, docroot: /srv/none}
+        try write(
+            Self.cases[2].yaml + "\n" + """
+                  - name: web
+                    memory: 256MiB
+                    workloads:
+                      - {kind: web, docroot: /srv/none}
 
-            """, to: dir + "/two.yaml")
+                """, to: dir + "/two.yaml")
         try write(tinyScenario, to: dir + "/ok.yaml")
         let v = try overcommit(["validate", "two.yaml", "ok.yaml"], in: dir)
         #expect(v.status == 2)
@@ -178,7 +194,8 @@ import Glibc
         #expect(sweep[0].hasPrefix("point,seed,n,") && sweep[1].hasPrefix("0,1,2,") && sweep[2].hasPrefix("1,2,2,"), "\(sweep)")
         // Shards of it merge into the same files.
         for i in 0..<2 {
-            #expect(try overcommit(["sweep", "t.yaml", "--set", "seed=1,2", "--runs", "2", "--shard", "\(i)/2", "--out", "p\(i)", "--quiet"], in: dir).status == 0)
+            #expect(
+                try overcommit(["sweep", "t.yaml", "--set", "seed=1,2", "--runs", "2", "--shard", "\(i)/2", "--out", "p\(i)", "--quiet"], in: dir).status == 0)
         }
         #expect(try overcommit(["merge", "p1", "p0", "--out", "m"], in: dir).status == 0)
         for f in ["plan.txt", "runs.csv", "sweep.csv", ".overcommit-output"] { #expect(read(dir + "/m/" + f) == read(dir + "/s/" + f), "\(f)") }

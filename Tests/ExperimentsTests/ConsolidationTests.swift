@@ -6,28 +6,28 @@ import Simulation
 /// A 768 MiB host (128 MiB for the hypervisor) and 160 MiB guests that keep ~100 MiB
 /// touched: three or four fit, then the host has to reclaim.
 let consolidationYAML = """
-name: tiny-consolidation
-seed: 4
-duration: 500ms
-sample_interval: 250ms
-host: {memory: 768MiB, hypervisor_reserved: 128MiB, vm_overhead: 16MiB}
-guests:
-  - name: app
-    memory: 160MiB
-    swap: {size: 64MiB, device: ssd}
-    workloads:
-      - kind: idle
-        daemons: 2
-        resident: 96MiB
-        write_fraction: 30%
-  - name: pool
-    count: 2
-    memory: 128MiB
-    workloads:
-      - kind: idle
-        daemons: 1
-        resident: 16MiB
-"""
+    name: tiny-consolidation
+    seed: 4
+    duration: 500ms
+    sample_interval: 250ms
+    host: {memory: 768MiB, hypervisor_reserved: 128MiB, vm_overhead: 16MiB}
+    guests:
+      - name: app
+        memory: 160MiB
+        swap: {size: 64MiB, device: ssd}
+        workloads:
+          - kind: idle
+            daemons: 2
+            resident: 96MiB
+            write_fraction: 30%
+      - name: pool
+        count: 2
+        memory: 128MiB
+        workloads:
+          - kind: idle
+            daemons: 1
+            resident: 16MiB
+    """
 
 func consolidationSearch(_ mode: ConsolidationMode, maxVMs: Int = 12, sla: ServiceLevel = ServiceLevel()) throws -> ConsolidationSearch {
     let c = try ScenarioOverrides.load(text: consolidationYAML, file: "tiny.yaml", overrides: [])
@@ -48,12 +48,14 @@ func consolidationSearch(_ mode: ConsolidationMode, maxVMs: Int = 12, sla: Servi
         let s = try consolidationSearch(.scaleMix)
         #expect(try s.scenario(copies: 2).expandedGuests.map(\.name) == ["app", "app-2", "pool-1", "pool-2", "pool-3", "pool-4"])
         #expect(s.vms(copies: 2) == 6)
-        #expect(s.maxCopies == 4)   // 12 VMs at most, 3 per copy
+        #expect(s.maxCopies == 4)  // 12 VMs at most, 3 per copy
     }
 
     @Test func unknownGuestNamesTheGuests() {
         #expect(throws: OverrideError.self) { try consolidationSearch(.vm("web")) }
-        do { _ = try consolidationSearch(.vm("web")) } catch let e as OverrideError { #expect(e.message.contains("allowed: app, pool")) } catch { Issue.record(error) }
+        do { _ = try consolidationSearch(.vm("web")) } catch let e as OverrideError { #expect(e.message.contains("allowed: app, pool")) } catch {
+            Issue.record(error)
+        }
     }
 
     @Test func ampleHostHoldsEveryGuest() throws {

@@ -15,9 +15,13 @@ private func runner(_ demo: DemoKind) throws -> DemoRunner {
     let file = repoRoot + "/Configs/demos/" + demo.scenarioFile
     let c = try ScenarioLoader.load(text: try String(contentsOfFile: file, encoding: .utf8), file: file)
     var o = SimulationOptions()
-    for g in c.guests { for w in g.workloads { for p in w.resourcePaths {
-        o.textResources[p] = try String(contentsOfFile: repoRoot + "/Configs/demos/" + p, encoding: .utf8)
-    } } }
+    for g in c.guests {
+        for w in g.workloads {
+            for p in w.resourcePaths {
+                o.textResources[p] = try String(contentsOfFile: repoRoot + "/Configs/demos/" + p, encoding: .utf8)
+            }
+        }
+    }
     if c.host.policy.isProgram {
         o.policySources[c.host.policy.files] = try c.host.policy.files.map {
             PolicySource(name: $0, text: try String(contentsOfFile: repoRoot + "/Configs/demos/" + $0, encoding: .utf8))

@@ -7,20 +7,20 @@ import Simulation
 /// The step-wise Simulation API the demos use: running in steps must not change the run.
 @Suite struct DemoSimulationStepsTests {
     static let scenario = """
-    name: steps
-    seed: 7
-    duration: 2s
-    sample_interval: 250ms
-    host: {memory: 1GiB, hypervisor_reserved: 128MiB}
-    guests:
-      - name: a
-        memory: 128MiB
-        swap: {size: 64MiB}
-        workloads: [{kind: batch, peak: 112MiB, step: 8MiB, sweeps: 3, access_rate: 50000}]
-      - name: b
-        memory: 128MiB
-        workloads: [{kind: idle}]
-    """
+        name: steps
+        seed: 7
+        duration: 2s
+        sample_interval: 250ms
+        host: {memory: 1GiB, hypervisor_reserved: 128MiB}
+        guests:
+          - name: a
+            memory: 128MiB
+            swap: {size: 64MiB}
+            workloads: [{kind: batch, peak: 112MiB, step: 8MiB, sweeps: 3, access_rate: 50000}]
+          - name: b
+            memory: 128MiB
+            workloads: [{kind: idle}]
+        """
 
     @Test func steppedRunEqualsOneRun() throws {
         let c = try ScenarioLoader.load(text: Self.scenario, file: "steps")
@@ -49,9 +49,9 @@ import Simulation
         let never = sim.advance(until: { false }, notAfter: 1_500_000_000)
         #expect(!never)
         #expect(sim.currentTime <= 1_500_000_000)
-        #expect(sim.workloadStats(guest: 0).count == 2)   // boot + batch
+        #expect(sim.workloadStats(guest: 0).count == 2)  // boot + batch
         #expect(sim.workloadStats(guest: 0)[1].references > 0)
-        #expect(sim.workloadsFinished(guest: 0)[0])         // boot is done by now
+        #expect(sim.workloadsFinished(guest: 0)[0])  // boot is done by now
         #expect(!sim.eventLog.isEmpty)
     }
 }

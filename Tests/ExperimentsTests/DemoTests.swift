@@ -19,9 +19,13 @@ private func demoRunner(_ demo: DemoKind, seed: UInt64? = nil) throws -> DemoRun
     var c = try ScenarioLoader.load(text: text, file: file)
     if let seed { c.seed = seed }
     var o = SimulationOptions()
-    for g in c.guests { for w in g.workloads { for p in w.resourcePaths {
-        o.textResources[p] = try String(contentsOfFile: repoRoot + "/Configs/demos/" + p, encoding: .utf8)
-    } } }
+    for g in c.guests {
+        for w in g.workloads {
+            for p in w.resourcePaths {
+                o.textResources[p] = try String(contentsOfFile: repoRoot + "/Configs/demos/" + p, encoding: .utf8)
+            }
+        }
+    }
     if c.host.policy.isProgram {
         o.policySources[c.host.policy.files] = try c.host.policy.files.map {
             PolicySource(name: $0, text: try String(contentsOfFile: repoRoot + "/Configs/demos/" + $0, encoding: .utf8))

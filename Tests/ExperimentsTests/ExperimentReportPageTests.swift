@@ -6,12 +6,12 @@ import Reports
 @Suite struct ExperimentReportPageTests {
     static let plan = "# overcommit sweep plan\nscenario: s.yaml\nscenario_name: tiny\nset: guests[web].count=1,2,4\nruns: 3\n"
     static let sweepCSV = """
-    point,guests[web].count,n,host.free_kb.min_mean,host.free_kb.min_ci95,host.saved_by_sharing_kb_mean,host.saved_by_sharing_kb_ci95,guests.slowdown.max_mean,guests.slowdown.max_ci95,host.cow_breaks_mean,host.cow_breaks_ci95
-    0,1,3,900000.00,1000.00,0.00,0.00,1.0100,0.0010,0.00,0.00
-    1,2,3,600000.00,2000.00,10240.00,50.00,1.2000,0.0100,0.00,0.00
-    2,4,3,100000.00,3000.00,40960.00,80.00,3.5000,0.2000,0.00,0.00
+        point,guests[web].count,n,host.free_kb.min_mean,host.free_kb.min_ci95,host.saved_by_sharing_kb_mean,host.saved_by_sharing_kb_ci95,guests.slowdown.max_mean,guests.slowdown.max_ci95,host.cow_breaks_mean,host.cow_breaks_ci95
+        0,1,3,900000.00,1000.00,0.00,0.00,1.0100,0.0010,0.00,0.00
+        1,2,3,600000.00,2000.00,10240.00,50.00,1.2000,0.0100,0.00,0.00
+        2,4,3,100000.00,3000.00,40960.00,80.00,3.5000,0.2000,0.00,0.00
 
-    """
+        """
 
     @Test func aSweepPageDrawsEachFamilyAgainstTheSweptKeyWithIntervals() throws {
         let html = try ExperimentReportPage.sweep(plan: Self.plan, sweepCSV: Self.sweepCSV, dir: "runs/s")
@@ -46,7 +46,8 @@ import Reports
 
     static func term(_ name: String, _ measured: Double, _ limit: Double?, checked: Bool = true) -> String {
         let passed = limit.map { measured <= $0 } ?? true
-        return "{\"name\":\"\(name)\",\"measured\":\(measured),\"limit\":\(limit.map { "\($0)" } ?? "null"),\"margin\":null,\"unit\":\"\",\"checked\":\(checked),\"passed\":\(passed),\"detail\":\"\"}"
+        return
+            "{\"name\":\"\(name)\",\"measured\":\(measured),\"limit\":\(limit.map { "\($0)" } ?? "null"),\"margin\":null,\"unit\":\"\",\"checked\":\(checked),\"passed\":\(passed),\"detail\":\"\"}"
     }
     static func point(_ vms: Int, penalty: Double, kills: Double) -> String {
         let passed = penalty <= 1.1 && kills == 0
@@ -55,7 +56,8 @@ import Reports
     }
 
     @Test func aConsolidationPageDrawsEachTermAgainstTheVMsWithItsLimit() throws {
-        let json = "{\"label\":\"\",\"mode\":{\"vm\":\"web\"},\"sla\":{},\"vms\":4,\"consolidation_ratio\":2.0,"
+        let json =
+            "{\"label\":\"\",\"mode\":{\"vm\":\"web\"},\"sla\":{},\"vms\":4,\"consolidation_ratio\":2.0,"
             + "\"first_breaking\":[\(Self.term("overcommit_penalty", 1.4, 1.1))],\"savings_at_limit\":null,"
             + "\"limit\":\(Self.point(4, penalty: 1.05, kills: 0)),\"beyond\":\(Self.point(5, penalty: 1.4, kills: 1)),"
             + "\"evaluated\":[\(Self.point(1, penalty: 1.0, kills: 0)),\(Self.point(2, penalty: 1.01, kills: 0)),\(Self.point(5, penalty: 1.4, kills: 1)),\(Self.point(4, penalty: 1.05, kills: 0))]}"

@@ -26,18 +26,20 @@ func pattern(_ seed: UInt64) -> PageContent { PageContent(style: .pattern, seed:
 /// and a file that ends in a partial page.
 func sampleSet() -> [MemoryImage] {
     var a: [PageContent] = Array(repeating: .zero, count: 32)
-    a += (1...32).map { text($0) }                               // 32 text, 16 of them also in b
-    for _ in 0..<4 { a += (1...8).map { code($0) } }              // 8 code pages x4
-    a += (1...32).map { random($0) }                              // incompressible, unique
+    a += (1...32).map { text($0) }  // 32 text, 16 of them also in b
+    for _ in 0..<4 { a += (1...8).map { code($0) } }  // 8 code pages x4
+    a += (1...32).map { random($0) }  // incompressible, unique
     var b: [PageContent] = (17...48).map { text($0) }
-    for _ in 0..<2 { b += (1...8).map { code($0) } }              // the same 8 code pages x2
+    for _ in 0..<2 { b += (1...8).map { code($0) } }  // the same 8 code pages x2
     b += Array(repeating: .zero, count: 20)
-    b += Array(repeating: pattern(7), count: 10)                  // same-filled, x10
-    var c: [PageContent] = Array(repeating: text(999), count: 300) // past max_page_sharing 256
+    b += Array(repeating: pattern(7), count: 10)  // same-filled, x10
+    var c: [PageContent] = Array(repeating: text(999), count: 300)  // past max_page_sharing 256
     c += [random(500)]
-    return [MemoryImage(name: "a.img", bytes: imageBytes(a)),
-            MemoryImage(name: "b.img", bytes: imageBytes(b)),
-            MemoryImage(name: "c.img", bytes: imageBytes(c, extraBytes: Array(repeating: 0x41, count: 100)))]
+    return [
+        MemoryImage(name: "a.img", bytes: imageBytes(a)),
+        MemoryImage(name: "b.img", bytes: imageBytes(b)),
+        MemoryImage(name: "c.img", bytes: imageBytes(c, extraBytes: Array(repeating: 0x41, count: 100))),
+    ]
 }
 
 @Suite struct ImageAnalysisTests {
@@ -85,8 +87,10 @@ func sampleSet() -> [MemoryImage] {
     }
 
     @Test func maxPageSharingSplitsLargeGroupsAsTheScannerDoes() {
-        for (n, limit, shared, sharing) in [(1, 256, 0, 0), (2, 256, 1, 1), (256, 256, 1, 255), (257, 256, 1, 255),
-                                            (258, 256, 2, 256), (10, 3, 3, 6), (9, 3, 3, 6), (11, 3, 4, 7)] {
+        for (n, limit, shared, sharing) in [
+            (1, 256, 0, 0), (2, 256, 1, 1), (256, 256, 1, 255), (257, 256, 1, 255),
+            (258, 256, 2, 256), (10, 3, 3, 6), (9, 3, 3, 6), (11, 3, 4, 7),
+        ] {
             var t = TPSEstimate()
             t.addGroup(of: n, limit: limit)
             #expect(t.pagesShared == shared && t.pagesSharing == sharing, "n \(n) limit \(limit): \(t)")
@@ -152,24 +156,24 @@ func sampleSet() -> [MemoryImage] {
     @Test(arguments: [0, 2]) func agreesWithTheScannerOnGuestsBootedFromTheImages(salting: Int) throws {
         let set = sampleSet()
         let yaml = """
-        name: analyze-agreement
-        seed: 3
-        duration: 2s
-        host:
-          memory: 2GiB
-          hypervisor_reserved: 64MiB
-          vm_overhead: 8MiB
-          large_pages: false
-          sharing: {enabled: false, salting: \(salting), pages_to_scan: 20000}
-        images:
-          - {name: ia, kernel_size: 1MiB, memory_image: a.img}
-          - {name: ib, kernel_size: 1MiB, memory_image: b.img}
-          - {name: ic, kernel_size: 1MiB, memory_image: c.img}
-        guests:
-          - {name: ga, memory: 64MiB, image: ia, workloads: [{kind: idle, daemons: 1, resident: 1MiB}]}
-          - {name: gb, memory: 64MiB, image: ib, count: 2, workloads: [{kind: idle, daemons: 1, resident: 1MiB}]}
-          - {name: gc, memory: 64MiB, image: ic, workloads: [{kind: idle, daemons: 1, resident: 1MiB}]}
-        """
+            name: analyze-agreement
+            seed: 3
+            duration: 2s
+            host:
+              memory: 2GiB
+              hypervisor_reserved: 64MiB
+              vm_overhead: 8MiB
+              large_pages: false
+              sharing: {enabled: false, salting: \(salting), pages_to_scan: 20000}
+            images:
+              - {name: ia, kernel_size: 1MiB, memory_image: a.img}
+              - {name: ib, kernel_size: 1MiB, memory_image: b.img}
+              - {name: ic, kernel_size: 1MiB, memory_image: c.img}
+            guests:
+              - {name: ga, memory: 64MiB, image: ia, workloads: [{kind: idle, daemons: 1, resident: 1MiB}]}
+              - {name: gb, memory: 64MiB, image: ib, count: 2, workloads: [{kind: idle, daemons: 1, resident: 1MiB}]}
+              - {name: gc, memory: 64MiB, image: ic, workloads: [{kind: idle, daemons: 1, resident: 1MiB}]}
+            """
         let config = try ScenarioLoader.load(text: yaml, file: "agreement.yaml")
         var options = SimulationOptions()
         for img in set { options.memoryImages[img.name] = rawBytes(img) }
@@ -204,7 +208,9 @@ func sampleSet() -> [MemoryImage] {
         let s = host.sharing
         #expect(predicted.pagesShared == s.pages_shared, "salting \(salting): analysis \(predicted.pagesShared) pages_shared, scanner \(s.pages_shared)")
         #expect(predicted.pagesSharing == s.pages_sharing, "salting \(salting): analysis \(predicted.pagesSharing) pages_sharing, scanner \(s.pages_sharing)")
-        #expect(predicted.zeroPagesSharing == s.zero_pages_sharing, "salting \(salting): analysis \(predicted.zeroPagesSharing) zero pages, scanner \(s.zero_pages_sharing)")
+        #expect(
+            predicted.zeroPagesSharing == s.zero_pages_sharing,
+            "salting \(salting): analysis \(predicted.zeroPagesSharing) zero pages, scanner \(s.zero_pages_sharing)")
         // Guests gb-1 and gb-2 hold the same image: salting decides whether they share it.
         if salting == 0 { #expect(r.unsalted.pagesSharing > r.salted.pagesSharing + 78 - 20) }
     }

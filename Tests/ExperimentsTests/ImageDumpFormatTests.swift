@@ -5,8 +5,10 @@ import PageContents
 
 /// A small ELF core as QEMU's dump-guest-memory writes one: ELF header, program headers
 /// (a PT_NOTE, then one PT_LOAD per RAM range), the note, then each range's bytes.
-func elfCore(_ ranges: [(paddr: UInt64, bytes: [UInt8])], is64: Bool = true, little: Bool = true,
-             emptyLoad: Bool = true, xnum: Bool = false) -> [UInt8] {
+func elfCore(
+    _ ranges: [(paddr: UInt64, bytes: [UInt8])], is64: Bool = true, little: Bool = true,
+    emptyLoad: Bool = true, xnum: Bool = false
+) -> [UInt8] {
     func put(_ v: UInt64, _ n: Int, into b: inout [UInt8], at: Int) {
         for i in 0..<n { b[at + (little ? i : n - 1 - i)] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) }
     }
@@ -18,8 +20,8 @@ func elfCore(_ ranges: [(paddr: UInt64, bytes: [UInt8])], is64: Bool = true, lit
     var out = [UInt8](repeating: 0, count: dataOff)
     out[0] = 0x7F; out[1] = 0x45; out[2] = 0x4C; out[3] = 0x46
     out[4] = is64 ? 2 : 1; out[5] = little ? 1 : 2; out[6] = 1
-    put(4, 2, into: &out, at: 16)                      // e_type ET_CORE
-    put(62, 2, into: &out, at: 18)                     // e_machine x86-64
+    put(4, 2, into: &out, at: 16)  // e_type ET_CORE
+    put(62, 2, into: &out, at: 18)  // e_machine x86-64
     put(1, 4, into: &out, at: 20)
     if is64 {
         put(UInt64(phoff), 8, into: &out, at: 32); put(UInt64(shoff), 8, into: &out, at: 40)
@@ -102,7 +104,7 @@ struct LaidOutImage: ImageAnalysisInput {
             let core = elfCore([(0, Self.low), (0x10_0000, Self.high)], is64: is64, little: little)
             let l = try Self.detect(core)
             #expect(l.format == .elfCore, "is64 \(is64) little \(little)")
-            #expect(l.segments.count == 2 && l.skippedHeaders == 2)   // PT_NOTE and the empty PT_LOAD
+            #expect(l.segments.count == 2 && l.skippedHeaders == 2)  // PT_NOTE and the empty PT_LOAD
             #expect(l.segments.map(\.byteCount) == [UInt64(Self.low.count), UInt64(Self.high.count)])
             #expect(l.pageCount == 4 + 3 && l.byteCount == Self.low.count + Self.high.count)
             #expect(l.addressSpace == "guest-physical" && l.addressRanges.first == "0x0-0x3fff")
@@ -157,9 +159,11 @@ struct LaidOutImage: ImageAnalysisInput {
     }
 
     @Test func kdumpAndWindowsDumpsAreRefusedWithHowToGetAReadableOne() {
-        for (magic, words) in [("KDUMP   ", ["kdump-compressed", "--format elf", "dump-guest-memory"]),
-                               ("makedumpfile", ["kdump-compressed"]), ("DISKDUMP", ["kdump-compressed"]),
-                               ("PAGEDU64", ["Windows crash dump", "--format elf"])] {
+        for (magic, words) in [
+            ("KDUMP   ", ["kdump-compressed", "--format elf", "dump-guest-memory"]),
+            ("makedumpfile", ["kdump-compressed"]), ("DISKDUMP", ["kdump-compressed"]),
+            ("PAGEDU64", ["Windows crash dump", "--format elf"]),
+        ] {
             let bytes = Array(magic.utf8) + [UInt8](repeating: 0, count: 8000)
             do {
                 _ = try Self.detect(bytes)
@@ -173,12 +177,12 @@ struct LaidOutImage: ImageAnalysisInput {
 
     @Test func aDamagedCoreIsRefusedNamingWhatIsWrong() {
         var core = elfCore([(0, Self.low)])
-        let cut = Array(core.prefix(core.count - 100))      // the segment's bytes cut short
+        let cut = Array(core.prefix(core.count - 100))  // the segment's bytes cut short
         #expect(throws: ImageLayout.FormatError.self) { try Self.detect(cut) }
         do { _ = try Self.detect(cut) } catch let e as ImageLayout.FormatError {
             #expect(e.message.contains("goes past the end of the file") && e.message.contains("truncated"))
         } catch {}
-        core[56] = 0; core[57] = 0                          // e_phnum 0
+        core[56] = 0; core[57] = 0  // e_phnum 0
         #expect(throws: ImageLayout.FormatError.self) { try Self.detect(core) }
     }
 

@@ -5,26 +5,26 @@ import Simulation
 @testable import Experiments
 
 let overrideBaseYAML = """
-name: base
-seed: 3
-duration: 2s
-host:
-  memory: 2GiB
-  balloon_policy: {kind: esx}
-guests:
-  - name: web
-    memory: 256MiB
-    workloads:
-      - kind: idle
-        resident: 16MiB
-  - name: db
-    memory: 512MiB
-    kernel:
-      vm.swappiness: 60
-    workloads:
-      - kind: database
-        buffer_pool: 200MiB
-"""
+    name: base
+    seed: 3
+    duration: 2s
+    host:
+      memory: 2GiB
+      balloon_policy: {kind: esx}
+    guests:
+      - name: web
+        memory: 256MiB
+        workloads:
+          - kind: idle
+            resident: 16MiB
+      - name: db
+        memory: 512MiB
+        kernel:
+          vm.swappiness: 60
+        workloads:
+          - kind: database
+            buffer_pool: 200MiB
+    """
 
 func withOverrides(_ sets: [String]) throws -> ScenarioConfig {
     try ScenarioOverrides.load(text: overrideBaseYAML, file: "base.yaml", overrides: sets.map { try ScenarioOverride(parsing: $0) })
@@ -54,8 +54,10 @@ func overrideError(_ sets: [String]) -> String {
     }
 
     @Test func reachesIntoVariantsAndAddsMissingTables() throws {
-        let c = try withOverrides(["guests[db].workloads[0].buffer_pool=100MiB", "host.balloon_policy.kind=mom", "host.sharing.salting=0",
-                                   "guests[web].swap.size=64MiB"])
+        let c = try withOverrides([
+            "guests[db].workloads[0].buffer_pool=100MiB", "host.balloon_policy.kind=mom", "host.sharing.salting=0",
+            "guests[web].swap.size=64MiB",
+        ])
         #expect(c.guests[1].workloads[0].kindName == "database")
         #expect(ScenarioRendererProbe.yaml(c).contains("buffer_pool: 100MiB"))
         #expect(ScenarioRendererProbe.yaml(c).contains("kind: mom"))
@@ -68,7 +70,8 @@ func overrideError(_ sets: [String]) -> String {
         #expect(m.contains("--set host.ram=8GiB"))
         #expect(m.contains("unknown key 'ram'"))
         #expect(m.contains("; allowed: name, memory, hypervisor_reserved"))
-        #expect(overrideError(["guests[db].kernel.vm.swapiness=10"]).contains("unknown key 'vm.swapiness' in 'guests[1].kernel'; did you mean 'vm.swappiness'?"))
+        #expect(
+            overrideError(["guests[db].kernel.vm.swapiness=10"]).contains("unknown key 'vm.swapiness' in 'guests[1].kernel'; did you mean 'vm.swappiness'?"))
         let top = overrideError(["hots.memory=1GiB"])
         #expect(top.contains("did you mean 'host'?"))
     }

@@ -5,31 +5,32 @@ import Simulation
 
 /// Two tiny guests, one second: a sweep of a few points runs in seconds in a debug build.
 let sweepYAML = """
-name: tiny
-seed: 11
-duration: 1s
-sample_interval: 250ms
-host: {memory: 1GiB, hypervisor_reserved: 128MiB, vm_overhead: 16MiB, large_pages: false, sharing: {pages_to_scan: 20000, sleep_millisecs: 20}}
-guests:
-  - name: a
-    memory: 128MiB
-    workloads:
-      - kind: idle
-        daemons: 2
-        resident: 24MiB
-  - name: b
-    memory: 128MiB
-    swap: {size: 64MiB, device: ssd}
-    workloads:
-      - kind: batch
-        peak: 48MiB
-        sweeps: 1
-"""
+    name: tiny
+    seed: 11
+    duration: 1s
+    sample_interval: 250ms
+    host: {memory: 1GiB, hypervisor_reserved: 128MiB, vm_overhead: 16MiB, large_pages: false, sharing: {pages_to_scan: 20000, sleep_millisecs: 20}}
+    guests:
+      - name: a
+        memory: 128MiB
+        workloads:
+          - kind: idle
+            daemons: 2
+            resident: 24MiB
+      - name: b
+        memory: 128MiB
+        swap: {size: 64MiB, device: ssd}
+        workloads:
+          - kind: batch
+            peak: 48MiB
+            sweeps: 1
+    """
 
 func tinyPlan(runs: Int = 2) throws -> SweepPlan {
-    try SweepPlan(scenarioText: sweepYAML, file: "tiny.yaml",
-                  axes: [try SweepAxis(parsing: "host.sharing.salting=0,2"), try SweepAxis(parsing: "guests[a].workloads[0].resident=16MiB,48MiB")],
-                  runs: runs)
+    try SweepPlan(
+        scenarioText: sweepYAML, file: "tiny.yaml",
+        axes: [try SweepAxis(parsing: "host.sharing.salting=0,2"), try SweepAxis(parsing: "guests[a].workloads[0].resident=16MiB,48MiB")],
+        runs: runs)
 }
 
 func joined(_ files: [(name: String, contents: String)]) -> [String] { files.map { "== \($0.name)\n\($0.contents)" } }
@@ -68,7 +69,7 @@ func joined(_ files: [(name: String, contents: String)]) -> [String] { files.map
     }
 
     @Test func shardsPartitionTheTasks() throws {
-        let p = try tinyPlan(runs: 3)   // 12 tasks
+        let p = try tinyPlan(runs: 3)  // 12 tasks
         let slices = (0..<5).map { p.tasks(Shard(index: $0, count: 5)) }
         #expect(slices.flatMap { $0 }.sorted() == Array(0..<12))
         #expect(slices.map(\.count) == [3, 3, 2, 2, 2])
@@ -93,7 +94,7 @@ func joined(_ files: [(name: String, contents: String)]) -> [String] { files.map
         #expect(joined(whole) == joined(Sweep.files(plan, runs: parallel, shard: nil)))
 
         var shardInputs: [SweepMerge.Input] = []
-        for i in [1, 0] {   // given out of order on purpose
+        for i in [1, 0] {  // given out of order on purpose
             let s = Shard(index: i, count: 2)
             let runs = try Sweep.run(plan, tasks: plan.tasks(s), jobs: 2, options: SimulationOptions())
             let f = Sweep.files(plan, runs: runs, shard: s)

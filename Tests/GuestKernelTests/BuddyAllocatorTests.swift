@@ -120,20 +120,20 @@ func expectConsistent(_ b: BuddyAllocator, _ step: String = "", sourceLocation: 
     @Test func knownSequenceBuddyinfo() {
         var b = BuddyAllocator(frames: FrameTable(count: 16), managed: 0..<16)
         #expect(b.buddyinfo == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0])
-        let a = b.allocate(order: 1)!   // 0-1;  free: 2-3, 4-7, 8-15
+        let a = b.allocate(order: 1)!  // 0-1;  free: 2-3, 4-7, 8-15
         #expect(a == 0)
         #expect(b.buddyinfo == [0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
-        let c = b.allocate(order: 0)!   // 2;    free: 3, 4-7, 8-15
+        let c = b.allocate(order: 0)!  // 2;    free: 3, 4-7, 8-15
         #expect(c == 2)
         #expect(b.buddyinfo == [1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0])
-        let d = b.allocate(order: 2)!   // 4-7;  free: 3, 8-15
+        let d = b.allocate(order: 2)!  // 4-7;  free: 3, 8-15
         #expect(d == 4)
         #expect(b.buddyinfo == [1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
-        b.free(a, order: 1)             // 0-1 cannot merge: 2 is in use
+        b.free(a, order: 1)  // 0-1 cannot merge: 2 is in use
         #expect(b.buddyinfo == [1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0])
-        b.free(c, order: 0)             // 2+3 -> 2-3, + 0-1 -> 0-3; 4-7 in use
+        b.free(c, order: 0)  // 2+3 -> 2-3, + 0-1 -> 0-3; 4-7 in use
         #expect(b.buddyinfo == [0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0])
-        b.free(d, order: 2)             // 0-3 + 4-7 -> 0-7, + 8-15 -> 0-15
+        b.free(d, order: 2)  // 0-3 + 4-7 -> 0-7, + 8-15 -> 0-15
         #expect(b.buddyinfo == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0])
         expectConsistent(b)
     }
@@ -196,11 +196,11 @@ func expectConsistent(_ b: BuddyAllocator, _ step: String = "", sourceLocation: 
         let t = FrameTable(count: 64)
         let b = BuddyAllocator(frames: t, managed: 0..<64)
         expectConsistent(b)
-        t.setUse(10, .activeAnon) // a tail frame of the free block taken behind the allocator's back
+        t.setUse(10, .activeAnon)  // a tail frame of the free block taken behind the allocator's back
         let problems = b.checkInvariants()
         #expect(problems.contains { $0.contains("tail frame 10") })
         t.setUse(10, .free)
-        t.rmapIndex[0] = 3 // wrong order on the head
+        t.rmapIndex[0] = 3  // wrong order on the head
         #expect(!b.checkInvariants().isEmpty)
     }
 

@@ -15,7 +15,7 @@ import PageContents
         // First read maps the zero page: minor fault, no frame (beyond one page-table page).
         let r = k.access(pid, base, write: false)
         #expect(r.result == .minorFault)
-        #expect(k.buddy.freePages == free0 - 1)   // the page-table leaf
+        #expect(k.buddy.freePages == free0 - 1)  // the page-table leaf
         #expect(k.vmstat.zeroPageMaps == 1)
         #expect(k.access(pid, base, write: false).result == .hit)
         // First write: a fresh zero-filled frame (COW from the zero page).
@@ -142,7 +142,7 @@ import PageContents
         #expect(k.filePages == 1)
         let va = k.mmap(a, pages: 100, protection: .readExec, backing: .file(f, offset: 0)).value!
         let vb = k.mmap(b, pages: 100, protection: .readExec, backing: .file(f, offset: 0)).value!
-        #expect(k.access(a, va + 3, write: false).result == .minorFault)   // already cached
+        #expect(k.access(a, va + 3, write: false).result == .minorFault)  // already cached
         #expect(k.access(b, vb + 3, write: false).result == .minorFault)
         #expect(k.access(b, vb + 4, write: false).result == .majorFault)
         let pa = PTE(raw: k.pteValue(k.process(a)!, va + 3)).pfn

@@ -38,8 +38,10 @@ import PageContents
                 }
             case 4..<6:
                 let pages = r.int(in: 1...200)
-                if case .success(let v) = k.mmap(pid, pages: pages, protection: r.chance(0.5) ? .read : .readWrite,
-                                                  backing: .file(f, offset: r.int(below: 3000 - pages)), shared: r.chance(0.5)) {
+                if case .success(let v) = k.mmap(
+                    pid, pages: pages, protection: r.chance(0.5) ? .read : .readWrite,
+                    backing: .file(f, offset: r.int(below: 3000 - pages)), shared: r.chance(0.5))
+                {
                     maps.append((pid, v, 0))
                 }
             case 6..<8:
@@ -58,9 +60,13 @@ import PageContents
                 let heap = k.heapRange(pid)
                 for _ in 0..<20 {
                     let vpn: VPN
-                    if let m = mine.randomElement(using: &r), r.chance(0.8) { vpn = m.1 + VPN(r.int(below: 600)) }
-                    else if !heap.isEmpty { vpn = heap.lowerBound + VPN(r.int(below: heap.count)) }
-                    else { break }
+                    if let m = mine.randomElement(using: &r), r.chance(0.8) {
+                        vpn = m.1 + VPN(r.int(below: 600))
+                    } else if !heap.isEmpty {
+                        vpn = heap.lowerBound + VPN(r.int(below: heap.count))
+                    } else {
+                        break
+                    }
                     _ = k.access(pid, vpn, write: r.chance(0.5))
                 }
             }

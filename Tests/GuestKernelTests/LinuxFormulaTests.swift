@@ -107,7 +107,9 @@ import OvercommitSupport
         #expect(k.mmap(a, pages: 15872).value == nil)
         #expect(k.mmap(a, pages: 15871).value != nil)
         // Explicit reserves replace the derived ones.
-        let r = makeTestKernel(memory: .mib(64), swap: .mib(32)) { $0.admin_reserve_kbytes = 4096; $0.user_reserve_kbytes = 100 }
+        let r = makeTestKernel(memory: .mib(64), swap: .mib(32)) {
+            $0.admin_reserve_kbytes = 4096; $0.user_reserve_kbytes = 100
+        }
         #expect(r.adminReserveKbytes == 4096 && r.userReserveKbytes == 100)
         #expect(r.strictCommitAllowance(totalVM: 32_000) == 15872 - 1024 - 25)
     }
@@ -116,8 +118,9 @@ import OvercommitSupport
         // 8 GiB managed: free 8388608 kB / 32 = 262144 kB, capped at 8 MiB and 128 MiB.
         var c = GuestKernelConfig()
         c.kernel_reserved = .mib(16)
-        let k = GuestKernel(name: "big", memoryPages: (8 << 18) + 4096, config: c,
-                            swap: SwapDeviceConfig(size: .mib(0), device: .ssd), costs: CostModel(), seed: 1)
+        let k = GuestKernel(
+            name: "big", memoryPages: (8 << 18) + 4096, config: c,
+            swap: SwapDeviceConfig(size: .mib(0), device: .ssd), costs: CostModel(), seed: 1)
         #expect(k.managedPages == 8 << 18)
         #expect(k.adminReserveKbytes == 8192 && k.userReserveKbytes == 131072)
     }

@@ -56,8 +56,10 @@ import PageContents
     func reportingKernel(capacity: Int) -> GuestKernel {
         let k = makeTestKernel(memory: .mib(64))
         _ = k.boot()
-        k.plugBalloonDevice(BalloonDevice(pagesPerPoll: 1, deflateOnOOM: false,
-                                          freePageReporting: FreePageReporting(order: 9, delayNs: 2_000_000_000, capacity: capacity)))
+        k.plugBalloonDevice(
+            BalloonDevice(
+                pagesPerPoll: 1, deflateOnOOM: false,
+                freePageReporting: FreePageReporting(order: 9, delayNs: 2_000_000_000, capacity: capacity)))
         return k
     }
 
@@ -95,8 +97,9 @@ import PageContents
         #expect(k.vmstat.free_pages_reported - reportedSoFar == eligible - stillReported)
         for order in 9...BuddyAllocator.maxOrder { #expect(k.buddy.unreportedBlocks(order: order).isEmpty, "order \(order)") }
         for order in 0..<9 {
-            #expect(k.buddy.unreportedBlocks(order: order).count == k.buddy.freeBlocks(order: order),
-                    "order \(order) is below the reporting order: never reported")
+            #expect(
+                k.buddy.unreportedBlocks(order: order).count == k.buddy.freeBlocks(order: order),
+                "order \(order) is below the reporting order: never reported")
         }
         // Every reported frame reads zero (the host discarded it).
         for order in 9...BuddyAllocator.maxOrder {

@@ -25,7 +25,9 @@ final class StringOracle: FutureReferenceOracle {
     /// Runs a reference string over a guest whose memory holds about `frames` user pages and
     /// counts major faults (libCacheSim-style miss counts).
     func majorFaults(_ policy: ReplacementPolicyKind, refs: [Int]) -> Int {
-        let k = makeTestKernel(memory: .mib(16), swap: .mib(32)) { $0.replacement_policy = policy; $0.kernel_reserved = .mib(8) }
+        let k = makeTestKernel(memory: .mib(16), swap: .mib(32)) {
+            $0.replacement_policy = policy; $0.kernel_reserved = .mib(8)
+        }
         let pid = k.spawn(name: "t")
         let pages = (refs.max() ?? 0) + 1
         let base = k.mmap(pid, pages: pages).value!
@@ -59,7 +61,7 @@ final class StringOracle: FutureReferenceOracle {
         let pid = k.spawn(name: "t")
         let base = k.mmap(pid, pages: 100).value!
         for i in 0..<100 { _ = k.access(pid, base + VPN(i), write: true) }
-        _ = k.access(pid, base, write: false)   // page 0 becomes most recent
+        _ = k.access(pid, base, write: false)  // page 0 becomes most recent
         var victims: [PFN] = []
         var st = VMStat()
         k.policy.isolateVictims(anon: 1, file: 0, into: &victims, stats: &st)
@@ -74,7 +76,7 @@ final class StringOracle: FutureReferenceOracle {
         let base = k.mmap(pid, pages: 4).value!
         for i in 0..<4 { _ = k.access(pid, base + VPN(i), write: true) }
         for i in 0..<4 { _ = k.testAndClearReferenced(PTE(raw: k.pteValue(k.process(pid)!, base + VPN(i))).pfn) }
-        _ = k.access(pid, base, write: false)   // oldest page referenced again
+        _ = k.access(pid, base, write: false)  // oldest page referenced again
         var victims: [PFN] = []
         var st = VMStat()
         k.policy.isolateVictims(anon: 1, file: 0, into: &victims, stats: &st)

@@ -24,7 +24,7 @@ import PageContents
     @Test func kswapdReclaimsToHighAndSwapsAnon() {
         let k = makeTestKernel(memory: .mib(64), swap: .mib(64))
         let pid = k.spawn(name: "big")
-        let n = 16000   // more than the 60 MiB managed
+        let n = 16000  // more than the 60 MiB managed
         let base = k.mmap(pid, pages: n).value!
         for i in 0..<n { _ = k.access(pid, base + VPN(i), write: true) }
         // Direct reclaim had to run (the allocations went below min), swapping anon pages.
@@ -121,10 +121,10 @@ import PageContents
         _ = k.fileRead(pid, file: f, page: 0)
         let pfn = k.files[Int(f)].cachedFrame(0)!
         #expect(k.frames.use(pfn) == .inactiveFile)
-        _ = k.fileRead(pid, file: f, page: 0)       // referenced
+        _ = k.fileRead(pid, file: f, page: 0)  // referenced
         #expect(k.frames.use(pfn) == .inactiveFile)
         #expect(k.frames.has(pfn, FrameFlag.referenced))
-        _ = k.fileRead(pid, file: f, page: 0)       // second sighting: activate
+        _ = k.fileRead(pid, file: f, page: 0)  // second sighting: activate
         #expect(k.frames.use(pfn) == .activeFile)
         expectConsistent(k)
     }
@@ -164,7 +164,7 @@ import PageContents
         #expect(k.commitLimit == 4096 + k.managedPages / 2)
         let pid = k.spawn(name: "a")
         #expect(k.mmap(pid, pages: 10000).value != nil)
-        #expect(k.mmap(pid, pages: 2000) .value == nil)
+        #expect(k.mmap(pid, pages: 2000).value == nil)
         #expect(k.vmstat.refusedAllocations == 1)
         guard case .allocationRefused(_, _, let pages, _, _, let mode)? = k.events.last else { Issue.record("no event"); return }
         #expect(pages == 2000 && mode == 2)
@@ -176,7 +176,9 @@ import PageContents
     }
 
     @Test func overcommitKbytesReplacesTheRatio() {
-        let k = makeTestKernel(memory: .mib(64), swap: .mib(0)) { $0.overcommit_memory = 2; $0.overcommit_kbytes = 8192 }
+        let k = makeTestKernel(memory: .mib(64), swap: .mib(0)) {
+            $0.overcommit_memory = 2; $0.overcommit_kbytes = 8192
+        }
         #expect(k.commitLimit == 2048)
     }
 
@@ -184,8 +186,8 @@ import PageContents
         let k = makeTestKernel(memory: .mib(64), swap: .mib(16))
         let pid = k.spawn(name: "a")
         #expect(k.mmap(pid, pages: 15000).value != nil)
-        #expect(k.mmap(pid, pages: 15000).value != nil)   // overcommitted, but each request is sane
-        #expect(k.mmap(pid, pages: 30000).value == nil)   // larger than RAM + swap
+        #expect(k.mmap(pid, pages: 15000).value != nil)  // overcommitted, but each request is sane
+        #expect(k.mmap(pid, pages: 30000).value == nil)  // larger than RAM + swap
         let k1 = makeTestKernel(memory: .mib(64), swap: .mib(16)) { $0.overcommit_memory = 1 }
         #expect(k1.mmap(k1.spawn(name: "a"), pages: 1 << 24).value != nil)
     }
@@ -207,7 +209,11 @@ import PageContents
         #expect(k.vmstat.oom_kill >= 1)
         #expect(!k.isAlive(big))
         #expect(k.isAlive(small))
-        guard case .oomKill(let pid, let name, let badness, let score, let rss, _, let freed, _)? = k.events.first(where: { if case .oomKill = $0 { true } else { false } }) else {
+        guard
+            case .oomKill(let pid, let name, let badness, let score, let rss, _, let freed, _)? = k.events.first(where: {
+                if case .oomKill = $0 { true } else { false }
+            })
+        else {
             Issue.record("no OOM event"); return
         }
         #expect(pid == big && name == "big")

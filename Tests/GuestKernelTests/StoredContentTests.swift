@@ -81,8 +81,9 @@ import PageContents
         c.kernel_reserved = .mib(16)
         c.kaslr = kaslr
         func guest(_ name: String) -> GuestKernel {
-            GuestKernel(name: name, memoryPages: 64 * 256, config: c, swap: SwapDeviceConfig(size: .mib(16), device: .ssd),
-                        costs: CostModel(), seed: 5, kernelImageSeed: 1234, kernelImagePages: 3000, kernelRelocated: 0.59)
+            GuestKernel(
+                name: name, memoryPages: 64 * 256, config: c, swap: SwapDeviceConfig(size: .mib(16), device: .ssd),
+                costs: CostModel(), seed: 5, kernelImageSeed: 1234, kernelImagePages: 3000, kernelRelocated: 0.59)
         }
         let a = guest("a"), b = guest("b")
         let same = (0..<3000).filter { a.content(of: PFN($0)) == b.content(of: PFN($0)) }.count

@@ -8,7 +8,7 @@ import PageContents
 /// exclusive page of a writable VMA writable at once; exact LRU sees faulting accesses too.
 @Suite struct SwapInTests {
     @Test func aSwapAreaCostsWhatItsUsedSlotsCostNotItsSize() {
-        var area = SwapArea(slots: 1 << 24)          // 64 GiB of swap
+        var area = SwapArea(slots: 1 << 24)  // 64 GiB of swap
         #expect(area.capacityBytes == 0)
         for _ in 0..<1000 {
             let s = Int(area.allocate()!)

@@ -23,9 +23,9 @@ import Testing
         var e = ActiveMemoryEstimator()
         e.addPeriod(touched: 80, sampled: 100)
         e.addPeriod(touched: 0, sampled: 100)
-        #expect(abs(e.estimate - 0.7) < 1e-12)      // slow: 0.8 − 0.125 × 0.8
+        #expect(abs(e.estimate - 0.7) < 1e-12)  // slow: 0.8 − 0.125 × 0.8
         e.addPeriod(touched: 0, sampled: 100)
-        #expect(abs(e.estimate - 0.6125) < 1e-12)   // 0.7 × 0.875
+        #expect(abs(e.estimate - 0.6125) < 1e-12)  // 0.7 × 0.875
         for _ in 0..<40 { e.addPeriod(touched: 0, sampled: 100) }
         #expect(e.estimate < 0.01)
     }

@@ -47,8 +47,10 @@ import Testing
 
     @Test func defaultIntervals() {
         // ESX recomputes targets about once a second, the management daemons every 10 s.
-        let known: [String: SimDuration] = ["esx": .seconds(1), "mom": .seconds(10), "proxmox": .seconds(10),
-                                            "xenserver": .seconds(10), "static": .seconds(10), "none": .seconds(10)]
+        let known: [String: SimDuration] = [
+            "esx": .seconds(1), "mom": .seconds(10), "proxmox": .seconds(10),
+            "xenserver": .seconds(10), "static": .seconds(10), "none": .seconds(10),
+        ]
         for kind in BalloonPolicyKind.allCases {
             let interval = kind.defaultSpec.make().interval
             #expect(interval == kind.defaultSpec.parameters.interval && interval >= .ms(1), "\(kind)")
@@ -82,7 +84,7 @@ import Testing
         bad.dynamic_min = .gib(3); bad.dynamic_max = .gib(2); bad.minimum = .gib(8); bad.static_target = .gib(3)
         bad.proxmox_shares = -1
         let keys = bad.validationProblems(configured: .gib(4)).map(\.key)
-        #expect(keys == ["minimum", "dynamic_min", "proxmox_shares", "static_target"])   // in field order
+        #expect(keys == ["minimum", "dynamic_min", "proxmox_shares", "static_target"])  // in field order
         var quarter = BalloonVMSettings()
         quarter.dynamic_min = .mib(512)
         #expect(quarter.validationProblems(configured: .gib(4)).map(\.key) == ["dynamic_min"])

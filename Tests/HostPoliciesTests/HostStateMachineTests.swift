@@ -21,8 +21,10 @@ import Testing
 
     @Test func stateFromFreeMemoryFollowsVMwaresTable() {
         let m = machine()
-        let cases: [(Int, HostMemoryState)] = [(50_000, .high), (10_000, .high), (9_999, .clear), (6_400, .clear),
-                                               (6_399, .soft), (3_200, .soft), (3_199, .hard), (1_600, .hard), (1_599, .low), (0, .low)]
+        let cases: [(Int, HostMemoryState)] = [
+            (50_000, .high), (10_000, .high), (9_999, .clear), (6_400, .clear),
+            (6_399, .soft), (3_200, .soft), (3_199, .hard), (1_600, .hard), (1_599, .low), (0, .low),
+        ]
         for (free, s) in cases { #expect(m.stateWithoutHysteresis(freePages: free) == s, "\(free)") }
     }
 
@@ -90,7 +92,8 @@ import Testing
     }
 
     @Test func customMappingAndThresholds() throws {
-        let c = try decodeJSON(HostStateConfig.self, #"{"soft": "80%", "soft_techniques": ["balloon", "share", "balloon"], "hard_techniques": ["balloon", "swap"]}"#)
+        let c = try decodeJSON(
+            HostStateConfig.self, #"{"soft": "80%", "soft_techniques": ["balloon", "share", "balloon"], "hard_techniques": ["balloon", "swap"]}"#)
         #expect(c.soft == Percentage(percent: 80) && c.clear == Percentage(percent: 100) && c.hysteresis == Percentage(percent: 8))
         var m = HostStateMachine(config: c, minFreePages: 10_000)
         #expect(m.update(freePages: 7_999) == .soft)

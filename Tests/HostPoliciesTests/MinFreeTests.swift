@@ -5,7 +5,7 @@ import Testing
     static let gib = 262_144  // pages per GiB
 
     @Test func firstBandIsSixPercent() {
-        #expect(MinFree.pages(hostPages: 4 * Self.gib) == 62_914)   // 6 % of 1 048 576 pages, rounded down
+        #expect(MinFree.pages(hostPages: 4 * Self.gib) == 62_914)  // 6 % of 1 048 576 pages, rounded down
         #expect(MinFree.pages(hostPages: 0) == 0)
         #expect(MinFree.pages(hostPages: -5) == 0)
     }
@@ -21,8 +21,8 @@ import Testing
     @Test func largerHostsAddOnePercent() {
         let p64 = MinFree.pages(hostPages: 64 * Self.gib)
         let p256 = MinFree.pages(hostPages: 256 * Self.gib)
-        #expect(p64 == 325_058)     // 901.12 MiB + 1 % of 36 GiB (368.64 MiB) = 1269.76 MiB
-        #expect(p256 == 828_375)    // 901.12 MiB + 1 % of 228 GiB (2334.72 MiB) = 3235.84 MiB
+        #expect(p64 == 325_058)  // 901.12 MiB + 1 % of 36 GiB (368.64 MiB) = 1269.76 MiB
+        #expect(p256 == 828_375)  // 901.12 MiB + 1 % of 228 GiB (2334.72 MiB) = 3235.84 MiB
         #expect(p256 - p64 == 503_317)  // 1 % of 192 GiB = 503 316.48 pages
     }
 }

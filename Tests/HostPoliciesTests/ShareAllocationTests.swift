@@ -36,8 +36,10 @@ import Testing
         //   → B keeps 400 (rho 0.625 < 1): [0, 600].
         // Reclaim 900: both give, ending at equal rho: (1000 − 1000μ) + (1000 − 250μ) = 900
         //   → μ = 0.88: A keeps 880, B keeps 220 (rho 1000/880 = 250/220 = 1.136): [120, 780].
-        let vms = [AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 1),
-                   AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 0)]
+        let vms = [
+            AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 1),
+            AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 0),
+        ]
         #expect(ShareAllocation.reclaimTargets(vms, pagesToReclaim: 600, tau: 0.75) == [0, 600])
         #expect(ShareAllocation.reclaimTargets(vms, pagesToReclaim: 900, tau: 0.75) == [120, 780])
         #expect(ShareAllocation.reclaimTargets(vms, pagesToReclaim: 5000, tau: 0.75) == [1000, 1000])
@@ -46,16 +48,20 @@ import Testing
     @Test func zeroTaxIsPurelyProportionalToShares() {
         // Shares 2000 and 1000, 1000 pages each, activity ignored at tau = 0.
         // Reclaim 800: (1000 − 2000μ) + (1000 − 1000μ) = 800 → μ = 0.4: they keep 800 and 400 (2:1).
-        let vms = [AllocationVM(shares: 2000, allocatedPages: 1000, activeFraction: 0),
-                   AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 1)]
+        let vms = [
+            AllocationVM(shares: 2000, allocatedPages: 1000, activeFraction: 0),
+            AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 1),
+        ]
         let t = ShareAllocation.reclaimTargets(vms, pagesToReclaim: 800, tau: 0)
         #expect(t == [200, 600])
         #expect((1000 - t[0]) == 2 * (1000 - t[1]))
     }
 
     @Test func reservationIsNeverReclaimed() {
-        let vms = [AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 1),
-                   AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 0, reservationPages: 700)]
+        let vms = [
+            AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 1),
+            AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 0, reservationPages: 700),
+        ]
         // B can give only 300; A's rho reaches B's floor level at μ = 0.7: [300, 300].
         #expect(ShareAllocation.reclaimTargets(vms, pagesToReclaim: 600, tau: 0.75) == [300, 300])
         // More than reclaimable: everything above the reservations.
@@ -63,8 +69,10 @@ import Testing
     }
 
     @Test func limitExcessIsTakenFirstAndCountsTowardTheRequest() {
-        let vms = [AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 1, limitPages: 800),
-                   AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 0)]
+        let vms = [
+            AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 1, limitPages: 800),
+            AllocationVM(shares: 1000, allocatedPages: 1000, activeFraction: 0),
+        ]
         // Even with nothing requested, the 200 pages above A's limit go.
         #expect(ShareAllocation.reclaimTargets(vms, pagesToReclaim: 0, tau: 0.75) == [200, 0])
         // Request 500: 200 from A's limit, the other 300 from idle B (rho 0.25 vs A's 1.25).
@@ -76,12 +84,15 @@ import Testing
         #expect(ShareAllocation.reclaimTargets(same, pagesToReclaim: 1) == [1, 0])
         #expect(ShareAllocation.reclaimTargets(same, pagesToReclaim: 3) == [2, 1])
         // VMs without shares are drained first, in index order.
-        let free = [AllocationVM(shares: 1000, allocatedPages: 500), AllocationVM(shares: 0, allocatedPages: 300),
-                    AllocationVM(shares: 0, allocatedPages: 300)]
+        let free = [
+            AllocationVM(shares: 1000, allocatedPages: 500), AllocationVM(shares: 0, allocatedPages: 300),
+            AllocationVM(shares: 0, allocatedPages: 300),
+        ]
         #expect(ShareAllocation.reclaimTargets(free, pagesToReclaim: 400) == [0, 300, 100])
         let vms: [AllocationVM] = (0..<7).map { (i: Int) -> AllocationVM in
-            AllocationVM(shares: Double(500 + 300 * i), allocatedPages: 2000 + 977 * i,
-                         activeFraction: Double(i % 4) / 3, reservationPages: 100 * i)
+            AllocationVM(
+                shares: Double(500 + 300 * i), allocatedPages: 2000 + 977 * i,
+                activeFraction: Double(i % 4) / 3, reservationPages: 100 * i)
         }
         #expect(ShareAllocation.reclaimTargets(vms, pagesToReclaim: 4321) == ShareAllocation.reclaimTargets(vms, pagesToReclaim: 4321))
     }
@@ -89,8 +100,9 @@ import Testing
     @Test func matchesThePageByPageGreedyProcess() {
         let vms: [AllocationVM] = (0..<6).map { (i: Int) -> AllocationVM in
             let limit: Int = i == 3 ? 1500 : .max
-            return AllocationVM(shares: Double(400 + 350 * i), allocatedPages: 900 + 413 * i,
-                                activeFraction: Double((i * 7) % 5) / 4, reservationPages: 50 * i, limitPages: limit)
+            return AllocationVM(
+                shares: Double(400 + 350 * i), allocatedPages: 900 + 413 * i,
+                activeFraction: Double((i * 7) % 5) / 4, reservationPages: 50 * i, limitPages: limit)
         }
         var spare = 0
         for v in vms { spare += min(v.allocatedPages, v.limitPages) - v.reservationPages }

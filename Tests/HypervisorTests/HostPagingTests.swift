@@ -40,7 +40,9 @@ import PageContents
 
     @Test func aThresholdOfOneHundredPercentKeepsTextPagesThatFiftyRejects() {
         func compressed(_ threshold: Double) -> Int {
-            let host = makeHost { $0.sharing.enabled = false; $0.compression.threshold = Percentage(percent: threshold); $0.compression.cache_size = Percentage(percent: 100) }
+            let host = makeHost {
+                $0.sharing.enabled = false; $0.compression.threshold = Percentage(percent: threshold); $0.compression.cache_size = Percentage(percent: 100)
+            }
             let (k, vm) = addGuest(host, "a")
             _ = writer(k, pages: 300, style: .code)
             vm.pageOut(300, compress: true, swap: true)
@@ -52,7 +54,9 @@ import PageContents
     }
 
     @Test func theCacheLimitMovesOldestEntriesToSwap() {
-        let host = makeHost { $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 0.1) }
+        let host = makeHost {
+            $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 0.1)
+        }
         let (k, vm) = addGuest(host, "a")
         _ = writer(k, pages: 600, style: .sparse)
         vm.pageOut(600, compress: true, swap: true)
@@ -62,7 +66,9 @@ import PageContents
     }
 
     @Test func theGuestSwappingAPageTheHostSwappedIsDoublePaging() {
-        let host = makeHost { $0.sharing.enabled = false; $0.compression.enabled = false }
+        let host = makeHost {
+            $0.sharing.enabled = false; $0.compression.enabled = false
+        }
         let (k, vm) = addGuest(host, "a", mib: 32, swapMiB: 64)
         _ = writer(k, pages: 4000, style: .pointers)
         vm.pageOut(100_000, compress: false, swap: true)
@@ -78,7 +84,9 @@ import PageContents
         // The VM touches its oldest compressed page with no free machine frame: it waits
         // while the host pages out its own pages, which evicts that very cache entry to the
         // swap file. The access must then read the page from swap.
-        let host = makeHost { $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 1) }
+        let host = makeHost {
+            $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 1)
+        }
         let (k, vm) = addGuest(host, "a")
         _ = writer(k, pages: 3000, style: .sparse)
         vm.pageOut(3000, compress: true, swap: true)
@@ -91,8 +99,9 @@ import PageContents
         let blocked = host.scheduler.blockedAllocations, stats = vm.stats
         _ = vm.eptViolation(pfn: pfn, write: false, reason: .access)
         #expect(host.scheduler.blockedAllocations == blocked + 1, "the VM waited for reclaim")
-        #expect(vm.stats.swapIns == stats.swapIns + 1 && vm.stats.decompressions == stats.decompressions,
-                "read from the swap file, not decompressed")
+        #expect(
+            vm.stats.swapIns == stats.swapIns + 1 && vm.stats.decompressions == stats.decompressions,
+            "read from the swap file, not decompressed")
         #expect(location(vm, pfn) == "private")
         #expect(k.content(of: pfn) == content, "the page's contents came back from the swap file")
         for f in taken { host.frames.release(f) }
@@ -162,7 +171,7 @@ import PageContents
         let pid = k.spawn(name: "app")
         let v = k.mmap(pid, pages: 8000).value!
         for i in 0..<8000 { _ = k.access(pid, v + VPN(i), write: true) }
-        _ = k.munmap(pid, start: v, pages: 8000)   // freed in the guest, still backed on the host
+        _ = k.munmap(pid, start: v, pages: 8000)  // freed in the guest, still backed on the host
         let backed = vm.privatePages
         let got = k.balloonInflate(pages: 6000)
         #expect(got == 6000)
@@ -200,7 +209,10 @@ import PageContents
         let v = k.mmap(pid, pages: 4000).value!
         for i in 0..<4000 { _ = k.access(pid, v + VPN(i), write: true) }
         #expect(k.vmstat.balloon_oom_deflates > 0)
-        #expect(k.events.contains { if case .balloonDeflateOnOOM(256) = $0 { return true }; return false })
+        #expect(
+            k.events.contains {
+                if case .balloonDeflateOnOOM(256) = $0 { return true }; return false
+            })
         expectHostConsistent(host)
     }
 }
@@ -214,7 +226,9 @@ import PageContents
 
     @Test func fallingFreeMemoryWalksDownTheStatesAndEachEnablesItsTechniques() {
         // 160 MiB host: minFree = 6 % = 9.6 MiB; three 64 MiB guests writing 55 MiB each overfill it.
-        let host = makeHost(mib: 160) { $0.sharing.enabled = false; $0.scheduler.reclaim_rate = .mib(4096) }
+        let host = makeHost(mib: 160) {
+            $0.sharing.enabled = false; $0.scheduler.reclaim_rate = .mib(4096)
+        }
         var seen: Set<HostMemoryState> = [host.scheduler.state]
         var guests: [(GuestKernel, VirtualMachine, PID, VPN)] = []
         for n in 0..<3 {
@@ -237,13 +251,18 @@ import PageContents
         let vms = host.vms
         #expect(vms.reduce(0) { $0 + $1.stats.compressions } > 0, "hard state compresses")
         #expect(vms.reduce(0) { $0 + $1.stats.swapOuts } > 0, "hard state swaps")
-        #expect(host.events.contains { if case .stateChanged = $0.event { return true }; return false })
+        #expect(
+            host.events.contains {
+                if case .stateChanged = $0.event { return true }; return false
+            })
         #expect(!host.outOfMemory)
     }
 
     @Test func aLimitBelowConfiguredMemoryReclaimsEvenWithFreeHostMemory() {
         let host = makeHost(mib: 512) { $0.sharing.enabled = false }
-        let (k, vm) = addGuest(host, "a", mib: 64) { $0.limitPages = 32 * 256; $0.balloonDriver = false }
+        let (k, vm) = addGuest(host, "a", mib: 64) {
+            $0.limitPages = 32 * 256; $0.balloonDriver = false
+        }
         let pid = k.spawn(name: "app")
         let v = k.mmap(pid, pages: 12000).value!
         for i in 0..<12000 { _ = k.access(pid, v + VPN(i), write: true) }
@@ -255,7 +274,9 @@ import PageContents
     }
 
     @Test func activeSamplingEstimatesTheTouchedShare() {
-        let host = makeHost { $0.sharing.enabled = false; $0.active_sampling.sample_pages = 2000 }
+        let host = makeHost {
+            $0.sharing.enabled = false; $0.active_sampling.sample_pages = 2000
+        }
         let (k, vm) = addGuest(host, "a", mib: 64)
         let pid = k.spawn(name: "app")
         let v = k.mmap(pid, pages: 8000).value!
@@ -281,14 +302,19 @@ import PageContents
         var s = VMResourceSettings(); s.reservationPages = 64 * 256
         let vm2 = host.addVM(name: "b", kernel: k2, settings: s)
         #expect(!host.powerOn(vm2), "64 + 64 MiB reserved + overheads exceed 112 MiB usable")
-        #expect(host.events.contains { if case .admissionRefused = $0.event { return true }; return false })
+        #expect(
+            host.events.contains {
+                if case .admissionRefused = $0.event { return true }; return false
+            })
     }
 }
 
 @Suite struct CodecChoiceTests {
     @Test func zstdKeepsMorePagesUnderHalfAPageThanLZ4() {
         func kept(_ codec: String) -> Int {
-            let host = makeHost { $0.sharing.enabled = false; $0.compression.codec = codec; $0.compression.cache_size = Percentage(percent: 100) }
+            let host = makeHost {
+                $0.sharing.enabled = false; $0.compression.codec = codec; $0.compression.cache_size = Percentage(percent: 100)
+            }
             let (k, vm) = addGuest(host, "a")
             let pid = k.spawn(name: "w")
             k.setAnonContentMix(pid, [(.text, 0.5), (.pointers, 0.5)])

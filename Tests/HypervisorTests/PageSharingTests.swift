@@ -10,7 +10,9 @@ import PageContents
     func fileFrames(_ k: GuestKernel, _ f: FileID, _ n: Int) -> [PFN] { (0..<n).compactMap { k.files[Int(f)].cachedFrame($0) } }
 
     @Test func identicalPagesOfTwoVMsAreSharedAfterTwoScansWithoutSalting() {
-        let host = makeHost { $0.sharing.salting = 0; $0.sharing.pages_to_scan = 5000 }
+        let host = makeHost {
+            $0.sharing.salting = 0; $0.sharing.pages_to_scan = 5000
+        }
         let (k1, vm1) = addGuest(host, "a")
         let (k2, vm2) = addGuest(host, "b")
         let (_, f1) = readCommonFile(k1, pages: 200)
@@ -34,7 +36,9 @@ import PageContents
 
     @Test func theESXRatesArePaidOutAtEveryScanTick() {
         for (tick, perWakeUp) in [(SimDuration.ms(20), 20), (.ms(50), 50)] {
-            let host = makeHost { $0.sharing.scan_rate_per_vm = 1000; $0.sharing.scan_tick = tick }
+            let host = makeHost {
+                $0.sharing.scan_rate_per_vm = 1000; $0.sharing.scan_tick = tick
+            }
             addGuest(host, "a")
             addGuest(host, "b")
             #expect(host.runSharingScanner() == tick.nanoseconds, "the next wake-up is one tick away")
@@ -45,9 +49,13 @@ import PageContents
     }
 
     @Test func saltingKeepsSharingInsideEachVM() {
-        for (mode, salts, expectShared) in [(2, (nil, nil) as (String?, String?), false), (2, ("grp", "grp"), true),
-                                           (1, (nil, nil), true), (1, ("x", "y"), false), (0, ("x", "y"), true)] {
-            let host = makeHost { $0.sharing.salting = mode; $0.sharing.pages_to_scan = 5000 }
+        for (mode, salts, expectShared) in [
+            (2, (nil, nil) as (String?, String?), false), (2, ("grp", "grp"), true),
+            (1, (nil, nil), true), (1, ("x", "y"), false), (0, ("x", "y"), true),
+        ] {
+            let host = makeHost {
+                $0.sharing.salting = mode; $0.sharing.pages_to_scan = 5000
+            }
             let (k1, vm1) = addGuest(host, "a") { $0.pshareSalt = salts.0 }
             let (k2, _) = addGuest(host, "b") { $0.pshareSalt = salts.1 }
             let (_, f1) = readCommonFile(k1, pages: 100)
@@ -60,7 +68,9 @@ import PageContents
     }
 
     @Test func aWriteToASharedPageBreaksCopyOnWriteAndKeepsBothVersions() {
-        let host = makeHost { $0.sharing.salting = 0; $0.sharing.pages_to_scan = 5000 }
+        let host = makeHost {
+            $0.sharing.salting = 0; $0.sharing.pages_to_scan = 5000
+        }
         let (k1, vm1) = addGuest(host, "a")
         let (k2, vm2) = addGuest(host, "b")
         let (p1, f1) = readCommonFile(k1, pages: 50)
@@ -80,7 +90,9 @@ import PageContents
     }
 
     @Test func changedPagesAreVolatileAndNotShared() {
-        let host = makeHost { $0.sharing.salting = 0; $0.sharing.pages_to_scan = 1000; $0.sharing.use_zero_pages = false }
+        let host = makeHost {
+            $0.sharing.salting = 0; $0.sharing.pages_to_scan = 1000; $0.sharing.use_zero_pages = false
+        }
         let (k1, vm1) = addGuest(host, "a")
         let pid = k1.spawn(name: "writer")
         k1.setAnonContentMix(pid, [(.pattern, 1)])
@@ -103,7 +115,9 @@ import PageContents
     }
 
     @Test func maxPageSharingStartsANewSharedFrame() {
-        let host = makeHost(mib: 512) { $0.sharing.salting = 0; $0.sharing.pages_to_scan = 20000; $0.sharing.max_page_sharing = 3 }
+        let host = makeHost(mib: 512) {
+            $0.sharing.salting = 0; $0.sharing.pages_to_scan = 20000; $0.sharing.max_page_sharing = 3
+        }
         var files: [(GuestKernel, FileID)] = []
         for n in 0..<5 {
             let (k, _) = addGuest(host, "g\(n)")
@@ -116,7 +130,9 @@ import PageContents
     }
 
     @Test func largePagesAreNeverSharedButTheirSubpagesShareWhenBroken() {
-        let host = makeHost { $0.large_pages = true; $0.sharing.salting = 0; $0.sharing.pages_to_scan = 5000 }
+        let host = makeHost {
+            $0.large_pages = true; $0.sharing.salting = 0; $0.sharing.pages_to_scan = 5000
+        }
         let (k1, vm1) = addGuest(host, "a")
         let (k2, vm2) = addGuest(host, "b")
         #expect(vm1.largePages > 0 && vm2.largePages > 0, "boot touched whole 2 MiB regions")

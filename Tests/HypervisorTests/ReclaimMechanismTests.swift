@@ -47,7 +47,9 @@ import PageContents
     }
 
     @Test func compressionAloneKeepsWhatFitsAndLeavesTheRest() {
-        let host = makeHost { $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 100) }
+        let host = makeHost {
+            $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 100)
+        }
         let (k, vm) = addGuest(host, "a")
         _ = writer(k, pages: 200, style: .random)
         let out = Compression().scan(HostReclaimControl(vm: vm, nrToScan: 200, mayCompress: true), on: host)
@@ -93,7 +95,9 @@ import PageContents
     }
 
     @Test func largePageBreakingBreaksWhatItWasAskedForAndSaysSo() {
-        let host = makeHost { $0.large_pages = true; $0.sharing.enabled = false }
+        let host = makeHost {
+            $0.large_pages = true; $0.sharing.enabled = false
+        }
         let (k, vm) = addGuest(host, "a")
         _ = writer(k, pages: 3000, style: .sparse)
         let intact = vm.largePages
@@ -126,8 +130,12 @@ import PageContents
     }
 
     @Test func theSchedulerPagesOutAVMAboveItsLimitThroughTheMechanisms() {
-        let host = makeHost(mib: 512) { $0.sharing.enabled = false; $0.compression.enabled = false }
-        let (k, vm) = addGuest(host, "a", mib: 64) { $0.limitPages = 40 * 256; $0.balloonDriver = false }
+        let host = makeHost(mib: 512) {
+            $0.sharing.enabled = false; $0.compression.enabled = false
+        }
+        let (k, vm) = addGuest(host, "a", mib: 64) {
+            $0.limitPages = 40 * 256; $0.balloonDriver = false
+        }
         _ = writer(k, pages: 12000, style: .pointers)
         for s in 0..<30 { host.runScheduler(now: Int64(s) * 100_000_000) }
         #expect(vm.consumedPages <= 40 * 256)

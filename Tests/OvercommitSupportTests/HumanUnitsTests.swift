@@ -21,9 +21,9 @@ import Testing
         #expect(HumanUnits.memory(kilobytes: 4) == "4KiB")
         #expect(HumanUnits.memory(kilobytes: 565_248) == "552MiB")
         #expect(HumanUnits.memory(kilobytes: 2 * 1024 * 1024) == "2GiB")
-        #expect(HumanUnits.memory(kilobytes: 524_288 * 1024) == "512GiB")   // not "524288.0MiB"
+        #expect(HumanUnits.memory(kilobytes: 524_288 * 1024) == "512GiB")  // not "524288.0MiB"
         #expect(HumanUnits.memory(kilobytes: 1_532_340) == "1.46GiB")
-        #expect(HumanUnits.memory(kilobytes: 1_046_528) == "1022MiB")      // under 1 GiB stays in MiB
+        #expect(HumanUnits.memory(kilobytes: 1_046_528) == "1022MiB")  // under 1 GiB stays in MiB
         #expect(HumanUnits.memory(kilobytes: 3 * 1024 * 1024 * 1024) == "3TiB")
         #expect(HumanUnits.memory(kilobytes: 89_907, separator: " ") == "87.8 MiB")
     }

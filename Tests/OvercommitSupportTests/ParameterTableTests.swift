@@ -105,13 +105,14 @@ private struct Rack: ParameterTable {
         d.size = ByteCount(0); d.queue = 2000; d.share = Percentage(percent: 101); d.gain = 0; d.latency = .seconds(2)
         let p = d.validationProblems()
         #expect(p.map(\.key) == ["size", "latency", "queue", "share", "gain"])
-        #expect(p.map(\.message) == [
-            "must be between 4KiB and 4TiB; got 0B",
-            "must be at most 1s; got 2s",
-            "must be between 1 and 1024 (NVMe's limit); got 2000",
-            "must be between 0% and 100%; got 101%",
-            "must be above 0 and at most 1; got 0",
-        ])
+        #expect(
+            p.map(\.message) == [
+                "must be between 4KiB and 4TiB; got 0B",
+                "must be at most 1s; got 2s",
+                "must be between 1 and 1024 (NVMe's limit); got 2000",
+                "must be between 0% and 100%; got 101%",
+                "must be above 0 and at most 1; got 0",
+            ])
         d = Disk()
         d.gain = .nan
         #expect(d.validationProblems().map(\.message) == ["must be above 0 and at most 1; got nan"])

@@ -21,8 +21,10 @@ public func makeHost(mib: Int = 256, _ tweak: (inout HostConfig) -> Void = { _ i
 
 /// A powered-on, booted guest of `mib` MiB with a content shadow, on `host`.
 @discardableResult
-public func addGuest(_ host: HostMemory, _ name: String, mib: Int = 32, swapMiB: Int = 32,
-                     _ tweak: (inout VMResourceSettings) -> Void = { _ in }) -> (GuestKernel, VirtualMachine) {
+public func addGuest(
+    _ host: HostMemory, _ name: String, mib: Int = 32, swapMiB: Int = 32,
+    _ tweak: (inout VMResourceSettings) -> Void = { _ in }
+) -> (GuestKernel, VirtualMachine) {
     let k = makeTestKernel(name: name, memory: .mib(UInt64(mib)), swap: .mib(UInt64(swapMiB)), kernelImageSeed: 99, kernelImagePages: 256)
     var s = VMResourceSettings()
     s.shares = 10 * Double(mib)
@@ -42,8 +44,9 @@ public func expectHostConsistent(_ host: HostMemory, _ where_: String = "", sour
     #expect(problems.isEmpty, "\(where_): \(problems.prefix(5).joined(separator: "; "))", sourceLocation: sourceLocation)
     for vm in host.vms {
         guard let k = vm.guest as? GuestKernel else { continue }
-        expectConsistent(k, "\(where_) \(vm.name)", frameHash: { vm.hashOfPage($0) }, generator: host.generator,
-                         sourceLocation: sourceLocation)
+        expectConsistent(
+            k, "\(where_) \(vm.name)", frameHash: { vm.hashOfPage($0) }, generator: host.generator,
+            sourceLocation: sourceLocation)
     }
 }
 

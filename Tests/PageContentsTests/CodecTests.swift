@@ -78,10 +78,10 @@ func lz4Size(_ c: PageContent, _ g: PageGenerator = PageGenerator()) -> Int {
         (ContentStyle.zero, 0...40),
         (.pattern, 0...40),
         (.sparse, 60...599),
-        (.text, 1434...2662),      // 35...65 % of 4096
-        (.code, 2048...3276),      // 50...80 %
+        (.text, 1434...2662),  // 35...65 % of 4096
+        (.code, 2048...3276),  // 50...80 %
         (.pointers, 1229...2457),  // 30...60 %
-        (.random, 4096...4128),    // incompressible: LZ4 adds its framing
+        (.random, 4096...4128),  // incompressible: LZ4 adds its framing
     ])
     func compressedSizeBands(_ style: ContentStyle, _ band: ClosedRange<Int>) {
         var sizes: [Int] = []
@@ -116,7 +116,7 @@ func lz4Size(_ c: PageContent, _ g: PageGenerator = PageGenerator()) -> Int {
         #expect(!out.withUnsafeBytes { s in back.withUnsafeMutableBytes { codec.decompress(s.baseAddress!, count: n / 2, into: $0.baseAddress!) } })
         #expect(!out.withUnsafeBytes { s in back.withUnsafeMutableBytes { codec.decompress(s.baseAddress!, count: 0, into: $0.baseAddress!) } })
         // A block that decodes to fewer than 4096 bytes is not a page.
-        let short: [UInt8] = [0x50, 0x61, 0x62, 0x63, 0x64, 0x65] // 5 literals, no match
+        let short: [UInt8] = [0x50, 0x61, 0x62, 0x63, 0x64, 0x65]  // 5 literals, no match
         #expect(!short.withUnsafeBytes { s in back.withUnsafeMutableBytes { codec.decompress(s.baseAddress!, count: s.count, into: $0.baseAddress!) } })
     }
 
@@ -165,14 +165,18 @@ func lz4Size(_ c: PageContent, _ g: PageGenerator = PageGenerator()) -> Int {
         let zero = g.bytes(.zero)
         let text = g.bytes(PageContent(style: .text, seed: 2))
         var textCopy = text
-        zero.withUnsafeBytes { z in text.withUnsafeBytes { t in textCopy.withUnsafeBytes { t2 in
-            #expect(PageCompare.equal(t.baseAddress!, t2.baseAddress!))
-            #expect(!PageCompare.equal(z.baseAddress!, t.baseAddress!))
-            #expect(PageCompare.isZero(z.baseAddress!))
-            #expect(!PageCompare.isZero(t.baseAddress!))
-            #expect(PageCompare.isSameFilled(z.baseAddress!) == 0)
-            #expect(PageCompare.isSameFilled(t.baseAddress!) == nil)
-        } } }
+        zero.withUnsafeBytes { z in
+            text.withUnsafeBytes { t in
+                textCopy.withUnsafeBytes { t2 in
+                    #expect(PageCompare.equal(t.baseAddress!, t2.baseAddress!))
+                    #expect(!PageCompare.equal(z.baseAddress!, t.baseAddress!))
+                    #expect(PageCompare.isZero(z.baseAddress!))
+                    #expect(!PageCompare.isZero(t.baseAddress!))
+                    #expect(PageCompare.isSameFilled(z.baseAddress!) == 0)
+                    #expect(PageCompare.isSameFilled(t.baseAddress!) == nil)
+                }
+            }
+        }
         textCopy[4095] ^= 0x40
         #expect(!text.withUnsafeBytes { a in textCopy.withUnsafeBytes { PageCompare.equal(a.baseAddress!, $0.baseAddress!) } })
 

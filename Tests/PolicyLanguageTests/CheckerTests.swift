@@ -37,7 +37,8 @@ import Testing
     }
 
     @Test func misspelledFieldsControlsAndMethodsAreErrors() throws {
-        let r = try check("""
+        let r = try check(
+            """
             (with Guests guest {
                 guest.balloon_curr
                 (guest.StatAvg "mem_unsued")
@@ -75,7 +76,8 @@ import Testing
     }
 
     @Test func argumentCountsAndShapes() throws {
-        let r = try check("""
+        let r = try check(
+            """
             (if 1 2)
             (def f (a b) a)
             (f 1)

@@ -73,11 +73,15 @@ import Testing
         #expect(try controls(p, sample("host-relaxed.sample")) == ["Host.ksm_run = 0"])
         // Pressure at the critical level: full speed, half the sleep.
         var critical = try sample("host-pressure.sample")
-        critical.host.samples = critical.host.samples.map { var s = $0; s[.mem_free] = .int(838860); return s }
+        critical.host.samples = critical.host.samples.map {
+            var s = $0; s[.mem_free] = .int(838860); return s
+        }
         #expect(try controls(p, critical) == ["Host.ksm_run = 1", "Host.ksm_pages_to_scan = 1250", "Host.ksm_sleep_millisecs = 5"])
         // Between the start and stop thresholds a running ksmd keeps running.
         var between = try sample("host-relaxed.sample")
-        between.host.samples = between.host.samples.map { var s = $0; s[.mem_free] = .int(4194304); return s }
+        between.host.samples = between.host.samples.map {
+            var s = $0; s[.mem_free] = .int(4194304); return s
+        }
         #expect(try controls(p, between).first == "Host.ksm_run = 1")
         // ksmEnabled 0: unmerge the shared pages.
         var disabled = try sample("host-relaxed.sample")
@@ -116,9 +120,11 @@ import Testing
                 let balloon = rng.chance(0.3) ? 0 : rng.int(in: 0...configured * 6 / 10)
                 var settings = BalloonVMSettings()
                 if rng.chance(0.7) { settings.minimum = .pages(rng.int(in: 0...configured)) }
-                vms.append(BalloonVMView(name: "vm\(k)", configuredPages: configured, balloonPages: balloon,
-                                         targetPages: balloon + rng.int(in: -100...100),
-                                         guestFreePages: rng.int(in: 0...(configured - balloon)), settings: settings))
+                vms.append(
+                    BalloonVMView(
+                        name: "vm\(k)", configuredPages: configured, balloonPages: balloon,
+                        targetPages: balloon + rng.int(in: -100...100),
+                        guestFreePages: rng.int(in: 0...(configured - balloon)), settings: settings))
             }
             var builtin = MOMBalloonPolicy(params)
             let expected = builtin.targets(BalloonHostView(usablePages: usable, freePages: free, vms: vms))
@@ -126,11 +132,15 @@ import Testing
             // The same figures as MOM's fields, in KiB.
             let host = MOMHostData(samples: [hostSample([.mem_free: .int(free * 4), .mem_available: .int(usable * 4)])])
             let guests = vms.map { vm in
-                MOMGuestData(name: vm.name, samples: [guestSample([
-                    .balloon_cur: .int(vm.guestMemoryPages * 4), .balloon_max: .int(vm.configuredPages * 4),
-                    .balloon_min: .int(vm.settings.minimumPages(configuredPages: vm.configuredPages) * 4),
-                    .mem_unused: .int(vm.guestFreePages * 4),
-                ])])
+                MOMGuestData(
+                    name: vm.name,
+                    samples: [
+                        guestSample([
+                            .balloon_cur: .int(vm.guestMemoryPages * 4), .balloon_max: .int(vm.configuredPages * 4),
+                            .balloon_min: .int(vm.settings.minimumPages(configuredPages: vm.configuredPages) * 4),
+                            .mem_unused: .int(vm.guestFreePages * 4),
+                        ])
+                    ])
             }
             let r = try p.evaluate(PolicyInput(host: host, guests: guests, variables: variables))
             for (i, vm) in vms.enumerated() {
@@ -153,7 +163,8 @@ import Testing
             return
         }
         let afterMarker = doc[begin.upperBound...].firstIndex(of: "\n").map { doc.index(after: $0) }!
-        #expect(String(doc[afterMarker..<end.lowerBound]) == MOMDataModelReference.markdown(),
-                "regenerate the block with: overcommit policy fields")
+        #expect(
+            String(doc[afterMarker..<end.lowerBound]) == MOMDataModelReference.markdown(),
+            "regenerate the block with: overcommit policy fields")
     }
 }

@@ -6,40 +6,53 @@ import Testing
 @Suite struct DataModelTests {
     /// Host: mem_free 100, nil, 250, 301 (oldest first); guests a and b.
     func input() -> PolicyInput {
-        let host = MOMHostData(interval: 5, samples: [
-            hostSample([.mem_available: .int(1000), .mem_free: .int(100), .swap_in: .int(3)]),
-            hostSample([.mem_available: .int(1000), .mem_free: .none, .swap_in: .int(3)]),
-            hostSample([.mem_available: .int(1000), .mem_free: .int(250), .swap_in: .int(3)]),
-            hostSample([.mem_available: .int(1000), .mem_free: .int(301), .swap_in: .int(3)]),
-        ])
-        let a = MOMGuestData(name: "a", uuid: "0000-a", samples: [guestSample([.balloon_cur: .int(400), .mem_unused: .int(10)]),
-                                                                  guestSample([.balloon_cur: .int(400), .mem_unused: .int(20)])])
+        let host = MOMHostData(
+            interval: 5,
+            samples: [
+                hostSample([.mem_available: .int(1000), .mem_free: .int(100), .swap_in: .int(3)]),
+                hostSample([.mem_available: .int(1000), .mem_free: .none, .swap_in: .int(3)]),
+                hostSample([.mem_available: .int(1000), .mem_free: .int(250), .swap_in: .int(3)]),
+                hostSample([.mem_available: .int(1000), .mem_free: .int(301), .swap_in: .int(3)]),
+            ])
+        let a = MOMGuestData(
+            name: "a", uuid: "0000-a",
+            samples: [
+                guestSample([.balloon_cur: .int(400), .mem_unused: .int(10)]),
+                guestSample([.balloon_cur: .int(400), .mem_unused: .int(20)]),
+            ])
         let b = MOMGuestData(name: "b", samples: [guestSample([.balloon_cur: .float(500.5)])])
         return PolicyInput(host: host, guests: [a, b])
     }
 
     @Test func statReadsTheLatestSampleAndStatAvgTheNonNilHistory() throws {
-        #expect(try values(#"Host.mem_free (Host.Stat "mem_free") (Host.StatAvg "mem_free") (Host.StatAvg "swap_in") (Host.StatAvg "anon_pages") (Host.Stat "mem_unused") Host.mem_unused (Host.Stat "mem_free" 99)"#, input())
-            == ["301", "301", "217.0", "3.0", "0.0", "None", "None", "301"])
+        #expect(
+            try values(
+                #"Host.mem_free (Host.Stat "mem_free") (Host.StatAvg "mem_free") (Host.StatAvg "swap_in") (Host.StatAvg "anon_pages") (Host.Stat "mem_unused") Host.mem_unused (Host.Stat "mem_free" 99)"#,
+                input())
+                == ["301", "301", "217.0", "3.0", "0.0", "None", "None", "301"])
     }
 
     @Test func withGuestsIteratesInOrder() throws {
-        #expect(try values(#"(with Guests g (g.StatAvg "mem_unused")) (with Guests g g.balloon_cur) (with Guests g (g.Prop "name")) (with Guests g (g.Prop "name"))"#, input())
-            == ["[15.0, 0.0]", "[400, 500.5]", "['a', 'b']", "['a', 'b']"])
+        #expect(
+            try values(
+                #"(with Guests g (g.StatAvg "mem_unused")) (with Guests g g.balloon_cur) (with Guests g (g.Prop "name")) (with Guests g (g.Prop "name"))"#,
+                input())
+                == ["[15.0, 0.0]", "[400, 500.5]", "['a', 'b']", "['a', 'b']"])
         #expect(try values(#"(Host.Prop "interval") (with Guests g (== g g))"#, input()) == ["5", "[True, True]"])
     }
 
     @Test func controlsAreRecordedLastValueWins() throws {
-        let p = try PolicyProgram(text: """
-            (def qos (other) (guest.Control "balloon_target" (* guest.balloon_cur 0.5)))
-            (with Guests guest (qos 0))
-            (with Guests g (g.GetControl "balloon_target"))
-            (Host.Control "ksm_run" 1)
-            (Host.Control "ksm_pages_to_scan" 300)
-            (Host.Control "ksm_run" 2)
-            (Host.GetControl "ksm_run")
-            (Host.GetControl "ksm_sleep_millisecs")
-            """, name: "c.policy")
+        let p = try PolicyProgram(
+            text: """
+                (def qos (other) (guest.Control "balloon_target" (* guest.balloon_cur 0.5)))
+                (with Guests guest (qos 0))
+                (with Guests g (g.GetControl "balloon_target"))
+                (Host.Control "ksm_run" 1)
+                (Host.Control "ksm_pages_to_scan" 300)
+                (Host.Control "ksm_run" 2)
+                (Host.GetControl "ksm_run")
+                (Host.GetControl "ksm_sleep_millisecs")
+                """, name: "c.policy")
         let r = try p.evaluate(input())
         #expect(r.valueTexts == ["qos", "[None, None]", "[200.0, 250.25]", "None", "None", "None", "2", "None"])
         // The function reads the caller's `guest` although its parameter is `other`.
@@ -57,8 +70,9 @@ import Testing
     @Test func dottedNamesFindTheInnermostObjectWithTheAttribute() throws {
         // `g` the integer has no balloon_cur, so g.balloon_cur finds the guest further out;
         // a let-bound Host = 5 likewise leaves Host.mem_available to the real Host.
-        #expect(try values("(defvar g 7) (with Guests g (+ g.balloon_cur 1)) (let ((Host 5)) Host.mem_available) (let ((Host 5)) Host)", input())
-            == ["7", "[401, 501.5]", "1000", "5"])
+        #expect(
+            try values("(defvar g 7) (with Guests g (+ g.balloon_cur 1)) (let ((Host 5)) Host.mem_available) (let ((Host 5)) Host)", input())
+                == ["7", "[401, 501.5]", "1000", "5"])
     }
 
     @Test func hostWithoutSamplesHasNoFields() {
@@ -118,13 +132,14 @@ import Testing
         var i = input()
         i.host.samples[i.host.samples.count - 1][.ksm_pages_to_scan] = .int(100)
         i.host.samples[i.host.samples.count - 1][.ksm_run] = .int(1)
-        let p = try PolicyProgram(text: """
-            (with Guests g (if (== (g.Prop "name") "a") (g.Control "balloon_target" 300.9) 0))
-            (Host.Control "ksm_sleep_millisecs" 20.5)
-            (Host.Control "ksm_pages_to_scan" 100)
-            (Host.Control "ksm_run" 1.0)
-            (Host.Control "ksm_merge_across_nodes" 0)
-            """)
+        let p = try PolicyProgram(
+            text: """
+                (with Guests g (if (== (g.Prop "name") "a") (g.Control "balloon_target" 300.9) 0))
+                (Host.Control "ksm_sleep_millisecs" 20.5)
+                (Host.Control "ksm_pages_to_scan" 100)
+                (Host.Control "ksm_run" 1.0)
+                (Host.Control "ksm_merge_across_nodes" 0)
+                """)
         let actions = try p.evaluate(i).controllerActions(for: i)
         // The Balloon controller truncates; the KSM controller writes only what changes, in its order.
         #expect(actions.balloonTargets == [300, nil])

@@ -4,8 +4,9 @@ import Testing
 /// Errors name the file, line (and for syntax, the column) and say what was expected.
 @Suite struct ErrorTests {
     func syntaxError(_ text: String) -> PolicyError? {
-        do { _ = try PolicyProgram(sources: [PolicySource(name: "a.policy", text: "1\n"), PolicySource(name: "b.policy", text: text)]); return nil }
-        catch { return error }
+        do { _ = try PolicyProgram(sources: [PolicySource(name: "a.policy", text: "1\n"), PolicySource(name: "b.policy", text: text)]); return nil } catch {
+            return error
+        }
     }
 
     @Test func syntaxErrorsNameFileLineAndColumn() {
@@ -70,19 +71,21 @@ import Testing
     }
 
     @Test func errorsInsideFunctionsCarryTheCallTrace() {
-        let e = policyError("""
+        let e = policyError(
+            """
             (def inner (v) (+ v "x"))
             (def outer (v) (inner v))
             (outer 1)
             """)
         #expect(e?.location?.line == 1)
         #expect(e?.trace == ["in inner (called at test.policy:2)", "in outer (called at test.policy:3)"])
-        #expect(e?.description == """
-            test.policy:1: unsupported operand type(s) for +: 'int' and 'str'
-                in (+ v "x")
-                in inner (called at test.policy:2)
-                in outer (called at test.policy:3)
-            """)
+        #expect(
+            e?.description == """
+                test.policy:1: unsupported operand type(s) for +: 'int' and 'str'
+                    in (+ v "x")
+                    in inner (called at test.policy:2)
+                    in outer (called at test.policy:3)
+                """)
     }
 
     @Test func aSimulationAddsTheSimulatedTime() {

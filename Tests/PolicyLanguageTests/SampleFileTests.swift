@@ -14,7 +14,8 @@ import Testing
     }
 
     @Test func historiesAlignOnTheNewestSample() throws {
-        let input = try read("""
+        let input = try read(
+            """
             # a host and two guests
             [host]
             interval = 5

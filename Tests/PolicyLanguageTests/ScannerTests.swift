@@ -9,12 +9,13 @@ import Testing
     }
 
     @Test func numbersFollowMOMsPatternOrder() throws {
-        #expect(try tokens("-5 (- 5) .5 -.5 5e3 0e1 0x1F 0o17 12abc 1.5.3 e3") == [
-            .number(.int(-5)), .open("("), .op("-"), .number(.int(5)), .close(")"),
-            .number(.float(0.5)), .number(.float(-0.5)), .number(.float(5000)), .number(.float(0)),
-            .number(.int(31)), .number(.int(15)), .number(.int(12)), .symbol("abc"),
-            .number(.float(1.5)), .number(.float(0.3)), .symbol("e3"),
-        ])
+        #expect(
+            try tokens("-5 (- 5) .5 -.5 5e3 0e1 0x1F 0o17 12abc 1.5.3 e3") == [
+                .number(.int(-5)), .open("("), .op("-"), .number(.int(5)), .close(")"),
+                .number(.float(0.5)), .number(.float(-0.5)), .number(.float(5000)), .number(.float(0)),
+                .number(.int(31)), .number(.int(15)), .number(.int(12)), .symbol("abc"),
+                .number(.float(1.5)), .number(.float(0.3)), .symbol("e3"),
+            ])
         // `-` before a hex number is an operator: MOM reads -0x10 as `-` then 16.
         #expect(try tokens("-0x10") == [.op("-"), .number(.int(16))])
     }
@@ -36,7 +37,9 @@ import Testing
 
     @Test func filesJoinIntoOneProgramAsMOMJoinsThem() throws {
         // MOM joins the files with newlines and parses the result: an expression may span files.
-        let p = try PolicyProgram(sources: [PolicySource(name: "a.policy", text: "(defvar x 1)\n(+ x"), PolicySource(name: "b.policy", text: "2)\n(- x \"s\")")])
+        let p = try PolicyProgram(sources: [
+            PolicySource(name: "a.policy", text: "(defvar x 1)\n(+ x"), PolicySource(name: "b.policy", text: "2)\n(- x \"s\")"),
+        ])
         do { _ = try p.evaluate(); Issue.record("expected an error") } catch {
             #expect(error.location == SourceLocation(file: "b.policy", line: 2, column: 2))
         }
@@ -44,8 +47,9 @@ import Testing
     }
 
     @Test func directoryOrderIsMOMs() {
-        #expect(PolicySource.momDirectoryOrder(["03-ksm.policy", ".hidden.policy", "00-defines.policy", "README", "02-balloon.policy", "a-b.policy", "a.policy"])
-            == ["00-defines.policy", "02-balloon.policy", "03-ksm.policy", "a.policy", "a-b.policy"])
+        #expect(
+            PolicySource.momDirectoryOrder(["03-ksm.policy", ".hidden.policy", "00-defines.policy", "README", "02-balloon.policy", "a-b.policy", "a.policy"])
+                == ["00-defines.policy", "02-balloon.policy", "03-ksm.policy", "a.policy", "a-b.policy"])
     }
 
     @Test func emptyProgramsHaveNoValues() throws {

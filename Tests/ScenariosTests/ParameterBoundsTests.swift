@@ -27,9 +27,10 @@ import Testing
     @Test func hugeStateThresholdIsRefused() {
         // Trapped in HostStateMachine.pagesOf (Double to Int) before it was bounded.
         let p = problems("host: {states: {high: 1e20}}\n" + Self.guest)
-        #expect(p.map(\.description) == [
-            "b.yaml:1:23: host.states.high: must be above 0% and at most 10000% (free memory is at most ~100 × minFree); got 1e+20%",
-        ])
+        #expect(
+            p.map(\.description) == [
+                "b.yaml:1:23: host.states.high: must be above 0% and at most 10000% (free memory is at most ~100 × minFree); got 1e+20%"
+            ])
     }
 
     @Test(arguments: ["memory_access", "minor_fault", "compress", "page_hash"])
@@ -48,17 +49,19 @@ import Testing
         let kinds = ConfigReference.caseNames(HostConfigSchema.balloonPolicyKind)
         #expect(kinds.count >= 6)
         for kind in kinds {
-            #expect(only("host: {balloon_policy: {kind: \(kind), interval: 1ns}}\n" + Self.guest)
+            #expect(
+                only("host: {balloon_policy: {kind: \(kind), interval: 1ns}}\n" + Self.guest)
                     == "host.balloon_policy.interval: " + floor, "\(kind)")
         }
     }
 
     @Test func boundsAllowTheirEnds() throws {
-        let c = try ScenarioLoader.load(text: """
-            costs: {memory_access: 1s, minor_fault: 0ns}
-            host: {states: {high: 10000%}, active_sampling: {period: 1ms}, balloon_policy: {kind: mom, interval: 1000h}}
-            guests: [{name: g, memory: 64MiB, kernel: {kswapd_interval: 1ms, vm.swappiness: 200}, balloon: {poll_interval: 1ms}}]
-            """, file: "ends.yaml")
+        let c = try ScenarioLoader.load(
+            text: """
+                costs: {memory_access: 1s, minor_fault: 0ns}
+                host: {states: {high: 10000%}, active_sampling: {period: 1ms}, balloon_policy: {kind: mom, interval: 1000h}}
+                guests: [{name: g, memory: 64MiB, kernel: {kswapd_interval: 1ms, vm.swappiness: 200}, balloon: {poll_interval: 1ms}}]
+                """, file: "ends.yaml")
         #expect(c.costs.memory_access == .seconds(1) && c.host.states.high == Percentage(percent: 10_000))
     }
 
@@ -106,7 +109,8 @@ import Testing
 enum HostConfigSchema {
     static var balloonPolicyKind: ParameterKind {
         guard case .table(let host)? = ScenarioConfig.parameter("host")?.kind,
-              let p = host.parameters.first(where: { $0.key == "balloon_policy" }) else { return .string }
+            let p = host.parameters.first(where: { $0.key == "balloon_policy" })
+        else { return .string }
         return p.kind
     }
 }

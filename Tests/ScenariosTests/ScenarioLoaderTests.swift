@@ -31,10 +31,12 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
     // MARK: Valid scenarios
 
     @Test func minimalScenarioLoadsWithDefaults() throws {
-        let c = try #require(loadValid("""
-            guests:
-              - name: web
-            """))
+        let c = try #require(
+            loadValid(
+                """
+                guests:
+                  - name: web
+                """))
         var expected = ScenarioConfig()
         var guest = GuestConfig()
         guest.name = "web"
@@ -51,27 +53,29 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
     }
 
     @Test func unitsParse() throws {
-        let c = try #require(loadValid("""
-            duration: 90s
-            tick: 500us
-            sample_interval: 2.5s
-            host:
-              memory: 1.5GiB
-              hypervisor_reserved: 256MiB
-              vm_overhead: 1000000
-            guests:
-              - name: db
-                memory: 8GiB
-                start_at: 1min
-                swap: {size: 4GB, device: nvme, read_latency: 50us}
-                kernel:
-                  vm.swappiness: 10
-                  vm.min_free_kbytes: 65536
-                  kernel_reserved: 100MiB
-                  kswapd_interval: 20ms
-                  thrashing_refaults_per_second: 150.5
-                  replacement_policy: clock
-            """))
+        let c = try #require(
+            loadValid(
+                """
+                duration: 90s
+                tick: 500us
+                sample_interval: 2.5s
+                host:
+                  memory: 1.5GiB
+                  hypervisor_reserved: 256MiB
+                  vm_overhead: 1000000
+                guests:
+                  - name: db
+                    memory: 8GiB
+                    start_at: 1min
+                    swap: {size: 4GB, device: nvme, read_latency: 50us}
+                    kernel:
+                      vm.swappiness: 10
+                      vm.min_free_kbytes: 65536
+                      kernel_reserved: 100MiB
+                      kswapd_interval: 20ms
+                      thrashing_refaults_per_second: 150.5
+                      replacement_policy: clock
+                """))
         #expect(c.duration == .seconds(90))
         #expect(c.tick == .us(500))
         #expect(c.sample_interval == .ms(2500))
@@ -112,53 +116,61 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
     }
 
     @Test func emptyValueMeansDefault() throws {
-        let c = try #require(loadValid("""
-            description:
-            guests:
-              - name: a
-                kernel:
-                swap: ~
-            """))
+        let c = try #require(
+            loadValid(
+                """
+                description:
+                guests:
+                  - name: a
+                    kernel:
+                    swap: ~
+                """))
         #expect(c.description == "")
         #expect(c.guests[0].kernel == GuestKernelConfig())
         #expect(c.guests[0].swap == SwapDeviceConfig())
     }
 
     @Test func templatesAreNotValidated() throws {
-        let c = try #require(loadValid("""
-            templates:
-              anything: {goes: [here, 1, {deeply: nested}]}
-            guests: [{name: a}]
-            """))
+        let c = try #require(
+            loadValid(
+                """
+                templates:
+                  anything: {goes: [here, 1, {deeply: nested}]}
+                guests: [{name: a}]
+                """))
         #expect(c.guests.map(\.name) == ["a"])
     }
 
     // MARK: Anchors and merge keys
 
     @Test func anchorsAndMergeKeys() throws {
-        let c = try #require(loadValid("""
-            templates: {web: &web {memory: 4GiB}}
-            guests: [{<<: *web, name: a}]
-            """))
+        let c = try #require(
+            loadValid(
+                """
+                templates: {web: &web {memory: 4GiB}}
+                guests: [{<<: *web, name: a}]
+                """))
         #expect(c.guests[0].name == "a")
         #expect(c.guests[0].memory == .gib(4))
 
-        let d = try #require(loadValid("""
-            templates:
-              web: &web
-                memory: 4GiB
-                vcpus: 2
-                kernel: {vm.swappiness: 10}
-              small: &small
-                memory: 1GiB
-                count: 3
-            guests:
-              - <<: *web
-                name: a
-              - {<<: *web, name: b, vcpus: 4}
-              - <<: [*small, *web]
-                name: c
-            """))
+        let d = try #require(
+            loadValid(
+                """
+                templates:
+                  web: &web
+                    memory: 4GiB
+                    vcpus: 2
+                    kernel: {vm.swappiness: 10}
+                  small: &small
+                    memory: 1GiB
+                    count: 3
+                guests:
+                  - <<: *web
+                    name: a
+                  - {<<: *web, name: b, vcpus: 4}
+                  - <<: [*small, *web]
+                    name: c
+                """))
         let (a, b, cc) = (d.guests[0], d.guests[1], d.guests[2])
         #expect(a.memory == .gib(4) && a.vcpus == 2 && a.kernel.swappiness == 10)
         // Explicit keys win over merged ones.
@@ -168,17 +180,20 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
     }
 
     @Test func problemInATemplateIsReportedOnceAtTheTemplate() {
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             templates: {bad: &bad {memroy: 4GiB}}
             guests: [{<<: *bad, name: a}, {<<: *bad, name: b}]
             """)
-        #expect(errors.map(\.description) == [
-            "test.yaml:1:24: guests[0].memroy: unknown key 'memroy'; did you mean 'memory'? allowed: name, count, memory, vcpus, image, kernel, swap, workloads, start_at, reservation, limit, shares, pshare_salt, balloon",
-        ])
+        #expect(
+            errors.map(\.description) == [
+                "test.yaml:1:24: guests[0].memroy: unknown key 'memroy'; did you mean 'memory'? allowed: name, count, memory, vcpus, image, kernel, swap, workloads, start_at, reservation, limit, shares, pshare_salt, balloon"
+            ])
     }
 
     @Test func badMergeValue() {
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             guests:
               - name: a
                 <<: 5
@@ -191,24 +206,27 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
 
     @Test func undefinedAlias() {
         let errors = loadErrors("guests: [{<<: *web, name: a}]\n")
-        #expect(errors.map(\.description) == [
-            "test.yaml:1:15: unknown alias '*web': define the anchor '&web' before using it (e.g. under templates:)",
-        ])
+        #expect(
+            errors.map(\.description) == [
+                "test.yaml:1:15: unknown alias '*web': define the anchor '&web' before using it (e.g. under templates:)"
+            ])
     }
 
     // MARK: JSON
 
     @Test func jsonInput() throws {
-        let c = try #require(loadValid("""
-            {
-            \t"name": "json-scenario",
-            \t"host": {"memory": "32GiB"},
-            \t"guests": [
-            \t\t{"name": "a", "memory": "4GiB", "kernel": {"vm.swappiness": 30}},
-            \t\t{"name": "b", "count": 2, "workloads": [{"kind": "idle", "resident": 1048576}]}
-            \t]
-            }
-            """, file: "s.json"))
+        let c = try #require(
+            loadValid(
+                """
+                {
+                \t"name": "json-scenario",
+                \t"host": {"memory": "32GiB"},
+                \t"guests": [
+                \t\t{"name": "a", "memory": "4GiB", "kernel": {"vm.swappiness": 30}},
+                \t\t{"name": "b", "count": 2, "workloads": [{"kind": "idle", "resident": 1048576}]}
+                \t]
+                }
+                """, file: "s.json"))
         #expect(c.name == "json-scenario")
         #expect(c.host.memory == .gib(32))
         #expect(c.guests[0].memory == .gib(4))
@@ -227,7 +245,8 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
     // MARK: Problems
 
     @Test func unknownKeyWithSuggestion() throws {
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             name: web-tier
             guests:
               - name: web
@@ -242,28 +261,32 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
         #expect(e.keyPath == "guests[0].kernel.swapiness")
         #expect(e.message == "unknown key 'swapiness'; did you mean 'vm.swappiness'?")
         #expect(e.allowed == GuestKernelConfig.parameters.map(\.key).joined(separator: ", "))
-        #expect(e.description == "Configs/web.yaml:6:7: guests[0].kernel.swapiness: unknown key 'swapiness'; did you mean 'vm.swappiness'? allowed: "
-            + GuestKernelConfig.parameters.map(\.key).joined(separator: ", "))
+        #expect(
+            e.description == "Configs/web.yaml:6:7: guests[0].kernel.swapiness: unknown key 'swapiness'; did you mean 'vm.swappiness'? allowed: "
+                + GuestKernelConfig.parameters.map(\.key).joined(separator: ", "))
     }
 
     @Test func unknownTopLevelKeyAndKeyWithoutPrefix() {
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             gusts:
               - name: web
             host:
               overcommit_memory: 1
             """)
         #expect(errors.map(\.location) == ["1:1", "4:3"])
-        #expect(errors.map(\.message) == [
-            "unknown key 'gusts'; did you mean 'guests'?",
-            "unknown key 'overcommit_memory'",
-        ])
+        #expect(
+            errors.map(\.message) == [
+                "unknown key 'gusts'; did you mean 'guests'?",
+                "unknown key 'overcommit_memory'",
+            ])
         // The top-level allowed list leaves out the free-form templates key.
         #expect(errors.first?.allowed == "name, description, notes, seed, duration, sample_interval, tick, costs, host, images, guests")
     }
 
     @Test func wrongTypes() {
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             guests:
               - name: web
                 memory: lots
@@ -272,61 +295,71 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
                 swap: {size: [1, 2], device: sdd}
             """)
         #expect(errors.map(\.location) == ["3:13", "4:12", "5:13", "6:18", "6:34"])
-        #expect(errors.map(\.keyPath) == [
-            "guests[0].memory", "guests[0].vcpus", "guests[0].kernel", "guests[0].swap.size", "guests[0].swap.device",
-        ])
-        #expect(errors.map(\.message) == [
-            "expected a size: bytes or a number with a unit (B, KiB, MiB, GiB, TiB, kB, MB, GB, TB), e.g. 8GiB; got 'lots'",
-            "expected an integer; got 'two'",
-            "expected a table (guest.kernel); got '5'",
-            "expected a size: bytes or a number with a unit (B, KiB, MiB, GiB, TiB, kB, MB, GB, TB), e.g. 8GiB; got a list",
-            "unknown value 'sdd'; did you mean 'hdd'?",
-        ])
+        #expect(
+            errors.map(\.keyPath) == [
+                "guests[0].memory", "guests[0].vcpus", "guests[0].kernel", "guests[0].swap.size", "guests[0].swap.device",
+            ])
+        #expect(
+            errors.map(\.message) == [
+                "expected a size: bytes or a number with a unit (B, KiB, MiB, GiB, TiB, kB, MB, GB, TB), e.g. 8GiB; got 'lots'",
+                "expected an integer; got 'two'",
+                "expected a table (guest.kernel); got '5'",
+                "expected a size: bytes or a number with a unit (B, KiB, MiB, GiB, TiB, kB, MB, GB, TB), e.g. 8GiB; got a list",
+                "unknown value 'sdd'; did you mean 'hdd'?",
+            ])
         #expect(errors.last?.allowed == "hdd, ssd, nvme, ramdisk")
     }
 
     @Test func listWhereATableIsWrittenAndTheReverse() {
-        #expect(loadErrors("guests: {name: a}\n").map(\.description) == [
-            "test.yaml:1:9: guests: expected a list of guest tables; got a table",
-        ])
-        #expect(loadErrors("host: [a, b]\nguests: [{name: a}]\n").map(\.description) == [
-            "test.yaml:1:7: host: expected a table (host); got a list",
-        ])
+        #expect(
+            loadErrors("guests: {name: a}\n").map(\.description) == [
+                "test.yaml:1:9: guests: expected a list of guest tables; got a table"
+            ])
+        #expect(
+            loadErrors("host: [a, b]\nguests: [{name: a}]\n").map(\.description) == [
+                "test.yaml:1:7: host: expected a table (host); got a list"
+            ])
     }
 
     @Test func negativeValueForAnUnsignedKeyIsCaughtByTheDecoder() {
-        #expect(loadErrors("seed: -1\nguests: [{name: a}]\n").map(\.description) == [
-            "test.yaml:1:7: seed: expected a non-negative integer; got '-1'",
-        ])
+        #expect(
+            loadErrors("seed: -1\nguests: [{name: a}]\n").map(\.description) == [
+                "test.yaml:1:7: seed: expected a non-negative integer; got '-1'"
+            ])
     }
 
     @Test func outOfRangeValue() throws {
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             guests:
               - name: web
                 kernel:
                   vm.overcommit_memory: 3
             """)
-        #expect(errors.map(\.description) == [
-            "test.yaml:4:29: guests[0].kernel.vm.overcommit_memory: must be 0 (heuristic), 1 (always) or 2 (strict); got 3",
-        ])
+        #expect(
+            errors.map(\.description) == [
+                "test.yaml:4:29: guests[0].kernel.vm.overcommit_memory: must be 0 (heuristic), 1 (always) or 2 (strict); got 3"
+            ])
     }
 
     @Test func errorDescriptionFormat() {
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             name: web
             guests:
               - name: web
                 kernel:
                   vm.swappiness: 300
             """, file: "Configs/web.yaml")
-        #expect(errors.map(\.description) == [
-            "Configs/web.yaml:5:22: guests[0].kernel.vm.swappiness: must be between 0 and 200 (Linux's range); got 300",
-        ])
+        #expect(
+            errors.map(\.description) == [
+                "Configs/web.yaml:5:22: guests[0].kernel.vm.swappiness: must be between 0 and 200 (Linux's range); got 300"
+            ])
     }
 
     @Test func unknownImageReference() throws {
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             images:
               - name: ubuntu-22
             guests:
@@ -344,23 +377,27 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
 
     @Test func problemOfADefaultIsPlacedAtTheNearestWrittenAncestor() {
         // hypervisor_reserved keeps its 512MiB default, which is not below the host's memory.
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             name: small
             host:
               memory: 256MiB
             guests: [{name: a}]
             """)
-        #expect(errors.map(\.description) == [
-            "test.yaml:2:1: host.hypervisor_reserved: must be smaller than host memory (256MiB); got 512MiB",
-        ])
+        #expect(
+            errors.map(\.description) == [
+                "test.yaml:2:1: host.hypervisor_reserved: must be smaller than host memory (256MiB); got 512MiB"
+            ])
         // No guests at all: placed at the top of the file.
-        #expect(loadErrors("name: nothing\n").map(\.description) == [
-            "test.yaml:1:1: guests: a scenario needs at least one guest",
-        ])
+        #expect(
+            loadErrors("name: nothing\n").map(\.description) == [
+                "test.yaml:1:1: guests: a scenario needs at least one guest"
+            ])
     }
 
     @Test func everyProblemIsReportedSortedByLine() {
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             guests:
               - name: web
                 kernel:
@@ -372,60 +409,71 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
               - name: web
             """)
         #expect(errors.map(\.location) == ["4:7", "5:29", "7:13", "8:29", "9:11"])
-        #expect(errors.map(\.keyPath) == [
-            "guests[0].kernel.swapiness", "guests[0].kernel.vm.overcommit_memory", "guests[1].memory",
-            "guests[1].kernel.vm.swappiness", "guests[2].name",
-        ])
+        #expect(
+            errors.map(\.keyPath) == [
+                "guests[0].kernel.swapiness", "guests[0].kernel.vm.overcommit_memory", "guests[1].memory",
+                "guests[1].kernel.vm.swappiness", "guests[2].name",
+            ])
         #expect(errors.last?.message == "duplicate guest name 'web'")
     }
 
     @Test func variantKinds() {
-        let errors = loadErrors("""
+        let errors = loadErrors(
+            """
             guests:
               - name: a
                 workloads:
                   - kind: idel
                   - resident: 5MiB
             """)
-        #expect(errors.map(\.description) == [
-            "test.yaml:4:15: guests[0].workloads[0].kind: unknown kind 'idel'; did you mean 'idle'? allowed: "
-                + ConfigReference.caseNames(WorkloadSpec.parameterKind).joined(separator: ", "),
-            "test.yaml:5:9: guests[0].workloads[1]: missing 'kind': say which kind this table is; allowed: "
-                + ConfigReference.caseNames(WorkloadSpec.parameterKind).joined(separator: ", "),
-        ])
+        #expect(
+            errors.map(\.description) == [
+                "test.yaml:4:15: guests[0].workloads[0].kind: unknown kind 'idel'; did you mean 'idle'? allowed: "
+                    + ConfigReference.caseNames(WorkloadSpec.parameterKind).joined(separator: ", "),
+                "test.yaml:5:9: guests[0].workloads[1]: missing 'kind': say which kind this table is; allowed: "
+                    + ConfigReference.caseNames(WorkloadSpec.parameterKind).joined(separator: ", "),
+            ])
     }
 
     @Test func duplicateKey() {
-        #expect(loadErrors("""
-            guests:
-              - name: web
-                memory: 1GiB
-                memory: 2GiB
-            """).map(\.description) == [
-            "test.yaml:4:5: duplicate key 'memory'; it is already set at line 3, column 5",
-        ])
-        #expect(loadErrors("guests: [{name: a, name: b}]\n").map(\.description) == [
-            "test.yaml:1:20: duplicate key 'name'; it is already set at line 1, column 11",
-        ])
+        #expect(
+            loadErrors(
+                """
+                guests:
+                  - name: web
+                    memory: 1GiB
+                    memory: 2GiB
+                """
+            ).map(\.description) == [
+                "test.yaml:4:5: duplicate key 'memory'; it is already set at line 3, column 5"
+            ])
+        #expect(
+            loadErrors("guests: [{name: a, name: b}]\n").map(\.description) == [
+                "test.yaml:1:20: duplicate key 'name'; it is already set at line 1, column 11"
+            ])
     }
 
     @Test func yamlSyntaxError() {
-        #expect(loadErrors("name: web: tier\nguests: [{name: a}]\n").map(\.description) == [
-            "test.yaml:1:10: invalid YAML: mapping values are not allowed in this context",
-        ])
-        #expect(loadErrors("guests:\n  - name: web\n    memory: [1GiB\n").map(\.description) == [
-            "test.yaml:4:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 3, column 13)",
-        ])
+        #expect(
+            loadErrors("name: web: tier\nguests: [{name: a}]\n").map(\.description) == [
+                "test.yaml:1:10: invalid YAML: mapping values are not allowed in this context"
+            ])
+        #expect(
+            loadErrors("guests:\n  - name: web\n    memory: [1GiB\n").map(\.description) == [
+                "test.yaml:4:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 3, column 13)"
+            ])
     }
 
     @Test func emptyAndNonTableDocuments() {
-        #expect(loadErrors("").map(\.description) == [
-            "test.yaml: the scenario is empty; write at least a guest, e.g. 'guests: [{name: vm, memory: 2GiB}]'",
-        ])
+        #expect(
+            loadErrors("").map(\.description) == [
+                "test.yaml: the scenario is empty; write at least a guest, e.g. 'guests: [{name: vm, memory: 2GiB}]'"
+            ])
         #expect(loadErrors("# only a comment\n").map(\.location) == ["?:?"])
-        #expect(loadErrors("- a\n- b\n").map(\.description) == [
-            "test.yaml:1:1: a scenario must be a table of keys (name:, host:, guests:, ...); got a list",
-        ])
+        #expect(
+            loadErrors("- a\n- b\n").map(\.description) == [
+                "test.yaml:1:1: a scenario must be a table of keys (name:, host:, guests:, ...); got a list"
+            ])
     }
 
     @Test func suggestions() {

@@ -30,8 +30,10 @@ import Workloads
         img.name = "ubuntu"
         img.kernel_size = .mib(30)
         img.memory_image = "dumps/web vm.raw"
-        img.files = [FileConfig(path: "/srv/data", size: ByteCount(12_345), style: .sparse, perGuest: true),
-                     FileConfig(path: "/etc/yes", size: .kib(4), style: .zero)]
+        img.files = [
+            FileConfig(path: "/srv/data", size: ByteCount(12_345), style: .sparse, perGuest: true),
+            FileConfig(path: "/etc/yes", size: .kib(4), style: .zero),
+        ]
         full.images = [.builtinLinux, img]
         var a = GuestConfig()
         a.name = "yes"
@@ -114,7 +116,7 @@ import Workloads
         let start = try #require(lines.firstIndex(of: "    kernel:"))
         let kernelLines = lines[(start + 1)...].prefix { $0.hasPrefix("      ") }
         #expect(kernelLines.map(key) == GuestKernelConfig.parameters.map(\.key))
-        #expect(kernelLines.contains("      kernel_reserved: 48MiB"))   // set in this guest
+        #expect(kernelLines.contains("      kernel_reserved: 48MiB"))  // set in this guest
         #expect(!kernelLines.contains { $0.contains("unset") })
         #expect(ScenarioRenderer.yaml(Self.configs[0]).contains("      # vm.min_free_kbytes: unset (default: sqrt(lowmem_kB*16))"))
     }
@@ -136,8 +138,11 @@ import Workloads
 
     @Test func orderedEncoderKeepsWriteOrder() throws {
         let v = try OrderedEncoding.encode(HostConfig())
-        #expect(v.mapPairs?.map(\.key) == ["name", "memory", "hypervisor_reserved", "vm_overhead", "large_pages", "sharing",
-                                           "compression", "swap", "states", "scheduler", "active_sampling", "balloon_policy", "policy", "cpus"])
+        #expect(
+            v.mapPairs?.map(\.key) == [
+                "name", "memory", "hypervisor_reserved", "vm_overhead", "large_pages", "sharing",
+                "compression", "swap", "states", "scheduler", "active_sampling", "balloon_policy", "policy", "cpus",
+            ])
         #expect(v["memory"] == .string("64GiB"))
     }
 }
@@ -152,7 +157,10 @@ import Workloads
             #expect(md.contains("\n## \(table.tableName)\n"), "missing table \(table.tableName)")
             for p in table.parameters { #expect(md.contains("| `\(p.key)` |")) }
         }
-        #expect(md.contains("| `vm.swappiness` | integer | `60` | between 0 and 200 (Linux's range) | 0-200: preference for swapping anonymous pages over dropping page cache |"))
+        #expect(
+            md.contains(
+                "| `vm.swappiness` | integer | `60` | between 0 and 200 (Linux's range) | 0-200: preference for swapping anonymous pages over dropping page cache |"
+            ))
         #expect(md.contains("| `pages_to_scan` | integer (pages) | `100 (KSM)` | between 1 and 1000000 | "))
         #expect(md.contains("| `kernel` | table: [guest.kernel](#guestkernel) | see [guest.kernel](#guestkernel) |"))
         #expect(md == ConfigReference.markdown())
@@ -186,4 +194,3 @@ import Workloads
         }
     }
 }
-

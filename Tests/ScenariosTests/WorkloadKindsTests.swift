@@ -44,7 +44,7 @@ import Workloads
             errors = error.errors
         }
         let e = try #require(errors.first { $0.message.hasPrefix("unknown key") })
-        #expect(e.location == "1:\(41 + kind.count)")   // just after `kind: \(kind), `
+        #expect(e.location == "1:\(41 + kind.count)")  // just after `kind: \(kind), `
         #expect(e.keyPath == "guests[0].workloads[0].no_such_key")
         #expect(e.allowed?.hasPrefix("kind") == true)
     }

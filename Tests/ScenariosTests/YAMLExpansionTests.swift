@@ -31,7 +31,8 @@ import Testing
 
     @Test func shortChainsAndOrdinaryTemplatesStillLoad() {
         #expect(loadValid(Self.doublingChain(6)) != nil)
-        let c = loadValid("""
+        let c = loadValid(
+            """
             templates:
               web: &web {memory: 256MiB, workloads: [{kind: web}]}
             guests:

@@ -24,12 +24,18 @@ func configFiles() -> [String] {
 func options(for c: ScenarioConfig, file: String) -> SimulationOptions {
     var o = SimulationOptions()
     let dir = (file as NSString).deletingLastPathComponent
-    for g in c.guests { for w in g.workloads { for p in w.resourcePaths {
-        o.textResources[p] = (try? String(contentsOfFile: p.hasPrefix("/") ? p : dir + "/" + p, encoding: .utf8)) ?? ""
-    } } }
-    for img in c.images { if let p = img.memory_image {
-        o.memoryImages[p] = FileManager.default.contents(atPath: p.hasPrefix("/") ? p : dir + "/" + p).map { [UInt8]($0) } ?? []
-    } }
+    for g in c.guests {
+        for w in g.workloads {
+            for p in w.resourcePaths {
+                o.textResources[p] = (try? String(contentsOfFile: p.hasPrefix("/") ? p : dir + "/" + p, encoding: .utf8)) ?? ""
+            }
+        }
+    }
+    for img in c.images {
+        if let p = img.memory_image {
+            o.memoryImages[p] = FileManager.default.contents(atPath: p.hasPrefix("/") ? p : dir + "/" + p).map { [UInt8]($0) } ?? []
+        }
+    }
     if c.host.policy.isProgram {
         o.policySources[c.host.policy.files] = c.host.policy.files.map { p in
             PolicySource(name: p, text: (try? String(contentsOfFile: p.hasPrefix("/") ? p : dir + "/" + p, encoding: .utf8)) ?? "")

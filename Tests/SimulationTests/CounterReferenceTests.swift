@@ -19,7 +19,8 @@ import Simulation
             current = ""
         }
         if ProcessInfo.processInfo.environment["UPDATE_DOCS"] == "1" {
-            let updated = current.isEmpty
+            let updated =
+                current.isEmpty
                 ? text.replacingOccurrences(of: "PLACEHOLDER_COUNTERS\n", with: generated)
                 : text.replacingOccurrences(of: String(current), with: generated)
             try updated.write(toFile: Self.path, atomically: true, encoding: .utf8)

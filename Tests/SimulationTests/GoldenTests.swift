@@ -50,7 +50,8 @@ import Scenarios
             return
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            Issue.record("""
+            Issue.record(
+                """
                 no golden file for \(what): Tests/SimulationTests/Golden/\(name) does not exist. Record it with
                 `UPDATE_GOLDEN=1 swift test --filter \(suite)`, review the new file and commit it.
                 """)
@@ -73,7 +74,8 @@ import Scenarios
     /// (`host.balloon_policy.kind`).
     static let policies: [String] = {
         guard case .table(let host)? = ScenarioConfig.parameter("host")?.kind,
-              let kind = host.parameters.first(where: { $0.key == "balloon_policy" })?.kind else { return [] }
+            let kind = host.parameters.first(where: { $0.key == "balloon_policy" })?.kind
+        else { return [] }
         return ConfigReference.caseNames(kind)
     }()
 
@@ -116,7 +118,8 @@ import Scenarios
     func hostStatsMatchTheGoldenFile(policy: String) throws {
         let c = try ScenarioLoader.load(text: Self.scenario(policy: policy), file: "golden-host-\(policy).yaml")
         let r = try Simulation(config: c).run()
-        try GoldenTests.compare(RunReport.statsText(r, version: nil), golden: "host-\(policy).stats.txt", what: "balloon policy \(policy)",
-                                suite: "HostGoldenTests")
+        try GoldenTests.compare(
+            RunReport.statsText(r, version: nil), golden: "host-\(policy).stats.txt", what: "balloon policy \(policy)",
+            suite: "HostGoldenTests")
     }
 }

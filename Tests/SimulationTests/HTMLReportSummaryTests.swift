@@ -106,8 +106,9 @@ let tightScenarioYAML = smallScenarioYAML.replacingAll(
     }
 
     @Test func aLogMemoryAxisStartsAtTheDecadeBelowTheSmallestValue() {
-        var c = SVGChart(title: "t", style: .lines, yAxis: .logMemoryKB, xs: [0, 1, 2], xMax: 2,
-                         series: [.init("free", color: "#000000", values: [4 * 1024 * 1024, 2 * 1024 * 1024, 30 * 1024])])
+        var c = SVGChart(
+            title: "t", style: .lines, yAxis: .logMemoryKB, xs: [0, 1, 2], xMax: 2,
+            series: [.init("free", color: "#000000", values: [4 * 1024 * 1024, 2 * 1024 * 1024, 30 * 1024])])
         c.levels = [.init(value: 20 * 1024, label: "low", color: "#ff0000")]
         let svg = c.render()
         #expect(svg.contains(">GiB (log scale)</text>"))

@@ -33,8 +33,7 @@ func pathPoints(_ svg: Substring) -> [(Double, Double)] {
         var nums: [Double] = []
         var cur = ""
         for ch in d {
-            if ch == "-" || ch == "." || ch.isNumber { cur.append(ch) }
-            else { if let v = Double(cur) { nums.append(v) }; cur = "" }
+            if ch == "-" || ch == "." || ch.isNumber { cur.append(ch) } else { if let v = Double(cur) { nums.append(v) }; cur = "" }
         }
         if let v = Double(cur) { nums.append(v) }
         if d.hasSuffix("l0.1,0") { nums.removeLast(2) }
@@ -92,8 +91,9 @@ func pathPoints(_ svg: Substring) -> [(Double, Double)] {
             let pts = pathPoints(dataPart)
             #expect(!pts.isEmpty)
             for (px, py) in pts {
-                #expect(px >= x - 0.05 && px <= x + w + 0.05 && py >= y - 0.05 && py <= y + h + 0.05,
-                        "point \(px),\(py) outside the plot \(x),\(y) \(w)x\(h)")
+                #expect(
+                    px >= x - 0.05 && px <= x + w + 0.05 && py >= y - 0.05 && py <= y + h + 0.05,
+                    "point \(px),\(py) outside the plot \(x),\(y) \(w)x\(h)")
             }
         }
     }
@@ -114,10 +114,12 @@ func pathPoints(_ svg: Substring) -> [(Double, Double)] {
     @Test func stackedAreasStackOnTheAxisScale() {
         // Two series of 512 MiB each stack to 1024 MiB; the axis runs to 1500 MiB in steps of
         // 500, so the top edge is at 1024/1500 of the plot height (226 px under y = 34).
-        var chart = SVGChart(title: "t", style: .stackedAreas, yAxis: .memoryKB, xs: [0, 1, 2], xMax: 2, series: [
-            .init("a", color: "#4e79a7", values: [524_288, 524_288, 524_288]),
-            .init("b", color: "#f28e2b", values: [524_288, 524_288, 524_288]),
-        ])
+        var chart = SVGChart(
+            title: "t", style: .stackedAreas, yAxis: .memoryKB, xs: [0, 1, 2], xMax: 2,
+            series: [
+                .init("a", color: "#4e79a7", values: [524_288, 524_288, 524_288]),
+                .init("b", color: "#f28e2b", values: [524_288, 524_288, 524_288]),
+            ])
         chart.width = 600
         let svg = chart.render()
         #expect(svg.contains(">1500</text>") && svg.contains(">MiB</text>"))
@@ -132,30 +134,32 @@ func pathPoints(_ svg: Substring) -> [(Double, Double)] {
 
     @Test func aRunThatEndedEarlyIsFlagged() throws {
         var files = outputFiles(Self.run)
-        files["summary.json"] = files["summary.json"]!.replacing("\"ended_early_reason\": null", with: "\"ended_early_reason\": \"host out of memory at 1.250 s\"")
+        files["summary.json"] = files["summary.json"]!.replacing(
+            "\"ended_early_reason\": null", with: "\"ended_early_reason\": \"host out of memory at 1.250 s\"")
         let html = try HTMLReport.render(try RunOutput(files: files))
         #expect(html.contains("The run ended early: host out of memory at 1.250 s, after 2.000 s of 2s."))
         #expect(html.contains(">run ended</text>"))
     }
 
     @Test func manyVMsGetDistinctColorsAndOneSectionEach() throws {
-        let c = try ScenarioLoader.load(text: """
-        name: many
-        seed: 2
-        duration: 500ms
-        sample_interval: 250ms
-        host: {memory: 4GiB, hypervisor_reserved: 64MiB, vm_overhead: 8MiB}
-        images:
-          - name: tiny
-            kernel_size: 2MiB
-        guests:
-          - name: vm
-            count: 20
-            memory: 64MiB
-            image: tiny
-            workloads:
-              - {kind: idle, resident: 1MiB}
-        """, file: "many.yaml")
+        let c = try ScenarioLoader.load(
+            text: """
+                name: many
+                seed: 2
+                duration: 500ms
+                sample_interval: 250ms
+                host: {memory: 4GiB, hypervisor_reserved: 64MiB, vm_overhead: 8MiB}
+                images:
+                  - name: tiny
+                    kernel_size: 2MiB
+                guests:
+                  - name: vm
+                    count: 20
+                    memory: 64MiB
+                    image: tiny
+                    workloads:
+                      - {kind: idle, resident: 1MiB}
+                """, file: "many.yaml")
         let html = try HTMLReport.render(try RunOutput(files: outputFiles(try Simulation(config: c).run())))
         #expect(charts(html).count == 5 + 1 + 4 * 20 || charts(html).count == 4 + 1 + 4 * 20)
         for i in 0..<20 { #expect(html.contains("<h3 id=\"vm-\(i)\">")) }
@@ -246,8 +250,9 @@ func pathPoints(_ svg: Substring) -> [(Double, Double)] {
         }
         files["timeseries.csv"] = lines.joined(separator: "\n") + "\n"
         guard case .object(var top) = try JSONParser.parse(files["summary.json"]!, file: "summary.json"),
-              let gi = top.firstIndex(where: { $0.0 == SummaryKey.guests }), case .array(var guests) = top[gi].1,
-              case .object(var web) = guests[0] else { Issue.record("unexpected summary.json"); return }
+            let gi = top.firstIndex(where: { $0.0 == SummaryKey.guests }), case .array(var guests) = top[gi].1,
+            case .object(var web) = guests[0]
+        else { Issue.record("unexpected summary.json"); return }
         for k in [GuestCounters.handles.slowdown.name, GuestCounters.handles.eat.name] {
             if let j = web.firstIndex(where: { $0.0 == k }) { web[j].1 = .double(.infinity) }
         }
@@ -287,8 +292,9 @@ func pathPoints(_ svg: Substring) -> [(Double, Double)] {
         for bad in ["{", "[1,]", "{\"a\" 1}", "01x", "\"abc", "tru", "{\"a\":1}x"] {
             #expect(throws: ReportInputError.self, "\(bad) was accepted") { try JSONParser.parse(bad, file: "x") }
         }
-        do { _ = try JSONParser.parse("{\n  \"a\": 1,\n  \"b\": ?\n}", file: "f.json"); Issue.record("accepted") }
-        catch { #expect(error.line == 3 && error.column == 8) }
+        do { _ = try JSONParser.parse("{\n  \"a\": 1,\n  \"b\": ?\n}", file: "f.json"); Issue.record("accepted") } catch {
+            #expect(error.line == 3 && error.column == 8)
+        }
     }
 
     @Test func axisScalesReadWell() {
@@ -305,8 +311,9 @@ func pathPoints(_ svg: Substring) -> [(Double, Double)] {
         let s = SVGChart.sampledIndices(10_001, limit: 800)
         #expect(s.count == 800 && s.first == 0 && s.last == 10_000)
         // A log axis puts slowdown 1 at the bottom and labels powers of ten.
-        let c = SVGChart(title: "s", style: .lines, yAxis: .log(unit: "×"), xs: [0, 1, 2], xMax: 2,
-                         series: [.init("s", color: "#000", values: [1, 30, 0])])
+        let c = SVGChart(
+            title: "s", style: .lines, yAxis: .log(unit: "×"), xs: [0, 1, 2], xMax: 2,
+            series: [.init("s", color: "#000", values: [1, 30, 0])])
         let svg = c.render()
         #expect(svg.contains(">1</text>") && svg.contains(">10</text>") && svg.contains(">50</text>"))
         let bottom = 300.0 - 40

@@ -18,8 +18,9 @@ import Scenarios
         v.accesses = accesses; v.accessTimeNs = accessTimeNs; v.pgfault = pgfault
         var h = VMHostSnapshot()
         h.stats.swapIns = swapIns
-        return GuestState(configuredPages: 1024, vcpus: 1, poweredOn: true, panicked: false, liveProcesses: 1, thrashing: false,
-                          meminfo: Meminfo(), vmstat: v, host: h, peakConsumedPages: 0, memoryAccessNs: 100)
+        return GuestState(
+            configuredPages: 1024, vcpus: 1, poweredOn: true, panicked: false, liveProcesses: 1, thrashing: false,
+            meminfo: Meminfo(), vmstat: v, host: h, peakConsumedPages: 0, memoryAccessNs: 100)
     }
 
     @Test func aWindowShowsIncreasesOfEventCountsAndFormulasOverThem() {
@@ -46,14 +47,31 @@ import Scenarios
         // Distinct values for every field, set through the rendering's own order.
         for (name, _) in m.fields {
             switch name {
-            case "MemTotal": m.MemTotal = i; case "MemFree": m.MemFree = i; case "MemAvailable": m.MemAvailable = i
-            case "Buffers": m.Buffers = i; case "Cached": m.Cached = i; case "SwapCached": m.SwapCached = i
-            case "Active": m.Active = i; case "Inactive": m.Inactive = i; case "Active(anon)": m.ActiveAnon = i
-            case "Inactive(anon)": m.InactiveAnon = i; case "Active(file)": m.ActiveFile = i; case "Inactive(file)": m.InactiveFile = i
-            case "Unevictable": m.Unevictable = i; case "Mlocked": m.Mlocked = i; case "SwapTotal": m.SwapTotal = i
-            case "SwapFree": m.SwapFree = i; case "Dirty": m.Dirty = i; case "AnonPages": m.AnonPages = i; case "Mapped": m.Mapped = i
-            case "Shmem": m.Shmem = i; case "PageTables": m.PageTables = i; case "CommitLimit": m.CommitLimit = i
-            case "Committed_AS": m.Committed_AS = i; case "Balloon": m.Balloon = i; case "KernelReserved": m.KernelReserved = i
+            case "MemTotal": m.MemTotal = i;
+            case "MemFree": m.MemFree = i;
+            case "MemAvailable": m.MemAvailable = i
+            case "Buffers": m.Buffers = i;
+            case "Cached": m.Cached = i;
+            case "SwapCached": m.SwapCached = i
+            case "Active": m.Active = i;
+            case "Inactive": m.Inactive = i;
+            case "Active(anon)": m.ActiveAnon = i
+            case "Inactive(anon)": m.InactiveAnon = i;
+            case "Active(file)": m.ActiveFile = i;
+            case "Inactive(file)": m.InactiveFile = i
+            case "Unevictable": m.Unevictable = i;
+            case "Mlocked": m.Mlocked = i;
+            case "SwapTotal": m.SwapTotal = i
+            case "SwapFree": m.SwapFree = i;
+            case "Dirty": m.Dirty = i;
+            case "AnonPages": m.AnonPages = i;
+            case "Mapped": m.Mapped = i
+            case "Shmem": m.Shmem = i;
+            case "PageTables": m.PageTables = i;
+            case "CommitLimit": m.CommitLimit = i
+            case "Committed_AS": m.Committed_AS = i;
+            case "Balloon": m.Balloon = i;
+            case "KernelReserved": m.KernelReserved = i
             default: Issue.record("meminfo field \(name) is not set by this test")
             }
             i += 1

@@ -12,72 +12,72 @@ import Scenarios
 /// growing batch heap, one VM without a balloon driver. The balloon policies have work to do
 /// within 30 s.
 let policyPressureYAML = """
-name: policy-pressure
-seed: 5
-duration: 30s
-sample_interval: 1s
-host:
-  memory: 768MiB
-  hypervisor_reserved: 48MiB
-  vm_overhead: 8MiB
-  balloon_policy: {kind: mom, interval: 2s}
-images:
-  - name: app
-    kernel_size: 8MiB
-    files:
-      - {path: /usr/lib/libc.so.6, size: 2MiB, style: code}
-      - {path: /var/lib/db/data, size: 192MiB, style: pointers, per_guest: true}
-      - {path: /srv/reports, size: 96MiB, style: text, per_guest: true}
-templates:
-  vm: &vm
-    memory: 256MiB
-    image: app
-    swap: {size: 128MiB, device: ssd}
-    balloon: {minimum: 128MiB}
-guests:
-  - <<: *vm
-    name: reports
-    workloads:
-      - {kind: boot, files: [/srv/reports], max_per_file: 96MiB}
-      - {kind: idle, daemons: 4, resident: 16MiB}
-  - <<: *vm
-    name: build
-    workloads:
-      - {kind: batch, peak: 128MiB, step: 4MiB, sweeps: 1}
-      - {kind: idle, daemons: 4, resident: 12MiB}
-  - <<: *vm
-    name: db
-    workloads:
-      - {kind: database, buffer_pool: 150MiB, data_file: /var/lib/db/data, start_at: 5s}
-  - <<: *vm
-    name: app
-    balloon: {driver: false}
-    workloads:
-      - {kind: batch, peak: 175MiB, step: 4MiB, sweeps: 20, start_at: 10s}
-"""
+    name: policy-pressure
+    seed: 5
+    duration: 30s
+    sample_interval: 1s
+    host:
+      memory: 768MiB
+      hypervisor_reserved: 48MiB
+      vm_overhead: 8MiB
+      balloon_policy: {kind: mom, interval: 2s}
+    images:
+      - name: app
+        kernel_size: 8MiB
+        files:
+          - {path: /usr/lib/libc.so.6, size: 2MiB, style: code}
+          - {path: /var/lib/db/data, size: 192MiB, style: pointers, per_guest: true}
+          - {path: /srv/reports, size: 96MiB, style: text, per_guest: true}
+    templates:
+      vm: &vm
+        memory: 256MiB
+        image: app
+        swap: {size: 128MiB, device: ssd}
+        balloon: {minimum: 128MiB}
+    guests:
+      - <<: *vm
+        name: reports
+        workloads:
+          - {kind: boot, files: [/srv/reports], max_per_file: 96MiB}
+          - {kind: idle, daemons: 4, resident: 16MiB}
+      - <<: *vm
+        name: build
+        workloads:
+          - {kind: batch, peak: 128MiB, step: 4MiB, sweeps: 1}
+          - {kind: idle, daemons: 4, resident: 12MiB}
+      - <<: *vm
+        name: db
+        workloads:
+          - {kind: database, buffer_pool: 150MiB, data_file: /var/lib/db/data, start_at: 5s}
+      - <<: *vm
+        name: app
+        balloon: {driver: false}
+        workloads:
+          - {kind: batch, peak: 175MiB, step: 4MiB, sweeps: 20, start_at: 10s}
+    """
 
 /// Two guests booting the same code with inter-VM sharing and 4 KiB pages: KSM finds
 /// shared and zero pages within a few seconds.
 let policySharingYAML = """
-name: policy-sharing
-seed: 3
-duration: 6s
-sample_interval: 500ms
-host:
-  memory: 1GiB
-  hypervisor_reserved: 64MiB
-  vm_overhead: 8MiB
-  large_pages: false
-  sharing: {salting: 0, pages_to_scan: 2000, sleep_millisecs: 20}
-images:
-  - name: app
-    kernel_size: 8MiB
-    files:
-      - {path: /usr/lib/libc.so.6, size: 8MiB, style: code}
-guests:
-  - {name: a, memory: 96MiB, image: app, workloads: [{kind: idle, daemons: 2, resident: 8MiB}]}
-  - {name: b, memory: 96MiB, image: app, workloads: [{kind: idle, daemons: 2, resident: 8MiB}]}
-"""
+    name: policy-sharing
+    seed: 3
+    duration: 6s
+    sample_interval: 500ms
+    host:
+      memory: 1GiB
+      hypervisor_reserved: 64MiB
+      vm_overhead: 8MiB
+      large_pages: false
+      sharing: {salting: 0, pages_to_scan: 2000, sleep_millisecs: 20}
+    images:
+      - name: app
+        kernel_size: 8MiB
+        files:
+          - {path: /usr/lib/libc.so.6, size: 8MiB, style: code}
+    guests:
+      - {name: a, memory: 96MiB, image: app, workloads: [{kind: idle, daemons: 2, resident: 8MiB}]}
+      - {name: b, memory: 96MiB, image: app, workloads: [{kind: idle, daemons: 2, resident: 8MiB}]}
+    """
 
 /// The policy binding: the scenario syntax, MOM's fields read from the simulated host, the
 /// controls applied through the owners, and errors that stop the run.
@@ -87,9 +87,11 @@ guests:
     }
 
     /// `yaml` with `host.policy` running `policy` (the built-in balloon policy off).
-    static func withPolicy(_ yaml: String, _ policy: String, interval: SimDuration = .seconds(2),
-                           sampleInterval: SimDuration = .seconds(2),
-                           variables: [NamedScalars.Entry] = []) throws -> (ScenarioConfig, SimulationOptions) {
+    static func withPolicy(
+        _ yaml: String, _ policy: String, interval: SimDuration = .seconds(2),
+        sampleInterval: SimDuration = .seconds(2),
+        variables: [NamedScalars.Entry] = []
+    ) throws -> (ScenarioConfig, SimulationOptions) {
         var c = try load(yaml)
         c.host.balloon_policy = BalloonPolicySpec(NoBalloonParameters())
         c.host.policy.kind = .mom
@@ -215,10 +217,11 @@ guests:
 
     @Test func guestsHaveStableNamesAndUUIDsAndTheScenarioVariablesAreInjected() throws {
         let policy = """
-        (defvar balloonEnabled 0)
-        (with Guests g (debug (g.Prop "name") (g.Prop "uuid") balloonEnabled ratio mode))
-        """
-        let (c, o) = try Self.withPolicy(policySharingYAML, policy, variables: [.init("ratio", .double(0.5)), .init("mode", .string("fast")), .init("balloonEnabled", .int(1))])
+            (defvar balloonEnabled 0)
+            (with Guests g (debug (g.Prop "name") (g.Prop "uuid") balloonEnabled ratio mode))
+            """
+        let (c, o) = try Self.withPolicy(
+            policySharingYAML, policy, variables: [.init("ratio", .double(0.5)), .init("mode", .string("fast")), .init("balloonEnabled", .int(1))])
         #expect(c.host.policy.variables.entries.map(\.name) == ["balloonEnabled", "mode", "ratio"])
         let sim = try Simulation(config: c, options: o)
         Self.stepToNextEvaluation(sim)
@@ -226,9 +229,10 @@ guests:
         let input = binding.variables
         #expect(input.map(\.name) == ["balloonEnabled", "mode", "ratio"])
         #expect(input.map(\.value) == [.int(1), .string("fast"), .float(0.5)])
-        let r = try binding.program.evaluate(PolicyInput(
-            guests: [MOMGuestData(name: "a", uuid: MOMCollectors.uuid("a"), samples: binding.guestHistory[0].samples)],
-            variables: input))
+        let r = try binding.program.evaluate(
+            PolicyInput(
+                guests: [MOMGuestData(name: "a", uuid: MOMCollectors.uuid("a"), samples: binding.guestHistory[0].samples)],
+                variables: input))
         let text = try #require(r.debugMessages.first?.text)
         #expect(text.contains("'a'") && text.contains(MOMCollectors.uuid("a")) && text.contains(", 1, 0.5, 'fast'"), "\(text)")
         #expect(MOMCollectors.uuid("a") == MOMCollectors.uuid("a") && MOMCollectors.uuid("a") != MOMCollectors.uuid("b"))
@@ -240,7 +244,7 @@ guests:
     @Test func ksmRunZeroStopsTheScanner() throws {
         let (c, o) = try Self.withPolicy(policySharingYAML, "(Host.Control \"ksm_run\" 0)", interval: .seconds(1), sampleInterval: .seconds(1))
         let sim = try Simulation(config: c, options: o)
-        Self.stepToNextEvaluation(sim)   // t = 0: one scanner batch ran before the policy
+        Self.stepToNextEvaluation(sim)  // t = 0: one scanner batch ran before the policy
         let scanned = sim.host.sharing.pages_scanned
         #expect(sim.host.ksmTunables.run == 0)
         let stopped = try Simulation(config: c, options: o)
@@ -324,7 +328,7 @@ guests:
         let policy = "(Host.Control \"ksm_merge_across_nodes\" 0)"
         let (c, o) = try Self.withPolicy(policySharingYAML, policy, interval: .seconds(1), sampleInterval: .seconds(1))
         let sim = try Simulation(config: c, options: o)
-        Self.stepToNextEvaluation(sim)   // t = 0: nothing shared yet
+        Self.stepToNextEvaluation(sim)  // t = 0: nothing shared yet
         #expect(sim.host.ksmTunables.merge_across_nodes == 0)
         #expect(sim.policyEvaluations[0].ksmWrites.map(\.outcome) == [.written(unmerged: 0)])
         // Written once; MOM writes a tunable only when it differs from the sample.
@@ -336,7 +340,11 @@ guests:
         let busy = try Simulation(config: c1, options: o1)
         busy.advance(to: c1.duration.nanoseconds)
         let outcomes = busy.policyEvaluations.flatMap(\.ksmWrites).map(\.outcome)
-        #expect(!outcomes.isEmpty && outcomes.allSatisfy { if case .busy = $0 { return true }; return false }, "\(outcomes)")
+        #expect(
+            !outcomes.isEmpty
+                && outcomes.allSatisfy {
+                    if case .busy = $0 { return true }; return false
+                }, "\(outcomes)")
         #expect(busy.host.ksmTunables.merge_across_nodes == 1)
     }
 
@@ -344,10 +352,10 @@ guests:
 
     @Test func aRuntimeErrorStopsTheRunWithFileLineAndSimulatedTime() throws {
         let policy = """
-        # fails once KSM has finished a full scan
-        (defvar scans Host.ksm_full_scans)
-        (if (> scans 0) (/ Host.mem_free (- scans scans)) 0)
-        """
+            # fails once KSM has finished a full scan
+            (defvar scans Host.ksm_full_scans)
+            (if (> scans 0) (/ Host.mem_free (- scans scans)) 0)
+            """
         let (c, o) = try Self.withPolicy(policySharingYAML, policy, interval: .seconds(1), sampleInterval: .seconds(1))
         let r = try Simulation(config: c, options: o).run()
         let e = try #require(r.policyError)
@@ -396,21 +404,29 @@ guests:
     }
 
     @Test func theScenarioRefusesAPolicyProgramWithAnotherBalloonPolicyOrESXRates() throws {
-        let base = policySharingYAML.replacingOccurrences(of: "  large_pages: false\n", with: "  large_pages: false\n  policy: {kind: mom, files: [p.policy]}\n")
+        let base = policySharingYAML.replacingOccurrences(
+            of: "  large_pages: false\n", with: "  large_pages: false\n  policy: {kind: mom, files: [p.policy]}\n")
         #expect(throws: (any Error).self) {
             try load(base.replacingOccurrences(of: "  large_pages: false\n", with: "  large_pages: false\n  balloon_policy: {kind: mom}\n"))
         }
         #expect(throws: (any Error).self) {
-            try load(base.replacingOccurrences(of: "sharing: {salting: 0, pages_to_scan: 2000, sleep_millisecs: 20}", with: "sharing: {salting: 0, scan_rate_per_vm: 50}"))
+            try load(
+                base.replacingOccurrences(
+                    of: "sharing: {salting: 0, pages_to_scan: 2000, sleep_millisecs: 20}", with: "sharing: {salting: 0, scan_rate_per_vm: 50}"))
         }
         #expect(throws: (any Error).self) {
             try load(policySharingYAML.replacingOccurrences(of: "  large_pages: false\n", with: "  large_pages: false\n  policy: {kind: mom}\n"))
         }
         let ok = try load(base.replacingOccurrences(of: "  large_pages: false\n", with: "  large_pages: false\n  balloon_policy: {kind: none}\n"))
         #expect(ok.host.policy.files == ["p.policy"])
-        let vars = try load(base.replacingOccurrences(of: "files: [p.policy]}", with: "files: [p.policy], variables: {ratio: 0.5, mode: fast, flag: true, balloonEnabled: 1}}"))
-        #expect(vars.host.policy.variables == NamedScalars([.init("balloonEnabled", .int(1)), .init("flag", .int(1)),
-                                                             .init("mode", .string("fast")), .init("ratio", .double(0.5))]))
+        let vars = try load(
+            base.replacingOccurrences(of: "files: [p.policy]}", with: "files: [p.policy], variables: {ratio: 0.5, mode: fast, flag: true, balloonEnabled: 1}}"))
+        #expect(
+            vars.host.policy.variables
+                == NamedScalars([
+                    .init("balloonEnabled", .int(1)), .init("flag", .int(1)),
+                    .init("mode", .string("fast")), .init("ratio", .double(0.5)),
+                ]))
         #expect(try load(ScenarioRenderer.yaml(vars)) == vars)
         #expect(throws: (any Error).self) {
             try load(base.replacingOccurrences(of: "files: [p.policy]}", with: "files: [p.policy], variables: {x: [1, 2]}}"))

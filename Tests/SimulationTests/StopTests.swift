@@ -33,7 +33,7 @@ final class StopAfter: @unchecked Sendable {
     }
 
     @Test func aStopAfterNEventsGivesACompletePartialResult() throws {
-        let r = try run(stopAfter: 400)   // about 1,000 events in the whole run
+        let r = try run(stopAfter: 400)  // about 1,000 events in the whole run
         let partial = r.partial, simulated = r.simulatedNs, duration = r.config.duration.nanoseconds
         #expect(partial)
         #expect(simulated > 0 && simulated < duration)
@@ -77,7 +77,7 @@ final class StopAfter: @unchecked Sendable {
         let partial = hooked.partial || plain.partial
         #expect(!partial)
         #expect(RunReport.files(hooked).map(\.contents) == RunReport.files(plain).map(\.contents))
-        #expect(s.calls > 500)   // asked between events, all along
+        #expect(s.calls > 500)  // asked between events, all along
         #expect(RunReport.summaryJSON(plain).rendered(indent: 2).contains("\"partial\": false"))
     }
 
@@ -94,24 +94,24 @@ final class StopAfter: @unchecked Sendable {
 /// `Simulation.setupProblems`: every problem `init` would throw, without building the host.
 @Suite struct SetupProblemTests {
     static let yaml = """
-    name: setup
-    duration: 1s
-    guests:
-      - name: db
-        memory: 512MiB
-        count: 3
-        workloads:
-          - {kind: database, data_file: /var/lib/nope}
-      - name: web
-        memory: 512MiB
-        workloads:
-          - {kind: idle}
-          - {kind: web, docroot: /srv/none}
-      - name: ok
-        memory: 512MiB
-        workloads:
-          - {kind: trace, file: t.trace}
-    """
+        name: setup
+        duration: 1s
+        guests:
+          - name: db
+            memory: 512MiB
+            count: 3
+            workloads:
+              - {kind: database, data_file: /var/lib/nope}
+          - name: web
+            memory: 512MiB
+            workloads:
+              - {kind: idle}
+              - {kind: web, docroot: /srv/none}
+          - name: ok
+            memory: 512MiB
+            workloads:
+              - {kind: trace, file: t.trace}
+        """
 
     @Test func everyProblemIsFoundAtItsEntry() throws {
         let c = try load(Self.yaml)
@@ -128,8 +128,9 @@ final class StopAfter: @unchecked Sendable {
     }
 
     @Test func aTraceThatDoesNotParseOrIsMissingIsAProblem() throws {
-        let c = try load(Self.yaml.replacingOccurrences(of: "/var/lib/nope", with: "/var/lib/db/data")
-                                  .replacingOccurrences(of: "/srv/none", with: "/var/www/html"))
+        let c = try load(
+            Self.yaml.replacingOccurrences(of: "/var/lib/nope", with: "/var/lib/db/data")
+                .replacingOccurrences(of: "/srv/none", with: "/var/www/html"))
         var o = SimulationOptions()
         #expect(Simulation.setupProblems(config: c, options: o).map(\.keyPath) == ["guests[2].workloads[0]"])
         o.textResources["t.trace"] = "R 1 0x0\nQ 1 0x0\n"

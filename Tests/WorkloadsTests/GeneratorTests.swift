@@ -252,7 +252,7 @@ import Testing
         p.access_rate = 100_000
         let w = try make(.idle(p), k)
         var c = makeContext()
-        drive(w, on: k, seconds: 0.2, context: &c)   // start-up writes
+        drive(w, on: k, seconds: 0.2, context: &c)  // start-up writes
         let before = c.stats.references
         drive(w, on: k, seconds: 1, context: &c)
         let rate = Double(c.stats.references - before)

@@ -77,7 +77,7 @@ enum ReferencePaging {
         case .fifo: fifo(refs, frames: frames)
         case .clock: clock(refs, frames: frames)
         case .opt: opt(refs, frames: frames)
-        default: nil   // linux, and any policy without a textbook reference here
+        default: nil  // linux, and any policy without a textbook reference here
         }
     }
 }
@@ -276,14 +276,14 @@ enum ReferencePaging {
 
     @Test func lackeyTextIsFileBackedAndDataAnonymous() throws {
         let text = """
-        I  00401000,4
-        I  00401004,4
-         L 00401ff0,8
-         L 7ff000100,8
-         S 7ff000100,8
-         S 00402000,8
-        I  00401008,4
-        """
+            I  00401000,4
+            I  00401004,4
+             L 00401ff0,8
+             L 7ff000100,8
+             S 7ff000100,8
+             S 00402000,8
+            I  00401008,4
+            """
         let t = try CompiledTrace(parsing: text)
         // Two mappings: the text range around 0x401000 and the stack.
         #expect(t.mappingCount == 2 && t.textFilePages == 512)

@@ -5,39 +5,40 @@ import Testing
 
 @Suite struct TraceTests {
     static let text = """
-    # a parent maps and touches pages, forks; the child writes an inherited page
-    M 1 0x400000 16
-    W 1 0x400000
-    R 1 0x401008   # same 2 MiB range, next page
-    W 1 0x7ff000a98
-    F 1 2
-    W 2 0x400010
-    R 2 0x1000
-    X 2
-    R 1 0X401000
-    """
+        # a parent maps and touches pages, forks; the child writes an inherited page
+        M 1 0x400000 16
+        W 1 0x400000
+        R 1 0x401008   # same 2 MiB range, next page
+        W 1 0x7ff000a98
+        F 1 2
+        W 2 0x400010
+        R 2 0x1000
+        X 2
+        R 1 0X401000
+        """
 
     static let lackey = """
-    ==4242== Lackey, an example Valgrind tool
-    ==4242== Copyright (C) 2002-2017, and GNU GPL'd, by Nicholas Nethercote.
-    ==4242== Command: ./a.out
-    ==4242==
-    I  04015d0c,3
-     L 04222cac,4
-     S 7ff000a98,8
-     M 0421f8f4,8
-     L 04222ffe,4
-    I  04015d0f,5
-    ==4242== Counted 1 call to main()
-    """
+        ==4242== Lackey, an example Valgrind tool
+        ==4242== Copyright (C) 2002-2017, and GNU GPL'd, by Nicholas Nethercote.
+        ==4242== Command: ./a.out
+        ==4242==
+        I  04015d0c,3
+         L 04222cac,4
+         S 7ff000a98,8
+         M 0421f8f4,8
+         L 04222ffe,4
+        I  04015d0f,5
+        ==4242== Counted 1 call to main()
+        """
 
     @Test func textFormatParses() throws {
         let t = try CompiledTrace(parsing: TraceTests.text)
         #expect(t.format == .text)
         #expect(t.processCount == 2)
-        #expect(t.references().map(\.description) == [
-            "W 1 0x400000", "R 1 0x401000", "W 1 0x7ff000000", "W 2 0x400000", "R 2 0x1000", "R 1 0x401000",
-        ])
+        #expect(
+            t.references().map(\.description) == [
+                "W 1 0x400000", "R 1 0x401000", "W 1 0x7ff000000", "W 2 0x400000", "R 2 0x1000", "R 1 0x401000",
+            ])
         #expect(t.referenceCount == 6)
     }
 
@@ -46,16 +47,19 @@ import Testing
         #expect(t.format == .lackey)
         #expect(t.processCount == 1)
         // I and L read, S writes, M reads then writes; an access crossing a page touches both.
-        #expect(t.references().map(\.description) == [
-            "R 1 0x4015000", "R 1 0x4222000", "W 1 0x7ff000000", "R 1 0x421f000", "W 1 0x421f000",
-            "R 1 0x4222000", "R 1 0x4223000", "R 1 0x4015000",
-        ])
+        #expect(
+            t.references().map(\.description) == [
+                "R 1 0x4015000", "R 1 0x4222000", "W 1 0x7ff000000", "R 1 0x421f000", "W 1 0x421f000",
+                "R 1 0x4222000", "R 1 0x4223000", "R 1 0x4015000",
+            ])
         #expect(try CompiledTrace(parsing: TraceTests.lackey, format: .lackey).referenceCount == 8)
     }
 
     @Test func badLinesNameTheLineAndWhatWasExpected() {
         func error(_ text: String, _ format: TraceFormat = .text) -> TraceParseError? {
-            do { _ = try CompiledTrace(parsing: text, format: format, path: "t.trace"); return nil } catch let e as TraceParseError { return e } catch { return nil }
+            do { _ = try CompiledTrace(parsing: text, format: format, path: "t.trace"); return nil } catch let e as TraceParseError { return e } catch {
+                return nil
+            }
         }
         let cases: [(String, TraceFormat, Int, String)] = [
             ("R 1 0x1000\nQ 1 0x2000\n", .text, 2, "unknown record 'Q'; expected R, W, M, F or X"),
@@ -139,18 +143,18 @@ import Testing
         var c = makeContext()
         // One op per slice: a 1 ns budget lets exactly one op run.
         func step() { c.budget = 1; w.run(on: k, context: &c) }
-        step()   // spawn
-        step()   // W 0x1000 (op 1)
+        step()  // spawn
+        step()  // W 0x1000 (op 1)
         let pid = w.issued[0].pid
         let a = w.issued[0].vpn
         #expect(w.nextUse(pid: pid, vpn: a) == 3)
-        step()   // W 0x2000 (op 2)
+        step()  // W 0x2000 (op 2)
         let b = w.issued[1].vpn
         #expect(b == a + 1)
         #expect(w.nextUse(pid: pid, vpn: b) == 5)
-        step()   // R 0x1000 (op 3)
+        step()  // R 0x1000 (op 3)
         #expect(w.nextUse(pid: pid, vpn: a) == Int.max)
-        #expect(w.nextUse(pid: pid, vpn: a + 2) == 4)   // 0x3000: first use ahead
+        #expect(w.nextUse(pid: pid, vpn: a + 2) == 4)  // 0x3000: first use ahead
         #expect(w.nextUse(pid: pid, vpn: a + 600) == Int.max)
         #expect(w.nextUse(pid: pid + 100, vpn: a) == Int.max)
     }

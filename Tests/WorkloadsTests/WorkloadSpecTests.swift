@@ -60,7 +60,9 @@ import Testing
     }
 
     @Test func validationNamesKeysRelativeToTheWorkload() throws {
-        let s = try decode(#"{"kind": "database", "hot_fraction": "120%", "access_rate": 0, "content_mix": {"text": 50, "random": 20}, "oom_score_adj": 2000, "start_at": "10s", "stop_at": "5s"}"#)
+        let s = try decode(
+            #"{"kind": "database", "hot_fraction": "120%", "access_rate": 0, "content_mix": {"text": 50, "random": 20}, "oom_score_adj": 2000, "start_at": "10s", "stop_at": "5s"}"#
+        )
         let keys = s.validationProblems().map(\.key)
         #expect(keys.contains("hot_fraction"))
         #expect(keys.contains("access_rate"))

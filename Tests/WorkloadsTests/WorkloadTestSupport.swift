@@ -18,8 +18,10 @@ let imageFiles: [(path: String, size: ByteCount, style: ContentStyle)] = [
 ]
 
 /// A guest kernel of `memory` with the built-in image's files registered.
-func makeKernel(memory: ByteCount = .mib(256), swap: ByteCount = .mib(256), overcommit: Int = 0,
-                policy: ReplacementPolicyKind = .linux, seed: UInt64 = 1) -> GuestKernel {
+func makeKernel(
+    memory: ByteCount = .mib(256), swap: ByteCount = .mib(256), overcommit: Int = 0,
+    policy: ReplacementPolicyKind = .linux, seed: UInt64 = 1
+) -> GuestKernel {
     let k = makeTestKernel(memory: memory, swap: swap, kernelReserved: nil, seed: seed, contentShadow: false) {
         $0.overcommit_memory = overcommit
         $0.replacement_policy = policy
@@ -35,8 +37,10 @@ func makeKernel(memory: ByteCount = .mib(256), swap: ByteCount = .mib(256), over
 /// slice and LRU aging every 100 ms. `observe` runs after every slice with the end time
 /// and the context.
 @discardableResult
-func drive(_ w: any Workload, on k: GuestKernel, seconds: Double, context: inout WorkloadContext,
-           tick: Int64 = 10_000_000, observe: (Int64, WorkloadContext) -> Void = { _, _ in }) -> Int64 {
+func drive(
+    _ w: any Workload, on k: GuestKernel, seconds: Double, context: inout WorkloadContext,
+    tick: Int64 = 10_000_000, observe: (Int64, WorkloadContext) -> Void = { _, _ in }
+) -> Int64 {
     let end = context.now + Int64(seconds * 1e9)
     var t = context.now
     while t < end && !w.isFinished {

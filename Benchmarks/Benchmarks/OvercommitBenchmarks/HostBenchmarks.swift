@@ -40,10 +40,13 @@ import Glibc
 /// computed inside each sample, against the raw loop timed in that sample over as many image
 /// pages. The pairing cancels most of the machine's drift between benchmarks.
 func hostBenchmarks() {
-    Benchmark("baseline.xxh3-pages",
-              configuration: .init(metrics: [.wallClock, .throughput, HostMetric.pagesPerSecond],
-                                   warmupIterations: 3, scalingFactor: .kilo,
-                                   maxDuration: .seconds(10), maxIterations: 400)) { benchmark in
+    Benchmark(
+        "baseline.xxh3-pages",
+        configuration: .init(
+            metrics: [.wallClock, .throughput, HostMetric.pagesPerSecond],
+            warmupIterations: 3, scalingFactor: .kilo,
+            maxDuration: .seconds(10), maxIterations: 400)
+    ) { benchmark in
         let n = benchmark.scaledIterations.count
         let first = HostCorpus.takeWindow(n)
         var acc: UInt64 = 0
@@ -62,11 +65,16 @@ func hostBenchmarks() {
         benchmark.measurement(HostMetric.pagesPerSecond, Int(Double(n) * 1e9 / ns))
     }
 
-    Benchmark("host.tps.scan-image-guest",
-              configuration: .init(metrics: [.wallClock, HostMetric.pagesPerSecond, HostMetric.percentOfXXH3,
-                                             HostMetric.pass1PagesPerSecond, HostMetric.pass2PagesPerSecond],
-                                   warmupIterations: 1, scalingFactor: .one,
-                                   maxDuration: .seconds(60), maxIterations: 15)) { benchmark in
+    Benchmark(
+        "host.tps.scan-image-guest",
+        configuration: .init(
+            metrics: [
+                .wallClock, HostMetric.pagesPerSecond, HostMetric.percentOfXXH3,
+                HostMetric.pass1PagesPerSecond, HostMetric.pass2PagesPerSecond,
+            ],
+            warmupIterations: 1, scalingFactor: .one,
+            maxDuration: .seconds(60), maxIterations: 15)
+    ) { benchmark in
         // One sample = the first two full scans of a fresh host (built outside the measurement):
         // the passes in which every page is hashed. Pass 1 hashes each page and records its
         // checksum (KSM: a page must keep its checksum for a pass before it is a candidate;
@@ -101,10 +109,13 @@ func hostBenchmarks() {
         benchmark.measurement(HostMetric.pass2PagesPerSecond, Int(Double(done - pass1Pages) * 1e9 / (ns - pass1Ns)))
     }
 
-    Benchmark("baseline.lz4-pages",
-              configuration: .init(metrics: [.wallClock, .throughput, HostMetric.pagesPerSecond],
-                                   warmupIterations: 2, scalingFactor: .kilo,
-                                   maxDuration: .seconds(10), maxIterations: 100)) { benchmark in
+    Benchmark(
+        "baseline.lz4-pages",
+        configuration: .init(
+            metrics: [.wallClock, .throughput, HostMetric.pagesPerSecond],
+            warmupIterations: 2, scalingFactor: .kilo,
+            maxDuration: .seconds(10), maxIterations: 100)
+    ) { benchmark in
         let n = benchmark.scaledIterations.count
         let first = HostCorpus.takeWindow(n)
         let codec = LZ4Codec()
@@ -127,10 +138,13 @@ func hostBenchmarks() {
         benchmark.measurement(HostMetric.pagesPerSecond, Int(Double(n) * 1e9 / ns))
     }
 
-    Benchmark("host.compress.pageout-image-guest",
-              configuration: .init(metrics: [.wallClock, .throughput, HostMetric.pagesPerSecond, HostMetric.percentOfLZ4],
-                                   warmupIterations: 2, scalingFactor: .kilo,
-                                   maxDuration: .seconds(30), maxIterations: 100)) { benchmark in
+    Benchmark(
+        "host.compress.pageout-image-guest",
+        configuration: .init(
+            metrics: [.wallClock, .throughput, HostMetric.pagesPerSecond, HostMetric.percentOfLZ4],
+            warmupIterations: 2, scalingFactor: .kilo,
+            maxDuration: .seconds(30), maxIterations: 100)
+    ) { benchmark in
         // One guest whose page cache holds the image; each sample takes exactly 1000 private
         // pages out through the host's paging path (victims in the host's pseudo-random order,
         // LZ4 with the 2047-byte limit, kept in the cache if they fit, else written to host
@@ -157,9 +171,12 @@ func hostBenchmarks() {
         benchmark.measurement(HostMetric.percentOfLZ4, Int((100 * baselineNs / ns).rounded()))
     }
 
-    Benchmark("host.bytes-per-page",
-              configuration: .init(metrics: [HostMetric.bytesPerGuestPage, HostMetric.residentBytesPerGuestPage],
-                                   warmupIterations: 0, maxIterations: 1)) { benchmark in
+    Benchmark(
+        "host.bytes-per-page",
+        configuration: .init(
+            metrics: [HostMetric.bytesPerGuestPage, HostMetric.residentBytesPerGuestPage],
+            warmupIterations: 0, maxIterations: 1)
+    ) { benchmark in
         // A representative host: the 4 GiB database guest of `guest.access.churn-4GiB`, put on
         // the host before its warm-up (so every page it touched is backed), plus two image
         // guests; sharing across VMs, small pages, two full scans (the image guests' pages are
@@ -182,15 +199,18 @@ func hostBenchmarks() {
             guestBytes += g.frameTable + g.pageTables + g.pageCache
             hostBytes += f.p2m + f.checksums + f.regions + f.sharingTable + f.swapAndCache
             pages += vm.configuredPages
-            print("host.bytes-per-page: \(vm.name): \(vm.configuredPages) pages, guest \(fmt(g.bytesPerGuestPage)) B/page, host \(fmt(f.bytesPerGuestPage)) B/page "
-                  + "(p2m \(f.p2m), checksums \(f.checksums), regions \(f.regions), sharing table \(f.sharingTable), swap+cache \(f.swapAndCache))")
+            print(
+                "host.bytes-per-page: \(vm.name): \(vm.configuredPages) pages, guest \(fmt(g.bytesPerGuestPage)) B/page, host \(fmt(f.bytesPerGuestPage)) B/page "
+                    + "(p2m \(f.p2m), checksums \(f.checksums), regions \(f.regions), sharing table \(f.sharingTable), swap+cache \(f.swapAndCache))")
         }
         // Host-wide structures (shared-frame nodes, the stable index, the free-frame stack).
         hostBytes += h.host.sharedFootprintBytes
         let perPage = Double(guestBytes + hostBytes) / Double(pages)
         let rssPerPage = Double(rssAfter - rssBefore) / Double(pages)
-        print("host.bytes-per-page: guest \(fmt(Double(guestBytes) / Double(pages))) + host \(fmt(Double(hostBytes) / Double(pages))) = \(fmt(perPage)) B/page (target < 48); "
-              + "resident memory growth: \(fmt(rssPerPage)) B/page; shared frames \(h.host.sharing.pages_shared), pages sharing \(h.host.sharing.pages_sharing)")
+        print(
+            "host.bytes-per-page: guest \(fmt(Double(guestBytes) / Double(pages))) + host \(fmt(Double(hostBytes) / Double(pages))) = \(fmt(perPage)) B/page (target < 48); "
+                + "resident memory growth: \(fmt(rssPerPage)) B/page; shared frames \(h.host.sharing.pages_shared), pages sharing \(h.host.sharing.pages_sharing)"
+        )
         benchmark.measurement(HostMetric.bytesPerGuestPage, Int((perPage * 100).rounded(.up)))
         benchmark.measurement(HostMetric.residentBytesPerGuestPage, Int(rssPerPage.rounded(.up)))
     }
@@ -334,8 +354,9 @@ final class ImageHost {
         for g in 0..<guests {
             var kc = GuestKernelConfig()
             kc.kernel_reserved = .mib(1)
-            let k = GuestKernel(name: "image-\(g)", memoryPages: image.pageCount + 4096, config: kc,
-                                swap: SwapDeviceConfig(size: .mib(16), device: .nvme), costs: CostModel(), seed: UInt64(g + 1))
+            let k = GuestKernel(
+                name: "image-\(g)", memoryPages: image.pageCount + 4096, config: kc,
+                swap: SwapDeviceConfig(size: .mib(16), device: .nvme), costs: CostModel(), seed: UInt64(g + 1))
             let vm = host.addVM(name: k.name, kernel: k)
             precondition(host.powerOn(vm), "admission refused an image guest")
             _ = k.boot()

@@ -21,7 +21,7 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 10)
 
     Benchmark("baseline.random-frame-touch") { benchmark in
-        let n = 1 << 20   // 4 GiB of 4 KiB pages
+        let n = 1 << 20  // 4 GiB of 4 KiB pages
         var flags = [UInt16](repeating: 0, count: n)
         var content = [UInt64](repeating: 0, count: n)
         var rng = Xoshiro256(seed: 1)
@@ -50,18 +50,23 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(kernel.vmstat.accesses)
     }
 
-    Benchmark("guest.bytes-per-page",
-              configuration: .init(metrics: [.custom("centibytes_per_guest_page", polarity: .prefersSmaller, useScalingFactor: false)],
-                                   maxIterations: 1)) { benchmark in
+    Benchmark(
+        "guest.bytes-per-page",
+        configuration: .init(
+            metrics: [.custom("centibytes_per_guest_page", polarity: .prefersSmaller, useScalingFactor: false)],
+            maxIterations: 1)
+    ) { benchmark in
         // Reported in hundredths of a byte (3117 = 31.17 B/page): whole bytes rounded up
         // would hide whether 31.2 is under the 32-byte target.
         let (kernel, _, _) = ChurnGuest.make()
         let f = kernel.footprint
         let pages = Double(kernel.totalPages)
-        print("guest.bytes-per-page: \(String(format: "%.2f", f.bytesPerGuestPage)) B/page (target < 32): frame table "
-              + "\(String(format: "%.2f", Double(f.frameTable) / pages)), page tables \(String(format: "%.2f", Double(f.pageTables) / pages)), "
-              + "page cache \(String(format: "%.2f", Double(f.pageCache) / pages))")
-        benchmark.measurement(.custom("centibytes_per_guest_page", polarity: .prefersSmaller, useScalingFactor: false), Int((f.bytesPerGuestPage * 100).rounded(.up)))
+        print(
+            "guest.bytes-per-page: \(String(format: "%.2f", f.bytesPerGuestPage)) B/page (target < 32): frame table "
+                + "\(String(format: "%.2f", Double(f.frameTable) / pages)), page tables \(String(format: "%.2f", Double(f.pageTables) / pages)), "
+                + "page cache \(String(format: "%.2f", Double(f.pageCache) / pages))")
+        benchmark.measurement(
+            .custom("centibytes_per_guest_page", polarity: .prefersSmaller, useScalingFactor: false), Int((f.bytesPerGuestPage * 100).rounded(.up)))
     }
 
     // Page sharing, compression and host memory per page (HostBenchmarks.swift).
@@ -83,8 +88,9 @@ enum ChurnGuest {
     static func build(attach: (GuestKernel) -> Void = { _ in }) -> (GuestKernel, any Workload, WorkloadContext) {
         var cfg = GuestKernelConfig()
         cfg.kernel_reserved = .mib(80)
-        let k = GuestKernel(name: "bench", memoryPages: 1 << 20, config: cfg, swap: SwapDeviceConfig(size: .gib(1), device: .nvme),
-                            costs: CostModel(), seed: 1)
+        let k = GuestKernel(
+            name: "bench", memoryPages: 1 << 20, config: cfg, swap: SwapDeviceConfig(size: .gib(1), device: .nvme),
+            costs: CostModel(), seed: 1)
         attach(k)
         _ = k.registerFile(path: "/usr/sbin/postgres", pages: 2560, style: .code, contentSeed: 1)
         _ = k.registerFile(path: "/var/lib/db/data", pages: 1 << 19, style: .pointers, contentSeed: 2)
