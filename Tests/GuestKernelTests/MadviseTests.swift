@@ -196,4 +196,54 @@ import PageContents
         #expect(MemoryAdvice(name: "MADV_HUGEPAGE") == nil)
         expectConsistent(k, "after MADV_MERGEABLE")
     }
+
+    /// Random writes, reads, forks, exits and advice on a small guest under memory pressure,
+    /// with the invariants and every page's bytes checked along the way (pinned seeds).
+    @Test(arguments: [UInt64(1), 2, 3, 4])
+    func randomAdviceUnderPressureKeepsEveryPage(seed: UInt64) {
+        var r = Xoshiro256(seed: seed, component: "madvise-property")
+        let k = makeTestKernel(memory: .mib(16), swap: .mib(r.chance(0.25) ? 0 : 8))
+        let f = k.registerFile(path: "/data", pages: 2000, style: .text, contentSeed: seed)
+        var pids: [PID] = [k.spawn(name: "p0")]
+        var maps: [PID: [(VPN, Int)]] = [:]
+        let advices = MemoryAdvice.allCases
+        for step in 0..<1500 {
+            pids.removeAll { !k.isAlive($0) }
+            if pids.isEmpty { pids.append(k.spawn(name: "p\(step)")) }
+            let pid = pids[r.int(below: pids.count)]
+            let mine = maps[pid] ?? []
+            switch r.int(below: 40) {
+            case 0..<3:
+                let n = r.int(in: 1...800)
+                let file = r.chance(0.2)
+                if case .success(let v) = k.mmap(pid, pages: n, backing: file ? .file(f, offset: r.int(below: 1000)) : .anonymous, shared: r.chance(0.1)) {
+                    maps[pid, default: []].append((v, n))
+                }
+            case 3..<9:
+                if let m = mine.isEmpty ? nil : mine[r.int(below: mine.count)] {
+                    let off = r.int(below: m.1)
+                    let advice = advices[r.int(below: advices.count)]
+                    _ = k.madvise(pid, start: m.0 + VPN(off), pages: r.int(in: 1...(m.1 - off + 10)), advice: advice)
+                }
+            case 9: if pids.count < 5, case .success(let c) = k.fork(pid) { pids.append(c); maps[c] = mine }
+            case 10: if pids.count > 1 { k.exit(pid) }
+            case 11: _ = k.runKswapd()
+            case 12:
+                var sc = ReclaimControl(reason: .direct, nrToReclaim: r.int(in: 1...200))
+                k.reclaim(&sc)
+            default:
+                guard let m = mine.isEmpty ? nil : mine[r.int(below: mine.count)] else { continue }
+                for _ in 0..<30 { _ = k.access(pid, m.0 + VPN(r.int(below: m.1)), write: r.chance(0.5)) }
+            }
+            if step % 50 == 0 || step == 1499 {
+                let problems = k.checkInvariants()
+                #expect(problems.isEmpty, "seed \(seed) step \(step): \(problems.prefix(4).joined(separator: "; "))")
+                if !problems.isEmpty { return }
+            }
+            if step % 300 == 299 { expectConsistent(k, "seed \(seed) step \(step)") }
+        }
+        expectConsistent(k, "seed \(seed) end")
+        #expect(k.vmstat.madvise_calls > 50, "seed \(seed)")
+        #expect(k.vmstat.pglazyfreed > 0, "seed \(seed): the pressure discarded lazily freed pages")
+    }
 }
