@@ -263,7 +263,8 @@ public final class BatchWorkload: Workload {
         if params.repeat && params.free_advice != .munmap {
             // The allocator keeps the heap mapped and madvises it; the next job reuses it.
             let advice: MemoryAdvice = params.free_advice == .free ? .free : .dontneed
-            if case .success = kernel.madvise(pid, start: heapStart, pages: heapPages, advice: advice) { c.stats.freedPages += heapPages }
+            // Not counted in freed_kb (munmap / brk): vmstat.madvise_calls and pglazyfree count it.
+            _ = kernel.madvise(pid, start: heapStart, pages: heapPages, advice: advice)
             c.stats.operations += 1
             cursor = 0
             phase = .waiting
