@@ -8,6 +8,9 @@ import PageContents
 public final class ContentShadow {
     var anon: [UInt64: PageContent] = [:]  // pid << 40 | vpn
     var fileData: [UInt64: PageContent] = [:]  // file << 32 | page
+    /// Private pages given MADV_FREE and not written since: they read either what was last
+    /// written (still resident) or zero (discarded by reclaim).
+    var lazyFree: Set<UInt64> = []
     public private(set) var recordedWrites = 0
 
     public init() {}
@@ -19,8 +22,26 @@ public final class ContentShadow {
         if let ri = p.regionIndex(vpn), p.regions[ri].shared, let f = p.regions[ri].fileID {
             fileData[UInt64(f) << 32 | UInt64(p.regions[ri].fileIndex(vpn))] = c
         } else {
-            anon[ContentShadow.key(p.pid, vpn)] = c
+            let k = ContentShadow.key(p.pid, vpn)
+            anon[k] = c
+            if !lazyFree.isEmpty { lazyFree.remove(k) }
         }
+    }
+    /// MADV_DONTNEED on private anonymous memory (or MADV_FREE of a swapped page): the pages
+    /// written so far read zero now.
+    func recordZeroed(_ pid: PID, _ start: VPN, _ end: VPN) {
+        let base = UInt64(UInt32(bitPattern: pid)) << 40
+        for k in anon.keys where k & ~((1 << 40) - 1) == base {
+            let v = k & ((1 << 40) - 1)
+            if v >= start && v < end {
+                anon[k] = .zero
+                lazyFree.remove(k)
+            }
+        }
+    }
+    func recordLazyFree(_ pid: PID, _ vpn: VPN) {
+        let k = ContentShadow.key(pid, vpn)
+        if anon[k] != nil { lazyFree.insert(k) }
     }
     func recordFileWrite(_ f: FileID, _ page: Int, _ c: PageContent) {
         recordedWrites += 1
@@ -30,17 +51,24 @@ public final class ContentShadow {
         let base = UInt64(UInt32(bitPattern: parent)) << 40
         let cbase = UInt64(UInt32(bitPattern: child)) << 40
         for (k, v) in anon where k & ~((1 << 40) - 1) == base { anon[cbase | (k & ((1 << 40) - 1))] = v }
+        for k in lazyFree where k & ~((1 << 40) - 1) == base { lazyFree.insert(cbase | (k & ((1 << 40) - 1))) }
     }
     func recordUnmap(_ pid: PID, _ start: VPN, _ end: VPN) {
         let base = UInt64(UInt32(bitPattern: pid)) << 40
         for k in anon.keys where k & ~((1 << 40) - 1) == base {
             let v = k & ((1 << 40) - 1)
-            if v >= start && v < end { anon[k] = nil }
+            if v >= start && v < end {
+                anon[k] = nil
+                lazyFree.remove(k)
+            }
         }
     }
     func recordExit(_ pid: PID) {
         let base = UInt64(UInt32(bitPattern: pid)) << 40
-        for k in anon.keys where k & ~((1 << 40) - 1) == base { anon[k] = nil }
+        for k in anon.keys where k & ~((1 << 40) - 1) == base {
+            anon[k] = nil
+            lazyFree.remove(k)
+        }
     }
 
     /// Compares every recorded page with what the guest would read now.
@@ -56,6 +84,10 @@ public final class ContentShadow {
             guard let p = k.process(pid) else { continue }
             let expected = contentHash(anon[key]!)
             let e = PTE(raw: k.pteValue(p, vpn))
+            // A private anonymous page with no PTE, or mapping the zero page, reads zero: right
+            // after MADV_DONTNEED, or after reclaim discarded a MADV_FREE page.
+            let readsZero = e.isNone || (e.isPresent && e.pfn == k.zeroPFN)
+            if readsZero && (anon[key]!.isZero || lazyFree.contains(key)) { continue }
             let actual: UInt64
             if e.isPresent {
                 actual = frameHash(e.pfn)

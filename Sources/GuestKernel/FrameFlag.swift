@@ -29,4 +29,8 @@ public enum FrameFlag {
     public static let writeback: UInt16 = 1 << 13
     /// PG_mlocked.
     public static let mlocked: UInt16 = 1 << 14
+    /// Lazily freeable anonymous page (MADV_FREE): Linux clears PG_swapbacked and moves the
+    /// folio to the inactive file list (`folio_mark_lazyfree`, mm/swap.c, Linux 4.12+).
+    /// Reclaim discards it unless it was written (PG_dirty) since.
+    public static let lazyfree: UInt16 = 1 << 15
 }

@@ -12,7 +12,7 @@ extension GuestKernel {
         let fid = region.fileID!
         let idx = region.fileIndex(vpn)
         var major = false
-        guard let f = pageCacheGet(fid, idx, forWrite: false, major: &major, locked: region.locked, cost: &cost) else {
+        guard let f = pageCacheGet(fid, idx, forWrite: false, major: &major, locked: region.locked, cost: &cost, hint: region.readAhead) else {
             return .done(alive(p) ? .outOfMemory : .noProcess)
         }
         guard alive(p) else { return .done(.noProcess) }

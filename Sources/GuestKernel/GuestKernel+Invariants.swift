@@ -104,6 +104,9 @@ extension GuestKernel {
             let u = frames.use(PFN(i))
             guard u.isLRU || u == .unevictable else { continue }
             if Int32(frames.mapCount[i]) != mapCount[i] { fail("frame \(i): mapcount \(frames.mapCount[i]) != \(mapCount[i]) PTEs") }
+            if frames.flags[i] & FrameFlag.lazyfree != 0 && frames.flags[i] & (FrameFlag.anon | FrameFlag.swapCache) != FrameFlag.anon {
+                fail("frame \(i): lazily freeable (MADV_FREE) but not an anonymous page outside the swap cache")
+            }
             if frames.flags[i] & FrameFlag.anon != 0 && mapCount[i] == 0 && frames.flags[i] & FrameFlag.swapCache == 0 {
                 fail("frame \(i): anonymous, unmapped and not in the swap cache (leaked)")
             }

@@ -5,7 +5,11 @@ import PageContents
 /// read in, read-ahead, refault detection with shadow entries, and read(2)/write(2).
 extension GuestKernel {
     /// Finds or reads page `idx` of file `fid` into the page cache (find_get_page / filemap_fault).
-    func pageCacheGet(_ fid: FileID, _ idx: Int, forWrite: Bool, major: inout Bool, locked: Bool, cost: inout Int64) -> PFN? {
+    /// `hint` is the mapping's madvise read-ahead hint: SEQUENTIAL reads ahead on every miss,
+    /// RANDOM never (mm/filemap.c `do_sync_mmap_readahead`, VM_SEQ_READ / VM_RAND_READ).
+    func pageCacheGet(
+        _ fid: FileID, _ idx: Int, forWrite: Bool, major: inout Bool, locked: Bool, cost: inout Int64, hint: ReadAheadHint = .normal
+    ) -> PFN? {
         let fi = Int(fid)
         let e = files[fi].entry(idx)
         if e & GuestFile.tagMask == GuestFile.cachedTag { return e & GuestFile.valueMask }
@@ -41,7 +45,13 @@ extension GuestKernel {
         filePages += 1
         if files[fi].isShmem { shmemPages += 1 }
         putOnLRU(f, anon: false, locked: locked, activate: activate)
-        if major && !files[fi].isShmem && idx > 0 && files[fi].cachedFrame(idx - 1) != nil { readAhead(fid, after: idx) }
+        if major && !files[fi].isShmem {
+            switch hint {
+            case .normal: if idx > 0 && files[fi].cachedFrame(idx - 1) != nil { readAhead(fid, after: idx) }
+            case .sequential: readAhead(fid, after: idx)
+            case .random: break
+            }
+        }
         return f
     }
 

@@ -99,6 +99,7 @@ extension GuestKernel {
     func evict(_ f: PFN) -> EvictOutcome {
         let i = Int(f)
         let fl = frames.flags[i]
+        if fl & FrameFlag.lazyfree != 0 { return evictLazyFree(f) }
         if fl & FrameFlag.anon != 0 {
             var slot: UInt32
             let how: EvictOutcome.ReclaimedBy

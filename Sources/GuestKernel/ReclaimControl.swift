@@ -52,6 +52,9 @@ enum EvictOutcome: Equatable {
         case dropClean
         /// A dirty page-cache page written back to its file, then dropped.
         case writeBack
+        /// A lazily freeable anonymous page (MADV_FREE) not written since: discarded, its
+        /// PTEs cleared, no swap written (`try_to_unmap_one`'s discard path).
+        case lazyFreeDiscard
 
         /// Whether the page was written to the swap device.
         var wroteSwap: Bool { self == .swapOut || self == .shmemSwapOut }

@@ -15,6 +15,11 @@ public struct Region: Sendable, Equatable {
     public var isHeap: Bool
     /// Anonymous shared memory (backed by a shmem object).
     public var isShmem: Bool = false
+    /// Read-ahead hint from madvise (VM_SEQ_READ / VM_RAND_READ).
+    public var readAhead: ReadAheadHint = .normal
+    /// VM_MERGEABLE (MADV_MERGEABLE): only recorded; the host's KSM scans all guest RAM, as
+    /// QEMU marks all of it MADV_MERGEABLE, and there is no KSM inside the guest.
+    public var mergeable: Bool = false
 
     public var pages: Int { Int(end - start) }
     public func contains(_ vpn: VPN) -> Bool { vpn >= start && vpn < end }

@@ -46,6 +46,12 @@ public struct VMStat: Sendable, Equatable {
     /// in the blocks they reported.
     public var free_page_reports = 0
     public var free_pages_reported = 0
+    /// madvise(2) calls that succeeded.
+    public var madvise_calls = 0
+    /// Pages made lazily freeable by MADV_FREE, and lazily freeable pages reclaim discarded
+    /// without swapping (/proc/vmstat pglazyfree, pglazyfreed).
+    public var pglazyfree = 0
+    public var pglazyfreed = 0
     /// Simulated nanoseconds spent by accesses (hits and faults), for EAT.
     public var accessTimeNs: Int64 = 0
     /// Simulated nanoseconds spent in faults and reclaim beyond the plain access time.

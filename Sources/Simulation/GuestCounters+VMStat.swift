@@ -92,5 +92,8 @@ extension GuestCounters {
         public let freePagesReported = count("free_pages_reported", "pages in the free blocks reported to the host (page_reporting)") {
             $0.free_pages_reported
         }
+        public let madviseCalls = count("madvise_calls", "madvise(2) calls that succeeded (mm/madvise.c)") { $0.madvise_calls }
+        public let pglazyfree = linux("pglazyfree", "pages made lazily freeable by MADV_FREE") { $0.pglazyfree }
+        public let pglazyfreed = linux("pglazyfreed", "lazily freeable pages reclaim discarded without swapping") { $0.pglazyfreed }
     }
 }

@@ -19,6 +19,14 @@ import PageContents
 /// the file's page-cache pages. `program_data` of the pages it computes are the same in every
 /// run of the job (see `ProgramData`).
 ///
+/// With `repeat: true` and `free_advice: dontneed` or `free`, the jobs run one after the other
+/// in one long-lived process (a job runner, a worker pool) whose allocator keeps the heap
+/// mapped and gives a finished job's memory back with madvise, as glibc's `free` (trimming
+/// with MADV_DONTNEED) and jemalloc (purging with MADV_DONTNEED or, by default since 4.x on
+/// Linux, MADV_FREE) do: the next job writes the same heap pages again. After DONTNEED each
+/// write faults a zero-filled page; after FREE the pages the guest did not reclaim meanwhile
+/// are reused without a fault. The default `munmap` keeps a new process per job.
+///
 /// One unit of work (`stats.operations`) is one job completed.
 public struct BatchWorkloadParameters: WorkloadParameters {
     public static let kindName = "batch"
@@ -46,6 +54,8 @@ public struct BatchWorkloadParameters: WorkloadParameters {
     public var input_size: ByteCount = .mib(0)
     /// Share of the heap pages the job computes that are the same in every run (see `ProgramData`).
     public var program_data: Percentage = Percentage(percent: 0)
+    /// How a finished job's heap is given back (see the type's documentation).
+    public var free_advice: FreeAdvice = .munmap
 
     public var access_rate: Double = 200_000
     public var start_at: SimDuration = .ns(0)
@@ -75,6 +85,10 @@ public struct BatchWorkloadParameters: WorkloadParameters {
             \.program_data, "program_data",
             "share of the heap pages the job computes that are the same in every run of it (deterministic results of the same input; pointer pages only under the same layout)",
             .share),
+        .init(
+            \.free_advice, "free_advice",
+            "how a finished job's heap is given back: munmap (brk shrink, the process exits), or, with repeat, the process stays and madvises its heap: dontneed (MADV_DONTNEED, glibc) or free (MADV_FREE, jemalloc)"
+        ),
     ]
 
     public func ownProblems() -> [ParameterProblem] {
@@ -246,6 +260,17 @@ public final class BatchWorkload: Workload {
 
     func endJob(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
         c.chargeSyscall()
+        if params.repeat && params.free_advice != .munmap {
+            // The allocator keeps the heap mapped and madvises it; the next job reuses it.
+            let advice: MemoryAdvice = params.free_advice == .free ? .free : .dontneed
+            // Not counted in freed_kb (munmap / brk): vmstat.madvise_calls and pglazyfree count it.
+            _ = kernel.madvise(pid, start: heapStart, pages: heapPages, advice: advice)
+            c.stats.operations += 1
+            cursor = 0
+            phase = .waiting
+            wakeAt = c.now + params.repeat_delay.nanoseconds
+            return
+        }
         if case .success = kernel.brk(pid, deltaPages: -heapPages) { c.stats.freedPages += heapPages }
         kernel.exitProcess(pid, context: &c)
         c.stats.operations += 1

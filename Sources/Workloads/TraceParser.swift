@@ -60,10 +60,13 @@ public struct TraceReference: Sendable, Equatable, CustomStringConvertible {
 ///          | 'M' pid addr pages    # map the range [addr, addr + pages*4KiB) now (mmap)
 ///          | 'F' pid child         # pid forks; the child is called `child` from now on
 ///          | 'X' pid               # pid exits
+///          | 'A' pid addr pages advice  # madvise(addr, pages*4KiB, advice)
 /// pid     := decimal integer 0 .. 2147483647
 /// child   := pid (not running at that point)
 /// addr    := hexadecimal, with or without 0x (at most 16 digits)
 /// pages   := decimal integer 1 .. 2^31
+/// advice  := dontneed | free | willneed | sequential | random | normal | mergeable
+///          | unmergeable (any case, with or without MADV_)
 /// ```
 ///
 /// Example:
@@ -123,8 +126,20 @@ public struct TraceReference: Sendable, Equatable, CustomStringConvertible {
 ///
 /// A forked child inherits its parent's mappings (same guest pages, copy-on-write) exactly
 /// as fork does.
+///
+/// An `A` record gives madvise(2) advice (`GuestKernel.madvise`) for the parts of its range
+/// that the process has mapped at that point of the trace (by `M` or by a reference); the
+/// parts nobody mapped are skipped, as Linux skips holes (and returns ENOMEM).
 public final class CompiledTrace: Sendable {
-    enum Code: UInt8 { case read = 0, write = 1, map = 2, spawn = 3, fork = 4, exit = 5 }
+    enum Code: UInt8 { case read = 0, write = 1, map = 2, spawn = 3, fork = 4, exit = 5, advise = 6 }
+
+    /// One part of an `A` record: advice for `pages` pages of one mapping from page `offset`.
+    struct Advice: Sendable {
+        var mapping: UInt32
+        var offset: UInt32
+        var pages: UInt32
+        var advice: MemoryAdvice
+    }
 
     /// One operation: reads and writes carry a dense page number (one per distinct page the
     /// trace references), map a mapping index, spawn and exit a process index, fork an index
@@ -173,6 +188,8 @@ public final class CompiledTrace: Sendable {
     /// Per process: its mappings (own and inherited), in creation order.
     let processMappings: [[UInt32]]
     let forks: [Fork]
+    /// The parts of the `A` records, in order.
+    let advices: [Advice]
     /// Memory references (reads and writes) in one pass.
     public let referenceCount: Int
 
@@ -236,6 +253,7 @@ public final class CompiledTrace: Sendable {
         pageIndex = b.pageIndex
         processMappings = b.processMappings
         forks = b.forks
+        advices = b.advices
         referenceCount = b.referenceCount
         // Next use of every page, by one backward pass.
         var last = [UInt32](repeating: .max, count: b.pageMapping.count)
@@ -330,6 +348,7 @@ struct Builder {
     var pageOffset: [UInt32] = []
     var pageIndex: [UInt64: UInt32] = [:]
     var forks: [CompiledTrace.Fork] = []
+    var advices: [CompiledTrace.Advice] = []
     var referenceCount = 0
 
     /// Per process: the mapping of every chunk it has touched (a cache in front of `ranges`).
@@ -471,6 +490,34 @@ struct Builder {
         }
     }
 
+    /// `A`: advice for the mapped parts of [address, address + pages pages), one operation
+    /// per part (maximal run of one mapping).
+    mutating func advise(pid: Int, address: UInt64, pages: UInt64, advice: MemoryAdvice) throws {
+        let (end, overflow) = address.addingReportingOverflow((pages - 1) << 12)
+        guard !overflow, pages <= UInt64(CompiledTrace.maxMappingPages) else {
+            throw TraceParseError(
+                line: line,
+                message:
+                    "A: the range of \(pages) pages at 0x\(String(address, radix: 16)) is larger than a mapping can be (at most \(CompiledTrace.maxMappingPages) pages)"
+            )
+        }
+        let p = try process(pid)
+        let firstPage = address >> 12, lastPage = end >> 12
+        var c = firstPage >> 9
+        while c <= lastPage >> 9 {
+            guard let m = chunks[Int(p)][c] ?? rangeMapping(p, c)?.mapping else { c += 1; continue }
+            let mapping = mappings[Int(m)]
+            let mFirst = mapping.firstChunk << 9, mEnd = (mapping.firstChunk + mapping.chunks) << 9
+            let from = max(firstPage, mFirst), to = min(lastPage + 1, mEnd)
+            guard advices.count < Int(UInt32.max - 1) else {
+                throw TraceParseError(line: line, message: "the trace has too many madvise parts (more than 4 billion)")
+            }
+            advices.append(CompiledTrace.Advice(mapping: m, offset: UInt32(from - mFirst), pages: UInt32(to - from), advice: advice))
+            try emit(.advise, UInt32(advices.count - 1))
+            c = mEnd >> 9
+        }
+    }
+
     mutating func insertRange(_ p: UInt32, _ r: (first: UInt64, count: UInt64, mapping: UInt32)) {
         var i = ranges[Int(p)].count
         while i > 0 && ranges[Int(p)][i - 1].first > r.first { i -= 1 }
@@ -520,7 +567,7 @@ struct Builder {
             guard let op = f.peek(), op != UInt8(ascii: "#") else { continue }
             f.pos += 1
             if let next = f.peek(), !FieldScanner.isSpace(next), next != UInt8(ascii: "#") {
-                throw f.error("unknown record '\(f.word(from: f.pos - 1))'; expected R, W, M, F or X (or # for a comment)")
+                throw f.error("unknown record '\(f.word(from: f.pos - 1))'; expected R, W, M, F, X or A (or # for a comment)")
             }
             switch op {
             case UInt8(ascii: "R"), UInt8(ascii: "W"):
@@ -546,8 +593,25 @@ struct Builder {
                 let pid = try f.decimal("a process id (decimal) after 'X'", max: Int(Int32.max))
                 try f.finish("after 'X <pid>'")
                 try exit(pid: pid)
+            case UInt8(ascii: "A"):
+                let pid = try f.decimal("a process id (decimal) after 'A'", max: Int(Int32.max))
+                let addr = try f.hex("a hexadecimal address after the process id")
+                let pages = try f.decimal("a page count (decimal, at least 1) after the address", max: 1 << 31)
+                guard pages > 0 else { throw f.error("expected a page count of at least 1; got 0") }
+                f.skipSpaces()
+                let start = f.pos
+                while let ch = f.peek(), !FieldScanner.isSpace(ch), ch != UInt8(ascii: "#") { f.pos += 1 }
+                let name = String(decoding: UnsafeBufferPointer(rebasing: buf[start..<f.pos]), as: UTF8.self)
+                guard !name.isEmpty else {
+                    throw f.error("expected an advice after the page count of 'A <pid> <addr> <pages> <advice>' (\(MemoryAdvice.allowedNames))")
+                }
+                guard let advice = MemoryAdvice(name: name) else {
+                    throw f.error("A: unknown advice '\(name)'; expected one of \(MemoryAdvice.allowedNames) (with or without MADV_)")
+                }
+                try f.finish("after 'A <pid> <addr> <pages> <advice>'")
+                try advise(pid: pid, address: addr, pages: UInt64(pages), advice: advice)
             default:
-                throw f.error("unknown record '\(f.word(from: f.pos - 1))'; expected R, W, M, F or X (or # for a comment)")
+                throw f.error("unknown record '\(f.word(from: f.pos - 1))'; expected R, W, M, F, X or A (or # for a comment)")
             }
         }
     }

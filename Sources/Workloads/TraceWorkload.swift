@@ -208,6 +208,14 @@ public final class TraceWorkload: Workload, FutureReferenceOracle {
                 spawn(kernel, Int(op.arg), &c)
             case CompiledTrace.Code.fork.rawValue:
                 fork(kernel, trace.forks[Int(op.arg)], &c)
+            case CompiledTrace.Code.advise.rawValue:
+                let a = trace.advices[Int(op.arg)]
+                let base = mappingBase[Int(a.mapping)]
+                let pid = processPid[Int(mappingProcess[Int(a.mapping)])]
+                c.chargeSyscall()
+                if pid > 0 && base < TraceWorkload.refused {
+                    _ = kernel.madvise(pid, start: base + VPN(a.offset), pages: Int(a.pages), advice: a.advice)
+                }
             default:
                 let proc = Int(op.arg)
                 if processPid[proc] > 0 {

@@ -66,6 +66,18 @@ extension WorkloadParameters {
     }
 }
 
+/// How a workload's allocator gives freed heap memory back to the kernel: `munmap` (today's
+/// brk shrink and process exit), or keep the heap mapped and madvise it like glibc's
+/// `free` trimming and jemalloc's purging: `dontneed` (MADV_DONTNEED, RSS drops at once)
+/// or `free` (MADV_FREE, pages stay until the guest needs memory).
+public enum FreeAdvice: String, CaseIterable, Codable, Sendable {
+    case munmap, dontneed, free
+}
+
+extension FreeAdvice: ParameterChoice {
+    public static var choiceNoun: String { "free advice" }
+}
+
 extension TraceFormat: ParameterChoice {
     public static var choiceNoun: String { "trace format" }
 }

@@ -132,6 +132,41 @@ import Testing
         #expect(c.stats.idleNs > 0)
     }
 
+    @Test func batchFreeAdviceKeepsOneProcessAndMadvisesItsHeap() throws {
+        // 8 MiB jobs every 200 ms in a roomy guest: nothing is reclaimed between jobs.
+        func run(_ advice: FreeAdvice) throws -> (WorkloadStats, VMStat, rss: Int) {
+            let k = makeKernel()
+            var p = BatchWorkloadParameters()
+            p.peak = .mib(8)
+            p.step = .mib(4)
+            p.repeat = true
+            p.repeat_delay = .ms(200)
+            p.free_advice = advice
+            let w = try make(.batch(p), k)
+            var c = makeContext()
+            drive(w, on: k, seconds: 2, context: &c)
+            #expect(c.stats.operations >= 3)
+            let pid = (w as! BatchWorkload).process
+            return (c.stats, k.vmstat, k.process(pid).map { $0.rssAnon } ?? -1)
+        }
+        let heap = ByteCount.mib(8).pages
+        let (munmap, mv, _) = try run(.munmap)
+        let (dontneed, dv, dontneedRSS) = try run(.dontneed)
+        let (free, fv, freeRSS) = try run(.free)
+        #expect(munmap.spawns >= munmap.operations && mv.madvise_calls == 0)
+        #expect(dontneed.spawns == 1 && free.spawns == 1)
+        #expect(dv.madvise_calls == dontneed.operations && fv.madvise_calls == free.operations)
+        // DONTNEED: every job zero-fills its heap again; FREE: only the first job does, the
+        // later ones write the lazily freed pages in place (nothing was reclaimed).
+        #expect(dontneed.zeroFills >= heap * dontneed.operations)
+        #expect(free.zeroFills < heap * 2)
+        // pglazyfree counts a page when it loses PG_swapbacked; a page written after
+        // MADV_FREE regains it only when reclaim looks at it, so later calls do not count again.
+        #expect(fv.pglazyfree == heap)
+        #expect(fv.pglazyfreed == 0)
+        #expect(dontneedRSS >= 0 && freeRSS >= 0)
+    }
+
     @Test func batchBacksOffAndGivesUpUnderStrictOvercommit() throws {
         // CommitLimit = 64 MiB swap + 50 % of 256 MiB: a 1 GiB peak can never be committed.
         let k = makeKernel(swap: .mib(64), overcommit: 2)

@@ -62,7 +62,7 @@ import Testing
             }
         }
         let cases: [(String, TraceFormat, Int, String)] = [
-            ("R 1 0x1000\nQ 1 0x2000\n", .text, 2, "unknown record 'Q'; expected R, W, M, F or X"),
+            ("R 1 0x1000\nQ 1 0x2000\n", .text, 2, "unknown record 'Q'; expected R, W, M, F, X or A"),
             ("R 1 0x1000\n\nW x 0x10\n", .text, 3, "expected a process id (decimal) after 'W'; got 'x'"),
             ("R 1\n", .text, 1, "expected a hexadecimal address after the process id; the line ends here"),
             ("R 1 0xzz\n", .text, 1, "expected a hexadecimal address after the process id; got '0xzz'"),
@@ -76,6 +76,10 @@ import Testing
             ("I  0400,3\nX 0400,3\n", .lackey, 2, "expected a lackey record"),
             (" Q 0400,3\n", .lackey, 1, "unknown access kind 'Q'"),
             (" L 0400,abc\n", .lackey, 1, "expected a size in bytes (decimal) after the comma; got 'abc'"),
+            ("W 1 0x1000\nA 1 0x1000 4 discard\n", .text, 2, "A: unknown advice 'discard'; expected one of normal, random, sequential"),
+            ("W 1 0x1000\nA 1 0x1000 4\n", .text, 2, "expected an advice after the page count"),
+            ("W 1 0x1000\nA 1 0x1000 0 free\n", .text, 2, "expected a page count of at least 1"),
+            ("W 1 0x1000\nA 1 0x1000 4 free x\n", .text, 2, "unexpected 'x'"),
         ]
         for (text, format, line, message) in cases {
             let e = error(text, format)
@@ -118,6 +122,32 @@ import Testing
         #expect(c.stats.forks == 1 && c.stats.spawns == 1)
         #expect(c.stats.operations == 1)
         #expect(k.livePIDs.isEmpty)
+    }
+
+    @Test func adviceRecordsCallMadviseOnTheMappedParts() throws {
+        func replay(_ text: String) throws -> (GuestKernel, TraceWorkload) {
+            let k = makeKernel()
+            let w = TraceWorkload(TraceWorkloadParameters(file: "t"), trace: try CompiledTrace(parsing: text))
+            var c = makeContext()
+            drive(w, on: k, seconds: 1, context: &c)
+            #expect(w.isFinished)
+            return (k, w)
+        }
+        let writes = (0..<8).map { "W 1 0x\(String(0x400000 + $0 * 4096, radix: 16))" }.joined(separator: "\n")
+        let reads = (0..<8).map { "R 1 0x\(String(0x400000 + $0 * 4096, radix: 16))" }.joined(separator: "\n")
+        // Without advice the reads hit the written pages; after MADV_DONTNEED they map the zero page.
+        let (plain, _) = try replay(writes + "\n" + reads)
+        #expect(plain.vmstat.zeroPageMaps == 0 && plain.vmstat.madvise_calls == 0)
+        // The range also covers an address nobody mapped (skipped: one call only).
+        let (zapped, _) = try replay(writes + "\nA 1 0x400000 8 MADV_DONTNEED\nA 1 0x40000000 4 dontneed\n" + reads)
+        #expect(zapped.vmstat.madvise_calls == 1)
+        #expect(zapped.vmstat.zeroPageMaps == 8)
+        let (lazy, _) = try replay(writes + "\nA 1 0x400000 8 free\n" + reads)
+        #expect(lazy.vmstat.pglazyfree == 8)
+        #expect(lazy.vmstat.zeroPageMaps == 0)
+        // One record over two mappings: one madvise call per mapping.
+        let trace = try CompiledTrace(parsing: "M 1 0x400000 16\nW 1 0x400000\nW 1 0x800000\nA 1 0x400000 2048 dontneed\n")
+        #expect(trace.advices.map(\.pages) == [512, 512])
     }
 
     @Test func replayLoopsWithFreshProcesses() throws {
@@ -164,7 +194,7 @@ import Testing
         #expect(throws: WorkloadError.missingResource(path: "nope")) {
             try make(.trace(TraceWorkloadParameters(file: "nope")), k)
         }
-        #expect(throws: TraceParseError(line: 2, message: "unknown record 'Z'; expected R, W, M, F or X (or # for a comment)", path: "bad")) {
+        #expect(throws: TraceParseError(line: 2, message: "unknown record 'Z'; expected R, W, M, F, X or A (or # for a comment)", path: "bad")) {
             try make(.trace(TraceWorkloadParameters(file: "bad")), k, resources: ["bad": "R 1 0x0\nZ\n"])
         }
     }
