@@ -103,42 +103,34 @@ extension GuestKernel {
 
     /// MADV_FREE on one clipped private anonymous region.
     func lazyFree(_ p: GuestProcess, _ r: Region) {
-        var vpn = r.start
-        while vpn < r.end {
-            let d = Int(truncatingIfNeeded: vpn >> 9)
-            let leafEnd = min(r.end, (vpn | 511) + 1)
-            if d >= p.directory.count { break }
-            if p.directory[d] < 0 { vpn = leafEnd; continue }
-            while vpn < leafEnd {
-                defer { vpn += 1 }
-                let e = PTE(raw: pteValue(p, vpn))
-                if e.isSwap {
-                    // The data is discarded with the slot: the page reads zero.
-                    setPTE(p, vpn, 0)
-                    dropSwapRef(p, e.slot)
-                    shadow?.recordZeroed(p.pid, vpn, vpn + 1)
-                    continue
-                }
-                guard e.isPresent, e.pfn != zeroPFN else { continue }
-                let f = e.pfn, i = Int(f)
-                guard frames.flags[i] & FrameFlag.anon != 0, frames.mapCount[i] == 1 else { continue }
-                if frames.flags[i] & FrameFlag.swapCache != 0, let slot = frameSlot[f] {
-                    // folio_free_swap: only when no swap entry still names the slot.
-                    if swap.swapMap[Int(slot)] > 0 { continue }
-                    removeFromSwapCache(f, slot: slot)
-                }
-                // Clean: a later write sets PG_dirty again and cancels the lazy free.
-                frames.flags[i] &= ~(FrameFlag.dirty | FrameFlag.accessed | FrameFlag.referenced)
-                setPTE(p, vpn, e.raw & ~PTE.youngBit)
-                shadow?.recordLazyFree(p.pid, vpn)
-                guard frames.flags[i] & FrameFlag.lazyfree == 0 else { continue }
-                frames.flags[i] |= FrameFlag.lazyfree
-                if frames.use(f).isLRU {
-                    policy.remove(f)
-                    policy.add(f, anon: false, activate: false)
-                }
-                vmstat.pglazyfree += 1
+        walkPTEs(p, from: r.start, to: r.end) { vpn, e in
+            if e.isSwap {
+                // The data is discarded with the slot: the page reads zero.
+                setPTE(p, vpn, 0)
+                dropSwapRef(p, e.slot)
+                shadow?.recordZeroed(p.pid, vpn, vpn + 1)
+                return true
             }
+            guard e.isPresent, e.pfn != zeroPFN else { return true }
+            let f = e.pfn, i = Int(f)
+            guard frames.flags[i] & FrameFlag.anon != 0, frames.mapCount[i] == 1 else { return true }
+            if frames.flags[i] & FrameFlag.swapCache != 0, let slot = frameSlot[f] {
+                // folio_free_swap: only when no swap entry still names the slot.
+                if swap.swapMap[Int(slot)] > 0 { return true }
+                removeFromSwapCache(f, slot: slot)
+            }
+            // Clean: a later write sets PG_dirty again and cancels the lazy free.
+            frames.flags[i] &= ~(FrameFlag.dirty | FrameFlag.accessed | FrameFlag.referenced)
+            setPTE(p, vpn, e.raw & ~PTE.youngBit)
+            shadow?.recordLazyFree(p.pid, vpn)
+            guard frames.flags[i] & FrameFlag.lazyfree == 0 else { return true }
+            frames.flags[i] |= FrameFlag.lazyfree
+            if frames.use(f).isLRU {
+                policy.remove(f)
+                policy.add(f, anon: false, activate: false)
+            }
+            vmstat.pglazyfree += 1
+            return true
         }
     }
 
@@ -164,44 +156,25 @@ extension GuestKernel {
         return .reclaimed(.lazyFreeDiscard)
     }
 
-    /// MADV_WILLNEED on one clipped region.
+    /// MADV_WILLNEED on one clipped region: file pages into the page cache, swapped
+    /// anonymous pages into the swap cache, while memory is above the low watermark.
     func willNeed(_ p: GuestProcess, _ r: Region) {
         if let fid = r.fileID {
-            let fi = Int(fid)
-            guard !files[fi].isShmem else { return }
+            guard !files[Int(fid)].isShmem else { return }
             for vpn in r.start..<r.end {
-                guard buddy.freePages > watermarks.low else { return }
-                let idx = r.fileIndex(vpn)
-                let e = files[fi].entry(idx)
-                if e & GuestFile.tagMask == GuestFile.cachedTag { continue }
-                guard let f = buddy.allocate(order: 0) else { return }
-                _ = touch(f, write: true)
-                initFrame(f, flags: 0, owner: fid, index: UInt32(idx), mapCount: 0, content: files[fi].diskContent(idx))
-                files[fi].setEntry(idx, GuestFile.cachedTag | f)
-                filePages += 1
-                vmstat.pgpgin += 1
-                vmstat.readahead += 1
-                policy.add(f, anon: false, activate: false)
+                guard readAheadPage(fid, r.fileIndex(vpn)) else { return }
             }
             return
         }
-        var vpn = r.start
-        while vpn < r.end {
-            let d = Int(truncatingIfNeeded: vpn >> 9)
-            let leafEnd = min(r.end, (vpn | 511) + 1)
-            if d >= p.directory.count { break }
-            if p.directory[d] < 0 { vpn = leafEnd; continue }
-            while vpn < leafEnd {
-                defer { vpn += 1 }
-                let e = PTE(raw: pteValue(p, vpn))
-                guard e.isSwap, swap.slotFrame[Int(e.slot)] == nilFrame else { continue }
-                guard buddy.freePages > watermarks.low, let f = buddy.allocate(order: 0) else { return }
-                _ = touch(f, write: true)
-                readSwapSlot(e.slot, into: f)
-                vmstat.pswpin += 1
-                vmstat.pgpgin += 1
-                policy.add(f, anon: true, activate: false)
-            }
+        walkPTEs(p, from: r.start, to: r.end) { _, e in
+            guard e.isSwap, swap.slotFrame[Int(e.slot)] == nilFrame else { return true }
+            guard buddy.freePages > watermarks.low, let f = buddy.allocate(order: 0) else { return false }
+            _ = touch(f, write: true)
+            readSwapSlot(e.slot, into: f)
+            vmstat.pswpin += 1
+            vmstat.pgpgin += 1
+            policy.add(f, anon: true, activate: false)
+            return true
         }
     }
 }

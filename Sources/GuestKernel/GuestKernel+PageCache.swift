@@ -59,22 +59,29 @@ extension GuestKernel {
     /// read, so the following `read_ahead_kb` of the file come in with the same I/O, as long as
     /// memory is above the low watermark. The pages go to the inactive list unreferenced.
     func readAhead(_ fid: FileID, after idx: Int) {
-        let fi = Int(fid)
         let window = config.read_ahead_kb / 4
         guard window > 1 else { return }
-        for j in (idx + 1)..<min(files[fi].pages, idx + window) {
-            guard buddy.freePages > watermarks.low else { return }
-            let e = files[fi].entry(j)
-            if e & GuestFile.tagMask == GuestFile.cachedTag { continue }
-            guard let f = buddy.allocate(order: 0) else { return }
-            _ = touch(f, write: true)
-            initFrame(f, flags: 0, owner: fid, index: UInt32(j), mapCount: 0, content: files[fi].diskContent(j))
-            files[fi].setEntry(j, GuestFile.cachedTag | f)
-            filePages += 1
-            vmstat.pgpgin += 1
-            vmstat.readahead += 1
-            policy.add(f, anon: false, activate: false)
+        for j in (idx + 1)..<min(files[Int(fid)].pages, idx + window) {
+            guard readAheadPage(fid, j) else { return }
         }
+    }
+
+    /// Reads page `idx` of file `fid` into the page cache ahead of use, unreferenced on the
+    /// inactive list (nothing if it is cached). False when memory is at the low watermark or
+    /// no frame is free: the read-ahead stops there.
+    func readAheadPage(_ fid: FileID, _ idx: Int) -> Bool {
+        let fi = Int(fid)
+        guard buddy.freePages > watermarks.low else { return false }
+        if files[fi].entry(idx) & GuestFile.tagMask == GuestFile.cachedTag { return true }
+        guard let f = buddy.allocate(order: 0) else { return false }
+        _ = touch(f, write: true)
+        initFrame(f, flags: 0, owner: fid, index: UInt32(idx), mapCount: 0, content: files[fi].diskContent(idx))
+        files[fi].setEntry(idx, GuestFile.cachedTag | f)
+        filePages += 1
+        vmstat.pgpgin += 1
+        vmstat.readahead += 1
+        policy.add(f, anon: false, activate: false)
+        return true
     }
 
     /// Refault detection with the workingset shadow (mm/workingset.c): a page evicted fewer

@@ -209,29 +209,21 @@ extension GuestKernel {
 
     /// Releases every PTE of a region (zap_page_range).
     func clearPTEs(_ p: GuestProcess, _ r: Region) {
-        var vpn = r.start
-        while vpn < r.end {
-            let d = Int(truncatingIfNeeded: vpn >> 9)
-            let leafEnd = min(r.end, (vpn | 511) + 1)
-            if d >= p.directory.count { break }
-            if p.directory[d] < 0 { vpn = leafEnd; continue }
-            while vpn < leafEnd {
-                let e = PTE(raw: pteValue(p, vpn))
-                if e.isPresent {
-                    let f = e.pfn
-                    if r.locked && f != zeroPFN && frames.use(f) == .unevictable && frames.mapCount[Int(f)] > 1 {
-                        // Still mapped elsewhere: back to the LRU (munlock_vma_page).
-                        frames.clear(f, FrameFlag.mlocked)
-                        mlockedPages -= 1
-                        policy.add(f, anon: frames.has(f, FrameFlag.anon), activate: true)
-                    }
-                    unmapOne(p, vpn, e)
-                } else if e.isSwap {
-                    setPTE(p, vpn, 0)
-                    dropSwapRef(p, e.slot)
+        walkPTEs(p, from: r.start, to: r.end) { vpn, e in
+            if e.isPresent {
+                let f = e.pfn
+                if r.locked && f != zeroPFN && frames.use(f) == .unevictable && frames.mapCount[Int(f)] > 1 {
+                    // Still mapped elsewhere: back to the LRU (munlock_vma_page).
+                    frames.clear(f, FrameFlag.mlocked)
+                    mlockedPages -= 1
+                    policy.add(f, anon: frames.has(f, FrameFlag.anon), activate: true)
                 }
-                vpn += 1
+                unmapOne(p, vpn, e)
+            } else if e.isSwap {
+                setPTE(p, vpn, 0)
+                dropSwapRef(p, e.slot)
             }
+            return true
         }
     }
 

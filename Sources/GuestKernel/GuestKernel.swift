@@ -310,6 +310,26 @@ public final class GuestKernel {
     }
 
     @inline(__always)
+    /// Calls `body` with each PTE of `start..<end` in address order, skipping whole the 2 MiB
+    /// spans whose page-table leaf was never allocated (the walk of `zap_pte_range` and
+    /// `madvise_walk_vmas`); `body` returns false to stop the walk.
+    func walkPTEs(_ p: GuestProcess, from start: VPN, to end: VPN, _ body: (VPN, PTE) -> Bool) {
+        var vpn = start
+        while vpn < end {
+            let d = Int(truncatingIfNeeded: vpn >> 9)
+            let leafEnd = min(end, (vpn | 511) + 1)
+            if d >= p.directory.count { return }
+            if p.directory[d] < 0 {
+                vpn = leafEnd
+                continue
+            }
+            while vpn < leafEnd {
+                guard body(vpn, PTE(raw: pteValue(p, vpn))) else { return }
+                vpn += 1
+            }
+        }
+    }
+
     func setPTE(_ p: GuestProcess, _ vpn: VPN, _ v: UInt32) {
         let leaf = p.directory[Int(truncatingIfNeeded: vpn >> 9)]
         pageTables.entries[Int(leaf) << 9 | Int(vpn & 511)] = v
