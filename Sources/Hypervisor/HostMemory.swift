@@ -156,3 +156,28 @@ public final class HostMemory: AllocationReclaimer {
     /// `VirtualMachine.hashOfPage`). Used to verify that nothing was lost.
     public func hashOfGuestPage(_ vm: VirtualMachine, _ pfn: PFN) -> UInt64 { vm.hashOfPage(pfn) }
 }
+
+// MARK: - Parallel rounds
+
+extension HostMemory {
+    /// Starts a parallel round for `vms` (the guests the engine runs at one instant): each
+    /// takes its grant of free frames, at most an equal share of what is free, and large
+    /// pages while the host allows them. `park(k)` is what `vms[k]` calls to wait for the
+    /// round's next synchronisation point. See `VMRound`.
+    public func beginRound(_ vms: [VirtualMachine], park: (Int) -> () -> Void) {
+        let share = vms.isEmpty ? 0 : frames.freeFrames / vms.count
+        for (k, vm) in vms.enumerated() {
+            vm.beginRound(grant: min(vm.nextGrant, share), largePages: vm.nextLargeGrant, park: park(k))
+        }
+    }
+
+    /// Serves the request `vm` waits on at a synchronisation point (the engine calls it for
+    /// the waiting VMs in VM order, while every VM of the round waits or has finished).
+    public func serveRound(_ vm: VirtualMachine) { vm.serveRoundRequest() }
+
+    /// Ends the round: the VMs give back what they did not use and their deferred changes to
+    /// the shared frames are applied, in VM order.
+    public func endRound(_ vms: [VirtualMachine]) {
+        for vm in vms { vm.endRound() }
+    }
+}

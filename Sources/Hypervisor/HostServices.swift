@@ -25,6 +25,9 @@ final class HostServices {
     private(set) var outOfMemory = false
     /// Touches that found no machine frame (after the out-of-memory event).
     private(set) var overdraftPages = 0
+    /// Set while the host serves a VM's request at a parallel round's synchronisation point:
+    /// the VMs' frees then go to the host, not to their round's grant.
+    var serving = false
     /// The host's synchronous reclaim (installed by the host).
     unowned var reclaimer: (any AllocationReclaimer)?
 

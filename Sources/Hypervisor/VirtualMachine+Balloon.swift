@@ -79,7 +79,7 @@ extension VirtualMachine {
             overdraftPages -= 1
         case .machine(let frame):
             if largeRegion[i >> 9] != 0 { breakLargePage(i >> 9) }
-            host.frames.release(frame)
+            releaseFrame(frame)
             privatePages -= 1
         case .shared(let node):
             dropSharedMapping(node)

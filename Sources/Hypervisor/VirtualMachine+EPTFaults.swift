@@ -44,8 +44,8 @@ extension VirtualMachine {
     func backFresh(_ i: Int) -> Int64 {
         let r = i >> 9
         var cost: Int64 = 0
-        if host.frames.largePagesAllowed && regionBacked[r] == 0 && (r + 1) * 512 <= p2m.count,
-            let frames = host.frames.allocateLargePage()
+        if (inRound ? round!.largePagesAllowed : host.frames.largePagesAllowed) && regionBacked[r] == 0 && (r + 1) * 512 <= p2m.count,
+            let frames = inRound ? largePageInRound() : host.frames.allocateLargePage()
         {
             let start = r * 512
             for k in 0..<512 {
@@ -61,10 +61,10 @@ extension VirtualMachine {
             cost += host.costs.zero_fill.nanoseconds * 512
             return cost
         }
-        guard let (m, wait) = obtainFrame() else {
+        guard let (m, wait) = obtainFrame(pfn: i) else {
             // No frame and nothing left to reclaim: the page is touched in overdraft. It
             // counts as touched in its region (as `dropBacking` and the invariants count it).
-            host.recordOutOfMemory(self, pfn: PFN(i))
+            outOfFrames(pfn: i)
             p2m[i] = .overdraft
             regionBacked[r] += 1
             overdraftPages += 1
@@ -82,7 +82,8 @@ extension VirtualMachine {
     /// A machine frame for this VM. When the host blocks allocations (the low state) or has no
     /// free frame, the VM first waits while the host reclaims synchronously (the time is
     /// counted in `stats.blockedNs`). nil when nothing could be reclaimed.
-    func obtainFrame() -> (frame: UInt32, waitNs: Int64)? {
+    func obtainFrame(pfn: Int) -> (frame: UInt32, waitNs: Int64)? {
+        if inRound { return obtainFrameInRound(pfn: pfn) }
         var wait: Int64 = 0
         if host.frames.freeFrames == 0 || host.frames.allocationsBlock {
             wait = host.stallForReclaim(self)
@@ -92,10 +93,16 @@ extension VirtualMachine {
         return (m, wait)
     }
 
+    /// No frame could be found for page `pfn`: the host's out-of-memory event (in a parallel
+    /// round the host recorded it when it served the request).
+    func outOfFrames(pfn: Int) {
+        if !inRound { host.recordOutOfMemory(self, pfn: PFN(pfn)) }
+    }
+
     /// A guest write to a shared page: copy it into a private frame (copy-on-write break).
     func breakCOW(_ i: Int) -> Int64 {
-        guard let (m, wait) = obtainFrame() else {
-            host.recordOutOfMemory(self, pfn: PFN(i))
+        guard let (m, wait) = obtainFrame(pfn: i) else {
+            outOfFrames(pfn: i)
             return 0
         }
         guard case .shared(let node) = p2m[i] else { preconditionFailure("pfn \(i) of \(name) is not shared") }
@@ -109,8 +116,8 @@ extension VirtualMachine {
     /// Access to a compressed page: a frame, decompression (verified in check mode), the
     /// cache entry freed.
     func decompressIn(_ i: Int) -> Int64 {
-        guard let (m, wait) = obtainFrame() else {
-            host.recordOutOfMemory(self, pfn: PFN(i))
+        guard let (m, wait) = obtainFrame(pfn: i) else {
+            outOfFrames(pfn: i)
             return 0
         }
         guard case .compressed(let entry) = p2m[i] else {
@@ -135,8 +142,8 @@ extension VirtualMachine {
 
     /// Access to a host-swapped page: a host-level major fault reading the swap file.
     func swapIn(_ i: Int) -> Int64 {
-        guard let (m, wait) = obtainFrame() else {
-            host.recordOutOfMemory(self, pfn: PFN(i))
+        guard let (m, wait) = obtainFrame(pfn: i) else {
+            outOfFrames(pfn: i)
             return 0
         }
         return wait + swapIn(i, into: m)

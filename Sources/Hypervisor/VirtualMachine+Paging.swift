@@ -83,7 +83,7 @@ extension VirtualMachine {
                     let e = cache.insert(size: size, pfn: UInt32(i), content: content)
                     _ = guest.hostTakeContent(pfn)
                     p2m[i] = .compressed(entry: UInt32(e))
-                    host.frames.release(frame)
+                    releaseFrame(frame)
                     privatePages -= 1
                     resizeCacheFrames()
                     stats.compressions += 1
@@ -97,7 +97,7 @@ extension VirtualMachine {
         guard swap, let slot = allocateSlot() else { if swap { stats.swapFull += 1 }; return false }
         swapSlots[Int(slot)] = guest.hostTakeContent(pfn)
         p2m[i] = .swapped(slot: slot)
-        host.frames.release(frame)
+        releaseFrame(frame)
         privatePages -= 1
         swappedPages += 1
         stats.swapOuts += 1
@@ -128,8 +128,8 @@ extension VirtualMachine {
     /// Keeps the machine frames of the compression cache equal to what its bytes need.
     func resizeCacheFrames() {
         let need = CompressionCache.framesFor(bytes: cache.bytes)
-        while cache.machineFrames.count < need, let m = host.frames.allocate() { cache.machineFrames.append(m) }
-        while cache.machineFrames.count > need { host.frames.release(cache.machineFrames.removeLast()) }
+        while cache.machineFrames.count < need, let m = takeFreeFrame() { cache.machineFrames.append(m) }
+        while cache.machineFrames.count > need { releaseFrame(cache.machineFrames.removeLast()) }
         cache.frames = cache.machineFrames.count
     }
 

@@ -21,7 +21,7 @@ extension VirtualMachine {
     /// frame (a merge: KSM's stable-tree hit, or the zero frame).
     func mergeIntoSharedFrame(_ i: Int, node: UInt32) {
         guard case .machine(let frame) = p2m[i] else { preconditionFailure("pfn \(i) of \(name) is not private") }
-        host.frames.release(frame)
+        releaseFrame(frame)
         privatePages -= 1
         p2m[i] = .shared(node: node)
         sharedPages += 1
@@ -46,7 +46,7 @@ extension VirtualMachine {
 
     /// One page of this VM stops mapping shared frame `node` (copy-on-write break, balloon).
     func dropSharedMapping(_ node: UInt32) {
-        host.sharedFrames.dropMapping(node)
+        if inRound { round!.droppedNodes.append(node) } else { host.sharedFrames.dropMapping(node) }
         sharedPages -= 1
         if node == SharedFrames.zeroNode { zeroSharedPages -= 1 }
     }
@@ -64,7 +64,7 @@ extension VirtualMachine {
         while sharedPages > 0 && i < configuredPages {
             defer { i += 1 }
             guard case .shared(let node) = p2m[i] else { continue }
-            guard let (m, _) = obtainFrame() else { return (unmerged, true) }
+            guard let (m, _) = obtainFrame(pfn: i) else { return (unmerged, true) }
             p2m[i] = .machine(m)
             privatePages += 1
             dropSharedMapping(node)

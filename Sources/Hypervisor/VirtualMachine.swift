@@ -52,6 +52,14 @@ public final class VirtualMachine: GuestPhysicalBacking {
     /// The salted hash of the zero page (the zero-page test's first step).
     let zeroPageHash: UInt64
 
+    /// The VM's grant and deferred host changes while it runs in a parallel round.
+    var round: VMRound?
+    /// Frames and large pages the VM takes at the start of its next round (twice what it took
+    /// in its last one, within bounds).
+    var nextGrant = VirtualMachine.minimumGrant
+    var nextLargeGrant = 0
+    static let minimumGrant = 16, maximumGrant = 1 << 16, maximumLargeGrant = 64
+
     // MARK: Counters (kept equal to the p2m map; checked by `checkInvariants`)
 
     public internal(set) var poweredOn = false

@@ -37,4 +37,7 @@ public struct EventQueue<Payload> {
     }
 
     public var nextTime: Int64? { heap.min?.time }
+
+    /// The next event without taking it.
+    public var peek: (time: Int64, priority: Int, payload: Payload)? { heap.min.map { ($0.time, $0.priority, $0.payload) } }
 }

@@ -27,6 +27,9 @@ public struct SimulationOptions: Sendable {
     /// order MOM joins them, by the `files` list the scenario names (sweep points may name
     /// different files).
     public var policySources: [[String]: [PolicySource]] = [:]
+    /// Worker threads for the guests' ticks of one instant (`run --threads`). The results are
+    /// byte-identical for every value: see `Simulation.runRound`.
+    public var threads: Int = 1
     public init() {}
 }
 
@@ -64,6 +67,8 @@ public final class Simulation {
     var endedEarly: String?
     /// Whether the run was stopped on request (`SimulationOptions.stop`) before its duration.
     var stopped = false
+    /// The worker threads of parallel rounds (started by the first round of two guests or more).
+    var roundRunner: RoundRunner?
     /// The host's policy program (`host.policy`), when it runs one.
     var policy: PolicyBinding?
     /// The run-time error that stopped the policy program, and with it the run.
@@ -74,6 +79,9 @@ public final class Simulation {
             balloonStats(Int), activeSampling, policy
     }
     static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioHost = 4, prioSample = 9
+
+    /// A guest's own periodic work, which the guests at one instant do in a parallel round.
+    enum GuestWork: Equatable { case tick, kswapd, aging }
 
     /// A guest and what runs in it.
     final class GuestInstance {
@@ -143,6 +151,8 @@ public final class Simulation {
         queue.schedule(at: config.host.active_sampling.period.nanoseconds, priority: Simulation.prioHost, .activeSampling)
     }
 
+    deinit { roundRunner?.shutdown() }
+
     /// Runs to the scenario's duration (or until the host runs out of memory).
     /// `progress` is called with the fraction of simulated time done, about every 0.1 %.
     public func run(progress: ((Double) -> Void)? = nil) -> SimulationResult {
@@ -200,6 +210,8 @@ public final class Simulation {
 
     /// Ends the run where it stands (at the duration unless it ended early) and returns the result.
     public func finish() -> SimulationResult {
+        roundRunner?.shutdown()
+        roundRunner = nil
         if endedEarly == nil { now = config.duration.nanoseconds }
         host.finish(now: now)
         drainEvents()
@@ -215,7 +227,18 @@ public final class Simulation {
         var lastProgress = -1
         while let t = queue.nextTime, t <= end, let e = queue.pop() {
             now = t
-            handle(e.payload)
+            if let (kind, gi) = e.payload.guestWork {
+                // The same guest-local work of every guest at this instant, in scheduling
+                // order: one parallel round.
+                var round = [gi]
+                while let n = queue.peek, n.time == t, let (k, gj) = n.payload.guestWork, k == kind {
+                    _ = queue.pop()
+                    round.append(gj)
+                }
+                runRound(kind, round)
+            } else {
+                handle(e.payload)
+            }
             if policyError != nil { return false }
             if let p = progress {
                 let pct = Int(Double(t) * 1000 / Double(max(1, duration)))
@@ -274,28 +297,11 @@ public final class Simulation {
             drainEvents()
             requestPageReporting(g)
         case .tick(let gi):
-            let g = guests[gi]
-            runTick(g)
-            drainEvents()
-            requestPageReporting(g)
-            if options.check && options.checkAfterEachTick { runChecks(afterTickOf: g) }
-            queue.schedule(at: now + config.tick.nanoseconds, priority: Simulation.prioTick, .tick(gi))
+            runRound(.tick, [gi])
         case .kswapd(let gi):
-            let g = guests[gi]
-            g.kernel.now = now
-            g.kernel.runKswapd()
-            drainEvents()
-            requestPageReporting(g)
-            queue.schedule(at: now + g.config.kernel.kswapd_interval.nanoseconds, priority: Simulation.prioKswapd, .kswapd(gi))
+            runRound(.kswapd, [gi])
         case .aging(let gi):
-            let g = guests[gi]
-            g.kernel.now = now
-            let expire = Int64(g.config.kernel.dirty_expire_centisecs) * 10_000_000
-            let expired = now - g.lastWriteback >= expire
-            if expired { g.lastWriteback = now }
-            g.kernel.runPeriodicAging(dirtyExpired: expired)
-            requestPageReporting(g)
-            queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(gi))
+            runRound(.aging, [gi])
         case .sample:
             takeSample()
             queue.schedule(at: now + config.sample_interval.nanoseconds, priority: Simulation.prioSample, .sample)
@@ -346,6 +352,62 @@ public final class Simulation {
         case .activeSampling:
             host.sampleActiveMemory()
             queue.schedule(at: now + config.host.active_sampling.period.nanoseconds, priority: Simulation.prioHost, .activeSampling)
+        }
+    }
+
+    /// The guest-local work `kind` of the guests `indices` at one instant. One guest works as
+    /// any event runs, with the host's allocator at hand. Two or more work as one parallel
+    /// round, the way a host runs its VMs on their own CPUs: each VM works from a grant of
+    /// free machine frames taken at the round's start and defers its changes to host-wide
+    /// state to the round's end; a VM that needs the host (its grant is spent, allocations
+    /// block, a large page) waits for the round's synchronisation point, where the host serves
+    /// the waiting VMs in VM order (`HostMemory.beginRound`, `VMRound`). The VMs run on up to
+    /// `options.threads` threads; what each computes depends only on the round's start and its
+    /// own work, so every thread count gives the same bytes. Events, checks and the next
+    /// events follow in the guests' order.
+    func runRound(_ kind: GuestWork, _ indices: [Int]) {
+        let gs = indices.map { guests[$0] }
+        if gs.count == 1 {
+            work(kind, gs[0])
+        } else {
+            let vms = gs.map(\.vm)
+            let runner = roundRunner ?? RoundRunner(threads: options.threads)
+            roundRunner = runner
+            let host = self.host
+            host.beginRound(vms, park: { k in { runner.park(k) } })
+            runner.run(count: gs.count, body: { [unowned self] k in work(kind, gs[k]) }, serve: { k in host.serveRound(vms[k]) })
+            host.endRound(vms)
+        }
+        // Aging's events wait for the next drain, as they always have.
+        if kind != .aging { drainEvents() }
+        for g in gs {
+            requestPageReporting(g)
+            switch kind {
+            case .tick:
+                if options.check && options.checkAfterEachTick { runChecks(afterTickOf: g) }
+                queue.schedule(at: now + config.tick.nanoseconds, priority: Simulation.prioTick, .tick(g.index))
+            case .kswapd:
+                queue.schedule(at: now + g.config.kernel.kswapd_interval.nanoseconds, priority: Simulation.prioKswapd, .kswapd(g.index))
+            case .aging:
+                queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(g.index))
+            }
+        }
+    }
+
+    /// A guest's own part of `kind`: what may run in parallel with the other guests'.
+    func work(_ kind: GuestWork, _ g: GuestInstance) {
+        switch kind {
+        case .tick:
+            runTick(g)
+        case .kswapd:
+            g.kernel.now = now
+            g.kernel.runKswapd()
+        case .aging:
+            g.kernel.now = now
+            let expire = Int64(g.config.kernel.dirty_expire_centisecs) * 10_000_000
+            let expired = now - g.lastWriteback >= expire
+            if expired { g.lastWriteback = now }
+            g.kernel.runPeriodicAging(dirtyExpired: expired)
         }
     }
 
@@ -457,5 +519,17 @@ public final class Simulation {
             host: host.snapshot(),
             checkProblems: checkProblems, checksRun: checksRun, partial: stopped,
             policyError: policyError, policyEvaluations: policy?.evaluations ?? [])
+    }
+}
+
+extension Simulation.Service {
+    /// The guest-local work this event is, and whose, if it is one (parallel rounds).
+    var guestWork: (Simulation.GuestWork, Int)? {
+        switch self {
+        case .tick(let g): return (.tick, g)
+        case .kswapd(let g): return (.kswapd, g)
+        case .aging(let g): return (.aging, g)
+        default: return nil
+        }
     }
 }

@@ -143,7 +143,14 @@ struct Run: ParsableCommand {
     @Flag(help: "Also write report.html (self-contained HTML with SVG charts) into the --out directory.")
     var report = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Threads the guests run on between the host's synchronisation points (default: the machine's cores). Outputs are byte-identical for every value.",
+            valueName: "N"))
+    var threads: Int?
+
     mutating func run() throws {
+        if let t = threads, t < 1 || t > 1024 { fail("--threads must be between 1 and 1024; got \(t)") }
         let source = attempt { try ScenarioSource.read(scenario) }
         var config = attempt { try edits.load(source) }
         if let s = seed { config.seed = s }
@@ -159,6 +166,7 @@ struct Run: ParsableCommand {
         var options = SimulationOptions()
         attempt { try RunSetup.loadResources(config, source: source, into: &options) }
         options.check = check
+        options.threads = threads ?? defaultJobs()
         options.stop = StopSignals.stopReason
         let inputs = RunSetup.inputs(config, source: source)
         if let o = out { attempt { try OutputDirectory.check(o, force: force, inputs: inputs) } }

@@ -1,0 +1,158 @@
+import Dispatch
+import Foundation
+
+/// Runs the jobs of one parallel round (the guests' work at one instant) on worker threads,
+/// at most `threads` at a time, with synchronisation points where the waiting jobs are served
+/// in job order.
+///
+/// A job may call `park(job)`: it then waits until every job of the round has finished or
+/// waits too, when the coordinator serves the waiting ones in job order and resumes them.
+/// Between two such points a job touches only its own state and what was fixed at the last
+/// point, so what each job computes does not depend on the number of threads or on their
+/// timing: one thread and many give byte-identical results (`SimulationOptions.threads`).
+///
+/// A waiting job keeps its thread (its stack), so the runner starts another thread to go on
+/// with the round's other jobs; threads are kept for the next rounds and stopped by
+/// `shutdown()`. A round of one job runs on the caller's thread, served inline.
+final class RoundRunner: @unchecked Sendable {
+    let threads: Int
+    /// Guards everything below; the coordinator waits on it.
+    private let lock = NSCondition()
+    /// At most `threads` jobs run at once.
+    private let tokens: DispatchSemaphore
+    /// Idle workers wait here for a round.
+    private let wake = DispatchSemaphore(value: 0)
+    private var idle = 0
+    private var spawned = 0
+    private var stopping = false
+    /// The round: its jobs, the next one not started, how many finished, which wait.
+    private var body: ((Int) -> Void)?
+    private var count = 0
+    private var next = 0
+    private var finished = 0
+    private var waiting: [Int] = []
+    /// One semaphore per job slot: a waiting job sleeps on its own.
+    private var resume: [DispatchSemaphore] = []
+    /// The inline round's service (a round of one job).
+    private var inlineServe: ((Int) -> Void)?
+
+    init(threads: Int) {
+        self.threads = max(1, threads)
+        tokens = DispatchSemaphore(value: self.threads)
+    }
+
+    /// Runs `body(k)` for `k` in `0..<count`; `serve(k)` answers job `k`'s `park` at the
+    /// round's synchronisation points, on the caller's thread, waiting jobs in ascending order.
+    func run(count: Int, body: @escaping (Int) -> Void, serve: @escaping (Int) -> Void) {
+        guard count > 1 else {
+            if count == 1 {
+                inlineServe = serve
+                body(0)
+                inlineServe = nil
+            }
+            return
+        }
+        lock.lock()
+        self.body = body
+        self.count = count
+        next = 0
+        finished = 0
+        waiting = []
+        while resume.count < count { resume.append(DispatchSemaphore(value: 0)) }
+        for _ in 0..<min(threads, count) { startRunner() }
+        while true {
+            while !(next >= count && finished + waiting.count == count) { lock.wait() }
+            if waiting.isEmpty { break }
+            let served = waiting.sorted()
+            waiting = []
+            lock.unlock()
+            for k in served { serve(k) }
+            lock.lock()
+            for k in served { resume[k].signal() }
+        }
+        self.body = nil
+        lock.unlock()
+    }
+
+    /// Called by job `k` (on its thread) to wait for the round's next synchronisation point,
+    /// where the coordinator serves it.
+    func park(_ k: Int) {
+        if let serve = inlineServe {
+            serve(k)
+            return
+        }
+        lock.lock()
+        waiting.append(k)
+        if next < count { startRunner() }
+        lock.signal()
+        lock.unlock()
+        tokens.signal()
+        resume[k].wait()
+        tokens.wait()
+    }
+
+    /// Stops the idle workers (a round must not be running).
+    func shutdown() {
+        lock.lock()
+        stopping = true
+        let n = idle
+        idle = 0
+        lock.unlock()
+        for _ in 0..<n { wake.signal() }
+    }
+
+    deinit { shutdown() }
+
+    /// Wakes an idle worker or starts one (the lock is held).
+    private func startRunner() {
+        if idle > 0 {
+            idle -= 1
+            wake.signal()
+            return
+        }
+        spawned += 1
+        let t = Thread { [self] in worker() }
+        t.stackSize = 16 << 20
+        t.name = "overcommit-round-\(spawned)"
+        t.start()
+    }
+
+    private func worker() {
+        while true {
+            runJobs()
+            lock.lock()
+            if stopping {
+                lock.unlock()
+                return
+            }
+            idle += 1
+            lock.unlock()
+            wake.wait()
+            lock.lock()
+            let stop = stopping
+            lock.unlock()
+            if stop { return }
+        }
+    }
+
+    /// Takes jobs of the current round until none is left.
+    private func runJobs() {
+        tokens.wait()
+        while true {
+            lock.lock()
+            guard next < count, let body else {
+                lock.unlock()
+                break
+            }
+            let k = next
+            next += 1
+            lock.unlock()
+            body(k)
+            lock.lock()
+            finished += 1
+            lock.signal()
+            lock.unlock()
+        }
+        tokens.signal()
+    }
+}
