@@ -7,24 +7,31 @@ import OvercommitSupport
 /// A page enters when the p2m map backs it with a private frame (`P2MMap` inserts it) and
 /// leaves when it is drawn. Pages that stopped being private meanwhile (shared, ballooned,
 /// already paged out) stay in the set until drawn, then are dropped: each entry is drawn at
-/// most once per insertion, so choosing a victim costs amortised O(1) whatever the VM's size
-/// or how few private pages it has left. Memory: one bit per configured page and 4 bytes per
-/// candidate. The order depends only on the insertions and the VM's own seeded stream.
+/// most once per insertion, so choosing a victim costs O(log n) whatever the VM's size or how
+/// few private pages it has left.
+///
+/// Memory: one membership bit per configured page and, per block of 512 pages, a count in a
+/// Fenwick tree (4 bytes), about 0.13 bytes per page. A draw picks the k-th member for a
+/// uniform k: the tree finds the block, the block's eight bitmap words the page. The order
+/// depends only on the insertions and the VM's own seeded stream.
 struct HostVictimSet {
-    /// The candidates (guest page numbers), in no meaningful order.
-    private(set) var pages: [UInt32] = []
-    /// One bit per guest page: the page is in `pages`.
+    /// One bit per guest page: the page is a candidate.
     private var member: [UInt64]
+    /// Fenwick tree (1-based) over blocks of `blockPages` pages: members per block.
+    private var tree: [Int32]
+    private(set) var count = 0
     private var rng: Xoshiro256
+    static let blockShift = 9, blockPages = 1 << blockShift, wordsPerBlock = blockPages / 64
 
     init(pages n: Int, rng: Xoshiro256) {
-        member = Array(repeating: 0, count: (n + 63) / 64)
+        let blocks = (n + HostVictimSet.blockPages - 1) / HostVictimSet.blockPages
+        member = Array(repeating: 0, count: max(1, blocks) * HostVictimSet.wordsPerBlock)
+        tree = Array(repeating: 0, count: blocks + 1)
         self.rng = rng
     }
 
-    var count: Int { pages.count }
     /// Bytes of simulator memory the set holds.
-    var capacityBytes: Int { pages.capacity * 4 + member.capacity * 8 }
+    var capacityBytes: Int { member.capacity * 8 + tree.capacity * 4 }
 
     /// Adds page `i` unless it is already a candidate.
     @inline(__always)
@@ -32,20 +39,52 @@ struct HostVictimSet {
         let bit: UInt64 = 1 << UInt64(i & 63)
         if member[i >> 6] & bit != 0 { return }
         member[i >> 6] |= bit
-        pages.append(UInt32(i))
+        count += 1
+        add(block: i >> HostVictimSet.blockShift, 1)
     }
 
     /// Removes and returns a candidate drawn uniformly at random; nil when there is none.
     mutating func draw() -> Int? {
-        guard !pages.isEmpty else { return nil }
-        let k = Int(rng.next(below: UInt64(pages.count)))
-        let i = Int(pages[k])
-        pages[k] = pages[pages.count - 1]
-        pages.removeLast()
-        member[i >> 6] &= ~(1 << UInt64(i & 63))
+        guard count > 0 else { return nil }
+        var k = Int32(rng.next(below: UInt64(count)))
+        // Fenwick descent: the block holding the k-th member (0-based).
+        var pos = 0
+        var step = 1
+        while step * 2 < tree.count { step *= 2 }
+        while step > 0 {
+            let nextPos = pos + step
+            if nextPos < tree.count && tree[nextPos] <= k {
+                pos = nextPos
+                k -= tree[nextPos]
+            }
+            step >>= 1
+        }
+        let block = pos  // 0-based block index
+        var w = block * HostVictimSet.wordsPerBlock
+        while true {
+            let c = Int32(member[w].nonzeroBitCount)
+            if k < c { break }
+            k -= c
+            w += 1
+        }
+        var bits = member[w]
+        for _ in 0..<Int(k) { bits &= bits - 1 }
+        let i = w * 64 + bits.trailingZeroBitCount
+        member[w] &= ~(1 << UInt64(i & 63))
+        count -= 1
+        add(block: block, -1)
         return i
     }
 
     /// Whether page `i` is a candidate (for the invariant checks).
     func contains(_ i: Int) -> Bool { member[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+
+    @inline(__always)
+    private mutating func add(block b: Int, _ d: Int32) {
+        var j = b + 1
+        while j < tree.count {
+            tree[j] += d
+            j += j & -j
+        }
+    }
 }
