@@ -24,7 +24,7 @@ public struct BuddyAllocator {
     /// The highest order: blocks of 2^10 frames (4 MiB), Linux's MAX_ORDER - 1 (MAX_PAGE_ORDER).
     public static let maxOrder = 10
     /// The order recorded on a free block's tail frames.
-    static let tailMarker: UInt32 = 0xF
+    static let tailMarker: UInt32 = FrameTable.tailMarker
 
     /// The frames this allocator threads its lists through.
     public let frames: FrameTable
@@ -42,6 +42,14 @@ public struct BuddyAllocator {
     public var reportingRequested = false
     /// Frames in free blocks marked reported (PG_reported on their heads).
     public private(set) var reportedPages = 0
+    /// Maximal blocks never allocated since boot: `untouchedNext..<untouchedEnd`, in steps of
+    /// 2^maxOrder. Logically they are the tail of the `maxOrder` free list, in address order
+    /// (where boot put them); they are kept out of the list so that their frames are never
+    /// written and the simulator's memory grows with the memory the guest touches, not with
+    /// the memory it is configured with (a zeroed frame reads as a free tail frame, see
+    /// `FrameTable`).
+    private(set) var untouchedNext = 0
+    private(set) var untouchedEnd = 0
 
     /// Puts every frame of `range` on the free lists as maximal aligned blocks.
     ///
@@ -62,10 +70,53 @@ public struct BuddyAllocator {
             while order > 0 && (pfn & ((1 << order) - 1) != 0 || pfn + (1 << order) > range.upperBound) {
                 order -= 1
             }
-            markFree(pfn, order: order)
-            freeLists[order].pushTail(PFN(pfn), in: frames)
+            if order == BuddyAllocator.maxOrder && freeLists[order].count == 0 && (untouchedNext == untouchedEnd || untouchedEnd == pfn) {
+                // The run of maximal blocks: left untouched (their frames already read free).
+                if untouchedNext == untouchedEnd { untouchedNext = pfn }
+                untouchedEnd = pfn + (1 << order)
+                untouchedBlocksAtBoot(pfn)
+            } else {
+                markFree(pfn, order: order)
+                freeLists[order].pushTail(PFN(pfn), in: frames)
+            }
             freePages += 1 << order
             pfn += 1 << order
+        }
+    }
+
+    /// Checks (in debug builds) that a block left untouched at boot reads as free tail frames.
+    private func untouchedBlocksAtBoot(_ pfn: Int) {
+        assert(frames.flags[pfn] == 0 && frames.rmapIndex[pfn] == BuddyAllocator.tailMarker, "frame \(pfn) was written before boot")
+    }
+
+    /// Maximal blocks never allocated since boot.
+    var untouchedBlocks: Int { (untouchedEnd - untouchedNext) >> BuddyAllocator.maxOrder }
+
+    /// Free blocks of `order`, the untouched ones included (`free_area[order].nr_free`).
+    @inline(__always)
+    func blockCount(_ order: Int) -> Int {
+        freeLists[order].count + (order == BuddyAllocator.maxOrder ? untouchedBlocks : 0)
+    }
+
+    /// The head of the `order` list: its first entry, else (at `maxOrder`) the first untouched
+    /// block, which becomes an ordinary free head (its order written) as it leaves.
+    private mutating func popHead(order: Int) -> PFN? {
+        if let p = freeLists[order].popHead(in: frames) { return p }
+        guard order == BuddyAllocator.maxOrder, untouchedNext < untouchedEnd else { return nil }
+        let p = untouchedNext
+        untouchedNext += 1 << order
+        frames.rmapIndex[p] = UInt32(order)
+        return PFN(p)
+    }
+
+    /// Puts the untouched blocks on the `maxOrder` list's tail, in address order, where they
+    /// logically are (before a walk of the list, which page reporting makes).
+    mutating func materializeUntouchedBlocks() {
+        while untouchedNext < untouchedEnd {
+            let p = untouchedNext
+            untouchedNext += 1 << BuddyAllocator.maxOrder
+            frames.rmapIndex[p] = UInt32(BuddyAllocator.maxOrder)
+            freeLists[BuddyAllocator.maxOrder].pushTail(PFN(p), in: frames)
         }
     }
 
@@ -81,8 +132,8 @@ public struct BuddyAllocator {
         precondition(order >= 0, "negative order \(order)")
         guard order <= BuddyAllocator.maxOrder else { return nil }
         var current = order
-        while current <= BuddyAllocator.maxOrder && freeLists[current].count == 0 { current += 1 }
-        guard current <= BuddyAllocator.maxOrder, let head = freeLists[current].popHead(in: frames) else { return nil }
+        while current <= BuddyAllocator.maxOrder && blockCount(current) == 0 { current += 1 }
+        guard current <= BuddyAllocator.maxOrder, let head = popHead(order: current) else { return nil }
         // del_page_from_free_list(): a reported block loses PG_reported; its split halves go
         // back unreported (the host discarded them, so a later pass reports them again).
         if frames.flags[Int(head)] & FrameFlag.reported != 0 { reportedPages -= 1 << current }
@@ -150,7 +201,8 @@ public struct BuddyAllocator {
 
     /// Walks the free list of `order` from its head and returns its unreported blocks, as
     /// `page_reporting_cycle` does (reported blocks sit at the tail and are skipped).
-    public func unreportedBlocks(order: Int) -> [PFN] {
+    public mutating func unreportedBlocks(order: Int) -> [PFN] {
+        if order == BuddyAllocator.maxOrder { materializeUntouchedBlocks() }
         var out: [PFN] = []
         var p = freeLists[order].head
         while p != nilFrame {
@@ -201,14 +253,14 @@ public struct BuddyAllocator {
     // MARK: - Statistics
 
     /// Number of free blocks of `order` (`free_area[order].nr_free`).
-    public func freeBlocks(order: Int) -> Int { freeLists[order].count }
+    public func freeBlocks(order: Int) -> Int { blockCount(order) }
 
     /// Free blocks per order 0...10, as a zone's line of /proc/buddyinfo.
-    public var buddyinfo: [Int] { freeLists.map(\.count) }
+    public var buddyinfo: [Int] { (0...BuddyAllocator.maxOrder).map(blockCount) }
 
     /// The highest order with a free block, or nil when nothing is free.
     public var largestFreeOrder: Int? {
-        (0...BuddyAllocator.maxOrder).last { freeLists[$0].count > 0 }
+        (0...BuddyAllocator.maxOrder).last { blockCount($0) > 0 }
     }
 
     /// Linux's external fragmentation index for `order` (`__fragmentation_index` in
@@ -225,7 +277,7 @@ public struct BuddyAllocator {
         precondition(order >= 0 && order <= BuddyAllocator.maxOrder, "order \(order) out of 0...\(BuddyAllocator.maxOrder)")
         var blocksTotal = 0, freeTotal = 0, suitable = 0
         for o in 0...BuddyAllocator.maxOrder {
-            let n = freeLists[o].count
+            let n = blockCount(o)
             blocksTotal += n
             freeTotal += n << o
             if o >= order { suitable += n << (o - order) }
@@ -291,6 +343,21 @@ public struct BuddyAllocator {
             }
             if seen < list.count { fail("order \(order): list has \(seen) entries but counts \(list.count)") }
             if list.tail != previous && seen <= list.count { fail("order \(order): tail is \(list.tail), last entry \(previous)") }
+        }
+        // The untouched blocks: aligned, inside the range, every frame still zero (a free tail).
+        if untouchedNext & ((1 << BuddyAllocator.maxOrder) - 1) != 0 || untouchedNext > untouchedEnd
+            || (untouchedNext < untouchedEnd && (untouchedNext < lower || untouchedEnd > managed.upperBound))
+        {
+            fail("untouched blocks \(untouchedNext)..<\(untouchedEnd) are not maximal blocks of the managed range")
+        } else {
+            for j in untouchedNext..<untouchedEnd {
+                if covered[j - lower] { fail("frame \(j) is in two free blocks") }
+                covered[j - lower] = true
+                if frames.flags[j] != 0 || frames.rmapIndex[j] != BuddyAllocator.tailMarker || frames.next[j] != nilFrame {
+                    fail("untouched frame \(j) was written")
+                }
+            }
+            sum += untouchedEnd - untouchedNext
         }
         if sum != freePages { fail("freePages is \(freePages) but free blocks hold \(sum) frames") }
         if reported != reportedPages { fail("reportedPages is \(reportedPages) but reported free blocks hold \(reported) frames") }

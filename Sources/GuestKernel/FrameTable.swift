@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import OvercommitSupport
 import PageContents
 
@@ -26,9 +31,15 @@ public final class FrameTable {
     // Each field is one flat allocation indexed by PFN. Raw pointers rather than arrays: the
     // access path writes these on every reference, and array writes through a class pay a
     // uniqueness check each time (measured ~5 % of the access path with perf).
+    //
+    // Untouched memory costs nothing: every field is allocated zeroed (`calloc`: the C library
+    // maps fresh zero pages, which the OS backs only when written) and a frame's initial state,
+    // a tail frame of a free block never allocated, is all zeros: the links and `rmapIndex` are
+    // stored XOR-ed with their initial values (`nilFrame`, `BuddyAllocator.tailMarker`), and the
+    // buddy allocator keeps never-used maximal blocks out of its lists (`BuddyAllocator`).
     /// Doubly linked list links (buddy free list or LRU list).
-    public let next: UnsafeMutablePointer<PFN>
-    public let prev: UnsafeMutablePointer<PFN>
+    public let next: EncodedFrameField<PFN>
+    public let prev: EncodedFrameField<PFN>
     /// `FrameFlag` bits and the `FrameUse` in the low bits.
     public let flags: UnsafeMutablePointer<UInt16>
     /// Number of page-table entries mapping the frame (Linux's `_mapcount` + 1).
@@ -39,30 +50,34 @@ public final class FrameTable {
     /// Reverse map: for anonymous frames the virtual page number inside the family's
     /// address spaces; for page-cache frames the page index in the file. For free frames,
     /// the buddy order of a block head (`BuddyAllocator.tailMarker` on its tail frames).
-    public let rmapIndex: UnsafeMutablePointer<UInt32>
+    public let rmapIndex: EncodedFrameField<UInt32>
     /// What the frame holds (bytes are produced from it on demand).
     public let content: UnsafeMutablePointer<PageContent>
 
     public init(count: Int) {
         self.count = count
-        func make<T>(_ v: T) -> UnsafeMutablePointer<T> {
-            let p = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, count))
-            p.initialize(repeating: v, count: Swift.max(1, count))
-            return p
+        func make<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+            let n = Swift.max(1, count)
+            guard let raw = calloc(n, MemoryLayout<T>.stride) else { fatalError("out of memory for a frame table of \(count) frames") }
+            return raw.bindMemory(to: T.self, capacity: n)
         }
-        next = make(nilFrame)
-        prev = make(nilFrame)
-        flags = make(0)
-        mapCount = make(0)
-        rmapOwner = make(0)
-        rmapIndex = make(0)
-        content = make(PageContent.zero)
+        next = EncodedFrameField(make(PFN.self), initial: nilFrame)
+        prev = EncodedFrameField(make(PFN.self), initial: nilFrame)
+        flags = make(UInt16.self)
+        mapCount = make(UInt16.self)
+        rmapOwner = make(RmapOwner.self)
+        rmapIndex = EncodedFrameField(make(UInt32.self), initial: FrameTable.tailMarker)
+        content = make(PageContent.self)
+        precondition(PageContent.zero.raw == 0 && FrameUse.free.rawValue == 0, "a zeroed frame must read as a free tail frame")
     }
 
     deinit {
-        next.deallocate(); prev.deallocate(); flags.deallocate(); mapCount.deallocate()
-        rmapOwner.deallocate(); rmapIndex.deallocate(); content.deallocate()
+        free(next.storage); free(prev.storage); free(flags); free(mapCount)
+        free(rmapOwner); free(rmapIndex.storage); free(content)
     }
+
+    /// `rmapIndex` of a free block's tail frame (`BuddyAllocator.tailMarker`).
+    public static let tailMarker: UInt32 = 0xF
 
     /// Bytes of simulator memory per frame held by this table.
     public static let bytesPerFrame = 4 + 4 + 2 + 2 + 2 + 4 + 8
@@ -88,4 +103,20 @@ public final class FrameTable {
     public func set(_ pfn: PFN, _ flag: UInt16) { flags[Int(pfn)] |= flag }
     @inlinable @inline(__always)
     public func clear(_ pfn: PFN, _ flag: UInt16) { flags[Int(pfn)] &= ~flag }
+}
+
+/// A per-frame field stored XOR-ed with its initial value, so that a zeroed allocation reads as
+/// every frame holding `initial` (see `FrameTable`); reads and writes look like a pointer's.
+public struct EncodedFrameField<Value: FixedWidthInteger> {
+    public let storage: UnsafeMutablePointer<Value>
+    public let initial: Value
+    init(_ storage: UnsafeMutablePointer<Value>, initial: Value) {
+        self.storage = storage
+        self.initial = initial
+    }
+    @inlinable @inline(__always)
+    public subscript(i: Int) -> Value {
+        get { storage[i] ^ initial }
+        nonmutating set { storage[i] = newValue ^ initial }
+    }
 }

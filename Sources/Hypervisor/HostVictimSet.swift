@@ -10,13 +10,14 @@ import OvercommitSupport
 /// most once per insertion, so choosing a victim costs O(log n) whatever the VM's size or how
 /// few private pages it has left.
 ///
-/// Memory: one membership bit per configured page and, per block of 512 pages, a count in a
+/// Memory: one membership bit per configured page (zeroed, resident only where pages were
+/// backed: `ZeroedBuffer`) and, per block of 512 pages, a count in a
 /// Fenwick tree (4 bytes), about 0.13 bytes per page. A draw picks the k-th member for a
 /// uniform k: the tree finds the block, the block's eight bitmap words the page. The order
 /// depends only on the insertions and the VM's own seeded stream.
 struct HostVictimSet {
     /// One bit per guest page: the page is a candidate.
-    private var member: [UInt64]
+    private let member: ZeroedBuffer<UInt64>
     /// Fenwick tree (1-based) over blocks of `blockPages` pages: members per block.
     private var tree: [Int32]
     private(set) var count = 0
@@ -25,13 +26,13 @@ struct HostVictimSet {
 
     init(pages n: Int, rng: Xoshiro256) {
         let blocks = (n + HostVictimSet.blockPages - 1) / HostVictimSet.blockPages
-        member = Array(repeating: 0, count: max(1, blocks) * HostVictimSet.wordsPerBlock)
+        member = ZeroedBuffer(count: max(1, blocks) * HostVictimSet.wordsPerBlock)
         tree = Array(repeating: 0, count: blocks + 1)
         self.rng = rng
     }
 
     /// Bytes of simulator memory the set holds.
-    var capacityBytes: Int { member.capacity * 8 + tree.capacity * 4 }
+    var capacityBytes: Int { member.bytes + tree.capacity * 4 }
 
     /// Adds page `i` unless it is already a candidate.
     @inline(__always)

@@ -29,7 +29,9 @@ enum P2MEntry: Equatable {
 /// that backs a page with a private frame also makes it a host-paging candidate (`victims`),
 /// so no path that backs a page can forget to.
 struct P2MMap {
-    private(set) var raw: [UInt32]
+    /// The entries, stored XOR-ed with `unbackedRaw` so that the zeroed buffer reads as all
+    /// unbacked and untouched guest memory costs no resident memory (`ZeroedBuffer`).
+    private let raw: ZeroedBuffer<UInt32>
     /// The pages host paging may pick from (see `HostVictimSet`).
     var victims: HostVictimSet
 
@@ -46,20 +48,20 @@ struct P2MMap {
 
     /// `pages` unbacked entries; `victimRNG` is the stream host paging draws victims from.
     init(pages: Int, victimRNG: Xoshiro256 = Xoshiro256(seed: 0)) {
-        raw = Array(repeating: P2MMap.unbackedRaw, count: pages)
+        raw = ZeroedBuffer(count: pages)
         victims = HostVictimSet(pages: pages, rng: victimRNG)
     }
 
     var count: Int { raw.count }
     /// Bytes of simulator memory the map holds (with its victim set).
-    var capacityBytes: Int { raw.capacity * 4 + victims.capacityBytes }
+    var capacityBytes: Int { raw.bytes + victims.capacityBytes }
 
     @inline(__always)
     subscript(i: Int) -> P2MEntry {
-        get { P2MMap.decode(raw[i]) }
+        get { P2MMap.decode(raw[i] ^ P2MMap.unbackedRaw) }
         set {
             let v = P2MMap.encode(newValue)
-            raw[i] = v
+            raw[i] = v ^ P2MMap.unbackedRaw
             if v & P2MMap.tagMask == P2MMap.privateTag { victims.insert(i) }
         }
     }
@@ -67,7 +69,7 @@ struct P2MMap {
     /// Whether page `i` is backed by a private machine frame (the test victim and candidate
     /// loops make on every page they visit).
     @inline(__always)
-    func isPrivate(_ i: Int) -> Bool { raw[i] & P2MMap.tagMask == P2MMap.privateTag }
+    func isPrivate(_ i: Int) -> Bool { (raw[i] ^ P2MMap.unbackedRaw) & P2MMap.tagMask == P2MMap.privateTag }
 
     @inline(__always)
     static func decode(_ v: UInt32) -> P2MEntry {

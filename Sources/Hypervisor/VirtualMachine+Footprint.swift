@@ -4,7 +4,7 @@ extension VirtualMachine {
     var backingFootprint: HostFootprint {
         var f = HostFootprint()
         f.p2m = p2m.capacityBytes
-        f.checksums = checksum.capacity * 4
+        f.checksums = checksum.bytes
         f.regions = largeRegion.capacity + regionBacked.capacity * 2
         f.swapAndCache =
             swapSlots.capacity * 8 + swapFreeSlots.capacity * 4

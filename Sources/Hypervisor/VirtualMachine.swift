@@ -32,7 +32,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
     /// Guest-physical page -> where it lives.
     var p2m: P2MMap
     /// KSM's rmap_item->oldchecksum: the low 32 bits of the page's (salted) xxh3 at its last scan.
-    var checksum: [UInt32]
+    var checksum: ZeroedBuffer<UInt32>
     /// Per 2 MiB region: 1 while an intact large page backs it.
     var largeRegion: [UInt8]
     /// Per 2 MiB region: subpages backed by anything (a region with none can take a large page).
@@ -107,7 +107,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
         let victimSeed = rng.next()
         _ = rng.next()
         p2m = P2MMap(pages: n, victimRNG: Xoshiro256(seed: victimSeed, component: "host-paging-victims"))
-        checksum = Array(repeating: 0, count: n)
+        checksum = ZeroedBuffer(count: n)
         let regions = (n + 511) / 512
         largeRegion = Array(repeating: 0, count: regions)
         regionBacked = Array(repeating: 0, count: regions)

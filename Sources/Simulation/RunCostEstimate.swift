@@ -30,9 +30,10 @@ public struct RunCostEstimate: Sendable, Equatable {
     public static let bytesPerConfiguredPage: Double = 34.2
     /// Per configured guest swap slot: `SwapArea` (swap_map, content, swap-cache frame, shadow).
     public static let bytesPerGuestSwapSlot: Double = 18
-    /// Per touched page beyond the configured arrays: PTE, host-paging candidate, host swap
-    /// slot or compression-cache bookkeeping, sharing tables.
-    public static let bytesPerTouchedPage: Double = 16
+    /// Per touched page beyond the configured arrays: PTE, host swap slot or
+    /// compression-cache bookkeeping, sharing tables (16 B until host-paging candidates moved
+    /// from a 4-byte list entry each into the per-page bitmap).
+    public static let bytesPerTouchedPage: Double = 12
     /// Simulated references per CPU second for an overcommitted mix (measured on the ladder).
     public static let referencesPerCPUSecond: Double = 4.0e6
     /// CPU seconds per configured guest page per simulated second (host sampling, scans).
