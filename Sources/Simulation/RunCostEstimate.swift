@@ -5,11 +5,12 @@ import Workloads
 /// anything is built: peak resident memory and CPU time (docs/performance.md, "Know the cost
 /// before paying it").
 ///
-/// Memory follows the data layout (docs/architecture.md): per configured guest page the
-/// frame table (26 B), the p2m entry, KSM checksum and host-paging candidate bit (8.1 B); per
-/// configured guest swap slot the swap map (18 B); per page the guests are expected to touch
-/// (at most the host's memory plus what it can page out) page tables, candidate lists and
-/// swap-file slots; and a fixed part (binary, runtime, buffers). CPU time is the references
+/// Memory follows the data layout (docs/architecture.md): per configured guest page only the
+/// per-region and per-block arrays (the per-page arrays are zeroed allocations the OS backs
+/// when written, see `ZeroedBuffer`); per page the guests are expected to touch (at most the
+/// host's memory plus what it can page out) the frame table (26 B), the p2m entry, KSM
+/// checksum and host-paging bit (8.1 B), page tables and swap-file or cache bookkeeping; per
+/// configured guest swap slot the swap map (18 B); and a fixed part (binary, runtime, buffers). CPU time is the references
 /// the workloads issue (vCPUs times their mean `access_rate`, for the time each guest runs)
 /// at the throughput measured on the scale ladder, plus a part per configured page (setup,
 /// sampling). The constants are calibrated against measured runs (docs/performance.md gives
@@ -25,15 +26,17 @@ public struct RunCostEstimate: Sendable, Equatable {
     /// Fixed part: the binary, the Swift runtime, output buffers (measured: a 1 s run of a
     /// small scenario).
     public static let baseBytes: Double = 48 * 1024 * 1024
-    /// Per configured guest page: frame table 26 B, p2m 4 B, checksum 4 B, candidate bit and
-    /// per-region counters.
-    public static let bytesPerConfiguredPage: Double = 34.2
+    /// Per configured guest page, touched or not: per-region counters, the host-paging
+    /// counts per block, the page-table directories (measured: a 512 GiB and a 4 GiB guest
+    /// touching the same 2 GiB differ by 0.22 B per configured page).
+    public static let bytesPerConfiguredPage: Double = 0.25
     /// Per configured guest swap slot: `SwapArea` (swap_map, content, swap-cache frame, shadow).
     public static let bytesPerGuestSwapSlot: Double = 18
-    /// Per touched page beyond the configured arrays: PTE, host swap slot or
-    /// compression-cache bookkeeping, sharing tables (16 B until host-paging candidates moved
-    /// from a 4-byte list entry each into the per-page bitmap).
-    public static let bytesPerTouchedPage: Double = 12
+    /// Per touched page: frame table 26 B, p2m 4 B, checksum 4 B and the host-paging bit
+    /// (34.2 B, which every configured page cost before these arrays were allocated zeroed),
+    /// plus 12 B of PTE, host swap slot or compression-cache bookkeeping and sharing tables
+    /// (16 B until host-paging candidates moved from a 4-byte list entry into the bitmap).
+    public static let bytesPerTouchedPage: Double = 46.2
     /// Simulated references per CPU second for an overcommitted mix (measured on the ladder).
     public static let referencesPerCPUSecond: Double = 4.0e6
     /// CPU seconds per configured guest page per simulated second (host sampling, scans).
