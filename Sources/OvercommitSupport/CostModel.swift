@@ -23,9 +23,9 @@ public struct CostModel: ParameterTable {
     public var page_hash: SimDuration = .ns(300)
     /// Host: comparing two 4 KiB pages byte for byte.
     public var page_compare: SimDuration = .ns(400)
-    /// Host: compressing one page.
+    /// Compressing one page: the host's compression cache, and a guest's zswap or zram.
     public var compress: SimDuration = .us(5)
-    /// Host: decompressing one page on access.
+    /// Decompressing one page on access: the host's compression cache, a guest's zswap or zram.
     public var decompress: SimDuration = .us(2)
     /// Host: handling a second-level (EPT) fault before any I/O.
     public var host_fault: SimDuration = .us(2)
@@ -44,8 +44,8 @@ public struct CostModel: ParameterTable {
         .init(\.cow_break, "cow_break", "host: private copy of a shared page on a guest write", .cost),
         .init(\.page_hash, "page_hash", "host: hashing one page (xxHash) in a sharing scan", .cost),
         .init(\.page_compare, "page_compare", "host: full 4096-byte comparison of two pages", .cost),
-        .init(\.compress, "compress", "host: compressing one page", .cost),
-        .init(\.decompress, "decompress", "host: decompressing one page on access", .cost),
+        .init(\.compress, "compress", "compressing one page (host compression cache; guest zswap and zram)", .cost),
+        .init(\.decompress, "decompress", "decompressing one page on access (host compression cache; guest zswap and zram)", .cost),
         .init(\.host_fault, "host_fault", "host: a second-level (EPT/NPT) fault before any I/O", .cost),
     ]
 }
