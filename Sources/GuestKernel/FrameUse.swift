@@ -20,6 +20,8 @@ public enum FrameUse: UInt16, CaseIterable, Sendable, CustomStringConvertible {
     case pageTable = 8
     /// Allocated and not yet on a list (being faulted in or isolated by reclaim).
     case isolated = 9
+    /// A page of the zsmalloc pool holding zswap's or zram's compressed pages.
+    case zpool = 10
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public enum FrameUse: UInt16, CaseIterable, Sendable, CustomStringConvertible {
         case .kernel: "kernel";
         case .pageTable: "page_table";
         case .isolated: "isolated"
+        case .zpool: "zpool"
         }
     }
     /// True for the four LRU lists.

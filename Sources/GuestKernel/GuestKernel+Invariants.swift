@@ -34,6 +34,11 @@ extension GuestKernel {
         if byUse[Int(FrameUse.unevictable.rawValue)] != mlockedPages {
             fail("unevictable frames \(byUse[Int(FrameUse.unevictable.rawValue)]) != mlocked \(mlockedPages)")
         }
+        let zpoolFrames = byUse[Int(FrameUse.zpool.rawValue)]
+        if zpoolFrames != compressedSwap.frames.count || zpoolFrames != compressedSwap.pool.pages {
+            fail("zpool frames \(zpoolFrames) != pool frames \(compressedSwap.frames.count) != zsmalloc pages \(compressedSwap.pool.pages)")
+        }
+        for f in compressedSwap.frames where frames.use(f) != .zpool { fail("pool frame \(f) is in use \(frames.use(f))") }
         if byUse[Int(FrameUse.balloon.rawValue)] != balloonPages { fail("balloon frames \(byUse[Int(FrameUse.balloon.rawValue)]) != \(balloonPages)") }
         for u in [FrameUse.activeAnon, .inactiveAnon, .activeFile, .inactiveFile] where byUse[Int(u.rawValue)] != policy.count(u) {
             fail("\(u) frames \(byUse[Int(u.rawValue)]) != policy count \(policy.count(u))")
@@ -137,14 +142,31 @@ extension GuestKernel {
         if cached != filePages { fail("page-cache entries \(cached) != filePages \(filePages)") }
         if shmem != shmemPages { fail("shmem entries \(shmem) != Shmem \(shmemPages)") }
 
-        // 4. Swap map and swap cache.
+        // 4. Swap map and swap cache; compressed copies only of used slots, zswap's only of
+        // slots without a swap-cache page (a load frees the entry), zram's for every used slot
+        // without one.
+        var stored = 0, same = 0
         for s in 0..<swap.slotCount {
+            if let n = compressedSwap.storedLength(s) {
+                stored += 1
+                if n == 0 { same += 1 }
+                if swap.isFree(s) { fail("slot \(s): free but holds a compressed copy") }
+                if compressedSwap.mode == .zswap && swap.slotFrame[s] != nilFrame { fail("slot \(s): in the swap cache and in zswap") }
+            } else if compressedSwap.mode == .zram && !swap.isFree(s) && swap.slotFrame[s] == nilFrame {
+                fail("slot \(s): used, not in the swap cache, and not on the zram device")
+            }
             if Int32(swap.swapMap[s]) != swapRefs[s] { fail("slot \(s): swap_map \(swap.swapMap[s]) != \(swapRefs[s]) references") }
             let f = swap.slotFrame[s]
             if f != nilFrame && (frameSlot[f] != UInt32(s) || !frames.has(f, FrameFlag.swapCache)) {
                 fail("slot \(s): swap-cache frame \(f) does not point back")
             }
         }
+        if stored != compressedSwap.storedPages || same != compressedSwap.sameFilledPages || stored - same != compressedSwap.pool.count {
+            fail(
+                "compressed entries \(stored) (\(same) same-filled) != stored \(compressedSwap.storedPages) (\(compressedSwap.sameFilledPages)), pool objects \(compressedSwap.pool.count)"
+            )
+        }
+        problems += compressionProblems
         if frameSlot.count != swapCachePages { fail("swap cache holds \(frameSlot.count) frames, SwapCached says \(swapCachePages)") }
         for (f, s) in frameSlot.sorted(by: { $0.key < $1.key }) where swap.slotFrame[Int(s)] != f {
             fail("frame \(f): swap cache slot \(s) does not point back")

@@ -170,9 +170,10 @@ extension GuestKernel {
             guard e.isSwap, swap.slotFrame[Int(e.slot)] == nilFrame else { return true }
             guard buddy.freePages > watermarks.low, let f = buddy.allocate(order: 0) else { return false }
             _ = touch(f, write: true)
-            readSwapSlot(e.slot, into: f)
-            vmstat.pswpin += 1
-            vmstat.pgpgin += 1
+            if readSwapSlot(e.slot, into: f).from != .zswap {
+                vmstat.pswpin += 1
+                vmstat.pgpgin += 1
+            }
             policy.add(f, anon: true, activate: false)
             return true
         }

@@ -23,6 +23,19 @@ extension GuestKernel {
         m.Committed_AS = committedAS * kb
         m.Balloon = balloonPages * kb
         m.KernelReserved = reservedPages * kb
+        let z = compressedSwap
+        if z.mode == .zswap {
+            m.Zswap = z.pool.pages * kb
+            m.Zswapped = z.storedPages * kb
+        }
+        m.compressedSwap = CompressedSwapStats()
+        m.compressedSwap.storedPages = z.storedPages
+        m.compressedSwap.sameFilledPages = z.sameFilledPages
+        m.compressedSwap.poolPages = z.pool.pages
+        m.compressedSwap.compressedBytes = z.compressedBytes
+        m.compressedSwap.hugePages = z.hugePages
+        m.compressedSwap.isZswap = z.mode == .zswap
+        m.compressedSwap.isZram = z.mode == .zram
         var mapped = 0
         for case let p? in processes { mapped += p.rssFile }
         m.Mapped = mapped * kb

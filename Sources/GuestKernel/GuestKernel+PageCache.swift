@@ -23,10 +23,11 @@ extension GuestKernel {
             // shmem page living in swap.
             let slot = e & GuestFile.valueMask
             frames.content[i] = swap.slotContent[Int(slot)]
+            let read = loadSwapSlot(slot)
             swap.swapMap[Int(slot)] -= 1
-            swap.releaseIfUnused(slot)
-            vmstat.pswpin += 1
-            cost += swapConfig.effectiveReadLatency.nanoseconds
+            releaseSwapSlot(slot)
+            if read.from != .zswap { vmstat.pswpin += 1 }
+            cost += read.costNs
             major = true
             activate = refault(shadow: swap.slotShadow[Int(slot)], anon: true)
         } else if !forWrite || files[fi].isShmem {

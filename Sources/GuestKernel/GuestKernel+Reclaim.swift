@@ -75,6 +75,7 @@ extension GuestKernel {
                 case .reclaimed(let how):
                     freedNow += 1
                     if how.wroteSwap { sc.nrSwapWrites += 1 }
+                    if how == .compressed { sc.nrCompressed += 1 }
                 case .activate:
                     policy.putBack(v, anon: frames.has(v, FrameFlag.anon))
                 }
@@ -88,6 +89,8 @@ extension GuestKernel {
             vmstat.pgsteal_direct += sc.nrReclaimed
             // Direct reclaim waits for the batch it submitted to be written (one device latency).
             if sc.nrSwapWrites > 0 { sc.stallNs += swapConfig.effectiveWriteLatency.nanoseconds }
+            // zswap and zram compress synchronously, in the reclaiming task.
+            sc.stallNs += Int64(sc.nrCompressed) * costs.compress.nanoseconds
         }
         return sc.nrReclaimed
     }
@@ -110,24 +113,32 @@ extension GuestKernel {
             } else if fl & FrameFlag.swapCache != 0, let s = frameSlot[f] {
                 // Written since its swap-in (mapped writable by do_swap_page): pageout rewrites its slot.
                 slot = s
-                how = .swapOut
                 _ = touch(f, write: false, reason: .guestSwapOut)
-                swap.slotContent[Int(s)] = frames.content[i]
-                vmstat.pswpout += 1
-                vmstat.pgpgout += 1
+                guard let to = writeSwapSlot(f, slot: s) else { return .activate }
+                how = EvictOutcome.ReclaimedBy(anonymousTo: to)
+                if to != .zswap {
+                    vmstat.pswpout += 1
+                    vmstat.pgpgout += 1
+                }
             } else {
                 guard let s = swap.allocate() else { return .activate }
-                how = .swapOut
                 slot = s
                 swap.slotFrame[Int(s)] = f
                 frameSlot[f] = s
                 frames.set(f, FrameFlag.swapCache)
                 swapCachePages += 1
-                // pageout: the device reads the frame (a DMA read the host sees) and writes the slot.
+                // pageout: the device reads the frame (a DMA read the host sees) and writes the
+                // slot; zswap and zram read it with the CPU to compress it.
                 _ = touch(f, write: false, reason: .guestSwapOut)
-                swap.slotContent[Int(s)] = frames.content[i]
-                vmstat.pswpout += 1
-                vmstat.pgpgout += 1
+                guard let to = writeSwapSlot(f, slot: s) else {
+                    removeFromSwapCache(f, slot: s)
+                    return .activate
+                }
+                how = EvictOutcome.ReclaimedBy(anonymousTo: to)
+                if to != .zswap {
+                    vmstat.pswpout += 1
+                    vmstat.pgpgout += 1
+                }
             }
             // try_to_unmap: every PTE mapping the frame becomes the swap entry. (The walk
             // visits each mapping once, so rewriting the PTE it just found is safe.)
@@ -144,7 +155,7 @@ extension GuestKernel {
             swap.slotFrame[Int(slot)] = nilFrame
             frameSlot[f] = nil
             swapCachePages -= 1
-            swap.releaseIfUnused(slot)
+            releaseSwapSlot(slot)
             anonPages -= 1
             evictionClock &+= 1
             freeFrame(f)
@@ -164,13 +175,16 @@ extension GuestKernel {
                 // Could not swap: leave it cached (PTEs refault as minor faults).
                 return .activate
             }
-            how = .shmemSwapOut
             _ = touch(f, write: false, reason: .guestSwapOut)
-            swap.slotContent[Int(s)] = frames.content[i]
+            guard let to = writeSwapSlot(f, slot: s) else {
+                releaseSwapSlot(s)
+                return .activate
+            }
+            how = to == .disk ? .shmemSwapOut : .compressed
             swap.swapMap[Int(s)] = 1
             swap.slotShadow[Int(s)] = evictionClock
             files[fid].setEntry(idx, GuestFile.swappedTag | s)
-            vmstat.pswpout += 1
+            if to != .zswap { vmstat.pswpout += 1 }
             shmemPages -= 1
             if fl & FrameFlag.dirty != 0 { dirtyFilePages -= 1 }
         } else {

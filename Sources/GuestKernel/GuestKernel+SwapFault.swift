@@ -20,7 +20,12 @@ extension GuestKernel {
                 // do_swap_page (Linux >= 5.19): should_try_to_free_swap() drops the slot when
                 // swap is over half full or the VMA is locked; an exclusive page of a writable
                 // VMA is mapped writable at once, so its first write does not fault again.
-                if swap.freeSlots * 2 < swap.slotCount || region.locked { removeFromSwapCache(f, slot: s); frames.flags[Int(f)] |= FrameFlag.dirty }
+                // A zram slot is freed at once (the SWP_SYNCHRONOUS_IO path skips the swap
+                // cache), so the device does not keep a copy of a page in memory.
+                if swap.freeSlots * 2 < swap.slotCount || region.locked || swapConfig.kind == .zram {
+                    removeFromSwapCache(f, slot: s)
+                    frames.flags[Int(f)] |= FrameFlag.dirty
+                }
                 if region.protection.contains(.write) && frames.mapCount[Int(f)] == 1 { setPTE(p, vpn, PTE.present(f, writable: true).raw) }
             }
             cost += touch(f, write: false)
@@ -43,13 +48,16 @@ extension GuestKernel {
             if PTE(raw: pteValue(p, vpn)).raw != PTE.swap(slot).raw { freeFrame(nf); return nil }
             f = nf
             cost += touch(f, write: true)
-            readSwapSlot(slot, into: f)
+            // zram is a synchronous device: a slot only this PTE names is read alone, with
+            // no read-ahead (do_swap_page's SWP_SYNCHRONOUS_IO path).
+            let synchronous = swapConfig.kind == .zram && swap.swapMap[s] == 1
+            let read = readSwapSlot(slot, into: f)
             major = true
-            vmstat.pswpin += 1
-            cost += swapConfig.effectiveReadLatency.nanoseconds
+            if read.from != .zswap { vmstat.pswpin += 1 }
+            cost += read.costNs
             let activate = refault(shadow: swap.slotShadow[s], anon: true)
             putOnLRU(f, anon: true, locked: locked, activate: activate)
-            swapReadahead(around: slot)
+            if !synchronous { swapReadahead(around: slot) }
         }
         let i = Int(f)
         frames.rmapOwner[i] = p.family
@@ -71,8 +79,7 @@ extension GuestKernel {
             guard swap.swapMap[s] > 0, swap.slotFrame[s] == nilFrame else { continue }
             guard let f = buddy.allocate(order: 0) else { return }
             _ = touch(f, write: true)
-            readSwapSlot(UInt32(s), into: f)
-            vmstat.pswpin += 1
+            if readSwapSlot(UInt32(s), into: f).from != .zswap { vmstat.pswpin += 1 }
             policy.add(f, anon: true, activate: false)
         }
     }

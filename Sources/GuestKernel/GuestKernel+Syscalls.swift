@@ -345,7 +345,7 @@ extension GuestKernel {
             case GuestFile.swappedTag:
                 let slot = e & GuestFile.valueMask
                 swap.swapMap[Int(slot)] -= 1
-                swap.releaseIfUnused(slot)
+                releaseSwapSlot(slot)
             default: break
             }
             files[fi].index[idx] = 0

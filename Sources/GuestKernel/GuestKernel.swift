@@ -108,6 +108,16 @@ public final class GuestKernel {
     /// page's 53-bit hash).
     let relocatedThreshold: UInt64
     let defaultWriteStyles: [ContentStyle]
+    /// zswap's entries or the zram device's table, with their zsmalloc pool in guest frames.
+    public internal(set) var compressedSwap: CompressedSwap
+    /// The codec of zswap (`zswap.compressor`) or zram (`comp_algorithm`); nil without either.
+    let swapCodec: (any PageCodec)?
+    /// Produces the bytes of page contents, for the codec.
+    let generator: PageGenerator
+    /// Writes into the pool's frames so far (each gives the frame new bytes).
+    var zpoolWrites: UInt64 = 0
+    /// Loads from zswap or zram whose bytes did not survive the codec (`--check` verifies).
+    public internal(set) var compressionProblems: [String] = []
 
     /// Boots a guest with `memoryPages` frames of guest-physical memory.
     ///
@@ -119,7 +129,7 @@ public final class GuestKernel {
     public init(
         name: String, memoryPages: Int, config: GuestKernelConfig, swap swapConfig: SwapDeviceConfig,
         costs: CostModel, seed: UInt64, kernelImageSeed: UInt64 = 0, kernelImagePages: Int = 0,
-        kernelRelocated: Double = 0
+        kernelRelocated: Double = 0, generator: PageGenerator = PageGenerator()
     ) {
         precondition(memoryPages >= 4096, "a guest needs at least 16 MiB")
         precondition(memoryPages <= PTE.maxFrames, "a guest has at most 512 GiB")
@@ -148,6 +158,18 @@ public final class GuestKernel {
         buddy = BuddyAllocator(frames: frames, managed: reservedPages..<memoryPages)
         watermarks = Watermarks(managedPages: memoryPages - reservedPages, config: config)
         swap = SwapArea(slots: swapConfig.size.pages)
+        self.generator = generator
+        if swapConfig.kind == .zram {
+            compressedSwap = CompressedSwap(mode: .zram)
+            swapCodec = CodecKind(rawValue: swapConfig.comp_algorithm)?.make()
+        } else if config.zswap.enabled {
+            compressedSwap = CompressedSwap(mode: .zswap)
+            swapCodec = CodecKind(rawValue: config.zswap.compressor)?.make()
+        } else {
+            compressedSwap = CompressedSwap(mode: .none)
+            swapCodec = nil
+        }
+        precondition(compressedSwap.mode == .none || swapCodec != nil, "\(name): unknown codec for zswap or zram")
         policy = LinuxTwoListPolicy(frames: frames, referenced: { _ in false })
         defaultWriteStyles = GuestKernel.styleTable([(.pointers, 0.4), (.text, 0.2), (.sparse, 0.2), (.random, 0.1), (.zero, 0.1)])
         policy = config.replacement_policy.make(

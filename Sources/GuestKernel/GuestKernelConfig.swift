@@ -62,6 +62,8 @@ public struct GuestKernelConfig: ParameterTable {
     /// Refault rate (per second, of pages evicted within one working-set period) above which
     /// the guest is reported as thrashing.
     public var thrashing_refaults_per_second: Double = 200
+    /// zswap's module parameters (off by default, as Linux's CONFIG_ZSWAP_DEFAULT_ON).
+    public var zswap = ZswapConfig()
 
     public init() {}
 
@@ -125,5 +127,6 @@ public struct GuestKernelConfig: ParameterTable {
         .init(
             \.thrashing_refaults_per_second, "thrashing_refaults_per_second", "refault rate above which the guest is reported thrashing",
             .above(0, atMost: 1e9), unit: "refaults/s"),
+        .init(\.zswap, "zswap", "zswap, the compressed swap cache in guest RAM (/sys/module/zswap/parameters)"),
     ]
 }

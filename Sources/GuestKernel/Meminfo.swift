@@ -16,6 +16,9 @@ public struct Meminfo: Sendable, Equatable {
     public var Mlocked = 0
     public var SwapTotal = 0
     public var SwapFree = 0
+    /// Memory of the zswap pool, and the memory of the pages it holds (uncompressed).
+    public var Zswap = 0
+    public var Zswapped = 0
     public var Dirty = 0
     public var AnonPages = 0
     public var Mapped = 0
@@ -25,6 +28,9 @@ public struct Meminfo: Sendable, Equatable {
     public var Committed_AS = 0
     public var Balloon = 0
     public var KernelReserved = 0
+    /// zswap's debugfs or the zram device's mm_stat figures (not /proc/meminfo lines), read
+    /// with the same snapshot.
+    public var compressedSwap = CompressedSwapStats()
 
     /// Field names and values in /proc/meminfo order (names as Linux prints them).
     public var fields: [(String, Int)] {
@@ -33,7 +39,7 @@ public struct Meminfo: Sendable, Equatable {
             ("Cached", Cached), ("SwapCached", SwapCached), ("Active", Active), ("Inactive", Inactive),
             ("Active(anon)", ActiveAnon), ("Inactive(anon)", InactiveAnon), ("Active(file)", ActiveFile),
             ("Inactive(file)", InactiveFile), ("Unevictable", Unevictable), ("Mlocked", Mlocked),
-            ("SwapTotal", SwapTotal), ("SwapFree", SwapFree), ("Dirty", Dirty), ("AnonPages", AnonPages),
+            ("SwapTotal", SwapTotal), ("SwapFree", SwapFree), ("Zswap", Zswap), ("Zswapped", Zswapped), ("Dirty", Dirty), ("AnonPages", AnonPages),
             ("Mapped", Mapped), ("Shmem", Shmem), ("PageTables", PageTables), ("CommitLimit", CommitLimit),
             ("Committed_AS", Committed_AS), ("Balloon", Balloon), ("KernelReserved", KernelReserved),
         ]
@@ -47,4 +53,24 @@ public struct Meminfo: Sendable, Equatable {
             return label + String(repeating: " ", count: max(1, 16 - label.count + 8 - num.count)) + num + " kB"
         }.joined(separator: "\n")
     }
+}
+
+/// The figures zswap shows in /sys/kernel/debug/zswap and a zram device in
+/// /sys/block/zram0/mm_stat: whichever the guest uses (the other stays zero).
+public struct CompressedSwapStats: Sendable, Equatable {
+    /// Pages stored, same-filled ones included (zswap stored_pages, zram pages_stored).
+    public var storedPages = 0
+    /// Same-filled pages, stored with no pool memory (zswap same_filled_pages, zram same_pages).
+    public var sameFilledPages = 0
+    /// Guest pages the zsmalloc pool occupies (zswap pool_total_size, zram mem_used_total).
+    public var poolPages = 0
+    /// Compressed bytes stored (zram compr_data_size).
+    public var compressedBytes = 0
+    /// Pages zram stores uncompressed (huge_pages).
+    public var hugePages = 0
+    /// Whether the store is zswap's (false: zram's or none).
+    public var isZswap = false
+    /// Whether the store is a zram device's.
+    public var isZram = false
+    public init() {}
 }

@@ -19,6 +19,8 @@ public struct ReclaimControl: Sendable, Equatable {
     public internal(set) var nrReclaimed = 0
     /// Pages the pass wrote to the swap device (new anonymous slots and shmem pages).
     public internal(set) var nrSwapWrites = 0
+    /// Pages the pass compressed into zswap or the zram device (no device write).
+    public internal(set) var nrCompressed = 0
     /// Simulated time the reclaiming task waited: direct reclaim waits for the swap writes
     /// it submitted (one device write latency per pass); kswapd's time is its own.
     public internal(set) var stallNs: Int64 = 0
@@ -55,6 +57,12 @@ enum EvictOutcome: Equatable {
         /// A lazily freeable anonymous page (MADV_FREE) not written since: discarded, its
         /// PTEs cleared, no swap written (`try_to_unmap_one`'s discard path).
         case lazyFreeDiscard
+        /// An anonymous or shmem page compressed into zswap or written to the zram device:
+        /// it left memory without a device write, at the cost of one codec run.
+        case compressed
+
+        /// How an anonymous page written to its slot left memory.
+        init(anonymousTo backing: SwapBacking) { self = backing == .disk ? .swapOut : .compressed }
 
         /// Whether the page was written to the swap device.
         var wroteSwap: Bool { self == .swapOut || self == .shmemSwapOut }

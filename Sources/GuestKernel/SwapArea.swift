@@ -59,12 +59,14 @@ public struct SwapArea {
     }
 
     /// Marks a slot free again if nothing refers to it. Call after dropping a reference.
-    public mutating func releaseIfUnused(_ s: UInt32) {
+    /// Returns whether the slot was freed.
+    @discardableResult
+    public mutating func releaseIfUnused(_ s: UInt32) -> Bool {
         let i = Int(s)
-        if swapMap[i] == 0 && slotFrame[i] == nilFrame {
-            usedSlots -= 1
-            slotContent[i] = .zero
-        }
+        guard swapMap[i] == 0 && slotFrame[i] == nilFrame else { return false }
+        usedSlots -= 1
+        slotContent[i] = .zero
+        return true
     }
 
     /// Problems with the area's own bookkeeping (counts only; references are checked by the kernel).

@@ -52,6 +52,17 @@ public struct VMStat: Sendable, Equatable {
     /// without swapping (/proc/vmstat pglazyfree, pglazyfreed).
     public var pglazyfree = 0
     public var pglazyfreed = 0
+    /// zswap: pages loaded from and stored into the pool, and entries written back to the
+    /// swap device (/proc/vmstat zswpin, zswpout, zswpwb).
+    public var zswpin = 0
+    public var zswpout = 0
+    public var zswpwb = 0
+    /// zswap's refusals (debugfs pool_limit_hit, reject_compress_poor, reject_alloc_fail).
+    public var zswap_pool_limit_hit = 0
+    public var zswap_reject_compress_poor = 0
+    public var zswap_reject_alloc_fail = 0
+    /// zram writes that failed: the device's mem_limit, or no memory (io_stat failed_writes).
+    public var zram_failed_writes = 0
     /// Simulated nanoseconds spent by accesses (hits and faults), for EAT.
     public var accessTimeNs: Int64 = 0
     /// Simulated nanoseconds spent in faults and reclaim beyond the plain access time.

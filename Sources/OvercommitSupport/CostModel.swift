@@ -23,9 +23,9 @@ public struct CostModel: ParameterTable {
     public var page_hash: SimDuration = .ns(300)
     /// Host: comparing two 4 KiB pages byte for byte.
     public var page_compare: SimDuration = .ns(400)
-    /// Host: compressing one page.
+    /// Compressing one page: the host's compression cache, and a guest's zswap or zram.
     public var compress: SimDuration = .us(5)
-    /// Host: decompressing one page on access.
+    /// Decompressing one page on access: the host's compression cache, a guest's zswap or zram.
     public var decompress: SimDuration = .us(2)
     /// Host: handling a second-level (EPT) fault before any I/O.
     public var host_fault: SimDuration = .us(2)
@@ -44,8 +44,8 @@ public struct CostModel: ParameterTable {
         .init(\.cow_break, "cow_break", "host: private copy of a shared page on a guest write", .cost),
         .init(\.page_hash, "page_hash", "host: hashing one page (xxHash) in a sharing scan", .cost),
         .init(\.page_compare, "page_compare", "host: full 4096-byte comparison of two pages", .cost),
-        .init(\.compress, "compress", "host: compressing one page", .cost),
-        .init(\.decompress, "decompress", "host: decompressing one page on access", .cost),
+        .init(\.compress, "compress", "compressing one page (host compression cache; guest zswap and zram)", .cost),
+        .init(\.decompress, "decompress", "decompressing one page on access (host compression cache; guest zswap and zram)", .cost),
         .init(\.host_fault, "host_fault", "host: a second-level (EPT/NPT) fault before any I/O", .cost),
     ]
 }
@@ -84,29 +84,69 @@ public enum DevicePreset: String, CaseIterable, Codable, Sendable {
     }
 }
 
-/// A swap device: a preset and optional latency overrides.
+/// What a guest's swap area lives on.
+public enum SwapKind: String, CaseIterable, Codable, Sendable {
+    /// A block device (partition or swap file on a disk): `device` gives its latency.
+    case disk
+    /// A zram device (Linux drivers/block/zram): a RAM disk of `size` (its `disksize`) whose
+    /// pages are kept compressed in guest RAM.
+    case zram
+}
+
+extension SwapKind: ParameterChoice {
+    public static var choiceNoun: String { "swap kind" }
+}
+
+/// A swap device: a disk with a preset and optional latency overrides, or a zram device.
+///
+/// A guest has one swap area, so a zram device replaces the disk rather than sitting in
+/// front of it at a higher priority as `swapon -p` would arrange.
 public struct SwapDeviceConfig: ParameterTable {
-    /// Size of the swap area (0 = no swap).
+    /// Size of the swap area (0 = no swap); for zram its disksize.
     public var size: ByteCount = .gib(1)
+    /// A disk or a zram device.
+    public var kind: SwapKind = .disk
     /// Device preset.
     public var device: DevicePreset = .ssd
     /// Read latency of one page; defaults to the preset's.
     public var read_latency: SimDuration? = nil
     /// Write latency of one page; defaults to the preset's.
     public var write_latency: SimDuration? = nil
+    /// zram's /sys/block/zram0/comp_algorithm (Linux's default lzo-rle is not in this build;
+    /// lz4 is the fast codec it has). A codec name, checked where the codecs are known.
+    public var comp_algorithm: String = "lz4"
+    /// zram's /sys/block/zram0/mem_limit: most guest RAM the device may use (nil: no limit).
+    public var mem_limit: ByteCount? = nil
 
     public init() {}
     public init(size: ByteCount, device: DevicePreset) { self.size = size; self.device = device }
+    public init(zram size: ByteCount, compAlgorithm: String = "lz4", memLimit: ByteCount? = nil) {
+        self.size = size; self.kind = .zram; self.comp_algorithm = compAlgorithm; self.mem_limit = memLimit
+    }
 
     public var effectiveReadLatency: SimDuration { read_latency ?? device.readLatency }
     public var effectiveWriteLatency: SimDuration { write_latency ?? device.writeLatency }
 
     public static let tableName = "swap"
-    public static let tableSummary = "A swap area on a block device (Linux swap partition or an ESX per-VM swap file)."
+    public static let tableSummary = "A guest's swap area: on a block device (a Linux swap partition) or on a zram device in guest RAM."
     public static let fields: [ParameterField<Self>] = [
-        .init(\.size, "size", "size of the swap area; 0 disables swap", .atMost(.tib(1))),
+        .init(\.size, "size", "size of the swap area (zram: its disksize); 0 disables swap", .atMost(.tib(1))),
+        .init(\.kind, "kind", "disk: a block device with the device's latency; zram: pages compressed in guest RAM (drivers/block/zram)"),
         .init(\.device, "device", "latency preset: hdd 5ms, ssd 100us read/60us write, nvme 20us/15us, ramdisk 2us"),
         .init(\.read_latency, "read_latency", "override the preset's latency of one page read", .cost, unset: "(preset)"),
         .init(\.write_latency, "write_latency", "override the preset's latency of one page write", .cost, unset: "(preset)"),
+        .init(\.comp_algorithm, "comp_algorithm", "zram: codec compressing the pages (a registered codec: overcommit policies lists them)"),
+        .init(
+            \.mem_limit, "mem_limit", "zram: most guest RAM the device may use; a write past it fails and the page stays in memory",
+            .range(.kib(4) ... .gib(512), because: "the largest guest"), unset: "(no limit)"),
     ]
+
+    /// Problems between keys: the zram keys only with `kind: zram`.
+    public func consistencyProblems() -> [ParameterProblem] {
+        guard kind == .disk else { return [] }
+        var p: [ParameterProblem] = []
+        if mem_limit != nil { p.append(("mem_limit", "applies to a zram device only (kind: zram)")) }
+        if comp_algorithm != SwapDeviceConfig().comp_algorithm { p.append(("comp_algorithm", "applies to a zram device only (kind: zram)")) }
+        return p
+    }
 }

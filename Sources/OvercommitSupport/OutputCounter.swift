@@ -40,6 +40,7 @@ public struct Equivalent: Sendable, Equatable {
         case ksm = "KSM sysfs"
         case esxtop = "esxtop"
         case dommemstat = "virsh dommemstat"
+        case zswapZram = "zswap debugfs, zram sysfs"
     }
 
     public var source: Source
@@ -51,6 +52,7 @@ public struct Equivalent: Sendable, Equatable {
     public static func ksm(_ n: String) -> Equivalent { Equivalent(source: .ksm, name: n) }
     public static func esxtop(_ n: String) -> Equivalent { Equivalent(source: .esxtop, name: n) }
     public static func dommemstat(_ n: String) -> Equivalent { Equivalent(source: .dommemstat, name: n) }
+    public static func zswapZram(_ n: String) -> Equivalent { Equivalent(source: .zswapZram, name: n) }
 }
 
 /// How a counter's value is written.

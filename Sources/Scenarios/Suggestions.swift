@@ -19,16 +19,18 @@ enum Suggestions {
             }
             if d <= limit, best == nil || d < best!.d { best = (c, d) }
         }
-        if let best { return best.name }
+        if let best, best.d < 2 { return best.name }
         // A shortened or lengthened name: `zipf` for `zipf_exponent`, `memory_size` for `memory`.
+        // It names its key more surely than a key two or three edits away (`kswapd` is
+        // `kswapd_interval`, not `zswap`).
         let w = word.lowercased()
-        guard w.count >= 3 else { return nil }
+        guard w.count >= 3 else { return best?.name }
         for c in candidates {
             let full = c.lowercased()
             let tail = full.lastIndex(of: ".").map { String(full[full.index(after: $0)...]) } ?? full
             if full.hasPrefix(w) || tail.hasPrefix(w) || (tail.count >= 3 && w.hasPrefix(tail)) { return c }
         }
-        return nil
+        return best?.name
     }
 
     /// `; did you mean 'x'?` or the empty string.

@@ -36,6 +36,8 @@ extension GuestCounters {
         public let mlocked = field("Mlocked", sampled: true) { $0.Mlocked }
         public let swapTotal = field("SwapTotal") { $0.SwapTotal }
         public let swapFree = field("SwapFree") { $0.SwapFree }
+        public let zswap = field("Zswap", sampled: true) { $0.Zswap }
+        public let zswapped = field("Zswapped") { $0.Zswapped }
         public let dirty = field("Dirty") { $0.Dirty }
         public let anonPages = field("AnonPages", sampled: true) { $0.AnonPages }
         public let mapped = field("Mapped") { $0.Mapped }

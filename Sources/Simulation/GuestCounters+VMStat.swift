@@ -95,5 +95,8 @@ extension GuestCounters {
         public let madviseCalls = count("madvise_calls", "madvise(2) calls that succeeded (mm/madvise.c)") { $0.madvise_calls }
         public let pglazyfree = linux("pglazyfree", "pages made lazily freeable by MADV_FREE") { $0.pglazyfree }
         public let pglazyfreed = linux("pglazyfreed", "lazily freeable pages reclaim discarded without swapping") { $0.pglazyfreed }
+        public let zswpin = linux("zswpin", sampled: true, "pages loaded (decompressed) from the zswap pool on swap-in") { $0.zswpin }
+        public let zswpout = linux("zswpout", sampled: true, "pages stored in the zswap pool on swap-out (instead of a device write)") { $0.zswpout }
+        public let zswpwb = linux("zswpwb", "zswap entries written back to the swap device (debugfs written_back_pages)") { $0.zswpwb }
     }
 }

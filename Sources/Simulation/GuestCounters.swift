@@ -72,6 +72,8 @@ public struct GuestCounters: Sendable {
     }
     public let meminfo = MeminfoGroup()
     public let vmstat = VMStatGroup()
+    public let zswap = ZswapGroup()
+    public let zram = ZramGroup()
     public let host = HostGroup()
 
     /// Effective access time over the window: simulated time spent by accesses (hits and

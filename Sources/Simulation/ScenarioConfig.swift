@@ -177,6 +177,12 @@ public struct GuestConfig: ParameterTable {
             p.append(("shares", "must be low, normal, high or a number of shares from 1 to 1e9; got \(n)"))
         }
         for (k, m) in balloon.problems(configured: memory) { p.append(("balloon.\(k)", m)) }
+        if swap.kind == .zram && CodecKind(rawValue: swap.comp_algorithm) == nil {
+            p.append(("swap.comp_algorithm", "unknown codec '\(swap.comp_algorithm)'; allowed: " + CodecKind.allCases.map(\.rawValue).joined(separator: ", ")))
+        }
+        if swap.kind == .zram && kernel.zswap.enabled {
+            p.append(("kernel.zswap.enabled", "zswap in front of a zram swap device would compress every page twice; use one of them"))
+        }
         if kernel.replacement_policy.needsFutureReferences && !workloads.contains(where: { $0.kind == .trace }) {
             p.append(
                 ("kernel.replacement_policy", "\(kernel.replacement_policy.rawValue) needs the future, so it works only with a trace workload (kind: trace)"))

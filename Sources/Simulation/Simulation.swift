@@ -119,7 +119,7 @@ public final class Simulation {
             let kernel = GuestKernel(
                 name: g.name, memoryPages: g.memory.pages, config: g.kernel, swap: g.swap,
                 costs: config.costs, seed: guestSeed, kernelImageSeed: imageSeed,
-                kernelImagePages: img.kernel_size.pages, kernelRelocated: img.kernel_relocated.fraction)
+                kernelImagePages: img.kernel_size.pages, kernelRelocated: img.kernel_relocated.fraction, generator: generator)
             if options.check { kernel.enableContentShadow() }
             let stored = imageIndex[img.name].map { (index: $0, pages: memoryImages[$0].pageCount) }
             let bootFiles = Simulation.registerImageFiles(img, in: kernel, guestSeed: guestSeed, imageSeed: imageSeed, storedImage: stored)

@@ -316,7 +316,7 @@ struct Policies: ParsableCommand {
         print("Host reclaim mechanisms (techniques in host.states.*_techniques, cheapest first):")
         for t in ReclaimTechnique.allCases { print("  \(t.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(t.summary)") }
         print("")
-        print("Page codecs (host.compression.codec):")
+        print("Page codecs (host.compression.codec, guests[].kernel.zswap.compressor, guests[].swap.comp_algorithm):")
         for c in CodecKind.allCases { print("  \(c.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(c.summary)") }
         print("")
         print(ConfigReference.plainText(tables: ConfigReference.reachableTables()))

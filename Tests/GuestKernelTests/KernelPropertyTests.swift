@@ -15,14 +15,36 @@ import PageContents
 
     @Test(arguments: policies, seeds)
     func randomOperationsKeepTheKernelConsistent(policy: ReplacementPolicyKind, seed: UInt64) {
-        var r = Xoshiro256(seed: seed, component: "kernel-property-" + policy.rawValue)
+        randomOperations(policy: policy, seed: seed, swapStore: nil)
+    }
+
+    /// The same with the guest's swap-outs compressed in guest RAM: zswap (with a small pool
+    /// limit, so write-back runs) or a zram device (half the time with a mem_limit, so
+    /// writes fail).
+    @Test(arguments: ["zswap", "zram"], seeds)
+    func randomOperationsKeepACompressedSwapGuestConsistent(store: String, seed: UInt64) {
+        randomOperations(policy: .linux, seed: seed, swapStore: store)
+    }
+
+    func randomOperations(policy: ReplacementPolicyKind, seed: UInt64, swapStore: String?) {
+        var r = Xoshiro256(seed: seed, component: "kernel-property-" + policy.rawValue + (swapStore ?? ""))
         let mode = r.int(below: 3)
-        let k = makeTestKernel(memory: .mib(24), swap: .mib(r.chance(0.2) ? 0 : 16)) {
-            $0.replacement_policy = policy
-            $0.overcommit_memory = mode
-            $0.swappiness = r.int(in: 0...200)
-            $0.page_cluster = r.int(below: 4)
+        let swapSize: ByteCount = .mib(r.chance(0.2) ? 0 : 16)
+        var c = GuestKernelConfig()
+        c.kernel_reserved = .mib(4)
+        c.replacement_policy = policy
+        c.overcommit_memory = mode
+        c.swappiness = r.int(in: 0...200)
+        c.page_cluster = r.int(below: 4)
+        var device = SwapDeviceConfig(size: swapSize, device: .ssd)
+        if swapStore == "zswap" {
+            c.zswap.enabled = true
+            c.zswap.max_pool_percent = r.int(in: 2...20)
+        } else if swapStore == "zram" {
+            device = SwapDeviceConfig(zram: swapSize, memLimit: r.chance(0.5) ? .mib(1) : nil)
         }
+        let k = GuestKernel(name: "test", memoryPages: ByteCount.mib(24).pages, config: c, swap: device, costs: CostModel(), seed: 7)
+        k.enableContentShadow()
         let f = k.registerFile(path: "/data", pages: 3000, style: .text, contentSeed: seed)
         var pids: [PID] = [k.spawn(name: "p0")]
         var maps: [(PID, VPN, Int)] = []
@@ -78,6 +100,10 @@ import PageContents
         }
         expectConsistent(k, "seed \(seed) end (policy \(policy), mode \(mode))")
         #expect(k.vmstat.accesses > 1000, "seed \(seed)")
+        if swapStore == "zswap" && swapSize.bytes > 0 { #expect(k.vmstat.zswpout > 0, "seed \(seed): zswap stored nothing") }
+        if swapStore == "zram" && swapSize.bytes > 0 {
+            #expect(k.vmstat.pswpout > 0 && k.vmstat.zswpout == 0, "seed \(seed): nothing was written to zram")
+        }
     }
 }
 

@@ -114,7 +114,8 @@ import Workloads
         #expect(top == ScenarioConfig.parameters.map(\.key).filter { $0 != "templates" })
         // The kernel table: every key, unset ones as comments, in the table's order.
         let start = try #require(lines.firstIndex(of: "    kernel:"))
-        let kernelLines = lines[(start + 1)...].prefix { $0.hasPrefix("      ") }
+        // (Lines indented deeper belong to a nested table: kernel.zswap.)
+        let kernelLines = lines[(start + 1)...].prefix { $0.hasPrefix("      ") }.filter { !$0.hasPrefix("       ") }
         #expect(kernelLines.map(key) == GuestKernelConfig.parameters.map(\.key))
         #expect(kernelLines.contains("      kernel_reserved: 48MiB"))  // set in this guest
         #expect(!kernelLines.contains { $0.contains("unset") })

@@ -63,6 +63,8 @@ import Scenarios
             case "Mlocked": m.Mlocked = i;
             case "SwapTotal": m.SwapTotal = i
             case "SwapFree": m.SwapFree = i;
+            case "Zswap": m.Zswap = i
+            case "Zswapped": m.Zswapped = i
             case "Dirty": m.Dirty = i;
             case "AnonPages": m.AnonPages = i;
             case "Mapped": m.Mapped = i
