@@ -48,7 +48,10 @@ public struct BuddyAllocator {
     /// Like `memblock_free_all` -> `__free_pages_core`, blocks are added at the tail of
     /// their list (FPI_TO_TAIL, Linux 5.10+), so early allocations come from low addresses.
     /// Every frame of the range is overwritten (flags, links); others are left alone.
-    public init(frames: FrameTable, managed range: Range<Int>) {
+    ///
+    /// With `online`, only the frames of that part of the range are freed: the rest are
+    /// present but offline (memory hotplug) and left alone until `online(_:)` frees them.
+    public init(frames: FrameTable, managed range: Range<Int>, online: Range<Int>? = nil) {
         precondition(
             range.lowerBound >= 0 && range.upperBound <= frames.count,
             "managed range \(range) is outside the frame table of \(frames.count) frames")
@@ -56,6 +59,17 @@ public struct BuddyAllocator {
         self.frames = frames
         self.managed = range
         freeLists = Array(repeating: FrameList(), count: BuddyAllocator.maxOrder + 1)
+        self.online(online ?? range)
+    }
+
+    /// Puts every frame of `range` (inside the managed range, none of them free) on the free
+    /// lists as maximal aligned blocks at the tails of their lists: boot's
+    /// `memblock_free_all`, and memory hotplug's `online_pages` -> `generic_online_page` ->
+    /// `__free_pages_core`, which frees a newly onlined range the same way (FPI_TO_TAIL).
+    public mutating func online(_ range: Range<Int>) {
+        precondition(
+            range.lowerBound >= managed.lowerBound && range.upperBound <= managed.upperBound,
+            "range \(range) is outside the managed range \(managed)")
         var pfn = range.lowerBound
         while pfn < range.upperBound {
             var order = BuddyAllocator.maxOrder

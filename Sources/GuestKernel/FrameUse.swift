@@ -20,6 +20,10 @@ public enum FrameUse: UInt16, CaseIterable, Sendable, CustomStringConvertible {
     case pageTable = 8
     /// Allocated and not yet on a list (being faulted in or isolated by reclaim).
     case isolated = 9
+    /// Present but offline: guest-physical memory above a Hyper-V VM's startup memory that
+    /// memory hotplug has not onlined yet (Linux keeps such pages out of the buddy allocator
+    /// and out of MemTotal until `online_pages`).
+    case offline = 10
 
     public var description: String {
         switch self {
@@ -32,7 +36,8 @@ public enum FrameUse: UInt16, CaseIterable, Sendable, CustomStringConvertible {
         case .balloon: "balloon";
         case .kernel: "kernel";
         case .pageTable: "page_table";
-        case .isolated: "isolated"
+        case .isolated: "isolated";
+        case .offline: "offline"
         }
     }
     /// True for the four LRU lists.

@@ -106,6 +106,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
         swapCapacity = host.config.swap.enabled ? max(0, n - settings.reservationPages) : 0
         cache = CompressionCache(limitBytes: Int(Double(n) * host.config.compression.cache_size.fraction) * pageSize)
         compressor = PageCompressor(codec: (CodecKind(rawValue: host.config.compression.codec) ?? .lz4).make())
+        if let startup = balloon.startup_memory { guest.bootWithStartupMemory(pages: startup.pages) }
     }
 
     /// An odd stride coprime with `n`, for a pseudo-random visiting order (ESX scans and

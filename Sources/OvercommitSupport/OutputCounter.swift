@@ -40,6 +40,8 @@ public struct Equivalent: Sendable, Equatable {
         case ksm = "KSM sysfs"
         case esxtop = "esxtop"
         case dommemstat = "virsh dommemstat"
+        /// Performance Monitor's "Hyper-V Dynamic Memory VM" counter set.
+        case hyperv = "Hyper-V Dynamic Memory VM"
     }
 
     public var source: Source
@@ -51,6 +53,7 @@ public struct Equivalent: Sendable, Equatable {
     public static func ksm(_ n: String) -> Equivalent { Equivalent(source: .ksm, name: n) }
     public static func esxtop(_ n: String) -> Equivalent { Equivalent(source: .esxtop, name: n) }
     public static func dommemstat(_ n: String) -> Equivalent { Equivalent(source: .dommemstat, name: n) }
+    public static func hyperv(_ n: String) -> Equivalent { Equivalent(source: .hyperv, name: n) }
 }
 
 /// How a counter's value is written.
