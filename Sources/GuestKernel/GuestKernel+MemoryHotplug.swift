@@ -10,10 +10,11 @@ import OvercommitSupport
 /// range to the buddy allocator (`generic_online_page` -> `__free_pages_core`), grows
 /// totalram_pages (MemTotal, CommitLimit, the OOM killer's totalram) and recomputes the zone
 /// watermarks (`init_per_zone_wmark_min`). Linux guests on Hyper-V never hot-remove memory:
-/// hv_balloon answers no hot-remove request, and Hyper-V takes memory back from them with the
-/// balloon only ("Best Practices for running Linux on Hyper-V",
-/// https://learn.microsoft.com/en-us/windows-server/virtualization/hyper-v/best-practices-for-running-linux-on-hyper-v),
-/// so offline memory only ever shrinks.
+/// Microsoft lists hot-add and ballooning as their Dynamic Memory features ("Feature
+/// Descriptions for Linux and FreeBSD virtual machines on Hyper-V",
+/// https://learn.microsoft.com/en-us/windows-server/virtualization/hyper-v/feature-descriptions-for-linux-and-freebsd-virtual-machines-on-hyper-v),
+/// hv_balloon implements no hot-remove, and memory goes back through the balloon, so offline
+/// memory only ever shrinks.
 ///
 /// Simplification: hv_balloon onlines only the part of a 128 MiB chunk the host asked for
 /// (`hv_online_page` checks the covered range) and onlines the rest on later requests; here

@@ -22,19 +22,18 @@ public struct HyperVBalloonParameters: BalloonPolicyParameters {
     public func makePolicy() -> any BalloonPolicy { HyperVBalloonPolicy(self) }
 }
 
-/// Hyper-V Dynamic Memory's memory balancer, as Microsoft documents it ("Hyper-V Dynamic
-/// Memory Overview",
-/// https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-server-2012-r2-and-2012/hh831766(v=ws.11);
-/// `Set-VMMemory`, https://learn.microsoft.com/powershell/module/hyper-v/set-vmmemory).
+/// Hyper-V Dynamic Memory's memory balancer, after Microsoft's documentation (`Set-VMMemory`,
+/// https://learn.microsoft.com/powershell/module/hyper-v/set-vmmemory; "Feature Descriptions
+/// for Linux and FreeBSD virtual machines on Hyper-V",
+/// https://learn.microsoft.com/en-us/windows-server/virtualization/hyper-v/feature-descriptions-for-linux-and-freebsd-virtual-machines-on-hyper-v).
 ///
 /// Per VM: demand is what the guest's Dynamic Memory driver reports (hv_balloon: Committed_AS
 /// plus its balloon floor, `BalloonVMView.memoryDemandPages`); the target is demand ×
 /// (1 + memory buffer), clamped to [Minimum RAM, Maximum RAM] (Maximum RAM is the VM's
 /// configured memory; Minimum RAM defaults to Startup RAM).
 ///
-/// When the host cannot give every VM its target ("the buffer is not maintained when there is
-/// not enough physical memory"; memory weight decides "how to distribute memory among virtual
-/// machines if there is not enough physical memory"): the memory the VMs may have is host free
+/// When the host cannot give every VM its target (Hyper-V then drops the buffers, and memory
+/// weight is what decides which VMs get memory): the memory the VMs may have is host free
 /// memory less `host_reserve` plus what backs the VMs now; every VM keeps its minimum, and the
 /// rest is split in proportion to memory weight, each VM capped at its target, what a capped
 /// VM leaves going to the others (weight 0 VMs get only what the others leave; equal weights
