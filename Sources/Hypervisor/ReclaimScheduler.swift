@@ -189,6 +189,7 @@ public final class ReclaimScheduler {
     /// asked of the VM through the balloon mechanism; a lower one gives memory back.
     func runBalloonPolicy(now: Int64, on host: HostMemory) {
         let vms = host.vms
+        for vm in vms { vm.runSmartPaging() }  // Hyper-V Smart Paging of VMs started short of memory
         let views = vms.enumerated().map { (i, vm) -> BalloonVMView in
             let stats = vm.policyBalloonStats
             var s = vm.balloonSettings

@@ -9,6 +9,8 @@ public struct VMHostSnapshot: Sendable, Equatable {
     /// Dynamic Memory's startup memory), and the memory demand its driver reports.
     public var online = 0
     public var memoryDemand = 0
+    /// Guest memory in the Smart Paging file (0 when Smart Paging is not in use).
+    public var smartPaging = 0
     /// Machine frames: private frames plus compression-cache frames.
     public var consumed = 0
     public var privateFrames = 0

@@ -8,6 +8,7 @@ extension VirtualMachine {
         s.configured = configuredPages
         s.online = guest.onlinePages
         s.memoryDemand = guest.memoryDemandPages
+        s.smartPaging = smartPagingPages
         s.consumed = consumedPages
         s.privateFrames = privatePages
         s.shared = sharedPages

@@ -78,6 +78,9 @@ public final class VirtualMachine: GuestPhysicalBacking {
     public internal(set) var trueActivePages = 0
     public internal(set) var sampledTouched = 0
     public internal(set) var activePeriods = 0
+    /// Hyper-V Smart Paging: the memory the host could back when the VM started, while the
+    /// VM pages the rest to its swap file (`VirtualMachine+SmartPaging.swift`); nil when unused.
+    public internal(set) var smartPagingLimit: Int?
 
     /// A VM for `guest`, powered off. `victimRNG` seeds the host-paging victim draws.
     init(
@@ -135,6 +138,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
                     pagesPerPoll: perPoll, deflateOnOOM: settings.balloonDeflateOnOOM,
                     freePageReporting: reporting))
         }
+        startSmartPagingIfShort()
     }
 
     public var configuredPages: Int { guest.totalPages }

@@ -58,6 +58,14 @@ extension GuestCounters {
             "hot_added_kb", sampled: true, "memory hot-added to the guest since boot (128MiB chunks)",
             also: [.hyperv("Added Memory")]
         ) { $0.host.stats.hotAdded }
+        public let smartPaging = GuestCounter.memory(
+            "smart_paging_kb", sampled: true,
+            "guest memory in the Hyper-V Smart Paging file (the VM's swap file while it starts short of memory)",
+            also: [.hyperv("Smart Paging Working Set Size")]
+        ) { $0.host.smartPaging }
+        public let smartPagingOuts = GuestCounter.events(
+            "smart_paging_outs", "pages written to the Smart Paging file"
+        ) { $0.host.stats.smartPagingOuts }
         public let compressed = GuestCounter.memory("compressed_kb", sampled: true, "guest memory held compressed") { $0.host.compressed }
         public let compressedBytes = GuestCounter.gauge("compressed_bytes", .bytes, sampled: true, "compressed bytes in the cache") {
             $0.host.compressedBytes

@@ -111,3 +111,65 @@ import Testing
         expectHostConsistent(host, "after the policy")
     }
 }
+
+/// Hyper-V Smart Paging: a Dynamic Memory VM started on a host that cannot back its startup
+/// memory pages the shortfall to its own swap file until it has ballooned down.
+@Suite struct SmartPagingTests {
+    @Test func aVMStartedShortOfMemoryPagesTheShortfallUntilItBalloonsDown() {
+        let host = makeHost(mib: 640) {
+            $0.balloon_policy = BalloonPolicySpec(HyperVBalloonParameters())
+            $0.sharing.enabled = false
+        }
+        // A plain VM that fills most of the host.
+        let (big, _) = addGuest(host, "big", mib: 512)
+        let pid = big.spawn(name: "fill")
+        big.setAnonContentMix(pid, [(.random, 1)])
+        let fill = big.mmap(pid, pages: 440 * 256).value!
+        for i in 0..<(440 * 256) { _ = big.access(pid, fill + VPN(i), write: true) }
+        // The Dynamic Memory VM: startup 256 MiB, minimum 64 MiB, maximum 512 MiB.
+        let k = makeTestKernel(name: "hv", memory: .mib(512), swap: .mib(64), kernelImageSeed: 99, kernelImagePages: 256)
+        var s = VMResourceSettings()
+        s.shares = 5120
+        s.balloonMaxPages = 512 * 256 * 65 / 100
+        var b = BalloonVMSettings()
+        b.startup_memory = .mib(256)
+        b.minimum = .mib(64)
+        let vm = host.addVM(name: "hv", kernel: k, settings: s, balloon: b)
+        let available = host.frames.freeFrames - host.config.vm_overhead.pages - host.frames.minFreePages
+        #expect(available < 256 * 256, "the host cannot back the startup memory")
+        #expect(host.powerOn(vm))
+        _ = k.boot()
+        #expect(vm.smartPagingActive && vm.smartPagingLimit == available)
+        // The guest touches 160 MiB while starting: what the host cannot back goes to the file.
+        let app = k.spawn(name: "boot")
+        k.setAnonContentMix(app, [(.sparse, 1), (.random, 1)])
+        let v = k.mmap(app, pages: 160 * 256).value!
+        for i in 0..<(160 * 256) { _ = k.access(app, v + VPN(i), write: true) }
+        let before = vm.consumedPages
+        #expect(before > available)
+        host.runBalloonPolicy(now: 1_000_000_000)
+        #expect(vm.stats.smartPagingOuts >= before - available && vm.consumedPages <= available)
+        #expect(vm.smartPagingPages == vm.swappedPages && vm.smartPagingPages > 0)
+        expectHostConsistent(host, "smart paging")
+        // The boot burst ends; the policy balloons the VM down until it fits: Smart Paging ends.
+        k.exit(app)
+        for t in 2...40 where vm.smartPagingActive {
+            host.runBalloonPolicy(now: Int64(t) * 1_000_000_000)
+            k.runBalloonDriver()
+        }
+        #expect(!vm.smartPagingActive && vm.smartPagingPages == 0)
+        #expect(vm.assignedPages <= available || vm.assignedPages <= vm.consumedPages + max(0, host.frames.freeFrames - host.frames.minFreePages))
+        expectHostConsistent(host, "after smart paging")
+    }
+
+    @Test func aVMThatFitsOrHasNoLowerMinimumNeverSmartPages() {
+        let host = makeHost(mib: 2048)
+        let k = makeTestKernel(name: "hv", memory: .mib(512), swap: .mib(64))
+        var b = BalloonVMSettings()
+        b.startup_memory = .mib(256)
+        let vm = host.addVM(name: "hv", kernel: k, settings: VMResourceSettings(), balloon: b)
+        #expect(host.powerOn(vm))
+        #expect(!vm.smartPagingActive, "room for the startup memory")
+        #expect(vm.runSmartPaging() == 0)
+    }
+}
