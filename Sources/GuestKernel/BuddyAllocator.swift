@@ -56,7 +56,10 @@ public struct BuddyAllocator {
     /// Like `memblock_free_all` -> `__free_pages_core`, blocks are added at the tail of
     /// their list (FPI_TO_TAIL, Linux 5.10+), so early allocations come from low addresses.
     /// Every frame of the range is overwritten (flags, links); others are left alone.
-    public init(frames: FrameTable, managed range: Range<Int>) {
+    ///
+    /// With `online`, only the frames of that part of the range are freed: the rest are
+    /// present but offline (memory hotplug) and left alone until `online(_:)` frees them.
+    public init(frames: FrameTable, managed range: Range<Int>, online: Range<Int>? = nil) {
         precondition(
             range.lowerBound >= 0 && range.upperBound <= frames.count,
             "managed range \(range) is outside the frame table of \(frames.count) frames")
@@ -64,18 +67,37 @@ public struct BuddyAllocator {
         self.frames = frames
         self.managed = range
         freeLists = Array(repeating: FrameList(), count: BuddyAllocator.maxOrder + 1)
+        self.online(online ?? range, pristine: true)
+    }
+
+    /// Puts every frame of `range` (inside the managed range, none of them free) on the free
+    /// lists as maximal aligned blocks at the tails of their lists: boot's
+    /// `memblock_free_all`, and memory hotplug's `online_pages` -> `generic_online_page` ->
+    /// `__free_pages_core`, which frees a newly onlined range the same way (FPI_TO_TAIL).
+    ///
+    /// `pristine` (boot): the frames were never written, so the run of maximal blocks is left
+    /// untouched (see `untouchedNext`). Hot-added frames were written while offline: they go
+    /// on the lists, after the untouched blocks (which are put on the list first, keeping
+    /// Linux's list order).
+    public mutating func online(_ range: Range<Int>, pristine: Bool = false) {
+        precondition(
+            range.lowerBound >= managed.lowerBound && range.upperBound <= managed.upperBound,
+            "range \(range) is outside the managed range \(managed)")
         var pfn = range.lowerBound
         while pfn < range.upperBound {
             var order = BuddyAllocator.maxOrder
             while order > 0 && (pfn & ((1 << order) - 1) != 0 || pfn + (1 << order) > range.upperBound) {
                 order -= 1
             }
-            if order == BuddyAllocator.maxOrder && freeLists[order].count == 0 && (untouchedNext == untouchedEnd || untouchedEnd == pfn) {
+            if pristine && order == BuddyAllocator.maxOrder && freeLists[order].count == 0
+                && (untouchedNext == untouchedEnd || untouchedEnd == pfn)
+            {
                 // The run of maximal blocks: left untouched (their frames already read free).
                 if untouchedNext == untouchedEnd { untouchedNext = pfn }
                 untouchedEnd = pfn + (1 << order)
                 untouchedBlocksAtBoot(pfn)
             } else {
+                if order == BuddyAllocator.maxOrder && untouchedNext < untouchedEnd { materializeUntouchedBlocks() }
                 markFree(pfn, order: order)
                 freeLists[order].pushTail(PFN(pfn), in: frames)
             }

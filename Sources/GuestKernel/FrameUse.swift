@@ -22,6 +22,10 @@ public enum FrameUse: UInt16, CaseIterable, Sendable, CustomStringConvertible {
     case isolated = 9
     /// A page of the zsmalloc pool holding zswap's or zram's compressed pages.
     case zpool = 10
+    /// Present but offline: guest-physical memory above a Hyper-V VM's startup memory that
+    /// memory hotplug has not onlined yet (Linux keeps such pages out of the buddy allocator
+    /// and out of MemTotal until `online_pages`).
+    case offline = 11
 
     public var description: String {
         switch self {
@@ -34,8 +38,9 @@ public enum FrameUse: UInt16, CaseIterable, Sendable, CustomStringConvertible {
         case .balloon: "balloon";
         case .kernel: "kernel";
         case .pageTable: "page_table";
-        case .isolated: "isolated"
-        case .zpool: "zpool"
+        case .isolated: "isolated";
+        case .zpool: "zpool";
+        case .offline: "offline"
         }
     }
     /// True for the four LRU lists.

@@ -4,7 +4,8 @@ extension GuestKernel {
     /// with `--check`, never in normal runs.
     ///
     /// - Frames are conserved: each is free (in the buddy), on one LRU list, unevictable,
-    ///   kernel, a page-table page or ballooned, and the per-use counters agree.
+    ///   kernel, a page-table page or ballooned or offline (not yet
+    ///   hot-added, all above the online memory), and the per-use counters agree.
     /// - Page tables agree with frames (map counts, reverse maps, RSS) and with swap slots
     ///   (swap_map counts equal the references), and the swap cache is consistent both ways.
     /// - Committed_AS equals the sum of accounted regions.
@@ -40,6 +41,11 @@ extension GuestKernel {
         }
         for f in compressedSwap.frames where frames.use(f) != .zpool { fail("pool frame \(f) is in use \(frames.use(f))") }
         if byUse[Int(FrameUse.balloon.rawValue)] != balloonPages { fail("balloon frames \(byUse[Int(FrameUse.balloon.rawValue)]) != \(balloonPages)") }
+        if byUse[Int(FrameUse.offline.rawValue)] != offlinePages { fail("offline frames \(byUse[Int(FrameUse.offline.rawValue)]) != \(offlinePages)") }
+        for i in (totalPages - offlinePages)..<totalPages where frames.flags[i] & FrameFlag.useMask != FrameUse.offline.rawValue {
+            fail("frame \(i) in the offline range is \(FrameUse(rawValue: frames.flags[i] & FrameFlag.useMask).map { "\($0)" } ?? "?")")
+            break
+        }
         for u in [FrameUse.activeAnon, .inactiveAnon, .activeFile, .inactiveFile] where byUse[Int(u.rawValue)] != policy.count(u) {
             fail("\(u) frames \(byUse[Int(u.rawValue)]) != policy count \(policy.count(u))")
         }

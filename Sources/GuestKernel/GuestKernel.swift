@@ -59,9 +59,14 @@ public final class GuestKernel {
     public let totalPages: Int
     /// Frames the kernel keeps at boot (not in MemTotal).
     public let reservedPages: Int
-    /// MemTotal in pages.
-    public var managedPages: Int { totalPages - reservedPages }
-    public let watermarks: Watermarks
+    /// Present pages memory hotplug has not onlined (`GuestKernel+MemoryHotplug.swift`).
+    public internal(set) var offlinePages = 0
+    /// Pages memory hotplug onlined since boot (hv_balloon's `num_pages_onlined`).
+    public internal(set) var hotAddedPages = 0
+    /// MemTotal in pages (Linux's totalram_pages: onlined memory only).
+    public var managedPages: Int { totalPages - reservedPages - offlinePages }
+    /// Recomputed when memory is onlined, as `online_pages` -> `init_per_zone_wmark_min` does.
+    public internal(set) var watermarks: Watermarks
     /// The single zero page mapped by reads of untouched anonymous memory.
     public let zeroPFN: PFN
     /// Committed_AS in pages.

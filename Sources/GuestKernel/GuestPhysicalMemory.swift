@@ -48,4 +48,16 @@ public protocol GuestPhysicalMemory: AnyObject {
     var balloonStats: BalloonStats { get }
     /// The balloon driver's answer to a stats request on the stats virtqueue, at `now`.
     func statsReport(now: Int64) -> GuestStatsReport
+
+    // MARK: Memory hotplug (Hyper-V Dynamic Memory)
+
+    /// Boots the guest with only `pages` of its memory online; the rest waits for hot-add.
+    func bootWithStartupMemory(pages: Int)
+    /// Memory the guest sees (online frames); `totalPages` is the most it can grow to.
+    var onlinePages: Int { get }
+    /// Hot-adds at least `pages` in whole 128 MiB chunks (at most the offline memory);
+    /// returns the pages onlined.
+    func hotAddMemory(pages: Int) -> Int
+    /// Memory demand as the Dynamic Memory driver reports it (hv_balloon's committed pages).
+    var memoryDemandPages: Int { get }
 }

@@ -27,12 +27,19 @@ public struct BalloonVMView: Sendable {
     /// Pages the share-based allocation wants taken from this VM now (ESX scheduler).
     public var reclaimTargetPages: Int
     public var settings: BalloonVMSettings
+    /// Memory the guest sees: configured memory, less what memory hotplug has not onlined yet
+    /// (a Hyper-V VM above its startup memory).
+    public var onlinePages: Int
+    /// Memory demand the guest's Dynamic Memory driver reports (hv_balloon: Committed_AS
+    /// plus its balloon floor).
+    public var memoryDemandPages: Int
 
     public init(
         name: String, configuredPages: Int, consumedPages: Int = 0, balloonPages: Int = 0, targetPages: Int = 0,
         maxBalloonPages: Int? = nil, hasDriver: Bool = true, guestFreePages: Int = 0, guestAvailablePages: Int = 0,
         reservationPages: Int = 0, limitPages: Int = .max, shares: Double = 0, activeFraction: Double = 1,
-        reclaimTargetPages: Int = 0, settings: BalloonVMSettings = BalloonVMSettings()
+        reclaimTargetPages: Int = 0, settings: BalloonVMSettings = BalloonVMSettings(), onlinePages: Int? = nil,
+        memoryDemandPages: Int = 0
     ) {
         self.name = name; self.configuredPages = configuredPages; self.consumedPages = consumedPages
         self.balloonPages = balloonPages; self.targetPages = targetPages
@@ -40,11 +47,12 @@ public struct BalloonVMView: Sendable {
         self.hasDriver = hasDriver; self.guestFreePages = guestFreePages; self.guestAvailablePages = guestAvailablePages
         self.reservationPages = reservationPages; self.limitPages = limitPages; self.shares = shares
         self.activeFraction = activeFraction; self.reclaimTargetPages = reclaimTargetPages; self.settings = settings
+        self.onlinePages = onlinePages ?? configuredPages; self.memoryDemandPages = memoryDemandPages
     }
 
     /// Guest memory the balloon leaves the VM (what oVirt, Proxmox and Xen call the VM's
     /// current memory).
-    public var guestMemoryPages: Int { configuredPages - balloonPages }
+    public var guestMemoryPages: Int { onlinePages - balloonPages }
 }
 
 /// What a balloon policy may read about the host.
@@ -74,7 +82,9 @@ public protocol BalloonPolicy: Sendable {
     associatedtype Parameters: BalloonPolicyParameters
     var parameters: Parameters { get }
     /// New balloon target per VM (pages), same order as `view.vms`. The caller clamps to
-    /// 0...maxBalloonPages and ignores VMs without a driver.
+    /// 0...maxBalloonPages and ignores VMs without a driver. A negative target asks for that
+    /// much more memory than the guest sees: the host hot-adds it where the VM has offline
+    /// memory (Hyper-V Dynamic Memory), and clamps to 0 otherwise.
     mutating func targets(_ view: BalloonHostView) -> [Int]
 }
 

@@ -10,6 +10,7 @@ public enum BalloonPolicyRegistry {
         MOMBalloonParameters.self,
         ProxmoxBalloonParameters.self,
         XenServerBalloonParameters.self,
+        HyperVBalloonParameters.self,
         StaticBalloonParameters.self,
         NoBalloonParameters.self,
     ]

@@ -4,7 +4,8 @@ import OvercommitSupport
 ///
 /// The driver follows VMware's vmmemctl and virtio-balloon; the knobs are the ones each
 /// management stack puts on a VM: Proxmox `balloon:` (minimum memory) and `shares`, XenServer
-/// `memory-dynamic-min`/`-max`, Hyper-V minimum RAM.
+/// `memory-dynamic-min`/`-max`, Hyper-V Dynamic Memory's startup and minimum RAM, buffer and
+/// weight.
 public struct BalloonVMSettings: ParameterTable {
     /// Whether the guest runs a balloon driver; without one the host can only swap.
     public var driver = true
@@ -33,8 +34,9 @@ public struct BalloonVMSettings: ParameterTable {
     /// balloon policies see the guest's memory as of the last poll. nil = they read the
     /// guest's meminfo at the instant they run (an idealisation).
     public var stats_period: SimDuration? = nil
-    /// Memory the guest keeps at least (Proxmox `balloon:`, Hyper-V minimum RAM, oVirt
-    /// guaranteed memory); nil = configured memory: the VM is not auto-ballooned by MOM or Proxmox.
+    /// Memory the guest keeps at least (Proxmox `balloon:`, Hyper-V Minimum RAM, oVirt
+    /// guaranteed memory); nil = configured memory: the VM is not auto-ballooned by MOM or
+    /// Proxmox (the `hyperv` policy takes Startup RAM, Hyper-V's default minimum).
     public var minimum: ByteCount? = nil
     /// XenServer memory-dynamic-min; nil = half of configured memory (a model choice, twice
     /// the quarter of static-max XenServer accepts).
@@ -45,6 +47,17 @@ public struct BalloonVMSettings: ParameterTable {
     public var proxmox_shares: Int = 1000
     /// Balloon size the static policy holds.
     public var static_target: ByteCount = ByteCount(0)
+    /// Hyper-V Startup RAM (`Set-VMMemory -StartupBytes`): memory the guest sees at boot;
+    /// configured memory is Hyper-V's Maximum RAM and the space between them is hot-added in
+    /// 128 MiB chunks as the `hyperv` policy asks. nil = configured memory (nothing to hot-add).
+    public var startup_memory: ByteCount? = nil
+    /// Hyper-V memory buffer (`Set-VMMemory -Buffer`, 5-2000 %, default 20 %): memory the
+    /// `hyperv` policy gives a VM above its demand, of its demand.
+    public var memory_buffer = Percentage(percent: 20)
+    /// Hyper-V memory weight (WMI `Msvm_MemorySettingData.Weight`, 0-10000, default 5000;
+    /// `Set-VMMemory -Priority` 0-100 sets weight / 100): how the `hyperv` policy splits memory
+    /// when the host cannot give every VM its target.
+    public var memory_weight = 5000
 
     public init() {}
 
@@ -55,6 +68,16 @@ public struct BalloonVMSettings: ParameterTable {
     /// Minimum guest memory in pages (configured when `minimum` is nil), at most configured.
     public func minimumPages(configuredPages: Int) -> Int {
         min(minimum?.pages ?? configuredPages, configuredPages)
+    }
+    /// Hyper-V Startup RAM in pages (configured when `startup_memory` is nil), at most configured.
+    public func startupPages(configuredPages: Int) -> Int {
+        min(startup_memory?.pages ?? configuredPages, configuredPages)
+    }
+    /// Hyper-V Minimum RAM in pages: `minimum`, or Startup RAM when it is unset (Hyper-V's
+    /// default minimum), at most Startup RAM.
+    public func hyperVMinimumPages(configuredPages: Int) -> Int {
+        let startup = startupPages(configuredPages: configuredPages)
+        return min(minimum?.pages ?? startup, startup)
     }
     /// XenServer dynamic-min in pages.
     public func dynamicMinPages(configuredPages: Int) -> Int {
@@ -67,7 +90,7 @@ public struct BalloonVMSettings: ParameterTable {
 
     public static let tableName = "guest.balloon"
     public static let tableSummary =
-        "A VM's balloon driver (vmmemctl / virtio-balloon) and the per-VM knobs of the balloon policies (Proxmox minimum and shares, XenServer dynamic range)."
+        "A VM's balloon driver (vmmemctl / virtio-balloon) and the per-VM knobs of the balloon policies (Proxmox minimum and shares, XenServer dynamic range, Hyper-V startup memory, buffer and weight)."
     public static let fields: [ParameterField<Self>] = [
         .init(\.driver, "driver", "whether the guest runs a balloon driver (without one the host can only swap)"),
         .init(\.max, "max", "largest balloon, of configured memory (ESX Mem.CtlMaxPercent)", .share),
@@ -93,7 +116,8 @@ public struct BalloonVMSettings: ParameterTable {
             "how often the host polls the stats virtqueue (QEMU guest-stats-polling-interval, libvirt <stats period>); policies see the last poll",
             .period, unset: "(policies read the guest's meminfo at once)"),
         .init(
-            \.minimum, "minimum", "memory the guest keeps at least (Proxmox balloon:, Hyper-V minimum); unset = not auto-ballooned",
+            \.minimum, "minimum",
+            "memory the guest keeps at least (Proxmox balloon:, Hyper-V Minimum RAM); unset = not auto-ballooned (hyperv: startup memory)",
             .upToLargestHost, unset: "(configured memory)"),
         .init(
             \.dynamic_min, "dynamic_min", "XenServer memory-dynamic-min: the lowest target squeezed sets",
@@ -105,6 +129,16 @@ public struct BalloonVMSettings: ParameterTable {
             \.proxmox_shares, "proxmox_shares", "Proxmox auto-balloon shares weight (0 excludes the VM)",
             .range(0...50_000, because: "Proxmox's range")),
         .init(\.static_target, "static_target", "balloon size the static policy holds", .upToLargestHost),
+        .init(
+            \.startup_memory, "startup_memory",
+            "Hyper-V Startup RAM: memory the guest sees at boot; the rest up to configured memory (Maximum RAM) is hot-added in 128MiB chunks",
+            .upToLargestHost, unset: "(configured memory: nothing to hot-add)"),
+        .init(
+            \.memory_buffer, "memory_buffer", "Hyper-V memory buffer: memory given above the VM's demand, of its demand",
+            .range(.percent(5) ... .percent(2000), because: "Hyper-V's range")),
+        .init(
+            \.memory_weight, "memory_weight", "Hyper-V memory weight: the VM's claim when the host cannot give every VM its target",
+            .range(0...10_000, because: "Hyper-V's range")),
     ]
 
     /// Problems that do not depend on the VM's memory size (bounds are in `fields`).
@@ -148,6 +182,12 @@ public struct BalloonVMSettings: ParameterTable {
                     "dynamic_min",
                     "must be at least a quarter of configured memory (\(ByteCount.pages((cfg + 3) / 4))), as XenServer requires; got \(ByteCount.pages(lo))"
                 ))
+        }
+        if let startup = startup_memory, let lo = minimum, lo > startup {
+            p.append(("minimum", "must not exceed startup_memory (\(startup)), as Hyper-V requires of Minimum RAM; got \(lo)"))
+        }
+        if let startup = startup_memory, startup.pages > cfg {
+            p.append(("startup_memory", "must not exceed the VM's configured memory (Maximum RAM, \(configured)); got \(startup)"))
         }
         if static_target.pages > maxBalloonPages(configuredPages: cfg) {
             p.append(("static_target", "must not exceed the largest balloon (max \(max) of \(configured)); got \(static_target)"))

@@ -189,6 +189,7 @@ public final class ReclaimScheduler {
     /// asked of the VM through the balloon mechanism; a lower one gives memory back.
     func runBalloonPolicy(now: Int64, on host: HostMemory) {
         let vms = host.vms
+        for vm in vms { vm.runSmartPaging() }  // Hyper-V Smart Paging of VMs started short of memory
         let views = vms.enumerated().map { (i, vm) -> BalloonVMView in
             let stats = vm.policyBalloonStats
             var s = vm.balloonSettings
@@ -200,7 +201,8 @@ public final class ReclaimScheduler {
                 guestFreePages: stats.freePages, guestAvailablePages: stats.availablePages,
                 reservationPages: vm.settings.reservationPages, limitPages: vm.settings.limitPages,
                 shares: vm.settings.shares, activeFraction: activeFractionOfAllocated(vm),
-                reclaimTargetPages: i < reclaimTargets.count ? reclaimTargets[i] : 0, settings: s)
+                reclaimTargetPages: i < reclaimTargets.count ? reclaimTargets[i] : 0, settings: s,
+                onlinePages: vm.onlinePages, memoryDemandPages: vm.guest.memoryDemandPages)
         }
         let view = BalloonHostView(
             timeNs: now, usablePages: host.totalFrames - host.hypervisorFrames,
@@ -208,7 +210,9 @@ public final class ReclaimScheduler {
             ballooningEnabled: machine.isEnabled(.balloon), vms: views)
         let targets = policy.targets(view)
         for (i, vm) in vms.enumerated() where i < targets.count {
-            applyBalloonTarget(targets[i], to: vm, on: host)
+            // A negative target asks for memory the guest does not see yet: hot-add it (Hyper-V).
+            let added = targets[i] < 0 && vm.settings.balloonDriver ? vm.hotAdd(pages: -targets[i]) : 0
+            applyBalloonTarget(targets[i] + added, to: vm, on: host)
         }
     }
 

@@ -5,6 +5,12 @@
 /// it would hold alone (ESX "shared" vs "shared common" per VM is approximated by mappings).
 public struct VMHostSnapshot: Sendable, Equatable {
     public var configured = 0
+    /// Memory the guest sees (startup memory plus hot-added; configured memory without
+    /// Dynamic Memory's startup memory), and the memory demand its driver reports.
+    public var online = 0
+    public var memoryDemand = 0
+    /// Guest memory in the Smart Paging file (0 when Smart Paging is not in use).
+    public var smartPaging = 0
     /// Machine frames: private frames plus compression-cache frames.
     public var consumed = 0
     public var privateFrames = 0

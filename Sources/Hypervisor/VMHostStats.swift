@@ -26,6 +26,10 @@ public struct VMHostStats: Sendable, Equatable {
     public var balloonReturned = 0
     /// Guest pages whose backing the host dropped because free page reporting reported them.
     public var reportedFreed = 0
+    /// Pages hot-added to the guest (Hyper-V Dynamic Memory's "Added Memory").
+    public var hotAdded = 0
+    /// Pages written to the Smart Paging file (the VM's swap file while Smart Paging is in use).
+    public var smartPagingOuts = 0
     /// Host swap-outs the VM's swap file had no room for.
     public var swapFull = 0
     /// Time guest accesses waited for the host in the low state (blocked allocations).

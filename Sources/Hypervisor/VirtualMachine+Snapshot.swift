@@ -6,6 +6,9 @@ extension VirtualMachine {
     public func snapshot() -> VMHostSnapshot {
         var s = VMHostSnapshot()
         s.configured = configuredPages
+        s.online = guest.onlinePages
+        s.memoryDemand = guest.memoryDemandPages
+        s.smartPaging = smartPagingPages
         s.consumed = consumedPages
         s.privateFrames = privatePages
         s.shared = sharedPages

@@ -86,6 +86,9 @@ public final class VirtualMachine: GuestPhysicalBacking {
     public internal(set) var trueActivePages = 0
     public internal(set) var sampledTouched = 0
     public internal(set) var activePeriods = 0
+    /// Hyper-V Smart Paging: the memory the host could back when the VM started, while the
+    /// VM pages the rest to its swap file (`VirtualMachine+SmartPaging.swift`); nil when unused.
+    public internal(set) var smartPagingLimit: Int?
 
     /// A VM for `guest`, powered off. `victimRNG` seeds the host-paging victim draws.
     init(
@@ -114,6 +117,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
         swapCapacity = host.config.swap.enabled ? max(0, n - settings.reservationPages) : 0
         cache = CompressionCache(limitBytes: Int(Double(n) * host.config.compression.cache_size.fraction) * pageSize)
         compressor = PageCompressor(codec: (CodecKind(rawValue: host.config.compression.codec) ?? .lz4).make())
+        if let startup = balloon.startup_memory { guest.bootWithStartupMemory(pages: startup.pages) }
     }
 
     /// An odd stride coprime with `n`, for a pseudo-random visiting order (ESX scans and
@@ -142,6 +146,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
                     pagesPerPoll: perPoll, deflateOnOOM: settings.balloonDeflateOnOOM,
                     freePageReporting: reporting))
         }
+        startSmartPagingIfShort()
     }
 
     public var configuredPages: Int { guest.totalPages }

@@ -41,6 +41,8 @@ public struct Equivalent: Sendable, Equatable {
         case esxtop = "esxtop"
         case dommemstat = "virsh dommemstat"
         case zswapZram = "zswap debugfs, zram sysfs"
+        /// Performance Monitor's "Hyper-V Dynamic Memory VM" counter set.
+        case hyperv = "Hyper-V Dynamic Memory VM"
     }
 
     public var source: Source
@@ -53,6 +55,7 @@ public struct Equivalent: Sendable, Equatable {
     public static func esxtop(_ n: String) -> Equivalent { Equivalent(source: .esxtop, name: n) }
     public static func dommemstat(_ n: String) -> Equivalent { Equivalent(source: .dommemstat, name: n) }
     public static func zswapZram(_ n: String) -> Equivalent { Equivalent(source: .zswapZram, name: n) }
+    public static func hyperv(_ n: String) -> Equivalent { Equivalent(source: .hyperv, name: n) }
 }
 
 /// How a counter's value is written.

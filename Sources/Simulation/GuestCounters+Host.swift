@@ -26,7 +26,7 @@ extension GuestCounters {
         }
         public let ballooned = GuestCounter.memory(
             "ballooned_kb", sampled: true, "memory held by the balloon driver",
-            also: [.esxtop("MCTLSZ"), .dommemstat("configured - actual")]
+            also: [.esxtop("MCTLSZ"), .dommemstat("configured - actual"), .hyperv("Removed Memory")]
         ) { $0.host.ballooned }
         public let balloonTarget = GuestCounter.memory(
             "balloon_target_kb", sampled: true, "the balloon policy's target",
@@ -34,6 +34,38 @@ extension GuestCounters {
         ) {
             $0.host.balloonTarget
         }
+        public let online = GuestCounter.memory(
+            "online_kb", sampled: true,
+            "memory the guest sees: Hyper-V startup memory plus what was hot-added (configured memory without startup_memory)",
+            also: [.hyperv("Guest Visible Physical Memory")]
+        ) { $0.host.online }
+        public let physicalMemory = GuestCounter.memory(
+            "physical_memory_kb", sampled: true, "memory assigned to the VM: what the guest sees less its balloon",
+            also: [.hyperv("Physical Memory")]
+        ) { $0.host.online - $0.host.ballooned }
+        public let memoryDemand = GuestCounter.memory(
+            "memory_demand_kb", sampled: true,
+            "memory demand the guest's Dynamic Memory driver reports (hv_balloon: Committed_AS + balloon floor)"
+        ) { $0.host.memoryDemand }
+        public let averagePressure = GuestCounter.derived(
+            "average_pressure", .ratio, decimals: 1, sampled: true, "memory demand / physical memory x 100",
+            also: [.hyperv("Average Pressure")]
+        ) { w in
+            let physical = w.now.host.online - w.now.host.ballooned
+            return physical > 0 ? Double(w.now.host.memoryDemand) * 100 / Double(physical) : 0
+        }
+        public let hotAdded = GuestCounter.memory(
+            "hot_added_kb", sampled: true, "memory hot-added to the guest since boot (128MiB chunks)",
+            also: [.hyperv("Added Memory")]
+        ) { $0.host.stats.hotAdded }
+        public let smartPaging = GuestCounter.memory(
+            "smart_paging_kb", sampled: true,
+            "guest memory in the Hyper-V Smart Paging file (the VM's swap file while it starts short of memory)",
+            also: [.hyperv("Smart Paging Working Set Size")]
+        ) { $0.host.smartPaging }
+        public let smartPagingOuts = GuestCounter.events(
+            "smart_paging_outs", "pages written to the Smart Paging file"
+        ) { $0.host.stats.smartPagingOuts }
         public let compressed = GuestCounter.memory("compressed_kb", sampled: true, "guest memory held compressed") { $0.host.compressed }
         public let compressedBytes = GuestCounter.gauge("compressed_bytes", .bytes, sampled: true, "compressed bytes in the cache") {
             $0.host.compressedBytes

@@ -90,6 +90,17 @@ public struct ScenarioConfig: ParameterTable {
             if guestNames.contains(g.name) { p.append(("guests[\(i)].name", "duplicate guest name '\(g.name)'")) }
             guestNames.append(g.name)
             if !known.contains(g.image) { p.append(("guests[\(i)].image", "unknown image '\(g.image)'; allowed: \(known.joined(separator: ", "))")) }
+            // Memory above startup memory is hot-added by Hyper-V Dynamic Memory only; other
+            // policies size balloons against configured memory and would never add it.
+            let hyperV = !host.policy.isProgram && host.balloon_policy.kindName == HyperVBalloonParameters.kindName
+            if g.balloon.startup_memory != nil && !hyperV {
+                let current = host.policy.isProgram ? "a policy program" : "'\(host.balloon_policy.kindName)'"
+                p.append(
+                    (
+                        "guests[\(i)].balloon.startup_memory",
+                        "memory above startup memory is hot-added by Hyper-V Dynamic Memory: needs host.balloon_policy.kind hyperv; got \(current)"
+                    ))
+            }
         }
         return p
     }

@@ -486,3 +486,31 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
         #expect(Suggestions.closest(to: "memory_size", in: GuestConfig.parameters.map(\.key)) == "memory")
     }
 }
+
+@Suite struct HyperVScenarioTests {
+    @Test func startupMemoryNeedsTheHyperVPolicy() throws {
+        let errors = loadErrors(
+            """
+            host: {balloon_policy: {kind: xenserver}}
+            guests:
+              - {name: a, memory: 2GiB, balloon: {startup_memory: 1GiB}}
+            """)
+        #expect(errors.map(\.keyPath) == ["guests[0].balloon.startup_memory"])
+        #expect(errors.first?.message.contains("needs host.balloon_policy.kind hyperv; got 'xenserver'") == true)
+        let c = try #require(
+            loadValid(
+                """
+                host: {balloon_policy: {kind: hyperv}}
+                guests:
+                  - {name: a, memory: 2GiB, balloon: {startup_memory: 1GiB, minimum: 512MiB, memory_weight: 8000}}
+                """))
+        #expect(c.guests[0].balloon.startup_memory == .gib(1) && c.guests[0].balloon.memory_weight == 8000)
+        let bad = loadErrors(
+            """
+            host: {balloon_policy: {kind: hyperv}}
+            guests:
+              - {name: a, memory: 2GiB, balloon: {startup_memory: 3GiB, minimum: 4GiB, memory_buffer: 1%}}
+            """)
+        #expect(Set(bad.map(\.keyPath)) == ["guests[0].balloon.startup_memory", "guests[0].balloon.minimum", "guests[0].balloon.memory_buffer"])
+    }
+}
