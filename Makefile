@@ -130,7 +130,7 @@ bench: setup
 ## The scale ladder (Configs/scale/): CPU s, wall s, peak RSS and simulated s per wall s per
 ## rung (docs/performance.md). Not part of `make test`: a full pass takes hours on 2 cores.
 bench-scale: build
-	DURATION=$${DURATION:-} scripts/bench-scale.sh $(RELEASE_BIN) $(RUNGS)
+	DURATION=$${DURATION:-} THREADS="$${THREADS:-1 2}" scripts/bench-scale.sh $(RELEASE_BIN) $(RUNGS)
 
 clean:
 	rm -rf $(SCRATCH) Benchmarks/.build
