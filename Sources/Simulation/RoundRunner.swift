@@ -27,6 +27,8 @@ final class RoundRunner: @unchecked Sendable {
     private var stopping = false
     /// The round: its jobs, the next one not started, how many finished, which wait.
     private var body: ((Int) -> Void)?
+    /// The order in which jobs are started (longest first: less waiting at the round's end).
+    private var order: [Int] = []
     private var count = 0
     private var next = 0
     private var finished = 0
@@ -41,9 +43,11 @@ final class RoundRunner: @unchecked Sendable {
         tokens = DispatchSemaphore(value: self.threads)
     }
 
-    /// Runs `body(k)` for `k` in `0..<count`; `serve(k)` answers job `k`'s `park` at the
-    /// round's synchronisation points, on the caller's thread, waiting jobs in ascending order.
-    func run(count: Int, body: @escaping (Int) -> Void, serve: @escaping (Int) -> Void) {
+    /// Runs `body(k)` for `k` in `0..<count`, started in `order` (a permutation of the jobs;
+    /// default ascending); `serve(k)` answers job `k`'s `park` at the round's synchronisation
+    /// points, on the caller's thread, waiting jobs in ascending job order whatever `order`.
+    /// The start order changes only how busy the threads are, never a result.
+    func run(count: Int, order: [Int]? = nil, body: @escaping (Int) -> Void, serve: @escaping (Int) -> Void) {
         guard count > 1 else {
             if count == 1 {
                 inlineServe = serve
@@ -54,6 +58,8 @@ final class RoundRunner: @unchecked Sendable {
         }
         lock.lock()
         self.body = body
+        self.order = order ?? Array(0..<count)
+        precondition(self.order.count == count, "the start order must name every job once")
         self.count = count
         next = 0
         finished = 0
@@ -144,7 +150,7 @@ final class RoundRunner: @unchecked Sendable {
                 lock.unlock()
                 break
             }
-            let k = next
+            let k = order[next]
             next += 1
             lock.unlock()
             body(k)

@@ -1,3 +1,4 @@
+import Dispatch
 import GuestKernel
 import Hypervisor
 import OvercommitSupport
@@ -69,6 +70,10 @@ public final class Simulation {
     var stopped = false
     /// The worker threads of parallel rounds (started by the first round of two guests or more).
     var roundRunner: RoundRunner?
+    /// Wall-clock nanoseconds each guest's last round job took: the next round starts the
+    /// longest first, so the threads finish together. Read only to order the jobs' start, which
+    /// never changes a result (see `RoundRunner`).
+    var lastJobNs: UnsafeMutablePointer<UInt64>?
     /// The host's policy program (`host.policy`), when it runs one.
     var policy: PolicyBinding?
     /// The run-time error that stopped the policy program, and with it the run.
@@ -151,7 +156,10 @@ public final class Simulation {
         queue.schedule(at: config.host.active_sampling.period.nanoseconds, priority: Simulation.prioHost, .activeSampling)
     }
 
-    deinit { roundRunner?.shutdown() }
+    deinit {
+        roundRunner?.shutdown()
+        lastJobNs?.deallocate()
+    }
 
     /// Runs to the scenario's duration (or until the host runs out of memory).
     /// `progress` is called with the fraction of simulated time done, about every 0.1 %.
@@ -374,8 +382,23 @@ public final class Simulation {
             let runner = roundRunner ?? RoundRunner(threads: options.threads)
             roundRunner = runner
             let host = self.host
+            if lastJobNs == nil {
+                let p = UnsafeMutablePointer<UInt64>.allocate(capacity: guests.count * 3)
+                p.initialize(repeating: 0, count: guests.count * 3)
+                lastJobNs = p
+            }
+            // One slot per guest and kind of work; longest last time first (ties in job order).
+            let kindSlot = kind == .tick ? 0 : kind == .kswapd ? 1 : 2
+            let jobNs = lastJobNs! + kindSlot * guests.count
+            let order = gs.indices.sorted { jobNs[gs[$0].index] > jobNs[gs[$1].index] || (jobNs[gs[$0].index] == jobNs[gs[$1].index] && $0 < $1) }
             host.beginRound(vms, park: { k in { runner.park(k) } })
-            runner.run(count: gs.count, body: { [unowned self] k in work(kind, gs[k]) }, serve: { k in host.serveRound(vms[k]) })
+            runner.run(
+                count: gs.count, order: order,
+                body: { [unowned self] k in
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    work(kind, gs[k])
+                    jobNs[gs[k].index] = DispatchTime.now().uptimeNanoseconds - start
+                }, serve: { k in host.serveRound(vms[k]) })
             host.endRound(vms)
         }
         // Aging's events wait for the next drain, as they always have.
