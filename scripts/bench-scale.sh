@@ -34,7 +34,7 @@ for r in "${rungs[@]}"; do
     wall=$(sed -n 's/^\s*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$out/$name.time" \
         | awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
     rss=$(sed -n 's/^\s*Maximum resident set size (kbytes): //p' "$out/$name.time")
-    sim=$(sed -n 's/^ *"simulated_seconds": *\([0-9.]*\).*/\1/p' "$out/$name/summary.json" | head -1)
+    sim=$(sed -n 's/^ *"simulated_s": *\([0-9.]*\).*/\1/p' "$out/$name/summary.json" | head -1)
     [ -n "$sim" ] || sim=$(awk '/^duration:/ { print $2 }' "$out/$name/scenario.resolved.yaml")
     awk -v n="$base" -v t="$t" -v s="$sim" -v u="$user" -v y="$sys" -v w="$wall" -v k="$rss" -v e="$estimate" 'BEGIN {
         printf "| %s | %s | %s | %.0f | %.0f | %.2f GB | %.3f | %s |\n", n, t, s, u + y, w, k * 1024 / 1e9, (w > 0 ? s / w : 0), e }'
