@@ -54,12 +54,16 @@ public final class FrameTable {
     /// What the frame holds (bytes are produced from it on demand).
     public let content: UnsafeMutablePointer<PageContent>
 
+    /// The zeroed allocations the fields point into (kept alive with the table).
+    private var buffers: [AnyObject] = []
+
     public init(count: Int) {
         self.count = count
+        var buffers: [AnyObject] = []
         func make<T>(_: T.Type) -> UnsafeMutablePointer<T> {
-            let n = Swift.max(1, count)
-            guard let raw = calloc(n, MemoryLayout<T>.stride) else { fatalError("out of memory for a frame table of \(count) frames") }
-            return raw.bindMemory(to: T.self, capacity: n)
+            let b = ZeroedBuffer<T>(count: count)
+            buffers.append(b)
+            return b.base
         }
         next = EncodedFrameField(make(PFN.self), initial: nilFrame)
         prev = EncodedFrameField(make(PFN.self), initial: nilFrame)
@@ -68,12 +72,8 @@ public final class FrameTable {
         rmapOwner = make(RmapOwner.self)
         rmapIndex = EncodedFrameField(make(UInt32.self), initial: FrameTable.tailMarker)
         content = make(PageContent.self)
+        self.buffers = buffers
         precondition(PageContent.zero.raw == 0 && FrameUse.free.rawValue == 0, "a zeroed frame must read as a free tail frame")
-    }
-
-    deinit {
-        free(next.storage); free(prev.storage); free(flags); free(mapCount)
-        free(rmapOwner); free(rmapIndex.storage); free(content)
     }
 
     /// `rmapIndex` of a free block's tail frame (`BuddyAllocator.tailMarker`).

@@ -21,6 +21,8 @@ struct HostVictimSet {
     /// Fenwick tree (1-based) over blocks of `blockPages` pages: members per block.
     private var tree: [Int32]
     private(set) var count = 0
+    /// The largest power of two not above the number of blocks (the Fenwick descent's first step).
+    private let topStep: Int
     private var rng: Xoshiro256
     static let blockShift = 9, blockPages = 1 << blockShift, wordsPerBlock = blockPages / 64
 
@@ -28,6 +30,9 @@ struct HostVictimSet {
         let blocks = (n + HostVictimSet.blockPages - 1) / HostVictimSet.blockPages
         member = ZeroedBuffer(count: max(1, blocks) * HostVictimSet.wordsPerBlock)
         tree = Array(repeating: 0, count: blocks + 1)
+        var step = 1
+        while step * 2 < blocks + 1 { step *= 2 }
+        topStep = step
         self.rng = rng
     }
 
@@ -50,8 +55,7 @@ struct HostVictimSet {
         var k = Int32(rng.next(below: UInt64(count)))
         // Fenwick descent: the block holding the k-th member (0-based).
         var pos = 0
-        var step = 1
-        while step * 2 < tree.count { step *= 2 }
+        var step = topStep
         while step > 0 {
             let nextPos = pos + step
             if nextPos < tree.count && tree[nextPos] <= k {

@@ -9,7 +9,10 @@ import Darwin
 /// when they are first written (Linux's own lazy allocation and zero page). Per-page state
 /// whose initial value is zero therefore costs memory for the pages a guest touches, not for
 /// the memory it is configured with. A class: copies share the buffer.
-public final class ZeroedBuffer<Element: BitwiseCopyable> {
+///
+/// `Element` must be a plain value type whose all-zero bit pattern is a valid value (integers,
+/// structs of integers).
+public final class ZeroedBuffer<Element> {
     public let base: UnsafeMutablePointer<Element>
     public let count: Int
 

@@ -304,12 +304,9 @@ public final class Simulation {
             }
             drainEvents()
             requestPageReporting(g)
-        case .tick(let gi):
-            runRound(.tick, [gi])
-        case .kswapd(let gi):
-            runRound(.kswapd, [gi])
-        case .aging(let gi):
-            runRound(.aging, [gi])
+        case .tick, .kswapd, .aging:
+            let (kind, gi) = s.guestWork!
+            runRound(kind, [gi])
         case .sample:
             takeSample()
             queue.schedule(at: now + config.sample_interval.nanoseconds, priority: Simulation.prioSample, .sample)
