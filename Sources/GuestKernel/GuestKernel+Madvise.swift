@@ -86,11 +86,55 @@ extension GuestKernel {
         for r in parts where process(p.pid) != nil { body(r) }
     }
 
-    /// Sets flags on the regions inside [start, end), splitting at the edges (madvise_update_vma).
+    /// Sets flags on the regions inside [start, end), splitting at the edges, then merges the
+    /// changed regions with neighbours they no longer differ from (Linux's madvise_update_vma:
+    /// vma_modify_flags splits, vma_merge joins), so advice undone leaves one region again.
     func setRegionFlags(_ p: GuestProcess, _ start: VPN, _ end: VPN, _ change: (inout Region) -> Void) {
         splitRegions(p, at: start)
         splitRegions(p, at: end)
         for ri in p.regions.indices where p.regions[ri].start >= start && p.regions[ri].end <= end { change(&p.regions[ri]) }
+        mergeRegions(p, start, end)
+    }
+
+    /// Joins each region touching [start, end] with the next one when they are adjacent and
+    /// differ in nothing but their bounds (a file mapping's offsets must continue). Mappings
+    /// are never created adjacent (mmap leaves a guard page), so adjacent regions are pieces
+    /// of one mapping, as vma_merge requires (the same anon_vma or file).
+    func mergeRegions(_ p: GuestProcess, _ start: VPN, _ end: VPN) {
+        var ri = 0
+        while ri + 1 < p.regions.count {
+            let l = p.regions[ri], r = p.regions[ri + 1]
+            guard l.end >= start, r.start <= end, l.end == r.start, Self.sameExceptBounds(l, r) else {
+                ri += 1
+                continue
+            }
+            if case .file(let f, _) = l.backing {
+                let fi = Int(f)
+                if let li = files[fi].mappers.firstIndex(where: { $0.pid == p.pid && $0.start == l.start }),
+                    let rj = files[fi].mappers.firstIndex(where: { $0.pid == p.pid && $0.start == r.start })
+                {
+                    files[fi].mappers[li].pages += files[fi].mappers[rj].pages
+                    files[fi].mappers.remove(at: rj)
+                }
+            }
+            p.regions[ri].end = r.end
+            p.regions.remove(at: ri + 1)
+            p.lastRegion = 0
+        }
+    }
+
+    /// Whether `r`, which starts where `l` ends, could be part of the same region as `l`.
+    static func sameExceptBounds(_ l: Region, _ r: Region) -> Bool {
+        var a = l, b = r
+        switch (l.backing, r.backing) {
+        case (.anonymous, .anonymous): break
+        case (.file(let f, let lo), .file(let g, let ro)):
+            guard f == g, ro == lo + l.pages else { return false }
+            b.backing = a.backing
+        default: return false
+        }
+        a.start = 0; a.end = 0; b.start = 0; b.end = 0
+        return a == b
     }
 
     /// MADV_DONTNEED on one clipped region: zap every PTE.

@@ -86,10 +86,10 @@ extension GuestCounters {
         public let balloonOOMDeflates = count("balloon_oom_deflates", "OOM notifications answered by deflating (DEFLATE_ON_OOM)") {
             $0.balloon_oom_deflates
         }
-        public let freePageReports = count("free_page_reports", "free page reporting requests sent to the balloon device") {
+        public let freePageReports = count("free_page_reports", sampled: true, "free page reporting requests sent to the balloon device") {
             $0.free_page_reports
         }
-        public let freePagesReported = count("free_pages_reported", "pages in the free blocks reported to the host (page_reporting)") {
+        public let freePagesReported = count("free_pages_reported", sampled: true, "pages in the free blocks reported to the host (page_reporting)") {
             $0.free_pages_reported
         }
         public let madviseCalls = count("madvise_calls", "madvise(2) calls that succeeded (mm/madvise.c)") { $0.madvise_calls }

@@ -191,10 +191,35 @@ import PageContents
         #expect(regions.map(\.mergeable) == [false, true, false])
         #expect(k.madvise(pid, start: base, pages: 16, advice: .unmergeable).value != nil)
         #expect(k.process(pid)!.regions.allSatisfy { !$0.mergeable })
+        // Advice undone: the three pieces are one region again (vma_merge).
+        #expect(k.process(pid)!.regions.filter { $0.start >= base && $0.end <= base + 16 }.count == 1)
         #expect(MemoryAdvice(name: "MADV_DONTNEED") == .dontneed)
         #expect(MemoryAdvice(name: "free") == .free)
         #expect(MemoryAdvice(name: "MADV_HUGEPAGE") == nil)
         expectConsistent(k, "after MADV_MERGEABLE")
+    }
+
+    @Test func adviceUndoneMergesTheFileMappingAndItsMapperRecordAgain() {
+        let k = makeTestKernel()
+        let pid = k.spawn(name: "reader")
+        let f = k.registerFile(path: "/data", pages: 64, style: .text, contentSeed: 2)
+        let base = k.mmap(pid, pages: 32, backing: .file(f, offset: 8)).value!
+        #expect(k.madvise(pid, start: base + 10, pages: 5, advice: .sequential).value != nil)
+        #expect(k.madvise(pid, start: base + 20, pages: 4, advice: .random).value != nil)
+        #expect(k.process(pid)!.regions.filter { $0.fileID == f }.count == 5)
+        #expect(k.files[Int(f)].mappers.count == 5)
+        // Reading through every piece keeps the right file pages.
+        for v in 0..<VPN(32) { _ = k.access(pid, base + v, write: false) }
+        #expect(k.madvise(pid, start: base, pages: 32, advice: .normal).value != nil)
+        let regions = k.process(pid)!.regions.filter { $0.fileID == f }
+        #expect(regions.count == 1)
+        #expect(regions.first.map { ($0.start, $0.end, $0.fileIndex(base)) } ?? (0, 0, -1) == (base, base + 32, 8))
+        #expect(k.files[Int(f)].mappers.count == 1)
+        #expect(k.files[Int(f)].mappers.first.map { ($0.start, $0.offset, $0.pages) } ?? (0, 0, 0) == (base, 8, 32))
+        // A hint that differs only on one side stays split there.
+        #expect(k.madvise(pid, start: base, pages: 4, advice: .random).value != nil)
+        #expect(k.process(pid)!.regions.filter { $0.fileID == f }.map(\.pages) == [4, 28])
+        expectConsistent(k, "after advice undone on a file mapping")
     }
 
     /// Random writes, reads, forks, exits and advice on a small guest under memory pressure,
