@@ -272,7 +272,7 @@ public final class PageSharing {
     /// The shared frames' mapping counts against the VMs' p2m maps, KSM's counters, and the
     /// unstable table's count.
     func checkInvariants(on host: HostMemory) -> [String] {
-        var refs = Array(repeating: 0, count: shared.nodeRefs.count)
+        var refs = Array(repeating: 0, count: shared.mappingCounts.count)
         for vm in host.vms { vm.countSharedMappings(into: &refs) }
         var p = shared.checkInvariants(mappings: refs)
         var inTable = 0

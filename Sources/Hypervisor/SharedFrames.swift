@@ -12,14 +12,19 @@ import PageContents
 /// Counters follow `/sys/kernel/mm/ksm`: pages_shared (shared frames, the zero frame
 /// excluded), pages_sharing (mappings beyond the first = frames saved).
 final class SharedFrames {
+    // Per node, in parallel arrays (28 bytes a node): machine frame, mappings, content, salted
+    // hash, and the salt as an index into `salts` (a VM's salt is one of few values).
     private(set) var nodeFrame: [UInt32] = [0]
-    private(set) var nodeRefs: [Int] = [0]
+    private(set) var nodeRefs: [UInt32] = [0]
     private(set) var nodeContent: [PageContent] = [.zero]
     private(set) var nodeHash: [UInt64] = [0]
-    private(set) var nodeSalt: [UInt64] = [0]
+    private(set) var nodeSalt: [UInt32] = [0]
     private(set) var freeNodes: [UInt32] = []
-    /// Salted hash -> the newest shared frame with that content and room for more mappings.
-    private(set) var stableIndex: [UInt64: UInt32] = [:]
+    /// The distinct salts of the nodes (`nodeSalt` indexes it); 0 first.
+    private(set) var salts: [UInt64] = [0]
+    /// Salted hash -> the newest shared frame with that content and room for more mappings:
+    /// open addressing with linear probing on node numbers, keyed by the node's hash.
+    private(set) var index = StableIndex()
     private(set) var pages_shared = 0
     private(set) var pages_sharing = 0
     let maxPageSharing: Int
@@ -34,32 +39,50 @@ final class SharedFrames {
     static let zeroNode: UInt32 = 0
 
     /// Guest pages mapped to the host zero frame.
-    var zeroPagesSharing: Int { nodeRefs[0] }
+    var zeroPagesSharing: Int { Int(nodeRefs[0]) }
+
+    /// Guest pages mapping each node (node 0 the zero frame), as the invariant check counts them.
+    var mappingCounts: [Int] { nodeRefs.map { Int($0) } }
 
     /// The shared frame the index names for `hash`, if any.
-    func lookup(_ hash: UInt64) -> UInt32? { stableIndex[hash] }
+    func lookup(_ hash: UInt64) -> UInt32? { index.find(hash, nodeHash) }
 
     /// The salt of the VM whose page made node `n` (only pages with that salt may map it).
-    func salt(of n: UInt32) -> UInt64 { nodeSalt[Int(n)] }
+    func salt(of n: UInt32) -> UInt64 { salts[Int(nodeSalt[Int(n)])] }
     /// What node `n` holds.
     func content(of n: UInt32) -> PageContent { nodeContent[Int(n)] }
 
     /// A new shared frame made of a guest page's private `frame` (KSM's stable node from an
     /// unstable-tree match), with one mapping.
     func create(frame: UInt32, content: PageContent, hash: UInt64, salt: UInt64) -> UInt32 {
+        let saltIndex: UInt32
+        if let k = salts.firstIndex(of: salt) {
+            saltIndex = UInt32(k)
+        } else {
+            saltIndex = UInt32(salts.count)
+            salts.append(salt)
+        }
         let node: UInt32
         if let f = freeNodes.popLast() {
             node = f
             nodeFrame[Int(f)] = frame; nodeRefs[Int(f)] = 1; nodeContent[Int(f)] = content
-            nodeHash[Int(f)] = hash; nodeSalt[Int(f)] = salt
+            nodeHash[Int(f)] = hash; nodeSalt[Int(f)] = saltIndex
         } else {
             node = UInt32(nodeFrame.count)
+            if nodeFrame.count == nodeFrame.capacity { reserveNodes(nodeFrame.count + nodeFrame.count / 8 + 1024) }
             nodeFrame.append(frame); nodeRefs.append(1); nodeContent.append(content)
-            nodeHash.append(hash); nodeSalt.append(salt)
+            nodeHash.append(hash); nodeSalt.append(saltIndex)
         }
         pages_shared += 1
-        stableIndex[hash] = node
+        index.insert(node, hash: hash, nodeHash)
         return node
+    }
+
+    /// Grows the node arrays by an eighth, not twofold: they hold one entry per shared frame,
+    /// hundreds of thousands on a large host (a copy per growth, amortised O(1) per node).
+    private func reserveNodes(_ n: Int) {
+        nodeFrame.reserveCapacity(n); nodeRefs.reserveCapacity(n); nodeContent.reserveCapacity(n)
+        nodeHash.reserveCapacity(n); nodeSalt.reserveCapacity(n)
     }
 
     /// One more guest page maps `node`; a frame that reaches `max_page_sharing` leaves the
@@ -69,9 +92,7 @@ final class SharedFrames {
         nodeRefs[n] += 1
         guard node != SharedFrames.zeroNode else { return }
         pages_sharing += 1
-        if nodeRefs[n] >= maxPageSharing && stableIndex[nodeHash[n]] == node {
-            stableIndex[nodeHash[n]] = nil
-        }
+        if Int(nodeRefs[n]) >= maxPageSharing { index.remove(node, hash: nodeHash[n], nodeHash) }
     }
 
     /// A guest page stops mapping `node` (copy-on-write break, balloon); the last mapping
@@ -83,7 +104,7 @@ final class SharedFrames {
         if nodeRefs[n] == 0 {
             frames.release(nodeFrame[n])
             pages_shared -= 1
-            if stableIndex[nodeHash[n]] == node { stableIndex[nodeHash[n]] = nil }
+            index.remove(node, hash: nodeHash[n], nodeHash)
             nodeContent[n] = .zero
             freeNodes.append(node)
         } else {
@@ -92,23 +113,115 @@ final class SharedFrames {
     }
 
     /// Problems with the nodes against `mappings`, the count of guest pages mapping each node
-    /// found in the VMs' p2m maps.
+    /// found in the VMs' p2m maps, and with the stable index.
     func checkInvariants(mappings: [Int]) -> [String] {
         var p: [String] = []
-        if mappings != nodeRefs { p.append("sharing: mapping counts of shared frames disagree with the p2m maps") }
+        if mappings != mappingCounts { p.append("sharing: mapping counts of shared frames disagree with the p2m maps") }
         let live = (1..<nodeRefs.count).filter { nodeRefs[$0] > 0 }.count
         if live != pages_shared { p.append("sharing: \(live) live shared frames, pages_shared \(pages_shared)") }
-        let sharing = (1..<nodeRefs.count).reduce(0) { $0 + max(0, nodeRefs[$1] - 1) }
+        let sharing = (1..<nodeRefs.count).reduce(0) { $0 + max(0, Int(nodeRefs[$1]) - 1) }
         if sharing != pages_sharing { p.append("sharing: pages_sharing \(pages_sharing) != \(sharing)") }
+        for node in index.entries {
+            let n = Int(node)
+            if n == 0 || n >= nodeRefs.count || nodeRefs[n] == 0 {
+                p.append("sharing: the stable index names node \(node), which is not a live shared frame")
+            } else if Int(nodeRefs[n]) >= maxPageSharing {
+                p.append("sharing: the stable index names node \(node), which has max_page_sharing mappings")
+            } else if index.find(nodeHash[n], nodeHash) != node {
+                p.append("sharing: node \(node) is in the stable index but not found by its hash")
+            }
+        }
         return p
     }
 
     /// Bytes of simulator memory held by the nodes and the index.
     var footprintBytes: Int {
-        let nodes =
-            nodeFrame.capacity * 4 + nodeRefs.capacity * 8 + nodeContent.capacity * 8
-            + nodeHash.capacity * 8 + nodeSalt.capacity * 8 + freeNodes.capacity * 4
-        // A Dictionary<UInt64, UInt32> entry: key, value and about a byte of metadata per bucket.
-        return nodes + stableIndex.capacity * 13
+        nodeFrame.capacity * 4 + nodeRefs.capacity * 4 + nodeContent.capacity * 8 + nodeHash.capacity * 8
+            + nodeSalt.capacity * 4 + freeNodes.capacity * 4 + salts.capacity * 8 + index.footprintBytes
     }
+}
+
+/// KSM's stable tree as a hash index: salted page hash -> the shared frame (node) to map,
+/// one node per hash. Open addressing with linear probing over node numbers; the hash of a
+/// node is read from the nodes' own hash array, so a slot costs 4 bytes (a `Dictionary`
+/// entry costs about 13, plus its power-of-two slack). At most 75 % full; grows by half.
+struct StableIndex {
+    private(set) var slots: [UInt32] = Array(repeating: StableIndex.empty, count: 64)
+    private(set) var count = 0
+    static let empty: UInt32 = .max
+
+    @inline(__always) private func home(_ hash: UInt64) -> Int {
+        let mixed = (hash &* 0x9E37_79B9_7F4A_7C15) >> 32
+        return Int(truncatingIfNeeded: (mixed &* UInt64(slots.count)) >> 32)
+    }
+
+    /// The node whose hash is `hash`, if any.
+    func find(_ hash: UInt64, _ nodeHash: [UInt64]) -> UInt32? {
+        var k = home(hash)
+        while true {
+            let n = slots[k]
+            if n == StableIndex.empty { return nil }
+            if nodeHash[Int(n)] == hash { return n }
+            k += 1
+            if k == slots.count { k = 0 }
+        }
+    }
+
+    /// Makes `node` the one `hash` names (replacing an older node with the same hash).
+    mutating func insert(_ node: UInt32, hash: UInt64, _ nodeHash: [UInt64]) {
+        if (count + 1) * 4 > slots.count * 3 { grow(nodeHash) }
+        var k = home(hash)
+        while true {
+            let n = slots[k]
+            if n == StableIndex.empty { break }
+            if nodeHash[Int(n)] == hash {
+                slots[k] = node
+                return
+            }
+            k += 1
+            if k == slots.count { k = 0 }
+        }
+        slots[k] = node
+        count += 1
+    }
+
+    /// Removes `node` if the index names it for `hash` (backward-shift deletion).
+    mutating func remove(_ node: UInt32, hash: UInt64, _ nodeHash: [UInt64]) {
+        var hole = home(hash)
+        while true {
+            let n = slots[hole]
+            if n == StableIndex.empty { return }
+            if n == node { break }
+            hole += 1
+            if hole == slots.count { hole = 0 }
+        }
+        let size = slots.count
+        var k = hole + 1 == size ? 0 : hole + 1
+        while slots[k] != StableIndex.empty {
+            let h = home(nodeHash[Int(slots[k])])
+            // Move k into the hole unless its home lies in (hole, k].
+            if (k - h + size) % size >= (k - hole + size) % size {
+                slots[hole] = slots[k]
+                hole = k
+            }
+            k = k + 1 == size ? 0 : k + 1
+        }
+        slots[hole] = StableIndex.empty
+        count -= 1
+    }
+
+    private mutating func grow(_ nodeHash: [UInt64]) {
+        let old = slots
+        slots = Array(repeating: StableIndex.empty, count: old.count + old.count / 2)
+        for n in old where n != StableIndex.empty {
+            var k = home(nodeHash[Int(n)])
+            while slots[k] != StableIndex.empty { k += 1; if k == slots.count { k = 0 } }
+            slots[k] = n
+        }
+    }
+
+    /// The nodes in the index, in slot order.
+    var entries: [UInt32] { slots.filter { $0 != StableIndex.empty } }
+
+    var footprintBytes: Int { slots.capacity * 4 }
 }
