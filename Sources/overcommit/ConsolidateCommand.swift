@@ -55,7 +55,9 @@ struct ConsolidateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A setting to compare: 'label:key=value;key=value' (repeat for each column).", valueName: "label:settings"))
     var compare: [String] = []
 
-    @Option(parsing: .unconditional, help: "Simulations run at once (default: the number of cores).")
+    @Option(
+        parsing: .unconditional,
+        help: "Simulations run at once (default: the number of cores); beyond two, the search also runs the sizes it may try next.")
     var jobs: Int?
 
     @Flag(help: "Print the result as JSON.")

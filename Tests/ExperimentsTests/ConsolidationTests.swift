@@ -29,9 +29,9 @@ let consolidationYAML = """
             resident: 16MiB
     """
 
-func consolidationSearch(_ mode: ConsolidationMode, maxVMs: Int = 12, sla: ServiceLevel = ServiceLevel()) throws -> ConsolidationSearch {
+func consolidationSearch(_ mode: ConsolidationMode, maxVMs: Int = 12, sla: ServiceLevel = ServiceLevel(), jobs: Int = 2) throws -> ConsolidationSearch {
     let c = try ScenarioOverrides.load(text: consolidationYAML, file: "tiny.yaml", overrides: [])
-    return try ConsolidationSearch(base: c, mode: mode, sla: sla, maxVMs: maxVMs, options: SimulationOptions(), jobs: 2)
+    return try ConsolidationSearch(base: c, mode: mode, sla: sla, maxVMs: maxVMs, options: SimulationOptions(), jobs: jobs)
 }
 
 @Suite struct ConsolidationScenarioTests {
@@ -92,6 +92,43 @@ func consolidationSearch(_ mode: ConsolidationMode, maxVMs: Int = 12, sla: Servi
             #expect(row.contains(formatFixed(t.measured, 3)) && row.contains(formatFixed(t.margin ?? .nan, 3)), "\(row)")
             #expect(row.contains(p.passed ? "holds" : "breaks"))
         }
+    }
+
+    @Test func runningAheadOnMoreJobsReportsTheSameSearch() throws {
+        // Seven jobs run three sizes at a time (the next one and the two it may lead to);
+        // the sizes reported, their order, verdicts and metrics are those of one job.
+        var seen: [[Int]] = []
+        var results: [ConsolidationResult] = []
+        for jobs in [1, 7] {
+            var order: [Int] = []
+            results.append(try consolidationSearch(.vm("app"), jobs: jobs).run { order.append($0.copies) })
+            seen.append(order)
+        }
+        #expect(seen[0] == seen[1])
+        #expect(results[0].evaluated.map(\.copies) == results[1].evaluated.map(\.copies))
+        #expect(results[0].evaluated.map(\.metrics) == results[1].evaluated.map(\.metrics))
+        #expect(results[0].limit?.copies == results[1].limit?.copies && results[0].beyond?.copies == results[1].beyond?.copies)
+    }
+
+    @Test func theLookaheadFollowsTheSearchTreeBreadthFirst() throws {
+        let s = try consolidationSearch(.vm("app"), maxVMs: 40)
+        let top = s.maxCopies
+        #expect(top == 38)
+        let start = ConsolidationSearch.SearchState()
+        // From the start: 1, then 2 (1 held), then 4 (2 held); a break at 1 or 2 ends it.
+        #expect(s.lookahead(from: start, top: top, width: 3, known: []) == [1, 2, 4])
+        // After 8 held and 16 broke: bisect at 12, then 14 or 10, then 15, 13, 11 or 9.
+        var b = start
+        for (k, ok) in [(1, true), (2, true), (4, true), (8, true), (16, false)] { b = b.after(k, passed: ok, top: top) }
+        #expect(b.next == 12)
+        #expect(s.lookahead(from: b, top: top, width: 7, known: []) == [12, 14, 10, 15, 13, 11, 9])
+        #expect(s.lookahead(from: b, top: top, width: 3, known: [12]) == [14, 10, 15])
+        // Doubling stops at the bound: 32, then 38, and nothing after 38 holds.
+        var d = start
+        for k in [1, 2, 4, 8, 16, 32] { d = d.after(k, passed: true, top: top) }
+        #expect(d.next == 38)
+        #expect(d.after(38, passed: true, top: top).next == nil)
+        #expect(d.after(38, passed: false, top: top).next == 35)
     }
 
     @Test func aLooserSLACarriesAtLeastAsManyVMs() throws {
