@@ -37,6 +37,11 @@ public final class HostMemory: AllocationReclaimer {
     let sharingScanScheduler: SharingScanScheduler
     /// Which VM owns each 16 MiB chunk of the global page-reference space.
     var vmOfChunk: [Int32] = []
+    /// Runs `count` independent jobs, `body(0)` ... `body(count - 1)`, on the simulation's
+    /// worker threads and returns when all are done (nil: one thread). Host-wide services use
+    /// it for work that splits by VM and whose result does not depend on the order (the
+    /// sharing scanner hashes ahead with it).
+    public var runJobs: ((Int, @escaping (Int) -> Void) -> Void)?
     var nextPageRef: UInt32 = 0
     var rng: Xoshiro256
 

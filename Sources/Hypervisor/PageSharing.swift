@@ -51,6 +51,10 @@ public final class PageSharing {
     /// Scanner CPU time from the cost model (hashing and comparing).
     public private(set) var cpuNs: Int64 = 0
     var volatileThisScan = 0
+    /// Hashes computed ahead for the current wake-up, by VM index (`PageSharing+Ahead.swift`).
+    var ahead: [AheadHashes] = []
+    /// Pages whose hash the scan took from `ahead` (not an output: a check that it works).
+    var aheadUsed = 0
 
     init(config: SharingConfig, shared: SharedFrames, costs: CostModel, generator: PageGenerator) {
         self.config = config
@@ -134,70 +138,86 @@ public final class PageSharing {
     /// One page of the scan: hash, look up, compare, merge (see the type's description).
     /// With `insert` false the page is only matched, never added to the unstable table.
     func scanPage(_ vm: VirtualMachine, _ i: Int, insert: Bool, on host: HostMemory) -> PageScanResult {
+        let aheadHash = takeAheadHash(vm, i)
         guard vm.p2m.isPrivate(i) else { return .skipped }
         let inLarge = vm.isInLargePage(i)
         if inLarge && !config.precompute_large_page_hashes { return .skipped }
         pages_scanned += 1
         let content = vm.guest.content(of: PFN(i))
+        if let h = aheadHash { return scanPage(vm, i, content: content, hash: h, bytes: nil, inLarge: inLarge, insert: insert, on: host) }
         return generator.withBytes(content) { bytes -> PageScanResult in
             let h = PageHash.xxh3(bytes, salt: vm.salt)
-            hashes += 1
-            cpuNs += costs.page_hash.nanoseconds
-            let c = UInt32(truncatingIfNeeded: h)
-            if inLarge {
-                vm.recordChecksum(i, c)
-                large_subpages_hashed += 1
-                return .hashedInLargePage
-            }
-            if config.use_zero_pages && h == vm.zeroPageHash {
-                comparisons += 1
-                cpuNs += costs.page_compare.nanoseconds
-                if PageCompare.isZero(bytes) {
-                    vm.mergeIntoSharedFrame(i, node: SharedFrames.zeroNode)
-                    return .mergedWithZeroFrame
-                }
-                false_matches += 1
-            }
-            if let node = shared.lookup(h) {
-                let sameSalt = shared.salt(of: node) == vm.salt
-                if sameSalt && compare(bytes, shared.content(of: node)) {
-                    vm.mergeIntoSharedFrame(i, node: node)
-                    return .mergedWithSharedFrame
-                }
-                if sameSalt { false_matches += 1 }
-            }
-            if vm.recordChecksum(i, c) {
-                volatileThisScan += 1
-                return .volatile
-            }
-            let me = vm.pageRefBase + UInt32(i)
-            var slot = home(c)
-            var alreadyIn = false
-            while table[slot] != PageSharing.empty {
-                let ref = table[slot]
-                if ref == me {
-                    alreadyIn = true
-                } else {
-                    let (other, j) = host.page(ref)
-                    if other.checksum[j] == c && other.salt == vm.salt && other.isMergeable(j) {
-                        let candidate = other.guest.content(of: PFN(j))
-                        if compare(bytes, candidate) {
-                            tableRemove(at: slot, on: host)
-                            let node = other.promoteToSharedFrame(j, hash: h)
-                            vm.mergeIntoSharedFrame(i, node: node)
-                            return .mergedWithCandidate
-                        }
-                        // Same checksum, different bytes: a changed candidate or a true collision.
-                        let now = generator.withBytes(candidate) { UInt32(truncatingIfNeeded: PageHash.xxh3($0, salt: other.salt)) }
-                        if now == c { false_matches += 1 } else { stale_candidates += 1 }
-                    }
-                }
-                slot += 1
-                if slot == table.count { slot = 0 }
-            }
-            if insert && !alreadyIn { tableInsert(me, checksum: c, on: host) }
-            return insert || alreadyIn ? .candidate : .unmatched
+            return scanPage(vm, i, content: content, hash: h, bytes: bytes, inLarge: inLarge, insert: insert, on: host)
         }
+    }
+
+    /// The rest of a page's scan once its hash `h` is known. `bytes` are the page's bytes when
+    /// they were generated to hash it; nil when the hash was computed ahead, and then they are
+    /// generated only if a comparison needs them.
+    private func scanPage(
+        _ vm: VirtualMachine, _ i: Int, content: PageContent, hash h: UInt64, bytes: UnsafeRawPointer?, inLarge: Bool, insert: Bool,
+        on host: HostMemory
+    ) -> PageScanResult {
+        func withPageBytes<R>(_ body: (UnsafeRawPointer) -> R) -> R {
+            if let b = bytes { return body(b) }
+            return generator.withBytes(content, body)
+        }
+        hashes += 1
+        cpuNs += costs.page_hash.nanoseconds
+        let c = UInt32(truncatingIfNeeded: h)
+        if inLarge {
+            vm.recordChecksum(i, c)
+            large_subpages_hashed += 1
+            return .hashedInLargePage
+        }
+        if config.use_zero_pages && h == vm.zeroPageHash {
+            comparisons += 1
+            cpuNs += costs.page_compare.nanoseconds
+            if withPageBytes({ PageCompare.isZero($0) }) {
+                vm.mergeIntoSharedFrame(i, node: SharedFrames.zeroNode)
+                return .mergedWithZeroFrame
+            }
+            false_matches += 1
+        }
+        if let node = shared.lookup(h) {
+            let sameSalt = shared.salt(of: node) == vm.salt
+            if sameSalt && withPageBytes({ compare($0, shared.content(of: node)) }) {
+                vm.mergeIntoSharedFrame(i, node: node)
+                return .mergedWithSharedFrame
+            }
+            if sameSalt { false_matches += 1 }
+        }
+        if vm.recordChecksum(i, c) {
+            volatileThisScan += 1
+            return .volatile
+        }
+        let me = vm.pageRefBase + UInt32(i)
+        var slot = home(c)
+        var alreadyIn = false
+        while table[slot] != PageSharing.empty {
+            let ref = table[slot]
+            if ref == me {
+                alreadyIn = true
+            } else {
+                let (other, j) = host.page(ref)
+                if other.checksum[j] == c && other.salt == vm.salt && other.isMergeable(j) {
+                    let candidate = other.guest.content(of: PFN(j))
+                    if withPageBytes({ compare($0, candidate) }) {
+                        tableRemove(at: slot, on: host)
+                        let node = other.promoteToSharedFrame(j, hash: h)
+                        vm.mergeIntoSharedFrame(i, node: node)
+                        return .mergedWithCandidate
+                    }
+                    // Same checksum, different bytes: a changed candidate or a true collision.
+                    let now = generator.withBytes(candidate) { UInt32(truncatingIfNeeded: PageHash.xxh3($0, salt: other.salt)) }
+                    if now == c { false_matches += 1 } else { stale_candidates += 1 }
+                }
+            }
+            slot += 1
+            if slot == table.count { slot = 0 }
+        }
+        if insert && !alreadyIn { tableInsert(me, checksum: c, on: host) }
+        return insert || alreadyIn ? .candidate : .unmatched
     }
 
     /// Full 4096-byte comparison of `bytes` with the bytes of `other`.

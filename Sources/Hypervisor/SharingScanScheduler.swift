@@ -42,17 +42,26 @@ final class SharingScanScheduler {
                 let sum = rates.reduce(0, +)
                 if sum > total { rates = rates.map { $0 * total / sum } }
             }
+            var quota: [Int] = []
             for (vm, r) in zip(on, rates) {
                 credit[vm.index] += r * seconds
                 let n = Int(credit[vm.index])
                 credit[vm.index] -= Double(n)
-                if n > 0 { _ = scanner.scan(HostReclaimControl(vm: vm, nrToScan: n), on: host) }
+                quota.append(n)
             }
+            if let run = host.runJobs {
+                let plan = zip(on, quota).map { vm, n in (vm: vm, count: host.sharing.hasFinishedPass(vm) ? 0 : n) }
+                host.sharing.hashAhead(plan, runJobs: run)
+            }
+            for (vm, n) in zip(on, quota) where n > 0 { _ = scanner.scan(HostReclaimControl(vm: vm, nrToScan: n), on: host) }
             host.sharing.endFullScanIfDone(on: host)
+            host.sharing.dropAheadHashes()
             return interval
         }
         // KSM: pages_to_scan per wake-up, one VM after the other.
         var budget = tunables.pages_to_scan
+        if let run = host.runJobs { host.sharing.hashAhead(ksmPlan(on, budget: budget, host.sharing), runJobs: run) }
+        defer { host.sharing.dropAheadHashes() }
         var guardCount = 0
         while budget > 0 && guardCount < 2 * max(1, on.count) + 2 {
             guard let vm = on.first(where: { !host.sharing.hasFinishedPass($0) }) else {
@@ -67,5 +76,20 @@ final class SharingScanScheduler {
             budget -= scanned
         }
         return interval
+    }
+
+    /// What a KSM wake-up with `budget` pages will scan, VM by VM: the VMs that have not
+    /// finished their pass, in order, each up to the end of its pass (the full scan's end
+    /// and the next pass, reached only when the budget exceeds every VM's remaining pages,
+    /// are not planned: those pages are hashed as they are reached).
+    func ksmPlan(_ on: [VirtualMachine], budget: Int, _ sharing: PageSharing) -> [(vm: VirtualMachine, count: Int)] {
+        var left = budget
+        var plan: [(vm: VirtualMachine, count: Int)] = []
+        for vm in on where left > 0 && !sharing.hasFinishedPass(vm) {
+            let n = min(left, vm.configuredPages - sharing.cursors[vm.index].steps)
+            plan.append((vm, n))
+            left -= n
+        }
+        return plan
     }
 }

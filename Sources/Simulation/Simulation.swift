@@ -113,6 +113,13 @@ public final class Simulation {
         generator = PageGenerator(images: memoryImages)
         host = HostMemory(config: config.host, costs: config.costs, generator: generator, seed: config.seed)
         host.verifyDecompressedBytes = options.check
+        if options.threads > 1 {
+            // The host's services split VM-by-VM work (the sharing scanner's hashing ahead)
+            // over the same worker threads as the guests' rounds.
+            let runner = RoundRunner(threads: options.threads)
+            roundRunner = runner
+            host.runJobs = { count, body in runner.run(count: count, body: body, serve: { _ in }) }
+        }
         // One parsed copy of each trace for every guest that replays it.
         let resources = WorkloadResources(options.textResources)
 

@@ -1,0 +1,85 @@
+import GuestKernel
+import PageContents
+
+/// Hashes computed ahead of the scan for one VM: the pages in the order the scanner will
+/// visit them, and their salted hashes (0 for a page skipped as not private).
+struct AheadHashes {
+    var pages: [UInt32] = []
+    var hashes: [UInt64] = []
+    var next = 0
+}
+
+/// Hashing ahead: at a scanner wake-up, the pages the scan is going to visit are hashed
+/// first, one job per VM on the simulation's worker threads, and the scan itself (serial, VM
+/// after VM, as ksmd and ESX's scanner run) takes those hashes instead of generating and
+/// hashing 4 KiB per page. A page's hash depends only on its bytes and its VM's salt, and
+/// nothing writes guest memory during a wake-up, so every result is the same with it or
+/// without it (and for any number of threads); it moves the scanner's most expensive step
+/// out of the serial part of a run. The plan is a prediction: a page the scan reaches that
+/// was not planned is hashed as before.
+extension PageSharing {
+    /// The next `count` pages of `vm` in its cursor's order (within the current pass), without
+    /// moving the cursor.
+    func upcomingPages(_ vm: VirtualMachine, count: Int) -> [UInt32] {
+        var c = cursors[vm.index]
+        let n = vm.configuredPages
+        var out: [UInt32] = []
+        out.reserveCapacity(min(count, n))
+        let passes = c.passes
+        while out.count < count && c.passes == passes && n > 0 {
+            out.append(UInt32(c.advance(pages: n, random: config.scan_order == .random)))
+        }
+        return out
+    }
+
+    /// Hashes the planned pages (`plan`: VMs and how many pages of each the wake-up will
+    /// visit), one job per VM run by `runJobs`, and keeps the hashes for the scan.
+    func hashAhead(_ plan: [(vm: VirtualMachine, count: Int)], runJobs: (Int, @escaping (Int) -> Void) -> Void) {
+        let jobs = plan.filter { $0.count > 0 }
+        guard !jobs.isEmpty else { return }
+        var results = [AheadHashes](repeating: AheadHashes(), count: jobs.count)
+        let pages = jobs.map { upcomingPages($0.vm, count: $0.count) }
+        let generator = self.generator
+        let precompute = config.precompute_large_page_hashes
+        results.withUnsafeMutableBufferPointer { buffer in
+            let out = buffer
+            runJobs(jobs.count) { k in
+                let vm = jobs[k].vm
+                var a = AheadHashes()
+                a.pages = pages[k]
+                a.hashes = pages[k].map { p in
+                    let i = Int(p)
+                    guard vm.p2m.isPrivate(i), precompute || !vm.isInLargePage(i) else { return 0 }
+                    return generator.withBytes(vm.guest.content(of: PFN(i))) { PageHash.xxh3($0, salt: vm.salt) }
+                }
+                out[k] = a
+            }
+        }
+        for (k, j) in jobs.enumerated() {
+            while ahead.count <= j.vm.index { ahead.append(AheadHashes()) }
+            ahead[j.vm.index] = results[k]
+        }
+    }
+
+    /// The hash computed ahead for page `i` of `vm`, when it is the next planned page and was
+    /// hashed; planned pages the scan passed over are dropped.
+    @inline(__always)
+    func takeAheadHash(_ vm: VirtualMachine, _ i: Int) -> UInt64? {
+        guard vm.index < ahead.count, ahead[vm.index].next < ahead[vm.index].pages.count else { return nil }
+        let k = ahead[vm.index].next
+        guard ahead[vm.index].pages[k] == UInt32(i) else {
+            ahead[vm.index] = AheadHashes()
+            return nil
+        }
+        ahead[vm.index].next = k + 1
+        let h = ahead[vm.index].hashes[k]
+        if h == 0 { return nil }
+        aheadUsed += 1
+        return h
+    }
+
+    /// Drops every hash computed ahead (the end of a wake-up).
+    func dropAheadHashes() {
+        for k in ahead.indices where !ahead[k].pages.isEmpty { ahead[k] = AheadHashes() }
+    }
+}
