@@ -14,6 +14,8 @@ public enum ConsolidationReport {
             (m.hostSwapped, "host swapped"),
             (m.largePagesBroken, "large pages broken"),
             (m.guestSwapUsed, "guest swap used"),
+            (m.throughputRatioMin, "worst throughput ratio"),
+            (m.stealSum, "steal"),
         ]
     }()
 
@@ -135,6 +137,7 @@ public enum ConsolidationReport {
             ("max_refused_allocations", .int(sla.maxRefusedAllocations)),
             ("max_host_swap_in_rate", sla.maxHostSwapInRate.map { JSONValue.double($0) } ?? .null),
             ("max_low_state_seconds", sla.maxLowStateSeconds.map { JSONValue.double($0) } ?? .null),
+            ("max_throughput_loss", sla.maxThroughputLoss.map { JSONValue.double($0) } ?? .null),
         ])
         let ratio: JSONValue = r.limit.map { JSONValue.double($0.ratio) } ?? .null
         let breaking: [JSONValue] = r.beyond?.broken.map(termJSON) ?? []

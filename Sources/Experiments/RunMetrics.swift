@@ -66,6 +66,14 @@ public struct RunMetric: Sendable {
         }
     }
 
+    /// The least value of a guest counter over the guests: `guests.<path>.min`.
+    public static func minimum(_ c: GuestCounter, ifNone: Double) -> RunMetric {
+        let path = GuestCounters.catalog.entry(c).path
+        return RunMetric("guests.\(path).min", c.unit, decimals: decimals(c), "least \(c.summary) of any guest") { r in
+            r.guests.map { c.value(at: $0.state) }.min() ?? ifNone
+        }
+    }
+
     /// The mean of a guest counter over the guests: `guests.<path>.mean`.
     public static func mean(_ c: GuestCounter, ifNone: Double) -> RunMetric {
         let path = GuestCounters.catalog.entry(c).path
@@ -117,6 +125,14 @@ public struct RunMetrics: Sendable {
         Double(r.guests.filter { !$0.poweredOn || $0.panicked }.count)
     }
     public let outOfMemory = RunMetric.end(HostCounters.handles.outOfMemory)
+    public let requestsRate = RunMetric.sum(GuestCounters.handles.throughput.requestsRate)
+    public let transactionsRate = RunMetric.sum(GuestCounters.handles.throughput.transactionsRate)
+    public let pagesSweptRate = RunMetric.sum(GuestCounters.handles.throughput.pagesSweptRate)
+    public let referencesRate = RunMetric.sum(GuestCounters.handles.throughput.referencesRate)
+    public let throughputRatioMin = RunMetric.minimum(GuestCounters.handles.throughputRatio, ifNone: 1)
+    public let stealSum = RunMetric.sum(GuestCounters.handles.steal)
+    public let stealMax = RunMetric.maximum(GuestCounters.handles.steal, ifNone: 0)
+    public let hostWorkCPU = RunMetric.end(HostCounters.handles.hostWorkCPU)
 
     /// The metrics `overcommit sweep` prints per point on the console.
     public static let headline = [

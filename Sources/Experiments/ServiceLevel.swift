@@ -19,13 +19,16 @@ public struct ServiceLevel: Sendable, Equatable {
     public var maxHostSwapInRate: Double? = nil
     /// Longest uninterrupted stretch in the low state (seconds), nil: not part of the SLA.
     public var maxLowStateSeconds: Double? = nil
+    /// Largest throughput loss of any VM, 1 - `throughput_ratio` (the share of its workloads'
+    /// vCPU time lost to faults, reclaim and steal), nil: not part of the SLA.
+    public var maxThroughputLoss: Double? = nil
 
     public init() {}
 
     /// The terms in the order they are checked and reported.
     public static let termNames = [
         "vms_running", "host_memory", "oom_kills", "refused_allocations", "overcommit_penalty", "host_swap_in_rate",
-        "low_state",
+        "low_state", "throughput_loss",
     ]
 
     /// Checks every term on a run, given the baseline run of the same VMs on an unconstrained host.
@@ -71,6 +74,13 @@ public struct ServiceLevel: Sendable, Equatable {
             SLATerm(
                 name: "low_state", measured: RunMetrics.longestLowStretch(r), limit: maxLowStateSeconds ?? .infinity,
                 unit: "s", checked: maxLowStateSeconds != nil, detail: "longest stretch"))
+        let ratio = GuestCounters.handles.throughputRatio
+        let losses = r.guests.filter(\.poweredOn).map { ($0.name, 1 - ratio.value(at: $0.state)) }
+        let worstLoss = losses.max { $0.1 < $1.1 }
+        terms.append(
+            SLATerm(
+                name: "throughput_loss", measured: max(0, worstLoss?.1 ?? 0), limit: maxThroughputLoss ?? .infinity, unit: "of unstalled",
+                checked: maxThroughputLoss != nil, detail: worstLoss.map { "worst \($0.0)" } ?? ""))
         return terms
     }
 
@@ -84,6 +94,7 @@ public struct ServiceLevel: Sendable, Equatable {
         ]
         if let y = maxHostSwapInRate { parts.append("host swap-in rate <= \(formatFixed(y, 1)) pages/s") }
         if let z = maxLowStateSeconds { parts.append("low state <= \(formatFixed(z, 3)) s at a stretch") }
+        if let l = maxThroughputLoss { parts.append("throughput loss <= \(formatFixed(l * 100, 1))%") }
         return parts.joined(separator: ", ")
     }
 }

@@ -34,8 +34,11 @@ public struct HostConfig: ParameterTable {
     public var balloon_policy = BalloonPolicySpec()
     /// A policy program (MOM policy files) managing balloons and KSM instead.
     public var policy = HostPolicyConfig()
-    /// Logical processors of the host (MOM's `Host.cpu_count`; overcommit has no CPU model).
+    /// Logical processors of the host (MOM's `Host.cpu_count`), shared by the guests' vCPUs
+    /// and the host's own threads (`cpu`).
     public var cpus: Int = 32
+    /// The host's CPU as the guests feel it: steal time from the host's own work.
+    public var cpu = HostCPUConfig()
 
     public init() {}
 
@@ -58,8 +61,9 @@ public struct HostConfig: ParameterTable {
         .init(\.balloon_policy, "balloon_policy", "the balloon policy setting each VM's balloon target (not run when `policy` runs a program)"),
         .init(\.policy, "policy", "a policy program (oVirt MOM policy files) setting balloon targets and KSM tunables in place of balloon_policy"),
         .init(
-            \.cpus, "cpus", "logical processors of the host, as MOM's Host.cpu_count reports them (no CPU time is modelled)",
+            \.cpus, "cpus", "logical processors of the host, as MOM's Host.cpu_count reports them; the vCPUs and the host's own work share them (cpu)",
             .range(1...4096), unit: "CPUs"),
+        .init(\.cpu, "cpu", "the host's background work charged to the guests' vCPUs as steal time, or not"),
     ]
 
     public func consistencyProblems() -> [ParameterProblem] {

@@ -60,6 +60,8 @@ public enum RunReport {
     /// host: the counters' names and human units (docs/outputs.md).
     public static func consoleLines(_ r: SimulationResult) -> [String] {
         let c = GuestCounters.handles, h = HostCounters.handles
+        // Steal time and what it cost, only where the host charges its work (host.cpu).
+        let steal = r.config.host.cpu.charge_host_work == .steal
         var lines: [String] = []
         for g in r.guests {
             let w = CounterWindow(now: g.state)
@@ -71,6 +73,7 @@ public enum RunReport {
                         c.swapUsed, c.meminfo.committedAS, c.vmstat.accesses, c.vmstat.pgfault, c.vmstat.pgmajfault,
                         c.vmstat.pswpin, c.vmstat.pswpout, c.vmstat.oomKill, c.vmstat.refusedAllocations, c.eat, c.slowdown,
                     ])
+                    + (steal ? " " + f([c.steal, c.throughputRatio]) : "")
                     + (g.panicked ? " " + consoleField(c.panicked, w) : "") + (g.poweredOn ? "" : " " + consoleField(c.poweredOn, w)))
             let active = g.host.activePeriods > 0 ? f([c.host.activeEstimated, c.host.activeTrue]) : "active=unsampled"
             lines.append(
@@ -92,7 +95,7 @@ public enum RunReport {
                     h.state, h.minFree, h.pagesShared, h.pagesSharing, h.ksmZeroPages, h.savedBySharing,
                     h.ballooned, h.compressed, h.compressionSaved, h.hostSwapped, h.largePages,
                     h.scanCPU, h.compressCPU,
-                ]))
+                ]) + (steal ? " " + f([h.hostWorkCPU, h.stealCharged]) : ""))
         lines.append("host \(r.config.host.name) " + savedLine(r))
         return lines
     }

@@ -20,6 +20,8 @@ public struct GuestState: Sendable, Equatable {
     public var peakConsumedPages: Int
     /// `costs.memory_access` (ns): the plain access the slowdown compares with.
     public var memoryAccessNs: Double
+    /// What the guest's workloads achieved and the steal time they lost.
+    public var work = GuestThroughput()
 
     public init(
         configuredPages: Int, vcpus: Int, poweredOn: Bool, panicked: Bool, liveProcesses: Int, thrashing: Bool,
@@ -75,6 +77,15 @@ public struct GuestCounters: Sendable {
     public let zswap = ZswapGroup()
     public let zram = ZramGroup()
     public let host = HostGroup()
+    public let throughput = ThroughputGroup()
+    public let steal = GuestCounter.time(
+        "steal_s", sampled: true,
+        "vCPU time the host ran its own work instead of the guest (/proc/stat steal; host.cpu.charge_host_work: steal)"
+    ) { $0.work.stealNs }
+    public let throughputRatio = GuestCounter.derived(
+        "throughput_ratio", .ratio, decimals: 4, sampled: true,
+        "throughput achieved against unstalled: the workloads' vCPU time had every access hit and nothing been stolen, over what it was",
+        GuestCounters.throughputRatio)
 
     /// Effective access time over the window: simulated time spent by accesses (hits and
     /// faults) per access; the plain access time when the guest made none.

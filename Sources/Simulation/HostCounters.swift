@@ -9,6 +9,8 @@ public struct HostState: Sendable, Equatable {
     public var outOfMemory: Bool
     /// Free, consumed and overhead memory, the free-memory state and what each technique holds.
     public var snapshot: HostSnapshot
+    /// The CPU time of the host's background work and the steal time it cost the guests.
+    public var cpu = HostCPUAccount()
 
     public init(totalPages: Int, hypervisorPages: Int, outOfMemory: Bool, snapshot: HostSnapshot) {
         self.totalPages = totalPages; self.hypervisorPages = hypervisorPages; self.outOfMemory = outOfMemory; self.snapshot = snapshot
@@ -169,6 +171,15 @@ public struct HostCounters: Sendable {
     public let timeInSoft = HostCounters.timeIn(.soft)
     public let timeInHard = HostCounters.timeIn(.hard)
     public let timeInLow = HostCounters.timeIn(.low)
+
+    public let hostWorkCPU = HostCounter.time(
+        "host_work_cpu_s", sampled: true,
+        "CPU time of the host's background work: sharing scanner, host paging's compression and swap-out, balloon and free page reporting handling"
+    ) { $0.cpu.totalNs }
+    public let stealCharged = HostCounter.time(
+        "steal_charged_s", sampled: true,
+        "of host_work_cpu_s, vCPU time taken from the guests as steal (the guests' steal_s summed; host.cpu.charge_host_work: steal)"
+    ) { $0.cpu.chargedNs }
 
     static func timeIn(_ s: HostMemoryState) -> HostCounter {
         .time("time_in_\(s.rawValue)_s", decimals: 3, sampled: true, "simulated time in the \(s.rawValue) state") {

@@ -78,6 +78,12 @@ public final class Simulation {
     var policy: PolicyBinding?
     /// The run-time error that stopped the policy program, and with it the run.
     var policyError: PolicyError?
+    /// The CPU time of the host's background work and the steal it cost (Simulation+Steal.swift).
+    var hostCPU = HostCPUAccount()
+    /// When host work was last attributed to the guests' vCPUs.
+    var lastStealAttribution: Int64 = 0
+    /// Whether the host's background work is taken from the guests' vCPUs (`host.cpu`).
+    var chargesSteal: Bool { config.host.cpu.charge_host_work == .steal }
 
     enum Service {
         case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), pageReporting(Int),
@@ -99,6 +105,14 @@ public final class Simulation {
         /// The guest at the previous sample: the start of the next sampling interval.
         var lastSample: GuestState?
         var peakConsumed = 0
+        /// Steal attributed to the guest's vCPUs and not yet taken from a tick.
+        var stealOwedNs: Int64 = 0
+        /// Steal taken from the current tick (set before the round, read by `runTick`).
+        var stealThisTick: Int64 = 0
+        /// Steal taken from the guest's ticks so far (its /proc/stat steal).
+        var stealNs: Int64 = 0
+        /// Balloon pages and free page reports the host's work was counted for so far.
+        var balloonPagesSeen = 0
         init(index: Int, config: GuestConfig, kernel: GuestKernel, vm: VirtualMachine) {
             self.index = index; self.config = config; self.kernel = kernel; self.vm = vm
         }
@@ -318,12 +332,16 @@ public final class Simulation {
             takeSample()
             queue.schedule(at: now + config.sample_interval.nanoseconds, priority: Simulation.prioSample, .sample)
         case .scheduler:
+            let meter = hostWorkMeter()
             host.runScheduler(now: now)
+            recordHostWork(since: meter)
             drainEvents()
             for g in guests { requestPageReporting(g) }
             queue.schedule(at: now + config.host.scheduler.interval.nanoseconds, priority: Simulation.prioHost, .scheduler)
         case .sharingScan:
+            let meter = hostWorkMeter()
             let next = host.runSharingScanner()
+            recordHostWork(since: meter)
             queue.schedule(at: now + next, priority: Simulation.prioHost, .sharingScan)
         case .balloonPolicy:
             host.runBalloonPolicy(now: now)
@@ -379,6 +397,12 @@ public final class Simulation {
     /// events follow in the guests' order.
     func runRound(_ kind: GuestWork, _ indices: [Int]) {
         let gs = indices.map { guests[$0] }
+        if kind == .tick && chargesSteal {
+            // The synchronisation point: the host's work up to now becomes steal, known
+            // before the round starts, so every thread count gives the same slices.
+            attributeHostWork()
+            for g in gs where isRunnable(g) { takeSteal(g) }
+        }
         if gs.count == 1 {
             work(kind, gs[0])
         } else {
@@ -446,10 +470,20 @@ public final class Simulation {
         let active = g.workloads.indices.filter { !g.workloads[$0].0.isFinished }
         guard !active.isEmpty else { return }
         let share = config.tick.nanoseconds * Int64(g.config.vcpus) / Int64(active.count)
+        // Steal time shrinks the slices evenly (the first workloads take the remainder).
+        let steal = g.stealThisTick
+        g.stealThisTick = 0
+        let stealEach = steal / Int64(active.count)
+        var stealRest = steal - stealEach * Int64(active.count)
         for i in active {
             var ctx = g.workloads[i].1
             ctx.now = now
             ctx.budget = min(ctx.budget, 0) + share  // carry overshoot debt into this slice
+            if steal > 0 {
+                let extra: Int64 = stealRest > 0 ? 1 : 0
+                stealRest -= extra
+                ctx.steal(stealEach + extra)
+            }
             g.workloads[i].0.run(on: k, context: &ctx)
             g.workloads[i].1 = ctx
             if host.outOfMemory { break }
@@ -479,6 +513,7 @@ public final class Simulation {
             g.lastSample = state
         }
         drainEvents()
+        recordBalloonWork()
         let h = hostState()
         hostSamples.append(HostSample(timeNs: now, values: HostCounters.catalog.sample(CounterWindow(now: h, start: lastHostSample))))
         lastHostSample = h
@@ -488,16 +523,20 @@ public final class Simulation {
     /// A guest as its output counters read it, now.
     func guestState(_ g: GuestInstance) -> GuestState {
         let k = g.kernel
-        return GuestState(
+        var s = GuestState(
             configuredPages: k.totalPages, vcpus: g.config.vcpus, poweredOn: g.vm.poweredOn, panicked: k.panicked,
             liveProcesses: k.livePIDs.count, thrashing: k.thrashing, meminfo: k.meminfo, vmstat: k.vmstat,
             host: g.vm.snapshot(), peakConsumedPages: max(g.peakConsumed, g.vm.consumedPages),
             memoryAccessNs: Double(config.costs.memory_access.nanoseconds))
+        s.work = guestThroughput(g)
+        return s
     }
 
     /// The host as its output counters read it, now.
     func hostState() -> HostState {
-        HostState(totalPages: host.totalFrames, hypervisorPages: host.hypervisorFrames, outOfMemory: host.outOfMemory, snapshot: host.snapshot())
+        var h = HostState(totalPages: host.totalFrames, hypervisorPages: host.hypervisorFrames, outOfMemory: host.outOfMemory, snapshot: host.snapshot())
+        h.cpu = hostCPU
+        return h
     }
 
     /// After a guest's tick: that guest's structural invariants and the host's frame
@@ -533,19 +572,22 @@ public final class Simulation {
     }
 
     func makeResult() -> SimulationResult {
+        recordBalloonWork()
         let gs: [GuestSummary] = guests.map { g in
             let k = g.kernel
             return GuestSummary(
                 name: g.config.name, state: guestState(g), processes: k.processTable(),
                 workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) }, buddyinfo: k.buddy.buddyinfo)
         }
-        return SimulationResult(
+        var r = SimulationResult(
             config: config, simulatedNs: now, endedEarly: endedEarly, guests: gs, samples: samples, hostSamples: hostSamples,
             events: events, hostTotalPages: host.totalFrames, hostFreePages: host.freeFrames, hostConsumedPages: host.consumedFrames,
             hostOverheadPages: host.overheadFrames, hostHypervisorPages: host.hypervisorFrames, hostOutOfMemory: host.outOfMemory,
             host: host.snapshot(),
             checkProblems: checkProblems, checksRun: checksRun, partial: stopped,
             policyError: policyError, policyEvaluations: policy?.evaluations ?? [])
+        r.hostCPU = hostCPU
+        return r
     }
 }
 

@@ -75,11 +75,15 @@ public struct SimulationResult: Sendable {
     public var policyError: PolicyError? = nil
     /// Each evaluation of the host's policy program and what the host applied.
     public var policyEvaluations: [PolicyEvaluationRecord] = []
+    /// The CPU time of the host's background work and the steal time it cost the guests.
+    public var hostCPU = HostCPUAccount()
 }
 
 extension SimulationResult {
     /// The host at the end of the run, as the host counters read it.
     public var hostState: HostState {
-        HostState(totalPages: hostTotalPages, hypervisorPages: hostHypervisorPages, outOfMemory: hostOutOfMemory, snapshot: host)
+        var h = HostState(totalPages: hostTotalPages, hypervisorPages: hostHypervisorPages, outOfMemory: hostOutOfMemory, snapshot: host)
+        h.cpu = hostCPU
+        return h
     }
 }

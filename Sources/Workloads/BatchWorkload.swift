@@ -30,6 +30,7 @@ import PageContents
 /// One unit of work (`stats.operations`) is one job completed.
 public struct BatchWorkloadParameters: WorkloadParameters {
     public static let kindName = "batch"
+    public static let throughputUnit: ThroughputUnit? = .pagesSwept
     public static let summary = "batch job: brk-grows its heap to a peak, sweeps it, frees it and exits; optionally repeats"
 
     /// Heap size the job grows to.
@@ -207,6 +208,7 @@ public final class BatchWorkload: Workload {
                 // The input is only read; the rest of the heap is read and written.
                 let write = c.rng.chance(writeP) && cursor >= inputPages
                 if c.access(kernel, pid, heapStart + VPN(cursor), write: write) == .noProcess { jobKilled(&c); continue }
+                c.stats.pagesSwept &+= 1
                 cursor += 1
                 if cursor == heapPages {
                     cursor = 0

@@ -21,6 +21,7 @@ import PageContents
 /// references.
 public struct DatabaseWorkloadParameters: WorkloadParameters {
     public static let kindName = "database"
+    public static let throughputUnit: ThroughputUnit? = .transactions
     public static let summary = "OLTP database: large buffer pool warmed from its data file, 80/20 hot set, optional mlock"
 
     /// Size of the buffer pool (anonymous memory).

@@ -19,6 +19,7 @@ import PageContents
 /// One unit of work (`stats.operations`) is one complete pass over the trace.
 public struct TraceWorkloadParameters: WorkloadParameters {
     public static let kindName = "trace"
+    public static let throughputUnit: ThroughputUnit? = .references
     public static let summary = "replay of a recorded reference trace (text format or valgrind lackey); feeds Belady's OPT"
 
     /// Path of the trace file (the caller loads it; see `WorkloadResources`).

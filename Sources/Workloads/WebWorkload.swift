@@ -17,6 +17,7 @@ import PageContents
 /// One unit of work (`stats.operations`) is one request served.
 public struct WebWorkloadParameters: WorkloadParameters {
     public static let kindName = "web"
+    public static let throughputUnit: ThroughputUnit? = .requests
     public static let summary = "nginx-like static web server: master + forked workers, Zipf document popularity, page-cache heavy"
 
     /// Worker processes forked by the master.

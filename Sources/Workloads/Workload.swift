@@ -99,6 +99,14 @@ public struct WorkloadContext: Sendable {
         budget &-= t
     }
 
+    /// Takes `ns` of this slice's vCPU time away before the workload runs: the host ran its
+    /// own work on the vCPU's CPU meanwhile (steal time, KVM's `steal` in the guest's
+    /// /proc/stat). The workload issues that much less in the slice; `stats.stealNs` counts it.
+    public mutating func steal(_ ns: Int64) {
+        stats.stealNs &+= ns
+        budget &-= ns
+    }
+
     /// Charges one system call.
 
     mutating func chargeSyscall() {
@@ -183,6 +191,10 @@ public struct WorkloadStats: Sendable, Equatable {
     public var failedOperations = 0
     /// Database: references that went to the hot set.
     public var hotReferences = 0
+    /// Batch: pages referenced by the sweeps over the heap (the batch kind's throughput unit).
+    public var pagesSwept = 0
+    /// vCPU time the host took from the workload's slices (steal time).
+    public var stealNs: Int64 = 0
 
     public init() {}
 
@@ -198,6 +210,16 @@ public struct WorkloadStats: Sendable, Equatable {
         case .segv: segvs &+= 1
         case .noProcess: noProcess &+= 1
         case .outOfMemory: outOfMemory &+= 1
+        }
+    }
+
+    /// Units of `unit` this workload completed: requests and transactions are its
+    /// `operations`, swept pages `pagesSwept`, trace references its `references`.
+    public func units(_ unit: ThroughputUnit) -> Int {
+        switch unit {
+        case .requests, .transactions: operations
+        case .pagesSwept: pagesSwept
+        case .references: references
         }
     }
 
@@ -238,6 +260,8 @@ public struct WorkloadStats: Sendable, Equatable {
         b.add("operations", operations, unit: "count", "units of work completed (requests, transactions, jobs, ...)")
         b.add("failed_operations", failedOperations, unit: "count", "units of work abandoned")
         b.add("hot_references", hotReferences, unit: "count", "database references to the hot set")
+        b.add("pages_swept", pagesSwept, unit: "count", "batch: pages referenced by the sweeps over the heap")
+        b.add("steal_time_s", Double(stealNs) / 1e9, unit: "s", "vCPU time the host took from the workload's slices (steal)")
         return b
     }
 }

@@ -27,6 +27,9 @@ public protocol WorkloadParameters: ParameterVariant {
     func ownProblems() -> [ParameterProblem]
     /// Files the caller must load into `WorkloadResources` before `makeWorkload` (trace files).
     var resourcePaths: [String] { get }
+    /// The unit of work the kind's throughput is counted in (web requests, database
+    /// transactions, ...), nil for a kind whose work is not a service's (idle, leak, boot, spawner).
+    static var throughputUnit: ThroughputUnit? { get }
     /// The generator for one guest (see `WorkloadSpec.make`); the parameters are valid.
     func makeWorkload(
         kernel: GuestKernel, rng: inout Xoshiro256, resources: WorkloadResources,
@@ -38,6 +41,7 @@ extension WorkloadParameters {
     public static var tableName: String { "workload." + kindName }
     public static var fields: [ParameterField<Self>] { ownFields + commonFields }
     public var resourcePaths: [String] { [] }
+    public static var throughputUnit: ThroughputUnit? { nil }
     public func ownProblems() -> [ParameterProblem] { [] }
 
     /// The keys every kind accepts, after its own.

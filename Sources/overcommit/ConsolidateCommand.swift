@@ -15,7 +15,8 @@ struct ConsolidateCommand: ParsableCommand {
             SLA terms: every VM powers on, no host OOM, guest OOM kills <= --max-oom-kills (0), refused allocations <= \
             --max-refused (0), per-VM overcommit penalty (EAT against the same VM on a host with memory to spare) \
             <= --max-overcommit-penalty (1.10), \
-            and, when given, host swap-in rate <= --max-host-swap-in-rate and longest stretch in the low state <= --max-low-seconds. \
+            and, when given, host swap-in rate <= --max-host-swap-in-rate, longest stretch in the low state <= --max-low-seconds \
+            and any VM's throughput loss (1 - throughput_ratio: faults, reclaim and steal) <= --max-throughput-loss. \
             --compare 'label:key=value;key=value' (repeatable) runs the search per setting and prints them side by side. \
             --out DIR also writes consolidation.json and consolidation.txt there (atomically, like run and sweep); \
             `overcommit report DIR` draws them. See docs/howto-consolidation.md.
@@ -52,6 +53,11 @@ struct ConsolidateCommand: ParsableCommand {
     @Option(name: .customLong("max-low-seconds"), parsing: .unconditional, help: "SLA: longest stretch in the low state, seconds (default: not checked).")
     var maxLowSeconds: Double?
 
+    @Option(
+        name: .customLong("max-throughput-loss"), parsing: .unconditional,
+        help: "SLA: largest throughput loss of any VM, 1 - throughput_ratio, e.g. 0.05 (default: not checked).")
+    var maxThroughputLoss: Double?
+
     @Option(help: ArgumentHelp("A setting to compare: 'label:key=value;key=value' (repeat for each column).", valueName: "label:settings"))
     var compare: [String] = []
 
@@ -77,6 +83,7 @@ struct ConsolidateCommand: ParsableCommand {
         guard maxOOMKills >= 0, maxRefused >= 0 else { fail("--max-oom-kills and --max-refused must not be negative") }
         if let y = maxHostSwapInRate, y < 0 { fail("--max-host-swap-in-rate must not be negative; got \(y)") }
         if let z = maxLowSeconds, z < 0 { fail("--max-low-seconds must not be negative; got \(z)") }
+        if let l = maxThroughputLoss, !(0...1).contains(l) { fail("--max-throughput-loss must be between 0 and 1; got \(l)") }
         if let j = jobs, j < 1 || j > 1024 { fail("--jobs must be between 1 and 1024; got \(j)") }
         if maxVMs < 1 { fail("--max-vms must be at least 1; got \(maxVMs)") }
         let source = attempt { try ScenarioSource.read(scenario) }
@@ -84,6 +91,7 @@ struct ConsolidateCommand: ParsableCommand {
         var sla = ServiceLevel()
         sla.maxOvercommitPenalty = maxOvercommitPenalty; sla.maxOOMKills = maxOOMKills; sla.maxRefusedAllocations = maxRefused
         sla.maxHostSwapInRate = maxHostSwapInRate; sla.maxLowStateSeconds = maxLowSeconds
+        sla.maxThroughputLoss = maxThroughputLoss
         let mode: ConsolidationMode = vm.map { .vm($0) } ?? .scaleMix
 
         // The settings: the scenario as it is, or one per --compare.

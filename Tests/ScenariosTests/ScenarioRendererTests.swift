@@ -142,7 +142,7 @@ import Workloads
         #expect(
             v.mapPairs?.map(\.key) == [
                 "name", "memory", "hypervisor_reserved", "vm_overhead", "large_pages", "sharing",
-                "compression", "swap", "states", "scheduler", "active_sampling", "balloon_policy", "policy", "cpus",
+                "compression", "swap", "states", "scheduler", "active_sampling", "balloon_policy", "policy", "cpus", "cpu",
             ])
         #expect(v["memory"] == .string("64GiB"))
     }
