@@ -22,13 +22,26 @@ final class SharedFrames {
     private(set) var stableIndex: [UInt64: UInt32] = [:]
     private(set) var pages_shared = 0
     private(set) var pages_sharing = 0
+    /// pages_shared and pages_sharing per NUMA node of the shared frame (empty on a one-node
+    /// host).
+    private(set) var nodePagesShared: [Int]
+    private(set) var nodePagesSharing: [Int]
     let maxPageSharing: Int
     let frames: MachineMemory
 
     init(frames: MachineMemory, maxPageSharing: Int) {
         self.frames = frames
         self.maxPageSharing = maxPageSharing
+        let n = frames.nodeCount > 1 ? frames.nodeCount : 0
+        nodePagesShared = Array(repeating: 0, count: n)
+        nodePagesSharing = Array(repeating: 0, count: n)
     }
+
+    /// The machine frame of node `n`.
+    func frame(of n: UInt32) -> UInt32 { nodeFrame[Int(n)] }
+
+    /// The NUMA node of shared frame `n`'s machine frame (index into the per-node counters).
+    @inline(__always) private func numaNode(_ n: Int) -> Int { frames.topology.node(of: nodeFrame[n]) }
 
     /// The host zero frame's node.
     static let zeroNode: UInt32 = 0
@@ -58,6 +71,7 @@ final class SharedFrames {
             nodeHash.append(hash); nodeSalt.append(salt)
         }
         pages_shared += 1
+        if !nodePagesShared.isEmpty { nodePagesShared[numaNode(Int(node))] += 1 }
         stableIndex[hash] = node
         return node
     }
@@ -69,6 +83,7 @@ final class SharedFrames {
         nodeRefs[n] += 1
         guard node != SharedFrames.zeroNode else { return }
         pages_sharing += 1
+        if !nodePagesSharing.isEmpty { nodePagesSharing[numaNode(n)] += 1 }
         if nodeRefs[n] >= maxPageSharing && stableIndex[nodeHash[n]] == node {
             stableIndex[nodeHash[n]] = nil
         }
@@ -81,6 +96,7 @@ final class SharedFrames {
         nodeRefs[n] -= 1
         guard node != SharedFrames.zeroNode else { return }
         if nodeRefs[n] == 0 {
+            if !nodePagesShared.isEmpty { nodePagesShared[numaNode(n)] -= 1 }
             frames.release(nodeFrame[n])
             pages_shared -= 1
             if stableIndex[nodeHash[n]] == node { stableIndex[nodeHash[n]] = nil }
@@ -88,6 +104,7 @@ final class SharedFrames {
             freeNodes.append(node)
         } else {
             pages_sharing -= 1
+            if !nodePagesSharing.isEmpty { nodePagesSharing[numaNode(n)] -= 1 }
         }
     }
 
@@ -100,6 +117,16 @@ final class SharedFrames {
         if live != pages_shared { p.append("sharing: \(live) live shared frames, pages_shared \(pages_shared)") }
         let sharing = (1..<nodeRefs.count).reduce(0) { $0 + max(0, nodeRefs[$1] - 1) }
         if sharing != pages_sharing { p.append("sharing: pages_sharing \(pages_sharing) != \(sharing)") }
+        if !nodePagesShared.isEmpty {
+            var shared = Array(repeating: 0, count: nodePagesShared.count)
+            var sharingPerNode = shared
+            for n in 1..<nodeRefs.count where nodeRefs[n] > 0 {
+                shared[numaNode(n)] += 1
+                sharingPerNode[numaNode(n)] += nodeRefs[n] - 1
+            }
+            if shared != nodePagesShared { p.append("sharing: pages_shared per node \(nodePagesShared) != \(shared)") }
+            if sharingPerNode != nodePagesSharing { p.append("sharing: pages_sharing per node \(nodePagesSharing) != \(sharingPerNode)") }
+        }
         return p
     }
 
