@@ -97,7 +97,7 @@ import PageContents
         expectHostConsistent(host, "wide VM")
     }
 
-    /// Two VMs on different nodes and one more on node 0 read the same file.
+    /// Four VMs, two per node (a, c on node 0; b, d on node 1), read the same file.
     func shareAcrossNodes(mergeAcrossNodes: Int) -> (HostMemory, [VirtualMachine], [Set<UInt32>]) {
         let host = twoNodeHost {
             $0.sharing.salting = 0; $0.sharing.pages_to_scan = 5000; $0.sharing.merge_across_nodes = mergeAcrossNodes
@@ -105,7 +105,7 @@ import PageContents
         var vms: [VirtualMachine] = []
         var nodesMapped: [Set<UInt32>] = []
         var files: [(GuestKernel, FileID)] = []
-        for (name, home) in [("a", 0), ("b", 1), ("c", 0)] {
+        for (name, home) in [("a", 0), ("b", 1), ("c", 0), ("d", 1)] {
             let (k, vm) = addGuest(host, name) { $0.numaHomeNode = home }
             vms.append(vm)
             files.append((k, readCommonFile(k, pages: 100).1))
@@ -125,8 +125,10 @@ import PageContents
     @Test func mergeAcrossNodesZeroSharesOnlyWithinANode() {
         let (host, _, mapped) = shareAcrossNodes(mergeAcrossNodes: 0)
         #expect(mapped[0].count == 100 && mapped[1].count == 100, "every file page shared on its own node")
-        #expect(mapped[0] == mapped[2], "a and c (node 0) share the same frames")
+        #expect(mapped[0] == mapped[2] && mapped[1] == mapped[3], "a and c (node 0), b and d (node 1) share the same frames")
         #expect(mapped[0].isDisjoint(with: mapped[1]), "a (node 0) and b (node 1) never share a frame")
+        for n in mapped[0] { #expect(host.numaTopology.node(of: host.sharing.shared.frame(of: n)) == 0) }
+        for n in mapped[1] { #expect(host.numaTopology.node(of: host.sharing.shared.frame(of: n)) == 1) }
         let nodes = host.nodeSnapshots()
         #expect(nodes[0].pagesShared >= 100 && nodes[1].pagesShared >= 100, "one copy per node: \(nodes.map(\.pagesShared))")
         expectHostConsistent(host, "merge_across_nodes 0")
@@ -134,13 +136,14 @@ import PageContents
 
     @Test func mergeAcrossNodesOneSharesAcrossNodesAndMakesAccessesRemote() {
         let (host, vms, mapped) = shareAcrossNodes(mergeAcrossNodes: 1)
-        #expect(mapped[0].count == 100 && mapped[0] == mapped[1] && mapped[1] == mapped[2], "one frame per page for all three VMs")
+        #expect(mapped[0].count == 100 && mapped.allSatisfy { $0 == mapped[0] }, "one frame per page for all four VMs")
         let remote = vms.map { vm in
             (0..<vm.configuredPages).filter { i in vm.backingNode(i).map { $0 != vm.numa.homeNode } ?? false }.count
         }
         // The shared frames live on one node: the VMs of the other node map them remotely.
-        #expect(remote.filter { $0 >= 100 }.count >= 1, "remote mappings per VM: \(remote)")
-        #expect(host.sharing.pages_shared < 200)
+        #expect(remote.filter { $0 >= 100 }.count == 2, "the two VMs of one node map the file remotely: \(remote)")
+        let (perNode, _, _) = shareAcrossNodes(mergeAcrossNodes: 0)
+        #expect(host.sharing.pages_sharing > perNode.sharing.pages_sharing, "merging across nodes saves more")
         expectHostConsistent(host, "merge_across_nodes 1")
     }
 
