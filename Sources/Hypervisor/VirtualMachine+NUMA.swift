@@ -93,3 +93,20 @@ extension VirtualMachine {
         for m in cache.machineFrames { counts[t.node(of: m)] += 1 }
     }
 }
+
+extension VirtualMachine {
+    /// The VM's NUMA figures now (a host of several nodes).
+    func numaSnapshot() -> VMNUMASnapshot {
+        var n = VMNUMASnapshot()
+        n.homeNode = numa.homeNode
+        n.virtualNodes = numa.virtualNodes.count
+        for k in 0..<numaStat.count / 3 {
+            n.localAllocations += numaStat[3 * k]
+            n.remoteAllocations += numaStat[3 * k + 1]
+        }
+        let r = guest.numaRemoteAccesses
+        n.remoteAccesses = r.count
+        n.remoteAccessNs = r.ns
+        return n
+    }
+}

@@ -23,6 +23,9 @@ public enum CounterReference {
         out += table(
             "Guest", "stats.txt `guest.<guest>.<path>`, each object of summary.json `guests` (groups as nested objects)",
             GuestCounters.catalog, series: "timeseries.csv")
+        out += table(
+            "Guest on a NUMA host", "stats.txt `guest.<guest>.numa.<name>`, summary.json `guests[].numa` (hosts of more than one node only)",
+            VMNUMACounters.catalog, series: nil)
         out.append("### The same figures in real systems")
         out.append("")
         out.append(

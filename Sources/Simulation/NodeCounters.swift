@@ -43,7 +43,37 @@ public struct NodeCounters: Sendable {
     public let remoteAccesses = NodeCounter.events(
         "remote_accesses", "accesses by the guests homed here to frames on another node (each pays costs.remote_access)"
     ) { $0.remoteAccesses }
-    public let remoteAccessTime = NodeCounter.time("remote_access_s", "time those remote accesses added (cost model)", nanoseconds: {
-        $0.remoteAccessNs
-    })
+    public let remoteAccessTime = NodeCounter.time(
+        "remote_access_s", "time those remote accesses added (cost model)",
+        nanoseconds: {
+            $0.remoteAccessNs
+        })
+}
+
+public typealias VMNUMACounter = OutputCounter<VMNUMASnapshot>
+
+/// Every NUMA counter of one guest, declared once: `stats.txt` (`guest.<guest>.numa.<name>`)
+/// and the `numa` object of the guest's entry in summary.json. Written only on a host of more
+/// than one node.
+public struct VMNUMACounters: Sendable {
+    public static let handles = VMNUMACounters()
+    public static let catalog = CounterCatalog<VMNUMASnapshot>(root: handles)
+
+    public let homeNode = VMNUMACounter.gauge("home_node", .count, "the host node the VM's memory comes from first (ESX home node)") {
+        $0.homeNode
+    }
+    public let virtualNodes = VMNUMACounter.gauge("virtual_nodes", .count, "virtual NUMA nodes (more than 1: a wide VM spanning host nodes)") {
+        $0.virtualNodes
+    }
+    public let localAllocations = VMNUMACounter.events(
+        "local_allocations", unit: .pages, "frames given to its pages on the node they prefer (its numa_hit)"
+    ) { $0.localAllocations }
+    public let remoteAllocations = VMNUMACounter.events(
+        "remote_allocations", unit: .pages, "frames given to its pages on another node (its numa_miss)"
+    ) { $0.remoteAllocations }
+    public let remoteAccesses = VMNUMACounter.events("remote_accesses", "accesses to frames on another node than the page's own") {
+        $0.remoteAccesses
+    }
+    public let remoteAccessTime = VMNUMACounter.time(
+        "remote_access_s", "time the remote accesses added (costs.remote_access each)", nanoseconds: { $0.remoteAccessNs })
 }

@@ -33,7 +33,9 @@ import Scenarios
     }
 
     @Test func everyInvariantHoldsAfterEveryTick() throws {
-        let c = try Self.load { $0.duration = .seconds(2); $0.sample_interval = .ms(500) }
+        let c = try Self.load {
+            $0.duration = .seconds(2); $0.sample_interval = .ms(500)
+        }
         let r = try Self.run(c, threads: 2, check: true)
         #expect(r.checksRun > 0)
         #expect(r.checkProblems.isEmpty, "\(r.checkProblems.prefix(3))")
@@ -49,8 +51,19 @@ import Scenarios
         #expect(nodes.reduce(0) { $0 + $1.homedVMs } == 5)
         let json = RunReport.summaryJSON(r).rendered()
         #expect(json.contains("\"nodes\""))
-        let flat = try Self.run(try Self.load { $0.duration = .seconds(1); $0.host.numa.nodes = 1 })
+        // Per guest: the wide VM spans both nodes, the pinned ones live on node 0.
+        let wide = try #require(r.guests.first { $0.name == "wide" }?.state.host.numa)
+        #expect(wide.virtualNodes == 2 && wide.homeNode == 0)
+        #expect(r.guests.first { $0.name == "pinned-2" }?.state.host.numa?.homeNode == 0)
+        #expect(stats.contains("guest.wide.numa.virtual_nodes"))
+        let allocations = r.guests.reduce(0) { $0 + ($1.state.host.numa.map { $0.localAllocations + $0.remoteAllocations } ?? 0) }
+        #expect(allocations == nodes.reduce(0) { $0 + $1.numaHit + $1.numaMiss }, "every allocation counted once, per VM and per node")
+        let flat = try Self.run(
+            try Self.load {
+                $0.duration = .seconds(1); $0.host.numa.nodes = 1
+            })
         #expect(!RunReport.statsText(flat, version: nil).contains("host.node"))
+        #expect(!RunReport.statsText(flat, version: nil).contains(".numa."))
         #expect(flat.hostState.snapshot.nodes.isEmpty)
     }
 
