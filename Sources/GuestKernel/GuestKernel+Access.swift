@@ -35,7 +35,13 @@ extension GuestKernel {
                         if ept[pfn] & (write ? 2 : 1) == 0 { cost += touchSlow(PFN(pfn), write: write) }
                         ept[pfn] |= GuestKernel.eptAccessed
                         var ne = e | PTE.youngBit
-                        if ept[pfn] & 3 == 3 && PFN(pfn) != zeroPFN { ne |= PTE.hostBit }
+                        if let r = remoteFrames, r[pfn] != 0 {
+                            // On another NUMA node: the translation is not cached, so every
+                            // access comes back here and pays the remote access.
+                            cost += remoteAccess()
+                        } else if ept[pfn] & 3 == 3 && PFN(pfn) != zeroPFN {
+                            ne |= PTE.hostBit
+                        }
                         pageTables.entries[idx] = ne
                     } else if e & PTE.youngBit == 0 {
                         pageTables.entries[idx] = e | PTE.youngBit

@@ -45,6 +45,9 @@ public final class GuestKernel {
     public var ept: EPTEntries { EPTEntries(flags: frames.flags) }
     /// The EPT accessed bit.
     public static let eptAccessed: UInt8 = 4
+    /// Per frame, 1 while the host backs it on another NUMA node than the vCPUs that access it
+    /// (`GuestKernel+NUMA.swift`); nil until the host marks a first frame remote.
+    var remoteFrames: ZeroedBuffer<UInt8>?
     /// The balloon device the VM presents (nil until the host plugs one in at power-on, or
     /// for a guest without a balloon driver).
     public internal(set) var balloonDevice: BalloonDevice?

@@ -22,6 +22,11 @@ public protocol GuestPhysicalMemory: AnyObject {
     /// Reads and clears the accessed bit of `pfn` (active-memory sampling, accessed-bit victim
     /// selection).
     func testAndClearEPTAccessed(_ pfn: PFN) -> Bool
+    /// Marks `pfn` as backed on another NUMA node than the vCPUs that access it (or not):
+    /// accesses to it then pay the remote-access cost.
+    func setRemote(_ pfn: PFN, _ remote: Bool)
+    /// Accesses that paid the remote-access cost, and the time they added.
+    var numaRemoteAccesses: (count: Int, ns: Int64) { get }
 
     // MARK: Frame contents
 

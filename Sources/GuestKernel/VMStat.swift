@@ -65,6 +65,9 @@ public struct VMStat: Sendable, Equatable {
     public var zram_failed_writes = 0
     /// Simulated nanoseconds spent by accesses (hits and faults), for EAT.
     public var accessTimeNs: Int64 = 0
+    /// Accesses that hit a frame the host backs on another NUMA node, and the time they added.
+    public var numaRemoteAccesses = 0
+    public var numaRemoteNs: Int64 = 0
     /// Simulated nanoseconds spent in faults and reclaim beyond the plain access time.
     public var stallNs: Int64 = 0
     public init() {}

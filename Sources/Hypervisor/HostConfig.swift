@@ -18,6 +18,8 @@ public struct HostConfig: ParameterTable {
     public var vm_overhead: ByteCount = .mib(64)
     /// Back guest memory with 2 MiB large pages while the host is in the high state (ESXi default).
     public var large_pages: Bool = true
+    /// NUMA nodes and the home-node placement of VMs.
+    public var numa: NUMAConfig = NUMAConfig()
     /// Transparent page sharing.
     public var sharing: SharingConfig = SharingConfig()
     /// Compression cache.
@@ -52,6 +54,7 @@ public struct HostConfig: ParameterTable {
             .range(.kib(4)...ByteCount.largestHost, because: "at least the page holding the host zero frame")),
         .init(\.vm_overhead, "vm_overhead", "per-VM overhead memory reserved at power-on", .upToLargestHost),
         .init(\.large_pages, "large_pages", "back guest memory with 2 MiB pages while in the high state (ESXi default); never shared"),
+        .init(\.numa, "numa", "NUMA nodes of the host, their sizes and how VMs get a home node"),
         .init(\.sharing, "sharing", "transparent page sharing (TPS / KSM)"),
         .init(\.compression, "compression", "compression cache for pages bound to host swap"),
         .init(\.swap, "swap", "host swap files (one per VM)"),
@@ -71,6 +74,7 @@ public struct HostConfig: ParameterTable {
         if hypervisor_reserved >= memory {
             p.append(("hypervisor_reserved", "must be smaller than host memory (\(memory)); got \(hypervisor_reserved)"))
         }
+        for (k, m) in numa.problems(hostMemory: memory) { p.append(("numa." + k, m)) }
         if policy.isProgram {
             let kind = balloon_policy.kindName
             if kind != BalloonPolicyRegistry.defaultPolicy.kindName && kind != NoBalloonParameters.kindName {

@@ -1,7 +1,8 @@
 extension HostMemory {
-    /// Host frame conservation, the free-frame count and the decompression problems found
-    /// since the last call; with `full`, also every VM's p2m map and the sharing tables
-    /// walked entry by entry (O(guest pages)).
+    /// Host frame conservation, the free-frame counts (per NUMA node too) and the
+    /// decompression problems found since the last call; with `full`, also every VM's p2m map,
+    /// the sharing tables and each node's frame conservation, walked entry by entry
+    /// (O(guest pages)).
     public func checkInvariants(full: Bool = true) -> [String] {
         var p: [String] = []
         let sum = freeFrames + privateFrames + sharing.sharedFrames + cacheFrames + overheadFrames + hypervisorFrames
@@ -15,6 +16,7 @@ extension HostMemory {
         guard full else { return p }
         for vm in vms { p += vm.checkInvariants() }
         p += sharing.checkInvariants(on: self)
+        p += checkNUMAInvariants()
         return p
     }
 }

@@ -52,6 +52,7 @@ extension HostMemory {
                 return .busy("merge_across_nodes cannot change while \(sharing.pages_shared) pages are shared (unmerge with run 2 first)")
             }
             t.merge_across_nodes = value
+            sharing.mergeAcrossNodes = value == 1
         }
         sharingScanScheduler.tunables = t
         return .written(unmerged: 0)

@@ -40,6 +40,7 @@ extension HostMemory {
         h.scanCPUNs = sharing.cpuNs
         h.compressorCPUNs = compressorNs
         h.timeInStateNs = scheduler.timeInState
+        h.nodes = nodeSnapshots()
         return h
     }
 }

@@ -22,6 +22,10 @@ public final class HostMemory: AllocationReclaimer {
     public let generator: PageGenerator
     /// Frames reserved as per-VM overhead.
     public private(set) var overheadFrames = 0
+    /// The same, per NUMA node (the overhead comes from the VM's home node first).
+    var overheadByNode: [Int]
+    /// VMs placed round robin so far (ESX's initial placement).
+    var placedRoundRobin = 0
     /// Reservations of powered-on VMs (accounted by admission control, not allocated).
     public private(set) var reservedPages = 0
     public private(set) var vms: [VirtualMachine] = []
@@ -50,7 +54,10 @@ public final class HostMemory: AllocationReclaimer {
         self.costs = costs
         self.generator = generator
         let minFree = MinFree.pages(hostPages: config.memory.pages)
-        frames = MachineMemory(totalFrames: config.memory.pages, hypervisorFrames: config.hypervisor_reserved.pages, minFreePages: minFree)
+        frames = MachineMemory(
+            totalFrames: config.memory.pages, hypervisorFrames: config.hypervisor_reserved.pages, minFreePages: minFree,
+            topology: NUMATopology(config.numa, totalFrames: config.memory.pages))
+        overheadByNode = Array(repeating: 0, count: frames.nodeCount)
         services = HostServices(config: config, costs: costs, generator: generator, frames: frames)
         sharing = PageSharing(config: config.sharing, shared: services.sharedFrames, costs: costs, generator: generator)
         scheduler = ReclaimScheduler(config: config, minFreePages: minFree)
@@ -140,7 +147,10 @@ public final class HostMemory: AllocationReclaimer {
             events.append((vm.index, .admissionRefused(vm: vm.name, neededPages: need, availablePages: min(unreserved, freeFrames))))
             return false
         }
-        for _ in 0..<overhead { _ = frames.allocate() }
+        placeOnNUMANodes(vm)
+        for _ in 0..<overhead {
+            if let m = frames.allocate(preferring: vm.numa.homeNode) { overheadByNode[frames.topology.node(of: m)] += 1 }
+        }
         overheadFrames += overhead
         reservedPages += vm.settings.reservationPages
         vm.powerOn(overheadPages: overhead)
@@ -169,10 +179,20 @@ extension HostMemory {
     /// takes its grant of free frames, at most an equal share of what is free, and large
     /// pages while the host allows them. `park(k)` is what `vms[k]` calls to wait for the
     /// round's next synchronisation point. See `VMRound`.
+    ///
+    /// On a NUMA host each node's free frames are shared between the VMs of the round whose
+    /// pages prefer that node (a wide VM counts on each of its nodes), so a VM homed on a
+    /// crowded node does not take a grant of another node's frames while its own has some.
     public func beginRound(_ vms: [VirtualMachine], park: (Int) -> () -> Void) {
         let share = vms.isEmpty ? 0 : frames.freeFrames / vms.count
+        var nodeShare = [share]
+        if frames.nodeCount > 1 {
+            var wanting = Array(repeating: 0, count: frames.nodeCount)
+            for vm in vms { for k in vm.numa.virtualNodes { wanting[k] += 1 } }
+            nodeShare = (0..<frames.nodeCount).map { wanting[$0] == 0 ? 0 : frames.nodeFree[$0] / wanting[$0] }
+        }
         for (k, vm) in vms.enumerated() {
-            vm.beginRound(grant: min(vm.nextGrant, share), largePages: vm.nextLargeGrant, park: park(k))
+            vm.beginRound(grant: min(vm.nextGrant, share), nodeShare: nodeShare, largePages: vm.nextLargeGrant, park: park(k))
         }
     }
 

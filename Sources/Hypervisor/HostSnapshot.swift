@@ -39,5 +39,7 @@ public struct HostSnapshot: Sendable, Equatable {
     public var scanCPUNs: Int64 = 0
     public var compressorCPUNs: Int64 = 0
     public var timeInStateNs: [Int64] = Array(repeating: 0, count: 5)
+    /// Each NUMA node (empty on a one-node host).
+    public var nodes: [NodeSnapshot] = []
     public init() {}
 }

@@ -9,12 +9,12 @@ public struct KSMTunables: Sendable, Equatable {
     public var pages_to_scan: Int
     /// `sleep_millisecs`: sleep between wake-ups.
     public var sleep_millisecs: Int
-    /// `merge_across_nodes`: 1 merges pages of different NUMA nodes. The simulated host has
-    /// one node, so the value is kept and reported but changes no merge.
+    /// `merge_across_nodes`: 1 merges pages of different NUMA nodes; 0 keeps one stable tree
+    /// (and one unstable tree) per node, so a page merges only with pages on its own node.
     public var merge_across_nodes: Int
 
     /// The tunables a host starts with: the configured rates or KSM's defaults,
-    /// `merge_across_nodes` 1 (the kernel's default), and `run` 1, except on a host whose
+    /// the configured `merge_across_nodes` (the kernel's default is 1), and `run` 1, except on a host whose
     /// sharing is disabled and that a policy program manages (`managed`): there `run` starts
     /// at 0 and the program may start ksmd. (Without a program, `host.sharing.enabled` says
     /// whether the engine wakes the scanner at all; a caller may still wake it by hand.)
@@ -22,7 +22,7 @@ public struct KSMTunables: Sendable, Equatable {
         run = managed && !config.enabled ? 0 : 1
         pages_to_scan = config.pages_to_scan ?? SharingConfig.defaultPagesToScan
         sleep_millisecs = config.sleep_millisecs ?? SharingConfig.defaultSleepMillisecs
-        merge_across_nodes = 1
+        merge_across_nodes = config.merge_across_nodes
     }
 
     /// Nanoseconds ksmd sleeps between wake-ups. `sleep_millisecs` 0 (which the kernel

@@ -55,10 +55,17 @@ public final class PageSharing {
     var ahead: [AheadHashes] = []
     /// Pages whose hash the scan took from `ahead` (not an output: a check that it works).
     var aheadUsed = 0
+    /// KSM merge_across_nodes (the host keeps it equal to the tunable): false keeps the
+    /// shared and unstable sets per NUMA node, so pages merge only with pages on their node.
+    var mergeAcrossNodes = true
+    /// NUMA nodes of the host.
+    let nodeCount: Int
 
     init(config: SharingConfig, shared: SharedFrames, costs: CostModel, generator: PageGenerator) {
         self.config = config
         self.shared = shared
+        nodeCount = shared.frames.nodeCount
+        mergeAcrossNodes = config.merge_across_nodes == 1
         self.costs = costs
         self.generator = generator
     }
@@ -179,7 +186,10 @@ public final class PageSharing {
             }
             false_matches += 1
         }
-        if let node = shared.lookup(h) {
+        // merge_across_nodes 0: one stable tree per node, here one key space per node.
+        let pageNode = mergeAcrossNodes || nodeCount == 1 ? -1 : vm.backingNode(i) ?? -1
+        let key = pageNode < 0 ? h : PageSharing.nodeKey(h, node: pageNode)
+        if let node = shared.lookup(key) {
             let sameSalt = shared.salt(of: node) == vm.salt
             if sameSalt && withPageBytes({ compare($0, shared.content(of: node)) }) {
                 vm.mergeIntoSharedFrame(i, node: node)
@@ -200,11 +210,13 @@ public final class PageSharing {
                 alreadyIn = true
             } else {
                 let (other, j) = host.page(ref)
-                if other.checksum[j] == c && other.salt == vm.salt && other.isMergeable(j) {
+                if other.checksum[j] == c && other.salt == vm.salt && other.isMergeable(j)
+                    && (pageNode < 0 || other.backingNode(j) == pageNode)
+                {
                     let candidate = other.guest.content(of: PFN(j))
                     if withPageBytes({ compare($0, candidate) }) {
                         tableRemove(at: slot, on: host)
-                        let node = other.promoteToSharedFrame(j, hash: h)
+                        let node = other.promoteToSharedFrame(j, hash: key)
                         vm.mergeIntoSharedFrame(i, node: node)
                         return .mergedWithCandidate
                     }
@@ -219,6 +231,10 @@ public final class PageSharing {
         if insert && !alreadyIn { tableInsert(me, checksum: c, on: host) }
         return insert || alreadyIn ? .candidate : .unmatched
     }
+
+    /// The stable index's key of hash `h` for a page on `node` when pages merge only within
+    /// their node (merge_across_nodes 0).
+    static func nodeKey(_ h: UInt64, node: Int) -> UInt64 { h ^ (UInt64(node + 1) &* 0x9E37_79B9_7F4A_7C15) }
 
     /// Full 4096-byte comparison of `bytes` with the bytes of `other`.
     func compare(_ bytes: UnsafeRawPointer, _ other: PageContent) -> Bool {

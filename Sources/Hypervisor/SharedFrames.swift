@@ -27,13 +27,26 @@ final class SharedFrames {
     private(set) var index = StableIndex()
     private(set) var pages_shared = 0
     private(set) var pages_sharing = 0
+    /// pages_shared and pages_sharing per NUMA node of the shared frame (empty on a one-node
+    /// host).
+    private(set) var nodePagesShared: [Int]
+    private(set) var nodePagesSharing: [Int]
     let maxPageSharing: Int
     let frames: MachineMemory
 
     init(frames: MachineMemory, maxPageSharing: Int) {
         self.frames = frames
         self.maxPageSharing = maxPageSharing
+        let n = frames.nodeCount > 1 ? frames.nodeCount : 0
+        nodePagesShared = Array(repeating: 0, count: n)
+        nodePagesSharing = Array(repeating: 0, count: n)
     }
+
+    /// The machine frame of node `n`.
+    func frame(of n: UInt32) -> UInt32 { nodeFrame[Int(n)] }
+
+    /// The NUMA node of shared frame `n`'s machine frame (index into the per-node counters).
+    @inline(__always) private func numaNode(_ n: Int) -> Int { frames.topology.node(of: nodeFrame[n]) }
 
     /// The host zero frame's node.
     static let zeroNode: UInt32 = 0
@@ -74,6 +87,7 @@ final class SharedFrames {
             nodeHash.append(hash); nodeSalt.append(saltIndex)
         }
         pages_shared += 1
+        if !nodePagesShared.isEmpty { nodePagesShared[numaNode(Int(node))] += 1 }
         index.insert(node, hash: hash, nodeHash)
         return node
     }
@@ -92,6 +106,7 @@ final class SharedFrames {
         nodeRefs[n] += 1
         guard node != SharedFrames.zeroNode else { return }
         pages_sharing += 1
+        if !nodePagesSharing.isEmpty { nodePagesSharing[numaNode(n)] += 1 }
         if Int(nodeRefs[n]) >= maxPageSharing { index.remove(node, hash: nodeHash[n], nodeHash) }
     }
 
@@ -102,6 +117,7 @@ final class SharedFrames {
         nodeRefs[n] -= 1
         guard node != SharedFrames.zeroNode else { return }
         if nodeRefs[n] == 0 {
+            if !nodePagesShared.isEmpty { nodePagesShared[numaNode(n)] -= 1 }
             frames.release(nodeFrame[n])
             pages_shared -= 1
             index.remove(node, hash: nodeHash[n], nodeHash)
@@ -109,6 +125,7 @@ final class SharedFrames {
             freeNodes.append(node)
         } else {
             pages_sharing -= 1
+            if !nodePagesSharing.isEmpty { nodePagesSharing[numaNode(n)] -= 1 }
         }
     }
 
@@ -130,6 +147,16 @@ final class SharedFrames {
             } else if index.find(nodeHash[n], nodeHash) != node {
                 p.append("sharing: node \(node) is in the stable index but not found by its hash")
             }
+        }
+        if !nodePagesShared.isEmpty {
+            var shared = Array(repeating: 0, count: nodePagesShared.count)
+            var sharingPerNode = shared
+            for n in 1..<nodeRefs.count where nodeRefs[n] > 0 {
+                shared[numaNode(n)] += 1
+                sharingPerNode[numaNode(n)] += Int(nodeRefs[n]) - 1
+            }
+            if shared != nodePagesShared { p.append("sharing: pages_shared per node \(nodePagesShared) != \(shared)") }
+            if sharingPerNode != nodePagesSharing { p.append("sharing: pages_sharing per node \(nodePagesSharing) != \(sharingPerNode)") }
         }
         return p
     }

@@ -38,6 +38,10 @@ public struct SharingConfig: ParameterTable {
     /// ESX: hash the 4 KiB subpages of large pages during scans so they can be shared the
     /// moment the large page is broken ("share before swap").
     public var precompute_large_page_hashes: Bool = true
+    /// KSM merge_across_nodes: 1 merges identical pages whatever NUMA node their frames are
+    /// on; 0 merges only pages on the same node (one stable tree per node, as ESXi shares
+    /// per node).
+    public var merge_across_nodes: Int = 1
 
     /// How pages of a VM are visited.
     public enum ScanOrder: String, Codable, Sendable, CaseIterable { case sequential, random }
@@ -82,6 +86,10 @@ public struct SharingConfig: ParameterTable {
             \.max_page_sharing, "max_page_sharing", "KSM: mappings of one shared frame before another copy starts",
             .range(2...1_000_000, because: "KSM refuses < 2")),
         .init(\.precompute_large_page_hashes, "precompute_large_page_hashes", "ESX: hash subpages of large pages so they share as soon as the page is broken"),
+        .init(
+            \.merge_across_nodes, "merge_across_nodes",
+            "KSM merge_across_nodes: 1 merges pages of different NUMA nodes (the kernel's default); 0 only within a node (ESXi shares per node)",
+            .range(0...1).described(as: "0 or 1 (KSM merge_across_nodes)")),
     ]
 
     /// The two rate vocabularies are exclusive; the per-VM rate is set once.

@@ -31,5 +31,21 @@ public struct VMHostSnapshot: Sendable, Equatable {
     /// Sampling periods completed (0: the active figures are not measured yet).
     public var activePeriods = 0
     public var stats = VMHostStats()
+    /// Where the VM lives on a NUMA host (nil on a one-node host).
+    public var numa: VMNUMASnapshot? = nil
+    public init() {}
+}
+
+/// A VM on a NUMA host at one instant: its home node and virtual nodes, how its page
+/// allocations were served, and its guest's remote accesses.
+public struct VMNUMASnapshot: Sendable, Equatable {
+    public var homeNode = 0
+    public var virtualNodes = 1
+    /// Frames given to its pages on the node they prefer (numa_hit) and on another (numa_miss).
+    public var localAllocations = 0
+    public var remoteAllocations = 0
+    /// Its guest's accesses to frames on another node than the page's own, and their time.
+    public var remoteAccesses = 0
+    public var remoteAccessNs: Int64 = 0
     public init() {}
 }

@@ -13,5 +13,8 @@ public struct VMResourceSettings: Sendable, Equatable {
     public var balloonDriver = true
     public var balloonMaxPages = 0
     public var balloonDeflateOnOOM = false
+    /// The NUMA node the VM's memory comes from first (nil: the host's placement decides;
+    /// ESX numa.nodeAffinity with one node).
+    public var numaHomeNode: Int? = nil
     public init() {}
 }

@@ -36,6 +36,7 @@ extension VirtualMachine {
         stats.hostTimeNs += cost
         if case .shared = p2m[i] { bits = 1 }
         guest.setEPT(pfn, bits)
+        updateRemote(i)
         return cost
     }
 
@@ -45,12 +46,19 @@ extension VirtualMachine {
         let r = i >> 9
         var cost: Int64 = 0
         if (inRound ? round!.largePagesAllowed : host.frames.largePagesAllowed) && regionBacked[r] == 0 && (r + 1) * 512 <= p2m.count,
-            let frames = inRound ? largePageInRound() : host.frames.allocateLargePage()
+            let frames = inRound ? largePageInRound(pfn: i) : host.frames.allocateLargePage(preferring: preferredNode(i))
         {
             let start = r * 512
             for k in 0..<512 {
                 p2m[start + k] = .machine(frames[k])
                 guest.hostPutContent(PFN(start + k), .zero)
+            }
+            if numaActive {
+                let node = host.frames.topology.node(of: frames[0])
+                countNUMAAllocation(node: node, preferred: preferredNode(i), count: 512)
+                // The other subpages get their EPT entries on their first touch (below).
+                let remote = node != preferredNode(i)
+                for k in 0..<512 { guest.setRemote(PFN(start + k), remote) }
             }
             regionBacked[r] = 512
             largeRegion[r] = 1
@@ -83,13 +91,19 @@ extension VirtualMachine {
     /// free frame, the VM first waits while the host reclaims synchronously (the time is
     /// counted in `stats.blockedNs`). nil when nothing could be reclaimed.
     func obtainFrame(pfn: Int) -> (frame: UInt32, waitNs: Int64)? {
+        let got = obtainFrameUncounted(pfn: pfn)
+        if numaActive, let (m, _) = got { countNUMAAllocation(node: host.frames.topology.node(of: m), preferred: preferredNode(pfn)) }
+        return got
+    }
+
+    private func obtainFrameUncounted(pfn: Int) -> (frame: UInt32, waitNs: Int64)? {
         if inRound { return obtainFrameInRound(pfn: pfn) }
         var wait: Int64 = 0
         if host.frames.freeFrames == 0 || host.frames.allocationsBlock {
             wait = host.stallForReclaim(self)
             stats.blockedNs += wait
         }
-        guard let m = host.frames.allocate() else { return nil }
+        guard let m = host.frames.allocate(preferring: preferredNode(pfn)) else { return nil }
         return (m, wait)
     }
 

@@ -29,6 +29,7 @@ extension VirtualMachine {
         host.sharedFrames.addMapping(node)
         if node == SharedFrames.zeroNode { zeroSharedPages += 1 }
         guest.setEPT(PFN(i), 1)
+        updateRemote(i)
     }
 
     /// Turns private page `i` into a new shared frame (its machine frame becomes the shared
@@ -68,6 +69,7 @@ extension VirtualMachine {
             p2m[i] = .machine(m)
             privatePages += 1
             dropSharedMapping(node)
+            updateRemote(i)
             unmerged += 1
         }
         return (unmerged, false)

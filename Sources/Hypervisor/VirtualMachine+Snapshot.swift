@@ -25,6 +25,7 @@ extension VirtualMachine {
         s.activeTrue = trueActivePages
         s.activePeriods = activePeriods
         s.stats = stats
+        if numaActive { s.numa = numaSnapshot() }
         return s
     }
 

@@ -52,6 +52,12 @@ public final class VirtualMachine: GuestPhysicalBacking {
     /// The salted hash of the zero page (the zero-page test's first step).
     let zeroPageHash: UInt64
 
+    /// Its home node and virtual nodes on a NUMA host (set at power-on).
+    public internal(set) var numa = VMNUMAPlacement()
+    /// Linux's numastat for this VM's page allocations, per host node: numa_hit, numa_miss,
+    /// numa_foreign (3 entries per node; empty on a one-node host).
+    public internal(set) var numaStat: [Int] = []
+
     /// The VM's grant and deferred host changes while it runs in a parallel round.
     var round: VMRound?
     /// Frames and large pages the VM takes at the start of its next round (twice what it took
@@ -117,6 +123,8 @@ public final class VirtualMachine: GuestPhysicalBacking {
         swapCapacity = host.config.swap.enabled ? max(0, n - settings.reservationPages) : 0
         cache = CompressionCache(limitBytes: Int(Double(n) * host.config.compression.cache_size.fraction) * pageSize)
         compressor = PageCompressor(codec: (CodecKind(rawValue: host.config.compression.codec) ?? .lz4).make())
+        let nodes = host.frames.nodeCount
+        numaStat = nodes > 1 ? Array(repeating: 0, count: 3 * nodes) : []
         if let startup = balloon.startup_memory { guest.bootWithStartupMemory(pages: startup.pages) }
     }
 

@@ -29,6 +29,9 @@ public struct CostModel: ParameterTable {
     public var decompress: SimDuration = .us(2)
     /// Host: handling a second-level (EPT) fault before any I/O.
     public var host_fault: SimDuration = .us(2)
+    /// Extra time of an access to memory on another NUMA node than the accessing vCPU's
+    /// (two-socket x86: remote DRAM about 1.5-2x local, Linux's SLIT distance 21 vs 10).
+    public var remote_access: SimDuration = .ns(60)
 
     public init() {}
 
@@ -47,6 +50,9 @@ public struct CostModel: ParameterTable {
         .init(\.compress, "compress", "compressing one page (host compression cache; guest zswap and zram)", .cost),
         .init(\.decompress, "decompress", "decompressing one page on access (host compression cache; guest zswap and zram)", .cost),
         .init(\.host_fault, "host_fault", "host: a second-level (EPT/NPT) fault before any I/O", .cost),
+        .init(
+            \.remote_access, "remote_access",
+            "added to memory_access for an access to a frame on another NUMA node (two-socket x86: remote about 1.5-2x local)", .cost),
     ]
 }
 

@@ -77,9 +77,11 @@ extension Double: NumericParameterValue {
     public var isFiniteValue: Bool { isFinite }
 }
 
-extension ByteCount: NumericParameterValue {
+extension ByteCount: NumericParameterValue, ParameterListElement {
     public static var parameterKind: ParameterKind { .bytes }
     public var parameterText: String { description }
+    /// A list of sizes (NUMA node sizes); its entries' bounds are the table's to check.
+    public static var listKind: ParameterKind { .listOfScalars("size") }
 }
 
 extension SimDuration: NumericParameterValue {

@@ -18,8 +18,14 @@ public enum CounterReference {
         out += table("Run", "stats.txt `sim.<name>`, the top level of summary.json", RunCounters.catalog, series: nil)
         out += table("Host", "stats.txt `host.<name>`, summary.json `host`", HostCounters.catalog, series: "host_timeseries.csv")
         out += table(
+            "NUMA node", "stats.txt `host.node<N>.<name>`, summary.json `host.nodes[N]` (hosts of more than one node only)",
+            NodeCounters.catalog, series: nil)
+        out += table(
             "Guest", "stats.txt `guest.<guest>.<path>`, each object of summary.json `guests` (groups as nested objects)",
             GuestCounters.catalog, series: "timeseries.csv")
+        out += table(
+            "Guest on a NUMA host", "stats.txt `guest.<guest>.numa.<name>`, summary.json `guests[].numa` (hosts of more than one node only)",
+            VMNUMACounters.catalog, series: nil)
         out.append("### The same figures in real systems")
         out.append("")
         out.append(
@@ -31,6 +37,7 @@ public enum CounterReference {
         out.append("|---|" + String(repeating: "---|", count: Equivalent.Source.allCases.count))
         out += mapping("sim.", RunCounters.catalog)
         out += mapping("host.", HostCounters.catalog)
+        out += mapping("host.node<N>.", NodeCounters.catalog)
         out += mapping("guest.", GuestCounters.catalog)
         out += ["", end]
         return out.joined(separator: "\n") + "\n"

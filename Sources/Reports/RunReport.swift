@@ -164,6 +164,7 @@ public enum RunReport {
             .object(
                 [(SummaryKey.name, .string(g.name))]
                     + counterFields(GuestCounters.catalog, CounterWindow(now: g.state))
+                    + (g.state.host.numa.map { [("numa", .object(counterFields(VMNUMACounters.catalog, CounterWindow(now: $0))))] } ?? [])
                     + [
                         (SummaryKey.buddyinfo, .array(g.buddyinfo.map { .int($0) })),
                         (
@@ -196,7 +197,9 @@ public enum RunReport {
                 (SummaryKey.partial, .bool(r.partial)),
                 (
                     SummaryKey.host,
-                    .object([(SummaryKey.name, .string(r.config.host.name))] + counterFields(HostCounters.catalog, CounterWindow(now: r.hostState)))
+                    .object(
+                        [(SummaryKey.name, .string(r.config.host.name))] + counterFields(HostCounters.catalog, CounterWindow(now: r.hostState))
+                            + nodesField(r))
                 ),
                 (SummaryKey.guests, .array(guests)),
                 (SummaryKey.events, .object(eventCounts(r).map { ($0.0, .int($0.1)) })),
@@ -208,6 +211,13 @@ public enum RunReport {
                     ])
                 ),
             ])
+    }
+
+    /// summary.json's `host.nodes`: each NUMA node's counters, only on a host of several nodes.
+    static func nodesField(_ r: SimulationResult) -> [(String, JSONValue)] {
+        let nodes = r.hostState.snapshot.nodes
+        guard !nodes.isEmpty else { return [] }
+        return [("nodes", .array(nodes.map { .object(counterFields(NodeCounters.catalog, CounterWindow(now: $0))) }))]
     }
 
     static func eventCounts(_ r: SimulationResult) -> [(String, Int)] {
@@ -275,10 +285,14 @@ public enum RunReport {
         var b = StatisticsBlock()
         addCounters(RunCounters.catalog, CounterWindow(now: r), prefix: "sim.", to: &b)
         addCounters(HostCounters.catalog, CounterWindow(now: r.hostState), prefix: "host.", to: &b)
+        for (k, n) in r.hostState.snapshot.nodes.enumerated() {
+            addCounters(NodeCounters.catalog, CounterWindow(now: n), prefix: "host.node\(k).", to: &b)
+        }
         for (k, n) in eventCounts(r) { b.add("events.\(k)", n, unit: "count", "events of kind \(k)") }
         for g in r.guests {
             let p = "guest.\(g.name)."
             addCounters(GuestCounters.catalog, CounterWindow(now: g.state), prefix: p, to: &b)
+            if let n = g.state.host.numa { addCounters(VMNUMACounters.catalog, CounterWindow(now: n), prefix: p + "numa.", to: &b) }
             for (o, n) in g.buddyinfo.enumerated() { b.add(p + "buddyinfo.order\(o)", n, unit: "blocks", "free blocks of order \(o) (/proc/buddyinfo)") }
             for (i, w) in g.workloads.enumerated() {
                 for e in w.stats.entries { b.add(Statistic(p + "workload\(i).\(w.kind).\(e.name)", e.value, unit: e.unit, e.summary)) }

@@ -90,6 +90,9 @@ public struct ScenarioConfig: ParameterTable {
             if guestNames.contains(g.name) { p.append(("guests[\(i)].name", "duplicate guest name '\(g.name)'")) }
             guestNames.append(g.name)
             if !known.contains(g.image) { p.append(("guests[\(i)].image", "unknown image '\(g.image)'; allowed: \(known.joined(separator: ", "))")) }
+            if let h = g.numa.home_node, h >= host.numa.nodes {
+                p.append(("guests[\(i)].numa.home_node", "the host has \(host.numa.nodes) NUMA node(s), numbered from 0; got \(h)"))
+            }
             // Memory above startup memory is hot-added by Hyper-V Dynamic Memory only; other
             // policies size balloons against configured memory and would never add it.
             let hyperV = !host.policy.isProgram && host.balloon_policy.kindName == HyperVBalloonParameters.kindName
@@ -136,6 +139,8 @@ public struct GuestConfig: ParameterTable {
     public var pshare_salt: String? = nil
     /// The balloon driver and the per-VM settings of the balloon policies.
     public var balloon: BalloonVMSettings = BalloonVMSettings()
+    /// NUMA placement of the guest on the host.
+    public var numa: GuestNUMAConfig = GuestNUMAConfig()
 
     public init() {}
 
@@ -160,6 +165,7 @@ public struct GuestConfig: ParameterTable {
         .init(\.shares, "shares", "ESX sched.mem.shares: low, normal, high (5/10/20 per MiB of memory) or a number"),
         .init(\.pshare_salt, "pshare_salt", "ESX sched.mem.pshare.salt: guests with the same salt share pages under salting 1 and 2", unset: "(none)"),
         .init(\.balloon, "balloon", "balloon driver and per-VM balloon policy settings"),
+        .init(\.numa, "numa", "NUMA placement on the host: the guest's home node"),
     ]
 
     /// What the host enforces for this guest, in pages.
@@ -172,6 +178,7 @@ public struct GuestConfig: ParameterTable {
         s.balloonDriver = balloon.driver
         s.balloonMaxPages = balloon.maxBalloonPages(configuredPages: memory.pages)
         s.balloonDeflateOnOOM = balloon.deflate_on_oom
+        s.numaHomeNode = numa.home_node
         return s
     }
 

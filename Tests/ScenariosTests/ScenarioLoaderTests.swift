@@ -187,7 +187,7 @@ func loadErrors(_ text: String, file: String = "test.yaml", sourceLocation: Sour
             """)
         #expect(
             errors.map(\.description) == [
-                "test.yaml:1:24: guests[0].memroy: unknown key 'memroy'; did you mean 'memory'? allowed: name, count, memory, vcpus, image, kernel, swap, workloads, start_at, reservation, limit, shares, pshare_salt, balloon"
+                "test.yaml:1:24: guests[0].memroy: unknown key 'memroy'; did you mean 'memory'? allowed: name, count, memory, vcpus, image, kernel, swap, workloads, start_at, reservation, limit, shares, pshare_salt, balloon, numa"
             ])
     }
 

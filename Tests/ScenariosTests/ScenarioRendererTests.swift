@@ -141,7 +141,7 @@ import Workloads
         let v = try OrderedEncoding.encode(HostConfig())
         #expect(
             v.mapPairs?.map(\.key) == [
-                "name", "memory", "hypervisor_reserved", "vm_overhead", "large_pages", "sharing",
+                "name", "memory", "hypervisor_reserved", "vm_overhead", "large_pages", "numa", "sharing",
                 "compression", "swap", "states", "scheduler", "active_sampling", "balloon_policy", "policy", "cpus", "cpu",
             ])
         #expect(v["memory"] == .string("64GiB"))
