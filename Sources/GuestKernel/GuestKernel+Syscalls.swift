@@ -164,6 +164,8 @@ extension GuestKernel {
     /// Splits the region containing `vpn` so that a region starts at `vpn`.
     func splitRegions(_ p: GuestProcess, at vpn: VPN) {
         guard let ri = p.regionIndex(vpn), p.regions[ri].start < vpn else { return }
+        // A huge page the new boundary cuts is split first (vma_adjust_trans_huge).
+        if anonHugePages > 0 && vpn & VPN(GuestKernel.hugePagePages - 1) != 0 { splitHugePageMapped(p, at: vpn) }
         var left = p.regions[ri]
         var right = left
         left.end = vpn

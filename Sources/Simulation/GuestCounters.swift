@@ -74,6 +74,7 @@ public struct GuestCounters: Sendable {
     public let vmstat = VMStatGroup()
     public let zswap = ZswapGroup()
     public let zram = ZramGroup()
+    public let thp = THPGroup()
     public let host = HostGroup()
 
     /// Effective access time over the window: simulated time spent by accesses (hits and

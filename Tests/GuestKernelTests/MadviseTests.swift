@@ -193,7 +193,7 @@ import PageContents
         #expect(k.process(pid)!.regions.allSatisfy { !$0.mergeable })
         #expect(MemoryAdvice(name: "MADV_DONTNEED") == .dontneed)
         #expect(MemoryAdvice(name: "free") == .free)
-        #expect(MemoryAdvice(name: "MADV_HUGEPAGE") == nil)
+        #expect(MemoryAdvice(name: "MADV_COLD") == nil)
         expectConsistent(k, "after MADV_MERGEABLE")
     }
 
