@@ -63,6 +63,18 @@ final class RecordingBacking: GuestPhysicalBacking {
         expectConsistent(k, "after a huge page fault")
     }
 
+    @Test func anonymousMappingsOfWhole2MiBMultiplesAreAlignedOnlyWithTHP() {
+        for mode in [TransparentHugepageMode.never, .always] {
+            let k = kernel(mode)
+            let pid = k.spawn(name: "app")
+            _ = k.mmap(pid, pages: 3)
+            let aligned = k.mmap(pid, pages: 2 * THPTests.huge).value!
+            let odd = k.mmap(pid, pages: THPTests.huge + 1).value!
+            #expect((aligned % VPN(THPTests.huge) == 0) == (mode == .always))
+            #expect(odd % VPN(THPTests.huge) != 0)
+        }
+    }
+
     @Test func noHugePageWhenNeverOrNotAdvisedOrNotFullyInside() {
         let never = kernel(.never)
         let (p1, b1) = mapping(never)
