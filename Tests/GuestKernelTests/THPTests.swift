@@ -181,6 +181,40 @@ final class RecordingBacking: GuestPhysicalBacking {
         expectConsistent(k, "after whole munmap")
     }
 
+    @Test func aRegionBoundaryOrMadvFreeInsideAHugePageSplitsIt() {
+        let k = kernel(.always)
+        let (pid, base) = mapping(k)
+        fillHugePage(k, pid, base)
+        // MADV_NOHUGEPAGE on half of it splits the VMA there, and the huge page with it.
+        #expect(k.madvise(pid, start: base + 256, pages: 256, advice: .nohugepage).value != nil)
+        #expect(k.anonHugePages == 0 && k.vmstat.thp_split_page == 1 && k.vmstat.thp_split_pmd == 1)
+        expectConsistent(k, "after a VMA split inside a huge page")
+        // MADV_FREE of part of another one splits it; of a whole one does not.
+        _ = k.access(pid, base + VPN(THPTests.huge), write: true)
+        _ = k.access(pid, base + VPN(2 * THPTests.huge), write: true)
+        #expect(k.anonHugePages == 2)
+        #expect(k.madvise(pid, start: base + VPN(THPTests.huge) + 8, pages: 8, advice: .free).value != nil)
+        #expect(k.anonHugePages == 1 && k.vmstat.thp_split_page == 2)
+        #expect(k.madvise(pid, start: base + VPN(2 * THPTests.huge), pages: THPTests.huge, advice: .free).value != nil)
+        #expect(k.anonHugePages == 1 && k.vmstat.thp_split_page == 2)
+        expectConsistent(k, "after MADV_FREE")
+    }
+
+    @Test func khugepagedRespectsMaxPtesShared() {
+        // After fork the 10 present pages are shared by parent and child (both keep the
+        // MADV_HUGEPAGE range). Limit 9: neither range qualifies. Limit 10: the parent's
+        // range is collapsed into its own copy, after which the child's pages are its alone
+        // and its range is collapsed too.
+        for (limit, collapsed) in [(9, 0), (10, 2)] {
+            let k = kernel(.madvise) { $0.max_ptes_shared = limit }
+            let (pid, _) = smallPages(k, present: 10)
+            _ = k.fork(pid).value!
+            _ = k.runKhugepaged()
+            #expect(k.vmstat.khugepaged_pages_collapsed == collapsed, "max_ptes_shared \(limit)")
+            expectConsistent(k, "max_ptes_shared \(limit)")
+        }
+    }
+
     @Test func swapOutSplitsAndSwapInReadsTheBytesBack() {
         let k = kernel(.always)
         let (pid, base) = mapping(k)
