@@ -67,4 +67,31 @@ import Scenarios
             "split", total { $0.state.vmstat.thp_split_page }, "collapsed", total { $0.state.vmstat.khugepaged_pages_collapsed },
             "collapse_failed", total { $0.state.vmstat.thp_collapse_alloc_failed }, "AnonHugePages", total { $0.state.meminfo.AnonHugePages })
     }
+
+    /// The batch job's `hugepage: true` gives MADV_HUGEPAGE to its heap: under `madvise`
+    /// its faults get huge pages, without it none.
+    @Test(arguments: [false, true])
+    func batchHugepageAdviceDecidesUnderMadvise(advise: Bool) throws {
+        let yaml = """
+            name: thp-madvise
+            seed: 1
+            duration: 1s
+            host: {memory: 1GiB}
+            guests:
+              - name: vm
+                memory: 256MiB
+                kernel: {transparent_hugepage: {enabled: madvise}}
+                workloads:
+                  - {kind: batch, peak: 64MiB, step: 8MiB, sweeps: 1, hugepage: \(advise)}
+            """
+        let r = try ParallelRoundTests.outputs(yaml, threads: 1, check: false).result
+        let vm = r.guests[0].state
+        if advise {
+            // Most of the 64 MiB heap (the job has exited by the end: AnonHugePages is 0 again).
+            #expect(vm.vmstat.thp_fault_alloc >= 24)
+        } else {
+            #expect(vm.vmstat.thp_fault_alloc == 0)
+        }
+        #expect(vm.vmstat.madvise_calls == (advise ? 8 : 0))
+    }
 }
