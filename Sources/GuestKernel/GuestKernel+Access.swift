@@ -110,6 +110,7 @@ extension GuestKernel {
 
         if e.isNone {
             if case .anonymous = region.backing, !region.shared {
+                if write && hugePagesAllowed(region), let r = doHugeAnonymousPage(p, vpn, region: region, cost: &cost) { return r }
                 return doAnonymousPage(p, vpn, region: region, write: write, cost: &cost)
             }
             switch doFileFault(p, vpn, region: region, write: write, cost: &cost) {

@@ -15,6 +15,7 @@ extension GuestKernel {
         problems += buddy.checkInvariants().map { "\(name): buddy: \($0)" }
         problems += policy.checkInvariants().map { "\(name): \($0)" }
         problems += swap.checkInvariants().map { "\(name): \($0)" }
+        checkHugePages(fail)
 
         // 1. Frame conservation by use.
         var byUse = [Int](repeating: 0, count: 16)

@@ -25,6 +25,10 @@ import PageContents
 ///   `read_ahead_kb` every time, in a RANDOM one never, in a NORMAL one after a cached
 ///   predecessor. Not modelled: Linux also ignores PTE references of VM_SEQ_READ mappings
 ///   in `folio_referenced` (drop-behind), and fadvise's doubled window.
+/// - MADV_HUGEPAGE / MADV_NOHUGEPAGE set VM_HUGEPAGE / VM_NOHUGEPAGE (`hugepage_madvise`):
+///   under `transparent_hugepage.enabled: madvise` only VM_HUGEPAGE ranges get huge pages,
+///   under `always` every range but VM_NOHUGEPAGE ones (`GuestKernel+THP.swift`). Huge pages
+///   already in the range stay. MADV_DONTNEED and MADV_FREE of part of a huge page split it.
 /// - MADV_MERGEABLE / MADV_UNMERGEABLE set VM_MERGEABLE on private mappings (ignored on
 ///   shared ones, as `ksm_madvise`). There is no KSM inside the guest: the host's page
 ///   sharing scans all guest RAM, as QEMU marks the whole of it MADV_MERGEABLE.
@@ -61,9 +65,16 @@ extension GuestKernel {
             setRegionFlags(p, start, end) { $0.readAhead = hint }
         case .mergeable, .unmergeable:
             setRegionFlags(p, start, end) { if !$0.shared { $0.mergeable = advice == .mergeable } }
+        case .hugepage, .nohugepage:
+            // hugepage_madvise: only the flag changes; huge pages already there stay.
+            setRegionFlags(p, start, end) { $0.hugepage = advice == .hugepage ? .hugepage : .nohugepage }
         case .dontneed:
+            // zap_pmd_range zaps a whole huge page only; part of one is split first.
+            splitHugePagesAtEdges(p, start, end)
             forEachMappedPart(p, start, end) { r in dontNeed(p, r) }
         case .free:
+            // madvise_free_huge_pmd frees a whole huge page only; part of one is split first.
+            splitHugePagesAtEdges(p, start, end)
             forEachMappedPart(p, start, end) { r in lazyFree(p, r) }
         case .willneed:
             forEachMappedPart(p, start, end) { r in willNeed(p, r) }

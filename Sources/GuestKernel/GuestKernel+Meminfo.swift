@@ -21,6 +21,7 @@ extension GuestKernel {
         m.PageTables = pageTableFrames * kb
         m.CommitLimit = commitLimit * kb
         m.Committed_AS = committedAS * kb
+        m.AnonHugePages = anonHugePages * GuestKernel.hugePagePages * kb
         m.Balloon = balloonPages * kb
         m.KernelReserved = reservedPages * kb
         let z = compressedSwap

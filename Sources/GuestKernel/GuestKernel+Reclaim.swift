@@ -28,6 +28,7 @@ extension GuestKernel {
     /// Returns a frame to the buddy allocator, clearing its per-frame state.
     func freeFrame(_ f: PFN) {
         let i = Int(f)
+        if anonHugePages > 0 { hugeFrameFreed(f) }
         frames.flags[i] = frames.flags[i] & (FrameFlag.useMask | FrameFlag.eptMask)
         frames.mapCount[i] = 0
         frames.rmapOwner[i] = 0
@@ -101,6 +102,8 @@ extension GuestKernel {
     /// written back (shmem: to swap); then the frame is freed.
     func evict(_ f: PFN) -> EvictOutcome {
         let i = Int(f)
+        // A subpage of a huge page: the huge page is split first, then this page goes alone.
+        if anonHugePages > 0 && isHugeFrame(f) { splitHugePage(f) }
         let fl = frames.flags[i]
         if fl & FrameFlag.lazyfree != 0 { return evictLazyFree(f) }
         if fl & FrameFlag.anon != 0 {

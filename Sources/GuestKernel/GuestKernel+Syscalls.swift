@@ -69,8 +69,15 @@ extension GuestKernel {
         if case .file(let f, let off) = backing {
             guard Int(f) < files.count, off >= 0, off + pages <= files[Int(f)].pages else { return .failure(.EINVAL) }
         }
+        var start = p.mmapCursor
+        if case .anonymous = backing, !shared, pages % GuestKernel.hugePagePages == 0, config.transparent_hugepage.enabled != .never {
+            // An anonymous mapping whose length is a multiple of 2 MiB starts on a 2 MiB boundary,
+            // so huge pages can back it (mm/mmap.c `__get_unmapped_area` through
+            // `thp_get_unmapped_area`, Linux 6.7+, limited to PMD-multiple lengths in 6.12).
+            start = GuestKernel.hugeBase(start + VPN(GuestKernel.hugePagePages - 1))
+        }
         var region = Region(
-            start: p.mmapCursor, end: p.mmapCursor + VPN(pages), protection: protection, backing: b,
+            start: start, end: start + VPN(pages), protection: protection, backing: b,
             shared: shared, locked: false, isHeap: false)
         if shared, case .anonymous = backing { region.isShmem = true }
         let accounted = region.isAccounted ? pages : 0
@@ -164,6 +171,8 @@ extension GuestKernel {
     /// Splits the region containing `vpn` so that a region starts at `vpn`.
     func splitRegions(_ p: GuestProcess, at vpn: VPN) {
         guard let ri = p.regionIndex(vpn), p.regions[ri].start < vpn else { return }
+        // A huge page the new boundary cuts is split first (vma_adjust_trans_huge).
+        if anonHugePages > 0 && vpn & VPN(GuestKernel.hugePagePages - 1) != 0 { splitHugePageMapped(p, at: vpn) }
         var left = p.regions[ri]
         var right = left
         left.end = vpn

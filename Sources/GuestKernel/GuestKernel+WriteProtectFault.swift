@@ -35,6 +35,9 @@ extension GuestKernel {
             performWrite(p, vpn, pfn)
             return result
         }
+        // Copy-on-write of a huge page: split it, then copy the one page (do_huge_pmd_wp_page
+        // falls back to small pages when the huge page is not exclusive).
+        if isAnon && anonHugePages > 0 && isHugeFrame(pfn) { splitHugePage(pfn) }
         // Copy-on-write: copy into a new private anonymous frame.
         cost += touch(pfn, write: false)
         let oldContent = frames.content[i]

@@ -126,6 +126,13 @@ public final class GuestKernel {
     var zpoolWrites: UInt64 = 0
     /// Loads from zswap or zram whose bytes did not survive the codec (`--check` verifies).
     public internal(set) var compressionProblems: [String] = []
+    /// One bit per aligned 2 MiB block of guest-physical frames: set while the block is one
+    /// transparent huge page (a compound page, `GuestKernel+THP.swift`).
+    var hugeBlocks: [UInt64]
+    /// Transparent huge pages of anonymous memory in use (/proc/meminfo AnonHugePages / 2 MiB).
+    public internal(set) var anonHugePages = 0
+    /// khugepaged's position in its scan of the address spaces (`Khugepaged.swift`).
+    var khugepagedScan = KhugepagedScan()
 
     /// Boots a guest with `memoryPages` frames of guest-physical memory.
     ///
@@ -150,6 +157,7 @@ public final class GuestKernel {
         let derivedReserved = memoryPages * 15 / 1000 + 4096
         self.reservedPages = min(max(config.kernel_reserved?.pages ?? derivedReserved, 16), memoryPages / 2)
         frames = FrameTable(count: memoryPages)
+        hugeBlocks = Array(repeating: 0, count: (memoryPages / GuestKernel.hugePagePages + 63) / 64)
         zeroPFN = PFN(reservedPages - 1)
         self.kernelImageSeed = kernelImageSeed
         self.kernelImagePages = kernelImagePages

@@ -64,6 +64,8 @@ public struct GuestKernelConfig: ParameterTable {
     public var thrashing_refaults_per_second: Double = 200
     /// zswap's module parameters (off by default, as Linux's CONFIG_ZSWAP_DEFAULT_ON).
     public var zswap = ZswapConfig()
+    /// Transparent huge pages and khugepaged (off by default; see `TransparentHugepageConfig`).
+    public var transparent_hugepage = TransparentHugepageConfig()
 
     public init() {}
 
@@ -128,5 +130,8 @@ public struct GuestKernelConfig: ParameterTable {
             \.thrashing_refaults_per_second, "thrashing_refaults_per_second", "refault rate above which the guest is reported thrashing",
             .above(0, atMost: 1e9), unit: "refaults/s"),
         .init(\.zswap, "zswap", "zswap, the compressed swap cache in guest RAM (/sys/module/zswap/parameters)"),
+        .init(
+            \.transparent_hugepage, "transparent_hugepage",
+            "transparent huge pages of anonymous memory and khugepaged (/sys/kernel/mm/transparent_hugepage)"),
     ]
 }

@@ -26,6 +26,8 @@ public struct Meminfo: Sendable, Equatable {
     public var PageTables = 0
     public var CommitLimit = 0
     public var Committed_AS = 0
+    /// Anonymous memory in transparent huge pages.
+    public var AnonHugePages = 0
     public var Balloon = 0
     public var KernelReserved = 0
     /// zswap's debugfs or the zram device's mm_stat figures (not /proc/meminfo lines), read
@@ -41,7 +43,7 @@ public struct Meminfo: Sendable, Equatable {
             ("Inactive(file)", InactiveFile), ("Unevictable", Unevictable), ("Mlocked", Mlocked),
             ("SwapTotal", SwapTotal), ("SwapFree", SwapFree), ("Zswap", Zswap), ("Zswapped", Zswapped), ("Dirty", Dirty), ("AnonPages", AnonPages),
             ("Mapped", Mapped), ("Shmem", Shmem), ("PageTables", PageTables), ("CommitLimit", CommitLimit),
-            ("Committed_AS", Committed_AS), ("Balloon", Balloon), ("KernelReserved", KernelReserved),
+            ("Committed_AS", Committed_AS), ("AnonHugePages", AnonHugePages), ("Balloon", Balloon), ("KernelReserved", KernelReserved),
         ]
     }
 

@@ -17,6 +17,10 @@ public enum MemoryAdvice: String, CaseIterable, Sendable {
     /// MADV_MERGEABLE / MADV_UNMERGEABLE: the KSM flag of the range (VM_MERGEABLE).
     case mergeable
     case unmergeable
+    /// MADV_HUGEPAGE / MADV_NOHUGEPAGE: the transparent huge page flag of the range
+    /// (VM_HUGEPAGE / VM_NOHUGEPAGE, mm/khugepaged.c `hugepage_madvise`).
+    case hugepage
+    case nohugepage
 
     /// The Linux constant's name, e.g. `MADV_DONTNEED`.
     public var linuxName: String { "MADV_" + rawValue.uppercased() }
@@ -35,4 +39,10 @@ public enum MemoryAdvice: String, CaseIterable, Sendable {
 /// The read-ahead hint of a mapping, set by MADV_NORMAL, MADV_RANDOM and MADV_SEQUENTIAL.
 public enum ReadAheadHint: UInt8, Sendable {
     case normal, random, sequential
+}
+
+/// The transparent huge page flag of a mapping, set by MADV_HUGEPAGE and MADV_NOHUGEPAGE
+/// (VM_HUGEPAGE / VM_NOHUGEPAGE: each clears the other).
+public enum HugepageHint: UInt8, Sendable {
+    case normal, hugepage, nohugepage
 }

@@ -20,6 +20,9 @@ public struct Region: Sendable, Equatable {
     /// VM_MERGEABLE (MADV_MERGEABLE): only recorded; the host's KSM scans all guest RAM, as
     /// QEMU marks all of it MADV_MERGEABLE, and there is no KSM inside the guest.
     public var mergeable: Bool = false
+    /// VM_HUGEPAGE / VM_NOHUGEPAGE (MADV_HUGEPAGE / MADV_NOHUGEPAGE): whether transparent huge
+    /// pages may back the range (`TransparentHugepageMode`).
+    public var hugepage: HugepageHint = .normal
 
     public var pages: Int { Int(end - start) }
     public func contains(_ vpn: VPN) -> Bool { vpn >= start && vpn < end }

@@ -63,6 +63,20 @@ public struct VMStat: Sendable, Equatable {
     public var zswap_reject_alloc_fail = 0
     /// zram writes that failed: the device's mem_limit, or no memory (io_stat failed_writes).
     public var zram_failed_writes = 0
+    /// Transparent huge pages (/proc/vmstat): huge pages allocated on a fault, faults that
+    /// fell back to a small page (no free order-9 block above the low watermark), huge pages
+    /// khugepaged allocated for a collapse and allocations it failed, huge pages split into
+    /// small pages, and PMD mappings split (one per process mapping a split huge page).
+    public var thp_fault_alloc = 0
+    public var thp_fault_fallback = 0
+    public var thp_collapse_alloc = 0
+    public var thp_collapse_alloc_failed = 0
+    public var thp_split_page = 0
+    public var thp_split_pmd = 0
+    /// khugepaged's sysfs figures: huge pages made by collapsing small ones, and complete
+    /// passes over every address space (/sys/kernel/mm/transparent_hugepage/khugepaged).
+    public var khugepaged_pages_collapsed = 0
+    public var khugepaged_full_scans = 0
     /// Simulated nanoseconds spent by accesses (hits and faults), for EAT.
     public var accessTimeNs: Int64 = 0
     /// Accesses that hit a frame the host backs on another NUMA node, and the time they added.

@@ -45,6 +45,7 @@ extension GuestCounters {
         public let pageTables = field("PageTables", sampled: true) { $0.PageTables }
         public let commitLimit = field("CommitLimit", sampled: true) { $0.CommitLimit }
         public let committedAS = field("Committed_AS", sampled: true) { $0.Committed_AS }
+        public let anonHugePages = field("AnonHugePages", sampled: true) { $0.AnonHugePages }
         public let balloon = addition("Balloon", "memory the balloon driver holds") { $0.Balloon }
         public let kernelReserved = addition("KernelReserved", "memory reserved at boot (Linux: MemTotal's shortfall from RAM)") { $0.KernelReserved }
     }

@@ -76,6 +76,7 @@ public struct GuestCounters: Sendable {
     public let vmstat = VMStatGroup()
     public let zswap = ZswapGroup()
     public let zram = ZramGroup()
+    public let thp = THPGroup()
     public let host = HostGroup()
     public let throughput = ThroughputGroup()
     public let steal = GuestCounter.time(

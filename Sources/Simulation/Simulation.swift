@@ -87,12 +87,12 @@ public final class Simulation {
 
     enum Service {
         case powerOn(Int), tick(Int), kswapd(Int), aging(Int), sample, scheduler, sharingScan, balloonPolicy, balloonDriver(Int), pageReporting(Int),
-            balloonStats(Int), activeSampling, policy
+            balloonStats(Int), activeSampling, policy, khugepaged(Int)
     }
-    static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioHost = 4, prioSample = 9
+    static let prioPowerOn = 0, prioTick = 1, prioKswapd = 2, prioAging = 3, prioHost = 4, prioKhugepaged = 5, prioSample = 9
 
     /// A guest's own periodic work, which the guests at one instant do in a parallel round.
-    enum GuestWork: Equatable { case tick, kswapd, aging }
+    enum GuestWork: Equatable { case tick, kswapd, aging, khugepaged }
 
     /// A guest and what runs in it.
     final class GuestInstance {
@@ -113,6 +113,8 @@ public final class Simulation {
         var stealNs: Int64 = 0
         /// Balloon pages and free page reports the host's work was counted for so far.
         var balloonPagesSeen = 0
+        /// khugepaged's sleep after its last wakeup (`GuestKernel.runKhugepaged`).
+        var khugepagedSleepNs: Int64 = 0
         init(index: Int, config: GuestConfig, kernel: GuestKernel, vm: VirtualMachine) {
             self.index = index; self.config = config; self.kernel = kernel; self.vm = vm
         }
@@ -314,6 +316,12 @@ public final class Simulation {
                 queue.schedule(at: now, priority: Simulation.prioTick, .tick(gi))
                 queue.schedule(at: now + g.config.kernel.kswapd_interval.nanoseconds, priority: Simulation.prioKswapd, .kswapd(gi))
                 queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(gi))
+                let thp = g.config.kernel.transparent_hugepage
+                if thp.enabled != .never {
+                    // khugepaged starts with the first THP-enabled mm (start_stop_khugepaged).
+                    let sleep = Int64(thp.khugepaged.scan_sleep_millisecs) * 1_000_000
+                    queue.schedule(at: now + sleep, priority: Simulation.prioKhugepaged, .khugepaged(gi))
+                }
                 if g.config.balloon.driver {
                     queue.schedule(at: now + g.config.balloon.poll_interval.nanoseconds, priority: Simulation.prioHost, .balloonDriver(gi))
                     if let period = g.config.balloon.stats_period {
@@ -325,7 +333,7 @@ public final class Simulation {
             }
             drainEvents()
             requestPageReporting(g)
-        case .tick, .kswapd, .aging:
+        case .tick, .kswapd, .aging, .khugepaged:
             let (kind, gi) = s.guestWork!
             runRound(kind, [gi])
         case .sample:
@@ -411,12 +419,12 @@ public final class Simulation {
             roundRunner = runner
             let host = self.host
             if lastJobNs == nil {
-                let p = UnsafeMutablePointer<UInt64>.allocate(capacity: guests.count * 3)
-                p.initialize(repeating: 0, count: guests.count * 3)
+                let p = UnsafeMutablePointer<UInt64>.allocate(capacity: guests.count * 4)
+                p.initialize(repeating: 0, count: guests.count * 4)
                 lastJobNs = p
             }
             // One slot per guest and kind of work; longest last time first (ties in job order).
-            let kindSlot = kind == .tick ? 0 : kind == .kswapd ? 1 : 2
+            let kindSlot = kind == .tick ? 0 : kind == .kswapd ? 1 : kind == .aging ? 2 : 3
             let jobNs = lastJobNs! + kindSlot * guests.count
             let order = gs.indices.sorted { jobNs[gs[$0].index] > jobNs[gs[$1].index] || (jobNs[gs[$0].index] == jobNs[gs[$1].index] && $0 < $1) }
             host.beginRound(vms, park: { k in { runner.park(k) } })
@@ -441,6 +449,8 @@ public final class Simulation {
                 queue.schedule(at: now + g.config.kernel.kswapd_interval.nanoseconds, priority: Simulation.prioKswapd, .kswapd(g.index))
             case .aging:
                 queue.schedule(at: now + g.config.kernel.lru_scan_interval.nanoseconds, priority: Simulation.prioAging, .aging(g.index))
+            case .khugepaged:
+                queue.schedule(at: now + g.khugepagedSleepNs, priority: Simulation.prioKhugepaged, .khugepaged(g.index))
             }
         }
     }
@@ -459,6 +469,9 @@ public final class Simulation {
             let expired = now - g.lastWriteback >= expire
             if expired { g.lastWriteback = now }
             g.kernel.runPeriodicAging(dirtyExpired: expired)
+        case .khugepaged:
+            g.kernel.now = now
+            g.khugepagedSleepNs = g.kernel.runKhugepaged()
         }
     }
 
@@ -598,6 +611,7 @@ extension Simulation.Service {
         case .tick(let g): return (.tick, g)
         case .kswapd(let g): return (.kswapd, g)
         case .aging(let g): return (.aging, g)
+        case .khugepaged(let g): return (.khugepaged, g)
         default: return nil
         }
     }

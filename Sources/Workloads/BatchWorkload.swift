@@ -57,6 +57,10 @@ public struct BatchWorkloadParameters: WorkloadParameters {
     public var program_data: Percentage = Percentage(percent: 0)
     /// How a finished job's heap is given back (see the type's documentation).
     public var free_advice: FreeAdvice = .munmap
+    /// MADV_HUGEPAGE on the heap as it grows, as glibc's malloc does with the tunable
+    /// `glibc.malloc.hugetlb=1` (glibc 2.35+): under `transparent_hugepage.enabled: madvise`
+    /// the heap then gets huge pages.
+    public var hugepage: Bool = false
 
     public var access_rate: Double = 200_000
     public var start_at: SimDuration = .ns(0)
@@ -90,6 +94,9 @@ public struct BatchWorkloadParameters: WorkloadParameters {
             \.free_advice, "free_advice",
             "how a finished job's heap is given back: munmap (brk shrink, the process exits), or, with repeat, the process stays and madvises its heap: dontneed (MADV_DONTNEED, glibc) or free (MADV_FREE, jemalloc)"
         ),
+        .init(
+            \.hugepage, "hugepage",
+            "madvise(MADV_HUGEPAGE) the heap as it grows (glibc.malloc.hugetlb=1): huge pages under transparent_hugepage.enabled madvise"),
     ]
 
     public func ownProblems() -> [ParameterProblem] {
@@ -244,6 +251,11 @@ public final class BatchWorkload: Workload {
             c.stats.allocations += 1
             c.stats.allocatedPages += delta
             retries = 0
+            if params.hugepage {
+                // The whole heap, so that its VMA is not split (brk extends the one VMA).
+                c.chargeSyscall()
+                _ = kernel.madvise(pid, start: heapStart, pages: heapPages, advice: .hugepage)
+            }
         case .failure(let e):
             if e == .ESRCH || !kernel.isAlive(pid) { jobKilled(&c); return }
             c.stats.refusedAllocations += 1

@@ -66,7 +66,7 @@ public struct TraceReference: Sendable, Equatable, CustomStringConvertible {
 /// addr    := hexadecimal, with or without 0x (at most 16 digits)
 /// pages   := decimal integer 1 .. 2^31
 /// advice  := dontneed | free | willneed | sequential | random | normal | mergeable
-///          | unmergeable (any case, with or without MADV_)
+///          | unmergeable | hugepage | nohugepage (any case, with or without MADV_)
 /// ```
 ///
 /// Example:

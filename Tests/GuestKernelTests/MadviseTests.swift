@@ -195,7 +195,7 @@ import PageContents
         #expect(k.process(pid)!.regions.filter { $0.start >= base && $0.end <= base + 16 }.count == 1)
         #expect(MemoryAdvice(name: "MADV_DONTNEED") == .dontneed)
         #expect(MemoryAdvice(name: "free") == .free)
-        #expect(MemoryAdvice(name: "MADV_HUGEPAGE") == nil)
+        #expect(MemoryAdvice(name: "MADV_COLD") == nil)
         expectConsistent(k, "after MADV_MERGEABLE")
     }
 

@@ -72,6 +72,7 @@ import Scenarios
             case "PageTables": m.PageTables = i;
             case "CommitLimit": m.CommitLimit = i
             case "Committed_AS": m.Committed_AS = i;
+            case "AnonHugePages": m.AnonHugePages = i
             case "Balloon": m.Balloon = i;
             case "KernelReserved": m.KernelReserved = i
             default: Issue.record("meminfo field \(name) is not set by this test")
