@@ -32,32 +32,44 @@ extension PageSharing {
         return out
     }
 
+    /// Pages hashed by one job: KSM's wake-up usually covers a single VM, so a VM's planned
+    /// pages are split into chunks that run on all threads.
+    static let aheadChunk = 1024
+
     /// Hashes the planned pages (`plan`: VMs and how many pages of each the wake-up will
-    /// visit), one job per VM run by `runJobs`, and keeps the hashes for the scan.
+    /// visit) in chunks of `aheadChunk` pages run by `runJobs`, and keeps the hashes for the
+    /// scan.
     func hashAhead(_ plan: [(vm: VirtualMachine, count: Int)], runJobs: (Int, @escaping (Int) -> Void) -> Void) {
-        let jobs = plan.filter { $0.count > 0 }
-        guard !jobs.isEmpty else { return }
-        var results = [AheadHashes](repeating: AheadHashes(), count: jobs.count)
-        let pages = jobs.map { upcomingPages($0.vm, count: $0.count) }
+        let vms = plan.filter { $0.count > 0 }
+        guard !vms.isEmpty else { return }
+        let pages = vms.map { upcomingPages($0.vm, count: $0.count) }
+        // One buffer per VM, written by the jobs at disjoint indices, read after all have ended.
+        let outs = pages.map { p -> UnsafeMutablePointer<UInt64> in
+            let b = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, p.count))
+            b.initialize(repeating: 0, count: max(1, p.count))
+            return b
+        }
+        defer { for (v, b) in outs.enumerated() { b.deinitialize(count: max(1, pages[v].count)); b.deallocate() } }
+        // Jobs: (VM of the plan, first page of the chunk).
+        var chunks: [(v: Int, from: Int)] = []
+        for (v, p) in pages.enumerated() {
+            for from in stride(from: 0, to: p.count, by: PageSharing.aheadChunk) { chunks.append((v, from)) }
+        }
         let generator = self.generator
         let precompute = config.precompute_large_page_hashes
-        results.withUnsafeMutableBufferPointer { buffer in
-            let out = buffer
-            runJobs(jobs.count) { k in
-                let vm = jobs[k].vm
-                var a = AheadHashes()
-                a.pages = pages[k]
-                a.hashes = pages[k].map { p in
-                    let i = Int(p)
-                    guard vm.p2m.isPrivate(i), precompute || !vm.isInLargePage(i) else { return 0 }
-                    return generator.withBytes(vm.guest.content(of: PFN(i))) { PageHash.xxh3($0, salt: vm.salt) }
-                }
-                out[k] = a
+        runJobs(chunks.count) { k in
+            let (v, from) = chunks[k]
+            let vm = vms[v].vm
+            let out = outs[v]
+            for n in from..<min(from + PageSharing.aheadChunk, pages[v].count) {
+                let i = Int(pages[v][n])
+                guard vm.p2m.isPrivate(i), precompute || !vm.isInLargePage(i) else { continue }
+                out[n] = generator.withBytes(vm.guest.content(of: PFN(i))) { PageHash.xxh3($0, salt: vm.salt) }
             }
         }
-        for (k, j) in jobs.enumerated() {
+        for (v, j) in vms.enumerated() {
             while ahead.count <= j.vm.index { ahead.append(AheadHashes()) }
-            ahead[j.vm.index] = results[k]
+            ahead[j.vm.index] = AheadHashes(pages: pages[v], hashes: Array(UnsafeBufferPointer(start: outs[v], count: pages[v].count)), next: 0)
         }
     }
 
