@@ -10,7 +10,7 @@ struct AheadHashes {
 }
 
 /// Hashing ahead: at a scanner wake-up, the pages the scan is going to visit are hashed
-/// first, one job per VM on the simulation's worker threads, and the scan itself (serial, VM
+/// first, in chunks of pages on the simulation's worker threads, and the scan itself (serial, VM
 /// after VM, as ksmd and ESX's scanner run) takes those hashes instead of generating and
 /// hashing 4 KiB per page. A page's hash depends only on its bytes and its VM's salt, and
 /// nothing writes guest memory during a wake-up, so every result is the same with it or

@@ -34,7 +34,7 @@ import PageContents
         expectHostConsistent(host, "after sharing")
     }
 
-    /// Hashing ahead (the scanner's hashes computed first, VM by VM, on worker threads)
+    /// Hashing ahead (the scanner's hashes computed first, in chunks, on worker threads)
     /// changes no result: the same merges, counters and page locations as hashing in the scan,
     /// in KSM's vocabulary and in ESX's, and the scan uses the hashes computed ahead.
     @Test(arguments: [false, true])
