@@ -10,7 +10,7 @@ extension HostMemory {
     public func footprint(of vm: VirtualMachine) -> HostFootprint {
         var f = vm.backingFootprint
         let total = vms.reduce(0) { $0 + $1.configuredPages }
-        f.sharingTable = sharing.table.capacity * 4 * vm.configuredPages / max(1, total)
+        f.sharingTable = sharing.table.slots.capacity * 4 * vm.configuredPages / max(1, total)
         f.bytesPerGuestPage = Double(f.p2m + f.checksums + f.regions + f.sharingTable + f.swapAndCache) / Double(vm.configuredPages)
         return f
     }

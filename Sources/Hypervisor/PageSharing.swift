@@ -29,10 +29,9 @@ public final class PageSharing {
     let costs: CostModel
     let generator: PageGenerator
 
-    /// The unstable table: open addressing on the 32-bit checksum, holding global page references.
-    var table: [UInt32] = Array(repeating: PageSharing.empty, count: 1024)
-    var tableCount = 0
-    static let empty: UInt32 = .max
+    /// The unstable table: global page references keyed by their 32-bit checksum, at most
+    /// 85 % full (4.7 to 7 bytes per candidate).
+    var table = ProbeTable(slots: 1024, maxLoadPer20: 17)
     /// Where the scanner is in each VM (by VM index; KSM's `mm_slot` cursor).
     var cursors: [ScanCursor] = []
 
@@ -77,7 +76,7 @@ public final class PageSharing {
     /// Guest pages mapped to the host zero frame.
     public var zero_pages_sharing: Int { shared.zeroPagesSharing }
     /// Candidates in the unstable table.
-    public var pages_unshared: Int { tableCount }
+    public var pages_unshared: Int { table.count }
     /// Machine frames holding shared pages (the zero frame excluded: it is the hypervisor's).
     public var sharedFrames: Int { shared.pages_shared }
 
@@ -114,15 +113,13 @@ public final class PageSharing {
         full_scans += 1
         pages_volatile = volatileThisScan
         volatileThisScan = 0
-        for k in table.indices { table[k] = PageSharing.empty }
-        tableCount = 0
+        table.removeAll()
     }
 
     /// Empties the unstable table (KSM's `run` 2 removes every rmap item): the next scan
     /// starts collecting candidates afresh.
     func forgetCandidates() {
-        for k in table.indices { table[k] = PageSharing.empty }
-        tableCount = 0
+        table.removeAll()
     }
 
     /// What scanning one page did.
@@ -202,10 +199,10 @@ public final class PageSharing {
             return .volatile
         }
         let me = vm.pageRefBase + UInt32(i)
-        var slot = home(c)
+        var slot = table.home(UInt64(c))
         var alreadyIn = false
-        while table[slot] != PageSharing.empty {
-            let ref = table[slot]
+        while table.slots[slot] != ProbeTable.empty {
+            let ref = table.slots[slot]
             if ref == me {
                 alreadyIn = true
             } else {
@@ -215,7 +212,7 @@ public final class PageSharing {
                 {
                     let candidate = other.guest.content(of: PFN(j))
                     if withPageBytes({ compare($0, candidate) }) {
-                        tableRemove(at: slot, on: host)
+                        table.remove(at: slot) { checksumKey($0, on: host) }
                         let node = other.promoteToSharedFrame(j, hash: key)
                         vm.mergeIntoSharedFrame(i, node: node)
                         return .mergedWithCandidate
@@ -225,10 +222,9 @@ public final class PageSharing {
                     if now == c { false_matches += 1 } else { stale_candidates += 1 }
                 }
             }
-            slot += 1
-            if slot == table.count { slot = 0 }
+            slot = table.next(slot)
         }
-        if insert && !alreadyIn { tableInsert(me, checksum: c, on: host) }
+        if insert && !alreadyIn { table.insert(me, key: UInt64(c)) { checksumKey($0, on: host) } }
         return insert || alreadyIn ? .candidate : .unmatched
     }
 
@@ -253,54 +249,10 @@ public final class PageSharing {
 
     // MARK: - Unstable table
 
-    /// Home slot of a checksum: the checksum is mixed, then mapped onto the table's size by
-    /// multiply-shift (any size, so the table can grow by 1.5x rather than doubling).
-    @inline(__always) func home(_ c: UInt32) -> Int {
-        let mixed = (UInt64(c) &* 0x9E37_79B9_7F4A_7C15) >> 32
-        return Int(truncatingIfNeeded: (mixed &* UInt64(table.count)) >> 32)
-    }
-
-    func tableInsert(_ ref: UInt32, checksum c: UInt32, on host: HostMemory) {
-        if (tableCount + 1) * 20 > table.count * 17 { growTable(on: host) }
-        var slot = home(c)
-        while table[slot] != PageSharing.empty { slot += 1; if slot == table.count { slot = 0 } }
-        table[slot] = ref
-        tableCount += 1
-    }
-
-    func checksumOf(_ ref: UInt32, on host: HostMemory) -> UInt32 {
+    /// The unstable table's key of page reference `ref`: its page's checksum.
+    func checksumKey(_ ref: UInt32, on host: HostMemory) -> UInt64 {
         let (vm, j) = host.page(ref)
-        return vm.checksum[j]
-    }
-
-    /// Backward-shift deletion (linear probing without tombstones).
-    func tableRemove(at start: Int, on host: HostMemory) {
-        let n = table.count
-        var hole = start
-        var k = hole + 1 == n ? 0 : hole + 1
-        while table[k] != PageSharing.empty {
-            let h = home(checksumOf(table[k], on: host))
-            // Move k into the hole if its home is not in (hole, k].
-            let dist = (k - h + n) % n, holeDist = (k - hole + n) % n
-            if dist >= holeDist {
-                table[hole] = table[k]
-                hole = k
-            }
-            k = k + 1 == n ? 0 : k + 1
-        }
-        table[hole] = PageSharing.empty
-        tableCount -= 1
-    }
-
-    /// Grows the table by half (load at most 85 %, so 4.7 to 7 bytes per candidate).
-    func growTable(on host: HostMemory) {
-        let old = table
-        table = Array(repeating: PageSharing.empty, count: old.count + old.count / 2)
-        for ref in old where ref != PageSharing.empty {
-            var slot = home(checksumOf(ref, on: host))
-            while table[slot] != PageSharing.empty { slot += 1; if slot == table.count { slot = 0 } }
-            table[slot] = ref
-        }
+        return UInt64(vm.checksum[j])
     }
 
     // MARK: - Invariants
@@ -308,12 +260,11 @@ public final class PageSharing {
     /// The shared frames' mapping counts against the VMs' p2m maps, KSM's counters, and the
     /// unstable table's count.
     func checkInvariants(on host: HostMemory) -> [String] {
-        var refs = Array(repeating: 0, count: shared.mappingCounts.count)
+        var refs = Array(repeating: 0, count: shared.nodeSlots)
         for vm in host.vms { vm.countSharedMappings(into: &refs) }
         var p = shared.checkInvariants(mappings: refs)
-        var inTable = 0
-        for ref in table where ref != PageSharing.empty { inTable += 1 }
-        if inTable != tableCount { p.append("sharing: unstable table holds \(inTable), count \(tableCount)") }
+        let inTable = table.entries.count
+        if inTable != table.count { p.append("sharing: unstable table holds \(inTable), count \(table.count)") }
         return p
     }
 }

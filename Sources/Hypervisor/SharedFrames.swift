@@ -56,6 +56,8 @@ final class SharedFrames {
 
     /// Guest pages mapping each node (node 0 the zero frame), as the invariant check counts them.
     var mappingCounts: [Int] { nodeRefs.map { Int($0) } }
+    /// Node numbers in use or free (the zero frame's included).
+    var nodeSlots: Int { nodeRefs.count }
 
     /// The shared frame the index names for `hash`, if any.
     func lookup(_ hash: UInt64) -> UInt32? { index.find(hash, nodeHash) }
@@ -169,86 +171,49 @@ final class SharedFrames {
 }
 
 /// KSM's stable tree as a hash index: salted page hash -> the shared frame (node) to map,
-/// one node per hash. Open addressing with linear probing over node numbers; the hash of a
-/// node is read from the nodes' own hash array, so a slot costs 4 bytes (a `Dictionary`
-/// entry costs about 13, plus its power-of-two slack). At most 75 % full; grows by half.
+/// one node per hash, in a `ProbeTable` of node numbers whose keys are the nodes' own hashes
+/// (4 bytes a slot; a `Dictionary` entry costs about 13, plus its power-of-two slack). At
+/// most 75 % full.
 struct StableIndex {
-    private(set) var slots: [UInt32] = Array(repeating: StableIndex.empty, count: 64)
-    private(set) var count = 0
-    static let empty: UInt32 = .max
-
-    @inline(__always) private func home(_ hash: UInt64) -> Int {
-        let mixed = (hash &* 0x9E37_79B9_7F4A_7C15) >> 32
-        return Int(truncatingIfNeeded: (mixed &* UInt64(slots.count)) >> 32)
-    }
+    private(set) var table = ProbeTable(slots: 64, maxLoadPer20: 15)
+    var count: Int { table.count }
 
     /// The node whose hash is `hash`, if any.
     func find(_ hash: UInt64, _ nodeHash: [UInt64]) -> UInt32? {
-        var k = home(hash)
+        var k = table.home(hash)
         while true {
-            let n = slots[k]
-            if n == StableIndex.empty { return nil }
+            let n = table.slots[k]
+            if n == ProbeTable.empty { return nil }
             if nodeHash[Int(n)] == hash { return n }
-            k += 1
-            if k == slots.count { k = 0 }
+            k = table.next(k)
         }
     }
 
     /// Makes `node` the one `hash` names (replacing an older node with the same hash).
     mutating func insert(_ node: UInt32, hash: UInt64, _ nodeHash: [UInt64]) {
-        if (count + 1) * 4 > slots.count * 3 { grow(nodeHash) }
-        var k = home(hash)
-        while true {
-            let n = slots[k]
-            if n == StableIndex.empty { break }
-            if nodeHash[Int(n)] == hash {
-                slots[k] = node
+        var k = table.home(hash)
+        while table.slots[k] != ProbeTable.empty {
+            if nodeHash[Int(table.slots[k])] == hash {
+                table.replace(at: k, with: node)
                 return
             }
-            k += 1
-            if k == slots.count { k = 0 }
+            k = table.next(k)
         }
-        slots[k] = node
-        count += 1
+        table.insert(node, key: hash) { nodeHash[Int($0)] }
     }
 
-    /// Removes `node` if the index names it for `hash` (backward-shift deletion).
+    /// Removes `node` if the index names it for `hash`.
     mutating func remove(_ node: UInt32, hash: UInt64, _ nodeHash: [UInt64]) {
-        var hole = home(hash)
-        while true {
-            let n = slots[hole]
-            if n == StableIndex.empty { return }
-            if n == node { break }
-            hole += 1
-            if hole == slots.count { hole = 0 }
+        var k = table.home(hash)
+        while table.slots[k] != node {
+            if table.slots[k] == ProbeTable.empty { return }
+            k = table.next(k)
         }
-        let size = slots.count
-        var k = hole + 1 == size ? 0 : hole + 1
-        while slots[k] != StableIndex.empty {
-            let h = home(nodeHash[Int(slots[k])])
-            // Move k into the hole unless its home lies in (hole, k].
-            if (k - h + size) % size >= (k - hole + size) % size {
-                slots[hole] = slots[k]
-                hole = k
-            }
-            k = k + 1 == size ? 0 : k + 1
-        }
-        slots[hole] = StableIndex.empty
-        count -= 1
-    }
-
-    private mutating func grow(_ nodeHash: [UInt64]) {
-        let old = slots
-        slots = Array(repeating: StableIndex.empty, count: old.count + old.count / 2)
-        for n in old where n != StableIndex.empty {
-            var k = home(nodeHash[Int(n)])
-            while slots[k] != StableIndex.empty { k += 1; if k == slots.count { k = 0 } }
-            slots[k] = n
-        }
+        table.remove(at: k) { nodeHash[Int($0)] }
     }
 
     /// The nodes in the index, in slot order.
-    var entries: [UInt32] { slots.filter { $0 != StableIndex.empty } }
+    var entries: [UInt32] { table.entries }
 
-    var footprintBytes: Int { slots.capacity * 4 }
+    var footprintBytes: Int { table.slots.capacity * 4 }
 }
