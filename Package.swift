@@ -36,13 +36,15 @@ let package = Package(
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // The compiler's prefetch builtin, for the simulator's own memory-bound loops.
+        .systemLibrary(name: "CPrefetch"),
 
         // Bottom layer: deterministic RNG, units, parameter tables, statistics.
         .target(name: "OvercommitSupport"),
         // Page contents: descriptors, generators, hashing and codecs on real 4 KiB bytes.
         .target(name: "PageContents", dependencies: ["OvercommitSupport", "CXXHash", "CLZ4", "CZstd"], swiftSettings: hotPathSettings),
         // The guest kernel: sees only guest-physical frames.
-        .target(name: "GuestKernel", dependencies: ["OvercommitSupport", "PageContents"], swiftSettings: hotPathSettings),
+        .target(name: "GuestKernel", dependencies: ["OvercommitSupport", "PageContents", "CPrefetch"], swiftSettings: hotPathSettings),
         // Host policy arithmetic: free-memory states, share-based allocation with the idle
         // memory tax, active-memory estimation, balloon policies (pure functions, no state of the host).
         .target(name: "HostPolicies", dependencies: ["OvercommitSupport"]),

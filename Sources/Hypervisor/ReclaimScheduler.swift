@@ -245,10 +245,20 @@ public final class ReclaimScheduler {
     func sampleActiveMemory(on host: HostMemory) {
         let n = config.active_sampling.sample_pages
         while estimators.count < host.vms.count { estimators.append(ActiveMemoryEstimator(config: config.active_sampling)) }
-        for (vi, vm) in host.vms.enumerated() where vm.poweredOn {
-            let (touched, all) = vm.sampleAccessedPages(n, rng: &rng)
-            estimators[vi].addPeriod(touched: touched, sampled: n)
-            vm.recordActivePeriod(estimate: estimators[vi].estimate, sampledTouched: touched, trueActive: all)
+        let vms = host.vms.filter(\.poweredOn)
+        // ESX's samples first, in VM order (one random stream), then the true counts, each
+        // VM's on its own (in parallel when the host has worker threads).
+        let touched = vms.map { $0.sampleAccessedPages(n, rng: &rng) }
+        let all = UnsafeMutablePointer<Int>.allocate(capacity: max(1, vms.count))
+        defer { all.deallocate() }
+        if let run = host.runJobs, vms.count > 1 {
+            run(vms.count) { k in all[k] = vms[k].clearAccessedPages() }
+        } else {
+            for (k, vm) in vms.enumerated() { all[k] = vm.clearAccessedPages() }
+        }
+        for (k, vm) in vms.enumerated() {
+            estimators[vm.index].addPeriod(touched: touched[k], sampled: n)
+            vm.recordActivePeriod(estimate: estimators[vm.index].estimate, sampledTouched: touched[k], trueActive: all[k])
         }
     }
 

@@ -4,10 +4,9 @@ import OvercommitSupport
 /// Active memory: what share of the VM's memory the guest touches (ESX samples EPT accessed
 /// bits of random pages each period; Waldspurger, OSDI 2002, section 5.2).
 extension VirtualMachine {
-    /// One sampling period: of `n` random pages (drawn from `rng`), how many the guest touched
-    /// since the last period, and how many of all its pages it touched (every EPT accessed
-    /// bit read and cleared for the next period).
-    func sampleAccessedPages(_ n: Int, rng: inout Xoshiro256) -> (sampled: Int, all: Int) {
+    /// ESX's sample for one period: of `n` random pages (drawn from `rng`), how many the
+    /// guest touched since the last period.
+    func sampleAccessedPages(_ n: Int, rng: inout Xoshiro256) -> Int {
         let ept = guest.ept
         let pages = configuredPages
         var touched = 0
@@ -15,11 +14,19 @@ extension VirtualMachine {
             let pfn = Int(rng.next(below: UInt64(pages)))
             if ept[pfn] & GuestKernel.eptAccessed != 0 { touched += 1 }
         }
+        return touched
+    }
+
+    /// The true count for the period: how many of all its pages the guest touched, every EPT
+    /// accessed bit read and cleared for the next period. Touches only this VM's guest, so
+    /// the VMs do it in parallel.
+    func clearAccessedPages() -> Int {
+        let ept = guest.ept
         var all = 0
-        for pfn in 0..<pages where ept[pfn] & GuestKernel.eptAccessed != 0 {
+        for pfn in 0..<configuredPages where ept[pfn] & GuestKernel.eptAccessed != 0 {
             if guest.testAndClearEPTAccessed(PFN(pfn)) { all += 1 }
         }
-        return (touched, all)
+        return all
     }
 
     /// Records the end of a sampling period: the estimator's new estimate (a fraction of

@@ -130,6 +130,34 @@ public final class DatabaseWorkload: Workload {
     /// Pool pages already read from the data file since the last (re)start.
     var loaded: BitSet
     var txnRefs = 0
+    /// The coming references, for prefetch hints (no effect on what is simulated).
+    let ahead = ReferenceLookahead()
+
+    /// One reference of a transaction, as drawn from the workload's stream.
+    enum Draw {
+        /// A page of the binary's text (the first reference of a transaction).
+        case code(page: Int)
+        /// The process's private memory (sort buffers, connection state).
+        case privateMemory(page: Int, write: Bool)
+        /// read(2) or write(2) of a data-file page.
+        case fileIO(page: Int, write: Bool)
+        /// A buffer-pool page (`index` in the pool), from the hot set or not.
+        case pool(index: Int, write: Bool, hot: Bool)
+    }
+
+    /// Draws the reference a transaction makes after `txnRefs` references, consuming `rng`
+    /// the same way whoever calls it (the workload, or its lookahead on a copy).
+    @inline(__always)
+    func draw(_ rng: inout Xoshiro256, txnRefs: Int) -> Draw {
+        if txnRefs == 0, codeBase != nil { return .code(page: rng.int(below: binaryPages)) }
+        let u = rng.unit()
+        let write = rng.chance(writeP)
+        if u < privateCut { return .privateMemory(page: rng.int(below: privatePages), write: write) }
+        if u < ioCut, dataFile != nil { return .fileIO(page: rng.int(below: dataPages), write: write) }
+        let hot = hotPages == poolPages || rng.chance(hotP)
+        let rank = hot ? rng.int(below: hotPages) : hotPages + rng.int(below: poolPages - hotPages)
+        return .pool(index: scatter.map(rank), write: write, hot: hot)
+    }
 
     init(_ params: DatabaseWorkloadParameters, kernel: GuestKernel, rng: inout Xoshiro256) throws {
         self.params = params
@@ -185,38 +213,36 @@ public final class DatabaseWorkload: Workload {
                 start(kernel, &c)
                 continue
             }
+            ahead.advance(c.rng, kernel: kernel) { rng, offset in
+                switch draw(&rng, txnRefs: (txnRefs + offset) % max(1, params.refs_per_transaction)) {
+                case .code(let page): .init(pid: pid, vpn: (codeBase ?? 0) + VPN(page), write: false)
+                case .privateMemory(let page, let write): .init(pid: pid, vpn: privateBase + VPN(page), write: write)
+                case .fileIO: nil
+                case .pool(let index, let write, _): .init(pid: pid, vpn: poolBase + VPN(index), write: write)
+                }
+            }
             let r: AccessResult
-            if txnRefs == 0, let code = codeBase {
-                r = c.access(kernel, pid, code + VPN(c.rng.int(below: binaryPages)), write: false)
-            } else {
-                let u = c.rng.unit()
-                let write = c.rng.chance(writeP)
-                if u < privateCut {
-                    r = c.access(kernel, pid, privateBase + VPN(c.rng.int(below: privatePages)), write: write)
-                } else if u < ioCut, let f = dataFile {
-                    let page = c.rng.int(below: dataPages)
-                    r = write ? c.fileWrite(kernel, pid, f, page: page) : c.fileRead(kernel, pid, f, page: page)
+            switch draw(&c.rng, txnRefs: txnRefs) {
+            case .code(let page):
+                r = c.access(kernel, pid, codeBase! + VPN(page), write: false)
+            case .privateMemory(let page, let write):
+                r = c.access(kernel, pid, privateBase + VPN(page), write: write)
+            case .fileIO(let page, let write):
+                let f = dataFile!
+                r = write ? c.fileWrite(kernel, pid, f, page: page) : c.fileRead(kernel, pid, f, page: page)
+            case .pool(let index, let write, let hot):
+                if hot { c.stats.hotReferences &+= 1 }
+                if loaded.contains(index) {
+                    r = c.access(kernel, pid, poolBase + VPN(index), write: write)
                 } else {
-                    let rank: Int
-                    if hotPages == poolPages || c.rng.chance(hotP) {
-                        rank = c.rng.int(below: hotPages)
-                        c.stats.hotReferences &+= 1
+                    // Pool miss: read(2) the page from the data file into the pool, which
+                    // then holds the same bytes as the page cache (double buffering).
+                    if let f = dataFile {
+                        r = c.read(kernel, pid, f, page: index % dataPages, into: poolBase + VPN(index))
                     } else {
-                        rank = hotPages + c.rng.int(below: poolPages - hotPages)
+                        r = c.accessBurst(kernel, pid, poolBase + VPN(index), write: true)
                     }
-                    let index = scatter.map(rank)
-                    if loaded.contains(index) {
-                        r = c.access(kernel, pid, poolBase + VPN(index), write: write)
-                    } else {
-                        // Pool miss: read(2) the page from the data file into the pool, which
-                        // then holds the same bytes as the page cache (double buffering).
-                        if let f = dataFile {
-                            r = c.read(kernel, pid, f, page: index % dataPages, into: poolBase + VPN(index))
-                        } else {
-                            r = c.accessBurst(kernel, pid, poolBase + VPN(index), write: true)
-                        }
-                        if r != .noProcess && r != .outOfMemory { loaded.insert(index) }
-                    }
+                    if r != .noProcess && r != .outOfMemory { loaded.insert(index) }
                 }
             }
             if r == .noProcess { lost(&c); continue }

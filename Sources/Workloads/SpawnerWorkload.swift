@@ -112,6 +112,8 @@ public final class SpawnerWorkload: Workload {
     /// Children (pids) still writing their start-up data, and the next page of the first.
     var settingUp: [PID] = []
     var setupCursor = 0
+    /// The coming references, for prefetch hints (no effect on what is simulated).
+    let ahead = ReferenceLookahead()
 
     public init(_ params: SpawnerWorkloadParameters) {
         self.params = params
@@ -165,19 +167,33 @@ public final class SpawnerWorkload: Workload {
                 if c.access(kernel, parent, parentBase + VPN(c.rng.int(below: parentPages)), write: false) == .noProcess { parentLost(&c) }
                 continue
             }
-            let i = c.rng.int(below: childPid.count)
-            let r: AccessResult
-            if c.rng.chance(inheritedP) {
-                r = c.access(kernel, childPid[i], parentBase + VPN(c.rng.int(below: parentPages)), write: c.rng.chance(inheritedWriteP))
-            } else {
-                r = c.access(kernel, childPid[i], childBase[i] + VPN(c.rng.int(below: childPages)), write: c.rng.chance(writeP))
+            ahead.advance(c.rng, kernel: kernel) { rng, _ in
+                let d = draw(&rng)
+                return .init(pid: childPid[d.child], vpn: (d.inherited ? parentBase : childBase[d.child]) + VPN(d.page), write: d.write)
             }
+            let d = draw(&c.rng)
+            let i = d.child
+            let r = c.access(kernel, childPid[i], (d.inherited ? parentBase : childBase[i]) + VPN(d.page), write: d.write)
             if r == .noProcess {
                 c.stats.killed += 1
                 c.stats.failedOperations += 1
                 removeChild(i)
             }
         }
+    }
+
+    /// Draws a child's reference: which child, whether to the memory it inherited from the
+    /// parent, which page, whether a write. Consumes `rng` the same way whoever calls it (the
+    /// workload, or its lookahead on a copy).
+    @inline(__always)
+    func draw(_ rng: inout Xoshiro256) -> (child: Int, inherited: Bool, page: Int, write: Bool) {
+        let i = rng.int(below: childPid.count)
+        if rng.chance(inheritedP) {
+            let page = rng.int(below: parentPages)
+            return (i, true, page, rng.chance(inheritedWriteP))
+        }
+        let page = rng.int(below: childPages)
+        return (i, false, page, rng.chance(writeP))
     }
 
     func startParent(_ kernel: GuestKernel, _ c: inout WorkloadContext) {

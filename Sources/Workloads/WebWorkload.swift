@@ -146,6 +146,8 @@ public final class WebWorkload: Workload {
     var reqEnd = 0
     var reqSub = 0
     var logLines = 0
+    /// The coming references, for prefetch hints (no effect on what is simulated).
+    let ahead = ReferenceLookahead()
 
     init(_ params: WebWorkloadParameters, kernel: GuestKernel, rng: inout Xoshiro256) throws {
         self.params = params
@@ -228,15 +230,24 @@ public final class WebWorkload: Workload {
                 }
                 let slot = aliveWorkers[reqWorker]
                 let pid = workerPid[slot]
+                // The rest of this request's references, for prefetch hints; the next
+                // request's document is not known yet.
+                ahead.advance(c.rng, kernel: kernel) { rng, offset in
+                    let position = reqSub + offset
+                    guard reqPage + position / (perPage + 1) < reqEnd else { return nil }
+                    switch draw(&rng, step: position % (perPage + 1)) {
+                    case .document: return nil
+                    case .code(let page): return .init(pid: pid, vpn: (codeBase ?? 0) + VPN(page), write: false)
+                    case .master(let page): return .init(pid: pid, vpn: masterBase + VPN(page), write: false)
+                    case .worker(let page, let write): return .init(pid: pid, vpn: workerBase[slot] + VPN(page), write: write)
+                    }
+                }
                 let r: AccessResult
-                if reqSub == 0 {
-                    r = c.fileRead(kernel, pid, docroot, page: reqPage)
-                } else if reqSub == 1, let code = codeBase {
-                    r = c.access(kernel, pid, code + VPN(c.rng.int(below: binaryPages)), write: false)
-                } else if reqSub == 2 {
-                    r = c.access(kernel, pid, masterBase + VPN(c.rng.int(below: masterPages)), write: false)
-                } else {
-                    r = c.access(kernel, pid, workerBase[slot] + VPN(c.rng.int(below: workerPages)), write: c.rng.chance(writeP))
+                switch draw(&c.rng, step: reqSub) {
+                case .document: r = c.fileRead(kernel, pid, docroot, page: reqPage)
+                case .code(let page): r = c.access(kernel, pid, codeBase! + VPN(page), write: false)
+                case .master(let page): r = c.access(kernel, pid, masterBase + VPN(page), write: false)
+                case .worker(let page, let write): r = c.access(kernel, pid, workerBase[slot] + VPN(page), write: write)
                 }
                 if r == .noProcess { loseWorker(&c); continue }
                 reqSub += 1
@@ -247,6 +258,29 @@ public final class WebWorkload: Workload {
                 }
             }
         }
+    }
+
+    /// One reference made while serving a page of a document.
+    enum ServeStep {
+        /// read(2) of the document's page through the page cache.
+        case document
+        /// The server binary's text.
+        case code(page: Int)
+        /// The master's memory, shared copy-on-write.
+        case master(page: Int)
+        /// The worker's own memory.
+        case worker(page: Int, write: Bool)
+    }
+
+    /// Draws reference `step` (0...refs_per_page) of serving one page, consuming `rng` the
+    /// same way whoever calls it (the workload, or its lookahead on a copy).
+    @inline(__always)
+    func draw(_ rng: inout Xoshiro256, step: Int) -> ServeStep {
+        if step == 0 { return .document }
+        if step == 1, codeBase != nil { return .code(page: rng.int(below: binaryPages)) }
+        if step == 2 { return .master(page: rng.int(below: masterPages)) }
+        let page = rng.int(below: workerPages)
+        return .worker(page: page, write: rng.chance(writeP))
     }
 
     func startMaster(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
