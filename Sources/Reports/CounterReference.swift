@@ -26,6 +26,10 @@ public enum CounterReference {
         out += table(
             "Guest on a NUMA host", "stats.txt `guest.<guest>.numa.<name>`, summary.json `guests[].numa` (hosts of more than one node only)",
             VMNUMACounters.catalog, series: nil)
+        out += table(
+            "Guest NUMA node",
+            "stats.txt `guest.<guest>.node<N>.<name>`, summary.json `guests[].nodes[N]` (guests of more than one node only: wide VMs)",
+            GuestNodeCounters.catalog, series: nil)
         out.append("### The same figures in real systems")
         out.append("")
         out.append(

@@ -165,6 +165,8 @@ public enum RunReport {
                 [(SummaryKey.name, .string(g.name))]
                     + counterFields(GuestCounters.catalog, CounterWindow(now: g.state))
                     + (g.state.host.numa.map { [("numa", .object(counterFields(VMNUMACounters.catalog, CounterWindow(now: $0))))] } ?? [])
+                    + (g.nodes.isEmpty
+                        ? [] : [("nodes", .array(g.nodes.map { .object(counterFields(GuestNodeCounters.catalog, CounterWindow(now: $0))) }))])
                     + [
                         (SummaryKey.buddyinfo, .array(g.buddyinfo.map { .int($0) })),
                         (
@@ -293,6 +295,7 @@ public enum RunReport {
             let p = "guest.\(g.name)."
             addCounters(GuestCounters.catalog, CounterWindow(now: g.state), prefix: p, to: &b)
             if let n = g.state.host.numa { addCounters(VMNUMACounters.catalog, CounterWindow(now: n), prefix: p + "numa.", to: &b) }
+            for (k, n) in g.nodes.enumerated() { addCounters(GuestNodeCounters.catalog, CounterWindow(now: n), prefix: p + "node\(k).", to: &b) }
             for (o, n) in g.buddyinfo.enumerated() { b.add(p + "buddyinfo.order\(o)", n, unit: "blocks", "free blocks of order \(o) (/proc/buddyinfo)") }
             for (i, w) in g.workloads.enumerated() {
                 for e in w.stats.entries { b.add(Statistic(p + "workload\(i).\(w.kind).\(e.name)", e.value, unit: e.unit, e.summary)) }

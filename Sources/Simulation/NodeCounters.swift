@@ -1,3 +1,4 @@
+import GuestKernel
 import Hypervisor
 import OvercommitSupport
 
@@ -76,4 +77,68 @@ public struct VMNUMACounters: Sendable {
     }
     public let remoteAccessTime = VMNUMACounter.time(
         "remote_access_s", "time the remote accesses added (costs.remote_access each)", nanoseconds: { $0.remoteAccessNs })
+}
+
+public typealias GuestNodeCounter = OutputCounter<GuestNodeStats>
+
+/// Every output counter of one NUMA node of a guest, declared once: `stats.txt`
+/// (`guest.<guest>.node<N>.<name>`) and the `nodes` array of the guest's entry in
+/// summary.json. Written only for a guest of more than one node (a wide VM's guest, whose
+/// nodes are its virtual nodes). Names follow the guest's own
+/// `/sys/devices/system/node/nodeN/meminfo` and `numastat`.
+public struct GuestNodeCounters: Sendable {
+    public static let handles = GuestNodeCounters()
+    public static let catalog = CounterCatalog<GuestNodeStats>(root: handles)
+
+    public let hostNode = GuestNodeCounter.gauge("host_node", .count, "the host node backing this guest node") { $0.hostNode }
+    public let memTotal = GuestNodeCounter.memory("mem_total_kb", "memory the node's allocator manages", also: [.meminfo("Node N MemTotal")]) {
+        $0.memTotal
+    }
+    public let memFree = GuestNodeCounter.memory("free_kb", "free memory of the node", also: [.meminfo("Node N MemFree")]) { $0.memFree }
+    public let memUsed = GuestNodeCounter.memory("used_kb", "MemTotal - MemFree of the node", also: [.meminfo("Node N MemUsed")]) {
+        $0.memUsed
+    }
+    public let active = GuestNodeCounter.memory("active_kb", "pages on the node's active lists", also: [.meminfo("Node N Active")]) {
+        $0.activeAnon + $0.activeFile
+    }
+    public let inactive = GuestNodeCounter.memory("inactive_kb", "pages on the node's inactive lists", also: [.meminfo("Node N Inactive")]) {
+        $0.inactiveAnon + $0.inactiveFile
+    }
+    public let activeAnon = GuestNodeCounter.memory("active_anon_kb", "anonymous pages on the active list", also: [.meminfo("Node N Active(anon)")]) {
+        $0.activeAnon
+    }
+    public let inactiveAnon = GuestNodeCounter.memory(
+        "inactive_anon_kb", "anonymous pages on the inactive list", also: [.meminfo("Node N Inactive(anon)")]
+    ) { $0.inactiveAnon }
+    public let activeFile = GuestNodeCounter.memory("active_file_kb", "page-cache pages on the active list", also: [.meminfo("Node N Active(file)")]) {
+        $0.activeFile
+    }
+    public let inactiveFile = GuestNodeCounter.memory(
+        "inactive_file_kb", "page-cache pages on the inactive list", also: [.meminfo("Node N Inactive(file)")]
+    ) { $0.inactiveFile }
+    public let watermarkMin = GuestNodeCounter.gauge("watermark_min", .pages, "the node's min watermark (/proc/zoneinfo min)") { $0.watermarks.min }
+    public let watermarkLow = GuestNodeCounter.gauge("watermark_low", .pages, "the node's low watermark (/proc/zoneinfo low)") { $0.watermarks.low }
+    public let watermarkHigh = GuestNodeCounter.gauge("watermark_high", .pages, "the node's high watermark (/proc/zoneinfo high)") {
+        $0.watermarks.high
+    }
+    public let numaHit = GuestNodeCounter.events(
+        "numa_hit", unit: .pages, "pages allocated on this node for tasks that prefer it", also: [.vmstat("numa_hit (numastat)")]
+    ) { $0.numaHit }
+    public let numaMiss = GuestNodeCounter.events(
+        "numa_miss", unit: .pages, "pages allocated on this node for tasks that prefer another (fallback)", also: [.vmstat("numa_miss (numastat)")]
+    ) { $0.numaMiss }
+    public let numaForeign = GuestNodeCounter.events(
+        "numa_foreign", unit: .pages, "pages that preferred this node but were allocated on another", also: [.vmstat("numa_foreign (numastat)")]
+    ) { $0.numaForeign }
+    public let localNode = GuestNodeCounter.events(
+        "local_node", unit: .pages, "pages allocated on this node by a task running on it", also: [.vmstat("local_node (numastat)")]
+    ) { $0.localNode }
+    public let otherNode = GuestNodeCounter.events(
+        "other_node", unit: .pages, "pages allocated on this node by a task running on another node", also: [.vmstat("other_node (numastat)")]
+    ) { $0.otherNode }
+    public let kswapdWakeups = GuestNodeCounter.events("kswapd_wakeups", "runs of this node's kswapd (kswapdN)") { $0.kswapdWakeups }
+    public let pgstealKswapd = GuestNodeCounter.events(
+        "pgsteal_kswapd", unit: .pages, "pages this node's kswapd reclaimed", also: [.vmstat("pgsteal_kswapd (per node)")]
+    ) { $0.pgstealKswapd }
+    public let processes = GuestNodeCounter.gauge("processes", .count, "live processes running on the node") { $0.processes }
 }

@@ -590,7 +590,8 @@ public final class Simulation {
             let k = g.kernel
             return GuestSummary(
                 name: g.config.name, state: guestState(g), processes: k.processTable(),
-                workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) }, buddyinfo: k.buddy.buddyinfo)
+                workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) }, buddyinfo: k.buddy.buddyinfo,
+                nodes: k.nodeStats)
         }
         var r = SimulationResult(
             config: config, simulatedNs: now, endedEarly: endedEarly, guests: gs, samples: samples, hostSamples: hostSamples,

@@ -33,6 +33,8 @@ public struct GuestSummary: Sendable {
     public var processes: [ProcessInfo]
     public var workloads: [(kind: String, stats: StatisticsBlock)]
     public var buddyinfo: [Int]
+    /// Each node of a NUMA guest (empty for a guest of one node).
+    public var nodes: [GuestNodeStats] = []
 
     public var configuredPages: Int { state.configuredPages }
     public var vcpus: Int { state.vcpus }
