@@ -240,17 +240,22 @@ extension GuestKernel {
         return freed
     }
 
-    /// One kswapd per node (mm/vmscan.c `kswapd()` per pgdat, `balance_pgdat`): the kswapd of
-    /// a node the allocator woke, or whose free pages are at or below its low watermark, reclaims
-    /// that node's pages until the node is above its high watermark, up to `kswapd_batch` pages
-    /// per run. Nodes run in order; a node above its watermarks is left alone. Returns the pages
-    /// freed on every node.
+    /// One kswapd per node (mm/vmscan.c `kswapd()` per pgdat, `balance_pgdat`). A node's
+    /// kswapd is woken by the allocator only, when an allocation found every node of its
+    /// zonelist at its low watermark (`wake_all_kswapds`; a node that merely spills its
+    /// allocations to another node is not reclaimed, zone_reclaim_mode 0). Woken, it reclaims
+    /// that node's pages until the node is above its high watermark, up to `kswapd_batch`
+    /// pages per run, and stays awake until then; one that finds its node balanced goes back to
+    /// sleep (`prepare_kswapd_sleep`). Nodes run in order. Returns the pages freed on every node.
     func runNodeKswapds() -> Int {
         var total = 0
-        for k in 0..<buddy.nodeCount {
+        for k in 0..<buddy.nodeCount where buddy.kswapdWakeups[k] {
             let a = buddy.nodes[k]
             let w = buddy.marks[k]
-            guard buddy.kswapdWakeups[k] || a.freePages <= w.low else { continue }
+            guard a.freePages < w.high else {
+                buddy.clearKswapdWakeup(k)
+                continue
+            }
             vmstat.kswapd_wakeups += 1
             nodeKswapd[k].wakeups += 1
             let eligible = a.managed

@@ -19,7 +19,7 @@ public enum CounterReference {
         out += table("Host", "stats.txt `host.<name>`, summary.json `host`", HostCounters.catalog, series: "host_timeseries.csv")
         out += table(
             "NUMA node", "stats.txt `host.node<N>.<name>`, summary.json `host.nodes[N]` (hosts of more than one node only)",
-            NodeCounters.catalog, series: nil)
+            NodeCounters.catalog, series: "host_timeseries.csv` as `node<N>.<name>")
         out += table(
             "Guest", "stats.txt `guest.<guest>.<path>`, each object of summary.json `guests` (groups as nested objects)",
             GuestCounters.catalog, series: "timeseries.csv")

@@ -244,13 +244,20 @@ public enum RunReport {
     }
 
     /// `host_timeseries.csv`: the time, then every sampled host counter (free, consumed and
-    /// overhead memory, the free-memory state, what each technique holds).
+    /// overhead memory, the free-memory state, what each technique holds), then on a host of
+    /// several nodes every sampled node counter of each node (`node<N>.<name>`).
     public static func hostTimeseriesCSV(_ r: SimulationResult) -> String {
         let sampled = HostCounters.catalog.sampled
-        var s = ([SummaryKey.time] + sampled.map(\.counter.name)).joined(separator: ",") + "\n"
+        let nodeSampled = NodeCounters.catalog.sampled
+        let nodes = r.hostSamples.first?.nodeValues.count ?? 0
+        let nodeColumns = (0..<nodes).flatMap { k in nodeSampled.map { "node\(k).\($0.counter.name)" } }
+        var s = ([SummaryKey.time] + sampled.map(\.counter.name) + nodeColumns).joined(separator: ",") + "\n"
         for h in r.hostSamples {
             var fields = [formatFixed(Double(h.timeNs) / 1e9, 3)]
             for (e, v) in zip(sampled, h.values) { fields.append(e.counter.csvText(v)) }
+            for values in h.nodeValues {
+                for (e, v) in zip(nodeSampled, values) { fields.append(e.counter.csvText(v)) }
+            }
             s += fields.joined(separator: ",") + "\n"
         }
         return s

@@ -4,10 +4,11 @@ import OvercommitSupport
 
 public typealias NodeCounter = OutputCounter<NodeSnapshot>
 
-/// Every output counter of one NUMA node, declared once: `stats.txt` (`host.node<N>.<name>`)
-/// and the `nodes` array of summary.json's `host` follow this list. They are written only for
-/// a host of more than one node (a one-node host's figures are the host's own). Names follow
-/// Linux's `/sys/devices/system/node/nodeN/meminfo` and `numastat`.
+/// Every output counter of one NUMA node, declared once: `stats.txt` (`host.node<N>.<name>`),
+/// the `nodes` array of summary.json's `host` and the `node<N>.<name>` columns of
+/// `host_timeseries.csv` (the sampled ones) follow this list. They are written only for a host
+/// of more than one node (a one-node host's figures are the host's own). Names follow Linux's
+/// `/sys/devices/system/node/nodeN/meminfo` and `numastat`.
 public struct NodeCounters: Sendable {
     /// The catalog's handles, e.g. `NodeCounters.handles.numaMiss`.
     public static let handles = NodeCounters()
@@ -16,15 +17,16 @@ public struct NodeCounters: Sendable {
 
     public let memory = NodeCounter.memory("mem_total_kb", "machine memory of the node", also: [.meminfo("Node N MemTotal")]) { $0.memory }
     public let free = NodeCounter.memory(
-        "free_kb", "node memory backing nothing", also: [.meminfo("Node N MemFree"), .esxtop("NUMA /MB (free)")]
+        "free_kb", sampled: true, "node memory backing nothing", also: [.meminfo("Node N MemFree"), .esxtop("NUMA /MB (free)")]
     ) { $0.free }
-    public let consumed = NodeCounter.memory("consumed_kb", "node memory backing guest pages (private, shared, compression caches)") {
+    public let consumed = NodeCounter.memory("consumed_kb", sampled: true, "node memory backing guest pages (private, shared, compression caches)") {
         $0.consumed
     }
     public let overhead = NodeCounter.memory("overhead_kb", "per-VM overhead memory on the node") { $0.overhead }
     public let hypervisor = NodeCounter.memory("hypervisor_kb", "memory the hypervisor keeps on the node") { $0.hypervisor }
     public let pagesShared = NodeCounter.gauge(
-        "pages_shared", .pages, "shared frames on the node (KSM pages_shared of the node's stable tree)", also: [.ksm("pages_shared")]
+        "pages_shared", .pages, sampled: true, "shared frames on the node (KSM pages_shared of the node's stable tree)",
+        also: [.ksm("pages_shared")]
     ) { $0.pagesShared }
     public let pagesSharing = NodeCounter.gauge(
         "pages_sharing", .pages, "extra mappings of the node's shared frames (frames saved on the node)", also: [.ksm("pages_sharing")]
@@ -42,7 +44,7 @@ public struct NodeCounters: Sendable {
     ) { $0.numaForeign }
     public let homedVMs = NodeCounter.gauge("vms", .count, "VMs whose home node this is") { $0.homedVMs }
     public let remoteAccesses = NodeCounter.events(
-        "remote_accesses", "accesses by the guests homed here to frames on another node (each pays costs.remote_access)"
+        "remote_accesses", sampled: true, "accesses by the guests homed here to frames on another node (each pays costs.remote_access)"
     ) { $0.remoteAccesses }
     public let remoteAccessTime = NodeCounter.time(
         "remote_access_s", "time those remote accesses added (cost model)",

@@ -528,7 +528,11 @@ public final class Simulation {
         drainEvents()
         recordBalloonWork()
         let h = hostState()
-        hostSamples.append(HostSample(timeNs: now, values: HostCounters.catalog.sample(CounterWindow(now: h, start: lastHostSample))))
+        var sample = HostSample(timeNs: now, values: HostCounters.catalog.sample(CounterWindow(now: h, start: lastHostSample)))
+        sample.nodeValues = h.snapshot.nodes.indices.map { k in
+            NodeCounters.catalog.sample(CounterWindow(now: h.snapshot.nodes[k], start: lastHostSample?.snapshot.nodes[k]))
+        }
+        hostSamples.append(sample)
         lastHostSample = h
         if options.check { runChecks(contents: true) }
     }

@@ -94,32 +94,51 @@ import PageContents
         expectConsistent(k, "two nodes")
     }
 
-    @Test func oneNodesKswapdWakesWhileTheOtherStaysAboveItsWatermarks() {
+    @Test func spillingWakesNoKswapdAndEachNodesKswapdReclaimsOnlyItsNode() {
         let k = numaKernel()
-        let pid = k.spawn(name: "node0")
-        #expect(k.process(pid)!.node == 0)
-        let v = k.mmap(pid, pages: 12000).value!
-        var j = 0
-        // Fill node 0 down to its low watermark, then a few pages more (they fall back to node 1).
+        let p0 = k.spawn(name: "node0"), p1 = k.spawn(name: "node1")
+        #expect(k.process(p0)!.node == 0 && k.process(p1)!.node == 1)
+        let v0 = k.mmap(p0, pages: 12000).value!, v1 = k.mmap(p1, pages: 12000).value!
+        var j0 = 0, j1 = 0
+        // p0 fills node 0 down to its low watermark, then a few pages more: they go to node 1.
         while k.buddy.nodes[0].freePages > k.buddy.marks[0].low {
-            _ = k.access(pid, v + VPN(j), write: true)
-            j += 1
+            _ = k.access(p0, v0 + VPN(j0), write: true)
+            j0 += 1
         }
-        for _ in 0..<50 { _ = k.access(pid, v + VPN(j), write: true); j += 1 }
-        let before = k.nodeStats
-        #expect(before[1].numaMiss >= 50 && before[0].numaForeign == before[1].numaMiss, "the fallback pages: miss on 1, foreign on 0")
+        for _ in 0..<50 { _ = k.access(p0, v0 + VPN(j0), write: true); j0 += 1 }
+        var s = k.nodeStats
+        #expect(s[1].numaMiss >= 50 && s[0].numaForeign == s[1].numaMiss, "the spilled pages: miss on 1, foreign on 0")
+        #expect(k.runKswapd() == 0 && s.allSatisfy { $0.kswapdWakeups == 0 }, "spilling to another node wakes no kswapd")
+        #expect(k.buddy.kswapdWakeups == [false, false])
+        // p1 fills node 1 to its low watermark: the next allocation finds the whole zonelist
+        // low and wakes both kswapds.
+        while k.buddy.nodes[1].freePages > k.buddy.marks[1].low {
+            _ = k.access(p1, v1 + VPN(j1), write: true)
+            j1 += 1
+        }
+        #expect(k.buddy.kswapdWakeups == [false, false])
+        _ = k.access(p1, v1 + VPN(j1), write: true)
+        j1 += 1
+        #expect(k.buddy.kswapdWakeups == [true, true])
+        // p1 exits before kswapd runs: node 1 is balanced again, so only kswapd0 reclaims.
+        k.exit(p1)
         #expect(k.buddy.nodes[1].freePages > k.buddy.marks[1].high)
         let free1 = k.buddy.nodes[1].freePages
         let freed = k.runKswapd()
-        let after = k.nodeStats
-        #expect(after[0].kswapdWakeups == 1 && after[1].kswapdWakeups == 0, "only kswapd0 ran")
-        #expect(freed > 0 && after[0].pgstealKswapd == freed)
+        s = k.nodeStats
+        #expect(s[0].kswapdWakeups == 1 && s[1].kswapdWakeups == 0, "kswapd1 found its node balanced and slept")
+        #expect(freed > 0 && s[0].pgstealKswapd == freed && s[1].pgstealKswapd == 0)
         #expect(k.buddy.nodes[0].freePages >= k.buddy.marks[0].high, "kswapd0 balanced node 0")
-        #expect(k.buddy.nodes[1].freePages == free1, "node 1's pages were left alone")
+        #expect(k.buddy.nodes[1].freePages == free1, "kswapd0 took no page of node 1")
+        #expect(k.buddy.kswapdWakeups == [false, false])
         #expect(k.vmstat.pswpout > 0)
+        // numastat adds up: every page allocated is a hit or a miss somewhere.
+        let allocated = s.reduce(0) { $0 + $1.numaHit + $1.numaMiss }
+        #expect(allocated == s.reduce(0) { $0 + $1.localNode + $1.otherNode })
+        #expect(s.reduce(0) { $0 + $1.numaMiss } == s.reduce(0) { $0 + $1.numaForeign })
         expectConsistent(k, "after kswapd0")
         // Everything still reads back what was written.
-        for i in 0..<j { _ = k.access(pid, v + VPN(i), write: false) }
+        for i in 0..<j0 { _ = k.access(p0, v0 + VPN(i), write: false) }
         expectConsistent(k, "after reading back")
     }
 
