@@ -80,10 +80,11 @@ extension VirtualMachine {
         guest.setHostNode(PFN(i), backingNode(i))
     }
 
-    /// Describes the VM's virtual nodes to the guest (power-on on a NUMA host).
+    /// Describes the VM's virtual nodes to the guest (power-on on a NUMA host); without
+    /// virtual NUMA the guest sees one node, local to the home node's vCPUs.
     func presentNUMANodes() {
         guard numaActive else { return }
-        guest.setNUMANodes(framesPerNode: numa.pagesPerVirtualNode, hostNodes: numa.virtualNodes)
+        guest.setNUMANodes(framesPerNode: numa.pagesPerVirtualNode, hostNodes: settings.virtualNUMA ? numa.virtualNodes : [numa.homeNode])
     }
 }
 
