@@ -35,9 +35,9 @@ extension GuestKernel {
                         if ept[pfn] & (write ? 2 : 1) == 0 { cost += touchSlow(PFN(pfn), write: write) }
                         ept[pfn] |= GuestKernel.eptAccessed
                         var ne = e | PTE.youngBit
-                        if let r = remoteFrames, r[pfn] != 0 {
-                            // On another NUMA node: the translation is not cached, so every
-                            // access comes back here and pays the remote access.
+                        if isRemote(pfn, for: p) {
+                            // On another host node than this process's node: the translation
+                            // is not cached, so every access comes back here and pays.
                             cost += remoteAccess()
                         } else if ept[pfn] & 3 == 3 && PFN(pfn) != zeroPFN {
                             ne |= PTE.hostBit

@@ -28,6 +28,18 @@ extension GuestKernel {
             }
         }
         if byUse[Int(FrameUse.free.rawValue)] != buddy.freePages { fail("free frames \(byUse[0]) != buddy.freePages \(buddy.freePages)") }
+        if buddy.isNUMA {
+            // Per node: the frames marked free in the node's range are the node's free pages,
+            // and each process's node and host node agree with the layout.
+            for k in 0..<buddy.nodeCount {
+                var free = 0
+                for i in buddy.nodeStart[k]..<buddy.nodeStart[k + 1] where frames.flags[i] & FrameFlag.useMask == FrameUse.free.rawValue { free += 1 }
+                if free != buddy.nodes[k].freePages { fail("node \(k): \(free) free frames != its allocator's freePages \(buddy.nodes[k].freePages)") }
+            }
+            for case let p? in processes where p.node >= buddy.nodeCount || p.hostNodeTag != nodeHostTags[p.node] {
+                fail("pid \(p.pid): node \(p.node) with host node tag \(p.hostNodeTag), layout \(nodeHostTags)")
+            }
+        }
         if byUse[Int(FrameUse.isolated.rawValue)] != 0 { fail("\(byUse[Int(FrameUse.isolated.rawValue)]) frames left isolated") }
         if byUse[Int(FrameUse.kernel.rawValue)] != kernelFrames { fail("kernel frames \(byUse[Int(FrameUse.kernel.rawValue)]) != \(kernelFrames)") }
         if byUse[Int(FrameUse.pageTable.rawValue)] != pageTableFrames {

@@ -36,10 +36,10 @@ extension GuestKernel {
         let start = min(totalPages, max(minimumOnline, (startup + align - 1) / align * align))
         guard start < totalPages else { return }
         precondition(offlinePages == 0 && buddy.freePages == managedPages, "startup memory must be set before the guest allocates")
-        buddy = BuddyAllocator(frames: frames, managed: reservedPages..<totalPages, online: reservedPages..<start)
+        buddy = PageAllocator(frames: frames, managed: reservedPages..<totalPages, online: reservedPages..<start)
         for i in start..<totalPages { frames.resetFlags(PFN(i), FrameUse.offline.rawValue) }
         offlinePages = totalPages - start
-        watermarks = Watermarks(managedPages: managedPages, config: config)
+        setWatermarks()
     }
 
     /// Memory visible to the guest: online frames, the kernel's reserved ones included (what
@@ -59,7 +59,7 @@ extension GuestKernel {
         buddy.online(start..<(start + n))
         offlinePages -= n
         hotAddedPages += n
-        watermarks = Watermarks(managedPages: managedPages, config: config)
+        setWatermarks()
         return n
     }
 

@@ -6,9 +6,12 @@ extension GuestKernel {
     static let reclaimBatch = 32
 
     /// Allocates one frame (alloc_pages order 0): the fast path above the min watermark,
-    /// then direct reclaim, then the OOM killer. Wakes kswapd below the low watermark.
+    /// then direct reclaim, then the OOM killer. Wakes kswapd below the low watermark. On a
+    /// NUMA guest the allocator walks the zonelist of the current task's node and wakes the
+    /// kswapd of the nodes it finds low (`PageAllocator`); the slow path below runs when the
+    /// whole zonelist is at its min watermarks (the summed marks), as before.
     func allocFrame(cost: inout Int64) -> PFN? {
-        if buddy.freePages <= watermarks.low { kswapdWoken = true }
+        if !buddy.isNUMA && buddy.freePages <= watermarks.low { kswapdWoken = true }
         if buddy.freePages > watermarks.min, let f = buddy.allocate(order: 0) { return f }
         if panicked { return nil }
         // Slow path: direct reclaim, retried while it makes progress, then the OOM killer.
@@ -59,6 +62,12 @@ extension GuestKernel {
     /// Returns the pages freed (also in `sc.nrReclaimed`).
     @discardableResult
     public func reclaim(_ sc: inout ReclaimControl) -> Int {
+        reclaim(&sc, eligible: nil)
+    }
+
+    /// `reclaim` of the frames of `eligible` only (one node's kswapd, `GuestKernel+NUMA.swift`):
+    /// the replacement policy passes over the LRU pages of other nodes.
+    func reclaim(_ sc: inout ReclaimControl, eligible: Range<Int>?) -> Int {
         var idleRounds = 0
         while sc.nrReclaimed < sc.nrToReclaim && idleRounds < 3 {
             let n = min(GuestKernel.reclaimBatch, sc.nrToReclaim - sc.nrReclaimed)
@@ -66,7 +75,11 @@ extension GuestKernel {
             // swappiness 0 still swaps when the page cache is (nearly) gone, as Linux does.
             if nAnon == 0 && policy.count(.activeFile) + policy.count(.inactiveFile) < n && (swap.freeSlots > 0 || swapCachePages > 0) { nAnon = n }
             victimBuffer.removeAll(keepingCapacity: true)
-            policy.isolateVictims(anon: nAnon, file: n - nAnon, into: &victimBuffer, stats: &vmstat)
+            if let e = eligible {
+                policy.isolateVictims(anon: nAnon, file: n - nAnon, eligible: e, into: &victimBuffer, stats: &vmstat)
+            } else {
+                policy.isolateVictims(anon: nAnon, file: n - nAnon, into: &victimBuffer, stats: &vmstat)
+            }
             sc.nrScanned += victimBuffer.count
             if sc.reason == .kswapd { vmstat.pgscan_kswapd += victimBuffer.count } else { vmstat.pgscan_direct += victimBuffer.count }
             if victimBuffer.isEmpty { idleRounds += 1; if nAnon == 0 && (swap.freeSlots > 0) { continue } else { break } }
@@ -212,6 +225,7 @@ extension GuestKernel {
     @discardableResult
     public func runKswapd() -> Int {
         guard !panicked else { return 0 }
+        if buddy.isNUMA { return runNodeKswapds() }
         if buddy.freePages <= watermarks.low { kswapdWoken = true }
         guard kswapdWoken else { return 0 }
         vmstat.kswapd_wakeups += 1
@@ -224,6 +238,42 @@ extension GuestKernel {
         }
         if buddy.freePages >= watermarks.high { kswapdWoken = false }
         return freed
+    }
+
+    /// One kswapd per node (mm/vmscan.c `kswapd()` per pgdat, `balance_pgdat`). A node's
+    /// kswapd is woken by the allocator only, when an allocation found every node of its
+    /// zonelist at its low watermark (`wake_all_kswapds`; a node that merely spills its
+    /// allocations to another node is not reclaimed, zone_reclaim_mode 0). Woken, it reclaims
+    /// that node's pages until the node is above its high watermark, up to `kswapd_batch`
+    /// pages per run, and stays awake until then; one that finds its node balanced goes back to
+    /// sleep (`prepare_kswapd_sleep`). Nodes run in order. Returns the pages freed on every node.
+    func runNodeKswapds() -> Int {
+        var total = 0
+        for k in 0..<buddy.nodeCount where buddy.kswapdWakeups[k] {
+            let a = buddy.nodes[k]
+            let w = buddy.marks[k]
+            guard a.freePages < w.high else {
+                buddy.clearKswapdWakeup(k)
+                continue
+            }
+            vmstat.kswapd_wakeups += 1
+            nodeKswapd[k].wakeups += 1
+            let eligible = a.managed
+            var freed = 0
+            withPreferredNode(k) {
+                while buddy.nodes[k].freePages < w.high && freed < config.kswapd_batch {
+                    var sc = ReclaimControl(reason: .kswapd, nrToReclaim: min(GuestKernel.reclaimBatch * 4, w.high - buddy.nodes[k].freePages))
+                    let got = reclaim(&sc, eligible: eligible)
+                    if got == 0 { break }
+                    freed += got
+                }
+            }
+            // kswapd sleeps again once its node is balanced; otherwise it stays awake.
+            if buddy.nodes[k].freePages >= w.high { buddy.clearKswapdWakeup(k) }
+            nodeKswapd[k].stolen += freed
+            total += freed
+        }
+        return total
     }
 
     /// Periodic LRU aging and background writeback of dirty page-cache pages (the flusher).

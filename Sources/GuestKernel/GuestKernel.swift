@@ -11,7 +11,8 @@ public final class GuestKernel {
     public let swapConfig: SwapDeviceConfig
     /// Per-frame state.
     public let frames: FrameTable
-    public internal(set) var buddy: BuddyAllocator
+    /// The page allocator: one buddy allocator per NUMA node of the guest (`PageAllocator`).
+    public internal(set) var buddy: PageAllocator
     public internal(set) var policy: any ReplacementPolicy
     public internal(set) var swap: SwapArea
     public internal(set) var pageTables = PageTablePool()
@@ -45,9 +46,15 @@ public final class GuestKernel {
     public var ept: EPTEntries { EPTEntries(flags: frames.flags) }
     /// The EPT accessed bit.
     public static let eptAccessed: UInt8 = 4
-    /// Per frame, 1 while the host backs it on another NUMA node than the vCPUs that access it
-    /// (`GuestKernel+NUMA.swift`); nil until the host marks a first frame remote.
-    var remoteFrames: ZeroedBuffer<UInt8>?
+    /// Per frame, the host node backing it plus one (0: none known, or read from every node's
+    /// caches), as the host reports it (`GuestKernel+NUMA.swift`); nil on a one-node host.
+    var frameHostNode: ZeroedBuffer<UInt8>?
+    /// Per guest node, its host node plus one (empty until the host describes the VM's nodes).
+    var nodeHostTags: [UInt8] = []
+    /// The node the next process goes to (round robin at fork and exec).
+    var nextProcessNode = 0
+    /// Per guest node: kswapd runs that reclaimed for it, and the pages they freed.
+    public internal(set) var nodeKswapd: [(wakeups: Int, stolen: Int)] = []
     /// The balloon device the VM presents (nil until the host plugs one in at power-on, or
     /// for a guest without a balloon driver).
     public internal(set) var balloonDevice: BalloonDevice?
@@ -92,8 +99,11 @@ public final class GuestKernel {
     let kernelImagePages: Int
     var writeCounter: UInt64 = 0
     var kswapdWoken = false
-    /// The process on whose behalf the kernel runs (for oom_kill_allocating_task).
-    var current: PID = 0
+    /// The process on whose behalf the kernel runs (for oom_kill_allocating_task); its node is
+    /// the node the allocations prefer (the default memory policy: local).
+    var current: PID = 0 {
+        didSet { if buddy.isNUMA { setPreferredNode() } }
+    }
     /// Counts evictions: the clock of Linux's workingset shadow entries.
     var evictionClock: UInt32 = 0
     /// Swap cache: frame -> slot.
@@ -171,7 +181,7 @@ public final class GuestKernel {
                 contentSeed: contentSeed, kaslrOffset: kaslrOffset, relocated: relocatedThreshold)
         }
         kernelFrames = reservedPages
-        buddy = BuddyAllocator(frames: frames, managed: reservedPages..<memoryPages)
+        buddy = PageAllocator(frames: frames, managed: reservedPages..<memoryPages)
         watermarks = Watermarks(managedPages: memoryPages - reservedPages, config: config)
         swap = SwapArea(slots: swapConfig.size.pages)
         self.generator = generator
@@ -234,6 +244,7 @@ public final class GuestKernel {
     /// Adds a process to both tables.
     func register(_ p: GuestProcess) {
         precondition(Int(p.pid) == processes.count)
+        if !nodeHostTags.isEmpty { placeOnNode(p) }
         processes.append(p)
         fastProcesses.append(Unmanaged.passUnretained(p))
     }

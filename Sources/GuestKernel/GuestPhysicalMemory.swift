@@ -22,9 +22,12 @@ public protocol GuestPhysicalMemory: AnyObject {
     /// Reads and clears the accessed bit of `pfn` (active-memory sampling, accessed-bit victim
     /// selection).
     func testAndClearEPTAccessed(_ pfn: PFN) -> Bool
-    /// Marks `pfn` as backed on another NUMA node than the vCPUs that access it (or not):
-    /// accesses to it then pay the remote-access cost.
-    func setRemote(_ pfn: PFN, _ remote: Bool)
+    /// The VM's virtual NUMA layout, at power-on on a host of several nodes: `hostNodes[v]`
+    /// backs virtual node `v` of `framesPerNode` frames (the SRAT the guest reads).
+    func setNUMANodes(framesPerNode: Int, hostNodes: [Int])
+    /// Tells the guest which host node backs `pfn` now (nil: none, or read from every node's
+    /// caches): accesses from processes of other nodes pay the remote-access cost.
+    func setHostNode(_ pfn: PFN, _ node: Int?)
     /// Accesses that paid the remote-access cost, and the time they added.
     var numaRemoteAccesses: (count: Int, ns: Int64) { get }
 

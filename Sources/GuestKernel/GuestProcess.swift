@@ -34,6 +34,12 @@ public final class GuestProcess {
     /// fork copies it. Pages holding pointers have the same bytes in two processes only if
     /// their layouts are equal.
     public internal(set) var layoutSeed: UInt64 = 0
+    /// The guest NUMA node the process runs on (0 in a one-node guest): its allocations
+    /// prefer it (`GuestKernel+NUMA.swift`).
+    public internal(set) var node = 0
+    /// The host node backing that guest node, plus one (0: the host has one node): an access
+    /// to a frame whose host node differs pays the remote-access cost.
+    var hostNodeTag: UInt8 = 0
     /// Index of the last region found (one-entry cache for region lookup).
     var lastRegion = 0
 

@@ -17,6 +17,11 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
     let referenced: (PFN) -> Bool
     var lists = [FrameList](repeating: FrameList(), count: 5)
     let inactiveRatio: Int
+    /// The frames one node's reclaim may take (nil: all); pages of other nodes met at the tail
+    /// of a list are set aside and put back where they were once the scan ends.
+    var eligible: Range<Int>?
+    var skipped: [PFN] = []
+    var skippedActive: [PFN] = []
 
     init(frames: FrameTable, referenced: @escaping (PFN) -> Bool) {
         self.frames = frames
@@ -73,6 +78,10 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
         let limit = min(n, lists[Int(au.rawValue)].count)
         while scanned < limit, let p = lists[Int(au.rawValue)].popTail(in: frames) {
             scanned += 1
+            if let e = eligible, !e.contains(Int(p)) {
+                skippedActive.append(p)
+                continue
+            }
             if referenced(p) {
                 lists[Int(au.rawValue)].pushHead(p, in: frames)
             } else {
@@ -82,6 +91,15 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
                 stats.pgdeactivate += 1
             }
         }
+        putBackSkipped(&skippedActive, to: au)
+    }
+
+    /// Returns the pages of other nodes a node's scan passed over to the tail of `use`'s list,
+    /// in their order (the first one set aside is the tail again).
+    func putBackSkipped(_ skipped: inout [PFN], to use: FrameUse) {
+        guard !skipped.isEmpty else { return }
+        for p in skipped.reversed() { lists[Int(use.rawValue)].pushTail(p, in: frames) }
+        skipped.removeAll(keepingCapacity: true)
     }
 
     /// What reclaim does with an inactive page it found at the tail, from its references
@@ -119,6 +137,10 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
                 continue
             }
             scanned += 1
+            if let e = eligible, !e.contains(Int(p)) {
+                skipped.append(p)
+                continue
+            }
             switch checkReferences(p) {
             case .activate:
                 frames.setUse(p, au)
@@ -133,6 +155,7 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
                 found += 1
             }
         }
+        putBackSkipped(&skipped, to: iu)
     }
 
     public func isolateVictims(anon anonCount: Int, file fileCount: Int, into victims: inout [PFN], stats: inout VMStat) {
@@ -144,6 +167,12 @@ public final class LinuxTwoListPolicy: ReplacementPolicy {
         if shortFile > 0 && anonCount > 0 {
             shrinkInactive(anon: true, want: shortFile, into: &victims, stats: &stats)
         }
+    }
+
+    public func isolateVictims(anon anonCount: Int, file fileCount: Int, eligible: Range<Int>, into victims: inout [PFN], stats: inout VMStat) {
+        self.eligible = eligible
+        defer { self.eligible = nil }
+        isolateVictims(anon: anonCount, file: fileCount, into: &victims, stats: &stats)
     }
 
     public func putBack(_ pfn: PFN, anon: Bool) {

@@ -19,6 +19,10 @@ public protocol ReplacementPolicy: AnyObject {
     /// Picks up to `count` victims; `anonCount` of them at most anonymous, the rest file pages.
     /// Victims are unlinked and marked `.isolated`.
     func isolateVictims(anon anonCount: Int, file fileCount: Int, into victims: inout [PFN], stats: inout VMStat)
+    /// `isolateVictims` for one NUMA node's reclaim: only frames in `eligible` (the node's
+    /// frames) are taken; the pages of other nodes are passed over and keep their places
+    /// (Linux 4.8+ keeps one LRU per node; see `LinuxTwoListPolicy`).
+    func isolateVictims(anon anonCount: Int, file fileCount: Int, eligible: Range<Int>, into victims: inout [PFN], stats: inout VMStat)
     /// A victim that could not be reclaimed goes back (to the active end where there is one).
     func putBack(_ pfn: PFN, anon: Bool)
     /// Periodic aging: harvest accessed bits and balance lists.
@@ -27,4 +31,12 @@ public protocol ReplacementPolicy: AnyObject {
     func count(_ use: FrameUse) -> Int
     /// Consistency problems of the policy's lists.
     func checkInvariants() -> [String]
+}
+
+extension ReplacementPolicy {
+    /// Policies without per-node lists take victims wherever they are: a node's reclaim then
+    /// frees pages of any node (the textbook policies model a machine of one node).
+    public func isolateVictims(anon anonCount: Int, file fileCount: Int, eligible: Range<Int>, into victims: inout [PFN], stats: inout VMStat) {
+        isolateVictims(anon: anonCount, file: fileCount, into: &victims, stats: &stats)
+    }
 }

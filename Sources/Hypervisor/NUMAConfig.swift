@@ -106,19 +106,29 @@ public struct NUMATopology: Sendable, Equatable {
 }
 
 /// A guest's NUMA placement (ESX `numa.nodeAffinity` restricted to one node; libvirt's
-/// `<numatune><memory mode="preferred" nodeset="N"/>`).
+/// `<numatune><memory mode="preferred" nodeset="N"/>`) and whether a VM spanning nodes shows
+/// them to its guest (virtual NUMA).
 public struct GuestNUMAConfig: ParameterTable {
     /// The node the guest's memory comes from first; nil: `host.numa.placement` decides.
     public var home_node: Int? = nil
+    /// A VM larger than its home node presents its virtual nodes to the guest, which then
+    /// allocates per node (ESXi exposes vNUMA to VMs of `numa.vcpu.min` = 9 vCPUs or more;
+    /// libvirt when the domain has `<cpu><numa><cell>` elements). false: the guest sees one
+    /// node over all its memory, as a VM without vNUMA does.
+    public var virtual_numa = true
 
     public init() {}
 
     public static let tableName = "guest.numa"
-    public static let tableSummary = "A guest's NUMA placement: its home node (memory comes from it first and falls back to the other nodes)."
+    public static let tableSummary =
+        "A guest's NUMA placement: its home node (memory comes from it first and falls back to the other nodes) and virtual NUMA."
     public static let fields: [ParameterField<Self>] = [
         .init(
             \.home_node, "home_node",
             "the host node the guest's memory comes from first (a guest larger than the node spans the next nodes too)",
-            .range(0...63), unit: "node", unset: "(host.numa.placement)")
+            .range(0...63), unit: "node", unset: "(host.numa.placement)"),
+        .init(
+            \.virtual_numa, "virtual_numa",
+            "a VM spanning host nodes shows them to its guest (vNUMA: one guest node per virtual node, local allocation); false: one guest node"),
     ]
 }

@@ -16,5 +16,7 @@ public struct VMResourceSettings: Sendable, Equatable {
     /// The NUMA node the VM's memory comes from first (nil: the host's placement decides;
     /// ESX numa.nodeAffinity with one node).
     public var numaHomeNode: Int? = nil
+    /// A VM spanning nodes presents them to its guest (vNUMA).
+    public var virtualNUMA = true
     public init() {}
 }

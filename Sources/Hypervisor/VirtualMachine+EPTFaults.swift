@@ -57,8 +57,7 @@ extension VirtualMachine {
                 let node = host.frames.topology.node(of: frames[0])
                 countNUMAAllocation(node: node, preferred: preferredNode(i), count: 512)
                 // The other subpages get their EPT entries on their first touch (below).
-                let remote = node != preferredNode(i)
-                for k in 0..<512 { guest.setRemote(PFN(start + k), remote) }
+                for k in 0..<512 { guest.setHostNode(PFN(start + k), node) }
             }
             regionBacked[r] = 512
             largeRegion[r] = 1

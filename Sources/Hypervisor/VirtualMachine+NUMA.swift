@@ -71,14 +71,20 @@ extension VirtualMachine {
         }
     }
 
-    /// Tells the guest whether page `i` is now on another node than the vCPUs that access it
-    /// (its virtual node's host node), after the host changed what backs it. The guest's
-    /// accesses to a remote page pay `costs.remote_access` (see `GuestKernel.setRemote`).
+    /// Tells the guest which host node backs page `i` now, after the host changed what backs
+    /// it. The guest's accesses from a process whose node is backed by another host node pay
+    /// `costs.remote_access` (see `GuestKernel.setHostNode`).
     @inline(__always)
     func updateRemote(_ i: Int) {
         guard numaActive else { return }
-        let remote = backingNode(i).map { $0 != preferredNode(i) } ?? false
-        guest.setRemote(PFN(i), remote)
+        guest.setHostNode(PFN(i), backingNode(i))
+    }
+
+    /// Describes the VM's virtual nodes to the guest (power-on on a NUMA host); without
+    /// virtual NUMA the guest sees one node, local to the home node's vCPUs.
+    func presentNUMANodes() {
+        guard numaActive else { return }
+        guest.setNUMANodes(framesPerNode: numa.pagesPerVirtualNode, hostNodes: settings.virtualNUMA ? numa.virtualNodes : [numa.homeNode])
     }
 }
 

@@ -143,6 +143,7 @@ public final class VirtualMachine: GuestPhysicalBacking {
     func powerOn(overheadPages: Int) {
         self.overheadPages = overheadPages
         poweredOn = true
+        presentNUMANodes()
         if settings.balloonDriver {
             let perPoll = Int(Double(balloonSettings.rate.pages) * Double(balloonSettings.poll_interval.nanoseconds) / 1e9)
             let b = balloonSettings

@@ -19,13 +19,17 @@ public enum CounterReference {
         out += table("Host", "stats.txt `host.<name>`, summary.json `host`", HostCounters.catalog, series: "host_timeseries.csv")
         out += table(
             "NUMA node", "stats.txt `host.node<N>.<name>`, summary.json `host.nodes[N]` (hosts of more than one node only)",
-            NodeCounters.catalog, series: nil)
+            NodeCounters.catalog, series: "host_timeseries.csv` as `node<N>.<name>")
         out += table(
             "Guest", "stats.txt `guest.<guest>.<path>`, each object of summary.json `guests` (groups as nested objects)",
             GuestCounters.catalog, series: "timeseries.csv")
         out += table(
             "Guest on a NUMA host", "stats.txt `guest.<guest>.numa.<name>`, summary.json `guests[].numa` (hosts of more than one node only)",
             VMNUMACounters.catalog, series: nil)
+        out += table(
+            "Guest NUMA node",
+            "stats.txt `guest.<guest>.node<N>.<name>`, summary.json `guests[].nodes[N]` (guests of more than one node only: wide VMs)",
+            GuestNodeCounters.catalog, series: nil)
         out.append("### The same figures in real systems")
         out.append("")
         out.append(

@@ -165,6 +165,8 @@ public enum RunReport {
                 [(SummaryKey.name, .string(g.name))]
                     + counterFields(GuestCounters.catalog, CounterWindow(now: g.state))
                     + (g.state.host.numa.map { [("numa", .object(counterFields(VMNUMACounters.catalog, CounterWindow(now: $0))))] } ?? [])
+                    + (g.nodes.isEmpty
+                        ? [] : [("nodes", .array(g.nodes.map { .object(counterFields(GuestNodeCounters.catalog, CounterWindow(now: $0))) }))])
                     + [
                         (SummaryKey.buddyinfo, .array(g.buddyinfo.map { .int($0) })),
                         (
@@ -242,13 +244,20 @@ public enum RunReport {
     }
 
     /// `host_timeseries.csv`: the time, then every sampled host counter (free, consumed and
-    /// overhead memory, the free-memory state, what each technique holds).
+    /// overhead memory, the free-memory state, what each technique holds), then on a host of
+    /// several nodes every sampled node counter of each node (`node<N>.<name>`).
     public static func hostTimeseriesCSV(_ r: SimulationResult) -> String {
         let sampled = HostCounters.catalog.sampled
-        var s = ([SummaryKey.time] + sampled.map(\.counter.name)).joined(separator: ",") + "\n"
+        let nodeSampled = NodeCounters.catalog.sampled
+        let nodes = r.hostSamples.first?.nodeValues.count ?? 0
+        let nodeColumns = (0..<nodes).flatMap { k in nodeSampled.map { "node\(k).\($0.counter.name)" } }
+        var s = ([SummaryKey.time] + sampled.map(\.counter.name) + nodeColumns).joined(separator: ",") + "\n"
         for h in r.hostSamples {
             var fields = [formatFixed(Double(h.timeNs) / 1e9, 3)]
             for (e, v) in zip(sampled, h.values) { fields.append(e.counter.csvText(v)) }
+            for values in h.nodeValues {
+                for (e, v) in zip(nodeSampled, values) { fields.append(e.counter.csvText(v)) }
+            }
             s += fields.joined(separator: ",") + "\n"
         }
         return s
@@ -293,6 +302,7 @@ public enum RunReport {
             let p = "guest.\(g.name)."
             addCounters(GuestCounters.catalog, CounterWindow(now: g.state), prefix: p, to: &b)
             if let n = g.state.host.numa { addCounters(VMNUMACounters.catalog, CounterWindow(now: n), prefix: p + "numa.", to: &b) }
+            for (k, n) in g.nodes.enumerated() { addCounters(GuestNodeCounters.catalog, CounterWindow(now: n), prefix: p + "node\(k).", to: &b) }
             for (o, n) in g.buddyinfo.enumerated() { b.add(p + "buddyinfo.order\(o)", n, unit: "blocks", "free blocks of order \(o) (/proc/buddyinfo)") }
             for (i, w) in g.workloads.enumerated() {
                 for e in w.stats.entries { b.add(Statistic(p + "workload\(i).\(w.kind).\(e.name)", e.value, unit: e.unit, e.summary)) }

@@ -179,6 +179,7 @@ public struct GuestConfig: ParameterTable {
         s.balloonMaxPages = balloon.maxBalloonPages(configuredPages: memory.pages)
         s.balloonDeflateOnOOM = balloon.deflate_on_oom
         s.numaHomeNode = numa.home_node
+        s.virtualNUMA = numa.virtual_numa
         return s
     }
 

@@ -528,7 +528,11 @@ public final class Simulation {
         drainEvents()
         recordBalloonWork()
         let h = hostState()
-        hostSamples.append(HostSample(timeNs: now, values: HostCounters.catalog.sample(CounterWindow(now: h, start: lastHostSample))))
+        var sample = HostSample(timeNs: now, values: HostCounters.catalog.sample(CounterWindow(now: h, start: lastHostSample)))
+        sample.nodeValues = h.snapshot.nodes.indices.map { k in
+            NodeCounters.catalog.sample(CounterWindow(now: h.snapshot.nodes[k], start: lastHostSample?.snapshot.nodes[k]))
+        }
+        hostSamples.append(sample)
         lastHostSample = h
         if options.check { runChecks(contents: true) }
     }
@@ -590,7 +594,8 @@ public final class Simulation {
             let k = g.kernel
             return GuestSummary(
                 name: g.config.name, state: guestState(g), processes: k.processTable(),
-                workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) }, buddyinfo: k.buddy.buddyinfo)
+                workloads: g.workloads.map { ($0.0.kind.rawValue, $0.1.stats.statistics) }, buddyinfo: k.buddy.buddyinfo,
+                nodes: k.nodeStats)
         }
         var r = SimulationResult(
             config: config, simulatedNs: now, endedEarly: endedEarly, guests: gs, samples: samples, hostSamples: hostSamples,

@@ -20,6 +20,9 @@ public struct HostSample: Sendable, Equatable {
     public var timeNs: Int64
     /// The values of `HostCounters.catalog.sampled`, in that order.
     public var values: [Double]
+    /// On a host of several nodes, per node the values of `NodeCounters.catalog.sampled`
+    /// (empty on a one-node host).
+    public var nodeValues: [[Double]] = []
 
     /// The value of a sampled counter (nil for a counter that is not sampled).
     public subscript(_ c: HostCounter) -> Double? { HostCounters.catalog.sampledPosition(c).map { values[$0] } }
@@ -33,6 +36,8 @@ public struct GuestSummary: Sendable {
     public var processes: [ProcessInfo]
     public var workloads: [(kind: String, stats: StatisticsBlock)]
     public var buddyinfo: [Int]
+    /// Each node of a NUMA guest (empty for a guest of one node).
+    public var nodes: [GuestNodeStats] = []
 
     public var configuredPages: Int { state.configuredPages }
     public var vcpus: Int { state.vcpus }

@@ -97,6 +97,38 @@ import PageContents
         expectHostConsistent(host, "wide VM")
     }
 
+    @Test func aWideVMsGuestHasOneNodePerVirtualNodeAndPaysForAccessesFromTheOtherNode() {
+        let host = twoNodeHost(mib: 512)
+        let costs = host.costs
+        let (k, vm) = addGuest(host, "wide", mib: 320, swapMiB: 0)
+        #expect(k.buddy.nodeCount == 2 && k.buddy.nodeStart == [0, vm.numa.pagesPerVirtualNode, vm.configuredPages])
+        let (p0, v0) = writePages(k, 500)
+        let (p1, v1) = writePages(k, 500)
+        #expect(k.process(p0)!.node == 0 && k.process(p1)!.node == 1)
+        for (pid, v, node) in [(p0, v0, 0), (p1, v1, 1)] {
+            for i in 0..<500 {
+                let pfn = Int(PTE(raw: k.pteValue(k.process(pid)!, v + VPN(i))).pfn)
+                #expect(k.buddy.node(of: pfn) == node && vm.backingNode(pfn) == vm.numa.virtualNodes[node], "pid \(pid) pfn \(pfn)")
+            }
+        }
+        let before = k.vmstat.numaRemoteAccesses
+        for i in 0..<500 {
+            #expect(k.access(p0, v0 + VPN(i), write: false).cost == costs.memory_access.nanoseconds)
+            #expect(k.access(p1, v1 + VPN(i), write: false).cost == costs.memory_access.nanoseconds)
+        }
+        #expect(k.vmstat.numaRemoteAccesses == before, "each process reads its own node's memory")
+        // A child of p1 runs on node 0 (the third process) and reads p1's pages on host node 1.
+        let c = try! k.fork(p1).get()
+        #expect(k.process(c)!.node == 0)
+        for i in 0..<500 {
+            #expect(k.access(c, v1 + VPN(i), write: false).cost == costs.memory_access.nanoseconds + costs.remote_access.nanoseconds)
+        }
+        #expect(k.vmstat.numaRemoteAccesses == before + 500)
+        let nodes = k.nodeStats
+        #expect(nodes.map(\.hostNode) == [0, 1] && nodes[0].numaHit >= 500 && nodes[1].numaHit >= 500)
+        expectHostConsistent(host, "wide guest")
+    }
+
     /// Four VMs, two per node (a, c on node 0; b, d on node 1), read the same file.
     func shareAcrossNodes(mergeAcrossNodes: Int) -> (HostMemory, [VirtualMachine], [Set<UInt32>]) {
         let host = twoNodeHost {

@@ -79,4 +79,49 @@ import Scenarios
         // The pinned VMs fill node 0: their guests' pages fall back to node 1 either way.
         #expect(perNode.hostState.snapshot.nodes[0].numaForeign > 0)
     }
+
+    @Test func hostTimeseriesHasPerNodeColumnsOnAMultiNodeHostOnly() throws {
+        let r = try Self.run(try Self.load { $0.duration = .seconds(2) })
+        let csv = RunReport.hostTimeseriesCSV(r)
+        let header = csv.split(separator: "\n")[0].split(separator: ",").map(String.init)
+        #expect(
+            header.suffix(8) == [
+                "node0.free_kb", "node0.consumed_kb", "node0.pages_shared", "node0.remote_accesses",
+                "node1.free_kb", "node1.consumed_kb", "node1.pages_shared", "node1.remote_accesses",
+            ])
+        let rows = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        #expect(rows.allSatisfy { $0.count == header.count })
+        // Node free memory adds up to the host's at every sample.
+        let free = header.firstIndex(of: "free_kb")!, f0 = header.firstIndex(of: "node0.free_kb")!, f1 = header.firstIndex(of: "node1.free_kb")!
+        for row in rows { #expect(Int(row[free])! == Int(row[f0])! + Int(row[f1])!) }
+        let flat = try Self.run(
+            try Self.load {
+                $0.duration = .seconds(1); $0.host.numa.nodes = 1
+            })
+        #expect(!RunReport.hostTimeseriesCSV(flat).contains("node0."))
+    }
+
+    static func loadGuestScenario(_ tweak: (inout ScenarioConfig) -> Void = { _ in }) throws -> ScenarioConfig {
+        let file = repoRoot + "/Configs/numa-guest.yaml"
+        var c = try ScenarioLoader.load(text: try String(contentsOfFile: file, encoding: .utf8), file: file)
+        c.duration = .seconds(7)
+        tweak(&c)
+        return c
+    }
+
+    @Test func aWideGuestAllocatesPerNodeAndVirtualNUMACutsRemoteAccesses() throws {
+        let numa = try Self.run(try Self.loadGuestScenario(), check: false)
+        let db = try #require(numa.guests.first { $0.name == "db" })
+        #expect(db.nodes.count == 2 && db.nodes.map(\.hostNode) == [0, 1])
+        #expect(db.nodes.allSatisfy { $0.processes >= 1 }, "processes on both nodes: \(db.nodes.map(\.processes))")
+        let miss = db.nodes.reduce(0) { $0 + $1.numaMiss }, foreign = db.nodes.reduce(0) { $0 + $1.numaForeign }
+        #expect(miss > 0 && miss == foreign, "the batch job's node filled and spilled to the other")
+        let stats = RunReport.statsText(numa, version: nil)
+        #expect(stats.contains("guest.db.node1.numa_miss") && !stats.contains("guest.app.node0."))
+        let flat = try Self.run(try Self.loadGuestScenario { $0.guests[0].numa.virtual_numa = false })
+        let flatDB = try #require(flat.guests.first { $0.name == "db" })
+        #expect(flatDB.nodes.isEmpty, "without vNUMA the guest has one node")
+        let remote = db.state.vmstat.numaRemoteAccesses, flatRemote = flatDB.state.vmstat.numaRemoteAccesses
+        #expect(flatRemote > 2 * remote, "local allocation keeps each database on its node: \(remote) vs \(flatRemote)")
+    }
 }
