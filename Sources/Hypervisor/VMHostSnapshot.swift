@@ -44,7 +44,7 @@ public struct VMNUMASnapshot: Sendable, Equatable {
     /// Frames given to its pages on the node they prefer (numa_hit) and on another (numa_miss).
     public var localAllocations = 0
     public var remoteAllocations = 0
-    /// Its guest's accesses to frames on another node than the page's own, and their time.
+    /// Its guest's accesses to frames on another host node than the accessing process's, and their time.
     public var remoteAccesses = 0
     public var remoteAccessNs: Int64 = 0
     public init() {}

@@ -74,7 +74,7 @@ public struct VMNUMACounters: Sendable {
     public let remoteAllocations = VMNUMACounter.events(
         "remote_allocations", unit: .pages, "frames given to its pages on another node (its numa_miss)"
     ) { $0.remoteAllocations }
-    public let remoteAccesses = VMNUMACounter.events("remote_accesses", "accesses to frames on another node than the page's own") {
+    public let remoteAccesses = VMNUMACounter.events("remote_accesses", "accesses to frames on another host node than the accessing process's") {
         $0.remoteAccesses
     }
     public let remoteAccessTime = VMNUMACounter.time(
