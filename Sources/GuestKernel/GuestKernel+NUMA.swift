@@ -54,11 +54,16 @@ extension GuestKernel {
             watermarks = Watermarks(managedPages: managedPages, config: config)
             return
         }
-        let onlineEnd = totalPages - offlinePages
-        let managed = buddy.nodes.map { max(0, min($0.managed.upperBound, onlineEnd) - $0.managed.lowerBound) }
+        let managed = (0..<buddy.nodeCount).map(onlinePages(ofNode:))
         let marks = Watermarks.perNode(managedPages: managed, config: config)
         buddy.marks = marks
         watermarks = Watermarks(summing: marks)
+    }
+
+    /// The managed frames of `node` that are online (memory hotplug): its MemTotal.
+    func onlinePages(ofNode node: Int) -> Int {
+        let a = buddy.nodes[node].managed
+        return max(0, min(a.upperBound, totalPages - offlinePages) - a.lowerBound)
     }
 
     /// Gives a new process its node: the next one round robin.
@@ -141,7 +146,7 @@ extension GuestKernel {
             var s = GuestNodeStats()
             let a = buddy.nodes[k]
             s.hostNode = Int(nodeHostTags[k]) - 1
-            s.memTotal = max(0, min(a.managed.upperBound, onlineEnd) - a.managed.lowerBound)
+            s.memTotal = onlinePages(ofNode: k)
             s.memFree = a.freePages
             s.watermarks = buddy.marks[k]
             var counts = [Int](repeating: 0, count: 16)

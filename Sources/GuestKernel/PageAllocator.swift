@@ -127,33 +127,25 @@ public struct PageAllocator {
     mutating func allocateOnNodes(order: Int) -> PFN? {
         let n = nodes.count, pref = min(preferred, n - 1)
         precondition(marks.count == n, "per-node watermarks are not set")
-        // Fast path: ALLOC_WMARK_LOW along the zonelist.
-        for i in 0..<n {
-            let k = zonelist(pref, i)
-            if watermarkOK(k, order: order, mark: marks[k].low), let f = nodes[k].allocate(order: order) {
-                count(served: k, preferred: pref, pages: 1 << order)
-                return f
+        /// One pass along the zonelist, taking the first node that `admits` the allocation.
+        func walk(_ admits: (Int) -> Bool) -> PFN? {
+            for i in 0..<n {
+                let k = zonelist(pref, i)
+                if admits(k), let f = nodes[k].allocate(order: order) {
+                    count(served: k, preferred: pref, pages: 1 << order)
+                    return f
+                }
             }
+            return nil
         }
+        // Fast path: ALLOC_WMARK_LOW along the zonelist.
+        if let f = walk({ watermarkOK($0, order: order, mark: marks[$0].low) }) { return f }
         // Slow path: wake the kswapd of every node not balanced, then ALLOC_WMARK_MIN.
         for k in 0..<n where !watermarkOK(k, order: order, mark: marks[k].high) { kswapdWakeups[k] = true }
-        for i in 0..<n {
-            let k = zonelist(pref, i)
-            if watermarkOK(k, order: order, mark: marks[k].min), let f = nodes[k].allocate(order: order) {
-                count(served: k, preferred: pref, pages: 1 << order)
-                return f
-            }
-        }
+        if let f = walk({ watermarkOK($0, order: order, mark: marks[$0].min) }) { return f }
         // Below every min watermark: what is left (the callers decided the allocation may dip
         // into the reserves, as ALLOC_HARDER / ALLOC_OOM allocations do).
-        for i in 0..<n {
-            let k = zonelist(pref, i)
-            if let f = nodes[k].allocate(order: order) {
-                count(served: k, preferred: pref, pages: 1 << order)
-                return f
-            }
-        }
-        return nil
+        return walk { _ in true }
     }
 
     /// Allocates 2^order frames from `node` alone (`__GFP_THISNODE`), without a watermark
