@@ -13,6 +13,7 @@ extension HostMemory {
         }
         p += frames.checkInvariants()
         for vm in vms { p += vm.compressor.takeProblems() }
+        p += sharing.takeMemoProblems()
         guard full else { return p }
         for vm in vms { p += vm.checkInvariants() }
         p += sharing.checkInvariants(on: self)

@@ -85,7 +85,10 @@ public final class HostMemory: AllocationReclaimer {
     /// Verify decompressed bytes against what the page held (check mode).
     public var verifyDecompressedBytes: Bool {
         get { services.verifyDecompressedBytes }
-        set { services.verifyDecompressedBytes = newValue }
+        set {
+            services.verifyDecompressedBytes = newValue
+            sharing.verifyMemo = newValue
+        }
     }
     /// Decompression problems found and not yet reported by `checkInvariants`.
     public var verificationProblems: [String] { vms.flatMap { $0.compressor.problems } }
@@ -116,6 +119,7 @@ public final class HostMemory: AllocationReclaimer {
         sharing.addCursor(ScanCursor(position: scanStart, stride: scanStride))
         sharingScanScheduler.addVM()
         vms.append(vm)
+        services.compressedSizes.reserve(pages: vms.reduce(0) { $0 + $1.configuredPages } / 4)
         guest.attach(to: vm)
         return vm
     }

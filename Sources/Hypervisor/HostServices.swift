@@ -19,6 +19,8 @@ final class HostServices {
     let sharedFrames: SharedFrames
     /// Verify decompressed bytes against what the page held (check mode).
     var verifyDecompressedBytes = false
+    /// Compressed sizes of recently compressed contents, for every VM's host paging.
+    let compressedSizes = CompressedSizeMemo()
     /// Events not yet drained by the engine, with the VM index (-1: the host itself).
     var events: [(vm: Int, event: HostEvent)] = []
     /// Set when a guest touched a page with no machine frame left and nothing to reclaim.

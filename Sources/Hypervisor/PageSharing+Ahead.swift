@@ -57,6 +57,14 @@ extension PageSharing {
         }
         let generator = self.generator
         let precompute = config.precompute_large_page_hashes
+        // The memo is only read by the jobs (a content it answers is not generated), and in
+        // check mode not trusted: every page is hashed and the memo's answer compared.
+        let memo = hashMemo
+        let verify = verifyMemo
+        let useMemo = memoEnabled
+        let wrong = UnsafeMutablePointer<Int>.allocate(capacity: max(1, chunks.count))
+        wrong.initialize(repeating: -1, count: max(1, chunks.count))
+        defer { wrong.deallocate() }
         runJobs(chunks.count) { k in
             let (v, from) = chunks[k]
             let vm = vms[v].vm
@@ -64,12 +72,28 @@ extension PageSharing {
             for n in from..<min(from + PageSharing.aheadChunk, pages[v].count) {
                 let i = Int(pages[v][n])
                 guard vm.p2m.isPrivate(i), precompute || !vm.isInLargePage(i) else { continue }
-                out[n] = generator.withBytes(vm.guest.content(of: PFN(i))) { PageHash.xxh3($0, salt: vm.salt) }
+                let content = vm.guest.content(of: PFN(i))
+                let known = useMemo ? memo.lookup(content, salt: vm.salt) : nil
+                if let h = known, !verify {
+                    out[n] = h
+                    continue
+                }
+                out[n] = generator.withBytes(content) { PageHash.xxh3($0, salt: vm.salt) }
+                if let h = known, h != out[n], wrong[k] < 0 { wrong[k] = n }
             }
+        }
+        for k in chunks.indices where wrong[k] >= 0 {
+            let (v, n) = (chunks[k].v, wrong[k])
+            let vm = vms[v].vm
+            let content = vm.guest.content(of: PFN(Int(pages[v][n])))
+            memoProblems.append("sharing: vm \(vm.name) pfn \(pages[v][n]): the hash memo's answer for \(content) differs from its bytes' hash \(outs[v][n])")
         }
         for (v, j) in vms.enumerated() {
             while ahead.count <= j.vm.index { ahead.append(AheadHashes()) }
             ahead[j.vm.index] = AheadHashes(pages: pages[v], hashes: Array(UnsafeBufferPointer(start: outs[v], count: pages[v].count)), next: 0)
+            for n in 0..<pages[v].count where outs[v][n] != 0 {
+                memo.store(j.vm.guest.content(of: PFN(Int(pages[v][n]))), salt: j.vm.salt, hash: outs[v][n])
+            }
         }
     }
 

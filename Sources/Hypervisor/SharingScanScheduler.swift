@@ -31,6 +31,7 @@ final class SharingScanScheduler {
         guard tunables.run == 1, host.scheduler.machine.isEnabled(.share) else { return interval }
         let scanner = SharingScan()
         let on = host.vms.filter(\.poweredOn)
+        host.sharing.hashMemo.reserve(pages: on.reduce(0) { $0 + $1.configuredPages })
         if config.usesESXRates {
             let seconds = Double(interval) / 1e9
             var rates = on.map { vm -> Double in

@@ -21,6 +21,9 @@ extension VirtualMachine {
     /// evictions included).
     @discardableResult
     public func pageOut(_ pages: Int, compress: Bool, swap: Bool) -> ReclaimOutcome {
+        // Host paging is host-wide work at a synchronisation point (the host's memo of
+        // compressed sizes is shared by every VM), never inside a VM's parallel round.
+        precondition(!inRound, "vm \(name): host paging inside the VM's round")
         var out = ReclaimOutcome()
         let useAccessed = host.config.swap.victim_selection == .accessed
         let ept = guest.ept
@@ -72,7 +75,7 @@ extension VirtualMachine {
             let limit = Int(Double(pageSize) * cfg.threshold.fraction)
             let stored = compressor.compressedSize(
                 of: content, generator: host.generator, limit: limit,
-                costNs: host.costs.compress.nanoseconds)
+                costNs: host.costs.compress.nanoseconds, memo: host.compressedSizes)
             if let size = stored {
                 // Make room by moving the oldest entries to swap (ESX evicts cold compressed pages).
                 while cache.bytes + CompressionCache.stride(size) > cache.limitBytes, let old = cache.oldest() {

@@ -38,6 +38,32 @@ import PageContents
         expectHostConsistent(host, "paged back in")
     }
 
+    /// The host remembers compressed sizes across VMs: the same file pages paged out by a
+    /// second VM are not compressed again, and they take the sizes the first VM's got.
+    @Test func aContentCompressedByOneVMIsNotCompressedAgainForAnother() {
+        let host = makeHost {
+            $0.sharing.enabled = false; $0.compression.cache_size = Percentage(percent: 100)
+        }
+        let (k1, vm1) = addGuest(host, "a")
+        let (k2, vm2) = addGuest(host, "b")
+        _ = readCommonFile(k1, pages: 300, seed: 5)
+        let (p2, f2) = readCommonFile(k2, pages: 300, seed: 5)
+        let memo = host.services.compressedSizes
+        vm1.pageOut(100_000, compress: true, swap: false)
+        let (hits, misses) = (memo.hits, memo.misses)
+        #expect(misses >= 300 && vm1.stats.compressions >= 300)
+        vm2.pageOut(100_000, compress: true, swap: false)
+        #expect(memo.hits - hits >= 300, "the common file's 300 pages come from the memo: \(memo.hits - hits)")
+        #expect(vm2.stats.compressions >= 300)
+        // Reading the file back with verification recompresses each page and finds the size
+        // the memo gave, and the bytes the page held.
+        host.verifyDecompressedBytes = true
+        for i in 0..<300 { _ = k2.fileRead(p2, file: f2, page: i) }
+        #expect(vm2.stats.decompressions > 100, "reading the file decompresses its pages: \(vm2.stats.decompressions)")
+        #expect(host.checkInvariants().isEmpty, "\(host.checkInvariants())")
+        expectHostConsistent(host, "after paging out both VMs")
+    }
+
     @Test func aThresholdOfOneHundredPercentKeepsTextPagesThatFiftyRejects() {
         func compressed(_ threshold: Double) -> Int {
             let host = makeHost {

@@ -144,3 +144,24 @@ func words(_ bytes: [UInt8]) -> [UInt64] {
         }
     }
 }
+
+@Suite struct PageHashMemoTests {
+    @Test func itAnswersWhatItWasToldPerContentAndSaltAndNothingElse() {
+        let g = PageGenerator()
+        let memo = PageHashMemo()
+        let a = PageContent(style: .pointers, seed: 1), b = PageContent(style: .text, seed: 2)
+        #expect(memo.lookup(a, salt: 0) == nil, "empty before reserve")
+        memo.reserve(pages: 100)
+        #expect(memo.capacity == PageHashMemo.minSlots)
+        let ha = g.withBytes(a) { PageHash.xxh3($0, salt: 7) }
+        memo.store(a, salt: 7, hash: ha)
+        #expect(memo.lookup(a, salt: 7) == ha)
+        #expect(memo.lookup(a, salt: 8) == nil, "another salt is another hash")
+        #expect(memo.lookup(b, salt: 7) == nil)
+        memo.reserve(pages: 10)
+        #expect(memo.lookup(a, salt: 7) == ha, "a memo large enough keeps its entries")
+        memo.reserve(pages: PageHashMemo.maxSlots * 4)
+        #expect(memo.capacity == PageHashMemo.maxSlots)
+        #expect(memo.lookup(a, salt: 7) == nil, "growing starts empty")
+    }
+}
