@@ -31,7 +31,10 @@ final class SharingScanScheduler {
         guard tunables.run == 1, host.scheduler.machine.isEnabled(.share) else { return interval }
         let scanner = SharingScan()
         let on = host.vms.filter(\.poweredOn)
-        host.sharing.hashMemo.reserve(pages: on.reduce(0) { $0 + $1.configuredPages })
+        // The hash memo pays once the scanner comes back to pages it hashed (after the first
+        // full scan: a second with KSM's fast rates, an hour at ESX's default); until then
+        // it stays at its smallest.
+        host.sharing.hashMemo.reserve(pages: host.sharing.full_scans > 0 ? on.reduce(0) { $0 + $1.configuredPages } : 0)
         if config.usesESXRates {
             let seconds = Double(interval) / 1e9
             var rates = on.map { vm -> Double in

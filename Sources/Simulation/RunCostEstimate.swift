@@ -37,8 +37,11 @@ public struct RunCostEstimate: Sendable, Equatable {
     /// plus 12 B of PTE, host swap slot or compression-cache bookkeeping and sharing tables
     /// (16 B until host-paging candidates moved from a 4-byte list entry into the bitmap).
     public static let bytesPerTouchedPage: Double = 46.2
-    /// Simulated references per CPU second for an overcommitted mix (measured on the ladder).
-    public static let referencesPerCPUSecond: Double = 4.0e6
+    /// References (as estimated here: unstalled) per CPU second for an overcommitted mix,
+    /// measured on the ladder: the one-hour run of `host-64g-16vm` with one thread took 2048
+    /// CPU s for the 12.7 G references estimated (9.5 G issued; stalls issue fewer), 211 s
+    /// of it the per-configured-page part (docs/performance.md, "The first one-hour runs").
+    public static let referencesPerCPUSecond: Double = 6.9e6
     /// CPU seconds per configured guest page per simulated second (host sampling, scans).
     public static let cpuPerConfiguredPageSecond: Double = 2.0e-9
 
