@@ -11,9 +11,12 @@ import Foundation
 /// point, so what each job computes does not depend on the number of threads or on their
 /// timing: one thread and many give byte-identical results (`SimulationOptions.threads`).
 ///
-/// A waiting job keeps its thread (its stack), so the runner starts another thread to go on
-/// with the round's other jobs; threads are kept for the next rounds and stopped by
-/// `shutdown()`. A round of one job runs on the caller's thread, served inline.
+/// The caller's thread (the coordinator) takes jobs too, so a round on one thread runs on the
+/// caller's thread without a hand-off unless a job waits. A waiting job keeps its thread (its
+/// stack), so the runner starts another thread to go on with the round's other jobs; when the
+/// waiting job is the coordinator's, the coordinator serves the synchronisation point from
+/// inside its `park` (the same point, the same order). Threads are kept for the next rounds and
+/// stopped by `shutdown()`. A round of one job runs on the caller's thread, served inline.
 final class RoundRunner: @unchecked Sendable {
     let threads: Int
     /// Guards everything below; the coordinator waits on it.
@@ -37,6 +40,10 @@ final class RoundRunner: @unchecked Sendable {
     private var resume: [DispatchSemaphore] = []
     /// The inline round's service (a round of one job).
     private var inlineServe: ((Int) -> Void)?
+    /// The round's service (its synchronisation points).
+    private var serve: ((Int) -> Void)?
+    /// The job the coordinator is running, if any.
+    private var coordinatorJob: Int?
 
     init(threads: Int) {
         self.threads = max(1, threads)
@@ -61,11 +68,15 @@ final class RoundRunner: @unchecked Sendable {
         self.order = order ?? Array(0..<count)
         precondition(self.order.count == count, "the start order must name every job once")
         self.count = count
+        self.serve = serve
         next = 0
         finished = 0
         waiting = []
         while resume.count < count { resume.append(DispatchSemaphore(value: 0)) }
-        for _ in 0..<min(threads, count) { startRunner() }
+        for _ in 0..<(min(threads, count) - 1) { startRunner() }
+        lock.unlock()
+        runJobs(coordinator: true)
+        lock.lock()
         while true {
             while !(next >= count && finished + waiting.count == count) { lock.wait() }
             if waiting.isEmpty { break }
@@ -77,6 +88,7 @@ final class RoundRunner: @unchecked Sendable {
             for k in served { resume[k].signal() }
         }
         self.body = nil
+        self.serve = nil
         lock.unlock()
     }
 
@@ -91,6 +103,23 @@ final class RoundRunner: @unchecked Sendable {
         waiting.append(k)
         if next < count { startRunner() }
         lock.signal()
+        if coordinatorJob == k, let serve {
+            // The coordinator waits in its own job: it serves the synchronisation point here,
+            // when every job has finished or waits, exactly as `run` would.
+            lock.unlock()
+            tokens.signal()
+            lock.lock()
+            while !(next >= count && finished + waiting.count == count) { lock.wait() }
+            let served = waiting.sorted()
+            waiting = []
+            lock.unlock()
+            for j in served { serve(j) }
+            lock.lock()
+            for j in served where j != k { resume[j].signal() }
+            lock.unlock()
+            tokens.wait()
+            return
+        }
         lock.unlock()
         tokens.signal()
         resume[k].wait()
@@ -141,8 +170,9 @@ final class RoundRunner: @unchecked Sendable {
         }
     }
 
-    /// Takes jobs of the current round until none is left.
-    private func runJobs() {
+    /// Takes jobs of the current round until none is left (`coordinator`: on the caller's
+    /// thread, whose waiting job serves the round's synchronisation point itself).
+    private func runJobs(coordinator: Bool = false) {
         tokens.wait()
         while true {
             lock.lock()
@@ -152,9 +182,11 @@ final class RoundRunner: @unchecked Sendable {
             }
             let k = order[next]
             next += 1
+            if coordinator { coordinatorJob = k }
             lock.unlock()
             body(k)
             lock.lock()
+            if coordinator { coordinatorJob = nil }
             finished += 1
             lock.signal()
             lock.unlock()

@@ -112,9 +112,10 @@ import Scenarios
 
     /// The runner itself: jobs that wait a varying number of times are served in ascending
     /// order at each synchronisation point, and what they compute does not depend on the
-    /// number of threads.
+    /// number of threads or on the order the jobs start in (the coordinator runs the first job
+    /// started, and serves the points its job waits at).
     @Test func theRunnerServesWaitingJobsInOrder() {
-        func trace(threads: Int) -> [[Int]] {
+        func trace(threads: Int, reversed: Bool = false) -> [[Int]] {
             let runner = RoundRunner(threads: threads)
             defer { runner.shutdown() }
             var rounds: [[Int]] = []
@@ -127,7 +128,7 @@ import Scenarios
                 counters.withUnsafeMutableBufferPointer { buf in
                     let p = buf.baseAddress!
                     runner.run(
-                        count: n,
+                        count: n, order: reversed ? Array((0..<n).reversed()) : nil,
                         body: { k in
                             for _ in 0..<waits[k] {
                                 p[k] += 1
@@ -144,6 +145,8 @@ import Scenarios
         let one = trace(threads: 1)
         #expect(one == trace(threads: 2))
         #expect(one == trace(threads: 4))
+        #expect(one == trace(threads: 1, reversed: true))
+        #expect(one == trace(threads: 2, reversed: true))
         // At round 4 (five jobs waiting 1, 2, 0, 1, 2 times) the first point serves jobs
         // 0, 1, 3, 4 after their first wait, the second serves 1 and 4 after their second.
         #expect(one[4] == [1, 1001, 3001, 4001, 1002, 4002, 101, 102, 100, 101, 102])
