@@ -34,20 +34,16 @@ import PageContents
         expectHostConsistent(host, "after sharing")
     }
 
-    /// Hashing ahead (the scanner's hashes computed first, in chunks, on worker threads)
-    /// changes no result: the same merges, counters and page locations as hashing in the scan,
-    /// in KSM's vocabulary and in ESX's, and the scan uses the hashes computed ahead.
-    @Test(arguments: [false, true])
-    func hashingAheadChangesNoResult(esxRates: Bool) {
-        func build(ahead: Bool) -> (HostMemory, [VirtualMachine]) {
-            let host = makeHost {
-                $0.sharing.salting = 0
-                if esxRates { $0.sharing.scan_rate_per_vm = 200_000 } else { $0.sharing.pages_to_scan = 7_000 }
-            }
-            if ahead {
-                // Jobs in reverse order: the result must not depend on it.
-                host.runJobs = { n, body in for k in (0..<n).reversed() { body(k) } }
-            }
+    /// Two hosts that differ only as `variant` makes them (false for the first, true for the
+    /// second), each with guests a and b holding the same file and c another, scanned side by
+    /// side until the first has made `fullScans` full scans. Every sharing counter, the CPU
+    /// charged, the free frames and every page's location must be equal.
+    func scanSideBySide(
+        fullScans: Int, _ tweak: @escaping (inout HostConfig) -> Void, variant: (HostMemory, Bool) -> Void
+    ) -> (plain: HostMemory, fast: HostMemory) {
+        func build(_ v: Bool) -> (HostMemory, [VirtualMachine]) {
+            let host = makeHost(tweak)
+            variant(host, v)
             var vms: [VirtualMachine] = []
             for (name, seed) in [("a", UInt64(42)), ("b", 42), ("c", 7)] {
                 let (k, vm) = addGuest(host, name)
@@ -56,25 +52,42 @@ import PageContents
             }
             return (host, vms)
         }
-        let (plain, pv) = build(ahead: false)
-        let (fast, fv) = build(ahead: true)
+        let (plain, pv) = build(false)
+        let (fast, fv) = build(true)
         var wakes = 0
-        while plain.sharing.full_scans < 3 && wakes < 5_000 {
+        while plain.sharing.full_scans < fullScans && wakes < 5_000 {
             _ = plain.runSharingScanner()
             _ = fast.runSharingScanner()
             wakes += 1
         }
         let s = (plain.sharing, fast.sharing)
         #expect(s.0.pages_scanned > 2000, "the scans must cover the guests: \(s.0.pages_scanned)")
-        #expect(s.0.pages_sharing > 0 && s.0.full_scans >= 2)
+        #expect(s.0.pages_sharing > 0 && s.0.full_scans >= fullScans - 1)
         #expect(
-            [s.0.pages_scanned, s.0.hashes, s.0.comparisons, s.0.pages_sharing, s.0.pages_shared, s.0.full_scans, s.0.false_matches]
-                == [s.1.pages_scanned, s.1.hashes, s.1.comparisons, s.1.pages_sharing, s.1.pages_shared, s.1.full_scans, s.1.false_matches])
+            [s.0.pages_scanned, s.0.hashes, s.0.comparisons, s.0.pages_sharing, s.0.pages_shared, s.0.full_scans, s.0.pages_volatile, s.0.false_matches]
+                == [s.1.pages_scanned, s.1.hashes, s.1.comparisons, s.1.pages_sharing, s.1.pages_shared, s.1.full_scans, s.1.pages_volatile, s.1.false_matches])
         #expect(s.0.cpuNs == s.1.cpuNs && plain.freeFrames == fast.freeFrames)
         for (a, b) in zip(pv, fv) {
             #expect((0..<a.configuredPages).allSatisfy { location(a, PFN($0)) == location(b, PFN($0)) }, "\(a.name)")
         }
-        #expect(s.1.aheadUsed > 0 && s.0.aheadUsed == 0, "the scan takes the hashes computed ahead: \(s.1.aheadUsed)")
+        return (plain, fast)
+    }
+
+    /// Worker threads that run jobs in reverse order (the results must not depend on it).
+    static func reversedJobs(_ n: Int, _ body: @escaping (Int) -> Void) { for k in (0..<n).reversed() { body(k) } }
+
+    /// Hashing ahead (the scanner's hashes computed first, in chunks, on worker threads)
+    /// changes no result: the same merges, counters and page locations as hashing in the scan,
+    /// in KSM's vocabulary and in ESX's, and the scan uses the hashes computed ahead.
+    @Test(arguments: [false, true])
+    func hashingAheadChangesNoResult(esxRates: Bool) {
+        let (plain, fast) = scanSideBySide(fullScans: 3) {
+            $0.sharing.salting = 0
+            if esxRates { $0.sharing.scan_rate_per_vm = 200_000 } else { $0.sharing.pages_to_scan = 7_000 }
+        } variant: { host, ahead in
+            if ahead { host.runJobs = Self.reversedJobs }
+        }
+        #expect(fast.sharing.aheadUsed > 0 && plain.sharing.aheadUsed == 0, "the scan takes the hashes computed ahead: \(fast.sharing.aheadUsed)")
         expectHostConsistent(fast, "after scanning with hashes computed ahead")
     }
 
@@ -83,38 +96,14 @@ import PageContents
     /// answers equal to the bytes' hashes.
     @Test(arguments: [false, true])
     func theHashMemoChangesNoResult(ahead: Bool) {
-        func build(memo: Bool) -> (HostMemory, [VirtualMachine]) {
-            let host = makeHost {
-                $0.sharing.salting = 0; $0.sharing.pages_to_scan = 7_000
-            }
+        let (plain, fast) = scanSideBySide(fullScans: 4) {
+            $0.sharing.salting = 0; $0.sharing.pages_to_scan = 7_000
+        } variant: { host, memo in
             host.sharing.memoEnabled = memo
             host.verifyDecompressedBytes = true
-            if ahead { host.runJobs = { n, body in for k in (0..<n).reversed() { body(k) } } }
-            var vms: [VirtualMachine] = []
-            for (name, seed) in [("a", UInt64(42)), ("b", 42), ("c", 7)] {
-                let (k, vm) = addGuest(host, name)
-                _ = readCommonFile(k, pages: 300, seed: seed)
-                vms.append(vm)
-            }
-            return (host, vms)
-        }
-        let (plain, pv) = build(memo: false)
-        let (fast, fv) = build(memo: true)
-        var wakes = 0
-        while plain.sharing.full_scans < 4 && wakes < 5_000 {
-            _ = plain.runSharingScanner()
-            _ = fast.runSharingScanner()
-            wakes += 1
+            if ahead { host.runJobs = Self.reversedJobs }
         }
         let s = (plain.sharing, fast.sharing)
-        #expect(s.0.full_scans >= 3 && s.0.pages_sharing > 0)
-        #expect(
-            [s.0.pages_scanned, s.0.hashes, s.0.comparisons, s.0.pages_sharing, s.0.pages_shared, s.0.pages_volatile, s.0.false_matches]
-                == [s.1.pages_scanned, s.1.hashes, s.1.comparisons, s.1.pages_sharing, s.1.pages_shared, s.1.pages_volatile, s.1.false_matches])
-        #expect(s.0.cpuNs == s.1.cpuNs && plain.freeFrames == fast.freeFrames)
-        for (a, b) in zip(pv, fv) {
-            #expect((0..<a.configuredPages).allSatisfy { location(a, PFN($0)) == location(b, PFN($0)) }, "\(a.name)")
-        }
         // Rescans of unchanged pages are answered by the memo (ahead, the jobs take them too).
         if ahead {
             #expect(s.1.aheadUsed > 0)
