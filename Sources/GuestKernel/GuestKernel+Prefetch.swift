@@ -36,11 +36,6 @@ extension GuestKernel {
     func entryIndex(_ pid: PID, _ vpn: VPN) -> Int? {
         let ipid = Int(pid)
         guard ipid > 0 && ipid < fastProcesses.count, let u = fastProcesses[ipid] else { return nil }
-        return u._withUnsafeGuaranteedRef { p -> Int? in
-            let d = Int(truncatingIfNeeded: vpn >> 9)
-            guard d < p.directory.count else { return nil }
-            let leaf = p.directory[d]
-            return leaf >= 0 ? Int(leaf) << 9 | Int(vpn & 511) : nil
-        }
+        return u._withUnsafeGuaranteedRef { pteIndex($0, vpn) }
     }
 }

@@ -350,12 +350,18 @@ public final class GuestKernel {
 
     // MARK: - Page tables
 
+    /// Where `vpn`'s page-table entry is in the pool, if its page-table leaf exists.
+    @inline(__always)
+    func pteIndex(_ p: GuestProcess, _ vpn: VPN) -> Int? {
+        let d = Int(truncatingIfNeeded: vpn >> 9)
+        guard d < p.directory.count else { return nil }
+        let leaf = p.directory[d]
+        return leaf < 0 ? nil : Int(leaf) << 9 | Int(vpn & 511)
+    }
+
     @inline(__always)
     func pteValue(_ p: GuestProcess, _ vpn: VPN) -> UInt32 {
-        let d = Int(truncatingIfNeeded: vpn >> 9)
-        guard d < p.directory.count else { return 0 }
-        let leaf = p.directory[d]
-        return leaf < 0 ? 0 : pageTables.entries[Int(leaf) << 9 | Int(vpn & 511)]
+        pteIndex(p, vpn).map { pageTables.entries[$0] } ?? 0
     }
 
     @inline(__always)

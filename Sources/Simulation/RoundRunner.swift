@@ -77,16 +77,7 @@ final class RoundRunner: @unchecked Sendable {
         lock.unlock()
         runJobs(coordinator: true)
         lock.lock()
-        while true {
-            while !(next >= count && finished + waiting.count == count) { lock.wait() }
-            if waiting.isEmpty { break }
-            let served = waiting.sorted()
-            waiting = []
-            lock.unlock()
-            for k in served { serve(k) }
-            lock.lock()
-            for k in served { resume[k].signal() }
-        }
+        while serveNextPoint() {}
         self.body = nil
         self.serve = nil
         lock.unlock()
@@ -103,19 +94,13 @@ final class RoundRunner: @unchecked Sendable {
         waiting.append(k)
         if next < count { startRunner() }
         lock.signal()
-        if coordinatorJob == k, let serve {
+        if coordinatorJob == k {
             // The coordinator waits in its own job: it serves the synchronisation point here,
-            // when every job has finished or waits, exactly as `run` would.
+            // exactly as `run` would, and goes on with its job.
             lock.unlock()
             tokens.signal()
             lock.lock()
-            while !(next >= count && finished + waiting.count == count) { lock.wait() }
-            let served = waiting.sorted()
-            waiting = []
-            lock.unlock()
-            for j in served { serve(j) }
-            lock.lock()
-            for j in served where j != k { resume[j].signal() }
+            _ = serveNextPoint(own: k)
             lock.unlock()
             tokens.wait()
             return
@@ -124,6 +109,22 @@ final class RoundRunner: @unchecked Sendable {
         tokens.signal()
         resume[k].wait()
         tokens.wait()
+    }
+
+    /// The coordinator's part of a synchronisation point, lock held: waits until every job
+    /// has finished or waits, serves the waiting ones in ascending job order and resumes them
+    /// (all but `own`, the coordinator's own job, which goes on by itself). False when none
+    /// waited: the round is over.
+    private func serveNextPoint(own: Int? = nil) -> Bool {
+        while !(next >= count && finished + waiting.count == count) { lock.wait() }
+        guard !waiting.isEmpty, let serve else { return false }
+        let served = waiting.sorted()
+        waiting = []
+        lock.unlock()
+        for k in served { serve(k) }
+        lock.lock()
+        for k in served where k != own { resume[k].signal() }
+        return true
     }
 
     /// Stops the idle workers (a round must not be running).

@@ -159,6 +159,17 @@ public final class DatabaseWorkload: Workload {
         return .pool(index: scatter.map(rank), write: write, hot: hot)
     }
 
+    /// The page a drawn reference touches in `pid`'s address space; nil for read(2)/write(2).
+    @inline(__always)
+    func reference(_ d: Draw, pid: PID) -> ReferenceLookahead.Reference? {
+        switch d {
+        case .code(let page): .init(pid: pid, vpn: (codeBase ?? 0) + VPN(page), write: false)
+        case .privateMemory(let page, let write): .init(pid: pid, vpn: privateBase + VPN(page), write: write)
+        case .fileIO: nil
+        case .pool(let index, let write, _): .init(pid: pid, vpn: poolBase + VPN(index), write: write)
+        }
+    }
+
     init(_ params: DatabaseWorkloadParameters, kernel: GuestKernel, rng: inout Xoshiro256) throws {
         self.params = params
         mix = params.content_mix.fractions
@@ -214,19 +225,14 @@ public final class DatabaseWorkload: Workload {
                 continue
             }
             ahead.advance(c.rng, kernel: kernel) { rng, offset in
-                switch draw(&rng, txnRefs: (txnRefs + offset) % max(1, params.refs_per_transaction)) {
-                case .code(let page): .init(pid: pid, vpn: (codeBase ?? 0) + VPN(page), write: false)
-                case .privateMemory(let page, let write): .init(pid: pid, vpn: privateBase + VPN(page), write: write)
-                case .fileIO: nil
-                case .pool(let index, let write, _): .init(pid: pid, vpn: poolBase + VPN(index), write: write)
-                }
+                reference(draw(&rng, txnRefs: (txnRefs + offset) % max(1, params.refs_per_transaction)), pid: pid)
             }
             let r: AccessResult
-            switch draw(&c.rng, txnRefs: txnRefs) {
-            case .code(let page):
-                r = c.access(kernel, pid, codeBase! + VPN(page), write: false)
-            case .privateMemory(let page, let write):
-                r = c.access(kernel, pid, privateBase + VPN(page), write: write)
+            let d = draw(&c.rng, txnRefs: txnRefs)
+            switch d {
+            case .code, .privateMemory:
+                let x = reference(d, pid: pid)!
+                r = c.access(kernel, pid, x.vpn, write: x.write)
             case .fileIO(let page, let write):
                 let f = dataFile!
                 r = write ? c.fileWrite(kernel, pid, f, page: page) : c.fileRead(kernel, pid, f, page: page)

@@ -167,17 +167,14 @@ public final class SpawnerWorkload: Workload {
                 if c.access(kernel, parent, parentBase + VPN(c.rng.int(below: parentPages)), write: false) == .noProcess { parentLost(&c) }
                 continue
             }
-            ahead.advance(c.rng, kernel: kernel) { rng, _ in
-                let d = draw(&rng)
-                return .init(pid: childPid[d.child], vpn: (d.inherited ? parentBase : childBase[d.child]) + VPN(d.page), write: d.write)
-            }
+            ahead.advance(c.rng, kernel: kernel) { rng, _ in reference(draw(&rng)) }
             let d = draw(&c.rng)
-            let i = d.child
-            let r = c.access(kernel, childPid[i], (d.inherited ? parentBase : childBase[i]) + VPN(d.page), write: d.write)
+            let x = reference(d)
+            let r = c.access(kernel, x.pid, x.vpn, write: x.write)
             if r == .noProcess {
                 c.stats.killed += 1
                 c.stats.failedOperations += 1
-                removeChild(i)
+                removeChild(d.child)
             }
         }
     }
@@ -194,6 +191,12 @@ public final class SpawnerWorkload: Workload {
         }
         let page = rng.int(below: childPages)
         return (i, false, page, rng.chance(writeP))
+    }
+
+    /// The page a child's drawn reference touches.
+    @inline(__always)
+    func reference(_ d: (child: Int, inherited: Bool, page: Int, write: Bool)) -> ReferenceLookahead.Reference {
+        .init(pid: childPid[d.child], vpn: (d.inherited ? parentBase : childBase[d.child]) + VPN(d.page), write: d.write)
     }
 
     func startParent(_ kernel: GuestKernel, _ c: inout WorkloadContext) {

@@ -235,19 +235,13 @@ public final class WebWorkload: Workload {
                 ahead.advance(c.rng, kernel: kernel) { rng, offset in
                     let position = reqSub + offset
                     guard reqPage + position / (perPage + 1) < reqEnd else { return nil }
-                    switch draw(&rng, step: position % (perPage + 1)) {
-                    case .document: return nil
-                    case .code(let page): return .init(pid: pid, vpn: (codeBase ?? 0) + VPN(page), write: false)
-                    case .master(let page): return .init(pid: pid, vpn: masterBase + VPN(page), write: false)
-                    case .worker(let page, let write): return .init(pid: pid, vpn: workerBase[slot] + VPN(page), write: write)
-                    }
+                    return reference(draw(&rng, step: position % (perPage + 1)), pid: pid, slot: slot)
                 }
                 let r: AccessResult
-                switch draw(&c.rng, step: reqSub) {
-                case .document: r = c.fileRead(kernel, pid, docroot, page: reqPage)
-                case .code(let page): r = c.access(kernel, pid, codeBase! + VPN(page), write: false)
-                case .master(let page): r = c.access(kernel, pid, masterBase + VPN(page), write: false)
-                case .worker(let page, let write): r = c.access(kernel, pid, workerBase[slot] + VPN(page), write: write)
+                if let x = reference(draw(&c.rng, step: reqSub), pid: pid, slot: slot) {
+                    r = c.access(kernel, pid, x.vpn, write: x.write)
+                } else {
+                    r = c.fileRead(kernel, pid, docroot, page: reqPage)
                 }
                 if r == .noProcess { loseWorker(&c); continue }
                 reqSub += 1
@@ -281,6 +275,18 @@ public final class WebWorkload: Workload {
         if step == 2 { return .master(page: rng.int(below: masterPages)) }
         let page = rng.int(below: workerPages)
         return .worker(page: page, write: rng.chance(writeP))
+    }
+
+    /// The page a serving step touches, for the worker in `slot` (`pid`); nil for the
+    /// document's read(2).
+    @inline(__always)
+    func reference(_ step: ServeStep, pid: PID, slot: Int) -> ReferenceLookahead.Reference? {
+        switch step {
+        case .document: nil
+        case .code(let page): .init(pid: pid, vpn: (codeBase ?? 0) + VPN(page), write: false)
+        case .master(let page): .init(pid: pid, vpn: masterBase + VPN(page), write: false)
+        case .worker(let page, let write): .init(pid: pid, vpn: workerBase[slot] + VPN(page), write: write)
+        }
     }
 
     func startMaster(_ kernel: GuestKernel, _ c: inout WorkloadContext) {
