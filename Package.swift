@@ -105,7 +105,7 @@ let package = Package(
             ], path: "Tests/OvercommitTestSupport"),
 
         .testTarget(name: "OvercommitSupportTests", dependencies: ["OvercommitSupport"]),
-        .testTarget(name: "PageContentsTests", dependencies: ["PageContents"]),
+        .testTarget(name: "PageContentsTests", dependencies: ["PageContents", "OvercommitSupport"]),
         .testTarget(
             name: "GuestKernelTests",
             dependencies: [

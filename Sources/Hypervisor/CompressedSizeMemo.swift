@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import PageContents
 
 /// The sizes the host's codec gave for recently compressed page contents, host-wide, so that
@@ -17,69 +10,57 @@ import PageContents
 /// they store), and in check mode every decompression recompresses the page and compares the
 /// size the cache kept (`PageCompressor.restore`).
 ///
-/// Direct-mapped, sized for the host's guest pages (a power of two between `minSlots` and
-/// `maxSlots`, 10 bytes a slot, allocated zeroed: the untouched part costs no memory). A key is
-/// stored XOR-ed with `PageContent.hostHeld`, which is never compressed, so a zeroed slot is
-/// empty. Host paging is host-wide work done at synchronisation points, one VM at a time,
-/// so only one thread uses the memo at a time.
+/// A `ContentMemoTable` sized for the host's guest pages, keyed by the size limit. With
+/// `shared` set (the runs of one experiment), a content the host does not know is looked up
+/// there, under the codec's place in `PageCodecRegistry` and the limit, and what the codec
+/// computes is added there too. Host paging is host-wide work done at synchronisation points,
+/// one VM at a time, so only one thread of a run uses the memo at a time.
 final class CompressedSizeMemo {
-    static let minSlots = 1 << 12
     static let maxSlots = 1 << 20
-    /// A stored size meaning "not below the limit" (the page goes to swap).
-    static let rejected = UInt16.max
+    /// A stored value meaning "not below the limit" (the page goes to swap); a size `n` is
+    /// stored as `n + 1`, as the table keeps no 0.
+    static let rejected: UInt64 = 1 << 32
 
-    private var keys: UnsafeMutablePointer<UInt64>?
-    private var sizes: UnsafeMutablePointer<UInt16>?
-    private var shift: UInt64 = 64
-    private(set) var capacity = 0
-    /// The limit the stored sizes were computed for.
-    private var limit = -1
+    private let table = ContentMemoTable(maxSlots: CompressedSizeMemo.maxSlots)
+    /// The memo of the other runs of the same experiment, and the host codec's tag there
+    /// (nil: not shared).
+    private(set) var shared: (memo: SharedContentMemo, codec: UInt64)?
     /// Lookups the memo answered, and those it did not (the codec then runs).
     private(set) var hits = 0
     private(set) var misses = 0
 
-    deinit {
-        free(keys)
-        free(sizes)
-    }
+    var capacity: Int { table.capacity }
 
-    /// Sizes the memo for `pages` guest pages; a larger memo is kept with its entries.
-    func reserve(pages: Int) {
-        var n = CompressedSizeMemo.minSlots
-        while n < pages && n < CompressedSizeMemo.maxSlots { n <<= 1 }
-        guard n > capacity else { return }
-        free(keys)
-        free(sizes)
-        keys = calloc(n, MemoryLayout<UInt64>.stride)?.assumingMemoryBound(to: UInt64.self)
-        sizes = calloc(n, MemoryLayout<UInt16>.stride)?.assumingMemoryBound(to: UInt16.self)
-        capacity = keys == nil || sizes == nil ? 0 : n
-        shift = UInt64(64 - n.trailingZeroBitCount)
-    }
+    /// Sizes the memo for `pages` guest pages; growing keeps the entries.
+    func reserve(pages: Int) { table.reserve(entries: pages) }
 
-    @inline(__always)
-    private func slot(_ raw: UInt64) -> Int {
-        Int(truncatingIfNeeded: (raw &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    /// Shares answers with the other runs of an experiment, for the codec named `codec` (a
+    /// codec not in the registry is not shared).
+    func share(_ memo: SharedContentMemo, codec: String) {
+        shared = PageCodecRegistry.codecs.firstIndex { $0.codecName == codec }.map { (memo, UInt64($0) << 32) }
     }
 
     /// The size `content` compresses to below `limit` bytes (nil: not below it), computing it
     /// with `compress` unless remembered.
     func size(of content: PageContent, limit: Int, compress: () -> Int?) -> Int? {
         if capacity == 0 { reserve(pages: 0) }
-        guard let keys, let sizes else { return compress() }
-        if limit != self.limit {
-            memset(keys, 0, capacity * MemoryLayout<UInt64>.stride)
-            self.limit = limit
-        }
-        let s = slot(content.raw)
-        let key = content.raw ^ PageContent.hostHeld.raw
-        if keys[s] == key {
+        let tag = UInt64(limit)
+        if let v = table.lookup(content.raw, tag: tag) {
             hits += 1
-            return sizes[s] == CompressedSizeMemo.rejected ? nil : Int(sizes[s])
+            return CompressedSizeMemo.size(v)
+        }
+        if let (memo, codec) = shared, let v = memo.compressed(content, tag: codec | tag) {
+            hits += 1
+            table.store(content.raw, tag: tag, value: v)
+            return CompressedSizeMemo.size(v)
         }
         misses += 1
         let n = compress()
-        keys[s] = key
-        sizes[s] = n.map { UInt16($0) } ?? CompressedSizeMemo.rejected
+        let v = n.map { UInt64($0) + 1 } ?? CompressedSizeMemo.rejected
+        table.store(content.raw, tag: tag, value: v)
+        if let (memo, codec) = shared { memo.storeCompressed(content, tag: codec | tag, value: v) }
         return n
     }
+
+    private static func size(_ v: UInt64) -> Int? { v == rejected ? nil : Int(v - 1) }
 }

@@ -90,6 +90,16 @@ public final class HostMemory: AllocationReclaimer {
             sharing.verifyMemo = newValue
         }
     }
+    /// Memos shared with the other runs of an experiment (a consolidation search, a sweep):
+    /// the sharing scanner's hashes and host paging's compressed sizes. It never changes a
+    /// result (see `SharedContentMemo`). Set before the VMs are added.
+    public var sharedContentMemo: SharedContentMemo? {
+        get { sharing.hashMemo.shared }
+        set {
+            sharing.hashMemo.shared = newValue
+            if let m = newValue { services.compressedSizes.share(m, codec: config.compression.codec) }
+        }
+    }
     /// Decompression problems found and not yet reported by `checkInvariants`.
     public var verificationProblems: [String] { vms.flatMap { $0.compressor.problems } }
     /// Compression and decompression CPU time (cost model), over all VMs.
@@ -120,6 +130,7 @@ public final class HostMemory: AllocationReclaimer {
         sharingScanScheduler.addVM()
         vms.append(vm)
         services.compressedSizes.reserve(pages: vms.reduce(0) { $0 + $1.configuredPages } / 4)
+        sharedContentMemo?.reserve(pages: vms.reduce(0) { $0 + $1.configuredPages })
         guest.attach(to: vm)
         return vm
     }

@@ -65,6 +65,14 @@ extension PageSharing {
         let wrong = UnsafeMutablePointer<Int>.allocate(capacity: max(1, chunks.count))
         wrong.initialize(repeating: -1, count: max(1, chunks.count))
         defer { wrong.deallocate() }
+        // Pages whose hash was generated here (not known to either memo): they go to the
+        // experiment's shared memo afterwards.
+        let fresh = pages.map { p -> UnsafeMutablePointer<Bool> in
+            let b = UnsafeMutablePointer<Bool>.allocate(capacity: max(1, p.count))
+            b.initialize(repeating: false, count: max(1, p.count))
+            return b
+        }
+        defer { for b in fresh { b.deallocate() } }
         runJobs(chunks.count) { k in
             let (v, from) = chunks[k]
             let vm = vms[v].vm
@@ -73,13 +81,17 @@ extension PageSharing {
                 let i = Int(pages[v][n])
                 guard vm.p2m.isPrivate(i), precompute || !vm.isInLargePage(i) else { continue }
                 let content = vm.guest.content(of: PFN(i))
-                let known = useMemo ? memo.lookup(content, salt: vm.salt) : nil
+                let known = useMemo ? memo.lookup(content, salt: vm.salt) ?? memo.lookupShared(content, salt: vm.salt) : nil
                 if let h = known, !verify {
                     out[n] = h
                     continue
                 }
                 out[n] = generator.withBytes(content) { PageHash.xxh3($0, salt: vm.salt) }
-                if let h = known, h != out[n], wrong[k] < 0 { wrong[k] = n }
+                if let h = known {
+                    if h != out[n], wrong[k] < 0 { wrong[k] = n }
+                } else {
+                    fresh[v][n] = true
+                }
             }
         }
         for k in chunks.indices where wrong[k] >= 0 {
@@ -91,9 +103,13 @@ extension PageSharing {
         for (v, j) in vms.enumerated() {
             while ahead.count <= j.vm.index { ahead.append(AheadHashes()) }
             ahead[j.vm.index] = AheadHashes(pages: pages[v], hashes: Array(UnsafeBufferPointer(start: outs[v], count: pages[v].count)), next: 0)
+            var published: [(content: PageContent, salt: UInt64, hash: UInt64)] = []
             for n in 0..<pages[v].count where outs[v][n] != 0 {
-                memo.store(j.vm.guest.content(of: PFN(Int(pages[v][n]))), salt: j.vm.salt, hash: outs[v][n])
+                let content = j.vm.guest.content(of: PFN(Int(pages[v][n])))
+                memo.store(content, salt: j.vm.salt, hash: outs[v][n])
+                if useMemo && fresh[v][n] { published.append((content, j.vm.salt, outs[v][n])) }
             }
+            memo.publish(published)
         }
     }
 

@@ -165,9 +165,16 @@ public final class PageSharing {
             if verifyMemo { verifyMemoHash(h, of: content, vm: vm, page: i) }
             return scanPage(vm, i, content: content, hash: h, bytes: nil, inLarge: inLarge, insert: insert, on: host)
         }
+        if memoEnabled, let h = hashMemo.lookupShared(content, salt: vm.salt) {
+            memoUsed += 1
+            hashMemo.store(content, salt: vm.salt, hash: h)
+            if verifyMemo { verifyMemoHash(h, of: content, vm: vm, page: i) }
+            return scanPage(vm, i, content: content, hash: h, bytes: nil, inLarge: inLarge, insert: insert, on: host)
+        }
         return generator.withBytes(content) { bytes -> PageScanResult in
             let h = PageHash.xxh3(bytes, salt: vm.salt)
             hashMemo.store(content, salt: vm.salt, hash: h)
+            if memoEnabled { hashMemo.publish([(content, vm.salt, h)]) }
             return scanPage(vm, i, content: content, hash: h, bytes: bytes, inLarge: inLarge, insert: insert, on: host)
         }
     }

@@ -31,6 +31,10 @@ public struct SimulationOptions: Sendable {
     /// Worker threads for the guests' ticks of one instant (`run --threads`). The results are
     /// byte-identical for every value: see `Simulation.runRound`.
     public var threads: Int = 1
+    /// Memos of page-content hashes and compressed sizes shared by the runs of one
+    /// experiment (`consolidate`, `sweep`); nil for a run on its own. Outputs are the same
+    /// with it or without it (see `SharedContentMemo`).
+    public var sharedContentMemo: SharedContentMemo? = nil
     public init() {}
 }
 
@@ -129,6 +133,7 @@ public final class Simulation {
         generator = PageGenerator(images: memoryImages)
         host = HostMemory(config: config.host, costs: config.costs, generator: generator, seed: config.seed)
         host.verifyDecompressedBytes = options.check
+        host.sharedContentMemo = options.sharedContentMemo
         if options.threads > 1 {
             // The host's services split VM-by-VM work (the sharing scanner's hashing ahead)
             // over the same worker threads as the guests' rounds.

@@ -3,6 +3,7 @@ import CLISupport
 import Experiments
 import Foundation
 import OvercommitSupport
+import PageContents
 import Reports
 import Scenarios
 import Simulation
@@ -113,6 +114,9 @@ struct ConsolidateCommand: ParsableCommand {
 
         var searches: [ConsolidationSearch] = []
         var inputs: [RunInput] = []
+        // Every run of every search takes the page hashes and compressed sizes the others
+        // computed (outputs are the same without it).
+        let memo = SharedContentMemo()
         for s in settings {
             let tag = s.label.isEmpty ? "" : "[\(s.label)] "
             do {
@@ -123,6 +127,7 @@ struct ConsolidateCommand: ParsableCommand {
                 try RunSetup.check(config, options: options, source: source)
                 for i in RunSetup.inputs(config, source: source) where !inputs.contains(i) { inputs.append(i) }
                 options.stop = StopSignals.stopReason
+                options.sharedContentMemo = memo
                 let total = jobs ?? defaultJobs()
                 searches.append(
                     try ConsolidationSearch(

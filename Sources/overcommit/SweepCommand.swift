@@ -3,6 +3,7 @@ import CLISupport
 import Experiments
 import Foundation
 import OvercommitSupport
+import PageContents
 import Scenarios
 import Simulation
 #if canImport(Glibc)
@@ -59,6 +60,9 @@ struct SweepCommand: ParsableCommand {
         // Every check `run` makes, for every point, before anything runs (a --set may name
         // another trace or image; each file is read once).
         var options = SimulationOptions()
+        // The runs take the page hashes and compressed sizes other runs computed (outputs
+        // are the same without it).
+        options.sharedContentMemo = SharedContentMemo()
         var inputs: [RunInput] = []
         for p in plan.points {
             attempt { try RunSetup.loadResources(p, source: source, into: &options) }

@@ -1,3 +1,4 @@
+import OvercommitSupport
 import Testing
 @testable import PageContents
 
@@ -162,6 +163,56 @@ func words(_ bytes: [UInt8]) -> [UInt64] {
         #expect(memo.lookup(a, salt: 7) == ha, "a memo large enough keeps its entries")
         memo.reserve(pages: PageHashMemo.maxSlots * 4)
         #expect(memo.capacity == PageHashMemo.maxSlots)
-        #expect(memo.lookup(a, salt: 7) == nil, "growing starts empty")
+        #expect(memo.lookup(a, salt: 7) == ha, "growing keeps the entries")
+        #expect(memo.lookupShared(a, salt: 7) == nil, "no shared memo")
+    }
+
+    @Test func aSharedMemoAnswersAnotherRunButNeverForStoredImagePages() {
+        let g = PageGenerator()
+        let shared = SharedContentMemo()
+        let first = PageHashMemo(), second = PageHashMemo()
+        for m in [first, second] {
+            m.shared = shared
+            m.reserve(pages: 100)
+        }
+        shared.reserve(pages: 100)
+        let a = PageContent(style: .code, seed: 3)
+        let stored = PageContent.stored(image: 0, page: 1)
+        let ha = g.withBytes(a) { PageHash.xxh3($0, salt: 5) }
+        first.store(a, salt: 5, hash: ha)
+        first.publish([(a, 5, ha), (stored, 5, 0x1234)])
+        #expect(second.lookup(a, salt: 5) == nil, "the other run's own memo does not know it")
+        #expect(second.lookupShared(a, salt: 5) == ha)
+        #expect(second.lookupShared(a, salt: 6) == nil, "another salt is another hash")
+        #expect(second.lookupShared(stored, salt: 5) == nil, "a stored image page depends on the run's images")
+        #expect(shared.counts.hits == 1)
+    }
+}
+
+@Suite struct ContentMemoTableTests {
+    /// The table against a dictionary model: every answer it gives is the last value stored
+    /// for that key, and a key stored last into its slot is always answered; growing loses
+    /// nothing that a larger table has room for. Pinned seeds; a failure names the seed.
+    @Test(arguments: [1, 2, 3] as [UInt64]) func itNeverAnswersAValueThatWasNotStoredForTheKey(seed: UInt64) {
+        var rng = Xoshiro256(seed: seed)
+        let table = ContentMemoTable(maxSlots: 1 << 14)
+        table.reserve(entries: 0)
+        var model: [UInt64: UInt64] = [:]
+        func key(_ raw: UInt64, _ tag: UInt64) -> UInt64 { raw &* 31 &+ tag }
+        for step in 0..<60_000 {
+            let raw = rng.next(below: 20_000), tag = rng.next(below: 3)
+            if step == 30_000 { table.reserve(entries: 1 << 14) }
+            if rng.next(below: 2) == 0 {
+                let v = rng.next() | 1
+                table.store(raw, tag: tag, value: v)
+                model[key(raw, tag)] = v
+            } else if let v = table.lookup(raw, tag: tag) {
+                #expect(model[key(raw, tag)] == v, "seed \(seed), step \(step): answered \(v) for (\(raw), \(tag))")
+            }
+        }
+        table.store(77, tag: 1, value: 9)
+        #expect(table.lookup(77, tag: 1) == 9, "seed \(seed)")
+        table.store(78, tag: 1, value: 0)
+        #expect(table.lookup(78, tag: 1) == nil, "seed \(seed): 0 is never stored")
     }
 }
