@@ -16,7 +16,7 @@ extension GuestKernel {
     @inline(__always)
     public func prefetchEntry(_ pid: PID, _ vpn: VPN) {
         guard let i = entryIndex(pid, vpn) else { return }
-        pageTables.entries.withUnsafeBufferPointer { oc_prefetch($0.baseAddress! + i) }
+        oc_prefetch(pageTables.entries + i)
     }
 
     /// Stage two: when the entry (loaded by stage one) maps a frame, starts loading that

@@ -13,9 +13,11 @@ public final class GuestKernel {
     public let frames: FrameTable
     /// The page allocator: one buddy allocator per NUMA node of the guest (`PageAllocator`).
     public internal(set) var buddy: PageAllocator
-    public internal(set) var policy: any ReplacementPolicy
+    /// The replacement policy (a `let`: the access and reclaim paths call it without
+    /// reference counting).
+    public let policy: any ReplacementPolicy
     public internal(set) var swap: SwapArea
-    public internal(set) var pageTables = PageTablePool()
+    public let pageTables = PageTablePool()
     /// Processes indexed by pid (nil once gone). pid 0 is unused.
     public internal(set) var processes: [GuestProcess?] = [nil]
     /// The same table as unretained references, for the access path (no retain/release per access).
@@ -196,12 +198,15 @@ public final class GuestKernel {
             swapCodec = nil
         }
         precondition(compressedSwap.mode == .none || swapCodec != nil, "\(name): unknown codec for zswap or zram")
-        policy = LinuxTwoListPolicy(frames: frames, referenced: { _ in false })
-        defaultWriteStyles = GuestKernel.styleTable([(.pointers, 0.4), (.text, 0.2), (.sparse, 0.2), (.random, 0.1), (.zero, 0.1)])
+        // The policy reaches the kernel through a handle filled in once `self` exists, so that
+        // it can be a `let` (a call through a `var` existential retains and releases it).
+        let handle = PolicyCallbacks()
         policy = config.replacement_policy.make(
-            frames: frames, nextUse: { [unowned self] pfn in self.nextUse(of: pfn) },
-            referenced: { [unowned self] pfn in self.testAndClearReferenced(pfn) })
+            frames: frames, nextUse: { pfn in handle.kernel._withUnsafeGuaranteedRef { $0.nextUse(of: pfn) } },
+            referenced: { pfn in handle.kernel._withUnsafeGuaranteedRef { $0.testAndClearReferenced(pfn) } })
+        defaultWriteStyles = GuestKernel.styleTable([(.pointers, 0.4), (.text, 0.2), (.sparse, 0.2), (.random, 0.1), (.zero, 0.1)])
         policyWantsAccessHook = policy.wantsAccessHook
+        handle.kernel = Unmanaged.passUnretained(self)
     }
 
     /// Boot writes every kernel frame (loading the image, initialising data), so the host backs them.
@@ -407,4 +412,11 @@ public final class GuestKernel {
         p.directory[d] = pageTables.allocateLeaf(frame: f)
         return true
     }
+}
+
+/// How a guest's replacement policy calls back into its kernel (`nextUse` for OPT, the
+/// accessed-bit test for the others): the kernel owns the policy, so the handle holds the
+/// kernel unretained, and it is set at the end of the kernel's `init`, before any call.
+final class PolicyCallbacks {
+    var kernel: Unmanaged<GuestKernel>!
 }
