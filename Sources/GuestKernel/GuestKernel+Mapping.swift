@@ -100,18 +100,26 @@ extension GuestKernel {
         if frames.flags[i] & FrameFlag.anon != 0 {
             let vpn = VPN(frames.rmapIndex[i])
             for pid in families[Int(frames.rmapOwner[i])] {
-                guard let p = process(pid) else { continue }
-                let e = pteValue(p, vpn)
+                let e = livePTE(pid, vpn)
                 if e & PTE.presentBit != 0 && e & PTE.pfnMask == pfn { body(pid, vpn) }
             }
         } else {
             let f = Int(frames.rmapOwner[i]), idx = Int(frames.rmapIndex[i])
             for m in files[f].mappers where idx >= m.offset && idx < m.offset + m.pages {
-                guard let p = process(m.pid) else { continue }
                 let vpn = m.start + VPN(idx - m.offset)
-                let e = pteValue(p, vpn)
+                let e = livePTE(m.pid, vpn)
                 if e & PTE.presentBit != 0 && e & PTE.pfnMask == pfn { body(m.pid, vpn) }
             }
         }
+    }
+}
+
+extension GuestKernel {
+    /// The page-table entry of `vpn` in `pid`, 0 when the process is gone or the leaf does not
+    /// exist (read through the unretained process table: the reverse-map walk runs for every
+    /// page reclaim and aging look at).
+    @inline(__always)
+    func livePTE(_ pid: PID, _ vpn: VPN) -> UInt32 {
+        entryIndex(pid, vpn).map { pageTables.entries[$0] } ?? 0
     }
 }
