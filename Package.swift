@@ -52,7 +52,7 @@ let package = Package(
         // compresses and swaps it under the reclaim scheduler.
         .target(name: "Hypervisor", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel", "HostPolicies"], swiftSettings: hotPathSettings),
         // Workload generators and trace replay, driving a guest kernel.
-        .target(name: "Workloads", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel"], swiftSettings: hotPathSettings),
+        .target(name: "Workloads", dependencies: ["OvercommitSupport", "PageContents", "GuestKernel", "CPrefetch"], swiftSettings: hotPathSettings),
         // The simulation engine: time, costs, metrics, invariants.
         .target(
             name: "Simulation",

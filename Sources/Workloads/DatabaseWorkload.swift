@@ -128,7 +128,7 @@ public final class DatabaseWorkload: Workload {
     var privateBase: VPN = 0
     var codeBase: VPN? = nil
     /// Pool pages already read from the data file since the last (re)start.
-    var loaded: BitSet
+    let loaded: BitSet
     var txnRefs = 0
     /// The coming references, for prefetch hints (no effect on what is simulated).
     let ahead = ReferenceLookahead()
@@ -225,7 +225,9 @@ public final class DatabaseWorkload: Workload {
                 continue
             }
             ahead.advance(c.rng, kernel: kernel) { rng, offset in
-                reference(draw(&rng, txnRefs: (txnRefs + offset) % max(1, params.refs_per_transaction)), pid: pid)
+                let d = draw(&rng, txnRefs: (txnRefs + offset) % max(1, params.refs_per_transaction))
+                if case .pool(let index, _, _) = d { loaded.prefetch(index) }
+                return reference(d, pid: pid)
             }
             let r: AccessResult
             let d = draw(&c.rng, txnRefs: txnRefs)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CPrefetch
 import GuestKernel
 import OvercommitSupport
 import PageContents
@@ -97,13 +103,39 @@ func gcd(_ x: UInt64, _ y: UInt64) -> UInt64 {
     return a
 }
 
-/// A fixed-size set of small integers, one bit each.
-struct BitSet: Sendable {
-    private(set) var words: [UInt64]
-    init(count: Int) { words = Array(repeating: 0, count: (count + 63) / 64) }
-    @inline(__always) func contains(_ i: Int) -> Bool { words[i >> 6] & (1 << UInt64(i & 63)) != 0 }
-    @inline(__always) mutating func insert(_ i: Int) { words[i >> 6] |= 1 << UInt64(i & 63) }
-    mutating func removeAll() { for i in words.indices { words[i] = 0 } }
+/// A fixed-size set of small integers `0..<count`, one bit each, in a zeroed allocation (the
+/// words never set cost no memory). A class held as a `let`, so that testing a bit takes no
+/// reference count; `prefetch` starts loading a bit's word for a coming test (a workload's
+/// lookahead: the set of a large buffer pool is megabytes, tested at random).
+final class BitSet {
+    let count: Int
+    private let words: UnsafeMutablePointer<UInt64>
+    private let wordCount: Int
+
+    init(count: Int) {
+        self.count = count
+        wordCount = max(1, (count + 63) / 64)
+        words = calloc(wordCount, MemoryLayout<UInt64>.stride)!.bindMemory(to: UInt64.self, capacity: wordCount)
+    }
+
+    deinit { free(words) }
+
+    @inline(__always) func contains(_ i: Int) -> Bool {
+        precondition(i >= 0 && i < count, "BitSet: \(i) out of 0..<\(count)")
+        return words[i >> 6] & (1 << UInt64(i & 63)) != 0
+    }
+
+    @inline(__always) func insert(_ i: Int) {
+        precondition(i >= 0 && i < count, "BitSet: \(i) out of 0..<\(count)")
+        words[i >> 6] |= 1 << UInt64(i & 63)
+    }
+
+    func removeAll() { words.update(repeating: 0, count: wordCount) }
+
+    /// Starts loading the word of `i` (no effect on the set).
+    @inline(__always) func prefetch(_ i: Int) {
+        if i >= 0 && i < count { oc_prefetch(words + (i >> 6)) }
+    }
 }
 
 /// e^x without Foundation, deterministic: x = k·ln2 + r, |r| ≤ ln2/2, Taylor series for e^r.
