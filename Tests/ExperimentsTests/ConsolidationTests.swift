@@ -2,6 +2,7 @@ import Testing
 import OvercommitSupport
 import Simulation
 @testable import Experiments
+import PageContents
 
 /// A 768 MiB host (128 MiB for the hypervisor) and 160 MiB guests that keep ~100 MiB
 /// touched: three or four fit, then the host has to reclaim.
@@ -29,9 +30,13 @@ let consolidationYAML = """
             resident: 16MiB
     """
 
-func consolidationSearch(_ mode: ConsolidationMode, maxVMs: Int = 12, sla: ServiceLevel = ServiceLevel(), jobs: Int = 2) throws -> ConsolidationSearch {
+func consolidationSearch(
+    _ mode: ConsolidationMode, maxVMs: Int = 12, sla: ServiceLevel = ServiceLevel(), jobs: Int = 2, memo: SharedContentMemo? = nil
+) throws -> ConsolidationSearch {
     let c = try ScenarioOverrides.load(text: consolidationYAML, file: "tiny.yaml", overrides: [])
-    return try ConsolidationSearch(base: c, mode: mode, sla: sla, maxVMs: maxVMs, options: SimulationOptions(), jobs: jobs)
+    var options = SimulationOptions()
+    options.sharedContentMemo = memo
+    return try ConsolidationSearch(base: c, mode: mode, sla: sla, maxVMs: maxVMs, options: options, jobs: jobs)
 }
 
 @Suite struct ConsolidationScenarioTests {
@@ -96,14 +101,17 @@ func consolidationSearch(_ mode: ConsolidationMode, maxVMs: Int = 12, sla: Servi
 
     @Test func runningAheadOnMoreJobsReportsTheSameSearch() throws {
         // Seven jobs run three sizes at a time (the next one and the two it may lead to);
-        // the sizes reported, their order, verdicts and metrics are those of one job.
+        // the sizes reported, their order, verdicts and metrics are those of one job. The
+        // seven-job search shares a content memo between its runs, as `consolidate` does.
         var seen: [[Int]] = []
         var results: [ConsolidationResult] = []
+        let memo = SharedContentMemo()
         for jobs in [1, 7] {
             var order: [Int] = []
-            results.append(try consolidationSearch(.vm("app"), jobs: jobs).run { order.append($0.copies) })
+            results.append(try consolidationSearch(.vm("app"), jobs: jobs, memo: jobs > 1 ? memo : nil).run { order.append($0.copies) })
             seen.append(order)
         }
+        #expect(memo.counts.hits > 0, "the runs took answers from each other: \(memo.counts)")
         #expect(seen[0] == seen[1])
         #expect(results[0].evaluated.map(\.copies) == results[1].evaluated.map(\.copies))
         #expect(results[0].evaluated.map(\.metrics) == results[1].evaluated.map(\.metrics))

@@ -2,6 +2,7 @@ import Testing
 import OvercommitSupport
 import Simulation
 @testable import Experiments
+import PageContents
 
 /// Two tiny guests, one second: a sweep of a few points runs in seconds in a debug build.
 let sweepYAML = """
@@ -89,7 +90,10 @@ func joined(_ files: [(name: String, contents: String)]) -> [String] { files.map
     @Test func resultsDoNotDependOnJobsOrShards() throws {
         let plan = try tinyPlan()
         let serial = try Sweep.run(plan, tasks: plan.tasks(nil), jobs: 1, options: SimulationOptions())
-        let parallel = try Sweep.run(plan, tasks: plan.tasks(nil), jobs: 2, options: SimulationOptions())
+        // As `overcommit sweep` runs them: the runs share a content memo (outputs unchanged).
+        var sharing = SimulationOptions()
+        sharing.sharedContentMemo = SharedContentMemo()
+        let parallel = try Sweep.run(plan, tasks: plan.tasks(nil), jobs: 2, options: sharing)
         let whole = Sweep.files(plan, runs: serial, shard: nil)
         #expect(joined(whole) == joined(Sweep.files(plan, runs: parallel, shard: nil)))
 
