@@ -12,7 +12,9 @@
 public final class LinuxTwoListPolicy: ReplacementPolicy {
     public let kind = ReplacementPolicyKind.linux
     public let wantsAccessHook = false
-    unowned(unsafe) let frames: FrameTable
+    /// The guest's frame table, held strongly (it holds nothing back): an `unowned(unsafe)`
+    /// reference was retained around every list operation.
+    let frames: FrameTable
     /// page_referenced(): tests and clears the page's accessed bits.
     let referenced: (PFN) -> Bool
     var lists = [FrameList](repeating: FrameList(), count: 5)

@@ -6,7 +6,9 @@
 public final class OptimalPolicy: ReplacementPolicy {
     public let kind = ReplacementPolicyKind.opt
     public let wantsAccessHook = false
-    unowned(unsafe) let frames: FrameTable
+    /// The guest's frame table, held strongly (it holds nothing back): an `unowned(unsafe)`
+    /// reference was retained around every list operation.
+    let frames: FrameTable
     let nextUse: (PFN) -> Int
     var resident = ResidentList()
 

@@ -15,7 +15,9 @@ public final class SingleListPolicy: ReplacementPolicy {
         }
     }
     public var wantsAccessHook: Bool { mode == .lru }
-    unowned(unsafe) let frames: FrameTable
+    /// The guest's frame table, held strongly (it holds nothing back): an `unowned(unsafe)`
+    /// reference was retained around every list operation.
+    let frames: FrameTable
     /// page_referenced(): tests and clears the page's accessed bits.
     let referenced: (PFN) -> Bool
     var resident = ResidentList()
