@@ -129,8 +129,9 @@ public final class HostMemory: AllocationReclaimer {
         sharing.addCursor(ScanCursor(position: scanStart, stride: scanStride))
         sharingScanScheduler.addVM()
         vms.append(vm)
-        services.compressedSizes.reserve(pages: vms.reduce(0) { $0 + $1.configuredPages } / 4)
-        sharedContentMemo?.reserve(pages: vms.reduce(0) { $0 + $1.configuredPages })
+        let pages = vms.reduce(0) { $0 + $1.configuredPages }
+        services.compressedSizes.reserve(pages: pages / 4)
+        sharedContentMemo?.reserve(pages: pages)
         guest.attach(to: vm)
         return vm
     }

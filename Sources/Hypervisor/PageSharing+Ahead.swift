@@ -62,6 +62,7 @@ extension PageSharing {
         let memo = hashMemo
         let verify = verifyMemo
         let useMemo = memoEnabled
+        let sharing = useMemo && memo.shared != nil
         let wrong = UnsafeMutablePointer<Int>.allocate(capacity: max(1, chunks.count))
         wrong.initialize(repeating: -1, count: max(1, chunks.count))
         defer { wrong.deallocate() }
@@ -107,9 +108,9 @@ extension PageSharing {
             for n in 0..<pages[v].count where outs[v][n] != 0 {
                 let content = j.vm.guest.content(of: PFN(Int(pages[v][n])))
                 memo.store(content, salt: j.vm.salt, hash: outs[v][n])
-                if useMemo && fresh[v][n] { published.append((content, j.vm.salt, outs[v][n])) }
+                if sharing && fresh[v][n] { published.append((content, j.vm.salt, outs[v][n])) }
             }
-            memo.publish(published)
+            if sharing { memo.publish(published) }
         }
     }
 

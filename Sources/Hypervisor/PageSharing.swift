@@ -160,21 +160,14 @@ public final class PageSharing {
         pages_scanned += 1
         let content = vm.guest.content(of: PFN(i))
         if let h = aheadHash { return scanPage(vm, i, content: content, hash: h, bytes: nil, inLarge: inLarge, insert: insert, on: host) }
-        if memoEnabled, let h = hashMemo.lookup(content, salt: vm.salt) {
+        if memoEnabled, let h = hashMemo.lookupOrAdopt(content, salt: vm.salt) {
             memoUsed += 1
-            if verifyMemo { verifyMemoHash(h, of: content, vm: vm, page: i) }
-            return scanPage(vm, i, content: content, hash: h, bytes: nil, inLarge: inLarge, insert: insert, on: host)
-        }
-        if memoEnabled, let h = hashMemo.lookupShared(content, salt: vm.salt) {
-            memoUsed += 1
-            hashMemo.store(content, salt: vm.salt, hash: h)
             if verifyMemo { verifyMemoHash(h, of: content, vm: vm, page: i) }
             return scanPage(vm, i, content: content, hash: h, bytes: nil, inLarge: inLarge, insert: insert, on: host)
         }
         return generator.withBytes(content) { bytes -> PageScanResult in
             let h = PageHash.xxh3(bytes, salt: vm.salt)
-            hashMemo.store(content, salt: vm.salt, hash: h)
-            if memoEnabled { hashMemo.publish([(content, vm.salt, h)]) }
+            if memoEnabled { hashMemo.storeComputed(content, salt: vm.salt, hash: h) } else { hashMemo.store(content, salt: vm.salt, hash: h) }
             return scanPage(vm, i, content: content, hash: h, bytes: bytes, inLarge: inLarge, insert: insert, on: host)
         }
     }

@@ -43,6 +43,23 @@ public final class PageHashMemo: @unchecked Sendable {
     /// The hash another run of the experiment computed for `content` under `salt`, or nil.
     public func lookupShared(_ content: PageContent, salt: UInt64) -> UInt64? { shared?.hash(of: content, salt: salt) }
 
+    /// The hash this memo or the experiment's shared memo knows for `content` under `salt`;
+    /// an answer from the shared memo is remembered here too. Not while others look up.
+    @inline(__always)
+    public func lookupOrAdopt(_ content: PageContent, salt: UInt64) -> UInt64? {
+        if let h = lookup(content, salt: salt) { return h }
+        guard let h = lookupShared(content, salt: salt) else { return nil }
+        store(content, salt: salt, hash: h)
+        return h
+    }
+
+    /// Remembers a hash this run computed, here and in the experiment's shared memo.
+    @inline(__always)
+    public func storeComputed(_ content: PageContent, salt: UInt64, hash: UInt64) {
+        store(content, salt: salt, hash: hash)
+        shared?.storeHashes(CollectionOfOne((content, salt, hash)))
+    }
+
     /// Adds hashes this run computed to the experiment's shared memo (nothing without one).
     public func publish(_ entries: [(content: PageContent, salt: UInt64, hash: UInt64)]) { shared?.storeHashes(entries) }
 }

@@ -58,7 +58,7 @@ public final class SharedContentMemo: Sendable {
     public func hash(of content: PageContent, salt: UInt64) -> UInt64? { lookup(content, tag: salt, hashes: true) }
 
     /// Stores salted hashes (a hash of 0 is not stored).
-    public func storeHashes(_ entries: [(content: PageContent, salt: UInt64, hash: UInt64)]) {
+    public func storeHashes(_ entries: some Collection<(content: PageContent, salt: UInt64, hash: UInt64)>) {
         guard !entries.isEmpty else { return }
         tables.withLock { t in
             for e in entries where SharedContentMemo.shares(e.content) {
