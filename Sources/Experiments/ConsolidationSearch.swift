@@ -58,12 +58,12 @@ public struct ConsolidationResult: Sendable {
 /// broke, and both are reported. Each size is run twice, on the host as configured and on
 /// the same host with memory to spare (the overcommit-penalty baseline), in parallel.
 ///
-/// With more than two jobs the search runs ahead: besides the next size it runs the sizes the
-/// search would try after either outcome (the decision tree breadth first, `jobs / 2` sizes
-/// at a time), then follows the outcomes. Only the sizes the one-at-a-time search tries are
+/// With two jobs or more the runs are scheduled one by one (`ConsolidationSearch+Schedule`):
+/// a job that would wait for the other runs of the size the search needs runs a size the
+/// search may try next (its decision tree breadth first, the smaller size first), and a run
+/// the search no longer needs is stopped. Only the sizes the one-at-a-time search tries are
 /// reported, so the answer and every output are the same for any `--jobs`; the extra runs
-/// cost CPU and save rounds of waiting: with the answer at 11 of at most 23 copies, 8 rounds
-/// on 2 jobs, 3 on 8, 2 on 16 and 1 on 64.
+/// cost CPU and save waiting.
 public struct ConsolidationSearch: Sendable {
     public var label: String
     public var base: ScenarioConfig
@@ -155,24 +155,25 @@ public struct ConsolidationSearch: Sendable {
     /// Runs the scenarios at `sizes` and their baselines (two runs a size) on up to `jobs`
     /// threads; one result per size, in order.
     func evaluate(sizes: [Int], jobs: Int) -> [Result<ConsolidationPoint, Error>] {
-        let configs: [Result<ScenarioConfig, Error>] = sizes.map { k in Result { try scenario(copies: k) } }
         let opts = options
         let runs = ParallelRunner.map(count: 2 * sizes.count, jobs: jobs) { i -> Result<SimulationResult, Error> in
-            Result {
-                let c = try configs[i / 2].get()
-                return try Simulation(config: i % 2 == 0 ? c : ConsolidationSearch.ampleHost(c), options: opts).run()
-            }
+            Result { try simulate(copies: sizes[i / 2], roomy: i % 2 == 1, options: opts) }
         }
-        return sizes.indices.map { n in
-            Result {
-                let c = try configs[n].get()
-                let r = try runs[2 * n].get(), b = try runs[2 * n + 1].get()
-                let gs = c.expandedGuests
-                return ConsolidationPoint(
-                    copies: sizes[n], vms: gs.count, configuredBytes: gs.reduce(0) { $0 + $1.memory.bytes },
-                    hostBytes: c.host.memory.bytes, terms: sla.evaluate(r, baseline: b), metrics: RunMetrics.values(r))
-            }
-        }
+        return sizes.indices.map { n in Result { try point(copies: sizes[n], run: runs[2 * n].get(), baseline: runs[2 * n + 1].get()) } }
+    }
+
+    /// One run of the search: the scenario at `copies`, on its host or on a roomy one.
+    func simulate(copies k: Int, roomy: Bool, options: SimulationOptions) throws -> SimulationResult {
+        let c = try scenario(copies: k)
+        return try Simulation(config: roomy ? ConsolidationSearch.ampleHost(c) : c, options: options).run()
+    }
+
+    /// The point of size `copies` from its run and its baseline run.
+    func point(copies k: Int, run r: SimulationResult, baseline b: SimulationResult) throws -> ConsolidationPoint {
+        let gs = try scenario(copies: k).expandedGuests
+        return ConsolidationPoint(
+            copies: k, vms: gs.count, configuredBytes: gs.reduce(0) { $0 + $1.memory.bytes },
+            hostBytes: r.config.host.memory.bytes, terms: sla.evaluate(r, baseline: b), metrics: RunMetrics.values(r))
     }
 
     /// Where the search is: the largest size known to hold, the smallest known to break, and
@@ -211,44 +212,47 @@ public struct ConsolidationSearch: Sendable {
         }
     }
 
-    /// Up to `width` sizes not yet run that the search may need from `state`, nearest first
-    /// (the decision tree breadth first: the next size, then the sizes after either outcome).
+    /// Up to `width` sizes not in `known` that the search may need from `state`, nearest
+    /// first: the decision tree breadth first (the next size, then the sizes after either
+    /// outcome, ...), the smaller size first within a level (it is the cheaper run).
     func lookahead(from state: SearchState, top: Int, width: Int, known: Set<Int>) -> [Int] {
         var sizes: [Int] = []
-        var frontier = [state]
+        var listed: Set<Int> = []
+        var level = [state]
         var visited: Set<SearchState> = []
-        while !frontier.isEmpty && sizes.count < width {
+        while !level.isEmpty && sizes.count < width {
             var following: [SearchState] = []
-            for s in frontier where visited.insert(s).inserted {
+            var here: [Int] = []
+            for s in level where visited.insert(s).inserted {
                 guard let k = s.next else { continue }
-                if !known.contains(k) && !sizes.contains(k) {
-                    sizes.append(k)
-                    if sizes.count == width { break }
-                }
+                if !known.contains(k) && listed.insert(k).inserted { here.append(k) }
                 following.append(s.after(k, passed: true, top: top))
                 following.append(s.after(k, passed: false, top: top))
             }
-            frontier = following
+            sizes.append(contentsOf: here.sorted().prefix(width - sizes.count))
+            level = following
         }
         return sizes
     }
 
-    /// Exponential search, then bisection; `progress` is told each size as it is finished.
+    /// Exponential search, then bisection; `progress` is told each size as it is finished,
+    /// in the order the search tries them.
     public func run(progress: ((ConsolidationPoint) -> Void)? = nil) throws -> ConsolidationResult {
         let top = maxCopies
-        let width = max(1, jobs / 2)
-        var results: [Int: Result<ConsolidationPoint, Error>] = [:]
         var tried: [Int: ConsolidationPoint] = [:]
         var state = SearchState()
-        while let k = state.next {
-            if results[k] == nil {
-                let sizes = lookahead(from: state, top: top, width: width, known: Set(results.keys))
-                for (n, r) in zip(sizes, evaluate(sizes: sizes, jobs: jobs)) { results[n] = r }
+        if jobs == 1 {
+            while let k = state.next {
+                let p = try evaluate(sizes: [k], jobs: 1)[0].get()
+                tried[k] = p
+                progress?(p)
+                state = state.after(k, passed: p.passed, top: top)
             }
-            let p = try results[k]!.get()
-            tried[k] = p
-            progress?(p)
-            state = state.after(k, passed: p.passed, top: top)
+        } else {
+            state = try SearchSchedule(search: self, top: top).run { p in
+                tried[p.copies] = p
+                progress?(p)
+            }
         }
         return ConsolidationResult(
             label: label, mode: mode, sla: sla, limit: state.lo > 0 ? tried[state.lo] : nil, beyond: state.hi.flatMap { tried[$0] },
