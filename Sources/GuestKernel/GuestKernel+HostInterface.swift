@@ -43,6 +43,27 @@ extension GuestKernel: GuestPhysicalMemory {
         return true
     }
 
+    /// Every frame's `testAndClearEPTAccessed` at once, in two sequential passes instead of a
+    /// reverse-map walk per accessed frame: the accessed bits over the frame table, then the
+    /// cached translations over the page-table pool. Only a frame whose accessed bit is set
+    /// can have cached translations (the access path sets the bit before it caches one, and
+    /// only `testAndClearEPTAccessed` clears the bit, dropping them), so dropping every cached
+    /// translation drops exactly those the per-frame walks would. The invariant check verifies
+    /// that precondition.
+    public func testAndClearAllEPTAccessed() -> Int {
+        let bit = UInt16(GuestKernel.eptAccessed) << FrameFlag.eptShift
+        let flags = frames.flags
+        var n = 0
+        // Only set bits are written back: untouched frames stay unwritten (zeroed pages the OS
+        // has not backed).
+        for i in 0..<frames.count where flags[i] & bit != 0 {
+            flags[i] &= ~bit
+            n += 1
+        }
+        pageTables.dropHostTranslations()
+        return n
+    }
+
     /// The descriptor of what guest-physical frame `pfn` holds (for the host to produce bytes).
     @inline(__always)
     public func content(of pfn: PFN) -> PageContent { frames.content[Int(pfn)] }

@@ -95,6 +95,10 @@ extension GuestKernel {
                     if e.raw & PTE.hostBit != 0 && (ept[f] & 3 != 3 || e.pfn == zeroPFN) {
                         fail("pid \(p.pid): PTE at \(vpn) caches a host translation the EPT no longer grants")
                     }
+                    if e.raw & PTE.hostBit != 0 && ept[f] & GuestKernel.eptAccessed == 0 {
+                        // testAndClearAllEPTAccessed relies on it.
+                        fail("pid \(p.pid): PTE at \(vpn) caches a host translation of frame \(f), whose EPT accessed bit is clear")
+                    }
                     if e.pfn == zeroPFN {
                         if e.isWritable { fail("pid \(p.pid): zero page mapped writable at \(vpn)") }
                         continue

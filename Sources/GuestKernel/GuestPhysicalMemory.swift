@@ -22,6 +22,10 @@ public protocol GuestPhysicalMemory: AnyObject {
     /// Reads and clears the accessed bit of `pfn` (active-memory sampling, accessed-bit victim
     /// selection).
     func testAndClearEPTAccessed(_ pfn: PFN) -> Bool
+    /// Reads and clears the accessed bit of every frame at once, and invalidates every cached
+    /// translation (ESX's true count of the pages touched in a sampling period); returns how
+    /// many bits were set. The same as `testAndClearEPTAccessed` on each frame.
+    func testAndClearAllEPTAccessed() -> Int
     /// The VM's virtual NUMA layout, at power-on on a host of several nodes: `hostNodes[v]`
     /// backs virtual node `v` of `framesPerNode` frames (the SRAT the guest reads).
     func setNUMANodes(framesPerNode: Int, hostNodes: [Int])

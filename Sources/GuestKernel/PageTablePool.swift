@@ -65,6 +65,18 @@ public final class PageTablePool {
         return l
     }
 
+    /// Clears `PTE.hostBit` in every present entry (INVEPT of every cached translation);
+    /// other entries (swap entries use that bit for their slot) are left as they are.
+    public func dropHostTranslations() {
+        let e = entries
+        for i in 0..<entryCount {
+            let v = e[i]
+            // All ones for a present entry, zero otherwise: branch-free, so the loop vectorises.
+            let present = 0 &- (v >> 31)
+            e[i] = v & ~(PTE.hostBit & present)
+        }
+    }
+
     public func freeLeaf(_ l: Int32) -> PFN {
         (entries + Int(l) << 9).update(repeating: 0, count: PageTablePool.entriesPerLeaf)
         let f = leafFrame[Int(l)]

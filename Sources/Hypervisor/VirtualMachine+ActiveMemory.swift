@@ -20,14 +20,7 @@ extension VirtualMachine {
     /// The true count for the period: how many of all its pages the guest touched, every EPT
     /// accessed bit read and cleared for the next period. Touches only this VM's guest, so
     /// the VMs do it in parallel.
-    func clearAccessedPages() -> Int {
-        let ept = guest.ept
-        var all = 0
-        for pfn in 0..<configuredPages where ept[pfn] & GuestKernel.eptAccessed != 0 {
-            if guest.testAndClearEPTAccessed(PFN(pfn)) { all += 1 }
-        }
-        return all
-    }
+    func clearAccessedPages() -> Int { guest.testAndClearAllEPTAccessed() }
 
     /// Records the end of a sampling period: the estimator's new estimate (a fraction of
     /// configured memory), the sampled pages found touched and the true count.

@@ -57,7 +57,19 @@ import PageContents
                 let rr = r.int(below: vm.largeRegion.count)
                 breakLargePage(host, vm, rr, shareFirst: r.chance(0.5))
             case 42..<46: now += 100_000_000; host.runScheduler(now: now)
-            case 46: host.sampleActiveMemory()
+            case 46:
+                // The whole-guest clear drops exactly the cached translations that walking the
+                // reverse map of each accessed frame drops (testAndClearAllEPTAccessed).
+                let expected = guests.map { expectedAfterClearingAccessedBits($0.0) }
+                host.sampleActiveMemory()
+                for (n, g) in guests.enumerated() {
+                    let k = g.0, pt = k.pageTables
+                    #expect(g.1.trueActivePages == expected[n].count, "seed \(seed) step \(step) g\(n): pages counted as accessed")
+                    #expect(
+                        Array(UnsafeBufferPointer(start: pt.entries, count: pt.entryCount)) == expected[n].entries,
+                        "seed \(seed) step \(step) g\(n): page-table entries after the clear")
+                    #expect((0..<k.totalPages).allSatisfy { k.ept[$0] & GuestKernel.eptAccessed == 0 }, "seed \(seed) step \(step) g\(n)")
+                }
             case 47..<50: _ = k.runKswapd()
             case 50: k.runPeriodicAging(dirtyExpired: r.chance(0.3))
             default:
@@ -76,4 +88,17 @@ import PageContents
         let techniques = host.vms.reduce(0) { $0 + $1.stats.compressions + $1.stats.swapOuts + $1.stats.merges + $1.stats.balloonReclaimed }
         #expect(techniques > 0, "seed \(seed): no host technique ran")
     }
+}
+
+/// What clearing every EPT accessed bit of `k` frame by frame leaves: the number of bits set,
+/// and the page-table entries after each accessed frame's reverse-map walk.
+func expectedAfterClearingAccessedBits(_ k: GuestKernel) -> (count: Int, entries: [UInt32]) {
+    let pt = k.pageTables
+    var entries = Array(UnsafeBufferPointer(start: pt.entries, count: pt.entryCount))
+    var count = 0
+    for pfn in 0..<k.totalPages where k.ept[pfn] & GuestKernel.eptAccessed != 0 {
+        count += 1
+        k.forEachPTE(of: PFN(pfn)) { idx in entries[idx] &= ~PTE.hostBit }
+    }
+    return (count, entries)
 }
