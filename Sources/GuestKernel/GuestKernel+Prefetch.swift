@@ -19,16 +19,24 @@ extension GuestKernel {
         oc_prefetch(pageTables.entries + i)
     }
 
-    /// Stage two: when the entry (loaded by stage one) maps a frame, starts loading that
-    /// frame's flags, and for a write its content descriptor.
+    /// Stage two: when the entry (loaded by stage one) maps a frame, starts loading what the
+    /// access will read of that frame: its flags (which hold the EPT bits) unless the entry
+    /// caches the host's translation, and for a write the flags and the content descriptor. A
+    /// read through a cached translation reads nothing of the frame (`accessMapped`), so its
+    /// hint loads nothing: on a large host most references are such reads, and a needless
+    /// line fill competes with the ones that are needed.
     @inline(__always)
     public func prefetchFrame(_ pid: PID, _ vpn: VPN, write: Bool) {
         guard let i = entryIndex(pid, vpn) else { return }
         let e = pageTables.entries[i]
         guard e & PTE.presentBit != 0 else { return }
         let pfn = Int(e & PTE.pfnMask)
-        oc_prefetch(frames.flags + pfn)
-        if write { oc_prefetch_write(frames.content + pfn) }
+        if write {
+            oc_prefetch(frames.flags + pfn)
+            oc_prefetch_write(frames.content + pfn)
+        } else if e & PTE.hostBit == 0 || policyWantsAccessHook {
+            oc_prefetch(frames.flags + pfn)
+        }
     }
 
     /// Where the page-table entry of `vpn` in `pid` is, if its page-table leaf exists.
