@@ -7,8 +7,8 @@ import Synchronization
 ///
 /// Each size needs two runs (on its host and on a roomy one). `jobs` worker threads take
 /// runs as they become free: first the runs of the size the search needs now, then, rather
-/// than wait, runs of the sizes it may need next (`ConsolidationSearch.lookahead`: the
-/// decision tree breadth first, the smaller size first). The caller's thread follows the
+/// than wait, runs of the sizes it may need next (`ConsolidationSearch.lookahead`: by the
+/// chance the search needs them per VM they run). The caller's thread follows the
 /// search: when both runs of the size it needs are in, it makes the point, moves the search
 /// on and stops the runs it can no longer need (a size outside the new state's decision
 /// tree is never needed again). Every reported point comes from the same two runs the
@@ -86,7 +86,7 @@ final class SearchSchedule: @unchecked Sendable {
     /// Stops the running runs and forgets the results of sizes the search can no longer
     /// reach (lock held).
     private func dropUnneeded() {
-        let reachable = Set(search.lookahead(from: state, top: top, width: .max, known: []))
+        let reachable = Set(search.reachable(from: state, top: top, known: []).map(\.size))
         for (r, c) in running where !reachable.contains(r.copies) { c.requested.store(true, ordering: .relaxed) }
         for r in Array(results.keys) where !reachable.contains(r.copies) {
             results[r] = nil
@@ -94,7 +94,7 @@ final class SearchSchedule: @unchecked Sendable {
         }
     }
 
-    /// The next run to start, nearest the search's next size first (lock held).
+    /// The next run to start, the search's next size first (lock held).
     private func pick() -> Run? {
         // Every size listed but not startable has a run in progress, so this many are enough.
         for k in search.lookahead(from: state, top: top, width: running.count + 1, known: known) {

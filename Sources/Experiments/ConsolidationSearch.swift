@@ -60,7 +60,7 @@ public struct ConsolidationResult: Sendable {
 ///
 /// With two jobs or more the runs are scheduled one by one (`ConsolidationSearch+Schedule`):
 /// a job that would wait for the other runs of the size the search needs runs a size the
-/// search may try next (its decision tree breadth first, the smaller size first), and a run
+/// search may try next (`lookahead`), and a run
 /// the search no longer needs is stopped. Only the sizes the one-at-a-time search tries are
 /// reported, so the answer and every output are the same for any `--jobs`; the extra runs
 /// cost CPU and save waiting.
@@ -212,27 +212,42 @@ public struct ConsolidationSearch: Sendable {
         }
     }
 
-    /// Up to `width` sizes not in `known` that the search may need from `state`, nearest
-    /// first: the decision tree breadth first (the next size, then the sizes after either
-    /// outcome, ...), the smaller size first within a level (it is the cheaper run).
-    func lookahead(from state: SearchState, top: Int, width: Int, known: Set<Int>) -> [Int] {
-        var sizes: [Int] = []
+    /// Every size not in `known` that the search may need from `state`, with the depth in its
+    /// decision tree where it first appears (0: the next size; then the sizes after either
+    /// outcome, and so on), breadth first.
+    func reachable(from state: SearchState, top: Int, known: Set<Int>) -> [(size: Int, depth: Int)] {
+        var sizes: [(size: Int, depth: Int)] = []
         var listed: Set<Int> = []
         var level = [state]
         var visited: Set<SearchState> = []
-        while !level.isEmpty && sizes.count < width {
+        var depth = 0
+        while !level.isEmpty {
             var following: [SearchState] = []
-            var here: [Int] = []
             for s in level where visited.insert(s).inserted {
                 guard let k = s.next else { continue }
-                if !known.contains(k) && listed.insert(k).inserted { here.append(k) }
+                if !known.contains(k) && listed.insert(k).inserted { sizes.append((k, depth)) }
                 following.append(s.after(k, passed: true, top: top))
                 following.append(s.after(k, passed: false, top: top))
             }
-            sizes.append(contentsOf: here.sorted().prefix(width - sizes.count))
             level = following
+            depth += 1
         }
         return sizes
+    }
+
+    /// Up to `width` sizes not in `known` that the search may need from `state`, the most
+    /// worth running ahead first: the next size, then the others by the chance that the
+    /// search needs them (halved at each level of the decision tree, as either outcome is as
+    /// likely) per VM they run (a run's cost grows with its VMs), the smaller size first on a
+    /// tie. After a size that may break, the sizes a break leads to come before the size twice
+    /// as large that holding would lead to.
+    func lookahead(from state: SearchState, top: Int, width: Int, known: Set<Int>) -> [Int] {
+        func worth(_ c: (size: Int, depth: Int)) -> Double {
+            c.depth == 0 ? .infinity : Double(sign: .plus, exponent: -c.depth, significand: 1) / Double(max(1, vms(copies: c.size)))
+        }
+        let ranked = reachable(from: state, top: top, known: known).map { ($0.size, worth($0)) }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        return ranked.prefix(width).map(\.0)
     }
 
     /// Exponential search, then bisection; `progress` is told each size as it is finished,
