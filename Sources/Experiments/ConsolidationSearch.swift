@@ -60,10 +60,9 @@ public struct ConsolidationResult: Sendable {
 ///
 /// With two jobs or more the runs are scheduled one by one (`ConsolidationSearch+Schedule`):
 /// a job that would wait for the other runs of the size the search needs runs a size the
-/// search may try next (`lookahead`), and a run
-/// the search no longer needs is stopped. Only the sizes the one-at-a-time search tries are
-/// reported, so the answer and every output are the same for any `--jobs`; the extra runs
-/// cost CPU and save waiting.
+/// search may try next (`lookahead`), and a run the search no longer needs is stopped. Only
+/// the sizes the one-at-a-time search tries are reported, so the answer and every output are
+/// the same for any `--jobs`; the extra runs cost CPU and save waiting.
 public struct ConsolidationSearch: Sendable {
     public var label: String
     public var base: ScenarioConfig
