@@ -64,7 +64,7 @@ struct ConsolidateCommand: ParsableCommand {
 
     @Option(
         parsing: .unconditional,
-        help: "Simulations run at once (default: the number of cores); beyond two, the search also runs the sizes it may try next.")
+        help: "Simulations run at once (default: the number of cores); a job that would wait runs a size the search may try next.")
     var jobs: Int?
 
     @Flag(help: "Print the result as JSON.")
