@@ -34,7 +34,7 @@ final class SearchSchedule: @unchecked Sendable {
     private var state = ConsolidationSearch.SearchState()
     private var results: [Run: Result<SimulationResult, Error>] = [:]
     private var running: [Run: Cancel] = [:]
-    /// Sizes whose two runs are both in (or no longer needed and dropped).
+    /// Sizes whose two runs are both in.
     private var known: Set<Int> = []
     private var over = false
     private var workersLeft = 0
@@ -88,10 +88,7 @@ final class SearchSchedule: @unchecked Sendable {
     private func dropUnneeded() {
         let reachable = Set(search.reachable(from: state, top: top, known: []).map(\.size))
         for (r, c) in running where !reachable.contains(r.copies) { c.requested.store(true, ordering: .relaxed) }
-        for r in Array(results.keys) where !reachable.contains(r.copies) {
-            results[r] = nil
-            known.insert(r.copies)
-        }
+        for r in Array(results.keys) where !reachable.contains(r.copies) { results[r] = nil }
     }
 
     /// The next run to start, the search's next size first (lock held).

@@ -18,4 +18,17 @@ public struct EPTEntries {
             flags[pfn] = (flags[pfn] & ~FrameFlag.eptMask) | (UInt16(newValue & 7) << FrameFlag.eptShift)
         }
     }
+
+    /// Clears the accessed bit (`accessed`, an EPT value's bit) of frames `0..<count`;
+    /// returns how many were set. Only set bits are written back, so the frames of untouched
+    /// memory stay unwritten (zeroed pages the OS has not backed).
+    func clearAccessed(_ accessed: UInt8, count: Int) -> Int {
+        let bit = UInt16(accessed) << FrameFlag.eptShift
+        var n = 0
+        for i in 0..<count where flags[i] & bit != 0 {
+            flags[i] &= ~bit
+            n += 1
+        }
+        return n
+    }
 }

@@ -51,15 +51,7 @@ extension GuestKernel: GuestPhysicalMemory {
     /// translation drops exactly those the per-frame walks would. The invariant check verifies
     /// that precondition.
     public func testAndClearAllEPTAccessed() -> Int {
-        let bit = UInt16(GuestKernel.eptAccessed) << FrameFlag.eptShift
-        let flags = frames.flags
-        var n = 0
-        // Only set bits are written back: untouched frames stay unwritten (zeroed pages the OS
-        // has not backed).
-        for i in 0..<frames.count where flags[i] & bit != 0 {
-            flags[i] &= ~bit
-            n += 1
-        }
+        let n = ept.clearAccessed(GuestKernel.eptAccessed, count: frames.count)
         pageTables.dropHostTranslations()
         return n
     }
