@@ -93,7 +93,7 @@ final class RoundRunner: @unchecked Sendable {
         lock.lock()
         waiting.append(k)
         if next < count { startRunner() }
-        lock.signal()
+        signalIfPointReached()
         if coordinatorJob == k {
             // The coordinator waits in its own job: it serves the synchronisation point here,
             // exactly as `run` would, and goes on with its job.
@@ -116,7 +116,7 @@ final class RoundRunner: @unchecked Sendable {
     /// (all but `own`, the coordinator's own job, which goes on by itself). False when none
     /// waited: the round is over.
     private func serveNextPoint(own: Int? = nil) -> Bool {
-        while !(next >= count && finished + waiting.count == count) { lock.wait() }
+        while !pointReached { lock.wait() }
         guard !waiting.isEmpty, let serve else { return false }
         let served = waiting.sorted()
         waiting = []
@@ -125,6 +125,17 @@ final class RoundRunner: @unchecked Sendable {
         lock.lock()
         for k in served where k != own { resume[k].signal() }
         return true
+    }
+
+    /// Whether every job of the round has started and each has finished or waits: the
+    /// synchronisation point (lock held).
+    private var pointReached: Bool { next >= count && finished + waiting.count == count }
+
+    /// Wakes the coordinator only when the point is reached (lock held). Waking it at every
+    /// finished job made it wake, find the round still going and sleep again: two needless
+    /// context switches per job on one core.
+    private func signalIfPointReached() {
+        if pointReached { lock.signal() }
     }
 
     /// Stops the idle workers (a round must not be running).
@@ -189,7 +200,7 @@ final class RoundRunner: @unchecked Sendable {
             lock.lock()
             if coordinator { coordinatorJob = nil }
             finished += 1
-            lock.signal()
+            signalIfPointReached()
             lock.unlock()
         }
         tokens.signal()
