@@ -215,4 +215,28 @@ func words(_ bytes: [UInt8]) -> [UInt64] {
         table.store(78, tag: 1, value: 0)
         #expect(table.lookup(78, tag: 1) == nil, "seed \(seed): 0 is never stored")
     }
+
+    /// Growing keeps every entry the smaller table answered: a slot is the top bits of the
+    /// key's hash, so entries in distinct slots stay in distinct slots. The entries are
+    /// copied from the pages stored to only, which this would catch if it missed a slot
+    /// (straddling two pages, or at a page's end).
+    @Test(arguments: [4, 5] as [UInt64]) func growingKeepsWhatTheTableAnswered(seed: UInt64) {
+        var rng = Xoshiro256(seed: seed)
+        let table = ContentMemoTable(maxSlots: 1 << 16)
+        table.reserve(entries: 0)
+        var stored: [(raw: UInt64, tag: UInt64, value: UInt64)] = []
+        for _ in 0..<3_000 {
+            let e = (raw: rng.next(), tag: rng.next(below: 4), value: rng.next() | 1)
+            table.store(e.raw, tag: e.tag, value: e.value)
+            stored.append(e)
+        }
+        let answered = stored.filter { table.lookup($0.raw, tag: $0.tag) == $0.value }
+        #expect(answered.count > 1_000, "seed \(seed): the 4096-slot table keeps most of 3000 entries")
+        for size in [1 << 13, 1 << 16] {
+            table.reserve(entries: size)
+            for e in answered {
+                #expect(table.lookup(e.raw, tag: e.tag) == e.value, "seed \(seed): (\(e.raw), \(e.tag)) lost growing to \(size) slots")
+            }
+        }
+    }
 }
