@@ -34,8 +34,9 @@ final class SearchSchedule: @unchecked Sendable {
     private var state = ConsolidationSearch.SearchState()
     private var results: [Run: Result<SimulationResult, Error>] = [:]
     private var running: [Run: Cancel] = [:]
-    /// Sizes whose two runs are both in.
-    private var known: Set<Int> = []
+    /// Whether each size whose two runs are both in held (a size whose point cannot be made
+    /// is left out: the search reports that error when it gets there).
+    private var outcomes: [Int: Bool] = [:]
     private var over = false
     private var workersLeft = 0
 
@@ -86,7 +87,7 @@ final class SearchSchedule: @unchecked Sendable {
     /// Stops the running runs and forgets the results of sizes the search can no longer
     /// reach (lock held).
     private func dropUnneeded() {
-        let reachable = Set(search.reachable(from: state, top: top, known: []).map(\.size))
+        let reachable = Set(search.reachable(from: state, top: top, outcomes: outcomes).map(\.size))
         for (r, c) in running where !reachable.contains(r.copies) { c.requested.store(true, ordering: .relaxed) }
         for r in Array(results.keys) where !reachable.contains(r.copies) { results[r] = nil }
     }
@@ -94,7 +95,7 @@ final class SearchSchedule: @unchecked Sendable {
     /// The next run to start, the search's next size first (lock held).
     private func pick() -> Run? {
         // Every size listed but not startable has a run in progress, so this many are enough.
-        for k in search.lookahead(from: state, top: top, width: running.count + 1, known: known) {
+        for k in search.lookahead(from: state, top: top, width: running.count + 1, outcomes: outcomes) {
             for roomy in [false, true] {
                 let r = Run(copies: k, roomy: roomy)
                 if results[r] == nil && running[r] == nil { return r }
@@ -121,7 +122,10 @@ final class SearchSchedule: @unchecked Sendable {
             running[r] = nil
             if !cancel.requested.load(ordering: .relaxed) {
                 results[r] = result
-                if results[Run(copies: r.copies, roomy: !r.roomy)] != nil { known.insert(r.copies) }
+                if let other = results[Run(copies: r.copies, roomy: !r.roomy)] {
+                    let (run, baseline) = r.roomy ? (other, result) : (result, other)
+                    if let p = try? search.point(copies: r.copies, run: run.get(), baseline: baseline.get()) { outcomes[r.copies] = p.passed }
+                }
             }
             lock.broadcast()
         }

@@ -211,22 +211,32 @@ public struct ConsolidationSearch: Sendable {
         }
     }
 
-    /// Every size not in `known` that the search may need from `state`, with the depth in its
-    /// decision tree where it first appears (0: the next size; then the sizes after either
-    /// outcome, and so on), breadth first.
-    func reachable(from state: SearchState, top: Int, known: Set<Int>) -> [(size: Int, depth: Int)] {
+    /// Every size the search may still try from `state`, with its depth: how many sizes whose
+    /// outcome is not known yet lie on the shortest path to it in the search's decision tree
+    /// (0: the next size). A size in `outcomes` (both its runs are in) leads on only to the
+    /// state its outcome gives, at the same depth; any other size to both, one level deeper.
+    /// Sizes with a known outcome are listed too. Shallowest first.
+    func reachable(from state: SearchState, top: Int, outcomes: [Int: Bool] = [:]) -> [(size: Int, depth: Int)] {
         var sizes: [(size: Int, depth: Int)] = []
         var listed: Set<Int> = []
-        var level = [state]
         var visited: Set<SearchState> = []
+        var level = [state]
         var depth = 0
         while !level.isEmpty {
             var following: [SearchState] = []
-            for s in level where visited.insert(s).inserted {
-                guard let k = s.next else { continue }
-                if !known.contains(k) && listed.insert(k).inserted { sizes.append((k, depth)) }
-                following.append(s.after(k, passed: true, top: top))
-                following.append(s.after(k, passed: false, top: top))
+            // A known outcome adds to the level being walked (a 0-1 breadth-first search).
+            var i = 0
+            while i < level.count {
+                let s = level[i]
+                i += 1
+                guard visited.insert(s).inserted, let k = s.next else { continue }
+                if listed.insert(k).inserted { sizes.append((k, depth)) }
+                if let passed = outcomes[k] {
+                    level.append(s.after(k, passed: passed, top: top))
+                } else {
+                    following.append(s.after(k, passed: true, top: top))
+                    following.append(s.after(k, passed: false, top: top))
+                }
             }
             level = following
             depth += 1
@@ -234,17 +244,18 @@ public struct ConsolidationSearch: Sendable {
         return sizes
     }
 
-    /// Up to `width` sizes not in `known` that the search may need from `state`, the most
-    /// worth running ahead first: the next size, then the others by the chance that the
-    /// search needs them (halved at each level of the decision tree, as either outcome is as
-    /// likely) per VM they run (a run's cost grows with its VMs), the smaller size first on a
-    /// tie. After a size that may break, the sizes a break leads to come before the size twice
-    /// as large that holding would lead to.
-    func lookahead(from state: SearchState, top: Int, width: Int, known: Set<Int>) -> [Int] {
+    /// Up to `width` sizes whose outcome is not in `outcomes` that the search may need from
+    /// `state`, the most worth running ahead first: the next size, then the others by the
+    /// chance that the search needs them (halved at each size of unknown outcome on the way,
+    /// as either outcome is as likely) per VM they run (a run's cost grows with its VMs), the
+    /// smaller size first on a tie. After a size that may break, the sizes a break leads to
+    /// come before the size twice as large that holding would lead to.
+    func lookahead(from state: SearchState, top: Int, width: Int, outcomes: [Int: Bool] = [:]) -> [Int] {
         func worth(_ c: (size: Int, depth: Int)) -> Double {
             c.depth == 0 ? .infinity : Double(sign: .plus, exponent: -c.depth, significand: 1) / Double(max(1, vms(copies: c.size)))
         }
-        let ranked = reachable(from: state, top: top, known: known).map { ($0.size, worth($0)) }
+        let ranked = reachable(from: state, top: top, outcomes: outcomes).filter { outcomes[$0.size] == nil }
+            .map { ($0.size, worth($0)) }
             .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         return ranked.prefix(width).map(\.0)
     }

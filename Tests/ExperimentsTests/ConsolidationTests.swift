@@ -127,20 +127,29 @@ func consolidationSearch(
         #expect(top == 38)
         let start = ConsolidationSearch.SearchState()
         // From the start: 1, then 2 (1 held), then 4 (2 held); a break at 1 or 2 ends it.
-        #expect(s.lookahead(from: start, top: top, width: 3, known: []) == [1, 2, 4])
+        #expect(s.lookahead(from: start, top: top, width: 3) == [1, 2, 4])
         // After 8 held and 16 broke: bisect at 12, then 10 or 14, then 9, 11, 13 or 15 (the
         // nearer level first, the smaller size first within one: it is the cheaper run).
         var b = start
         for (k, ok) in [(1, true), (2, true), (4, true), (8, true), (16, false)] { b = b.after(k, passed: ok, top: top) }
         #expect(b.next == 12)
-        #expect(s.lookahead(from: b, top: top, width: 7, known: []) == [12, 10, 14, 9, 11, 13, 15])
-        #expect(s.lookahead(from: b, top: top, width: 3, known: [12]) == [10, 14, 9])
+        #expect(s.lookahead(from: b, top: top, width: 7) == [12, 10, 14, 9, 11, 13, 15])
+        // Once 12 is known to break, 10 is as good as next, and 14 is out of reach.
+        #expect(s.lookahead(from: b, top: top, width: 3, outcomes: [12: false]) == [10, 9, 11])
         // After 8 held, 16 may break: the sizes a break leads to (12, then 10 and 14) are run
         // ahead before 32, which only holding leads to and which runs twice the VMs.
         var h = start
         for k in [1, 2, 4, 8] { h = h.after(k, passed: true, top: top) }
-        #expect(s.lookahead(from: h, top: top, width: 5, known: []) == [16, 12, 10, 14, 32])
-        #expect(Set(s.reachable(from: h, top: top, known: []).map(\.size)) == Set(9...38))
+        #expect(s.lookahead(from: h, top: top, width: 5) == [16, 12, 10, 14, 32])
+        #expect(Set(s.reachable(from: h, top: top).map(\.size)) == Set(9...38))
+        // 16 still running, 12 and 10 run ahead: 12 broke and 10 held. If 16 breaks the search
+        // goes 12, 10, then 11; if it holds, 32. Nothing else is worth a run (14, the size
+        // after 12 holding, was run ahead for nothing before outcomes were followed).
+        let outcomes = [12: false, 10: true]
+        #expect(s.lookahead(from: h, top: top, width: 3, outcomes: outcomes) == [16, 11, 32])
+        let ahead = s.reachable(from: h, top: top, outcomes: outcomes)
+        #expect(!ahead.contains { $0.size == 14 })
+        #expect(ahead.first { $0.size == 11 }?.depth == 1 && ahead.first { $0.size == 12 }?.depth == 1)
         // Doubling stops at the bound: 32, then 38, and nothing after 38 holds.
         var d = start
         for k in [1, 2, 4, 8, 16, 32] { d = d.after(k, passed: true, top: top) }
