@@ -80,6 +80,12 @@ public final class ContentMemoTable: @unchecked Sendable {
         }
     }
 
+    /// The 4 KiB pages of the slots marked as stored to, ascending (for the tests).
+    func pagesStoredTo() -> [Int] {
+        guard let w = written else { return [] }
+        return (0..<ContentMemoTable.pages(slots: capacity)).filter { w[$0 >> 6] & (1 << ($0 & 63)) != 0 }
+    }
+
     /// 4 KiB pages that `slots` slots span.
     private static func pages(slots: Int) -> Int { (slots * MemoryLayout<Entry>.stride + 4095) >> 12 }
     private static func bitmapWords(slots: Int) -> Int { (pages(slots: slots) + 63) >> 6 }
@@ -87,7 +93,7 @@ public final class ContentMemoTable: @unchecked Sendable {
     /// Whether slot `i`'s bytes all lie in pages stored to (else the slot is empty).
     @inline(__always)
     private func mayHold(_ i: Int) -> Bool {
-        let first = i &* MemoryLayout<Entry>.stride >> 12
+        let first = (i &* MemoryLayout<Entry>.stride) >> 12
         let last = (i &* MemoryLayout<Entry>.stride &+ (MemoryLayout<Entry>.stride - 1)) >> 12
         let w = written.unsafelyUnwrapped
         return w[first >> 6] & (1 << (first & 63)) != 0 && w[last >> 6] & (1 << (last & 63)) != 0
@@ -97,7 +103,7 @@ public final class ContentMemoTable: @unchecked Sendable {
     @inline(__always)
     private func put(_ e: Entry) {
         let i = slot(e.raw, e.tag)
-        let first = i &* MemoryLayout<Entry>.stride >> 12
+        let first = (i &* MemoryLayout<Entry>.stride) >> 12
         let last = (i &* MemoryLayout<Entry>.stride &+ (MemoryLayout<Entry>.stride - 1)) >> 12
         let w = written.unsafelyUnwrapped
         w[first >> 6] |= 1 << (first & 63)
@@ -106,7 +112,7 @@ public final class ContentMemoTable: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func slot(_ raw: UInt64, _ tag: UInt64) -> Int {
+    func slot(_ raw: UInt64, _ tag: UInt64) -> Int {
         Int(truncatingIfNeeded: ((raw ^ (tag &* 0xC2B2_AE3D_27D4_EB4F)) &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
 

@@ -216,6 +216,22 @@ func words(_ bytes: [UInt8]) -> [UInt64] {
         #expect(table.lookup(78, tag: 1) == nil, "seed \(seed): 0 is never stored")
     }
 
+    /// A store marks exactly the pages its slot's 24 bytes lie in, so that lookups elsewhere
+    /// never read (and map) a page nothing was stored to.
+    @Test func aStoreMarksThePagesOfItsSlotOnly() {
+        var rng = Xoshiro256(seed: 6)
+        let table = ContentMemoTable(maxSlots: 1 << 16)
+        table.reserve(entries: 1 << 16)
+        var expected = Set<Int>()
+        for n in 0..<40 {
+            let raw = rng.next(), tag = rng.next(below: 4)
+            table.store(raw, tag: tag, value: 1)
+            let start = table.slot(raw, tag) * ContentMemoTable.bytesPerSlot
+            expected.formUnion([start >> 12, (start + ContentMemoTable.bytesPerSlot - 1) >> 12])
+            #expect(table.pagesStoredTo() == expected.sorted(), "after \(n + 1) stores")
+        }
+    }
+
     /// Growing keeps every entry the smaller table answered: a slot is the top bits of the
     /// key's hash, so entries in distinct slots stay in distinct slots. The entries are
     /// copied from the pages stored to only, which this would catch if it missed a slot
