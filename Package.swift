@@ -42,7 +42,7 @@ let package = Package(
         // Bottom layer: deterministic RNG, units, parameter tables, statistics.
         .target(name: "OvercommitSupport"),
         // Page contents: descriptors, generators, hashing and codecs on real 4 KiB bytes.
-        .target(name: "PageContents", dependencies: ["OvercommitSupport", "CXXHash", "CLZ4", "CZstd"], swiftSettings: hotPathSettings),
+        .target(name: "PageContents", dependencies: ["OvercommitSupport", "CXXHash", "CLZ4", "CZstd", "CPrefetch"], swiftSettings: hotPathSettings),
         // The guest kernel: sees only guest-physical frames.
         .target(name: "GuestKernel", dependencies: ["OvercommitSupport", "PageContents", "CPrefetch"], swiftSettings: hotPathSettings),
         // Host policy arithmetic: free-memory states, share-based allocation with the idle

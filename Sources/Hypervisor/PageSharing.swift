@@ -105,12 +105,33 @@ public final class PageSharing {
     func scan(_ vm: VirtualMachine, budget: Int, on host: HostMemory) -> ReclaimOutcome {
         let n = vm.configuredPages
         var out = ReclaimOutcome()
+        // With an experiment's shared memo, the hashes the next pages need are taken from it a
+        // batch at a time (unless they were hashed ahead on the worker threads).
+        let adopt = memoEnabled && hashMemo.shared != nil && (vm.index >= ahead.count || ahead[vm.index].pages.isEmpty)
         while out.scanned < budget && !hasFinishedPass(vm) {
+            if adopt && out.scanned % PageSharing.adoptBatch == 0 { adoptSharedHashes(vm, count: min(PageSharing.adoptBatch, budget - out.scanned)) }
             let i = cursors[vm.index].advance(pages: n, random: config.scan_order == .random)
             out.scanned += 1
             if scanPage(vm, i, insert: true, on: host).freedFrame { out.reclaimed += 1 }
         }
         return out
+    }
+
+    /// Pages whose hashes are taken from the shared memo in one batch.
+    static let adoptBatch = 256
+
+    /// Brings into the host's memo the hashes the experiment's shared memo knows for the
+    /// contents of the next `count` pages the scan visits in `vm` (those the scan hashes:
+    /// private, and not in a large page unless large pages' hashes are precomputed). Only the
+    /// simulator's speed depends on it.
+    func adoptSharedHashes(_ vm: VirtualMachine, count: Int) {
+        let precompute = config.precompute_large_page_hashes
+        let contents = upcomingPages(vm, count: count).compactMap { p -> PageContent? in
+            let i = Int(p)
+            guard vm.p2m.isPrivate(i), precompute || !vm.isInLargePage(i) else { return nil }
+            return vm.guest.content(of: PFN(i))
+        }
+        hashMemo.adoptShared(contents, salt: vm.salt)
     }
 
     /// Ends a full scan when every powered-on VM finished its pass: empties the unstable table.

@@ -1,3 +1,5 @@
+import CPrefetch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -124,6 +126,32 @@ public final class ContentMemoTable: @unchecked Sendable {
         guard mayHold(i) else { return nil }
         let e = s[i]
         return e.value != 0 && e.raw == raw && e.tag == tag ? e.value : nil
+    }
+
+    /// Looks up `count` keys under one `tag` at once: every slot's cache lines are requested
+    /// before any is read, so that the misses of a batch overlap instead of following one
+    /// another. `values[k]` is the value stored for `raws[k]`, or 0.
+    public func lookup(_ raws: UnsafePointer<UInt64>, count: Int, tag: UInt64, into values: UnsafeMutablePointer<UInt64>) {
+        guard let s = slots else {
+            values.update(repeating: 0, count: count)
+            return
+        }
+        for k in 0..<count {
+            let i = slot(raws[k], tag)
+            if mayHold(i) {
+                oc_prefetch(s + i)
+                oc_prefetch(UnsafeRawPointer(s + i) + (MemoryLayout<Entry>.stride - 1))
+            }
+        }
+        for k in 0..<count {
+            let i = slot(raws[k], tag)
+            guard mayHold(i) else {
+                values[k] = 0
+                continue
+            }
+            let e = s[i]
+            values[k] = e.value != 0 && e.raw == raws[k] && e.tag == tag ? e.value : 0
+        }
     }
 
     /// Stores `value` (not 0) for `raw` under `tag`, replacing the slot's entry; does nothing

@@ -53,6 +53,17 @@ public final class PageHashMemo: @unchecked Sendable {
         return h
     }
 
+    /// Takes from the experiment's shared memo, in one batch, the hashes under `salt` of those
+    /// `contents` this memo does not know, so that the scan about to visit them finds them
+    /// here (one lock and overlapped cache misses instead of one of each per page). Nothing
+    /// without a shared memo. Not while others look up.
+    public func adoptShared(_ contents: [PageContent], salt: UInt64) {
+        guard let shared else { return }
+        let unknown = contents.filter { SharedContentMemo.shares($0) && lookup($0, salt: salt) == nil }
+        guard !unknown.isEmpty else { return }
+        for (c, h) in zip(unknown, shared.hashes(of: unknown, salt: salt)) where h != 0 { store(c, salt: salt, hash: h) }
+    }
+
     /// Remembers a hash this run computed, here and in the experiment's shared memo.
     @inline(__always)
     public func storeComputed(_ content: PageContent, salt: UInt64, hash: UInt64) {

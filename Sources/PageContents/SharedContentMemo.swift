@@ -57,6 +57,25 @@ public final class SharedContentMemo: Sendable {
     /// The salted hash another run stored for `content`, or nil.
     public func hash(of content: PageContent, salt: UInt64) -> UInt64? { lookup(content, tag: salt, hashes: true) }
 
+    /// The salted hashes other runs stored for `contents` under `salt`, 0 where none: one lock
+    /// for the batch, the lookups' memory loads overlapped (`ContentMemoTable.lookup(_:count:tag:into:)`).
+    public func hashes(of contents: [PageContent], salt: UInt64) -> [UInt64] {
+        let raws = contents.map { SharedContentMemo.shares($0) ? $0.raw : 0 }
+        var values = [UInt64](repeating: 0, count: raws.count)
+        guard !raws.isEmpty else { return values }
+        tables.withLock { t in
+            raws.withUnsafeBufferPointer { r in
+                values.withUnsafeMutableBufferPointer { v in t.hashes.lookup(r.baseAddress!, count: r.count, tag: salt, into: v.baseAddress!) }
+            }
+            for (k, c) in contents.enumerated() where values[k] != 0 {
+                // A stored image page is never shared: a slot answering its descriptor's raw
+                // bits belongs to another content.
+                if !SharedContentMemo.shares(c) { values[k] = 0 } else { t.hits += 1 }
+            }
+        }
+        return values
+    }
+
     /// Stores salted hashes (a hash of 0 is not stored).
     public func storeHashes(_ entries: some Collection<(content: PageContent, salt: UInt64, hash: UInt64)>) {
         guard !entries.isEmpty else { return }

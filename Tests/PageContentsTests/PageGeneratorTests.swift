@@ -187,6 +187,27 @@ func words(_ bytes: [UInt8]) -> [UInt64] {
         #expect(second.lookupShared(stored, salt: 5) == nil, "a stored image page depends on the run's images")
         #expect(shared.counts.hits == 1)
     }
+
+    /// The batch lookup answers what one lookup per content answers, and adopting a batch
+    /// brings into a run's memo exactly the hashes the shared memo knows.
+    @Test func aBatchFromTheSharedMemoAnswersAsSingleLookupsDo() {
+        let shared = SharedContentMemo()
+        shared.reserve(pages: 1 << 12)
+        var rng = Xoshiro256(seed: 9)
+        let contents = (0..<300).map { _ in PageContent(style: .pointers, seed: rng.next() >> 8) } + [PageContent.stored(image: 0, page: 4)]
+        let known = contents.enumerated().filter { $0.offset % 3 == 0 }.map { ($0.element, UInt64(5), rng.next() | 1) }
+        shared.storeHashes(known)
+        let batch = shared.hashes(of: contents, salt: 5)
+        #expect(batch == contents.map { shared.hash(of: $0, salt: 5) ?? 0 })
+        // Every stored hash but the image page's, less the few a slot collision replaced.
+        #expect((known.count - 6...known.count - 1).contains(batch.filter { $0 != 0 }.count))
+        #expect(shared.hashes(of: contents, salt: 6).allSatisfy { $0 == 0 }, "another salt")
+        let memo = PageHashMemo()
+        memo.shared = shared
+        memo.reserve(pages: 1 << 12)
+        memo.adoptShared(contents, salt: 5)
+        #expect(contents.map { memo.lookup($0, salt: 5) ?? 0 } == batch)
+    }
 }
 
 @Suite struct ContentMemoTableTests {
