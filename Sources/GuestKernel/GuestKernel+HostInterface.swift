@@ -97,7 +97,8 @@ extension GuestKernel: GuestPhysicalMemory {
 
     /// MemFree and MemAvailable in pages, from /proc/meminfo.
     public var balloonStats: BalloonStats {
-        let m = meminfo
-        return BalloonStats(freePages: m.MemFree / 4, availablePages: m.MemAvailable / 4)
+        // The two /proc/meminfo fields alone: the whole of it walks the swap cache and the
+        // processes, and the balloon policy asks every VM at every tick.
+        BalloonStats(freePages: buddy.freePages, availablePages: memAvailablePages)
     }
 }

@@ -16,6 +16,11 @@ extension GuestKernel {
         problems += policy.checkInvariants().map { "\(name): \($0)" }
         problems += swap.checkInvariants().map { "\(name): \($0)" }
         checkHugePages(fail)
+        // The balloon driver's stats read two /proc/meminfo fields without building the rest.
+        let m = meminfo, b = balloonStats
+        if b.freePages * 4 != m.MemFree || b.availablePages * 4 != m.MemAvailable {
+            fail("balloon stats \(b.freePages) free, \(b.availablePages) available pages; meminfo MemFree \(m.MemFree) kB, MemAvailable \(m.MemAvailable) kB")
+        }
 
         // 1. Frame conservation by use.
         var byUse = [Int](repeating: 0, count: 16)

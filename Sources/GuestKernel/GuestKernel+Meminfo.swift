@@ -40,11 +40,16 @@ extension GuestKernel {
         var mapped = 0
         for case let p? in processes { mapped += p.rssFile }
         m.Mapped = mapped * kb
-        // si_mem_available(): free above the low watermark + reclaimable page cache (half kept).
-        let pagecache = af + inf
-        let avail = buddy.freePages - watermarks.low + pagecache - min(pagecache / 2, watermarks.low)
-        m.MemAvailable = max(0, avail) * kb
+        m.MemAvailable = memAvailablePages * kb
         return m
+    }
+
+    /// MemAvailable in pages (mm/page_alloc.c `si_mem_available`): free memory above the low
+    /// watermark plus the reclaimable page cache, of which half (at most the low watermark)
+    /// is kept.
+    var memAvailablePages: Int {
+        let pagecache = policy.count(.activeFile) + policy.count(.inactiveFile)
+        return max(0, buddy.freePages - watermarks.low + pagecache - min(pagecache / 2, watermarks.low))
     }
 
     /// Swap-cache pages no PTE maps (readahead or left behind): counted in SwapCached, not AnonPages.
