@@ -85,23 +85,27 @@ extension GuestKernel {
     }
 
     /// Calls `body` with the page-table pool index of every PTE mapping `pfn`.
+    @inline(__always)
     func forEachPTE(of pfn: PFN, _ body: (Int) -> Void) {
-        forEachMapping(of: pfn) { pid, vpn in
-            let p = processes[Int(pid)]!
-            let leaf = p.directory[Int(truncatingIfNeeded: vpn >> 9)]
-            body(Int(leaf) << 9 | Int(vpn & 511))
-        }
+        // Through the unretained process table, as `livePTE` (a mapping's leaf exists).
+        forEachMapping(of: pfn) { pid, vpn in if let idx = entryIndex(pid, vpn) { body(idx) } }
     }
 
-    /// Calls `body` for every (pid, vpn) whose PTE maps `pfn` (the reverse map walk).
+    /// Calls `body` for every (pid, vpn) whose PTE maps `pfn` (the reverse map walk). Inlined
+    /// into its callers: called out of line, the closure that captures the kernel made every
+    /// walk retain and release it (aging and reclaim walk once per page they look at).
+    @inline(__always)
     func forEachMapping(of pfn: PFN, _ body: (PID, VPN) -> Void) {
         let i = Int(pfn)
         guard frames.mapCount[i] > 0 else { return }
         if frames.flags[i] & FrameFlag.anon != 0 {
             let vpn = VPN(frames.rmapIndex[i])
-            for pid in families[Int(frames.rmapOwner[i])] {
-                let e = livePTE(pid, vpn)
-                if e & PTE.presentBit != 0 && e & PTE.pfnMask == pfn { body(pid, vpn) }
+            // Borrowed in place: iterating a copy of the family's array retained it per walk.
+            families[Int(frames.rmapOwner[i])].withUnsafeBufferPointer { family in
+                for pid in family {
+                    let e = livePTE(pid, vpn)
+                    if e & PTE.presentBit != 0 && e & PTE.pfnMask == pfn { body(pid, vpn) }
+                }
             }
         } else {
             let f = Int(frames.rmapOwner[i]), idx = Int(frames.rmapIndex[i])
