@@ -84,8 +84,8 @@ public final class ContentMemoTable: @unchecked Sendable {
 
     /// The 4 KiB pages of the slots marked as stored to, ascending (for the tests).
     func pagesStoredTo() -> [Int] {
-        guard let w = written else { return [] }
-        return (0..<ContentMemoTable.pages(slots: capacity)).filter { w[$0 >> 6] & (1 << ($0 & 63)) != 0 }
+        guard written != nil else { return [] }
+        return (0..<ContentMemoTable.pages(slots: capacity)).filter { isStored(page: $0) }
     }
 
     /// 4 KiB pages that `slots` slots span.
@@ -95,18 +95,26 @@ public final class ContentMemoTable: @unchecked Sendable {
     /// Whether slot `i`'s bytes all lie in pages stored to (else the slot is empty).
     @inline(__always)
     private func mayHold(_ i: Int) -> Bool {
-        let first = (i &* MemoryLayout<Entry>.stride) >> 12
-        let last = (i &* MemoryLayout<Entry>.stride &+ (MemoryLayout<Entry>.stride - 1)) >> 12
-        let w = written.unsafelyUnwrapped
-        return w[first >> 6] & (1 << (first & 63)) != 0 && w[last >> 6] & (1 << (last & 63)) != 0
+        let (first, last) = ContentMemoTable.pageSpan(ofSlot: i)
+        return isStored(page: first) && isStored(page: last)
     }
+
+    /// The first and last 4 KiB page of slot `i`'s bytes.
+    @inline(__always)
+    private static func pageSpan(ofSlot i: Int) -> (first: Int, last: Int) {
+        let start = i &* MemoryLayout<Entry>.stride
+        return (start >> 12, (start &+ MemoryLayout<Entry>.stride &- 1) >> 12)
+    }
+
+    /// Whether a store wrote to 4 KiB page `page` of the slots.
+    @inline(__always)
+    private func isStored(page: Int) -> Bool { written.unsafelyUnwrapped[page >> 6] & (1 << (page & 63)) != 0 }
 
     /// Writes `e` into its slot, marking the pages it spans as stored to.
     @inline(__always)
     private func put(_ e: Entry) {
         let i = slot(e.raw, e.tag)
-        let first = (i &* MemoryLayout<Entry>.stride) >> 12
-        let last = (i &* MemoryLayout<Entry>.stride &+ (MemoryLayout<Entry>.stride - 1)) >> 12
+        let (first, last) = ContentMemoTable.pageSpan(ofSlot: i)
         let w = written.unsafelyUnwrapped
         w[first >> 6] |= 1 << (first & 63)
         w[last >> 6] |= 1 << (last & 63)

@@ -60,17 +60,17 @@ public final class SharedContentMemo: Sendable {
     /// The salted hashes other runs stored for `contents` under `salt`, 0 where none: one lock
     /// for the batch, the lookups' memory loads overlapped (`ContentMemoTable.lookup(_:count:tag:into:)`).
     public func hashes(of contents: [PageContent], salt: UInt64) -> [UInt64] {
-        let raws = contents.map { SharedContentMemo.shares($0) ? $0.raw : 0 }
-        var values = [UInt64](repeating: 0, count: raws.count)
-        guard !raws.isEmpty else { return values }
+        var values = [UInt64](repeating: 0, count: contents.count)
+        guard !contents.isEmpty else { return values }
+        let raws = contents.map(\.raw)
         tables.withLock { t in
             raws.withUnsafeBufferPointer { r in
                 values.withUnsafeMutableBufferPointer { v in t.hashes.lookup(r.baseAddress!, count: r.count, tag: salt, into: v.baseAddress!) }
             }
+            // A stored image page is never shared (as in `lookup`): its slot, if any, answers
+            // for another run's images.
             for (k, c) in contents.enumerated() where values[k] != 0 {
-                // A stored image page is never shared: a slot answering its descriptor's raw
-                // bits belongs to another content.
-                if !SharedContentMemo.shares(c) { values[k] = 0 } else { t.hits += 1 }
+                if SharedContentMemo.shares(c) { t.hits += 1 } else { values[k] = 0 }
             }
         }
         return values
