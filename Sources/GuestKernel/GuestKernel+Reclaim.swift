@@ -220,6 +220,15 @@ extension GuestKernel {
         return .reclaimed(how)
     }
 
+    /// Whether `runKswapd` would do anything now: kswapd is awake, or free memory is at the
+    /// low watermark (on a NUMA guest, some node's kswapd was woken). A kswapd that would
+    /// find nothing to do is not worth a thread hand-off; the engine runs it in place.
+    public var kswapdHasWork: Bool {
+        guard !panicked else { return false }
+        if buddy.isNUMA { return (0..<buddy.nodeCount).contains { buddy.kswapdWakeups[$0] } }
+        return kswapdWoken || buddy.freePages <= watermarks.low
+    }
+
     /// kswapd: when woken (free below low) reclaims until free reaches high, up to `kswapd_batch`
     /// pages per run (balance_pgdat). Returns the pages freed. Its time is its own, not the workloads'.
     @discardableResult

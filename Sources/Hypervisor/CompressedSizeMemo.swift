@@ -62,5 +62,15 @@ final class CompressedSizeMemo {
         return n
     }
 
+    /// Whether the size of `content` below `limit` is known, here or in the shared memo,
+    /// without counting a lookup or storing anything: compressing ahead leaves known contents
+    /// to the memo.
+    func knows(_ content: PageContent, limit: Int) -> Bool {
+        let tag = UInt64(limit)
+        if table.lookup(content.raw, tag: tag) != nil { return true }
+        if let (memo, codec) = shared, memo.compressed(content, tag: codec | tag) != nil { return true }
+        return false
+    }
+
     private static func size(_ v: UInt64) -> Int? { v == rejected ? nil : Int(v - 1) }
 }

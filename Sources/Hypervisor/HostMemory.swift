@@ -42,10 +42,14 @@ public final class HostMemory: AllocationReclaimer {
     /// Which VM owns each 16 MiB chunk of the global page-reference space.
     var vmOfChunk: [Int32] = []
     /// Runs `count` independent jobs, `body(0)` ... `body(count - 1)`, on the simulation's
-    /// worker threads and returns when all are done (nil: one thread). Host-wide services use
-    /// it for work that splits by VM and whose result does not depend on the order (the
-    /// sharing scanner hashes ahead with it).
-    public var runJobs: ((Int, @escaping (Int) -> Void) -> Void)?
+    /// helper threads and returns when all are done (nil: one thread). Host-wide services use
+    /// it at synchronisation points for work whose result does not depend on the order: the
+    /// sharing scanner hashes ahead with it, host paging compresses its coming victims ahead
+    /// (`CompressAhead`), active-memory sampling counts each VM's touched pages.
+    public var runJobs: ((Int, @escaping (Int) -> Void) -> Void)? {
+        get { services.runJobs }
+        set { services.runJobs = newValue }
+    }
     var nextPageRef: UInt32 = 0
     var rng: Xoshiro256
 

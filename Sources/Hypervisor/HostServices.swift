@@ -30,6 +30,9 @@ final class HostServices {
     /// Set while the host serves a VM's request at a parallel round's synchronisation point:
     /// the VMs' frees then go to the host, not to their round's grant.
     var serving = false
+    /// Runs independent jobs on the simulation's helper threads (nil: one thread); host
+    /// paging compresses its coming victims ahead with it (`CompressAhead`).
+    var runJobs: ((Int, @escaping (Int) -> Void) -> Void)?
     /// The host's synchronous reclaim (installed by the host).
     unowned var reclaimer: (any AllocationReclaimer)?
 

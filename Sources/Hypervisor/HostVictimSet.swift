@@ -81,6 +81,16 @@ struct HostVictimSet {
         return i
     }
 
+    /// The state of the set's random stream, to undo tentative draws with `undo(draws:to:)`.
+    var drawState: Xoshiro256 { rng }
+
+    /// Puts back `drawn`, every page drawn since `drawState` was `state`, and rewinds the
+    /// stream to `state`: the set is as it was then, and draws again what it drew since.
+    mutating func undo(draws drawn: [Int], to state: Xoshiro256) {
+        for i in drawn { insert(i) }
+        rng = state
+    }
+
     /// Whether page `i` is a candidate (for the invariant checks).
     func contains(_ i: Int) -> Bool { member[i >> 6] & (1 << UInt64(i & 63)) != 0 }
 

@@ -33,7 +33,24 @@ extension VirtualMachine {
         var retried = false
         let allowance = pages * 16 + 512
         defer { for i in kept { p2m.victims.insert(Int(i)) } }
+        // With worker threads, the coming victims are compressed ahead, in parallel.
+        let limit = Int(Double(pageSize) * host.config.compression.threshold.fraction)
+        let runJobs = compress ? host.runJobs : nil
+        // Plans double from `firstPlan`: a call that stops early (an incompressible page with
+        // swap off, a full swap file) wastes at most what it used.
+        var ahead = CompressAhead()
+        var planSize = CompressAhead.firstPlan
+        defer { compressedAhead += ahead.taken }
         while out.reclaimed < pages && out.scanned < allowance {
+            if let runJobs, out.scanned >= ahead.covers, pages - out.reclaimed >= CompressAhead.minimumPlan {
+                let plan = upcomingVictims(
+                    min(pages - out.reclaimed, planSize), draws: allowance - out.scanned, useAccessed: useAccessed)
+                planSize = min(2 * planSize, CompressAhead.maximumPlan)
+                ahead.covers = out.scanned + plan.draws
+                ahead.compute(
+                    plan.pages.map { guest.content(of: PFN($0)) }, limit: limit, codec: compressor.codec,
+                    generator: host.generator, memo: host.compressedSizes, runJobs: runJobs)
+            }
             guard let i = p2m.victims.draw() else {
                 // CLOCK's second hand: the pages skipped for their accessed bit, bits now clear.
                 guard useAccessed && !retried && !kept.isEmpty else { break }
@@ -52,7 +69,7 @@ extension VirtualMachine {
                 kept.append(UInt32(i))
                 continue
             }
-            if pageOutOne(i, compress: compress, swap: swap, swapWrites: &out.swapWrites) {
+            if pageOutOne(i, compress: compress, swap: swap, ahead: &ahead, swapWrites: &out.swapWrites) {
                 out.reclaimed += 1
             } else {
                 kept.append(UInt32(i))
@@ -65,7 +82,7 @@ extension VirtualMachine {
     /// Takes private page `i` out of memory: into the compression cache if it compresses below
     /// the threshold (and `compress`), else into the swap file (if `swap`). Returns false if it
     /// could not (the page does not compress and swap is off, or no free slot).
-    func pageOutOne(_ i: Int, compress: Bool, swap: Bool, swapWrites: inout Int) -> Bool {
+    func pageOutOne(_ i: Int, compress: Bool, swap: Bool, ahead: inout CompressAhead, swapWrites: inout Int) -> Bool {
         guard case .machine(let frame) = p2m[i] else { preconditionFailure("pfn \(i) of \(name) is not private") }
         if largeRegion[i >> 9] != 0 { breakLargePage(i >> 9) }
         let pfn = PFN(i)
@@ -75,7 +92,7 @@ extension VirtualMachine {
             let limit = Int(Double(pageSize) * cfg.threshold.fraction)
             let stored = compressor.compressedSize(
                 of: content, generator: host.generator, limit: limit,
-                costNs: host.costs.compress.nanoseconds, memo: host.compressedSizes)
+                costNs: host.costs.compress.nanoseconds, memo: host.compressedSizes, computed: ahead.take(content))
             if let size = stored {
                 // Make room by moving the oldest entries to swap (ESX evicts cold compressed pages).
                 while cache.bytes + CompressionCache.stride(size) > cache.limitBytes, let old = cache.oldest() {

@@ -65,6 +65,8 @@ public final class VirtualMachine: GuestPhysicalBacking {
     var nextGrant = VirtualMachine.minimumGrant
     var nextLargeGrant = 0
     static let minimumGrant = 16, maximumGrant = 1 << 16, maximumLargeGrant = 64
+    /// Victims whose compressed size host paging took from its plan (`CompressAhead`).
+    var compressedAhead = 0
 
     // MARK: Counters (kept equal to the p2m map; checked by `checkInvariants`)
 

@@ -74,6 +74,8 @@ public final class Simulation {
     var stopped = false
     /// The worker threads of parallel rounds (started by the first round of two guests or more).
     var roundRunner: RoundRunner?
+    /// The helper threads of the host's services (`HostMemory.runJobs`), with `threads > 1`.
+    var jobPool: JobPool?
     /// Wall-clock nanoseconds each guest's last round job took: the next round starts the
     /// longest first, so the threads finish together. Read only to order the jobs' start, which
     /// never changes a result (see `RoundRunner`).
@@ -135,11 +137,12 @@ public final class Simulation {
         host.verifyDecompressedBytes = options.check
         host.sharedContentMemo = options.sharedContentMemo
         if options.threads > 1 {
-            // The host's services split VM-by-VM work (the sharing scanner's hashing ahead)
-            // over the same worker threads as the guests' rounds.
-            let runner = RoundRunner(threads: options.threads)
-            roundRunner = runner
-            host.runJobs = { count, body in runner.run(count: count, body: body, serve: { _ in }) }
+            // The host's services split their work (hashing ahead for the sharing scanner,
+            // compressing ahead for host paging) over helper threads, which run while the
+            // guests' round jobs wait at a synchronisation point or between rounds.
+            let pool = JobPool(threads: options.threads)
+            jobPool = pool
+            host.runJobs = { count, body in pool.run(count: count, body: body) }
         }
         // One parsed copy of each trace for every guest that replays it.
         let resources = WorkloadResources(options.textResources)
@@ -186,6 +189,7 @@ public final class Simulation {
 
     deinit {
         roundRunner?.shutdown()
+        jobPool?.shutdown()
         lastJobNs?.deallocate()
     }
 
@@ -428,18 +432,39 @@ public final class Simulation {
                 p.initialize(repeating: 0, count: guests.count * 4)
                 lastJobNs = p
             }
+            // A kswapd with nothing to do only looks at its watermarks: it runs here, in the
+            // round (its VM takes and gives back its grant as any other), without a job of its
+            // own. Most of a host's 10 ms kswapd rounds are that: the hand-off to a thread cost
+            // more than the work.
+            var jobs = Array(gs.indices)
+            if kind == .kswapd {
+                jobs = gs.indices.filter { gs[$0].kernel.kswapdHasWork }
+            }
             // One slot per guest and kind of work; longest last time first (ties in job order).
             let kindSlot = kind == .tick ? 0 : kind == .kswapd ? 1 : kind == .aging ? 2 : 3
             let jobNs = lastJobNs! + kindSlot * guests.count
-            let order = gs.indices.sorted { jobNs[gs[$0].index] > jobNs[gs[$1].index] || (jobNs[gs[$0].index] == jobNs[gs[$1].index] && $0 < $1) }
-            host.beginRound(vms, park: { k in { runner.park(k) } })
+            let order = jobs.indices.sorted {
+                let a = jobNs[gs[jobs[$0]].index], b = jobNs[gs[jobs[$1]].index]
+                return a > b || (a == b && $0 < $1)
+            }
+            // A VM waits as its job (quiet VMs never wait: they do not allocate).
+            var jobOf = Array(repeating: -1, count: gs.count)
+            for (j, k) in jobs.enumerated() { jobOf[k] = j }
+            host.beginRound(vms, park: { k in { [jobOf] in runner.park(jobOf[k]) } })
+            if jobs.count < gs.count {
+                var busy = 0
+                for k in gs.indices {
+                    if busy < jobs.count && jobs[busy] == k { busy += 1 } else { work(kind, gs[k]) }
+                }
+            }
             runner.run(
-                count: gs.count, order: order,
-                body: { [unowned self] k in
+                count: jobs.count, order: order,
+                body: { [unowned self] j in
+                    let g = gs[jobs[j]]
                     let start = DispatchTime.now().uptimeNanoseconds
-                    work(kind, gs[k])
-                    jobNs[gs[k].index] = DispatchTime.now().uptimeNanoseconds - start
-                }, serve: { k in host.serveRound(vms[k]) })
+                    work(kind, g)
+                    jobNs[g.index] = DispatchTime.now().uptimeNanoseconds - start
+                }, serve: { j in host.serveRound(vms[jobs[j]]) })
             host.endRound(vms)
         }
         // Aging's events wait for the next drain, as they always have.

@@ -146,6 +146,74 @@ import PageContents
         #expect(set.contains(5), "a drawn page can come back")
     }
 
+    @Test func undoingDrawsLeavesTheSetDrawingWhatItWouldHave() {
+        // The set's bitmap is a buffer, not a value: two sets built alike, not a copy.
+        func filled() -> HostVictimSet {
+            var set = HostVictimSet(pages: 5000, rng: Xoshiro256(seed: 9))
+            for i in stride(from: 0, to: 5000, by: 3) { set.insert(i) }
+            return set
+        }
+        var (a, b) = (filled(), filled())
+        let state = b.drawState
+        let tentative = (0..<400).compactMap { _ in b.draw() }
+        #expect(tentative.count == 400 && b.count == a.count - 400)
+        b.undo(draws: tentative, to: state)
+        #expect(b.count == a.count)
+        var (da, db): ([Int], [Int]) = ([], [])
+        while let i = a.draw() { da.append(i) }
+        while let i = b.draw() { db.append(i) }
+        let same = da == db, next = Array(da.prefix(400)) == tentative
+        #expect(same, "after the undo the set draws the same pages in the same order")
+        #expect(next, "and the tentative draws were its next ones")
+    }
+
+    /// Worker threads that run jobs in reverse order (the results must not depend on it).
+    static func reversedJobs(_ n: Int, _ body: @escaping (Int) -> Void) { for k in (0..<n).reversed() { body(k) } }
+
+    /// Compressing ahead (the coming victims compressed first, in jobs) changes no result:
+    /// the same victims in the same places (p2m entries, cache entries, swap slots), the same
+    /// counters and memo answers, and the same draws afterwards; with the random and the
+    /// CLOCK selections, with swap and without (where an incompressible page ends the call).
+    @Test(arguments: [(HostSwapConfig.VictimSelection.random, true), (.random, false), (.accessed, true)])
+    func compressingAheadChangesNoResult(selection: HostSwapConfig.VictimSelection, swap: Bool) {
+        func run(ahead: Bool) -> (HostMemory, VirtualMachine, [ReclaimOutcome]) {
+            let host = makeHost {
+                $0.sharing.enabled = false; $0.swap.victim_selection = selection
+                $0.compression.cache_size = Percentage(percent: 5)
+            }
+            if ahead { host.runJobs = Self.reversedJobs }
+            let (k, vm) = addGuest(host, "a")
+            _ = writer(k, pages: 500, style: .sparse)
+            let (pr, vr) = writer(k, pages: 300, style: .random)
+            let (pt, vt) = writer(k, pages: 900, style: .text)
+            var outs: [ReclaimOutcome] = []
+            for (round, n) in [40, 200, 7, 33, 1000, 300].enumerated() {
+                outs.append(vm.pageOut(n, compress: true, swap: swap))
+                // The guest touches some pages between calls (accessed bits, swap-ins).
+                for i in stride(from: round, to: 900, by: 11) { _ = k.access(pt, vt + VPN(i), write: i % 2 == 0) }
+                for i in stride(from: round, to: 300, by: 13) { _ = k.access(pr, vr + VPN(i), write: false) }
+            }
+            return (host, vm, outs)
+        }
+        let (h0, vm0, o0) = run(ahead: false)
+        let (h1, vm1, o1) = run(ahead: true)
+        #expect(vm1.compressedAhead > 100 && vm0.compressedAhead == 0, "sizes taken from the plan: \(vm1.compressedAhead)")
+        #expect(o0 == o1)
+        #expect(vm0.stats == vm1.stats)
+        #expect(vm0.stats.compressions > 300 && vm0.stats.compressionRejects > 0)
+        let m = (h0.services.compressedSizes, h1.services.compressedSizes)
+        #expect(m.0.hits == m.1.hits && m.0.misses == m.1.misses, "the memo answers the same lookups")
+        let differing = (0..<vm0.configuredPages).filter { vm0.p2m[$0] != vm1.p2m[$0] }
+        #expect(differing.isEmpty, "p2m entries differ at \(differing.prefix(5))")
+        #expect(h0.freeFrames == h1.freeFrames && vm0.compressedBytes == vm1.compressedBytes)
+        expectHostConsistent(h1, "after paging out with sizes computed ahead")
+        var (d0, d1): ([Int], [Int]) = ([], [])
+        while let i = vm0.p2m.victims.draw() { d0.append(i) }
+        while let i = vm1.p2m.victims.draw() { d1.append(i) }
+        let same = d0 == d1
+        #expect(same && d0.count > 100, "the victim sets draw the same afterwards (\(d0.count) and \(d1.count) pages)")
+    }
+
     @Test func pagingADrainedVMCostsNothingAndHostPagingStaysProportional() {
         // A VM with 64 MiB configured and a handful of private pages: the old cursor visited
         // up to twice the configured pages per call; candidates make it the pages drawn.

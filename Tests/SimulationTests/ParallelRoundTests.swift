@@ -151,4 +151,36 @@ import Scenarios
         // 0, 1, 3, 4 after their first wait, the second serves 1 and 4 after their second.
         #expect(one[4] == [1, 1001, 3001, 4001, 1002, 4002, 101, 102, 100, 101, 102])
     }
+
+    /// The host's helper pool runs every job once, at any thread count, also from inside a
+    /// round's synchronisation point (an allocation stall compresses its victims ahead there,
+    /// while the round's jobs wait).
+    @Test func theJobPoolRunsEveryJobOnceAlsoInsideARound() {
+        for threads in [1, 2, 4] {
+            let pool = JobPool(threads: threads)
+            defer { pool.shutdown() }
+            for n in [0, 1, 2, 3, 17, 200] {
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(1, n))
+                hits.initialize(repeating: 0, count: max(1, n))
+                defer { hits.deallocate() }
+                pool.run(count: n) { k in hits[k] += 1 }
+                #expect((0..<n).allSatisfy { hits[$0] == 1 }, "\(threads) threads, \(n) jobs")
+            }
+            // Jobs of a round wait once each; serving them runs 40 pool jobs per waiting job.
+            let runner = RoundRunner(threads: threads)
+            defer { runner.shutdown() }
+            let sums = UnsafeMutablePointer<Int>.allocate(capacity: 6)
+            sums.initialize(repeating: 0, count: 6)
+            defer { sums.deallocate() }
+            runner.run(
+                count: 6, body: { k in runner.park(k) },
+                serve: { k in
+                    let parts = UnsafeMutablePointer<Int>.allocate(capacity: 40)
+                    defer { parts.deallocate() }
+                    pool.run(count: 40) { j in parts[j] = k * 100 + j }
+                    sums[k] = (0..<40).reduce(0) { $0 + parts[$1] }
+                })
+            #expect((0..<6).map { sums[$0] } == (0..<6).map { $0 * 4000 + 780 })
+        }
+    }
 }
