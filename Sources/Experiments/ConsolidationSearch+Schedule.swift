@@ -8,10 +8,10 @@ import Synchronization
 /// Each size needs two runs (on its host and on a roomy one). `jobs` worker threads take
 /// runs as they become free: first the runs of the size the search needs now, then, rather
 /// than wait, runs of the sizes it may need next (`ConsolidationSearch.lookahead`: by the
-/// chance the search needs them per VM they run). The caller's thread follows the
-/// search: when both runs of the size it needs are in, it makes the point, moves the search
-/// on and stops the runs it can no longer need (a size outside the new state's decision
-/// tree is never needed again). Every reported point comes from the same two runs the
+/// chance the search needs them per VM they run). The worker that brings a size's second
+/// run in makes its point, once. The caller's thread follows the search: when the point of
+/// the size it needs is made, it moves the search on and stops the runs it can no longer
+/// need (a size outside the new state's decision tree is never needed again). Every reported point comes from the same two runs the
 /// one-job search makes, so the answer and every output are the same for any `jobs`; only
 /// the CPU spent on sizes the search did not need depends on timing.
 final class SearchSchedule: @unchecked Sendable {
@@ -34,9 +34,12 @@ final class SearchSchedule: @unchecked Sendable {
     private var state = ConsolidationSearch.SearchState()
     private var results: [Run: Result<SimulationResult, Error>] = [:]
     private var running: [Run: Cancel] = [:]
-    /// Whether each size whose two runs are both in held (a size whose point cannot be made
-    /// is left out: the search reports that error when it gets there).
-    private var outcomes: [Int: Bool] = [:]
+    /// The point of each size whose two runs are both in, made once by the worker that
+    /// brought the second run in (a point that cannot be made keeps its error, which the
+    /// search reports when it gets there).
+    private var points: [Int: Result<ConsolidationPoint, Error>] = [:]
+    /// Whether each size with a point held.
+    private var outcomes: [Int: Bool] { points.compactMapValues { try? $0.get().passed } }
     private var over = false
     private var workersLeft = 0
 
@@ -59,9 +62,9 @@ final class SearchSchedule: @unchecked Sendable {
         }
         var failure: Error?
         follow: while true {
-            while let k = state.next, let r = results[Run(copies: k, roomy: false)], let b = results[Run(copies: k, roomy: true)] {
+            while let k = state.next, let made = points[k] {
                 let p: ConsolidationPoint
-                do { p = try search.point(copies: k, run: r.get(), baseline: b.get()) } catch {
+                do { p = try made.get() } catch {
                     failure = error
                     break follow
                 }
@@ -90,6 +93,7 @@ final class SearchSchedule: @unchecked Sendable {
         let reachable = Set(search.reachable(from: state, top: top, outcomes: outcomes).map(\.size))
         for (r, c) in running where !reachable.contains(r.copies) { c.requested.store(true, ordering: .relaxed) }
         for r in Array(results.keys) where !reachable.contains(r.copies) { results[r] = nil }
+        for k in Array(points.keys) where !reachable.contains(k) { points[k] = nil }
     }
 
     /// The next run to start, the search's next size first (lock held).
@@ -124,7 +128,7 @@ final class SearchSchedule: @unchecked Sendable {
                 results[r] = result
                 if let other = results[Run(copies: r.copies, roomy: !r.roomy)] {
                     let (run, baseline) = r.roomy ? (other, result) : (result, other)
-                    if let p = try? search.point(copies: r.copies, run: run.get(), baseline: baseline.get()) { outcomes[r.copies] = p.passed }
+                    points[r.copies] = Result { try search.point(copies: r.copies, run: run.get(), baseline: baseline.get()) }
                 }
             }
             lock.broadcast()
