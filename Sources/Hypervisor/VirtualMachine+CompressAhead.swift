@@ -46,12 +46,9 @@ struct CompressAhead {
         while j < end {
             if contents[j] == content {
                 next = j + 1
-                if sizes[j] != CompressAhead.unknown { taken += 1 }
-                switch sizes[j] {
-                case CompressAhead.unknown: return nil
-                case CompressAhead.rejected: return .some(nil)
-                case let n: return .some(Int(n))
-                }
+                guard sizes[j] != CompressAhead.unknown else { return nil }
+                taken += 1
+                return .some(sizes[j] == CompressAhead.rejected ? nil : Int(sizes[j]))
             }
             j += 1
         }
@@ -102,9 +99,7 @@ extension VirtualMachine {
         var pages: [Int] = []
         while pages.count < count && drawn.count < draws, let i = p2m.victims.draw() {
             drawn.append(i)
-            guard p2m.isPrivate(i) else { continue }
-            if ept[i] & 3 == 0 && largeRegion[i >> 9] != 0 { continue }
-            if useAccessed && ept[i] & GuestKernel.eptAccessed != 0 { continue }
+            guard skip(i, ept: ept, useAccessed: useAccessed, clearing: false) == nil else { continue }
             pages.append(i)
             if largeRegion[i >> 9] != 0 { break }
         }

@@ -4,6 +4,9 @@ import PageContents
 
 /// Host paging: the VM's private pages taken out of memory into its compression cache (ESX
 /// memory compression, 4.1+) or its swap file (ESX `.vswp`), victims chosen as ESX does.
+/// Why host paging passes over a candidate (`VirtualMachine.skip`).
+enum VictimSkip { case notPrivate, largePage, accessed }
+
 extension VirtualMachine {
     /// Takes up to `pages` private pages out of memory, compressing each first when `compress`
     /// (a page that fits below the threshold stays in the cache), else (or when it does not
@@ -34,7 +37,6 @@ extension VirtualMachine {
         let allowance = pages * 16 + 512
         defer { for i in kept { p2m.victims.insert(Int(i)) } }
         // With worker threads, the coming victims are compressed ahead, in parallel.
-        let limit = Int(Double(pageSize) * host.config.compression.threshold.fraction)
         let runJobs = compress ? host.runJobs : nil
         // Plans double from `firstPlan`: a call that stops early (an incompressible page with
         // swap off, a full swap file) wastes at most what it used.
@@ -48,7 +50,7 @@ extension VirtualMachine {
                 planSize = min(2 * planSize, CompressAhead.maximumPlan)
                 ahead.covers = out.scanned + plan.draws
                 ahead.compute(
-                    plan.pages.map { guest.content(of: PFN($0)) }, limit: limit, codec: compressor.codec,
+                    plan.pages.map { guest.content(of: PFN($0)) }, limit: compressionLimit, codec: compressor.codec,
                     generator: host.generator, memo: host.compressedSizes, runJobs: runJobs)
             }
             guard let i = p2m.victims.draw() else {
@@ -60,14 +62,12 @@ extension VirtualMachine {
                 continue
             }
             out.scanned += 1
-            guard p2m.isPrivate(i) else { continue }
-            if ept[i] & 3 == 0 && largeRegion[i >> 9] != 0 {
+            switch skip(i, ept: ept, useAccessed: useAccessed, clearing: true) {
+            case .notPrivate: continue
+            case .largePage, .accessed:
                 kept.append(UInt32(i))
                 continue
-            }
-            if useAccessed && guest.testAndClearEPTAccessed(PFN(i)) {
-                kept.append(UInt32(i))
-                continue
+            case nil: break
             }
             if pageOutOne(i, compress: compress, swap: swap, ahead: &ahead, swapWrites: &out.swapWrites) {
                 out.reclaimed += 1
@@ -79,6 +79,23 @@ extension VirtualMachine {
         return out
     }
 
+    /// Why host paging passes over candidate `i`, or nil when it takes it: no longer private
+    /// (dropped), an untouched subpage of an intact large page (left for breaking and
+    /// sharing), or, with the `accessed` selection, accessed since last seen. The accessed bit
+    /// is cleared when `clearing` (CLOCK's hand), only read otherwise (`upcomingVictims`
+    /// leaves no trace).
+    func skip(_ i: Int, ept: EPTEntries, useAccessed: Bool, clearing: Bool) -> VictimSkip? {
+        guard p2m.isPrivate(i) else { return .notPrivate }
+        if ept[i] & 3 == 0 && largeRegion[i >> 9] != 0 { return .largePage }
+        if useAccessed && (clearing ? guest.testAndClearEPTAccessed(PFN(i)) : ept[i] & GuestKernel.eptAccessed != 0) {
+            return .accessed
+        }
+        return nil
+    }
+
+    /// The size a page must compress below to stay in the compression cache (ESX: half a page).
+    var compressionLimit: Int { Int(Double(pageSize) * host.config.compression.threshold.fraction) }
+
     /// Takes private page `i` out of memory: into the compression cache if it compresses below
     /// the threshold (and `compress`), else into the swap file (if `swap`). Returns false if it
     /// could not (the page does not compress and swap is off, or no free slot).
@@ -88,10 +105,8 @@ extension VirtualMachine {
         let pfn = PFN(i)
         let content = guest.content(of: pfn)
         if compress {
-            let cfg = host.config.compression
-            let limit = Int(Double(pageSize) * cfg.threshold.fraction)
             let stored = compressor.compressedSize(
-                of: content, generator: host.generator, limit: limit,
+                of: content, generator: host.generator, limit: compressionLimit,
                 costNs: host.costs.compress.nanoseconds, memo: host.compressedSizes, computed: ahead.take(content))
             if let size = stored {
                 // Make room by moving the oldest entries to swap (ESX evicts cold compressed pages).

@@ -436,10 +436,7 @@ public final class Simulation {
             // round (its VM takes and gives back its grant as any other), without a job of its
             // own. Most of a host's 10 ms kswapd rounds are that: the hand-off to a thread cost
             // more than the work.
-            var jobs = Array(gs.indices)
-            if kind == .kswapd {
-                jobs = gs.indices.filter { gs[$0].kernel.kswapdHasWork }
-            }
+            let jobs = kind == .kswapd ? gs.indices.filter { gs[$0].kernel.kswapdHasWork } : Array(gs.indices)
             // One slot per guest and kind of work; longest last time first (ties in job order).
             let kindSlot = kind == .tick ? 0 : kind == .kswapd ? 1 : kind == .aging ? 2 : 3
             let jobNs = lastJobNs! + kindSlot * guests.count
@@ -451,12 +448,7 @@ public final class Simulation {
             var jobOf = Array(repeating: -1, count: gs.count)
             for (j, k) in jobs.enumerated() { jobOf[k] = j }
             host.beginRound(vms, park: { k in { [jobOf] in runner.park(jobOf[k]) } })
-            if jobs.count < gs.count {
-                var busy = 0
-                for k in gs.indices {
-                    if busy < jobs.count && jobs[busy] == k { busy += 1 } else { work(kind, gs[k]) }
-                }
-            }
+            for k in gs.indices where jobOf[k] < 0 { work(kind, gs[k]) }
             runner.run(
                 count: jobs.count, order: order,
                 body: { [unowned self] j in
