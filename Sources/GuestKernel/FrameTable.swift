@@ -60,18 +60,21 @@ public final class FrameTable {
     public init(count: Int) {
         self.count = count
         var buffers: [AnyObject] = []
-        func make<T>(_: T.Type) -> UnsafeMutablePointer<T> {
-            let b = ZeroedBuffer<T>(count: count)
+        func make<T>(_: T.Type, hugePages: Bool = false) -> UnsafeMutablePointer<T> {
+            let b = ZeroedBuffer<T>(count: count, hugePages: hugePages)
             buffers.append(b)
             return b.base
         }
         next = EncodedFrameField(make(PFN.self), initial: nilFrame)
         prev = EncodedFrameField(make(PFN.self), initial: nilFrame)
-        flags = make(UInt16.self)
+        // The two fields every reference reads or writes at a random frame (the flags hold
+        // the EPT bits; a write replaces the content descriptor) on 2 MiB pages: on a 256 GiB
+        // host their 4 KiB pages missed the TLB on most references (see `HugePages`).
+        flags = make(UInt16.self, hugePages: true)
         mapCount = make(UInt16.self)
         rmapOwner = make(RmapOwner.self)
         rmapIndex = EncodedFrameField(make(UInt32.self), initial: FrameTable.tailMarker)
-        content = make(PageContent.self)
+        content = make(PageContent.self, hugePages: true)
         self.buffers = buffers
         precondition(PageContent.zero.raw == 0 && FrameUse.free.rawValue == 0, "a zeroed frame must read as a free tail frame")
     }

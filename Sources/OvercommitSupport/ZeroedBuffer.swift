@@ -16,11 +16,14 @@ public final class ZeroedBuffer<Element> {
     public let base: UnsafeMutablePointer<Element>
     public let count: Int
 
-    public init(count: Int) {
+    /// A buffer of `count` zeros; with `hugePages`, the OS is asked to back it with 2 MiB
+    /// pages (`HugePages.advise`) for a buffer read at random on a hot path.
+    public init(count: Int, hugePages: Bool = false) {
         let n = Swift.max(1, count)
         guard let raw = calloc(n, MemoryLayout<Element>.stride) else { fatalError("out of memory for \(count) zeroed values") }
         base = raw.bindMemory(to: Element.self, capacity: n)
         self.count = count
+        if hugePages { HugePages.advise(raw, bytes: n * MemoryLayout<Element>.stride) }
     }
 
     deinit { free(base) }

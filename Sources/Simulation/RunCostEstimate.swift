@@ -10,7 +10,8 @@ import Workloads
 /// when written, see `ZeroedBuffer`); per page the guests are expected to touch (at most the
 /// host's memory plus what it can page out) the frame table (26 B), the p2m entry, KSM
 /// checksum and host-paging bit (8.1 B), page tables and swap-file or cache bookkeeping; per
-/// configured guest swap slot the swap map (18 B); and a fixed part (binary, runtime, buffers). CPU time is the references
+/// configured guest swap slot the swap map (18 B); per guest the slack of its huge pages; and a
+/// fixed part (binary, runtime, buffers). CPU time is the references
 /// the workloads issue (vCPUs times their mean `access_rate`, for the time each guest runs)
 /// at the throughput measured on the scale ladder, plus a part per configured page (setup,
 /// sampling). The constants are calibrated against measured runs (docs/performance.md gives
@@ -37,6 +38,13 @@ public struct RunCostEstimate: Sendable, Equatable {
     /// plus 12 B of PTE, host swap slot or compression-cache bookkeeping and sharing tables
     /// (16 B until host-paging candidates moved from a 4-byte list entry into the bitmap).
     public static let bytesPerTouchedPage: Double = 46.2
+    /// Per guest, the slack of the frame table's fields on 2 MiB pages (`HugePages`): the OS
+    /// backs the last, partly written huge page of `flags` (2 B a page) and of `content` (8 B)
+    /// whole, 1 MiB on average for each field large enough to hold whole huge pages.
+    public static func hugePageSlackBytes(pages: Double) -> Double {
+        let huge = Double(HugePages.size)
+        return [2.0, 8.0].reduce(0) { $0 + (pages * $1 >= 2 * huge ? huge / 2 : 0) }
+    }
     /// References (as estimated here: unstalled) per CPU second for an overcommitted mix,
     /// measured on the ladder: the one-hour run of `host-64g-16vm` with one thread took 2048
     /// CPU s for the 12.7 G references estimated (9.5 G issued; stalls issue fewer), 211 s
@@ -49,11 +57,12 @@ public struct RunCostEstimate: Sendable, Equatable {
         let pageBytes = 4096.0
         let guests = c.expandedGuests
         let hostPages = Double(c.host.memory.bytes) / pageBytes
-        var configured = 0.0, swapSlots = 0.0, refs = 0.0
+        var configured = 0.0, swapSlots = 0.0, refs = 0.0, slack = 0.0
         let duration = c.duration.seconds
         for g in guests {
             let pages = Double(g.memory.bytes) / pageBytes
             configured += pages
+            slack += hugePageSlackBytes(pages: pages)
             swapSlots += Double(g.swap.size.bytes) / pageBytes
             let rates = g.workloads.map { $0.parameters.access_rate }
             let mean = rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count)
@@ -63,7 +72,7 @@ public struct RunCostEstimate: Sendable, Equatable {
         let touched = min(configured, hostPages * 1.5)
         let bytes =
             baseBytes + configured * bytesPerConfiguredPage + swapSlots * bytesPerGuestSwapSlot
-            + touched * bytesPerTouchedPage
+            + touched * bytesPerTouchedPage + slack
         let cpu = refs / referencesPerCPUSecond + configured * duration * cpuPerConfiguredPageSecond
         return RunCostEstimate(peakMemoryBytes: UInt64(bytes), cpuSeconds: cpu, references: refs)
     }

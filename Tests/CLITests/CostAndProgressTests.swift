@@ -34,6 +34,15 @@ import Testing
         #expect(small.summary.hasPrefix("estimate: peak memory ~"))
     }
 
+    @Test func eachGuestAddsTheSlackOfItsFrameTableHugePages() {
+        let mib = Double(1 << 20)
+        // content (8 B a page) holds whole 2 MiB pages from 2 GiB of guest memory, flags (2 B) from 8 GiB.
+        #expect(RunCostEstimate.hugePageSlackBytes(pages: Double(1 << 18)) == 0)  // 1 GiB
+        #expect(RunCostEstimate.hugePageSlackBytes(pages: Double(1 << 19)) == mib)  // 2 GiB
+        #expect(RunCostEstimate.hugePageSlackBytes(pages: Double(1 << 21)) == 2 * mib)  // 8 GiB
+        #expect(RunCostEstimate.hugePageSlackBytes(pages: Double(1 << 27)) == 2 * mib)  // 512 GiB: a constant
+    }
+
     @Test func aRunAboveTheLimitIsRefusedNamingTheEstimateAndTheOverride() {
         #expect(MemoryBudget.refusal(estimate: 1 << 30, limit: 2 << 30, limitSource: "--max-memory", file: "a.yaml") == nil)
         let p = MemoryBudget.refusal(estimate: 3 << 30, limit: 2 << 30, limitSource: "--max-memory", file: "a.yaml")

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import OvercommitSupport
+
+/// The simulator's own hot arrays on 2 MiB pages: the advice reaches the kernel for the
+/// aligned part of a buffer, and the buffer still reads as zeros and keeps what is written.
+@Suite struct HugePagesTests {
+    /// The `VmFlags` line of the mapping of this process that contains `address`, from
+    /// /proc/self/smaps (nil where there is no such file or mapping).
+    static func vmFlags(containing address: UInt) -> [Substring]? {
+        // Read line by line: /proc files report a size of 0, so whole-file reads get nothing.
+        guard let file = fopen("/proc/self/smaps", "r") else { return nil }
+        defer { fclose(file) }
+        var lines: [String] = []
+        var buffer: UnsafeMutablePointer<CChar>? = nil
+        var capacity = 0
+        defer { free(buffer) }
+        while getline(&buffer, &capacity, file) > 0, let b = buffer { lines.append(String(cString: b)) }
+        var inside = false
+        for whole in lines {
+            let line = whole.dropLast(whole.hasSuffix("\n") ? 1 : 0)
+            if let dash = line.firstIndex(of: "-"), let space = line.firstIndex(of: " "), dash < space,
+                let lo = UInt(line[..<dash], radix: 16), let hi = UInt(line[line.index(after: dash)..<space], radix: 16)
+            {
+                inside = lo <= address && address < hi
+            } else if inside && line.hasPrefix("VmFlags:") {
+                return line.dropFirst("VmFlags:".count).split(separator: " ")
+            }
+        }
+        return nil
+    }
+
+    @Test func aHugePageBufferIsAdvisedAndStillZeroed() throws {
+        let count = 3 << 20  // 24 MiB of UInt64: a fresh mapping with whole huge pages inside
+        let b = ZeroedBuffer<UInt64>(count: count, hugePages: true)
+        #expect(b[0] == 0 && b[count / 2] == 0 && b[count - 1] == 0)
+        b[count / 2] = 42
+        #expect(b[count / 2] == 42 && b[count / 2 + 1] == 0)
+        #if os(Linux)
+        let middle = UInt(bitPattern: b.base + count / 2)
+        let flags = try #require(HugePagesTests.vmFlags(containing: middle), "no mapping holds the buffer in /proc/self/smaps")
+        #expect(flags.contains("hg"), "VmFlags \(flags) lack hg (MADV_HUGEPAGE)")
+        let plain = ZeroedBuffer<UInt64>(count: count)
+        let plainFlags = try #require(HugePagesTests.vmFlags(containing: UInt(bitPattern: plain.base + count / 2)))
+        #expect(!plainFlags.contains("hg"), "a buffer not asked for huge pages was advised: \(plainFlags)")
+        #endif
+    }
+
+    @Test func regionsWithoutAWholeHugePageAreLeftAlone() {
+        // Smaller than one huge page, and unaligned: nothing to advise, nothing happens.
+        let small = UnsafeMutableRawPointer.allocate(byteCount: HugePages.size, alignment: 64)
+        defer { small.deallocate() }
+        HugePages.advise(small + 1, bytes: HugePages.size - 2)
+        small.storeBytes(of: 7, as: UInt8.self)
+        #expect(small.load(as: UInt8.self) == 7)
+    }
+}
