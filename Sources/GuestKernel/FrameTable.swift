@@ -70,11 +70,11 @@ public final class FrameTable {
         // The two fields every reference reads or writes at a random frame (the flags hold
         // the EPT bits; a write replaces the content descriptor) on 2 MiB pages: on a 256 GiB
         // host their 4 KiB pages missed the TLB on most references (see `HugePages`).
-        flags = make(UInt16.self, hugePages: true)
+        flags = make(UInt16.self, hugePages: FrameTable.onHugePages)
         mapCount = make(UInt16.self)
         rmapOwner = make(RmapOwner.self)
         rmapIndex = EncodedFrameField(make(UInt32.self), initial: FrameTable.tailMarker)
-        content = make(PageContent.self, hugePages: true)
+        content = make(PageContent.self, hugePages: FrameTable.onHugePages)
         self.buffers = buffers
         precondition(PageContent.zero.raw == 0 && FrameUse.free.rawValue == 0, "a zeroed frame must read as a free tail frame")
     }
@@ -84,6 +84,11 @@ public final class FrameTable {
 
     /// Bytes of simulator memory per frame held by this table.
     public static let bytesPerFrame = 4 + 4 + 2 + 2 + 2 + 4 + 8
+    /// Whether the hot fields (`flags`, `content`) are advised onto 2 MiB pages.
+    static let onHugePages = true
+    /// Bytes per frame of each field on 2 MiB pages (`flags`, `content`): the run-cost
+    /// estimate counts the slack of their last, partly written huge page.
+    public static let hugePageFieldBytes = onHugePages ? [MemoryLayout<UInt16>.stride, MemoryLayout<PageContent>.stride] : []
 
     @inlinable @inline(__always)
     public func use(_ pfn: PFN) -> FrameUse {

@@ -2,11 +2,11 @@ import GuestKernel
 import OvercommitSupport
 import PageContents
 
-/// Host paging: the VM's private pages taken out of memory into its compression cache (ESX
-/// memory compression, 4.1+) or its swap file (ESX `.vswp`), victims chosen as ESX does.
 /// Why host paging passes over a candidate (`VirtualMachine.skip`).
 enum VictimSkip { case notPrivate, largePage, accessed }
 
+/// Host paging: the VM's private pages taken out of memory into its compression cache (ESX
+/// memory compression, 4.1+) or its swap file (ESX `.vswp`), victims chosen as ESX does.
 extension VirtualMachine {
     /// Takes up to `pages` private pages out of memory, compressing each first when `compress`
     /// (a page that fits below the threshold stays in the cache), else (or when it does not

@@ -26,10 +26,17 @@ public enum HugePages {
     /// disabled the call fails and only speed differs.
     public static func advise(_ base: UnsafeMutableRawPointer, bytes: Int) {
         #if os(Linux)
-        let first = (UInt(bitPattern: base) + UInt(size - 1)) & ~UInt(size - 1)
-        let end = (UInt(bitPattern: base) + UInt(bytes)) & ~UInt(size - 1)
-        guard end > first, let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
-        _ = madvise(p, Int(end - first), MADV_HUGEPAGE)
+        guard let r = alignedRange(UInt(bitPattern: base), bytes: bytes), let p = UnsafeMutableRawPointer(bitPattern: r.lowerBound)
+        else { return }
+        _ = madvise(p, Int(r.upperBound - r.lowerBound), MADV_HUGEPAGE)
         #endif
+    }
+
+    /// The whole 2 MiB pages inside the `bytes` bytes at `address`, nil if there are none.
+    static func alignedRange(_ address: UInt, bytes: Int) -> Range<UInt>? {
+        let mask = UInt(size - 1)
+        let first = (address + mask) & ~mask
+        let end = (address + UInt(bytes)) & ~mask
+        return end > first ? first..<end : nil
     }
 }

@@ -1,3 +1,4 @@
+import GuestKernel
 import OvercommitSupport
 import Workloads
 
@@ -38,12 +39,12 @@ public struct RunCostEstimate: Sendable, Equatable {
     /// plus 12 B of PTE, host swap slot or compression-cache bookkeeping and sharing tables
     /// (16 B until host-paging candidates moved from a 4-byte list entry into the bitmap).
     public static let bytesPerTouchedPage: Double = 46.2
-    /// Per guest, the slack of the frame table's fields on 2 MiB pages (`HugePages`): the OS
-    /// backs the last, partly written huge page of `flags` (2 B a page) and of `content` (8 B)
-    /// whole, 1 MiB on average for each field large enough to hold whole huge pages.
+    /// Per guest, the slack of the frame table's fields on 2 MiB pages (`HugePages`,
+    /// `FrameTable.hugePageFieldBytes`): the OS backs the last, partly written huge page of
+    /// each whole, 1 MiB on average for each field large enough to hold whole huge pages.
     public static func hugePageSlackBytes(pages: Double) -> Double {
         let huge = Double(HugePages.size)
-        return [2.0, 8.0].reduce(0) { $0 + (pages * $1 >= 2 * huge ? huge / 2 : 0) }
+        return FrameTable.hugePageFieldBytes.reduce(0) { $0 + (pages * Double($1) >= 2 * huge ? huge / 2 : 0) }
     }
     /// References (as estimated here: unstalled) per CPU second for an overcommitted mix,
     /// measured on the ladder: the one-hour run of `host-64g-16vm` with one thread took 2048

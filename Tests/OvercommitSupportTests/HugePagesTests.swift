@@ -46,12 +46,15 @@ import Testing
         #endif
     }
 
-    @Test func regionsWithoutAWholeHugePageAreLeftAlone() {
-        // Smaller than one huge page, and unaligned: nothing to advise, nothing happens.
-        let small = UnsafeMutableRawPointer.allocate(byteCount: HugePages.size, alignment: 64)
-        defer { small.deallocate() }
-        HugePages.advise(small + 1, bytes: HugePages.size - 2)
-        small.storeBytes(of: 7, as: UInt8.self)
-        #expect(small.load(as: UInt8.self) == 7)
+    @Test func onlyTheWholeHugePagesInsideARegionAreAdvised() {
+        let h = UInt(HugePages.size)
+        // Aligned and whole: all of it.
+        #expect(HugePages.alignedRange(4 * h, bytes: 3 * Int(h)) == (4 * h)..<(7 * h))
+        // Unaligned at both ends: the pages strictly inside.
+        #expect(HugePages.alignedRange(4 * h + 16, bytes: 3 * Int(h)) == (5 * h)..<(7 * h))
+        // Under one huge page, or straddling a boundary without holding a whole page: none.
+        #expect(HugePages.alignedRange(4 * h + 1, bytes: Int(h) - 2) == nil)
+        #expect(HugePages.alignedRange(4 * h + h / 2, bytes: Int(h)) == nil)
+        #expect(HugePages.alignedRange(4 * h, bytes: 0) == nil)
     }
 }
