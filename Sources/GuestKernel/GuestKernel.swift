@@ -17,7 +17,8 @@ public final class GuestKernel {
     /// reference counting).
     public let policy: any ReplacementPolicy
     public internal(set) var swap: SwapArea
-    public let pageTables = PageTablePool()
+    /// Every process's page-table leaves.
+    public let pageTables: PageTablePool
     /// Processes indexed by pid (nil once gone). pid 0 is unused.
     public internal(set) var processes: [GuestProcess?] = [nil]
     /// The same table as unretained references, for the access path (no retain/release per access).
@@ -169,6 +170,8 @@ public final class GuestKernel {
         let derivedReserved = memoryPages * 15 / 1000 + 4096
         self.reservedPages = min(max(config.kernel_reserved?.pages ?? derivedReserved, 16), memoryPages / 2)
         frames = FrameTable(count: memoryPages)
+        // Address space for every frame mapped twice (costs nothing until written).
+        pageTables = PageTablePool(reserveEntries: 2 * memoryPages)
         hugeBlocks = Array(repeating: 0, count: (memoryPages / GuestKernel.hugePagePages + 63) / 64)
         zeroPFN = PFN(reservedPages - 1)
         self.kernelImageSeed = kernelImageSeed

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import OvercommitSupport
 
 /// Pool of 512-entry page-table leaves shared by every process of one guest.
 ///
@@ -17,9 +18,16 @@ import Darwin
 /// was retained and released around each prefetch hint: 10 % of a 256 GiB host's steady
 /// state). Entries are addressed by `leaf << 9 | index`; nothing outside `0..<entryCount` is
 /// ever read.
+///
+/// The buffer is a `HugePageRegion`: address space reserved ahead, backed by the OS only as
+/// the pool grows into it, and put on 2 MiB pages once the pool holds two of them. The entry
+/// is the first thing a reference loads, at a random place of megabytes of page tables, and
+/// with 4 KiB pages that load waited on a page walk (a 256 GiB host's steady state: 30 % of
+/// the samples on the prefetch hint of the entry). A small pool stays on 4 KiB pages, so a
+/// small guest does not hold a mostly empty 2 MiB page.
 public final class PageTablePool {
     public static let entriesPerLeaf = 512
-    /// All leaves, back to back (`entryCount` entries valid, `entryCapacity` allocated).
+    /// All leaves, back to back (`entryCount` entries valid, `entryCapacity` reserved).
     public private(set) var entries: UnsafeMutablePointer<UInt32>
     public private(set) var entryCount = 0
     public private(set) var entryCapacity = 0
@@ -28,11 +36,26 @@ public final class PageTablePool {
     /// Leaves returned by exiting processes, reused first (lowest index last-in-first-out).
     public private(set) var freeLeaves: [Int32] = []
 
-    public init() {
-        entries = malloc(MemoryLayout<UInt32>.stride)!.bindMemory(to: UInt32.self, capacity: 1)
+    /// The reserved address space `entries` points into.
+    private let region: HugePageRegion
+
+    /// A pool with address space reserved for `reserveEntries` entries (at least one huge
+    /// page's worth); it moves to twice its reservation if it ever outgrows it.
+    public init(reserveEntries: Int = 0) {
+        region = HugePageRegion(reserving: reserveEntries * MemoryLayout<UInt32>.stride)
+        entries = region.base.bindMemory(to: UInt32.self, capacity: region.reserved / MemoryLayout<UInt32>.stride)
+        entryCapacity = region.reserved / MemoryLayout<UInt32>.stride
     }
 
-    deinit { free(entries) }
+    /// Bytes the OS backs for the leaves written so far (entries are written from the start of
+    /// the region, and a freed leaf stays written).
+    public var residentBytes: Int { region.residentBytes(used: entryCount * PageTablePool.entryBytes) }
+
+    /// Bytes per entry: the run-cost estimate counts the slack of the pool's last huge page.
+    public static let entryBytes = MemoryLayout<UInt32>.stride
+    /// The pool goes on huge pages once its entries fill this many bytes (two huge pages, as
+    /// for the frame table's fields: `FrameTable.onHugePages`).
+    public static let hugePagesFromBytes = 2 * HugePages.size
 
     /// Number of leaves in use.
     public var leavesInUse: Int { leafFrame.count - freeLeaves.count }
@@ -44,24 +67,18 @@ public final class PageTablePool {
         }
         let l = Int32(leafFrame.count)
         leafFrame.append(frame)
-        // Grow by an eighth (at least 64 leaves), not by doubling: the pool is the largest
-        // per-page structure after the frame table, and doubling would leave up to half of it
-        // unused; an eighth wastes at most 12.5 % (a fixed step of 64 leaves made a large
-        // process's page tables quadratic to build: 16 % of a 1 TiB host's first seconds
-        // went to copying the pool). `realloc` moves a large pool by remapping its pages
-        // rather than copying them, and the part reserved but not yet used is never written,
-        // so it costs no memory.
+        // The reservation (two entries per guest frame from the kernel) is address space only,
+        // so outgrowing it, which moves the pool, is rare and doubling it costs no memory.
         if entryCapacity < entryCount + PageTablePool.entriesPerLeaf {
-            let step = max(64, leafFrame.count / 8)
-            let capacity = entryCount + step * PageTablePool.entriesPerLeaf
-            guard let grown = realloc(entries, capacity * MemoryLayout<UInt32>.stride) else {
-                fatalError("page-table pool: out of memory growing to \(capacity) entries")
-            }
-            entries = grown.bindMemory(to: UInt32.self, capacity: capacity)
-            entryCapacity = capacity
+            region.reserve((entryCount + PageTablePool.entriesPerLeaf) * MemoryLayout<UInt32>.stride, preserving: entryCount * MemoryLayout<UInt32>.stride)
+            entryCapacity = region.reserved / MemoryLayout<UInt32>.stride
+            entries = region.base.bindMemory(to: UInt32.self, capacity: entryCapacity)
         }
         (entries + entryCount).initialize(repeating: 0, count: PageTablePool.entriesPerLeaf)
         entryCount += PageTablePool.entriesPerLeaf
+        if entryCount * PageTablePool.entryBytes >= PageTablePool.hugePagesFromBytes {
+            region.adviseHugePages(from: entryCount * PageTablePool.entryBytes)
+        }
         return l
     }
 

@@ -39,12 +39,14 @@ public struct RunCostEstimate: Sendable, Equatable {
     /// plus 12 B of PTE, host swap slot or compression-cache bookkeeping and sharing tables
     /// (16 B until host-paging candidates moved from a 4-byte list entry into the bitmap).
     public static let bytesPerTouchedPage: Double = 46.2
-    /// Per guest, the slack of the frame table's fields on 2 MiB pages (`HugePages`,
-    /// `FrameTable.hugePageFieldBytes`): the OS backs the last, partly written huge page of
-    /// each whole, 1 MiB on average for each field large enough to hold whole huge pages.
+    /// Per guest, the slack of the tables on 2 MiB pages (`HugePages`): the frame table's
+    /// fields (`FrameTable.hugePageFieldBytes`) and the page-table pool (an entry per mapped
+    /// page, `PageTablePool.entryBytes`). The OS backs the last, partly written huge page of
+    /// each whole, 1 MiB on average for each table large enough to hold whole huge pages.
     public static func hugePageSlackBytes(pages: Double) -> Double {
         let huge = Double(HugePages.size)
-        return FrameTable.hugePageFieldBytes.reduce(0) { $0 + (pages * Double($1) >= 2 * huge ? huge / 2 : 0) }
+        let perPage = FrameTable.hugePageFieldBytes + [PageTablePool.entryBytes]
+        return perPage.reduce(0) { $0 + (pages * Double($1) >= 2 * huge ? huge / 2 : 0) }
     }
     /// References (as estimated here: unstalled) per CPU second for an overcommitted mix,
     /// measured on the ladder: the one-hour run of `host-64g-16vm` with one thread took 2048

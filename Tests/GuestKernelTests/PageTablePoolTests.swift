@@ -1,5 +1,6 @@
 import Testing
 @testable import GuestKernel
+import OvercommitSupport
 
 @Suite struct PageTablePoolTests {
     /// Dropping the cached host translations clears `PTE.hostBit` in present entries only: a
@@ -24,5 +25,23 @@ import Testing
         #expect(PTE(raw: pool.entries[a + 511]).slot == UInt32(1) << 27 | 5)
         #expect(pool.entries[b + 3] == swapLow)
         #expect((0..<pool.entryCount).filter { pool.entries[$0] != 0 }.count == 4)
+    }
+
+    /// A pool that outgrows its reservation moves with every entry, and once its entries fill
+    /// two huge pages the rest of it is on huge pages (what `residentBytes` counts).
+    @Test func aPoolKeepsItsEntriesAsItGrowsAndGoesOnHugePagesWhenLarge() {
+        let pool = PageTablePool(reserveEntries: 1)  // one huge page: 1024 leaves
+        let leaves = 2100
+        for l in 0..<leaves {
+            let leaf = Int(pool.allocateLeaf(frame: PFN(l)))
+            #expect(leaf == l)
+            pool.entries[leaf << 9 | (l % 512)] = PTE.present(PFN(l), writable: l % 2 == 0).raw
+        }
+        #expect(pool.entryCount == leaves * 512 && pool.entryCapacity >= pool.entryCount)
+        #expect((0..<leaves).allSatisfy { pool.entries[$0 << 9 | ($0 % 512)] == PTE.present(PFN($0), writable: $0 % 2 == 0).raw })
+        #expect((0..<pool.entryCount).filter { pool.entries[$0] != 0 }.count == leaves)
+        // 2100 leaves are 4.1 MiB of entries: the first 4 MiB on 4 KiB pages, then one huge page.
+        #expect(pool.residentBytes == 3 * HugePages.size)
+        #expect(pool.leafFrame.count == leaves && pool.leavesInUse == leaves)
     }
 }

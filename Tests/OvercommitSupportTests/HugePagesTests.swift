@@ -57,4 +57,37 @@ import Testing
         #expect(HugePages.alignedRange(4 * h + h / 2, bytes: Int(h)) == nil)
         #expect(HugePages.alignedRange(4 * h, bytes: 0) == nil)
     }
+
+    /// A growing table's region: aligned, zeroed, on 4 KiB pages until advised, and when it
+    /// outgrows its reservation it moves with its bytes and its advice.
+    @Test func aRegionKeepsItsBytesAndItsAdviceWhenItMoves() throws {
+        let h = HugePages.size
+        let r = HugePageRegion(reserving: 4 * h - 100)
+        #expect(r.reserved == 4 * h)
+        #expect(UInt(bitPattern: r.base) % UInt(h) == 0)
+        var words = r.base.bindMemory(to: UInt64.self, capacity: r.reserved / 8)
+        #expect(words[0] == 0 && words[r.reserved / 8 - 1] == 0)
+        for i in 0..<1000 { words[i] = UInt64(i) &* 0x9E37_79B9 | 1 }
+        #expect(r.hugeFrom == nil && r.residentBytes(used: 8000) == 8192)
+        r.adviseHugePages(from: h / 2)
+        #expect(r.hugeFrom == h)
+        #expect(r.residentBytes(used: h - 1) == h)  // the part before stays on 4 KiB pages
+        #expect(r.residentBytes(used: h + 1) == 2 * h)  // a written huge page is whole
+        r.adviseHugePages(from: 3 * h)  // once only
+        #expect(r.hugeFrom == h)
+        r.reserve(3 * h, preserving: 8000)  // fits: no move
+        #expect(r.reserved == 4 * h)
+        let before = r.base
+        r.reserve(5 * h, preserving: 8000)
+        #expect(r.reserved == 8 * h && r.base != before && UInt(bitPattern: r.base) % UInt(h) == 0)
+        words = r.base.bindMemory(to: UInt64.self, capacity: r.reserved / 8)
+        #expect((0..<1000).allSatisfy { words[$0] == UInt64($0) &* 0x9E37_79B9 | 1 })
+        #expect(words[1000] == 0 && words[r.reserved / 8 - 1] == 0)
+        #if os(Linux)
+        let flags = try #require(HugePagesTests.vmFlags(containing: UInt(bitPattern: r.base + 3 * h)))
+        #expect(flags.contains("hg"), "the moved region lost its advice: \(flags)")
+        let head = try #require(HugePagesTests.vmFlags(containing: UInt(bitPattern: r.base)))
+        #expect(!head.contains("hg"), "the part before hugeFrom was advised: \(head)")
+        #endif
+    }
 }
