@@ -17,7 +17,7 @@ import OvercommitSupport
 /// entry is in the cache.
 final class ReferenceLookahead {
     /// How many references ahead the page-table entries are prefetched (a power of two).
-    static let distance = 8
+    static let distance = 16
     static let mask = 2 * distance - 1
 
     /// A coming reference to a page: whose, which, and whether it writes.
