@@ -30,7 +30,8 @@ public final class PageTablePool {
     /// All leaves, back to back (`entryCount` entries valid, `entryCapacity` reserved).
     public private(set) var entries: UnsafeMutablePointer<UInt32>
     public private(set) var entryCount = 0
-    public private(set) var entryCapacity = 0
+    /// Entries the reserved address space holds.
+    public var entryCapacity: Int { region.reserved / PageTablePool.entryBytes }
     /// The guest frame backing each leaf.
     public private(set) var leafFrame: [PFN] = []
     /// Leaves returned by exiting processes, reused first (lowest index last-in-first-out).
@@ -42,9 +43,8 @@ public final class PageTablePool {
     /// A pool with address space reserved for `reserveEntries` entries (at least one huge
     /// page's worth); it moves to twice its reservation if it ever outgrows it.
     public init(reserveEntries: Int = 0) {
-        region = HugePageRegion(reserving: reserveEntries * MemoryLayout<UInt32>.stride)
-        entries = region.base.bindMemory(to: UInt32.self, capacity: region.reserved / MemoryLayout<UInt32>.stride)
-        entryCapacity = region.reserved / MemoryLayout<UInt32>.stride
+        region = HugePageRegion(reserving: reserveEntries * PageTablePool.entryBytes)
+        entries = region.base.bindMemory(to: UInt32.self, capacity: region.reserved / PageTablePool.entryBytes)
     }
 
     /// Bytes the OS backs for the leaves written so far (entries are written from the start of
@@ -70,8 +70,7 @@ public final class PageTablePool {
         // The reservation (two entries per guest frame from the kernel) is address space only,
         // so outgrowing it, which moves the pool, is rare and doubling it costs no memory.
         if entryCapacity < entryCount + PageTablePool.entriesPerLeaf {
-            region.reserve((entryCount + PageTablePool.entriesPerLeaf) * MemoryLayout<UInt32>.stride, preserving: entryCount * MemoryLayout<UInt32>.stride)
-            entryCapacity = region.reserved / MemoryLayout<UInt32>.stride
+            region.reserve((entryCount + PageTablePool.entriesPerLeaf) * PageTablePool.entryBytes, preserving: entryCount * PageTablePool.entryBytes)
             entries = region.base.bindMemory(to: UInt32.self, capacity: entryCapacity)
         }
         (entries + entryCount).initialize(repeating: 0, count: PageTablePool.entriesPerLeaf)

@@ -34,11 +34,14 @@ public enum HugePages {
 
     /// The whole 2 MiB pages inside the `bytes` bytes at `address`, nil if there are none.
     static func alignedRange(_ address: UInt, bytes: Int) -> Range<UInt>? {
-        let mask = UInt(size - 1)
-        let first = (address + mask) & ~mask
-        let end = (address + UInt(bytes)) & ~mask
+        let first = roundUp(address)
+        let end = (address + UInt(bytes)) & ~UInt(size - 1)
         return end > first ? first..<end : nil
     }
+
+    /// `n` rounded up to a multiple of 2 MiB (0 stays 0).
+    static func roundUp(_ n: UInt) -> UInt { (n + UInt(size - 1)) & ~UInt(size - 1) }
+    static func roundUp(_ n: Int) -> Int { Int(roundUp(UInt(n))) }
 }
 
 /// Address space reserved for a table that grows at its end, which can be put on 2 MiB pages
@@ -60,7 +63,7 @@ public final class HugePageRegion {
 
     /// A region of at least `bytes` bytes (at least one huge page), on 4 KiB pages.
     public init(reserving bytes: Int) {
-        reserved = HugePageRegion.roundUp(bytes)
+        reserved = HugePages.roundUp(Swift.max(1, bytes))
         base = HugePageRegion.map(reserved)
     }
 
@@ -70,7 +73,7 @@ public final class HugePageRegion {
     /// copied and `base` changes.
     public func reserve(_ bytes: Int, preserving used: Int) {
         guard bytes > reserved else { return }
-        let size = HugePageRegion.roundUp(Swift.max(bytes, 2 * reserved))
+        let size = HugePages.roundUp(Swift.max(bytes, 2 * reserved))
         let moved = HugePageRegion.map(size)
         if let h = hugeFrom { HugePageRegion.advise(moved, from: h, to: size) }
         moved.copyMemory(from: base, byteCount: used)
@@ -83,7 +86,7 @@ public final class HugePageRegion {
     /// wherever it moves): pages written there from now on are huge. Once only.
     public func adviseHugePages(from offset: Int) {
         guard hugeFrom == nil else { return }
-        let h = Swift.min(reserved, HugePageRegion.roundUp(offset))
+        let h = Swift.min(reserved, HugePages.roundUp(offset))
         hugeFrom = h
         HugePageRegion.advise(base, from: h, to: reserved)
     }
@@ -93,10 +96,8 @@ public final class HugePageRegion {
     public func residentBytes(used: Int) -> Int {
         let small = 4096
         guard let h = hugeFrom, used > h else { return (used + small - 1) / small * small }
-        return h + HugePageRegion.roundUp(used - h)
+        return h + HugePages.roundUp(used - h)
     }
-
-    static func roundUp(_ bytes: Int) -> Int { (Swift.max(1, bytes) + HugePages.size - 1) / HugePages.size * HugePages.size }
 
     static func advise(_ p: UnsafeMutableRawPointer, from: Int, to end: Int) {
         #if os(Linux)
@@ -110,8 +111,7 @@ public final class HugePageRegion {
         guard let raw = mmap(nil, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), raw != MAP_FAILED
         else { fatalError("out of address space reserving \(bytes) bytes") }
         let start = UInt(bitPattern: raw)
-        let aligned = (start + UInt(HugePages.size - 1)) & ~UInt(HugePages.size - 1)
-        let head = Int(aligned - start)
+        let head = Int(HugePages.roundUp(start) - start)
         if head > 0 { munmap(raw, head) }
         let tail = span - head - bytes
         if tail > 0 { munmap(raw + head + bytes, tail) }

@@ -56,6 +56,7 @@ import Testing
         #expect(HugePages.alignedRange(4 * h + 1, bytes: Int(h) - 2) == nil)
         #expect(HugePages.alignedRange(4 * h + h / 2, bytes: Int(h)) == nil)
         #expect(HugePages.alignedRange(4 * h, bytes: 0) == nil)
+        #expect(HugePages.roundUp(0) == 0 && HugePages.roundUp(1) == Int(h) && HugePages.roundUp(Int(h)) == Int(h))
     }
 
     /// A growing table's region: aligned, zeroed, on 4 KiB pages until advised, and when it
