@@ -40,8 +40,11 @@ import Testing
         let middle = UInt(bitPattern: b.base + count / 2)
         let flags = try #require(HugePagesTests.vmFlags(containing: middle), "no mapping holds the buffer in /proc/self/smaps")
         #expect(flags.contains("hg"), "VmFlags \(flags) lack hg (MADV_HUGEPAGE)")
-        let plain = ZeroedBuffer<UInt64>(count: count)
-        let plainFlags = try #require(HugePagesTests.vmFlags(containing: UInt(bitPattern: plain.base + count / 2)))
+        // 40 MiB: above the C library's largest mmap threshold (32 MiB), so a fresh mapping; a
+        // smaller buffer can reuse freed heap memory that an earlier advised buffer left flagged.
+        let plainCount = 5 << 20
+        let plain = ZeroedBuffer<UInt64>(count: plainCount)
+        let plainFlags = try #require(HugePagesTests.vmFlags(containing: UInt(bitPattern: plain.base + plainCount / 2)))
         #expect(!plainFlags.contains("hg"), "a buffer not asked for huge pages was advised: \(plainFlags)")
         #endif
     }
