@@ -7,7 +7,7 @@ extension GuestKernel {
         f.pageTables = pageTables.residentBytes + pageTables.leafFrame.capacity * 4
         for case let p? in processes { f.pageTables += p.directory.capacity * 4 }
         for file in files { f.pageCache += file.index.capacity * 4 + file.written.capacity * 24 }
-        f.swap = swap.capacityBytes + frameSlot.capacity * 16 + compressedSwap.capacityBytes
+        f.swap = swap.capacityBytes + frameSlot.footprintBytes + compressedSwap.capacityBytes
         f.bytesPerGuestPage = Double(f.frameTable + f.pageTables + f.pageCache) / Double(totalPages)
         return f
     }

@@ -110,7 +110,7 @@ public final class GuestKernel {
     /// Counts evictions: the clock of Linux's workingset shadow entries.
     var evictionClock: UInt32 = 0
     /// Swap cache: frame -> slot.
-    var frameSlot: [PFN: UInt32] = [:]
+    var frameSlot = SwapCacheIndex()
     var oracle: FutureReferenceOracle?
     /// Whether the replacement policy asks to see every access that hits (its
     /// `wantsAccessHook`, read once when the policy is built: the access path tests it).

@@ -21,6 +21,37 @@ import PageContents
         #expect(area.checkInvariants().isEmpty)
     }
 
+    /// The swap cache's frame -> slot index against a dictionary model: inserts, updates and
+    /// removals at random, with clustered frames so that runs wrap and deletions shift.
+    @Test(arguments: [UInt64(1), 2, 3])
+    func theSwapCacheIndexAgreesWithADictionaryModel(seed: UInt64) {
+        var r = Xoshiro256(seed: seed, component: "swap-cache-index-property")
+        var index = SwapCacheIndex()
+        var model: [PFN: UInt32] = [:]
+        for step in 0..<40_000 {
+            // Frames from a small range (collisions, long runs) or anywhere in 32 bits.
+            let f = r.chance(0.8) ? PFN(r.next(below: 3000)) : PFN(r.next(below: UInt64(nilFrame)))
+            if r.chance(0.55) {
+                let slot = UInt32(truncatingIfNeeded: r.next())
+                index[f] = slot
+                model[f] = slot
+            } else {
+                index[f] = nil
+                model[f] = nil
+            }
+            if step % 997 == 0 {
+                #expect(index.count == model.count, "seed \(seed), step \(step)")
+                #expect(index.capacity * 3 >= index.count * 4, "seed \(seed), step \(step): over 3/4 full")
+            }
+            #expect(index[f] == model[f], "seed \(seed), step \(step): frame \(f)")
+        }
+        for (f, s) in model.sorted(by: { $0.key < $1.key }) { #expect(index[f] == s, "seed \(seed): frame \(f)") }
+        let listed = index.map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 }
+        #expect(listed.map(\.0) == model.keys.sorted(), "seed \(seed): iteration lists every frame once")
+        #expect(listed.allSatisfy { model[$0.0] == $0.1 }, "seed \(seed)")
+        #expect(index.footprintBytes == index.capacity * 8)
+    }
+
     /// A process that wrote more than RAM: its first pages are in swap.
     func swappedProcess(_ k: GuestKernel, pages: Int = 20_000) -> (PID, VPN) {
         let pid = k.spawn(name: "big")
