@@ -6,9 +6,10 @@
 /// node it prefers and falls back to the other nodes in order when that one has none free (the
 /// zonelist fallback of `__alloc_pages`). Frames `0..<hypervisorFrames` are the hypervisor's
 /// own (the host zero frame is one of them), taken from the lowest nodes. In each node, frames
-/// never handed out yet are `nextFresh[k]..<end of node k`; returned frames are stacked and
-/// reused last-returned first, so the allocation order is deterministic. It holds no VM: VMs,
-/// the sharing tables and the scheduler all call it.
+/// never handed out yet are `nextFresh[k]..<end of node k`; returned frames are kept in a
+/// bitmap per node (`FreeFrameSet`) and reused lowest first, before fresh ones, so the
+/// allocation order is deterministic. It holds no VM: VMs, the sharing tables and the
+/// scheduler all call it.
 final class MachineMemory {
     let totalFrames: Int
     let hypervisorFrames: Int
@@ -21,7 +22,7 @@ final class MachineMemory {
     /// Frames not backing anything, per node.
     private(set) var nodeFree: [Int]
     private var nextFresh: [UInt32]
-    private var returned: [[UInt32]]
+    private var returned: [FreeFrameSet]
     /// The state enables `block`: a VM that needs a new frame waits while the host reclaims
     /// (ESXi's low state). Set by the reclaim scheduler.
     var allocationsBlock = false
@@ -41,7 +42,7 @@ final class MachineMemory {
         let firstFree = (0..<t.count).map { min(t.start[$0 + 1], max(t.start[$0], hyp)) }
         nextFresh = firstFree.map { UInt32($0) }
         nodeFree = (0..<t.count).map { t.start[$0 + 1] - firstFree[$0] }
-        returned = Array(repeating: [], count: t.count)
+        returned = (0..<t.count).map { FreeFrameSet(first: t.start[$0], frameCount: t.start[$0 + 1] - t.start[$0]) }
     }
 
     /// Number of NUMA nodes.
@@ -67,7 +68,7 @@ final class MachineMemory {
     private func take(from k: Int) -> UInt32 {
         freeFrames -= 1
         nodeFree[k] -= 1
-        if let f = returned[k].popLast() { return f }
+        if let f = returned[k].popLowest() { return f }
         let f = nextFresh[k]
         nextFresh[k] += 1
         return f
@@ -76,7 +77,7 @@ final class MachineMemory {
     /// Gives a frame back to its node.
     func release(_ m: UInt32) {
         let k = topology.node(of: m)
-        returned[k].append(m)
+        returned[k].insert(m)
         nodeFree[k] += 1
         freeFrames += 1
     }
@@ -111,6 +112,6 @@ final class MachineMemory {
         return p
     }
 
-    /// Bytes of simulator memory the free-frame stacks hold.
-    var footprintBytes: Int { returned.reduce(0) { $0 + $1.capacity * 4 } }
+    /// Bytes of simulator memory the free-frame bitmaps hold.
+    var footprintBytes: Int { returned.reduce(0) { $0 + $1.bytes } }
 }

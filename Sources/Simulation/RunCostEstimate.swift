@@ -49,10 +49,12 @@ public struct RunCostEstimate: Sendable, Equatable {
         return perPage.reduce(0) { $0 + (pages * Double($1) >= 2 * huge ? huge / 2 : 0) }
     }
     /// References (as estimated here: unstalled) per CPU second for an overcommitted mix,
-    /// measured on the ladder: the one-hour run of `host-64g-16vm` with one thread took 2048
-    /// CPU s for the 12.7 G references estimated (9.5 G issued; stalls issue fewer), 211 s
-    /// of it the per-configured-page part (docs/performance.md, "The first one-hour runs").
-    public static let referencesPerCPUSecond: Double = 6.9e6
+    /// measured on the ladder: the one-hour run of `host-64g-16vm` with one thread took 1367
+    /// CPU s (f8a909f, 2026-12-08) for the 12.7 G references estimated (9.5 G issued; stalls
+    /// issue fewer), 211 s of it the per-configured-page part; with it the 256 GiB hour comes
+    /// to 4270 s against the 4563 CPU s its 2-thread hour measured (docs/performance.md, "The
+    /// cost estimate"). It was 6.9 M from the 2048 CPU s hour of 2026-12-07.
+    public static let referencesPerCPUSecond: Double = 11.0e6
     /// CPU seconds per configured guest page per simulated second (host sampling, scans).
     public static let cpuPerConfiguredPageSecond: Double = 2.0e-9
 
@@ -80,16 +82,16 @@ public struct RunCostEstimate: Sendable, Equatable {
         return RunCostEstimate(peakMemoryBytes: UInt64(bytes), cpuSeconds: cpu, references: refs)
     }
 
-    /// One line: "estimate: peak memory ~1.3 GiB, CPU ~12 min (40 G references)".
+    /// One line: "estimate: peak memory ~1.3 GiB, CPU time ~12 min (40 G references)".
     public var summary: String {
-        "estimate: peak memory ~" + ByteCount.human(Double(peakMemoryBytes)) + ", CPU time ~"
+        "estimate: peak memory ~" + ByteCount.human(Double(peakMemoryBytes)) + ", CPU time "
             + RunCostEstimate.duration(cpuSeconds) + " (" + RunCostEstimate.count(references) + " references)"
     }
 
+    /// "~12 min", "~1.5 h"; "under 1 s" rather than "~0 s".
     static func duration(_ s: Double) -> String {
-        if s < 120 { return formatFixed(s, 0) + " s" }
-        if s < 7200 { return formatFixed(s / 60, 0) + " min" }
-        return formatFixed(s / 3600, 1) + " h"
+        if s < 0.5 { return "under 1 s" }
+        return "~" + (s < 120 ? formatFixed(s, 0) + " s" : s < 7200 ? formatFixed(s / 60, 0) + " min" : formatFixed(s / 3600, 1) + " h")
     }
 
     static func count(_ n: Double) -> String {
