@@ -50,13 +50,20 @@ struct SwapCacheIndex: Sequence {
             precondition(frame != nilFrame, "nilFrame cannot be in the swap cache")
             if let slot = newValue {
                 let entry = UInt64(frame) << 32 | UInt64(slot)
-                if let k = position(of: frame) {
-                    table[k] = entry
-                    return
-                }
-                if (count + 1) * 4 > table.count * 3 { grow() }
+                // One probe: the frame's entry if it has one, else the empty position ending its run.
                 var k = home(frame)
-                while table[k] != SwapCacheIndex.empty { k = next(k) }
+                while table[k] != SwapCacheIndex.empty {
+                    if SwapCacheIndex.frame(of: table[k]) == frame {
+                        table[k] = entry
+                        return
+                    }
+                    k = next(k)
+                }
+                if (count + 1) * 4 > table.count * 3 {
+                    grow()
+                    k = home(frame)
+                    while table[k] != SwapCacheIndex.empty { k = next(k) }
+                }
                 table[k] = entry
                 count += 1
             } else if let k = position(of: frame) {

@@ -4,9 +4,8 @@ import OvercommitSupport
 /// frame, a bit per 64-frame word that has one set, a bit per 64 such words. Taken lowest
 /// first.
 ///
-/// A stack of returned frame numbers (what this replaced) costs 4 bytes per returned frame,
-/// up to 8 with its doubling growth: on a 1 TiB host whose guests balloon out 270 GiB, half a
-/// gigabyte. The bitmap costs an eighth of a byte per frame of the node, in a zeroed
+/// A stack of returned frame numbers (what this replaced) cost 4 bytes per frame free at its
+/// peak, up to 8 with its doubling growth, and never shrank. The bitmap costs an eighth of a byte per frame of the node, in a zeroed
 /// allocation the OS backs only where frames were returned, and finds the lowest free frame
 /// by three `trailingZeroBitCount`s from a cursor over the top level (Linux's free lists are
 /// lists; what the simulation needs is only which frames are free, and no output depends on

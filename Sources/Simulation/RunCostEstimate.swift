@@ -91,7 +91,9 @@ public struct RunCostEstimate: Sendable, Equatable {
     /// "~12 min", "~1.5 h"; "under 1 s" rather than "~0 s".
     static func duration(_ s: Double) -> String {
         if s < 0.5 { return "under 1 s" }
-        return "~" + (s < 120 ? formatFixed(s, 0) + " s" : s < 7200 ? formatFixed(s / 60, 0) + " min" : formatFixed(s / 3600, 1) + " h")
+        if s < 120 { return "~" + formatFixed(s, 0) + " s" }
+        if s < 7200 { return "~" + formatFixed(s / 60, 0) + " min" }
+        return "~" + formatFixed(s / 3600, 1) + " h"
     }
 
     static func count(_ n: Double) -> String {
